@@ -1,0 +1,107 @@
+"""Daily-cycle configuration as plain data: bucket scheme, amount tiers, alert rules.
+
+Loaded from a YAML file (``cuishou daily --config FILE``); defaults are China's usual
+M0–M7+ monthly buckets. Pure: no store, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cuishou.accounts.rules import (
+    DEFAULT_BUCKETS,
+    DEFAULT_TIERS,
+    AmountTiers,
+    Bucket,
+    BucketScheme,
+)
+from cuishou.kit.errors import ConfigError
+from cuishou.kit.money import parse_yuan
+
+
+@dataclass(frozen=True, slots=True)
+class CycleConfig:
+    buckets: BucketScheme = DEFAULT_BUCKETS
+    tiers: AmountTiers = DEFAULT_TIERS
+    #: a case entering this bucket or worse raises an ``entered_m4_plus`` alert
+    alert_bucket: str = "M4"
+    #: a case beyond this many DPD becomes a legal review candidate (移交法务评估)
+    legal_review_dpd: int = 180
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.alert_bucket not in self.buckets.names:
+            raise ConfigError(
+                f"alert_bucket {self.alert_bucket!r} is not one of {list(self.buckets.names)}"
+            )
+        if self.legal_review_dpd < 1:
+            raise ConfigError("legal_review_dpd must be a positive number of days")
+
+
+DEFAULT_CONFIG = CycleConfig()
+
+
+def load_cycle_config(path: Path | None) -> CycleConfig:
+    """Read a cycle config YAML; every mistake names the field that is wrong.
+
+    Example::
+
+        buckets:            # name: [min_dpd, max_dpd]; the last has no max
+          C: [0, 0]
+          X1: [1, 29]
+          X2: [30, 59]
+          X3+: [60, null]
+        amount_tiers: {large_from: "50000.00", medium_from: "5000.00"}   # yuan
+        alert_bucket: X3+
+        legal_review_dpd: 180
+    """
+    if path is None:
+        return DEFAULT_CONFIG
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read cycle config {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+    scheme = DEFAULT_BUCKETS
+    if "buckets" in raw:
+        try:
+            items = raw["buckets"].items()
+            scheme = BucketScheme(
+                tuple(
+                    Bucket(str(name), int(lo), None if hi is None else int(hi))
+                    for name, (lo, hi) in items
+                )
+            )
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: buckets: {exc}") from exc
+    tiers = DEFAULT_TIERS
+    if "amount_tiers" in raw:
+        spec = raw["amount_tiers"]
+        try:
+            tiers = AmountTiers(
+                large_from_fen=parse_yuan(str(spec["large_from"]), field="large_from"),
+                medium_from_fen=parse_yuan(str(spec["medium_from"]), field="medium_from"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"{path}: amount_tiers needs large_from and medium_from in yuan ({exc})"
+            ) from exc
+    default_alert = "M4" if "M4" in scheme.names else scheme.names[min(4, len(scheme.names) - 1)]
+    try:
+        return CycleConfig(
+            buckets=scheme,
+            tiers=tiers,
+            alert_bucket=str(raw.get("alert_bucket", default_alert)),
+            legal_review_dpd=int(raw.get("legal_review_dpd", 180)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

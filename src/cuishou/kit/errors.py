@@ -1,0 +1,56 @@
+"""Domain errors carry a stable code and an HTTP status; one handler renders them.
+
+Nothing below the edge (CLI, API) raises framework exceptions or prints tracebacks:
+services raise a :class:`CuishouError` subclass with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CuishouError(Exception):
+    """Base of every error a user may see."""
+
+    code: str = "error"
+    http_status: int = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class InvalidInput(CuishouError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class NotFound(CuishouError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(CuishouError):
+    code = "conflict"
+    http_status = 409
+
+
+class UnreadableFile(CuishouError):
+    """A file that cannot be read as a table at all; nothing was changed."""
+
+    code = "unreadable_file"
+    http_status = 422
+
+
+class ConfigError(CuishouError):
+    code = "config_error"
+    http_status = 500
+
+
+class StoreNotReady(CuishouError):
+    code = "store_not_ready"
+    http_status = 503

@@ -1,0 +1,120 @@
+"""Engine and session: SQLite (WAL) by default, PostgreSQL via ``CUISHOU_DATABASE_URL``.
+
+Services never commit: the edge (a CLI command, an API request) opens one
+transaction with :func:`transaction` and commits once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from cuishou.kit.errors import ConfigError, StoreNotReady
+
+DEFAULT_URL = "sqlite:///./cuishou.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(url: str | None = None) -> str:
+    """The store URL: explicit, else ``CUISHOU_DATABASE_URL``, else ``./cuishou.db``."""
+    chosen = url or os.environ.get("CUISHOU_DATABASE_URL") or DEFAULT_URL
+    if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; accept the plain libpq spelling.
+        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
+    return chosen
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    resolved = database_url(url)
+    try:
+        parsed = make_url(resolved)
+    except Exception as exc:
+        raise ConfigError(f"CUISHOU_DATABASE_URL is not a database URL: {resolved!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(resolved, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    raise ConfigError(
+        f"unsupported store {parsed.get_backend_name()!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with session_factory(engine)() as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> str:
+    """Create or migrate the store to the newest schema; returns the revision."""
+    command.upgrade(alembic_config(engine), "head")
+    return current_revision(engine) or ""
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a store that is missing or not migrated."""
+    if current_revision(engine) != head_revision():
+        raise StoreNotReady(
+            "the store is not initialised or not migrated to this version; run `cuishou init`"
+        )
+
+
+def adbc_uri(engine: Engine) -> tuple[str, str]:
+    """(driver, uri) for the ADBC bulk path used by ``engine/io.py`` and imports."""
+    url: URL = engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            raise ConfigError("bulk I/O needs a file-backed SQLite store, not :memory:")
+        return "sqlite", str(Path(database).resolve())
+    if backend == "postgresql":
+        plain = url.set(drivername="postgresql")
+        return "postgresql", plain.render_as_string(hide_password=False)
+    raise ConfigError(f"no bulk path for store {backend!r}")

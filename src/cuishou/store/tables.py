@@ -1,0 +1,360 @@
+"""ORM tables: the system of record.
+
+Conventions: money columns end in ``_fen`` (integer fen); times are aware UTC
+(:class:`UTCDateTime`); dates are plain ``date`` (a business date in the creditor's
+zone). Relationships are not declared: repositories join explicitly.
+Every state change also appends a row to :class:`Event`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cuishou.store.types import IdType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Creditor(Base):
+    """委托方/债权方 — the institution whose debts are collected."""
+
+    __tablename__ = "creditors"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Product(Base):
+    """A credit product a creditor places (信用卡, 消费贷, 小微经营贷 …)."""
+
+    __tablename__ = "products"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+
+
+class Placement(Base):
+    """委案批次 — a batch of accounts handed over for collection."""
+
+    __tablename__ = "placements"
+    __table_args__ = (UniqueConstraint("creditor_id", "batch_code"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
+    batch_code: Mapped[str] = mapped_column(String(64))
+    placed_on: Mapped[date] = mapped_column(Date)
+    return_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ImportFile(Base):
+    """One imported file that changed the store, with its counts."""
+
+    __tablename__ = "import_files"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # accounts | payments
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    quarantined: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class Debtor(Base):
+    """债务人 — a person, identified by the 18-digit resident ID number."""
+
+    __tablename__ = "debtors"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    province: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContactPoint(Base):
+    """A phone, address or e-mail, owned by the debtor or by a named third party.
+
+    ``owner`` is ``debtor`` or ``third_party``; a third party has a name and their
+    ``relation`` to the debtor (spouse 配偶, parent 父母, sibling 兄弟姐妹, friend 朋友,
+    colleague 同事 …) as the creditor recorded it.
+    """
+
+    __tablename__ = "contact_points"
+    __table_args__ = (UniqueConstraint("debtor_id", "kind", "value", "owner_name"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # mobile | phone | address | email
+    value: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(String(32), default="")  # home | work | ""
+    owner: Mapped[str] = mapped_column(String(16))  # debtor | third_party
+    owner_name: Mapped[str] = mapped_column(String(100), default="")
+    relation: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | invalid
+    source: Mapped[str] = mapped_column(String(32), default="placement")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Agency(Base):
+    """委外机构 — an outside collection agency."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Team(Base):
+    """A collection team (组) led by a team lead."""
+
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    """A person who logs in: collector, team lead, manager, compliance, legal, admin …"""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Case(Base):
+    """案件 — one debtor within one creditor, aggregating all their accounts (共债)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("creditor_id", "debtor_id"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    assigned_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True, index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
+    due_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[str] = mapped_column(String(8), default="M0")
+    amount_tier: Mapped[str] = mapped_column(String(8), default="small")
+    cycle_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Account(Base):
+    """借据/账户 — one loan or card placed for collection.
+
+    The snapshot columns (``snapshot_date``, ``snapshot_due_fen``, ``overdue_since``,
+    ``installment_fen``) are what the creditor's file said on its data date; the
+    balance columns are the snapshot less what has been posted since. The daily
+    cycle writes ``dpd``, ``bucket``, ``amount_tier``, ``status`` and ``cycle_as_of``.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("creditor_id", "account_no"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    account_no: Mapped[str] = mapped_column(String(64))
+    product_code: Mapped[str] = mapped_column(ForeignKey("products.code"))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    loan_amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    contract_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    annual_rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 6), nullable=True)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    penalty_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    snapshot_date: Mapped[date] = mapped_column(Date)
+    snapshot_due_fen: Mapped[int] = mapped_column(BigInteger)
+    overdue_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    installment_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | settled
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[str] = mapped_column(String(8), default="M0")
+    amount_tier: Mapped[str] = mapped_column(String(8), default="small")
+    cycle_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BucketHistory(Base):
+    """账龄迁徙 — an account's bucket as decided by a daily cycle, kept when it changes.
+
+    A row is written on the first cycle that sees the account and whenever its
+    bucket, amount tier or status changes; ``movement`` says how it moved versus the
+    previous row (``new``, ``roll_forward`` 迁徙, ``roll_back``, ``cure`` 出催,
+    ``settled``, ``reopen``, ``retier``). One row per account and date at most.
+    """
+
+    __tablename__ = "bucket_history"
+    __table_args__ = (
+        UniqueConstraint("account_id", "as_of"),
+        Index("ix_bucket_history_as_of", "as_of"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(8))
+    prev_bucket: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    amount_tier: Mapped[str] = mapped_column(String(8))
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    movement: Mapped[str] = mapped_column(String(16))
+
+
+class Payment(Base):
+    """A repayment received (还款), posted once by its external reference."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("creditor_id", "reference"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(100))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))  # file | api | manual
+    import_file_id: Mapped[int | None] = mapped_column(ForeignKey("import_files.id"), nullable=True)
+    to_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    to_penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    to_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    to_principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    to_credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Alert(Base):
+    """预警 — a condition a team lead must handle."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "raised_on"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    raised_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class CycleRun(Base):
+    """One completed daily cycle for a business date (re-running replaces its counts)."""
+
+    __tablename__ = "cycle_runs"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accounts: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class Event(Base):
+    """The append-only event log: every state change, who did it, when, with what.
+
+    Audit trails, case timelines and KPIs read this table; nothing updates or
+    deletes its rows.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_entity", "entity_type", "entity_id"),
+        Index("ix_events_case_at", "case_id", "at"),
+        Index("ix_events_type_at", "type", "at"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+__all__ = [
+    "Account",
+    "Agency",
+    "Alert",
+    "Base",
+    "BucketHistory",
+    "Case",
+    "ContactPoint",
+    "Creditor",
+    "CycleRun",
+    "Debtor",
+    "Event",
+    "ImportFile",
+    "Payment",
+    "Placement",
+    "Product",
+    "Team",
+    "User",
+]
