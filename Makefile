@@ -26,8 +26,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Store tests run on SQLite and on PostgreSQL. When CUISHOU_TEST_DATABASE_URL is not set and
+# Debian's postgresql is installed, a throwaway server is started (scripts/pg-test-server);
+# without it the PostgreSQL half is skipped locally (CI requires it).
 test: lint typecheck
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	@url="$${CUISHOU_TEST_DATABASE_URL:-$$(scripts/pg-test-server 2>/dev/null || true)}"; \
+	if [ -n "$$url" ]; then echo "store tests: SQLite and $$url"; else echo "store tests: SQLite only (no PostgreSQL found)"; fi; \
+	CUISHOU_TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
