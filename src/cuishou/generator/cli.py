@@ -10,7 +10,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cuishou.cli_support import console, friendly_errors, print_json
 from cuishou.cli_support import out as out_console
-from cuishou.generator.portfolio import GENERATION_STEPS, generate_portfolio, write_portfolio
+from cuishou.generator.portfolio import (
+    GENERATION_STEPS,
+    check_output_options,
+    generate_portfolio,
+    write_portfolio,
+)
 from cuishou.kit.clock import parse_date
 from cuishou.kit.errors import InvalidInput
 
@@ -47,8 +52,7 @@ def generate_command(
     fmt, encoding, headers = fmt.lower(), encoding.lower().replace("_", "-"), headers.lower()
     if encoding == "utf8":
         encoding = "utf-8"
-    if fmt not in ("csv", "xlsx", "parquet"):
-        raise InvalidInput(f"--format must be csv, xlsx or parquet, got {fmt!r}", field="format")
+    check_output_options(fmt=fmt, encoding=encoding, headers=headers)
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"--out {out} exists and is not a directory", field="out")
     started = time.perf_counter()

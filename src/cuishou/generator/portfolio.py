@@ -1087,6 +1087,18 @@ def header_names(columns: Sequence[Column], headers: str) -> dict[str, str]:
     return {c.name: c.aliases[0] for c in columns}
 
 
+def check_output_options(*, fmt: str, encoding: str, headers: str) -> None:
+    """Refuse an output format, encoding or header style that cannot be written."""
+    if fmt not in ("csv", "xlsx", "parquet"):
+        raise InvalidInput(f"--format must be csv, xlsx or parquet, got {fmt!r}", field="format")
+    if encoding not in ("utf-8", "gbk"):
+        raise InvalidInput(f"--encoding must be utf-8 or gbk, got {encoding!r}", field="encoding")
+    if encoding != "utf-8" and fmt != "csv":
+        raise InvalidInput("--encoding applies to CSV only", field="encoding")
+    if headers not in ("zh", "en"):
+        raise InvalidInput(f"--headers must be zh or en, got {headers!r}", field="headers")
+
+
 def write_portfolio(
     portfolio: Portfolio,
     out_dir: Path,
@@ -1096,14 +1108,7 @@ def write_portfolio(
     headers: str = "zh",
 ) -> list[Path]:
     """Write ``accounts.<fmt>`` and ``payments.<fmt>`` into ``out_dir``; returns the paths."""
-    if fmt not in ("csv", "xlsx", "parquet"):
-        raise InvalidInput(f"--format must be csv, xlsx or parquet, got {fmt!r}", field="format")
-    if encoding not in ("utf-8", "gbk"):
-        raise InvalidInput(f"--encoding must be utf-8 or gbk, got {encoding!r}", field="encoding")
-    if encoding != "utf-8" and fmt != "csv":
-        raise InvalidInput("--encoding applies to CSV only", field="encoding")
-    if headers not in ("zh", "en"):
-        raise InvalidInput(f"--headers must be zh or en, got {headers!r}", field="headers")
+    check_output_options(fmt=fmt, encoding=encoding, headers=headers)
     if fmt == "xlsx" and portfolio.accounts.height > XLSX_MAX_ROWS:
         raise InvalidInput(
             f"an XLSX sheet holds at most {XLSX_MAX_ROWS:,} rows; use --format csv or parquet",
