@@ -1,0 +1,502 @@
+"""The daily cycle's only store I/O: load the snapshot as Arrow, write decisions in bulk.
+
+Both stores go through ADBC (``adbc_driver_sqlite`` / ``adbc_driver_postgresql``):
+queries come back as Arrow tables turned into Polars frames without a row-by-row
+step, and decisions go in as Arrow tables ingested into TEMPORARY staging tables,
+then applied with set-based ``UPDATE … FROM`` / ``INSERT … SELECT`` statements.
+The whole write-back is ONE transaction, committed once: a failure leaves the
+store as it was.
+
+Store quirks handled here, so the steps see one shape on both stores:
+SQLite returns dates and times as text, and the SQLite driver infers a column's
+type from its first rows, so nullable columns are read through ``COALESCE`` with a
+sentinel and turned back into nulls. Timestamps are written in SQLAlchemy's SQLite
+text format (``YYYY-MM-DD HH:MM:SS.ffffff``) so the ORM reads them back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from cuishou.engine.steps import BUSINESS_TZ, CASE_KEY
+from cuishou.kit.errors import Conflict
+from cuishou.store.db import adbc_uri
+
+ACTOR = "system:daily-cycle"
+_NULLABLE_IDS = {"case_id"}  # read as COALESCE(col, 0) on SQLite
+_PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the cycle for one date reads from the store (frames described in ``steps``)."""
+
+    accounts: pl.DataFrame
+    payments: pl.DataFrame
+    previous: pl.DataFrame
+    cases: pl.DataFrame
+    open_alerts: pl.DataFrame
+    last_cycle: date | None
+
+    @property
+    def rows(self) -> int:
+        return self.accounts.height
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """What the cycle for one date writes back (all frames from ``steps``)."""
+
+    account_updates: pl.DataFrame
+    history: pl.DataFrame
+    cases: pl.DataFrame
+    alerts: pl.DataFrame
+    accounts_in_force: int
+    summary: Mapping[str, Any]
+
+
+ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "creditor_id": pl.Int64(),
+    "debtor_id": pl.Int64(),
+    "case_id": pl.Int64(),
+    "snapshot_date": pl.Date(),
+    "snapshot_due_fen": pl.Int64(),
+    "overdue_since": pl.Date(),
+    "installment_fen": pl.Int64(),
+    "status": pl.String(),
+    "dpd": pl.Int32(),
+    "bucket": pl.String(),
+    "amount_tier": pl.String(),
+    "cycle_as_of": pl.Date(),
+}
+PAYMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "paid_at": pl.Datetime("us", "UTC"),
+    "amount_fen": pl.Int64(),
+}
+PREVIOUS_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "prev_bucket": pl.String(),
+    "prev_status": pl.String(),
+    "prev_tier": pl.String(),
+}
+CASES_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "creditor_id": pl.Int64(),
+    "debtor_id": pl.Int64(),
+    "status": pl.String(),
+    "opened_on": pl.Date(),
+    "closed_on": pl.Date(),
+}
+ALERTS_SCHEMA: dict[str, pl.DataType] = {
+    "creditor_id": pl.Int64(),
+    "debtor_id": pl.Int64(),
+    "kind": pl.String(),
+}
+
+
+class BulkStore:
+    """An ADBC path to the store behind a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.driver, self.uri = adbc_uri(engine)
+        self.sqlite = self.driver == "sqlite"
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """An autocommit ADBC connection (transactions are explicit ``BEGIN``/``COMMIT``).
+
+        On SQLite the ADBC driver carries its own copy of the SQLite library, while
+        SQLAlchemy uses Python's ``sqlite3``. Two copies in one process must not have
+        the same file open at once (POSIX locks are per process; closing one copy's
+        handle drops the other's locks — readers then miss committed writes), so the
+        engine's idle pooled connections are closed before and after bulk work.
+        """
+        if self.sqlite:
+            self.engine.dispose()
+            import adbc_driver_sqlite.dbapi as sqlite_dbapi
+
+            connection = sqlite_dbapi.connect(self.uri, autocommit=True)
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA temp_store=MEMORY")
+        else:
+            import adbc_driver_postgresql.dbapi as pg_dbapi
+
+            connection = pg_dbapi.connect(self.uri, autocommit=True)
+        try:
+            yield connection
+        finally:
+            connection.close()
+            if self.sqlite:
+                self.engine.dispose()
+
+    # ------------------------------------------------------------ SQL helpers
+
+    def value(self, value: Any) -> Any:
+        """A bind value as this store wants it (SQLite keeps dates and times as text)."""
+        if not self.sqlite:
+            return value
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def execute(self, cursor: Any, sql: str, **params: Any) -> None:
+        """Run ``sql`` with ``:name`` placeholders on either store."""
+        order: list[str] = []
+
+        def placeholder(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if self.sqlite:
+                order.append(name)
+                return "?"
+            if name not in order:
+                order.append(name)
+            return f"${order.index(name) + 1}"
+
+        text = _PARAM.sub(placeholder, sql)
+        values = tuple(self.value(params[name]) for name in order)
+        if values:
+            cursor.execute(text, values)
+        else:
+            cursor.execute(text)
+
+    def fetch(
+        self, cursor: Any, sql: str, schema: Mapping[str, pl.DataType], **params: Any
+    ) -> pl.DataFrame:
+        self.execute(cursor, sql, **params)
+        table: pa.Table = cursor.fetch_arrow_table()
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return _conform(frame, schema)
+
+    def nullable(self, column: str, sentinel: str) -> str:
+        """``column`` read so the SQLite driver sees one type; ``_conform`` restores nulls."""
+        if self.sqlite:
+            return f"COALESCE({column}, {sentinel})"
+        return column
+
+    def json(self, expression: str) -> str:
+        return expression if self.sqlite else f"CAST({expression} AS JSON)"
+
+    def ingest(self, cursor: Any, name: str, frame: pl.DataFrame) -> None:
+        cursor.adbc_ingest(name, frame.to_arrow(), mode="create", temporary=True)
+
+
+def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Give a fetched frame the expected dtypes (text dates, sentinels → null)."""
+    columns: list[pl.Expr] = []
+    for name, dtype in schema.items():
+        if name not in frame.columns:
+            columns.append(pl.lit(None, dtype=dtype).alias(name))
+            continue
+        current = frame.schema[name]
+        col = pl.col(name)
+        if name in _NULLABLE_IDS and current.is_integer():
+            columns.append(pl.when(col == 0).then(None).otherwise(col).cast(pl.Int64).alias(name))
+        elif current == dtype:
+            columns.append(col)
+        elif isinstance(dtype, pl.Date) and current == pl.String:
+            columns.append(
+                pl.when(col == "").then(None).otherwise(col).str.to_date("%Y-%m-%d").alias(name)
+            )
+        elif isinstance(dtype, pl.Datetime) and current == pl.String:
+            columns.append(
+                col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC").alias(
+                    name
+                )
+            )
+        elif isinstance(dtype, pl.Datetime) and isinstance(current, pl.Datetime):
+            columns.append(col.dt.convert_time_zone("UTC").dt.cast_time_unit("us").alias(name))
+        else:
+            columns.append(col.cast(dtype).alias(name))
+    return frame.select(columns)
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(BUSINESS_TZ)).astimezone(UTC)
+
+
+def latest_cycle(store: BulkStore, cursor: Any) -> date | None:
+    frame = store.fetch(cursor, "SELECT MAX(as_of) AS as_of FROM cycle_runs", {"as_of": pl.Date()})
+    value = frame.item(0, 0) if frame.height else None
+    return value if isinstance(value, date) else None
+
+
+def refuse_earlier(as_of: date, last: date | None) -> None:
+    if last is not None and as_of < last:
+        raise Conflict(
+            f"the daily cycle already ran for {last.isoformat()}; a run for the earlier date "
+            f"{as_of.isoformat()} would rewrite history. Run {last.isoformat()} or later.",
+            as_of=as_of.isoformat(),
+            latest=last.isoformat(),
+        )
+
+
+def load_snapshot(engine: Engine, as_of: date) -> Snapshot:
+    """Read everything the cycle for ``as_of`` needs, refusing a date before the last run."""
+    store = BulkStore(engine)
+    with store.connect() as connection, connection.cursor() as cursor:
+        last = latest_cycle(store, cursor)
+        refuse_earlier(as_of, last)
+        accounts = store.fetch(
+            cursor,
+            f"""SELECT id, creditor_id, debtor_id, {store.nullable("case_id", "0")} AS case_id,
+                snapshot_date, snapshot_due_fen,
+                {store.nullable("overdue_since", "''")} AS overdue_since,
+                installment_fen, status, dpd, bucket, amount_tier,
+                {store.nullable("cycle_as_of", "''")} AS cycle_as_of
+            FROM accounts""",  # noqa: S608 - constant fragments only
+            ACCOUNTS_SCHEMA,
+        )
+        earliest = accounts.get_column("snapshot_date").min()
+        if isinstance(earliest, date) and earliest <= as_of:
+            payments = store.fetch(
+                cursor,
+                """SELECT account_id, paid_at, amount_fen FROM payments
+                WHERE reversed_at IS NULL AND paid_at >= :lower AND paid_at < :upper""",
+                PAYMENTS_SCHEMA,
+                lower=_local_midnight_utc(earliest + timedelta(days=1)),
+                upper=_local_midnight_utc(as_of + timedelta(days=1)),
+            )
+        else:
+            payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
+        previous = store.fetch(
+            cursor,
+            """SELECT h.account_id, h.bucket AS prev_bucket, h.status AS prev_status,
+                h.amount_tier AS prev_tier
+            FROM bucket_history h
+            JOIN (SELECT account_id, MAX(as_of) AS last_as_of FROM bucket_history
+                  WHERE as_of < :as_of GROUP BY account_id) l
+              ON l.account_id = h.account_id AND l.last_as_of = h.as_of""",
+            PREVIOUS_SCHEMA,
+            as_of=as_of,
+        )
+        cases = store.fetch(
+            cursor,
+            f"""SELECT id, creditor_id, debtor_id, status, opened_on,
+                {store.nullable("closed_on", "''")} AS closed_on FROM cases""",  # noqa: S608 - constant fragments only
+            CASES_SCHEMA,
+        )
+        open_alerts = store.fetch(
+            cursor,
+            """SELECT c.creditor_id, c.debtor_id, a.kind FROM alerts a
+            JOIN cases c ON c.id = a.case_id
+            WHERE a.status = 'open' AND a.raised_on < :as_of""",
+            ALERTS_SCHEMA,
+            as_of=as_of,
+        )
+    return Snapshot(
+        accounts=accounts,
+        payments=payments,
+        previous=previous,
+        cases=cases,
+        open_alerts=open_alerts,
+        last_cycle=last,
+    )
+
+
+def _json_object(fields: Mapping[str, tuple[pl.Expr, bool]]) -> pl.Expr:
+    """A flat JSON object text per row; each field is ``(expression, is_text)``.
+
+    Values here are bucket names, statuses, dates and integers, which need no escaping.
+    """
+    parts: list[pl.Expr] = []
+    for index, (key, (expr, is_text)) in enumerate(fields.items()):
+        parts.append(pl.lit(("{" if index == 0 else ",") + json.dumps(key) + ":"))
+        text = expr.cast(pl.String)
+        rendered = pl.concat_str(pl.lit('"'), text, pl.lit('"')) if is_text else text
+        parts.append(pl.when(expr.is_null()).then(pl.lit("null")).otherwise(rendered))
+    parts.append(pl.lit("}"))
+    return pl.concat_str(parts)
+
+
+def _case_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    payload = _json_object(
+        {
+            "as_of": (pl.lit(as_of.isoformat()), True),
+            "accounts": (pl.col("accounts"), False),
+            "due_fen": (pl.col("due_fen"), False),
+            "dpd": (pl.col("dpd"), False),
+            "bucket": (pl.col("bucket"), True),
+            "status": (pl.col("status"), True),
+        }
+    )
+    return cases.select(
+        *CASE_KEY,
+        pl.col("is_new").cast(pl.Int32),
+        "accounts",
+        "due_fen",
+        "dpd",
+        "bucket",
+        "amount_tier",
+        "status",
+        "closed_on",
+        "change",
+        payload.alias("payload"),
+    )
+
+
+def _alert_staging(alerts: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    details = _json_object(
+        {
+            "kind": (pl.col("kind"), True),
+            "as_of": (pl.lit(as_of.isoformat()), True),
+            "dpd": (pl.col("dpd"), False),
+            "bucket": (pl.col("bucket"), True),
+        }
+    )
+    return alerts.select(*CASE_KEY, "kind", details.alias("details"))
+
+
+def write_decisions(
+    engine: Engine, decisions: Decisions, *, as_of: date, now: datetime, started_at: datetime
+) -> None:
+    """Apply one cycle's decisions in ONE transaction (all or nothing)."""
+    store = BulkStore(engine)
+    run = store.execute
+    with store.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN IMMEDIATE" if store.sqlite else "BEGIN")
+        try:
+            refuse_earlier(as_of, latest_cycle(store, cursor))
+            store.ingest(cursor, "stg_accounts", decisions.account_updates)
+            run(
+                cursor,
+                """UPDATE accounts SET dpd = s.dpd, bucket = s.bucket,
+                    amount_tier = s.amount_tier, status = s.status,
+                    cycle_as_of = :as_of, updated_at = :now
+                FROM stg_accounts s WHERE accounts.id = s.id""",
+                as_of=as_of,
+                now=now,
+            )
+            store.ingest(cursor, "stg_cases", _case_staging(decisions.cases, as_of))
+            run(
+                cursor,
+                """INSERT INTO cases (creditor_id, debtor_id, status, opened_on, closed_on,
+                    accounts, due_fen, dpd, bucket, amount_tier, cycle_as_of,
+                    created_at, updated_at)
+                SELECT s.creditor_id, s.debtor_id, s.status, :as_of, s.closed_on,
+                    s.accounts, s.due_fen, s.dpd, s.bucket, s.amount_tier, :as_of, :now, :now
+                FROM stg_cases s WHERE s.is_new = 1""",
+                as_of=as_of,
+                now=now,
+            )
+            run(
+                cursor,
+                """UPDATE cases SET status = s.status, closed_on = s.closed_on,
+                    accounts = s.accounts, due_fen = s.due_fen, dpd = s.dpd,
+                    bucket = s.bucket, amount_tier = s.amount_tier,
+                    cycle_as_of = :as_of, updated_at = :now
+                FROM stg_cases s
+                WHERE s.is_new = 0 AND cases.creditor_id = s.creditor_id
+                  AND cases.debtor_id = s.debtor_id""",
+                as_of=as_of,
+                now=now,
+            )
+            run(
+                cursor,
+                """UPDATE accounts SET case_id = c.id, updated_at = :now
+                FROM cases c
+                WHERE accounts.case_id IS NULL AND accounts.snapshot_date <= :as_of
+                  AND c.creditor_id = accounts.creditor_id
+                  AND c.debtor_id = accounts.debtor_id""",
+                as_of=as_of,
+                now=now,
+            )
+            run(
+                cursor,
+                f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+                SELECT :now, :actor, 'case.' || s.change, 'case', c.id, c.id,
+                    {store.json("s.payload")}
+                FROM stg_cases s
+                JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
+                WHERE s.change IS NOT NULL""",  # noqa: S608 - constant fragments only
+                now=now,
+                actor=ACTOR,
+            )
+            run(cursor, "DELETE FROM bucket_history WHERE as_of = :as_of", as_of=as_of)
+            store.ingest(cursor, "stg_history", decisions.history)
+            run(
+                cursor,
+                """INSERT INTO bucket_history (account_id, as_of, dpd, bucket, prev_bucket,
+                    amount_tier, due_fen, status, movement)
+                SELECT account_id, :as_of, dpd, bucket, prev_bucket, amount_tier, due_fen,
+                    status, movement
+                FROM stg_history""",
+                as_of=as_of,
+            )
+            store.ingest(cursor, "stg_alerts", _alert_staging(decisions.alerts, as_of))
+            run(
+                cursor,
+                f"""INSERT INTO alerts (case_id, kind, raised_on, status, details, created_at)
+                SELECT c.id, s.kind, :as_of, 'open', {store.json("s.details")}, :now
+                FROM stg_alerts s
+                JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
+                WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id
+                                  AND a.kind = s.kind AND a.raised_on = :as_of)""",  # noqa: S608 - constant fragments only
+                as_of=as_of,
+                now=now,
+            )
+            run(
+                cursor,
+                f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+                SELECT :now, :actor, 'alert.raised', 'alert', a.id, a.case_id,
+                    {store.json("s.details")}
+                FROM alerts a
+                JOIN cases c ON c.id = a.case_id
+                JOIN stg_alerts s ON s.creditor_id = c.creditor_id
+                    AND s.debtor_id = c.debtor_id AND s.kind = a.kind
+                WHERE a.raised_on = :as_of AND NOT EXISTS (
+                    SELECT 1 FROM events e WHERE e.entity_type = 'alert'
+                    AND e.entity_id = a.id AND e.type = 'alert.raised')""",  # noqa: S608 - constant fragments only
+                as_of=as_of,
+                now=now,
+                actor=ACTOR,
+            )
+            summary = json.dumps(dict(decisions.summary), ensure_ascii=False, default=str)
+            run(
+                cursor,
+                f"""INSERT INTO cycle_runs (as_of, started_at, finished_at, accounts, cases,
+                    summary)
+                VALUES (:as_of, :started_at, :now, :accounts, :cases, {store.json(":summary")})
+                ON CONFLICT (as_of) DO UPDATE SET started_at = excluded.started_at,
+                    finished_at = excluded.finished_at, accounts = excluded.accounts,
+                    cases = excluded.cases, summary = excluded.summary""",  # noqa: S608 - constant fragments only
+                as_of=as_of,
+                started_at=started_at,
+                now=now,
+                accounts=decisions.accounts_in_force,
+                cases=decisions.cases.height,
+                summary=summary,
+            )
+            run(
+                cursor,
+                f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+                SELECT :now, :actor, 'cycle.completed', 'cycle_run', r.id, NULL,
+                    {store.json(":summary")}
+                FROM cycle_runs r WHERE r.as_of = :as_of""",  # noqa: S608 - constant fragments only
+                now=now,
+                actor=ACTOR,
+                summary=summary,
+                as_of=as_of,
+            )
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise

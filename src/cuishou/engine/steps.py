@@ -1,0 +1,254 @@
+"""The daily cycle's steps (日终跑批): pure Polars frame→frame functions.
+
+Each step takes frames (and plain values such as ``as_of`` or the
+:class:`~cuishou.engine.config.CycleConfig`) and returns a new frame; none reads the
+store, the clock or the environment. ``engine/io.py`` loads and writes, and
+``engine/runner.py`` composes them. Every step is local to a debtor within one
+creditor (a case), so the same functions can later run partition-wise.
+
+Frames and their columns
+------------------------
+accounts (from io)
+    ``id, creditor_id, debtor_id, case_id, snapshot_date, snapshot_due_fen,
+    overdue_since, installment_fen, status, dpd, bucket, amount_tier, cycle_as_of``
+    (``status``…``cycle_as_of`` are what the store holds now, used to write only changes)
+payments (from io)
+    ``account_id, paid_at`` (aware UTC), ``amount_fen`` — non-reversed payments
+previous (from io)
+    ``account_id, prev_bucket, prev_status, prev_tier`` — latest bucket history row before D
+cases (from io)
+    ``id, creditor_id, debtor_id, status, opened_on, closed_on`` — cases as stored now
+open_alerts (from io)
+    ``creditor_id, debtor_id, kind`` — alerts still open, raised before D
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from cuishou.accounts.rules import (
+    amount_tier_expr,
+    bucket_expr,
+    bucket_rank_expr,
+    days_past_due_expr,
+    movement_expr,
+    oldest_unpaid_due_date_expr,
+    outstanding_fen_expr,
+)
+from cuishou.engine.config import CycleConfig
+
+#: The creditor's zone for business dates (Asia/Shanghai has had no DST since 1991).
+BUSINESS_TZ = "Asia/Shanghai"
+
+MOVEMENTS = ("new", "roll_forward", "roll_back", "cure", "settled", "reopen", "retier", "same")
+CASE_KEY = ["creditor_id", "debtor_id"]
+ENTERED_ALERT_BUCKET = "entered_m4_plus"
+LEGAL_REVIEW = "legal_review_candidate"
+
+
+def in_force(accounts: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Accounts whose snapshot is dated on or before ``as_of`` (the rest are not yet placed)."""
+    return accounts.filter(pl.col("snapshot_date") <= as_of)
+
+
+def paid_as_of(
+    accounts: pl.DataFrame, payments: pl.DataFrame, as_of: date, *, tz: str = BUSINESS_TZ
+) -> pl.DataFrame:
+    """Add ``paid_fen``: payments dated (in ``tz``) after the snapshot date, up to ``as_of``."""
+    local = payments.select(
+        pl.col("account_id"),
+        pl.col("paid_at").dt.convert_time_zone(tz).dt.date().alias("paid_on"),
+        pl.col("amount_fen"),
+    ).filter(pl.col("paid_on") <= as_of)
+    totals = (
+        local.join(
+            accounts.select(pl.col("id").alias("account_id"), "snapshot_date"),
+            on="account_id",
+            how="inner",
+        )
+        .filter(pl.col("paid_on") > pl.col("snapshot_date"))
+        .group_by("account_id")
+        .agg(pl.col("amount_fen").sum().cast(pl.Int64).alias("paid_fen"))
+    )
+    return accounts.join(totals, left_on="id", right_on="account_id", how="left").with_columns(
+        pl.col("paid_fen").fill_null(0)
+    )
+
+
+def age(accounts: pl.DataFrame, as_of: date, config: CycleConfig) -> pl.DataFrame:
+    """账龄计算: outstanding, oldest unpaid due date, DPD, bucket, amount tier, new status."""
+    due, paid = pl.col("snapshot_due_fen"), pl.col("paid_fen")
+    return (
+        accounts.with_columns(
+            outstanding_fen_expr(due, paid).alias("outstanding_fen"),
+            oldest_unpaid_due_date_expr(
+                due, pl.col("overdue_since"), pl.col("installment_fen"), paid
+            ).alias("oldest_unpaid"),
+        )
+        .with_columns(
+            days_past_due_expr(pl.col("oldest_unpaid"), as_of).cast(pl.Int32).alias("new_dpd"),
+            amount_tier_expr(pl.col("outstanding_fen"), config.tiers).alias("new_tier"),
+            pl.when(pl.col("outstanding_fen") == 0)
+            .then(pl.lit("settled"))
+            .otherwise(pl.lit("open"))
+            .alias("new_status"),
+        )
+        .with_columns(bucket_expr(pl.col("new_dpd"), config.buckets).alias("new_bucket"))
+    )
+
+
+def movements(aged: pl.DataFrame, previous: pl.DataFrame, config: CycleConfig) -> pl.DataFrame:
+    """迁徙/出催 versus the latest recorded state before this date (``movement`` column)."""
+    joined = aged.join(previous, left_on="id", right_on="account_id", how="left")
+    return joined.with_columns(
+        movement_expr(
+            prev_bucket=pl.col("prev_bucket"),
+            prev_status=pl.col("prev_status"),
+            prev_tier=pl.col("prev_tier"),
+            bucket=pl.col("new_bucket"),
+            status=pl.col("new_status"),
+            tier=pl.col("new_tier"),
+            scheme=config.buckets,
+        ).alias("movement")
+    )
+
+
+def history_rows(moved: pl.DataFrame) -> pl.DataFrame:
+    """Bucket history rows for date D: only accounts whose movement is not ``same``."""
+    return moved.filter(pl.col("movement") != "same").select(
+        pl.col("id").alias("account_id"),
+        pl.col("new_dpd").alias("dpd"),
+        pl.col("new_bucket").alias("bucket"),
+        pl.col("prev_bucket"),
+        pl.col("new_tier").alias("amount_tier"),
+        pl.col("outstanding_fen").alias("due_fen"),
+        pl.col("new_status").alias("status"),
+        pl.col("movement"),
+    )
+
+
+def account_updates(moved: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Accounts whose stored dpd, bucket, tier, status or cycle date differ from the decision."""
+    changed = (
+        (pl.col("dpd") != pl.col("new_dpd"))
+        | (pl.col("bucket") != pl.col("new_bucket"))
+        | (pl.col("amount_tier") != pl.col("new_tier"))
+        | (pl.col("status") != pl.col("new_status"))
+        | pl.col("cycle_as_of").is_null()
+        | (pl.col("cycle_as_of") != as_of)
+    )
+    return moved.filter(changed).select(
+        "id",
+        pl.col("new_dpd").alias("dpd"),
+        pl.col("new_bucket").alias("bucket"),
+        pl.col("new_tier").alias("amount_tier"),
+        pl.col("new_status").alias("status"),
+    )
+
+
+def case_rollup(
+    moved: pl.DataFrame, cases: pl.DataFrame, as_of: date, config: CycleConfig
+) -> pl.DataFrame:
+    """案件汇总 (共债): one row per (creditor, debtor) with the case's new state and change.
+
+    ``accounts`` in force, ``due_fen`` = sum outstanding, ``dpd`` = max DPD of open
+    accounts, ``bucket``/``amount_tier`` from those, ``status`` closed when every
+    account is settled. ``change`` is ``opened`` (no case yet), ``closed``,
+    ``reopened`` or null, against the stored case; ``prev_rank`` is the case's bucket
+    rank at the previous cycle (worst previously-open account; null on first sight).
+    """
+    is_open = pl.col("new_status") == "open"
+    prev_rank = bucket_rank_expr(pl.col("prev_bucket"), config.buckets)
+    rolled = moved.group_by(CASE_KEY).agg(
+        pl.len().cast(pl.Int32).alias("accounts"),
+        pl.col("outstanding_fen").sum().cast(pl.Int64).alias("due_fen"),
+        pl.col("new_dpd").filter(is_open).max().fill_null(0).cast(pl.Int32).alias("dpd"),
+        is_open.any().alias("any_open"),
+        pl.col("prev_bucket").is_not_null().any().alias("seen_before"),
+        prev_rank.filter(pl.col("prev_status") == "open").max().fill_null(0).alias("prev_rank"),
+    )
+    stored = cases.select(
+        pl.col("id").alias("case_id"),
+        *CASE_KEY,
+        pl.col("status").alias("stored_status"),
+        pl.col("opened_on"),
+        pl.col("closed_on").alias("stored_closed_on"),
+    )
+    joined = rolled.join(stored, on=CASE_KEY, how="left")
+    status = pl.when(pl.col("any_open")).then(pl.lit("open")).otherwise(pl.lit("closed"))
+    return (
+        joined.with_columns(
+            bucket_expr(pl.col("dpd"), config.buckets).alias("bucket"),
+            amount_tier_expr(pl.col("due_fen"), config.tiers).alias("amount_tier"),
+            status.alias("status"),
+            pl.col("case_id").is_null().alias("is_new"),
+            pl.col("opened_on").fill_null(as_of),
+            pl.when(pl.col("seen_before"))
+            .then(pl.col("prev_rank"))
+            .otherwise(pl.lit(None, dtype=pl.Int32))
+            .cast(pl.Int32)
+            .alias("prev_rank"),
+        )
+        .with_columns(
+            pl.when(pl.col("status") == "open")
+            .then(pl.lit(None, dtype=pl.Date))
+            .when(pl.col("stored_status") == "closed")
+            .then(pl.col("stored_closed_on"))
+            .otherwise(pl.lit(as_of))
+            .alias("closed_on"),
+            pl.when(pl.col("is_new"))
+            .then(pl.lit("opened"))
+            .when((pl.col("status") == "closed") & (pl.col("stored_status") != "closed"))
+            .then(pl.lit("closed"))
+            .when((pl.col("status") == "open") & (pl.col("stored_status") == "closed"))
+            .then(pl.lit("reopened"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+            .alias("change"),
+        )
+        .drop("any_open", "seen_before", "stored_status", "stored_closed_on")
+        .sort(CASE_KEY)
+    )
+
+
+def case_alerts(
+    rollup: pl.DataFrame, open_alerts: pl.DataFrame, config: CycleConfig
+) -> pl.DataFrame:
+    """预警 needing no contact history: ``entered_m4_plus`` and ``legal_review_candidate``.
+
+    ``entered_m4_plus``: the case's bucket rank goes from below ``config.alert_bucket``
+    to at or above it versus the previous cycle (never on first sight).
+    ``legal_review_candidate`` (移交法务评估): case DPD beyond ``config.legal_review_dpd``
+    and no such alert open from an earlier day (first sight counts).
+    Returns ``creditor_id, debtor_id, kind, dpd, bucket``.
+    """
+    threshold = config.buckets.rank(config.alert_bucket)
+    rank = bucket_rank_expr(pl.col("bucket"), config.buckets)
+    entered = rollup.filter(
+        pl.col("prev_rank").is_not_null() & (pl.col("prev_rank") < threshold) & (rank >= threshold)
+    ).with_columns(pl.lit(ENTERED_ALERT_BUCKET).alias("kind"))
+    already = open_alerts.filter(pl.col("kind") == LEGAL_REVIEW).select(CASE_KEY).unique()
+    legal = (
+        rollup.filter(pl.col("dpd") > config.legal_review_dpd)
+        .join(already, on=CASE_KEY, how="anti")
+        .with_columns(pl.lit(LEGAL_REVIEW).alias("kind"))
+    )
+    columns = [*CASE_KEY, "kind", "dpd", "bucket"]
+    return pl.concat([entered.select(columns), legal.select(columns)]).sort([*CASE_KEY, "kind"])
+
+
+def bucket_counts(moved: pl.DataFrame, config: CycleConfig) -> dict[str, int]:
+    """Accounts per bucket; every scheme name present, every account counted once."""
+    counts = dict.fromkeys(config.buckets.names, 0)
+    for name, n in moved.group_by("new_bucket").len().iter_rows():
+        counts[str(name)] = int(n)
+    return counts
+
+
+def movement_counts(moved: pl.DataFrame) -> dict[str, int]:
+    """Accounts per movement kind (all kinds present)."""
+    counts = dict.fromkeys(MOVEMENTS, 0)
+    for name, n in moved.group_by("movement").len().iter_rows():
+        counts[str(name)] = int(n)
+    return counts
