@@ -37,6 +37,11 @@ from cuishou.accounts.rules import (
     oldest_unpaid_due_date_expr,
     outstanding_fen_expr,
 )
+from cuishou.cases.rules import (
+    case_change_expr,
+    entered_alert_bucket_expr,
+    legal_review_due_expr,
+)
 from cuishou.engine.config import CycleConfig
 
 #: The creditor's zone for business dates (Asia/Shanghai has had no DST since 1991).
@@ -198,14 +203,7 @@ def case_rollup(
             .then(pl.col("stored_closed_on"))
             .otherwise(pl.lit(as_of))
             .alias("closed_on"),
-            pl.when(pl.col("is_new"))
-            .then(pl.lit("opened"))
-            .when((pl.col("status") == "closed") & (pl.col("stored_status") != "closed"))
-            .then(pl.lit("closed"))
-            .when((pl.col("status") == "open") & (pl.col("stored_status") == "closed"))
-            .then(pl.lit("reopened"))
-            .otherwise(pl.lit(None, dtype=pl.String))
-            .alias("change"),
+            case_change_expr(pl.col("stored_status"), pl.col("status")).alias("change"),
         )
         .drop("any_open", "seen_before", "stored_status", "stored_closed_on")
         .sort(CASE_KEY)
@@ -226,12 +224,21 @@ def case_alerts(
     threshold = config.buckets.rank(config.alert_bucket)
     rank = bucket_rank_expr(pl.col("bucket"), config.buckets)
     entered = rollup.filter(
-        pl.col("prev_rank").is_not_null() & (pl.col("prev_rank") < threshold) & (rank >= threshold)
+        entered_alert_bucket_expr(pl.col("prev_rank"), rank, threshold)
     ).with_columns(pl.lit(ENTERED_ALERT_BUCKET).alias("kind"))
-    already = open_alerts.filter(pl.col("kind") == LEGAL_REVIEW).select(CASE_KEY).unique()
+    already = (
+        open_alerts.filter(pl.col("kind") == LEGAL_REVIEW)
+        .select(CASE_KEY)
+        .unique()
+        .with_columns(pl.lit(True).alias("already_open"))
+    )
     legal = (
-        rollup.filter(pl.col("dpd") > config.legal_review_dpd)
-        .join(already, on=CASE_KEY, how="anti")
+        rollup.join(already, on=CASE_KEY, how="left")
+        .filter(
+            legal_review_due_expr(
+                pl.col("dpd"), config.legal_review_dpd, pl.col("already_open").fill_null(False)
+            )
+        )
         .with_columns(pl.lit(LEGAL_REVIEW).alias("kind"))
     )
     columns = [*CASE_KEY, "kind", "dpd", "bucket"]

@@ -1,0 +1,92 @@
+"""Case-level rules (案件): rollup of a debtor's accounts (共债), case status change, alerts.
+
+A case is one debtor within one creditor and aggregates all their accounts in force:
+its amount due is the sum outstanding, its DPD the worst DPD of its open accounts,
+and it is closed (结案) once every account is settled. Two alerts need no contact
+history: entering the alert bucket (default M4, 入M4+) and becoming a legal review
+candidate (移交法务评估) beyond a DPD threshold.
+
+Scalar forms for one case (used online) with Polars-expression twins used by
+``engine/steps.py``; ``tests/cases`` proves they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """One account's decided state for the day."""
+
+    dpd: int
+    outstanding_fen: int
+    status: str  # open | settled
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRollup:
+    accounts: int
+    due_fen: int
+    dpd: int
+    status: str  # open | closed
+
+
+def case_rollup_of(accounts: Sequence[AccountState]) -> CaseRollup:
+    """案件汇总: count, sum outstanding, worst DPD of open accounts, open/closed."""
+    open_dpds = [a.dpd for a in accounts if a.status == "open"]
+    return CaseRollup(
+        accounts=len(accounts),
+        due_fen=sum(a.outstanding_fen for a in accounts),
+        dpd=max(open_dpds, default=0),
+        status="open" if open_dpds else "closed",
+    )
+
+
+def case_change_of(*, stored_status: str | None, status: str) -> str | None:
+    """``opened`` (no case yet), ``closed`` (结案), ``reopened`` or ``None`` (no change)."""
+    if stored_status is None:
+        return "opened"
+    if status == "closed" and stored_status != "closed":
+        return "closed"
+    if status == "open" and stored_status == "closed":
+        return "reopened"
+    return None
+
+
+def entered_alert_bucket(*, prev_rank: int | None, rank: int, threshold: int) -> bool:
+    """入M4+: the case's bucket rank crossed up to ``threshold``; never on first sight."""
+    return prev_rank is not None and prev_rank < threshold <= rank
+
+
+def legal_review_due(*, dpd: int, threshold_dpd: int, already_open: bool) -> bool:
+    """移交法务评估 candidate: beyond ``threshold_dpd`` and no such alert open yet."""
+    return dpd > threshold_dpd and not already_open
+
+
+# ----------------------------------------------------------------- Polars twins
+
+
+def case_change_expr(stored_status: pl.Expr, status: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(stored_status.is_null())
+        .then(pl.lit("opened"))
+        .when((status == "closed") & (stored_status != "closed"))
+        .then(pl.lit("closed"))
+        .when((status == "open") & (stored_status == "closed"))
+        .then(pl.lit("reopened"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def entered_alert_bucket_expr(prev_rank: pl.Expr, rank: pl.Expr, threshold: int) -> pl.Expr:
+    return (prev_rank.is_not_null() & (prev_rank < threshold) & (rank >= threshold)).fill_null(
+        False
+    )
+
+
+def legal_review_due_expr(dpd: pl.Expr, threshold_dpd: int, already_open: pl.Expr) -> pl.Expr:
+    return (dpd > threshold_dpd) & ~already_open
