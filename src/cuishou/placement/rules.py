@@ -1,0 +1,449 @@
+"""Placement row rules (委案数据校验): what makes a row of a bank file acceptable.
+
+Pure: plain values and Polars expressions, no store, no clock. Each check a bank file
+needs a million times has two forms side by side — a scalar form that also explains a
+problem in English and Chinese (:class:`Reason`), and a Polars expression that only
+says valid or not — and ``tests/placement/test_rules.py`` proves they agree. The
+service runs the expressions over the whole file and calls the scalar form only for
+the few rows that failed, to tell a person what exactly is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from cuishou.kit.dates import parse_date_text
+from cuishou.kit.errors import InvalidInput
+from cuishou.kit.ids import (
+    PROVINCE_CODES,
+    id_check_digit,
+    id_number_problem,
+    normalize_id_number,
+    normalize_mobile,
+)
+from cuishou.kit.money import parse_yuan
+from cuishou.placement.columns import PRODUCTS, RELATIONS
+
+T = TypeVar("T")
+
+MAX_AMOUNT_FEN = 10**13
+"""Larger amounts (¥100 billion) are a broken cell, not a debt."""
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
+_MOBILE_SHAPE = r"^1[3-9][0-9]{9}$"
+_LANDLINE_SHAPE = r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$"
+_LANDLINE_RE = re.compile(_LANDLINE_SHAPE)
+_YUAN_FAST = r"^[+-]?[0-9]{1,13}(\.[0-9]{0,2})?$"
+_YUAN_NOISE = r"[,，¥￥元]|RMB"
+_DATE_FAST = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a row was rejected, in English and in Chinese, so a person can fix it."""
+
+    en: str
+    zh: str
+
+
+# --- resident ID number 身份证号 (GB 11643) -------------------------------------------------
+
+
+def id_number_reason(text: str, *, as_of: date) -> Reason | None:
+    """Why ``text`` is not a valid 18-digit ID number as of ``as_of``, or ``None``.
+
+    Stricter than the bare pattern in one way: only ASCII digits count (a bank file
+    with full-width or other-script digits must be fixed at the source).
+    """
+    value = normalize_id_number(text)
+    if len(value) == 18 and not value.isascii():
+        return Reason(
+            "ID number must be 17 digits followed by a digit or X",
+            f"身份证号「{text.strip()}」应为17位数字加1位数字或X",
+        )
+    problem = id_number_problem(value, as_of=as_of)
+    if problem is None:
+        return None
+    if len(value) != 18:
+        zh = f"身份证号应为18位，实为{len(value)}位"
+    elif not re.match(_ID_SHAPE, value):
+        zh = f"身份证号「{value}」应为17位数字加1位数字或X"
+    elif value[:2] not in PROVINCE_CODES:
+        zh = f"身份证号地区码{value[:2]}不是有效省份"
+    elif "birth date" in problem:
+        zh = f"身份证号中的出生日期{value[6:14]}无效"
+    else:
+        zh = f"身份证号校验位应为{id_check_digit(value[:17])}，实为{value[17]}"
+    return Reason(problem, zh)
+
+
+def normalize_id_number_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`cuishou.kit.ids.normalize_id_number`."""
+    return text.str.strip_chars().str.to_uppercase().str.replace_all(" ", "", literal=True)
+
+
+def id_number_valid_expr(text: pl.Expr, *, as_of: date) -> pl.Expr:
+    """Polars twin of :func:`id_number_reason` (``True`` when valid; null input → False)."""
+    value = normalize_id_number_expr(text)
+    shape_ok = value.str.contains(_ID_SHAPE)
+    region_ok = value.str.slice(0, 2).is_in(list(PROVINCE_CODES))
+    born = value.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    born_ok = (born >= date(1900, 1, 1)) & (born <= as_of)
+    weighted = pl.sum_horizontal(
+        value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_ID_WEIGHTS)
+    )
+    expected = pl.lit("10X98765432").str.slice(weighted % 11, 1)
+    check_ok = value.str.slice(17, 1) == expected
+    return (
+        pl.when(shape_ok)
+        .then(region_ok & born_ok & check_ok)
+        .otherwise(pl.lit(False))
+        .fill_null(False)
+    )
+
+
+# --- phones 手机号 / 联系电话 --------------------------------------------------------------
+
+
+def normalize_mobile_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`cuishou.kit.ids.normalize_mobile`."""
+    cleaned = text.str.strip_chars().str.replace_all(r"[\s\-()]", "")
+    return (
+        pl.when(cleaned.str.starts_with("+86"))
+        .then(cleaned.str.slice(3))
+        .when(cleaned.str.starts_with("0086"))
+        .then(cleaned.str.slice(4))
+        .when(cleaned.str.starts_with("86") & (cleaned.str.len_chars() == 13))
+        .then(cleaned.str.slice(2))
+        .otherwise(cleaned)
+    )
+
+
+def mobile_reason(text: str, *, field: str = "mobile") -> Reason | None:
+    """Why ``text`` is not a mainland mobile (11 digits, 13x–19x), or ``None``."""
+    if re.match(_MOBILE_SHAPE, normalize_mobile(text)):
+        return None
+    shown = text.strip()
+    return Reason(
+        f"{field}: {shown!r} is not an 11-digit mainland mobile starting 13-19",
+        f"{field}：「{shown}」不是11位手机号（13-19开头）",
+    )
+
+
+def mobile_valid_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`mobile_reason`."""
+    return normalize_mobile_expr(text).str.contains(_MOBILE_SHAPE).fill_null(False)
+
+
+def normalize_phone(text: str) -> str:
+    """A contact phone as stored: a mobile as 11 digits, a landline as ``0755-12345678``."""
+    mobile = normalize_mobile(text)
+    if re.match(_MOBILE_SHAPE, mobile):
+        return mobile
+    return re.sub(r"[\s()（）]", "", text.strip())
+
+
+def phone_kind(normalized: str) -> str:
+    """``mobile`` or ``phone`` (a landline) for a normalised contact phone."""
+    return "mobile" if re.match(_MOBILE_SHAPE, normalized) else "phone"
+
+
+def phone_reason(text: str, *, field: str = "phone") -> Reason | None:
+    """Why ``text`` is neither a mobile nor a landline (区号-号码), or ``None``."""
+    value = normalize_phone(text)
+    if re.match(_MOBILE_SHAPE, value) or _LANDLINE_RE.match(value):
+        return None
+    shown = text.strip()
+    return Reason(
+        f"{field}: {shown!r} is neither a mobile (11 digits) nor a landline like 0755-12345678",
+        f"{field}：「{shown}」既不是11位手机号，也不是固定电话（如0755-12345678）",
+    )
+
+
+def normalize_phone_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`normalize_phone`."""
+    mobile = normalize_mobile_expr(text)
+    return (
+        pl.when(mobile.str.contains(_MOBILE_SHAPE))
+        .then(mobile)
+        .otherwise(text.str.strip_chars().str.replace_all(r"[\s()（）]", ""))
+    )
+
+
+def phone_valid_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`phone_reason`."""
+    value = normalize_phone_expr(text)
+    return (value.str.contains(_MOBILE_SHAPE) | value.str.contains(_LANDLINE_SHAPE)).fill_null(
+        False
+    )
+
+
+# --- amounts 金额 (yuan → fen) --------------------------------------------------------------
+
+
+def parse_amount(text: str, *, field: str, positive: bool = False) -> int | Reason:
+    """A yuan amount as fen, or why it is not one (negative, 3 decimals, not a number)."""
+    shown = text.strip()
+    try:
+        fen = parse_yuan(text, field=field)
+    except InvalidInput as exc:
+        if "more than two decimals" in exc.message:
+            zh = f"{field}：金额「{shown}」超过两位小数（金额以元计，精确到分）"
+        else:
+            zh = f"{field}：「{shown}」不是以元为单位的金额"
+        return Reason(exc.message, zh)
+    if abs(fen) > MAX_AMOUNT_FEN:
+        return Reason(f"{field}: {shown!r} is implausibly large", f"{field}：金额「{shown}」过大")
+    if positive and fen <= 0:
+        return Reason(
+            f"{field}: {shown!r} must be greater than zero", f"{field}：金额「{shown}」必须大于零"
+        )
+    if fen < 0:
+        return Reason(
+            f"{field}: {shown!r} must not be negative", f"{field}：金额「{shown}」不能为负"
+        )
+    return fen
+
+
+def yuan_fen_fast_expr(text: pl.Expr) -> pl.Expr:
+    """Fen for the plain spellings of an amount (``1,234.5``, ``¥12``); null for the rest.
+
+    The Polars fast path of :func:`cuishou.kit.money.parse_yuan`: where it gives a
+    value, the scalar form gives the same; other texts go to the scalar form.
+    """
+    cleaned = text.str.strip_chars().str.replace_all(_YUAN_NOISE, "").str.strip_chars()
+    ok = cleaned.str.contains(_YUAN_FAST)
+    unsigned = cleaned.str.strip_chars_start("+-")
+    whole = unsigned.str.split_exact(".", 1).struct.field("field_0").cast(pl.Int64, strict=False)
+    frac = (
+        unsigned.str.split_exact(".", 1)
+        .struct.field("field_1")
+        .fill_null("")
+        .add(pl.lit("00"))
+        .str.slice(0, 2)
+        .cast(pl.Int64, strict=False)
+    )
+    fen = whole * 100 + frac
+    signed = pl.when(cleaned.str.starts_with("-")).then(-fen).otherwise(fen)
+    return pl.when(ok).then(signed).otherwise(pl.lit(None, dtype=pl.Int64))
+
+
+# --- dates 日期 -----------------------------------------------------------------------------
+
+
+def parse_business_date(text: str, *, field: str) -> date | Reason:
+    """A business date as banks spell it (2026-06-15, 2026/6/15, 20260615, 2026年6月15日)."""
+    parsed = parse_date_text(text)
+    if parsed is None:
+        shown = text.strip()
+        return Reason(
+            f"{field}: {shown!r} is not a date (expected YYYY-MM-DD)",
+            f"{field}：「{shown}」不是有效日期（应为YYYY-MM-DD）",
+        )
+    return parsed
+
+
+def date_fast_expr(text: pl.Expr) -> pl.Expr:
+    """The ISO spelling parsed in Polars; null for every other spelling (scalar form then)."""
+    cleaned = text.str.strip_chars()
+    return (
+        pl.when(cleaned.str.contains(_DATE_FAST))
+        .then(cleaned.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        .otherwise(pl.lit(None, dtype=pl.Date))
+    )
+
+
+_DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
+
+
+def parse_paid_at(text: str, *, zone: ZoneInfo, field: str = "paid_at") -> datetime | Reason:
+    """When a payment was made, as aware UTC; naive times are the creditor's local time.
+
+    A date alone means the start of that local day.
+    """
+    cleaned = text.strip()
+    moment: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        for spelling in _DATETIME_FORMATS:
+            try:
+                moment = datetime.strptime(cleaned, spelling)  # noqa: DTZ007 - zone added below
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        day = parse_date_text(cleaned) if len(cleaned) <= 11 else None
+        if day is not None:
+            moment = datetime(day.year, day.month, day.day)  # noqa: DTZ001 - zone added below
+    if moment is None:
+        return Reason(
+            f"{field}: {cleaned!r} is not a date and time (expected YYYY-MM-DD HH:MM:SS)",
+            f"{field}：「{cleaned}」不是有效时间（应为YYYY-MM-DD HH:MM:SS）",
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+# --- rates, products, relations --------------------------------------------------------------
+
+
+def parse_rate(text: str, *, field: str = "annual_rate") -> Decimal | Reason:
+    """An annual rate as a fraction: ``0.18``, ``18%`` and ``18`` all mean 18 %.
+
+    A bare number above 1 is read as a percentage (no consumer loan charges 100 %+).
+    """
+    shown = text.strip()
+    cleaned = shown.replace("％", "%").replace(" ", "")
+    percent = cleaned.endswith("%")
+    try:
+        value = Decimal(cleaned.rstrip("%"))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        return Reason(
+            f"{field}: {shown!r} is not a rate (write 0.18, 18% or 18)",
+            f"{field}：「{shown}」不是有效利率（如0.18、18%或18）",
+        )
+    if percent or value > 1:
+        value = value / 100
+    if value < 0 or value >= 10:
+        return Reason(
+            f"{field}: {shown!r} is out of range (0 to 1000%)",
+            f"{field}：利率「{shown}」超出范围",
+        )
+    quantized = value.quantize(Decimal("0.000001"))
+    if quantized != value:
+        return Reason(
+            f"{field}: {shown!r} has more than six decimals as a fraction",
+            f"{field}：利率「{shown}」精度超过小数点后6位",
+        )
+    return quantized.normalize() if quantized == quantized.to_integral() else quantized
+
+
+def product_code(text: str) -> str | None:
+    """The product code for a product word (信用卡 → credit_card), or ``None`` if unknown."""
+    cleaned = text.strip()
+    return PRODUCTS.get(cleaned) or PRODUCTS.get(cleaned.lower())
+
+
+def relation_code(text: str) -> str:
+    """The relation code for a relation word (配偶 → spouse).
+
+    An unrecognised word is kept as ``other`` rather than rejecting the account: the
+    contact is still worth having, and the relation can be corrected later.
+    """
+    cleaned = text.strip()
+    return RELATIONS.get(cleaned) or RELATIONS.get(cleaned.lower()) or "other"
+
+
+# --- applying a scalar rule to the rows the fast path left ----------------------------------
+
+
+def apply_scalar(
+    texts: pl.Series,
+    parse: Callable[[str], T | Reason],
+    *,
+    dtype: pl.DataType | type[pl.DataType],
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Run ``parse`` once per distinct text: (values, English reasons, Chinese reasons).
+
+    Nulls stay null with no reason. Distinct values are few for dates, products and
+    rates, so this is fast even on a million rows.
+    """
+    distinct = texts.drop_nulls().unique()
+    values: list[T | None] = []
+    en: list[str | None] = []
+    zh: list[str | None] = []
+    for text in distinct.to_list():
+        result = parse(text)
+        if isinstance(result, Reason):
+            values.append(None)
+            en.append(result.en)
+            zh.append(result.zh)
+        else:
+            values.append(result)
+            en.append(None)
+            zh.append(None)
+    lookup = pl.DataFrame(
+        {
+            "_text": distinct,
+            "_value": pl.Series(values, dtype=dtype),
+            "_en": pl.Series(en, dtype=pl.String),
+            "_zh": pl.Series(zh, dtype=pl.String),
+        }
+    )
+    joined = pl.DataFrame({"_text": texts}).join(
+        lookup, on="_text", how="left", maintain_order="left"
+    )
+    return joined["_value"], joined["_en"], joined["_zh"]
+
+
+# --- idempotency: the content of an account row ----------------------------------------------
+
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "product_code",
+    "principal_fen",
+    "interest_fen",
+    "penalty_fen",
+    "fee_fen",
+    "overdue_since",
+    "installment_fen",
+    "loan_amount_fen",
+    "contract_date",
+    "annual_rate",
+    "snapshot_date",
+    "id_number",
+    "name",
+    "mobile",
+    "province",
+    "city",
+    "home_address",
+    "employer",
+    "work_address",
+    "contacts",
+)
+"""What an account row says; two rows with the same values are the same snapshot."""
+
+
+def content_text_expr(fields: Sequence[str] = SNAPSHOT_FIELDS) -> pl.Expr:
+    """The row's snapshot fields as one text (unit separator between fields)."""
+    return pl.concat_str(
+        [pl.col(name).cast(pl.String).fill_null("") for name in fields], separator="\x1f"
+    )
+
+
+def content_hashes(texts: Iterable[str]) -> list[str]:
+    """SHA-256 of each content text: stable across versions and machines."""
+    return [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+
+
+def snapshot_diff(
+    old: dict[str, object], new: dict[str, object], fields: Sequence[str]
+) -> dict[str, list[object]]:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {
+        name: [old.get(name), new.get(name)] for name in fields if old.get(name) != new.get(name)
+    }

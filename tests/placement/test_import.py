@@ -1,0 +1,406 @@
+"""Placement import on a real store (SQLite and PostgreSQL): quarantine, idempotency, updates."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import Engine, select, text
+
+from cuishou.placement.cli import run_import
+from cuishou.placement.service import ImportOptions
+from cuishou.store.tables import Account, ContactPoint, Debtor, Event, Payment
+from tests.placement.files import (
+    AS_OF,
+    account_row,
+    counts,
+    frame_of,
+    id_number,
+    payment_row,
+    quarantine_rows,
+    write_csv,
+)
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+OPTIONS = ImportOptions(as_of=AS_OF, now=NOW)
+
+
+def _import(engine: Engine, *paths: Path, creditor: str | None = None) -> dict[str, object]:
+    options = ImportOptions(as_of=AS_OF, now=NOW, creditor_code=creditor)
+    return run_import(engine, list(paths), options).model_dump()
+
+
+def _events(engine: Engine, type_: str) -> list[Event]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(Event).where(Event.type == type_)).all())  # type: ignore[arg-type]
+
+
+BAD_ROWS = [
+    # (overrides, English reason fragment, Chinese reason fragment)
+    ({"name": None}, "name is missing", "缺少name"),
+    ({"id_number": id_number(7)[:17] + ("3" if id_number(7)[-1] != "3" else "4")},
+     "check digit is", "身份证号校验位应为"),
+    ({"id_number": "4403051988"}, "must have 18 characters", "身份证号应为18位"),
+    ({"mobile": "1381234567"}, "not an 11-digit mainland mobile", "不是11位手机号"),
+    ({"contact1_phone": "12345"}, "neither a mobile", "既不是11位手机号"),
+    ({"contact1_phone": None}, "third party 1 (phone) is missing", "联系人1信息不完整"),
+    ({"overdue_since": "2026-02-30"}, "is not a date", "不是有效日期"),
+    ({"principal": "-5.00"}, "must not be negative", "不能为负"),
+    ({"interest": "12.345"}, "more than two decimals", "超过两位小数"),
+    ({"product": "保险分期"}, "unknown product", "未知产品"),
+    ({"overdue_since": "2026-11-05"}, "is after the snapshot date", "晚于数据日期"),
+    ({"creditor_code": "OTHERBANK"}, "differs from the creditor", "不一致"),
+    ({"annual_rate": "abc"}, "is not a rate", "不是有效利率"),
+]  # fmt: skip
+
+
+def test_every_kind_of_bad_row_is_quarantined_with_a_reason(engine: Engine, tmp_path: Path) -> None:
+    # given a file of good rows, one bad row of each kind, a duplicate and a name clash
+    rows = [account_row(1), account_row(2, contact1_relation="表舅")]
+    for i, (overrides, _, _) in enumerate(BAD_ROWS):
+        rows.append(account_row(100 + i, **overrides))
+    rows.append(account_row(1, principal="1.00"))  # duplicate account number of row 2
+    rows.append(account_row(300, id_number=id_number(1), name="王五"))  # ID of row 2, other name
+    path = write_csv(tmp_path / "accounts.csv", rows)
+
+    # when it is imported
+    result = _import(engine, path)
+
+    # then the good rows are stored and every bad row is in quarantine with its reason
+    assert result["rows"] == len(rows)
+    assert result["accepted"] == 2
+    assert result["accepted"] + result["quarantined"] == result["rows"]  # type: ignore[operator]
+    quarantine = quarantine_rows(Path(str(result["quarantine_file"])))
+    assert quarantine.columns[:3] == ["row", "reason", "reason_zh"]
+    by_row = {int(r["row"]): r for r in quarantine.iter_rows(named=True)}
+    assert len(by_row) == len(rows) - 2
+    for i, (_, en, zh) in enumerate(BAD_ROWS):
+        row = by_row[4 + i]  # header is row 1; the two good rows are rows 2 and 3
+        assert en in row["reason"], row
+        assert zh in row["reason_zh"], row
+        assert row["account_no"] == f"LN{100 + i:08d}"  # original values kept
+    dup_row = 4 + len(BAD_ROWS)
+    assert "first given in row 2" in by_row[dup_row]["reason"]
+    assert "is given with name" in by_row[dup_row + 1]["reason"]
+    # and the unknown relation word was kept as "other"
+    with engine.connect() as connection:
+        relations = set(connection.scalars(select(ContactPoint.relation)))
+        assert relations == {None, "spouse", "other"}
+        assert float(connection.scalar(select(Account.annual_rate).limit(1)) or 0) == 0.18
+
+
+def test_a_row_with_several_problems_lists_them_all(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "a.csv", [account_row(1, mobile="123", principal="1.234", product="x")]
+    )
+    result = _import(engine, path)
+    reason = quarantine_rows(Path(str(result["quarantine_file"])))["reason"][0]
+    assert "unknown product" in reason and "mobile" in reason and "two decimals" in reason
+    assert counts(engine)["accounts"] == 0
+
+
+def _formats(tmp_path: Path, rows: list[dict[str, object]]) -> dict[str, Path]:
+    zh = frame_of(rows, headers="zh")
+    zh_units = zh.rename({"逾期本金": "逾期本金(元)", "罚息": "罚息（元）"})
+    paths = {
+        "gbk": write_csv(tmp_path / "gbk.csv", rows, headers="zh", encoding="gbk"),
+        "bom": write_csv(tmp_path / "bom.csv", rows, headers="zh", encoding="utf-8-bom"),
+        "parquet": tmp_path / "rows.parquet",
+        "xlsx": tmp_path / "rows.xlsx",
+    }
+    zh_units.write_parquet(paths["parquet"])
+    book = Workbook()
+    sheet = book.active
+    sheet.append(zh.columns)
+    for row in zh.iter_rows():
+        sheet.append(list(row))
+    book.save(paths["xlsx"])
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("fmt", "encoding"),
+    [("gbk", "gb18030"), ("bom", "utf-8-bom"), ("parquet", "parquet"), ("xlsx", "xlsx")],
+)
+def test_gbk_bom_xlsx_and_parquet_with_chinese_headers_import_alike(
+    engine: Engine, tmp_path: Path, fmt: str, encoding: str
+) -> None:
+    # given the same rows (one bad) with Chinese headers in each format banks send
+    rows = [account_row(1), account_row(2, name="欧阳娜娜"), account_row(3, mobile="12")]
+    path = _formats(tmp_path, rows)[fmt]
+    # when imported
+    result = _import(engine, path)
+    # then it is read as the same table
+    file = result["files"][0]  # type: ignore[index]
+    assert (file["kind"], file["encoding"]) == ("accounts", encoding)
+    assert (result["accepted"], result["quarantined"]) == (2, 1)
+    with engine.connect() as connection:
+        names = set(connection.scalars(select(Debtor.name)))
+        principal = connection.scalar(select(Account.principal_fen).limit(1))
+    assert names == {"张强", "欧阳娜娜"} or "欧阳娜娜" in names
+    assert principal == 1_200_000
+    quarantine = quarantine_rows(Path(str(result["quarantine_file"])))
+    assert quarantine["手机号"].to_list() == ["12"]
+
+
+def test_unknown_columns_are_ignored_and_reported(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [account_row(1, 备注="VIP", remark2="x")])
+    result = _import(engine, path)
+    assert result["files"][0]["ignored_columns"] == ["备注", "remark2"]  # type: ignore[index]
+    assert result["accepted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00" * 20, "binary"),
+        ("借据号,姓名,逾期本金\nLN1,张三,100\n".encode(), "cannot tell what this file is"),
+        ("借据号,姓名,身份证号,逾期本金\nLN1,张三,x,100\n".encode(), "missing required column"),
+    ],
+)
+def test_an_unreadable_file_changes_nothing_and_says_why(
+    engine: Engine, tmp_path: Path, content: bytes, message: str
+) -> None:
+    good = write_csv(tmp_path / "good.csv", [account_row(1)])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    before = counts(engine)
+    result = run_import(engine, [bad], OPTIONS)
+    assert counts(engine) == before
+    assert result.errors and message in result.errors[0].message
+    assert str(bad) in result.errors[0].message
+    assert not (tmp_path / "bad.csv.quarantine.csv").exists()
+    # and a good file in the same call is imported all the same
+    both = run_import(engine, [bad, good], ImportOptions(as_of=AS_OF, now=NOW))
+    assert both.created == 1 and len(both.errors) == 1
+
+
+def test_without_a_creditor_the_file_is_refused(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [account_row(1, creditor_code=None)])
+    result = run_import(engine, [path], OPTIONS)
+    assert "--creditor" in result.errors[0].message
+    assert counts(engine)["accounts"] == 0
+
+
+def test_importing_the_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    # given an imported file (with one bad row)
+    rows = [account_row(n) for n in range(1, 6)] + [account_row(9, mobile="1")]
+    accounts = write_csv(tmp_path / "accounts.csv", rows)
+    payments = write_csv(
+        tmp_path / "payments.csv",
+        [payment_row(1, "LN00000001", "100.00"), payment_row(2, "LN00000002", "50.00")],
+        kind="payments",
+    )
+    first = _import(engine, accounts, payments)
+    assert (first["created"], first["quarantined"]) == (7, 1)
+    before = counts(engine)
+    # when the same files are imported again
+    second = _import(engine, accounts, payments)
+    # then every accepted row is unchanged and no table (not even events) grew
+    assert second["unchanged"] == second["accepted"] == 7
+    assert (second["created"], second["updated"]) == (0, 0)
+    assert counts(engine) == before
+
+
+def test_a_fixed_file_removes_the_stale_quarantine_file(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [account_row(1), account_row(2, mobile="1")])
+    first = _import(engine, path)
+    assert Path(str(first["quarantine_file"])).exists()
+    write_csv(path, [account_row(1), account_row(2)])
+    second = _import(engine, path)
+    assert second["quarantine_file"] is None
+    assert not (tmp_path / "a.csv.quarantine.csv").exists()
+    assert (second["created"], second["unchanged"]) == (1, 1)
+
+
+def test_an_updated_snapshot_updates_the_account_and_records_the_change(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _import(engine, write_csv(tmp_path / "d1.csv", [account_row(1), account_row(2)]))
+    # when the creditor sends a newer snapshot of account 1 and the same account 2
+    newer = write_csv(
+        tmp_path / "d2.csv",
+        [account_row(1, principal="11000.00", snapshot_date="2026-11-10"), account_row(2)],
+    )
+    result = _import(engine, newer)
+    # then account 1 is updated with an event naming old and new values
+    assert (result["updated"], result["unchanged"], result["created"]) == (1, 1, 0)
+    with engine.connect() as connection:
+        account = connection.execute(
+            select(Account).where(Account.account_no == "LN00000001")
+        ).one()
+        payload = connection.scalar(
+            select(Event.payload).where(Event.type == "account.snapshot_updated")
+        )
+    assert account.principal_fen == 1_100_000
+    assert account.snapshot_due_fen == 1_100_000 + 86_050 + 12_000 + 5_000
+    assert payload["changes"]["principal_fen"] == [1_200_000, 1_100_000]
+    assert payload["changes"]["snapshot_date"] == ["2026-11-01", "2026-11-10"]
+    # and an older snapshot than the stored one is quarantined
+    older = write_csv(tmp_path / "d3.csv", [account_row(1, snapshot_date="2026-10-01")])
+    stale = _import(engine, older)
+    reason = quarantine_rows(Path(str(stale["quarantine_file"])))["reason"][0]
+    assert "stored snapshot is newer" in reason
+
+
+def test_a_changed_debtor_name_is_updated_with_an_event(engine: Engine, tmp_path: Path) -> None:
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(1, name="张伟")]))
+    _import(engine, write_csv(tmp_path / "b.csv", [account_row(1, name="张伟伟", city="广州市")]))
+    with engine.connect() as connection:
+        debtor = connection.execute(select(Debtor)).one()
+        payload = connection.scalar(select(Event.payload).where(Event.type == "debtor.updated"))
+    assert (debtor.name, debtor.city) == ("张伟伟", "广州市")
+    assert payload["changes"] == {"name": ["张伟", "张伟伟"], "city": ["深圳市", "广州市"]}
+
+
+def test_contact_points_of_debtor_and_third_parties(engine: Engine, tmp_path: Path) -> None:
+    row = account_row(
+        1,
+        work_address="深圳市福田区1号",
+        contact2_name="王强",
+        contact2_relation="同事",
+        contact2_phone="0755-2600 1234",
+    )
+    co_debt = account_row(
+        2,
+        id_number=row["id_number"],
+        name=row["name"],
+        mobile=row["mobile"],
+        home_address=row["home_address"],
+        contact1_phone=row["contact1_phone"],
+    )
+    _import(engine, write_csv(tmp_path / "a.csv", [row, co_debt]))
+    with engine.connect() as connection:
+        points = {
+            (p.kind, p.value, p.label, p.owner, p.owner_name, p.relation)
+            for p in connection.execute(select(ContactPoint)).all()
+        }
+        debtors = connection.scalar(text("SELECT count(*) FROM debtors"))
+    assert debtors == 1  # 共债: two accounts, one debtor
+    assert ("mobile", row["mobile"], "", "debtor", "", None) in points
+    assert ("address", "深圳市福田区1号", "work", "debtor", "", None) in points
+    assert ("phone", "0755-26001234", "", "third_party", "王强", "colleague") in points
+    assert ("mobile", row["contact1_phone"], "", "third_party", "李娜", "spouse") in points
+    # the second account's contact points were the same and not stored twice
+    assert len(points) == 5
+
+
+def test_payments_are_posted_through_the_waterfall_exactly_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given an account owing fee 50, penalty 120, interest 860.50, principal 12000
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(1), account_row(2)]))
+    payments = [
+        payment_row(1, "LN00000001", "1000.00", paid_at="2026-11-05 09:00:00"),
+        payment_row(2, "LN00000001", "500.00", paid_at="2026-11-06 09:00:00"),
+        payment_row(2, "LN00000001", "500.00"),  # same reference again in the file
+        payment_row(3, "LN99999999", "10.00"),  # unknown account
+        payment_row(4, "LN00000002", "10.00", paid_at="2026-11-01 18:00:00"),  # in the snapshot
+        payment_row(5, "LN00000002", "0"),  # not a payment
+        payment_row(6, "LN00000002", "20000.00"),  # pays everything, the rest is credit
+    ]
+    path = write_csv(tmp_path / "p.csv", payments, headers="zh", kind="payments")
+    # when imported
+    result = _import(engine, path)
+    # then valid new payments are posted, the others quarantined with reasons
+    assert (result["created"], result["quarantined"]) == (3, 4)
+    reasons = quarantine_rows(Path(str(result["quarantine_file"])))["reason"].to_list()
+    assert "first given in row 3" in reasons[0]
+    assert "unknown account" in reasons[1]
+    assert "already include it" in reasons[2]
+    assert "greater than zero" in reasons[3]
+    with engine.connect() as connection:
+        posted = {
+            p.reference: p for p in connection.execute(select(Payment).order_by(Payment.id)).all()
+        }
+        one = connection.execute(select(Account).where(Account.account_no == "LN00000001")).one()
+        two = connection.execute(select(Account).where(Account.account_no == "LN00000002")).one()
+    first = posted["PAY00000001"]
+    assert (first.to_fee_fen, first.to_penalty_fen, first.to_interest_fen) == (
+        5_000,
+        12_000,
+        83_000,
+    )
+    second = posted["PAY00000002"]
+    assert (second.to_interest_fen, second.to_principal_fen) == (3_050, 46_950)
+    assert (one.fee_fen, one.penalty_fen, one.interest_fen) == (0, 0, 0)
+    assert one.principal_fen == 1_200_000 - 46_950
+    overpaid = posted["PAY00000006"]
+    assert overpaid.to_credit_fen == 2_000_000 - 1_303_050
+    assert (two.principal_fen, two.credit_fen) == (0, 2_000_000 - 1_303_050)
+    for p in posted.values():
+        total = p.to_fee_fen + p.to_penalty_fen + p.to_interest_fen + p.to_principal_fen
+        assert total + p.to_credit_fen == p.amount_fen
+    assert len(_events(engine, "payment.posted")) == 3
+    # and importing the file again posts nothing twice
+    again = _import(engine, path)
+    assert (again["created"], again["unchanged"]) == (0, 3)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM payments")) == 3
+
+
+def test_a_new_snapshot_keeps_payments_made_after_it(engine: Engine, tmp_path: Path) -> None:
+    # given an account and two payments, one on 11-05 and one on 11-12
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(1)]))
+    pays = [
+        payment_row(1, "LN00000001", "100.00", paid_at="2026-11-05 10:00:00"),
+        payment_row(2, "LN00000001", "300.00", paid_at="2026-11-12 10:00:00"),
+    ]
+    _import(engine, write_csv(tmp_path / "p.csv", pays, kind="payments"))
+    # when the creditor's snapshot of 11-10 arrives (it includes the first payment only)
+    newer = account_row(1, fee="0.00", penalty="70.00", snapshot_date="2026-11-10")
+    result = _import(engine, write_csv(tmp_path / "b.csv", [newer]))
+    # then balances are that snapshot less what the 11-12 payment paid
+    # (that payment took penalty 70.00 and interest 230.00 when it was posted)
+    assert result["updated"] == 1
+    with engine.connect() as connection:
+        account = connection.execute(select(Account)).one()
+    assert (account.fee_fen, account.penalty_fen) == (0, 7_000 - 7_000)
+    assert (account.interest_fen, account.principal_fen) == (86_050 - 23_000, 1_200_000)
+    assert account.credit_fen == 0
+    assert account.snapshot_due_fen == 7_000 + 86_050 + 1_200_000
+
+
+def test_a_failure_while_writing_leaves_nothing_of_the_file(engine: Engine, tmp_path: Path) -> None:
+    # given a store that refuses the file's last write (a real trigger, not a mock)
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events "
+                "WHEN NEW.type = 'import.file_imported' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.type = 'import.file_imported' THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+    path = write_csv(tmp_path / "a.csv", [account_row(n) for n in range(1, 20)])
+    before = counts(engine)
+    # when the import fails mid-write
+    with pytest.raises(Exception, match="refused"):
+        run_import(engine, [path], OPTIONS)
+    # then nothing of the file remains
+    assert counts(engine) == before
+
+
+def test_accounts_files_are_imported_before_payments_files(engine: Engine, tmp_path: Path) -> None:
+    accounts = write_csv(tmp_path / "a.csv", [account_row(1)])
+    payments = write_csv(
+        tmp_path / "p.csv", [payment_row(1, "LN00000001", "1.00")], kind="payments"
+    )
+    result = _import(engine, payments, accounts)
+    assert [f["kind"] for f in result["files"]] == ["accounts", "payments"]  # type: ignore[index]
+    assert result["created"] == 2
+    events = {e.type for e in _events(engine, "import.file_imported")}
+    assert events == {"import.file_imported"}
+    payload = json.loads(json.dumps(_events(engine, "account.placed")[0].payload))
+    assert payload["account_no"] == "LN00000001"
