@@ -213,7 +213,7 @@ def bucket_expr(dpd: pl.Expr, scheme: BucketScheme = DEFAULT_BUCKETS) -> pl.Expr
 
 def bucket_rank_expr(bucket: pl.Expr, scheme: BucketScheme = DEFAULT_BUCKETS) -> pl.Expr:
     mapping = {name: rank for rank, name in enumerate(scheme.names)}
-    return bucket.replace_strict(mapping, default=None, return_dtype=pl.Int32)
+    return bucket.cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.Int32)
 
 
 def amount_tier_expr(due: pl.Expr, tiers: AmountTiers = DEFAULT_TIERS) -> pl.Expr:

@@ -19,7 +19,7 @@ from cuishou.accounts.rules import (
     Bucket,
     BucketScheme,
 )
-from cuishou.kit.errors import ConfigError
+from cuishou.kit.errors import ConfigError, InvalidInput
 from cuishou.kit.money import parse_yuan
 
 
@@ -91,17 +91,20 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
                 large_from_fen=parse_yuan(str(spec["large_from"]), field="large_from"),
                 medium_from_fen=parse_yuan(str(spec["medium_from"]), field="medium_from"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, InvalidInput) as exc:
             raise ConfigError(
                 f"{path}: amount_tiers needs large_from and medium_from in yuan ({exc})"
             ) from exc
     default_alert = "M4" if "M4" in scheme.names else scheme.names[min(4, len(scheme.names) - 1)]
+    legal = raw.get("legal_review_dpd", 180)
+    if isinstance(legal, bool) or not isinstance(legal, int):
+        raise ConfigError(f"{path}: legal_review_dpd must be a whole number of days, not {legal!r}")
     try:
         return CycleConfig(
             buckets=scheme,
             tiers=tiers,
             alert_bucket=str(raw.get("alert_bucket", default_alert)),
-            legal_review_dpd=int(raw.get("legal_review_dpd", 180)),
+            legal_review_dpd=legal,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc

@@ -17,11 +17,13 @@ text format (``YYYY-MM-DD HH:MM:SS.ffffff``) so the ORM reads them back unchange
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,7 @@ from cuishou.kit.errors import Conflict
 from cuishou.store.db import adbc_uri
 
 ACTOR = "system:daily-cycle"
+log = logging.getLogger(__name__)
 _NULLABLE_IDS = {"case_id"}  # read as COALESCE(col, 0) on SQLite
 _PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 
@@ -172,10 +175,12 @@ class BulkStore:
 
         text = _PARAM.sub(placeholder, sql)
         values = tuple(self.value(params[name]) for name in order)
+        started = perf_counter()
         if values:
             cursor.execute(text, values)
         else:
             cursor.execute(text)
+        log.debug("%.3fs %s", perf_counter() - started, " ".join(text.split())[:120])
 
     def fetch(
         self, cursor: Any, sql: str, schema: Mapping[str, pl.DataType], **params: Any
@@ -196,7 +201,14 @@ class BulkStore:
         return expression if self.sqlite else f"CAST({expression} AS JSON)"
 
     def ingest(self, cursor: Any, name: str, frame: pl.DataFrame) -> None:
+        """``frame`` as a TEMPORARY table ``name`` (with planner statistics on PostgreSQL)."""
         cursor.adbc_ingest(name, frame.to_arrow(), mode="create", temporary=True)
+        self.analyze(cursor, name)
+
+    def analyze(self, cursor: Any, name: str) -> None:
+        """Fresh statistics for a table changed in bulk inside this transaction (PostgreSQL)."""
+        if not self.sqlite:
+            cursor.execute(f"ANALYZE {name}")
 
 
 def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -397,6 +409,7 @@ def write_decisions(
                 as_of=as_of,
                 now=now,
             )
+            store.analyze(cursor, "cases")
             run(
                 cursor,
                 """UPDATE cases SET status = s.status, closed_on = s.closed_on,
@@ -444,12 +457,19 @@ def write_decisions(
             store.ingest(cursor, "stg_alerts", _alert_staging(decisions.alerts, as_of))
             run(
                 cursor,
-                f"""INSERT INTO alerts (case_id, kind, raised_on, status, details, created_at)
-                SELECT c.id, s.kind, :as_of, 'open', {store.json("s.details")}, :now
+                """CREATE TEMPORARY TABLE new_alerts AS
+                SELECT c.id AS case_id, s.kind, s.details
                 FROM stg_alerts s
                 JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
                 WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id
-                                  AND a.kind = s.kind AND a.raised_on = :as_of)""",  # noqa: S608 - constant fragments only
+                                  AND a.kind = s.kind AND a.raised_on = :as_of)""",
+                as_of=as_of,
+            )
+            run(
+                cursor,
+                f"""INSERT INTO alerts (case_id, kind, raised_on, status, details, created_at)
+                SELECT n.case_id, n.kind, :as_of, 'open', {store.json("n.details")}, :now
+                FROM new_alerts n""",  # noqa: S608 - constant fragments only
                 as_of=as_of,
                 now=now,
             )
@@ -457,14 +477,10 @@ def write_decisions(
                 cursor,
                 f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
                 SELECT :now, :actor, 'alert.raised', 'alert', a.id, a.case_id,
-                    {store.json("s.details")}
-                FROM alerts a
-                JOIN cases c ON c.id = a.case_id
-                JOIN stg_alerts s ON s.creditor_id = c.creditor_id
-                    AND s.debtor_id = c.debtor_id AND s.kind = a.kind
-                WHERE a.raised_on = :as_of AND NOT EXISTS (
-                    SELECT 1 FROM events e WHERE e.entity_type = 'alert'
-                    AND e.entity_id = a.id AND e.type = 'alert.raised')""",  # noqa: S608 - constant fragments only
+                    {store.json("n.details")}
+                FROM new_alerts n
+                JOIN alerts a ON a.case_id = n.case_id AND a.kind = n.kind
+                    AND a.raised_on = :as_of""",  # noqa: S608 - constant fragments only
                 as_of=as_of,
                 now=now,
                 actor=ACTOR,
