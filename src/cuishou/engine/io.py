@@ -137,6 +137,7 @@ class BulkStore:
                 cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA temp_store=MEMORY")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # as the SQLAlchemy engine (WAL)
         else:
             import adbc_driver_postgresql.dbapi as pg_dbapi
 
@@ -186,7 +187,9 @@ class BulkStore:
         self, cursor: Any, sql: str, schema: Mapping[str, pl.DataType], **params: Any
     ) -> pl.DataFrame:
         self.execute(cursor, sql, **params)
+        started = perf_counter()
         table: pa.Table = cursor.fetch_arrow_table()
+        log.debug("%.3fs fetch %d rows", perf_counter() - started, table.num_rows)
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return _conform(frame, schema)
@@ -197,13 +200,26 @@ class BulkStore:
             return f"COALESCE({column}, {sentinel})"
         return column
 
+    def previous_state_sql(self) -> str:
+        """Each account's latest bucket history row before ``:as_of`` (one indexed pass)."""
+        if self.sqlite:
+            # SQLite takes bare columns from the row holding MAX() (documented behaviour)
+            return """SELECT account_id, MAX(as_of) AS last_as_of, bucket AS prev_bucket,
+                status AS prev_status, amount_tier AS prev_tier
+            FROM bucket_history WHERE as_of < :as_of GROUP BY account_id"""
+        return """SELECT DISTINCT ON (account_id) account_id, bucket AS prev_bucket,
+            status AS prev_status, amount_tier AS prev_tier
+        FROM bucket_history WHERE as_of < :as_of ORDER BY account_id, as_of DESC"""
+
     def json(self, expression: str) -> str:
         return expression if self.sqlite else f"CAST({expression} AS JSON)"
 
     def ingest(self, cursor: Any, name: str, frame: pl.DataFrame) -> None:
         """``frame`` as a TEMPORARY table ``name`` (with planner statistics on PostgreSQL)."""
+        started = perf_counter()
         cursor.adbc_ingest(name, frame.to_arrow(), mode="create", temporary=True)
         self.analyze(cursor, name)
+        log.debug("%.3fs ingest %s (%d rows)", perf_counter() - started, name, frame.height)
 
     def analyze(self, cursor: Any, name: str) -> None:
         """Fresh statistics for a table changed in bulk inside this transaction (PostgreSQL)."""
@@ -289,17 +305,7 @@ def load_snapshot(engine: Engine, as_of: date) -> Snapshot:
             )
         else:
             payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
-        previous = store.fetch(
-            cursor,
-            """SELECT h.account_id, h.bucket AS prev_bucket, h.status AS prev_status,
-                h.amount_tier AS prev_tier
-            FROM bucket_history h
-            JOIN (SELECT account_id, MAX(as_of) AS last_as_of FROM bucket_history
-                  WHERE as_of < :as_of GROUP BY account_id) l
-              ON l.account_id = h.account_id AND l.last_as_of = h.as_of""",
-            PREVIOUS_SCHEMA,
-            as_of=as_of,
-        )
+        previous = store.fetch(cursor, store.previous_state_sql(), PREVIOUS_SCHEMA, as_of=as_of)
         cases = store.fetch(
             cursor,
             f"""SELECT id, creditor_id, debtor_id, status, opened_on,
@@ -339,7 +345,24 @@ def _json_object(fields: Mapping[str, tuple[pl.Expr, bool]]) -> pl.Expr:
     return pl.concat_str(parts)
 
 
-def _case_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
+    """The case decisions to write (``case_id`` null for a case still to be created)."""
+    return cases.select(
+        "case_id",
+        *CASE_KEY,
+        pl.col("is_new").cast(pl.Int32),
+        "accounts",
+        "due_fen",
+        "dpd",
+        "bucket",
+        "amount_tier",
+        "status",
+        "closed_on",
+    )
+
+
+def _case_event_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Only the cases whose state changed (opened / closed / reopened), with payloads."""
     payload = _json_object(
         {
             "as_of": (pl.lit(as_of.isoformat()), True),
@@ -350,18 +373,8 @@ def _case_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
             "status": (pl.col("status"), True),
         }
     )
-    return cases.select(
-        *CASE_KEY,
-        pl.col("is_new").cast(pl.Int32),
-        "accounts",
-        "due_fen",
-        "dpd",
-        "bucket",
-        "amount_tier",
-        "status",
-        "closed_on",
-        "change",
-        payload.alias("payload"),
+    return cases.filter(pl.col("change").is_not_null()).select(
+        *CASE_KEY, "change", payload.alias("payload")
     )
 
 
@@ -387,17 +400,8 @@ def write_decisions(
         cursor.execute("BEGIN IMMEDIATE" if store.sqlite else "BEGIN")
         try:
             refuse_earlier(as_of, latest_cycle(store, cursor))
-            store.ingest(cursor, "stg_accounts", decisions.account_updates)
-            run(
-                cursor,
-                """UPDATE accounts SET dpd = s.dpd, bucket = s.bucket,
-                    amount_tier = s.amount_tier, status = s.status,
-                    cycle_as_of = :as_of, updated_at = :now
-                FROM stg_accounts s WHERE accounts.id = s.id""",
-                as_of=as_of,
-                now=now,
-            )
-            store.ingest(cursor, "stg_cases", _case_staging(decisions.cases, as_of))
+            # cases first, so that new accounts can be linked in the same account update
+            store.ingest(cursor, "stg_cases", _case_staging(decisions.cases))
             run(
                 cursor,
                 """INSERT INTO cases (creditor_id, debtor_id, status, opened_on, closed_on,
@@ -417,11 +421,24 @@ def write_decisions(
                     bucket = s.bucket, amount_tier = s.amount_tier,
                     cycle_as_of = :as_of, updated_at = :now
                 FROM stg_cases s
-                WHERE s.is_new = 0 AND cases.creditor_id = s.creditor_id
-                  AND cases.debtor_id = s.debtor_id""",
+                WHERE s.is_new = 0 AND cases.id = s.case_id""",
                 as_of=as_of,
                 now=now,
             )
+            store.ingest(cursor, "stg_accounts", decisions.account_updates)
+            run(
+                cursor,
+                """UPDATE accounts SET dpd = s.dpd, bucket = s.bucket,
+                    amount_tier = s.amount_tier, status = s.status,
+                    cycle_as_of = :as_of, updated_at = :now,
+                    case_id = COALESCE(accounts.case_id, (
+                        SELECT c.id FROM cases c WHERE c.creditor_id = accounts.creditor_id
+                        AND c.debtor_id = accounts.debtor_id))
+                FROM stg_accounts s WHERE accounts.id = s.id""",
+                as_of=as_of,
+                now=now,
+            )
+            # accounts in force left without a case although unchanged (rare; uses the index)
             run(
                 cursor,
                 """UPDATE accounts SET case_id = c.id, updated_at = :now
@@ -432,14 +449,15 @@ def write_decisions(
                 as_of=as_of,
                 now=now,
             )
+            store.ingest(cursor, "stg_case_events", _case_event_staging(decisions.cases, as_of))
             run(
                 cursor,
                 f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
                 SELECT :now, :actor, 'case.' || s.change, 'case', c.id, c.id,
                     {store.json("s.payload")}
-                FROM stg_cases s
+                FROM stg_case_events s
                 JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
-                WHERE s.change IS NOT NULL""",  # noqa: S608 - constant fragments only
+                """,  # noqa: S608 - constant fragments only
                 now=now,
                 actor=ACTOR,
             )
@@ -512,7 +530,9 @@ def write_decisions(
                 summary=summary,
                 as_of=as_of,
             )
+            started = perf_counter()
             cursor.execute("COMMIT")
+            log.debug("%.3fs COMMIT", perf_counter() - started)
         except BaseException:
             cursor.execute("ROLLBACK")
             raise

@@ -206,7 +206,6 @@ def case_rollup(
             case_change_expr(pl.col("stored_status"), pl.col("status")).alias("change"),
         )
         .drop("any_open", "seen_before", "stored_status", "stored_closed_on")
-        .sort(CASE_KEY)
     )
 
 
