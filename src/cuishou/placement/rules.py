@@ -42,8 +42,7 @@ _ID_SHAPE = r"^[0-9]{17}[0-9X]$"
 _MOBILE_SHAPE = r"^1[3-9][0-9]{9}$"
 _LANDLINE_SHAPE = r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$"
 _LANDLINE_RE = re.compile(_LANDLINE_SHAPE)
-_YUAN_FAST = r"^[+-]?[0-9]{1,13}(\.[0-9]{0,2})?$"
-_YUAN_NOISE = r"[,，¥￥元]|RMB"
+_YUAN_PLAIN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 _DATE_FAST = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -215,26 +214,15 @@ def parse_amount(text: str, *, field: str, positive: bool = False) -> int | Reas
 
 
 def yuan_fen_fast_expr(text: pl.Expr) -> pl.Expr:
-    """Fen for the plain spellings of an amount (``1,234.5``, ``¥12``); null for the rest.
+    """Fen for the plain spelling of an amount (``1234.5``, ``12``); null for the rest.
 
     The Polars fast path of :func:`cuishou.kit.money.parse_yuan`: where it gives a
-    value, the scalar form gives the same; other texts go to the scalar form.
+    value, the scalar form gives the same; every other text (signs, thousands
+    separators, ``¥``, three decimals, not a number) goes to the scalar form.
     """
-    cleaned = text.str.strip_chars().str.replace_all(_YUAN_NOISE, "").str.strip_chars()
-    ok = cleaned.str.contains(_YUAN_FAST)
-    unsigned = cleaned.str.strip_chars_start("+-")
-    whole = unsigned.str.split_exact(".", 1).struct.field("field_0").cast(pl.Int64, strict=False)
-    frac = (
-        unsigned.str.split_exact(".", 1)
-        .struct.field("field_1")
-        .fill_null("")
-        .add(pl.lit("00"))
-        .str.slice(0, 2)
-        .cast(pl.Int64, strict=False)
-    )
-    fen = whole * 100 + frac
-    signed = pl.when(cleaned.str.starts_with("-")).then(-fen).otherwise(fen)
-    return pl.when(ok).then(signed).otherwise(pl.lit(None, dtype=pl.Int64))
+    plain = text.str.contains(_YUAN_PLAIN)
+    exact = (text.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+    return pl.when(plain).then(exact).otherwise(pl.lit(None, dtype=pl.Int64))
 
 
 # --- dates 日期 -----------------------------------------------------------------------------

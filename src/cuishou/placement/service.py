@@ -580,17 +580,26 @@ def _write_accounts(
         "province",
         "city",
     )
-    inserted = repo.insert_debtors(session, debtors, now=now)
+    inserted, staged_debtors = repo.insert_debtors(session, debtors, now=now)
     # Only debtors stored before this file can have changed.
-    changes = repo.changed_debtors(session) if inserted < debtors.height else []
+    changes = repo.changed_debtors(session, staged_debtors) if inserted < debtors.height else []
     if changes:
-        repo.update_changed_debtors(session, now=now)
+        repo.update_changed_debtors(session, staged_debtors, now=now)
         events.extend(
             _event(options, "debtor.updated", "debtor", c["debtor_id"], {"changes": c["diff"]})
             for c in changes
         )
-    repo.drop_stage(session, repo.STAGE_PREFIX + "debtors")
-    repo.insert_contact_points(session, _contact_points(changed), now=now)
+    repo.drop_stage(session, staged_debtors)
+    # In debtor order (the order debtors were just inserted in), so the contact points'
+    # unique index (debtor, kind, value, owner) grows at its end instead of at random.
+    order = debtors.select("id_number").with_row_index("_debtor_seq")
+    contacts = (
+        _contact_points(changed)
+        .join(order, on="id_number", how="left")
+        .sort("_debtor_seq", "kind", "value", "owner_name")
+        .drop("_debtor_seq")
+    )
+    repo.insert_contact_points(session, contacts, now=now)
 
     creates = changed.filter(pl.col("action") == "create")
     updates = changed.filter(pl.col("action") == "update")
@@ -606,6 +615,9 @@ def _write_accounts(
             updates.with_columns(pl.Series("payload", update_payloads, dtype=pl.String)),
         ]
     ).with_columns(_day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"))
+    # By account number: new accounts then fill the (creditor, account_no) index at its
+    # end and get ids in that order, which the events statement reads in order too.
+    staged = staged.sort("account_no")
     repo.write_accounts(
         session,
         staged.select(list(repo.ACCOUNT_STAGE_TYPES)),
