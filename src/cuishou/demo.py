@@ -1,0 +1,199 @@
+"""``cuishou demo``: a fresh demo store with a generated portfolio, imported and aged.
+
+It never touches the store named by ``CUISHOU_DATABASE_URL``: the demo database lives in
+its own directory (``demo-data/`` by default) and is rebuilt from scratch on every run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from cuishou.cli_support import console, friendly_errors, print_json
+from cuishou.cli_support import out as out_console
+from cuishou.engine.runner import CycleResult, run_daily_cycle
+from cuishou.generator.portfolio import generate_portfolio, write_portfolio
+from cuishou.kit.clock import parse_date, today_local, utc_now
+from cuishou.kit.errors import InvalidInput
+from cuishou.placement.cli import run_import
+from cuishou.placement.schemas import ImportResult
+from cuishou.placement.service import ImportOptions
+from cuishou.store.db import make_engine, transaction, upgrade
+from cuishou.store.tables import Alert, Case
+
+DEMO_CREDITOR = "DEMOBANK"
+#: The cycle runs for the last few days so that roll movements and alerts show up.
+CYCLE_DAYS = 3
+
+
+@dataclass
+class DemoResult:
+    database: str
+    directory: str
+    accounts_generated: int
+    imported: dict[str, Any]
+    cycles: list[dict[str, Any]] = field(default_factory=list)
+    open_cases: int = 0
+    open_alerts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _fresh_database(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "cuishou-demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    return database
+
+
+def run_demo(
+    *, accounts: int, seed: int, as_of: date, directory: Path, progress: Progress | None = None
+) -> DemoResult:
+    """Generate → import → run the daily cycle for the last ``CYCLE_DAYS`` days."""
+    if accounts < 1:
+        raise InvalidInput("--accounts must be at least 1", field="accounts")
+    started = time.perf_counter()
+    total_steps = 3 + CYCLE_DAYS
+    task = progress.add_task("demo", total=total_steps) if progress else None
+
+    def step(label: str) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, description=label)
+
+    def done() -> None:
+        if progress is not None and task is not None:
+            progress.advance(task)
+
+    step("creating the demo store")
+    database = _fresh_database(directory)
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    done()
+
+    step(f"generating {accounts:,} accounts")
+    portfolio = generate_portfolio(
+        accounts=accounts, seed=seed, as_of=as_of, creditor=DEMO_CREDITOR, bad_rows=0.002
+    )
+    paths = write_portfolio(portfolio, directory)
+    done()
+
+    step("importing the placement")
+    options = ImportOptions(as_of=as_of, now=utc_now(), creditor_code=DEMO_CREDITOR)
+    imported: ImportResult = run_import(engine, paths, options)
+    done()
+
+    cycles: list[CycleResult] = []
+    for offset in range(CYCLE_DAYS - 1, -1, -1):
+        day = as_of - timedelta(days=offset)
+        step(f"daily cycle for {day.isoformat()}")
+        cycles.append(run_daily_cycle(engine, day, now=utc_now()))
+        done()
+
+    with transaction(engine) as session:
+        open_cases = session.scalar(
+            select(func.count()).select_from(Case).where(Case.status == "open")
+        )
+        alert_rows = session.execute(
+            select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)
+        ).all()
+    engine.dispose()
+    return DemoResult(
+        database=f"sqlite:///{database}",
+        directory=str(directory),
+        accounts_generated=portfolio.accounts.height,
+        imported=imported.model_dump(),
+        cycles=[c.to_json() for c in cycles],
+        open_cases=int(open_cases or 0),
+        open_alerts={str(kind): int(n) for kind, n in alert_rows},
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _print_summary(result: DemoResult) -> None:
+    imported = result.imported
+    out_console.print(
+        f"[bold]Cuishou demo[/] — {result.accounts_generated:,} accounts generated in "
+        f"{result.directory}, store {result.database}"
+    )
+    table = Table(title="import 导入", title_justify="left")
+    for name in ("file", "rows", "accepted", "quarantined", "created", "unchanged"):
+        table.add_column(name, justify="right" if name != "file" else "left")
+    for item in imported["files"]:
+        table.add_row(
+            Path(item["path"]).name,
+            *(f"{item[k]:,}" for k in ("rows", "accepted", "quarantined", "created", "unchanged")),
+        )
+    out_console.print(table)
+    for item in imported["files"]:
+        if item.get("quarantine_file"):
+            out_console.print(f"  rejected rows with reasons → {item['quarantine_file']}")
+
+    last = result.cycles[-1]
+    cycles = Table(title="daily cycles 日终批处理", title_justify="left")
+    for name in ("as of", "accounts", "cases", "roll forward", "cured/settled", "alerts", "s"):
+        cycles.add_column(name, justify="right")
+    for cycle in result.cycles:
+        movements = cycle["movements"]
+        cycles.add_row(
+            cycle["as_of"],
+            f"{cycle['accounts']:,}",
+            f"{cycle['cases']:,}",
+            f"{movements.get('roll_forward', 0):,}",
+            f"{movements.get('cure', 0) + movements.get('settled', 0):,}",
+            f"{sum(cycle['alerts_raised'].values()):,}",
+            f"{cycle['seconds']:.2f}",
+        )
+    out_console.print(cycles)
+
+    buckets = Table(title=f"accounts by bucket 账龄分布 ({last['as_of']})", title_justify="left")
+    for name in last["buckets"]:
+        buckets.add_column(name, justify="right")
+    buckets.add_row(*(f"{n:,}" for n in last["buckets"].values()))
+    out_console.print(buckets)
+    alerts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.open_alerts.items())) or "none"
+    out_console.print(f"open cases {result.open_cases:,}; open alerts: {alerts}")
+    out_console.print(f"done in {result.seconds:.1f} s. Explore it with:")
+    out_console.print(f"  export CUISHOU_DATABASE_URL={result.database}")
+    out_console.print(f"  .venv/bin/cuishou daily --as-of {last['as_of']}")
+
+
+@friendly_errors
+def demo_command(
+    accounts: int = typer.Option(100_000, "--accounts", help="Accounts to generate."),
+    seed: int = typer.Option(2026, "--seed", help="Generator seed (same seed, same portfolio)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Business date (default: today)."),
+    directory: Path = typer.Option(
+        Path("demo-data"), "--dir", help="Where the demo store and files go (rebuilt)."
+    ),
+    no_serve: bool = typer.Option(
+        True, "--no-serve/--serve", help="Serving pages arrives with the web module."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Run the whole system on a fresh demo store (演示): generate, import, daily cycle."""
+    day = parse_date(as_of, field="--as-of") if as_of else today_local()
+    if not no_serve:
+        console.print("serving is not available yet; running the batch part of the demo")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=json_output,
+    ) as progress:
+        result = run_demo(
+            accounts=accounts, seed=seed, as_of=day, directory=directory, progress=progress
+        )
+    if json_output:
+        print_json(result)
+    else:
+        _print_summary(result)

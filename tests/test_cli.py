@@ -1,0 +1,76 @@
+"""The `cuishou` command line: init, error handling without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cuishou.cli import app
+from cuishou.store.db import head_revision
+
+runner = CliRunner()
+
+
+def test_init_creates_and_then_migrates_idempotently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUISHOU_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    first = runner.invoke(app, ["init", "--json"])
+    second = runner.invoke(app, ["init", "--json"])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert json.loads(first.stdout)["revision"] == head_revision()
+    assert json.loads(second.stdout)["revision"] == head_revision()
+
+
+def test_commands_on_an_uninitialised_store_say_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUISHOU_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    result = runner.invoke(app, ["daily", "--as-of", "2026-11-01"])
+    assert result.exit_code == 2
+    assert "cuishou init" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_store_url_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    env = {"CUISHOU_DATABASE_URL": "mysql://nobody@localhost/x", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cuishou.cli", "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "unsupported store" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demo", "--accounts", "600", "--as-of", "2026-11-20", "--dir", str(tmp_path), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    imported = summary["imported"]
+    assert imported["accepted"] + imported["quarantined"] == imported["rows"]
+    assert [c["as_of"] for c in summary["cycles"]] == ["2026-11-18", "2026-11-19", "2026-11-20"]
+    last = summary["cycles"][-1]
+    assert sum(last["buckets"].values()) == last["accounts"] > 0
+    assert summary["open_cases"] > 0
+    assert (tmp_path / "cuishou-demo.db").exists()
+    assert (tmp_path / "accounts.csv").exists()
+
+
+def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--accounts", "0", "--dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--accounts" in result.output
