@@ -162,6 +162,9 @@ def stage(
         connection.execute(
             text(f"CREATE INDEX ix{table_name} ON {table_name} ({', '.join(index)})")
         )
+    # Temporary tables have no statistics until analysed; without them the planner
+    # guesses a few rows and picks nested loops over a million.
+    connection.execute(text(f"ANALYZE {table_name}"))
     return table_name
 
 
