@@ -96,5 +96,5 @@ def import_command(
             if imported
             else ""
         )
-        messages = " ".join(e.message for e in result.errors)
+        messages = " ".join(e.message.rstrip(".") + "." for e in result.errors)
         raise UnreadableFile(f"{messages}{kept}")
