@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from cuishou.kit.errors import CuishouError
@@ -59,7 +60,10 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except CuishouError as exc:
-            console.print(f"[bold red]error[/] [{exc.code}] {exc.message}", highlight=False)
+            console.print(
+                f"[bold red]error[/] {escape(f'[{exc.code}]')} {escape(exc.message)}",
+                highlight=False,
+            )
             raise typer.Exit(code=2) from exc
 
     return wrapper
