@@ -1,0 +1,22 @@
+"""Run every benchmark with its default (issue-target) sizes: ``make bench``.
+
+Set ``CUISHOU_BENCH_POSTGRES`` to a PostgreSQL URL (its schema is reset) to also
+measure the PostgreSQL store. Results are printed; record them in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bench import daily_cycle, import_accounts
+
+
+def main() -> None:
+    postgres = os.environ.get("CUISHOU_BENCH_POSTGRES")
+    extra = ["--postgres", postgres] if postgres else []
+    daily_cycle.main(extra)
+    import_accounts.main(extra)
+
+
+if __name__ == "__main__":
+    main()
