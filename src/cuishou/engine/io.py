@@ -31,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from cuishou.engine.steps import BUSINESS_TZ, CASE_KEY
+from cuishou.engine.steps import BUSINESS_TZ, CASE_KEY, LEGAL_REVIEW
 from cuishou.kit.errors import Conflict
 from cuishou.store.db import adbc_uri
 
@@ -281,45 +281,56 @@ def load_snapshot(engine: Engine, as_of: date) -> Snapshot:
     """Read everything the cycle for ``as_of`` needs, refusing a date before the last run."""
     store = BulkStore(engine)
     with store.connect() as connection, connection.cursor() as cursor:
-        last = latest_cycle(store, cursor)
-        refuse_earlier(as_of, last)
-        accounts = store.fetch(
+        # one read transaction: every frame comes from the same state of the store
+        cursor.execute("BEGIN" if store.sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try:
+            snapshot = _read_snapshot(store, cursor, as_of)
+        finally:
+            cursor.execute("COMMIT")
+    return snapshot
+
+
+def _read_snapshot(store: BulkStore, cursor: Any, as_of: date) -> Snapshot:
+    last = latest_cycle(store, cursor)
+    refuse_earlier(as_of, last)
+    accounts = store.fetch(
+        cursor,
+        f"""SELECT id, creditor_id, debtor_id, {store.nullable("case_id", "0")} AS case_id,
+            snapshot_date, snapshot_due_fen,
+            {store.nullable("overdue_since", "''")} AS overdue_since,
+            installment_fen, status, dpd, bucket, amount_tier,
+            {store.nullable("cycle_as_of", "''")} AS cycle_as_of
+        FROM accounts""",  # noqa: S608 - constant fragments only
+        ACCOUNTS_SCHEMA,
+    )
+    earliest = accounts.get_column("snapshot_date").min()
+    if isinstance(earliest, date) and earliest <= as_of:
+        payments = store.fetch(
             cursor,
-            f"""SELECT id, creditor_id, debtor_id, {store.nullable("case_id", "0")} AS case_id,
-                snapshot_date, snapshot_due_fen,
-                {store.nullable("overdue_since", "''")} AS overdue_since,
-                installment_fen, status, dpd, bucket, amount_tier,
-                {store.nullable("cycle_as_of", "''")} AS cycle_as_of
-            FROM accounts""",  # noqa: S608 - constant fragments only
-            ACCOUNTS_SCHEMA,
+            """SELECT account_id, paid_at, amount_fen FROM payments
+            WHERE reversed_at IS NULL AND paid_at >= :lower AND paid_at < :upper""",
+            PAYMENTS_SCHEMA,
+            lower=_local_midnight_utc(earliest + timedelta(days=1)),
+            upper=_local_midnight_utc(as_of + timedelta(days=1)),
         )
-        earliest = accounts.get_column("snapshot_date").min()
-        if isinstance(earliest, date) and earliest <= as_of:
-            payments = store.fetch(
-                cursor,
-                """SELECT account_id, paid_at, amount_fen FROM payments
-                WHERE reversed_at IS NULL AND paid_at >= :lower AND paid_at < :upper""",
-                PAYMENTS_SCHEMA,
-                lower=_local_midnight_utc(earliest + timedelta(days=1)),
-                upper=_local_midnight_utc(as_of + timedelta(days=1)),
-            )
-        else:
-            payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
-        previous = store.fetch(cursor, store.previous_state_sql(), PREVIOUS_SCHEMA, as_of=as_of)
-        cases = store.fetch(
-            cursor,
-            f"""SELECT id, creditor_id, debtor_id, status, opened_on,
-                {store.nullable("closed_on", "''")} AS closed_on FROM cases""",  # noqa: S608 - constant fragments only
-            CASES_SCHEMA,
-        )
-        open_alerts = store.fetch(
-            cursor,
-            """SELECT c.creditor_id, c.debtor_id, a.kind FROM alerts a
-            JOIN cases c ON c.id = a.case_id
-            WHERE a.status = 'open' AND a.raised_on < :as_of""",
-            ALERTS_SCHEMA,
-            as_of=as_of,
-        )
+    else:
+        payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
+    previous = store.fetch(cursor, store.previous_state_sql(), PREVIOUS_SCHEMA, as_of=as_of)
+    cases = store.fetch(
+        cursor,
+        f"""SELECT id, creditor_id, debtor_id, status, opened_on,
+            {store.nullable("closed_on", "''")} AS closed_on FROM cases""",  # noqa: S608 - constant fragments only
+        CASES_SCHEMA,
+    )
+    open_alerts = store.fetch(
+        cursor,
+        """SELECT c.creditor_id, c.debtor_id, a.kind FROM alerts a
+        JOIN cases c ON c.id = a.case_id
+        WHERE a.status = 'open' AND a.raised_on < :as_of AND a.kind = :kind""",
+        ALERTS_SCHEMA,
+        as_of=as_of,
+        kind=LEGAL_REVIEW,
+    )
     return Snapshot(
         accounts=accounts,
         payments=payments,
@@ -358,7 +369,7 @@ def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
         "amount_tier",
         "status",
         "closed_on",
-    )
+    ).sort("case_id", nulls_last=True)  # in table order: sequential pages for the update
 
 
 def _case_event_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -399,8 +410,10 @@ def write_decisions(
     with store.connect() as connection, connection.cursor() as cursor:
         cursor.execute("BEGIN IMMEDIATE" if store.sqlite else "BEGIN")
         try:
+            if not store.sqlite:  # one cycle at a time (SQLite: BEGIN IMMEDIATE does this)
+                cursor.execute("LOCK TABLE cycle_runs IN SHARE ROW EXCLUSIVE MODE")
             refuse_earlier(as_of, latest_cycle(store, cursor))
-            # cases first, so that new accounts can be linked in the same account update
+            # cases first, then accounts and their links to new cases
             store.ingest(cursor, "stg_cases", _case_staging(decisions.cases))
             run(
                 cursor,
@@ -425,20 +438,19 @@ def write_decisions(
                 as_of=as_of,
                 now=now,
             )
-            store.ingest(cursor, "stg_accounts", decisions.account_updates)
+            store.ingest(cursor, "stg_accounts", decisions.account_updates.sort("id"))
             run(
                 cursor,
                 """UPDATE accounts SET dpd = s.dpd, bucket = s.bucket,
                     amount_tier = s.amount_tier, status = s.status,
-                    cycle_as_of = :as_of, updated_at = :now,
-                    case_id = COALESCE(accounts.case_id, (
-                        SELECT c.id FROM cases c WHERE c.creditor_id = accounts.creditor_id
-                        AND c.debtor_id = accounts.debtor_id))
+                    cycle_as_of = :as_of, updated_at = :now
                 FROM stg_accounts s WHERE accounts.id = s.id""",
                 as_of=as_of,
                 now=now,
             )
-            # accounts in force left without a case although unchanged (rare; uses the index)
+            # link accounts without a case (new ones); a separate statement so the daily
+            # update above leaves the case_id index alone (SQLite rewrites an index whenever
+            # its column is assigned, even to the same value)
             run(
                 cursor,
                 """UPDATE accounts SET case_id = c.id, updated_at = :now
