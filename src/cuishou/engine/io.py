@@ -138,6 +138,8 @@ class BulkStore:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA temp_store=MEMORY")
                 cursor.execute("PRAGMA synchronous=NORMAL")  # as the SQLAlchemy engine (WAL)
+                # a 256 MB page cache: bulk updates touch every page of accounts and cases
+                cursor.execute("PRAGMA cache_size=-262144")
         else:
             import adbc_driver_postgresql.dbapi as pg_dbapi
 
@@ -369,7 +371,7 @@ def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
         "amount_tier",
         "status",
         "closed_on",
-    ).sort("case_id", nulls_last=True)  # in table order: sequential pages for the update
+    ).sort(["case_id", *CASE_KEY], nulls_last=True)  # in index order: sequential pages
 
 
 def _case_event_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
