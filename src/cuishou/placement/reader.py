@@ -8,6 +8,7 @@ read from its first sheet; Parquet columns are cast to text.
 
 from __future__ import annotations
 
+import codecs
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,24 +85,18 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
             f"{path}: this is not a text table (binary content); save it as CSV, XLSX or Parquet",
             path=str(path),
         )
-    text: str | None = None
-    used = ""
-    for encoding in CSV_ENCODINGS:
+    if _is_utf8(data):
+        used = "utf-8-bom" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        payload = data[3:] if used == "utf-8-bom" else data
+    else:
         try:
-            text = data.decode(encoding)
+            payload = data.decode(CSV_ENCODINGS[1]).encode("utf-8")
         except UnicodeDecodeError:
-            continue
-        used = "utf-8-bom" if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else ""
-        used = used or ("utf-8" if encoding == "utf-8-sig" else encoding)
-        break
-    if text is None:
-        raise UnreadableFile(
-            f"{path}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV",
-            path=str(path),
-        )
-    payload = data if used in ("utf-8", "utf-8-bom") else text.encode("utf-8")
-    if used == "utf-8-bom":
-        payload = payload[3:]
+            raise UnreadableFile(
+                f"{path}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV",
+                path=str(path),
+            ) from None
+        used = CSV_ENCODINGS[1]
     try:
         frame = pl.read_csv(
             io.BytesIO(payload),
@@ -114,6 +109,19 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
             f"{path}: not a readable CSV table ({str(exc).splitlines()[0]})", path=str(path)
         ) from exc
     return frame, used
+
+
+def _is_utf8(data: bytes, chunk: int = 1 << 24) -> bool:
+    """Whether ``data`` is valid UTF-8, checked in pieces (no copy of the whole text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:

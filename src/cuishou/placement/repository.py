@@ -421,18 +421,29 @@ def update_changed_debtors(session: Session, table: str, *, now: datetime) -> No
     )
 
 
-def insert_contact_points(session: Session, contacts: pl.DataFrame, *, now: datetime) -> int:
-    """Insert staged contact points not yet on the debtor (same kind, value and owner)."""
+def insert_contact_points(
+    session: Session, contacts: pl.DataFrame, *, now: datetime, new_debtors_only: bool = False
+) -> int:
+    """Insert staged contact points not yet on the debtor (same kind, value and owner).
+
+    ``new_debtors_only``: every staged contact point belongs to a debtor inserted in
+    this transaction, so none can be stored yet and the per-row lookup is skipped
+    (the staged rows are already unique per debtor, kind, value and owner).
+    """
     table = stage(session, "contacts", contacts, CONTACT_STAGE_TYPES)
+    missing = (
+        ""
+        if new_debtors_only
+        else "WHERE NOT EXISTS (SELECT 1 FROM contact_points c WHERE c.debtor_id = d.id "
+        "AND c.kind = s.kind AND c.value = s.value AND c.owner_name = s.owner_name)"
+    )
     result = session.execute(
         _now(
             "INSERT INTO contact_points (debtor_id, kind, value, label, owner, owner_name, "  # noqa: S608 - fixed staging table names
             "relation, status, source, created_at) "
             "SELECT d.id, s.kind, s.value, s.label, s.owner, s.owner_name, s.relation, "
             f"'active', 'placement', :now FROM {table} s "
-            "JOIN debtors d ON d.id_number = s.id_number "
-            "WHERE NOT EXISTS (SELECT 1 FROM contact_points c WHERE c.debtor_id = d.id "
-            "AND c.kind = s.kind AND c.value = s.value AND c.owner_name = s.owner_name)"
+            f"JOIN debtors d ON d.id_number = s.id_number {missing}"
         ),
         {"now": now},
     )

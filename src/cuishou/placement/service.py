@@ -599,7 +599,9 @@ def _write_accounts(
         .sort("_debtor_seq", "kind", "value", "owner_name")
         .drop("_debtor_seq")
     )
-    repo.insert_contact_points(session, contacts, now=now)
+    repo.insert_contact_points(
+        session, contacts, now=now, new_debtors_only=inserted == debtors.height
+    )
 
     creates = changed.filter(pl.col("action") == "create")
     updates = changed.filter(pl.col("action") == "update")
