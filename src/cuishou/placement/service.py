@@ -475,7 +475,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
         pl.when(pl.col("snapshot_due_fen") > 0).then(pl.lit("open")).otherwise(pl.lit("settled"))
         .alias("status"),
         pl.Series("content_hash",
-                  content_hashes(good.select(content_text_expr(SNAPSHOT_FIELDS)).to_series()),
+                  content_hashes(good.select(content_text_expr(SNAPSHOT_FIELDS)).to_series().to_list()),
                   dtype=pl.String),
     )  # fmt: skip
     if creditor is not None and good.height:
