@@ -303,8 +303,11 @@ STORED_SNAPSHOT_COLUMNS = (
 )
 
 
-def existing_accounts(session: Session, creditor_id: int, account_nos: pl.Series) -> pl.DataFrame:
-    """Stored accounts of the creditor among ``account_nos``: no, id, snapshot date, hash."""
+def _stored_accounts(
+    session: Session, creditor_id: int, account_nos: pl.Series, columns: str
+) -> list[Any]:
+    """``columns`` (a fixed select list over ``accounts a``) of the creditor's stored
+    accounts among ``account_nos``, looked up through a staged key table."""
     keys = stage(
         session,
         "keys",
@@ -314,13 +317,23 @@ def existing_accounts(session: Session, creditor_id: int, account_nos: pl.Series
     )
     rows = session.execute(
         text(
-            "SELECT a.account_no, a.id, a.snapshot_date, a.content_hash, a.debtor_id "  # noqa: S608 - fixed staging table names
-            f"FROM accounts a JOIN {keys} k ON k.key = a.account_no "
-            "WHERE a.creditor_id = :creditor_id"
+            f"SELECT {columns} FROM accounts a JOIN {keys} k "  # noqa: S608 - fixed names
+            "ON k.key = a.account_no WHERE a.creditor_id = :creditor_id"
         ),
         {"creditor_id": creditor_id},
     ).all()
     drop_stage(session, keys)
+    return list(rows)
+
+
+def existing_accounts(session: Session, creditor_id: int, account_nos: pl.Series) -> pl.DataFrame:
+    """Stored accounts of the creditor among ``account_nos``: no, id, snapshot date, hash."""
+    rows = _stored_accounts(
+        session,
+        creditor_id,
+        account_nos,
+        "a.account_no, a.id, a.snapshot_date, a.content_hash, a.debtor_id",
+    )
     schema = {
         "account_no": pl.String,
         "account_id": pl.Int64,
@@ -575,22 +588,13 @@ def accounts_for_payments(
     session: Session, creditor_id: int, account_nos: pl.Series
 ) -> pl.DataFrame:
     """The creditor's accounts among ``account_nos`` with their current balances."""
-    keys = stage(
+    rows = _stored_accounts(
         session,
-        "keys",
-        pl.DataFrame({"key": account_nos.unique()}),
-        KEY_STAGE_TYPES,
-        index=("key",),
+        creditor_id,
+        account_nos,
+        "a.account_no, a.id, a.snapshot_date, a.fee_fen, a.penalty_fen, "
+        "a.interest_fen, a.principal_fen",
     )
-    rows = session.execute(
-        text(
-            "SELECT a.account_no, a.id, a.snapshot_date, a.fee_fen, a.penalty_fen, "  # noqa: S608 - fixed staging table names
-            f"a.interest_fen, a.principal_fen FROM accounts a JOIN {keys} k "
-            "ON k.key = a.account_no WHERE a.creditor_id = :creditor_id"
-        ),
-        {"creditor_id": creditor_id},
-    ).all()
-    drop_stage(session, keys)
     return _frame(
         [(r[0], r[1], _as_date(r[2]), r[3], r[4], r[5], r[6]) for r in rows],
         {
