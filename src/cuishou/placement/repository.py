@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from cuishou.placement.rules import ACCOUNT_SNAPSHOT_FIELDS
 from cuishou.store.tables import Creditor, ImportFile, Placement, Product
 from cuishou.store.types import UTCDateTime
 
@@ -241,6 +242,23 @@ def _now(sql: str) -> Any:
     return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
+def _reduce_balances(session: Session, allocations_sql: str, params: dict[str, Any]) -> None:
+    """Take posted allocations off the balances in one set-based statement (no
+    read-modify-write). ``allocations_sql`` yields ``account_id, fee, penalty, interest,
+    principal, credit`` per account."""
+    session.execute(
+        _now(
+            "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed names
+            "penalty_fen = accounts.penalty_fen - paid.penalty, "
+            "interest_fen = accounts.interest_fen - paid.interest, "
+            "principal_fen = accounts.principal_fen - paid.principal, "
+            "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
+            f"FROM ({allocations_sql}) AS paid WHERE accounts.id = paid.account_id"
+        ),
+        params,
+    )
+
+
 def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
@@ -288,19 +306,7 @@ CONTACT_STAGE_TYPES: dict[str, TypeEngine[Any]] = {
     "relation": String(32),
 }
 
-STORED_SNAPSHOT_COLUMNS = (
-    "product_code",
-    "principal_fen",
-    "interest_fen",
-    "penalty_fen",
-    "fee_fen",
-    "overdue_since",
-    "installment_fen",
-    "loan_amount_fen",
-    "contract_date",
-    "annual_rate",
-    "snapshot_date",
-)
+STORED_SNAPSHOT_COLUMNS = ACCOUNT_SNAPSHOT_FIELDS
 
 
 def _stored_accounts(
@@ -532,22 +538,16 @@ def write_accounts(
         ),
         params,
     )
-    session.execute(
-        _now(
-            "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed staging table names
-            "penalty_fen = accounts.penalty_fen - paid.penalty, "
-            "interest_fen = accounts.interest_fen - paid.interest, "
-            "principal_fen = accounts.principal_fen - paid.principal, "
-            "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
-            "FROM (SELECT a.id AS account_id, SUM(p.to_fee_fen) AS fee, "
-            "SUM(p.to_penalty_fen) AS penalty, SUM(p.to_interest_fen) AS interest, "
-            "SUM(p.to_principal_fen) AS principal, SUM(p.to_credit_fen) AS credit "
-            f"FROM {table} s JOIN accounts a ON a.creditor_id = :creditor_id "
-            "AND a.account_no = s.account_no "
-            "JOIN payments p ON p.account_id = a.id "
-            "WHERE s.action = 'update' AND p.reversed_at IS NULL AND p.paid_at >= s.snapshot_end "
-            "GROUP BY a.id) AS paid WHERE accounts.id = paid.account_id"
-        ),
+    _reduce_balances(
+        session,
+        "SELECT a.id AS account_id, SUM(p.to_fee_fen) AS fee, "  # noqa: S608 - fixed staging table names
+        "SUM(p.to_penalty_fen) AS penalty, SUM(p.to_interest_fen) AS interest, "
+        "SUM(p.to_principal_fen) AS principal, SUM(p.to_credit_fen) AS credit "
+        f"FROM {table} s JOIN accounts a ON a.creditor_id = :creditor_id "
+        "AND a.account_no = s.account_no "
+        "JOIN payments p ON p.account_id = a.id "
+        "WHERE s.action = 'update' AND p.reversed_at IS NULL AND p.paid_at >= s.snapshot_end "
+        "GROUP BY a.id",
         params,
     )
     _account_events(session, table, params)
@@ -647,18 +647,11 @@ def post_payments(
         ),
         params,
     )
-    session.execute(
-        _now(
-            "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed staging table names
-            "penalty_fen = accounts.penalty_fen - paid.penalty, "
-            "interest_fen = accounts.interest_fen - paid.interest, "
-            "principal_fen = accounts.principal_fen - paid.principal, "
-            "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
-            "FROM (SELECT account_id, SUM(to_fee_fen) AS fee, SUM(to_penalty_fen) AS penalty, "
-            "SUM(to_interest_fen) AS interest, SUM(to_principal_fen) AS principal, "
-            f"SUM(to_credit_fen) AS credit FROM {table} GROUP BY account_id) AS paid "
-            "WHERE accounts.id = paid.account_id"
-        ),
+    _reduce_balances(
+        session,
+        "SELECT account_id, SUM(to_fee_fen) AS fee, SUM(to_penalty_fen) AS penalty, "  # noqa: S608 - fixed staging table names
+        "SUM(to_interest_fen) AS interest, SUM(to_principal_fen) AS principal, "
+        f"SUM(to_credit_fen) AS credit FROM {table} GROUP BY account_id",
         params,
     )
     session.execute(

@@ -391,7 +391,7 @@ def apply_scalar(
 
 # --- idempotency: the content of an account row ----------------------------------------------
 
-SNAPSHOT_FIELDS: tuple[str, ...] = (
+ACCOUNT_SNAPSHOT_FIELDS: tuple[str, ...] = (
     "product_code",
     "principal_fen",
     "interest_fen",
@@ -403,6 +403,11 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
     "contract_date",
     "annual_rate",
     "snapshot_date",
+)
+"""The snapshot fields stored on the account row itself."""
+
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    *ACCOUNT_SNAPSHOT_FIELDS,
     "id_number",
     "name",
     "mobile",
