@@ -338,3 +338,45 @@ def test_an_empty_store_reports_zero_and_writes_nothing(engine: Engine) -> None:
     assert set(result.buckets) == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"}
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(CycleRun)) == 0
+
+
+def test_new_cases_take_fresh_ids_and_link_events_and_alerts_to_their_own_case(
+    engine: Engine,
+) -> None:
+    # given a case already in the store that the cycle did not create (ids taken),
+    # and two new debtors, one of them 200 days past due
+    with transaction(engine) as session:
+        creditor = make_creditor(session)
+        other = make_debtor(session, name="王芳")
+        session.add(
+            Case(
+                creditor_id=creditor.id,
+                debtor_id=other.id,
+                status="open",
+                opened_on=date(2026, 10, 1),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        session.flush()
+        taken = session.scalars(select(Case.id)).all()
+        make_account(session, creditor=creditor, account_no="LATE", overdue_since=date(2026, 4, 15))
+        make_account(session, creditor=creditor, account_no="EARLY")
+    # when the cycle sees them first
+    run(engine, SNAPSHOT)
+    # then each account's case is new, distinct, and holds that debtor
+    got = accounts_by_no(engine)
+    late, early = got["LATE"].case_id, got["EARLY"].case_id
+    assert late is not None and early is not None
+    assert late != early and late not in taken and early not in taken
+    with transaction(engine) as session:
+        for account in got.values():
+            case = session.get(Case, account.case_id)
+            assert case is not None and case.debtor_id == account.debtor_id
+        # and the opening events and the legal-review alert point at the right case
+        opened = session.execute(
+            select(Event.entity_id, Event.case_id).where(Event.type == "case.opened")
+        ).all()
+        assert sorted(opened) == sorted([(late, late), (early, early)])
+        alerts = session.execute(select(Alert.case_id, Alert.kind)).all()
+        assert alerts == [(late, "legal_review_candidate")]

@@ -39,6 +39,8 @@ ACTOR = "system:daily-cycle"
 log = logging.getLogger(__name__)
 _NULLABLE_IDS = {"case_id"}  # read as COALESCE(col, 0) on SQLite
 _PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
+_TOP: dict[str, pl.DataType] = {"top": pl.Int64()}
+_TABLE_NAME = re.compile(r"[a-z_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,33 @@ class BulkStore:
         if not self.sqlite:
             cursor.execute(f"ANALYZE {name}")
 
+    def reserve_ids(self, cursor: Any, table: str, count: int) -> pl.Series:
+        """``count`` new primary keys for ``table``, ascending, for rows inserted with ids.
+
+        Assigning ids before the insert lets everything that refers to the new rows
+        (account links, events, alerts) be staged with the id instead of joined back on
+        a natural key. SQLite: the write transaction (``BEGIN IMMEDIATE``) excludes other
+        writers, so ``MAX(id)`` + 1 … is what SQLite itself would assign. PostgreSQL: the
+        ids come from the table's own sequence, so concurrent inserts elsewhere stay safe.
+        """
+        if not _TABLE_NAME.fullmatch(table):
+            raise ValueError(f"not a table name: {table!r}")
+        if count == 0:
+            return pl.Series("id", [], dtype=pl.Int64)
+        if self.sqlite:
+            top_sql = f"SELECT COALESCE(MAX(id), 0) AS top FROM {table}"  # noqa: S608 - checked
+            top = self.fetch(cursor, top_sql, _TOP)
+            first = int(top.item(0, 0)) + 1
+            return pl.int_range(first, first + count, dtype=pl.Int64, eager=True).alias("id")
+        ids = self.fetch(
+            cursor,
+            f"""SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id
+            FROM generate_series(1, :count) ORDER BY 1""",  # noqa: S608 - checked
+            {"id": pl.Int64()},
+            count=count,
+        )
+        return ids.get_column("id")
+
 
 def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """Give a fetched frame the expected dtypes (text dates, sentinels → null)."""
@@ -358,8 +387,14 @@ def _json_object(fields: Mapping[str, tuple[pl.Expr, bool]]) -> pl.Expr:
     return pl.concat_str(parts)
 
 
+def _with_case_ids(cases: pl.DataFrame, new_ids: pl.Series) -> pl.DataFrame:
+    """Every case decision with its ``case_id``; new cases take ``new_ids`` in key order."""
+    new = cases.filter(pl.col("is_new")).sort(CASE_KEY).with_columns(new_ids.alias("case_id"))
+    return pl.concat([cases.filter(~pl.col("is_new")), new], how="vertical").sort("case_id")
+
+
 def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
-    """The case decisions to write (``case_id`` null for a case still to be created)."""
+    """The case decisions to write, in ``case_id`` (index) order: sequential pages."""
     return cases.select(
         "case_id",
         *CASE_KEY,
@@ -371,7 +406,18 @@ def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
         "amount_tier",
         "status",
         "closed_on",
-    ).sort(["case_id", *CASE_KEY], nulls_last=True)  # in index order: sequential pages
+    )
+
+
+def _account_staging(updates: pl.DataFrame, cases: pl.DataFrame, *, link: bool) -> pl.DataFrame:
+    """Account decisions, with the case to link to when ``link`` (accounts seen first)."""
+    chosen = updates.filter(pl.col("link") == link)
+    columns = ["id", "dpd", "bucket", "amount_tier", "status"]
+    if link:
+        keys = cases.select(*CASE_KEY, "case_id")
+        chosen = chosen.join(keys, on=CASE_KEY, how="left")
+        columns.append("case_id")
+    return chosen.select(columns).sort("id")
 
 
 def _case_event_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -387,11 +433,11 @@ def _case_event_staging(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
         }
     )
     return cases.filter(pl.col("change").is_not_null()).select(
-        *CASE_KEY, "change", payload.alias("payload")
+        "case_id", "change", payload.alias("payload")
     )
 
 
-def _alert_staging(alerts: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def _alert_staging(alerts: pl.DataFrame, cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
     details = _json_object(
         {
             "kind": (pl.col("kind"), True),
@@ -400,7 +446,10 @@ def _alert_staging(alerts: pl.DataFrame, as_of: date) -> pl.DataFrame:
             "bucket": (pl.col("bucket"), True),
         }
     )
-    return alerts.select(*CASE_KEY, "kind", details.alias("details"))
+    keys = cases.select(*CASE_KEY, "case_id")
+    return alerts.join(keys, on=CASE_KEY, how="inner").select(
+        "case_id", "kind", details.alias("details")
+    )
 
 
 def write_decisions(
@@ -415,14 +464,18 @@ def write_decisions(
             if not store.sqlite:  # one cycle at a time (SQLite: BEGIN IMMEDIATE does this)
                 cursor.execute("LOCK TABLE cycle_runs IN SHARE ROW EXCLUSIVE MODE")
             refuse_earlier(as_of, latest_cycle(store, cursor))
-            # cases first, then accounts and their links to new cases
-            store.ingest(cursor, "stg_cases", _case_staging(decisions.cases))
+            # new cases get their ids here, so links, events and alerts are staged by id
+            new_ids = store.reserve_ids(
+                cursor, "cases", int(decisions.cases.get_column("is_new").sum())
+            )
+            cases = _with_case_ids(decisions.cases, new_ids)
+            store.ingest(cursor, "stg_cases", _case_staging(cases))
             run(
                 cursor,
-                """INSERT INTO cases (creditor_id, debtor_id, status, opened_on, closed_on,
+                """INSERT INTO cases (id, creditor_id, debtor_id, status, opened_on, closed_on,
                     accounts, due_fen, dpd, bucket, amount_tier, cycle_as_of,
                     created_at, updated_at)
-                SELECT s.creditor_id, s.debtor_id, s.status, :as_of, s.closed_on,
+                SELECT s.case_id, s.creditor_id, s.debtor_id, s.status, :as_of, s.closed_on,
                     s.accounts, s.due_fen, s.dpd, s.bucket, s.amount_tier, :as_of, :now, :now
                 FROM stg_cases s WHERE s.is_new = 1""",
                 as_of=as_of,
@@ -440,7 +493,11 @@ def write_decisions(
                 as_of=as_of,
                 now=now,
             )
-            store.ingest(cursor, "stg_accounts", decisions.account_updates.sort("id"))
+            # accounts seen before: the daily decision only (SQLite rewrites an index
+            # whenever its column is assigned, even to the same value, so case_id is left
+            # out); accounts seen first: the decision and the link to their case
+            updates = decisions.account_updates
+            store.ingest(cursor, "stg_accounts", _account_staging(updates, cases, link=False))
             run(
                 cursor,
                 """UPDATE accounts SET dpd = s.dpd, bucket = s.bucket,
@@ -450,28 +507,23 @@ def write_decisions(
                 as_of=as_of,
                 now=now,
             )
-            # link accounts without a case (new ones); a separate statement so the daily
-            # update above leaves the case_id index alone (SQLite rewrites an index whenever
-            # its column is assigned, even to the same value)
+            store.ingest(cursor, "stg_links", _account_staging(updates, cases, link=True))
             run(
                 cursor,
-                """UPDATE accounts SET case_id = c.id, updated_at = :now
-                FROM cases c
-                WHERE accounts.case_id IS NULL AND accounts.snapshot_date <= :as_of
-                  AND c.creditor_id = accounts.creditor_id
-                  AND c.debtor_id = accounts.debtor_id""",
+                """UPDATE accounts SET case_id = s.case_id, dpd = s.dpd, bucket = s.bucket,
+                    amount_tier = s.amount_tier, status = s.status,
+                    cycle_as_of = :as_of, updated_at = :now
+                FROM stg_links s WHERE accounts.id = s.id""",
                 as_of=as_of,
                 now=now,
             )
-            store.ingest(cursor, "stg_case_events", _case_event_staging(decisions.cases, as_of))
+            store.ingest(cursor, "stg_case_events", _case_event_staging(cases, as_of))
             run(
                 cursor,
                 f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
-                SELECT :now, :actor, 'case.' || s.change, 'case', c.id, c.id,
+                SELECT :now, :actor, 'case.' || s.change, 'case', s.case_id, s.case_id,
                     {store.json("s.payload")}
-                FROM stg_case_events s
-                JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
-                """,  # noqa: S608 - constant fragments only
+                FROM stg_case_events s""",  # noqa: S608 - constant fragments only
                 now=now,
                 actor=ACTOR,
             )
@@ -486,14 +538,13 @@ def write_decisions(
                 FROM stg_history""",
                 as_of=as_of,
             )
-            store.ingest(cursor, "stg_alerts", _alert_staging(decisions.alerts, as_of))
+            store.ingest(cursor, "stg_alerts", _alert_staging(decisions.alerts, cases, as_of))
             run(
                 cursor,
                 """CREATE TEMPORARY TABLE new_alerts AS
-                SELECT c.id AS case_id, s.kind, s.details
+                SELECT s.case_id, s.kind, s.details
                 FROM stg_alerts s
-                JOIN cases c ON c.creditor_id = s.creditor_id AND c.debtor_id = s.debtor_id
-                WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id
+                WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = s.case_id
                                   AND a.kind = s.kind AND a.raised_on = :as_of)""",
                 as_of=as_of,
             )

@@ -135,7 +135,12 @@ def history_rows(moved: pl.DataFrame) -> pl.DataFrame:
 
 
 def account_updates(moved: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Accounts whose stored dpd, bucket, tier, status or cycle date differ from the decision."""
+    """Accounts whose stored dpd, bucket, tier, status or cycle date differ from the decision,
+    or that are not linked to their case yet (``link``: first cycle to see the account).
+
+    Returns ``id, creditor_id, debtor_id, link, dpd, bucket, amount_tier, status``.
+    """
+    unlinked = pl.col("case_id").is_null()
     changed = (
         (pl.col("dpd") != pl.col("new_dpd"))
         | (pl.col("bucket") != pl.col("new_bucket"))
@@ -143,9 +148,12 @@ def account_updates(moved: pl.DataFrame, as_of: date) -> pl.DataFrame:
         | (pl.col("status") != pl.col("new_status"))
         | pl.col("cycle_as_of").is_null()
         | (pl.col("cycle_as_of") != as_of)
+        | unlinked
     )
     return moved.filter(changed).select(
         "id",
+        *CASE_KEY,
+        unlinked.alias("link"),
         pl.col("new_dpd").alias("dpd"),
         pl.col("new_bucket").alias("bucket"),
         pl.col("new_tier").alias("amount_tier"),
