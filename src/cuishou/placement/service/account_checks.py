@@ -1,0 +1,233 @@
+"""Checking an accounts file (委案账户校验): typed values of every row and every problem.
+
+Nothing here reads the store; ``import_accounts`` adds the problems only the store can
+find (a stored snapshot newer than the row's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+
+from cuishou.placement.columns import ACCOUNT_COLUMNS, MAX_THIRD_PARTIES
+from cuishou.placement.reader import SourceTable
+from cuishou.placement.rules import (
+    Reason,
+    apply_scalar,
+    id_number_reason,
+    id_number_valid_expr,
+    mobile_reason,
+    mobile_valid_expr,
+    normalize_id_number_expr,
+    normalize_mobile_expr,
+    normalize_phone_expr,
+    parse_rate,
+    phone_reason,
+    phone_valid_expr,
+    product_code,
+    relation_code,
+)
+from cuishou.placement.service.common import (
+    Issues,
+    checked_amount,
+    checked_date,
+    column_label,
+    common_checks,
+)
+
+PLAIN_MOBILE = r"^1[3-9][0-9]{9}$"
+
+
+def _slow_path(
+    frame: pl.DataFrame, column: str, valid: Callable[[pl.Expr], pl.Expr]
+) -> pl.DataFrame:
+    """Rows whose phone in ``column`` is invalid.
+
+    Most cells are already a plain 11-digit mobile (valid under every rule); only the
+    others go through the full normalising expression.
+    """
+    plain = pl.col(column).str.contains(PLAIN_MOBILE)
+    others = frame.filter(pl.col(column).is_not_null() & ~plain)
+    return others.filter(~others.select(valid(pl.col(column))).to_series())
+
+
+def _normalized(
+    frame: pl.DataFrame, column: str, normalize: Callable[[pl.Expr], pl.Expr]
+) -> pl.Series:
+    """``column`` normalised; plain 11-digit mobiles (most cells) are left as they are."""
+    values = frame[column]
+    others = (
+        frame.select(column)
+        .with_row_index("_i")
+        .filter(pl.col(column).is_not_null() & ~pl.col(column).str.contains(PLAIN_MOBILE))
+    )
+    if others.height == 0:
+        return values
+    fixed = others.select(normalize(pl.col(column))).to_series()
+    return values.scatter(others["_i"], fixed)
+
+
+def _rate_text(text: str, label: str) -> str | Reason:
+    parsed = parse_rate(text, field=label)
+    if isinstance(parsed, Reason):
+        return parsed
+    return format(parsed.normalize(), "f")
+
+
+def _product_of(text: str, label: str, known: set[str]) -> str | Reason:
+    code = product_code(text)
+    if code is None or code not in known:
+        choices = ", ".join(sorted(known))
+        return Reason(
+            f"{label}: unknown product {text.strip()!r} (known: {choices})",
+            f"{label}：未知产品「{text.strip()}」（可用：{choices}）",
+        )
+    return code
+
+
+def check_accounts(
+    source: SourceTable,
+    *,
+    creditor: str,
+    default_snapshot: date,
+    products: set[str],
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed values of every row and every problem found without the store.
+
+    Returns ``(typed, problems)``: ``typed`` has one row per input row (values of
+    invalid cells are null); ``problems`` has ``_row``, ``en``, ``zh`` per problem.
+    """
+    frame = source.frame
+    issues = Issues()
+    common_checks(source, issues, creditor, ACCOUNT_COLUMNS, "account_no")
+
+    label = column_label(source, "product")
+    product, en, zh = apply_scalar(
+        frame["product"], lambda t: _product_of(t, label, products), dtype=pl.String
+    )
+    issues.add_reasons(frame, en, zh)
+
+    id_valid = frame.select(id_number_valid_expr(pl.col("id_number"), as_of=as_of)).to_series()
+    bad_ids = frame.filter(~id_valid & pl.col("id_number").is_not_null())
+    if bad_ids.height:
+        _, en, zh = apply_scalar(
+            bad_ids["id_number"],
+            lambda t: id_number_reason(t, as_of=as_of) or "valid",
+            dtype=pl.String,
+        )
+        issues.add_reasons(bad_ids, en, zh)
+
+    bad_mobiles = _slow_path(frame, "mobile", mobile_valid_expr)
+    if bad_mobiles.height:
+        label = column_label(source, "mobile")
+        _, en, zh = apply_scalar(
+            bad_mobiles["mobile"],
+            lambda t: mobile_reason(t, field=label) or "valid",
+            dtype=pl.String,
+        )
+        issues.add_reasons(bad_mobiles, en, zh)
+
+    amounts = {
+        f"{name}_fen": checked_amount(source, issues, name)
+        for name in ("principal", "interest", "penalty", "fee", "installment", "loan_amount")
+    }
+    dates = {
+        name: checked_date(source, issues, name)
+        for name in ("overdue_since", "contract_date", "snapshot_date", "placed_on", "return_on")
+    }
+    rate_label = column_label(source, "annual_rate")
+    rate, en, zh = apply_scalar(
+        frame["annual_rate"], lambda t: _rate_text(t, rate_label), dtype=pl.String
+    )
+    issues.add_reasons(frame, en, zh)
+
+    contact_exprs: list[pl.Expr] = []
+    for n in range(1, MAX_THIRD_PARTIES + 1):
+        name_c, rel_c, phone_c = f"contact{n}_name", f"contact{n}_relation", f"contact{n}_phone"
+        present = pl.any_horizontal(pl.col(c).is_not_null() for c in (name_c, rel_c, phone_c))
+        for column, word in ((name_c, "name"), (phone_c, "phone")):
+            label = column_label(source, column)
+            issues.add(
+                frame.filter(present & pl.col(column).is_null()),
+                f"third party {n} ({word}) is missing: {label} is empty",
+                f"联系人{n}信息不完整：缺少{label}",
+            )
+        bad_phones = _slow_path(frame, phone_c, phone_valid_expr)
+        if bad_phones.height:
+            label = column_label(source, phone_c)
+            _, en, zh = apply_scalar(
+                bad_phones[phone_c],
+                lambda t, label=label: phone_reason(t, field=label) or "valid",  # type: ignore[misc]
+                dtype=pl.String,
+            )
+            issues.add_reasons(bad_phones, en, zh)
+        contact_exprs.append(
+            pl.when(present)
+            .then(
+                pl.concat_str(
+                    [
+                        pl.col(name_c).fill_null(""),
+                        pl.col(f"_rel{n}").fill_null(""),
+                        pl.col(f"_phone{n}").fill_null(""),
+                    ],
+                    separator="|",
+                )
+            )
+            .otherwise(None)
+        )
+    phones = {
+        f"_phone{n}": _normalized(frame, f"contact{n}_phone", normalize_phone_expr)
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+    }
+    relations = {
+        f"_rel{n}": apply_scalar(frame[f"contact{n}_relation"], relation_code, dtype=pl.String)[0]
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+    }
+
+    typed = (
+        frame.with_columns(
+            product.alias("product_code"),
+            normalize_id_number_expr(pl.col("id_number")).alias("id_number"),
+            _normalized(frame, "mobile", normalize_mobile_expr).alias("mobile"),
+            rate.alias("annual_rate"),
+            *(series.alias(name) for name, series in amounts.items()),
+            *(series.alias(name) for name, series in dates.items()),
+            *(series.alias(name) for name, series in relations.items()),
+            *(series.alias(name) for name, series in phones.items()),
+        )
+        .with_columns(
+            pl.col("snapshot_date").fill_null(
+                pl.when(frame["snapshot_date"].is_null()).then(pl.lit(default_snapshot))
+            ),
+            *(
+                pl.col(f"{c}_fen").fill_null(0)
+                for c in ("interest", "penalty", "fee", "installment")
+            ),
+            pl.concat_str(contact_exprs, separator=";", ignore_nulls=True).alias("contacts"),
+            pl.col("batch_no").fill_null(pl.lit(source.path.stem)).alias("batch_code"),
+        )
+        .with_columns(pl.col("placed_on").fill_null(pl.col("snapshot_date")))
+    )
+
+    issues.add(
+        typed.filter(pl.col("overdue_since") > pl.col("snapshot_date")),
+        pl.format("overdue_since {} is after the snapshot date {}",
+                  pl.col("overdue_since"), pl.col("snapshot_date")),
+        pl.format("最早逾期日{}晚于数据日期{}", pl.col("overdue_since"), pl.col("snapshot_date")),
+    )  # fmt: skip
+    with_ids = typed.filter(pl.col("id_number").is_not_null() & pl.col("name").is_not_null())
+    first_name = pl.col("name").first().over("id_number")
+    first_row = pl.col("_row").first().over("id_number")
+    issues.add(
+        with_ids.with_columns(first_name.alias("_fname"), first_row.alias("_frow")).filter(
+            pl.col("name") != pl.col("_fname")
+        ),
+        pl.format("ID number {} is given with name {} in row {}; this row says {}",
+                  pl.col("id_number"), pl.col("_fname"), pl.col("_frow"), pl.col("name")),
+        pl.format("身份证号{}在第{}行对应姓名{}，本行为{}",
+                  pl.col("id_number"), pl.col("_frow"), pl.col("_fname"), pl.col("name")),
+    )  # fmt: skip
+    return typed, issues.frame()

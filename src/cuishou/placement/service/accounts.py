@@ -1,0 +1,308 @@
+"""Importing an accounts file (委案账户导入): quarantine bad rows, create or update the good.
+
+An account whose content is the same as stored is ``unchanged``; one whose stored snapshot
+is newer than the row's is quarantined. The write creates the creditor and placement batches
+the rows need, stores debtors and contact points, then creates and updates the accounts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from cuishou.audit.events import append_events
+from cuishou.placement import repository as repo
+from cuishou.placement.columns import MAX_THIRD_PARTIES
+from cuishou.placement.reader import ACCOUNTS, SourceTable
+from cuishou.placement.rules import (
+    SNAPSHOT_FIELDS,
+    content_hashes,
+    content_text_expr,
+    snapshot_diff,
+)
+from cuishou.placement.schemas import FileResult
+from cuishou.placement.service.account_checks import PLAIN_MOBILE, check_accounts
+from cuishou.placement.service.common import (
+    FileOutcome,
+    ImportOptions,
+    choose_creditor,
+    event,
+    file_payload,
+    record_file,
+)
+
+
+def _account_payloads(rows: pl.DataFrame, file_name: str) -> pl.Series:
+    return rows.select(
+        pl.struct(
+            pl.col("account_no"),
+            pl.col("batch_code").alias("batch"),
+            pl.col("product_code").alias("product"),
+            pl.col("snapshot_date").cast(pl.String),
+            pl.col("snapshot_due_fen"),
+            pl.col("employer"),
+            pl.lit(file_name).alias("file"),
+        ).struct.json_encode()
+    ).to_series()
+
+
+def _new_values(row: dict[str, Any]) -> dict[str, Any]:
+    values = {name: row.get(name) for name in repo.STORED_SNAPSHOT_COLUMNS}
+    values["id_number"] = row.get("id_number")
+    return values
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def _update_payload(old: dict[str, Any], new: dict[str, Any], file_name: str) -> str:
+    old = {**old, "annual_rate": _jsonable(old.get("annual_rate"))}
+    fields = (*repo.STORED_SNAPSHOT_COLUMNS, "id_number")
+    diff = snapshot_diff(old, new, fields)
+    payload: dict[str, Any] = {k: [_jsonable(a), _jsonable(b)] for k, a, b in
+                               ((k, v[0], v[1]) for k, v in diff.items())}  # fmt: skip
+    if not payload:
+        payload["debtor_or_contacts"] = ["changed", "see debtor events and contact points"]
+    return json.dumps({"changes": payload, "file": file_name}, ensure_ascii=False)
+
+
+def import_accounts(session: Session, source: SourceTable, options: ImportOptions) -> FileOutcome:
+    """Check an accounts file, quarantine bad rows, create/update the good ones."""
+    creditor_code = choose_creditor(source, options)
+    creditor = repo.creditor_by_code(session, creditor_code)
+    typed, problems = check_accounts(
+        source,
+        creditor=creditor_code,
+        default_snapshot=options.as_of,
+        products=repo.product_codes(session),
+        as_of=options.as_of,
+    )
+    good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
+    good = good.with_columns(
+        pl.sum_horizontal("principal_fen", "interest_fen", "penalty_fen", "fee_fen")
+        .alias("snapshot_due_fen"),
+    ).with_columns(
+        pl.when(pl.col("snapshot_due_fen") > 0).then(pl.lit("open")).otherwise(pl.lit("settled"))
+        .alias("status"),
+        pl.Series("content_hash",
+                  content_hashes(good.select(content_text_expr(SNAPSHOT_FIELDS)).to_series().to_list()),
+                  dtype=pl.String),
+    )  # fmt: skip
+    if creditor is not None and good.height:
+        stored = repo.existing_accounts(session, creditor.id, good["account_no"])
+        good = good.join(stored, on="account_no", how="left", maintain_order="left")
+    else:
+        good = good.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("account_id"),
+            pl.lit(None, dtype=pl.Date).alias("stored_snapshot_date"),
+            pl.lit(None, dtype=pl.String).alias("stored_hash"),
+        )
+    stale = good.filter(pl.col("stored_snapshot_date") > pl.col("snapshot_date"))
+    if stale.height:
+        problems = pl.concat(
+            [
+                problems,
+                stale.select(
+                    "_row",
+                    pl.lit(999, dtype=pl.Int64).alias("_order"),
+                    pl.format("stored snapshot is newer: account {} is stored as of {}, this row "
+                              "is as of {}", pl.col("account_no"), pl.col("stored_snapshot_date"),
+                              pl.col("snapshot_date")).alias("en"),
+                    pl.format("系统中已有更新的数据：借据{}已存数据日期为{}，本行为{}",
+                              pl.col("account_no"), pl.col("stored_snapshot_date"),
+                              pl.col("snapshot_date")).alias("zh"),
+                ),
+            ]
+        )  # fmt: skip
+        good = good.filter(~pl.col("_row").is_in(stale["_row"].implode()))
+    action = (
+        pl.when(pl.col("account_id").is_null())
+        .then(pl.lit("create"))
+        .when(pl.col("stored_hash") == pl.col("content_hash"))
+        .then(pl.lit("same"))
+        .otherwise(pl.lit("update"))
+    )
+    good = good.with_columns(action.alias("action"))
+    counts = good["action"].value_counts()
+    count = dict(zip(counts["action"].to_list(), counts["count"].to_list(), strict=True))
+    created, updated = count.get("create", 0), count.get("update", 0)
+    result = FileResult(
+        path=str(source.path),
+        kind=ACCOUNTS,
+        encoding=source.encoding,
+        rows=source.rows,
+        accepted=good.height,
+        quarantined=source.rows - good.height,
+        created=created,
+        updated=updated,
+        unchanged=count.get("same", 0),
+        ignored_columns=source.ignored_columns,
+        creditor=creditor_code,
+    )
+    if created + updated:
+        result.import_file_id = _write_accounts(
+            session, source, options, good.filter(pl.col("action") != "same"), creditor_code, result
+        )
+    return FileOutcome(result=result, source=source, problems=problems)
+
+
+def _write_accounts(
+    session: Session,
+    source: SourceTable,
+    options: ImportOptions,
+    changed: pl.DataFrame,
+    creditor_code: str,
+    result: FileResult,
+) -> int:
+    now, actor = options.now, options.actor
+    events: list[dict[str, Any]] = []
+    creditor = repo.creditor_by_code(session, creditor_code)
+    if creditor is None:
+        creditor = repo.add_creditor(session, code=creditor_code, now=now)
+        events.append(event(options, "creditor.created", "creditor", creditor.id,
+                             {"code": creditor_code, "source": source.path.name}))  # fmt: skip
+    batches = (
+        changed.filter(pl.col("action") == "create")
+        .group_by("batch_code", maintain_order=True)
+        .agg(pl.col("placed_on").first(), pl.col("return_on").first())
+    )
+    for batch in batches.iter_rows(named=True):
+        if repo.placement_by_batch(session, creditor.id, batch["batch_code"]) is None:
+            placement = repo.add_placement(
+                session,
+                creditor_id=creditor.id,
+                batch_code=batch["batch_code"],
+                placed_on=batch["placed_on"],
+                return_on=batch["return_on"],
+                now=now,
+            )
+            detail = {"batch": batch["batch_code"], "placed_on": str(batch["placed_on"])}
+            events.append(event(options, "placement.created", "placement", placement.id, detail))
+
+    debtors = changed.unique("id_number", keep="first", maintain_order=True).select(
+        "id_number",
+        "name",
+        pl.when(pl.col("id_number").str.slice(16, 1).cast(pl.Int64) % 2 == 1)
+        .then(pl.lit("M"))
+        .otherwise(pl.lit("F"))
+        .alias("gender"),
+        pl.col("id_number").str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d").alias("birth_date"),
+        "province",
+        "city",
+    )
+    inserted, staged_debtors = repo.insert_debtors(session, debtors, now=now)
+    # Only debtors stored before this file can have changed.
+    changes = repo.changed_debtors(session, staged_debtors) if inserted < debtors.height else []
+    if changes:
+        repo.update_changed_debtors(session, staged_debtors, now=now)
+        events.extend(
+            event(options, "debtor.updated", "debtor", c["debtor_id"], {"changes": c["diff"]})
+            for c in changes
+        )
+    repo.drop_stage(session, staged_debtors)
+    # In debtor order (the order debtors were just inserted in), so the contact points'
+    # unique index (debtor, kind, value, owner) grows at its end instead of at random.
+    order = debtors.select("id_number").with_row_index("_debtor_seq")
+    contacts = (
+        _contact_points(changed)
+        .join(order, on="id_number", how="left")
+        .sort("_debtor_seq", "kind", "value", "owner_name")
+        .drop("_debtor_seq")
+    )
+    repo.insert_contact_points(
+        session, contacts, now=now, new_debtors_only=inserted == debtors.height
+    )
+
+    creates = changed.filter(pl.col("action") == "create")
+    updates = changed.filter(pl.col("action") == "update")
+    create_payloads = _account_payloads(creates, source.path.name)
+    old = repo.stored_snapshots(session, [int(i) for i in updates["account_id"].to_list()])
+    update_payloads = [
+        _update_payload(old[int(row["account_id"])], _new_values(row), source.path.name)
+        for row in updates.iter_rows(named=True)
+    ]
+    staged = pl.concat(
+        [
+            creates.with_columns(create_payloads.alias("payload")),
+            updates.with_columns(pl.Series("payload", update_payloads, dtype=pl.String)),
+        ]
+    ).with_columns(_day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"))
+    # By account number: new accounts then fill the (creditor, account_no) index at its
+    # end and get ids in that order, which the events statement reads in order too.
+    staged = staged.sort("account_no")
+    repo.write_accounts(
+        session,
+        staged.select(list(repo.ACCOUNT_STAGE_TYPES)),
+        creditor_id=creditor.id,
+        now=now,
+        actor=actor,
+        updates=updates.height > 0,
+    )
+    file_id = record_file(session, source, options, creditor.id, result)
+    events.append(event(options, "import.file_imported", "import_file", file_id,
+                         file_payload(result)))  # fmt: skip
+    append_events(session, events)
+    return file_id
+
+
+def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
+    """The first instant after the local business day ``day`` ends, in UTC."""
+    return (
+        (day + pl.duration(days=1))
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone(str(zone))
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
+    """The debtor's own phone and addresses and the named third parties, one row each."""
+    schema = list(repo.CONTACT_STAGE_TYPES)
+    own = [
+        rows.filter(pl.col("mobile").is_not_null()).select(
+            "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
+            pl.lit("").alias("label"), pl.lit("debtor").alias("owner"),
+            pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
+        ),
+        *(
+            rows.filter(pl.col(column).is_not_null()).select(
+                "id_number", pl.lit("address").alias("kind"), pl.col(column).alias("value"),
+                pl.lit(label).alias("label"), pl.lit("debtor").alias("owner"),
+                pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
+            )
+            for column, label in (("home_address", "home"), ("work_address", "work"))
+        ),
+    ]  # fmt: skip
+    third: list[pl.DataFrame] = []
+    for n in range(1, MAX_THIRD_PARTIES + 1):
+        phone = pl.col(f"_phone{n}")
+        third.append(
+            rows.filter(pl.col(f"contact{n}_phone").is_not_null()).select(
+                "id_number",
+                pl.when(phone.str.contains(PLAIN_MOBILE))
+                .then(pl.lit("mobile"))
+                .otherwise(pl.lit("phone"))
+                .alias("kind"),
+                phone.alias("value"),
+                pl.lit("").alias("label"),
+                pl.lit("third_party").alias("owner"),
+                pl.col(f"contact{n}_name").alias("owner_name"),
+                pl.col(f"_rel{n}").alias("relation"),
+            )
+        )
+    return (
+        pl.concat([*own, *third])
+        .select(schema)
+        .unique(["id_number", "kind", "value", "owner_name"], keep="first", maintain_order=True)
+    )
