@@ -9,6 +9,7 @@ audit event with the helpers at the end.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -235,8 +236,6 @@ def file_payload(result: FileResult) -> dict[str, Any]:
 def record_file(
     session: Session, source: SourceTable, options: ImportOptions, creditor_id: int, r: FileResult
 ) -> int:
-    import hashlib
-
     digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
     return repo.add_import_file(
         session,
