@@ -1,0 +1,6 @@
+"""Compliance (合规): one gate for every contact, rule packs as data.
+
+``pack`` loads and validates versioned YAML rule packs (``cn`` is the default);
+``rules`` decides one contact attempt (scalar form) or a frame of candidate contacts
+(Polars form for the engine) — the two are proven to agree by a property test.
+"""

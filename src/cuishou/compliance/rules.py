@@ -1,0 +1,585 @@
+"""The compliance gate's decision (合规闸门): may this contact happen now, and if not, when?
+
+Two forms of one rule set, proven to agree by a property test:
+
+* scalar — :func:`check` decides one :class:`Attempt` from the debtor's contact history
+  in hand (the workbench, channels and API ask this before acting) and finds the next
+  time the attempt would be allowed;
+* Polars — :func:`history_facts` + :func:`decide_frame` decide a frame of candidate
+  contacts at once (the daily cycle's action generation).
+
+Pure: plain data in, plain data out; the pack, the history and ``at`` are arguments.
+Times are aware; "today" is the debtor's local date in their home zone (the first of
+``zones``); hours must hold in *every* zone the debtor may be in (unknown location).
+History counts only contacts strictly before the attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from cuishou.compliance.pack import RulePack, Window
+
+Party = Literal["debtor", "third_party"]
+
+#: outcome codes (催记结果) that mean the debtor was reached on a call (本人接通 …)
+CONNECTED_DEBTOR = frozenset({"connected_debtor", "promise", "refused", "negotiating", "complaint"})
+#: outcome codes that mean nobody answered (无人接听, 关机, 空号, 拒接 …)
+UNANSWERED = frozenset({"no_answer", "powered_off", "invalid_number", "rejected", "lost_contact"})
+ELECTRONIC = frozenset({"sms", "email", "wechat"})
+#: the order checks are made in; denials list their rules in this order
+CHECK_ORDER = (
+    "suspended_dispute",
+    "suspended_complaint",
+    "suspended_cease",
+    "opt_out",
+    "third_party_named",
+    "third_party_unreachable",
+    "visit_collectors",
+    "holiday",
+    "visit_hours",
+    "hours",
+    "unanswered",
+    "connected",
+    "third_party_cap",
+    "calls_7_days",
+    "conversation_quiet",
+)
+#: checks that waiting cannot satisfy (the case or the request must change)
+PERMANENT = frozenset(CHECK_ORDER[:7]) | {"holiday"}
+_SEARCH_DAYS = 15
+_MAX_STEPS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PastContact:
+    """One logged contact attempt of the debtor's history (any collector or agency)."""
+
+    at: datetime
+    channel: str
+    contact_point_id: int
+    party: Party
+    outcome: str
+    #: who made it (collector username or agency code) — the caps sum over everyone
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A proposed contact: who is contacted, how, when, and what is known of them."""
+
+    at: datetime
+    channel: str
+    contact_point_id: int
+    party: Party = "debtor"
+    #: the debtor's possible time zones, home first (several when location is unknown)
+    zones: tuple[str, ...] = ("Asia/Shanghai",)
+    #: for a third party: the debtor or the creditor named them (紧急联系人)
+    third_party_named: bool = True
+    #: for a field visit: how many collectors go
+    collectors: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """What stands on the case now: suspensions, unreachable numbers, opt-outs."""
+
+    suspended: frozenset[str] = frozenset()  # dispute | complaint | cease
+    debtor_numbers_invalid: bool = False  # every debtor number is marked 空号/invalid
+    opted_out: frozenset[str] = frozenset()  # channels the debtor opted out of
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The history an attempt is judged against, counted as of the attempt's time."""
+
+    unanswered_on_number_today: int = 0
+    connected_debtor_calls_today: int = 0
+    third_party_attempts_today: int = 0
+    trailing_debtor_failures: int = 0
+    calls_last_7_days: int = 0
+    oldest_call_last_7_days: datetime | None = None
+    last_conversation_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    check: str
+    rule_id: str
+    reason_zh: str
+    reason_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    rules: tuple[RuleHit, ...]
+    next_allowed_at: datetime | None
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(hit.rule_id for hit in self.rules)
+
+
+# ------------------------------------------------------------------ reasons
+
+_REASONS: dict[str, tuple[str, str]] = {
+    "suspended_dispute": (
+        "债务人提出异议，核实前暂停催收",
+        "the debt is disputed; contact is suspended until verified",
+    ),
+    "suspended_complaint": (
+        "投诉调查期间暂停联系",
+        "a complaint is under investigation; contact is suspended",
+    ),
+    "suspended_cease": ("债务人要求停止联系", "the debtor asked that contact cease"),
+    "opt_out": ("债务人已退订该渠道", "the debtor opted out of this channel"),
+    "third_party_named": (
+        "只能联系债务人预留的联系人",
+        "only third parties the debtor named may be contacted",
+    ),
+    "third_party_unreachable": (
+        "债务人可联系时不得联系第三方（需号码无效或连续失败）",
+        "third parties may be contacted only when the debtor is unreachable",
+    ),
+    "visit_collectors": ("外访须至少两名催收员同行", "a field visit needs more collectors"),
+    "holiday": ("节假日不安排外访", "no field visits on holidays"),
+    "visit_hours": ("不在外访允许时段", "outside the hours for field visits"),
+    "hours": (
+        "不在允许联系时段（债务人当地时间）",
+        "outside contact hours in the debtor's local time",
+    ),
+    "unanswered": (
+        "该号码当日未接通次数已达上限",
+        "unanswered attempts on this number reached today's cap",
+    ),
+    "connected": (
+        "当日与债务人接通次数已达上限（跨催收员与机构合计）",
+        "connected calls with the debtor reached today's cap (all collectors and agencies)",
+    ),
+    "third_party_cap": (
+        "该第三方当日联系次数已达上限",
+        "attempts on this third party reached today's cap",
+    ),
+    "calls_7_days": ("7日内通话次数已达上限", "calls in 7 days reached the cap for this debt"),
+    "conversation_quiet": (
+        "与债务人通话后7日内不得再次致电",
+        "no call within the quiet days after a conversation",
+    ),
+}
+
+
+def _hit(pack: RulePack, check: str) -> RuleHit:
+    zh, en = _REASONS[check]
+    return RuleHit(check=check, rule_id=pack.rule_id(check), reason_zh=zh, reason_en=en)
+
+
+# ------------------------------------------------------------------ scalar form
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def _window_for(pack: RulePack, channel: str, local: datetime) -> Window | None:
+    """The window this channel keeps on this local date (``None``: no hours apply)."""
+    if channel == "visit":
+        window: Window = pack.visit_hours
+    elif channel in pack.contact_hours.channels:
+        window = pack.contact_hours
+    else:
+        return None
+    holidays = pack.holidays
+    if holidays is not None and local.date() in holidays.dates:
+        start = max(window.start, holidays.hours.start)
+        end = min(window.end, holidays.hours.end)
+        return Window(start=start, end=end) if start < end else window
+    return window
+
+
+def _is_holiday(pack: RulePack, local: datetime) -> bool:
+    return pack.holidays is not None and local.date() in pack.holidays.dates
+
+
+def facts_of(attempt: Attempt, history: Iterable[PastContact]) -> Facts:
+    """Count the history that bears on ``attempt`` (contacts strictly before it)."""
+    home = ZoneInfo(attempt.zones[0])
+    today = attempt.at.astimezone(home).date()
+    week_ago = attempt.at - timedelta(days=7)
+    unanswered = connected = third = calls = 0
+    oldest: datetime | None = None
+    last_talk: datetime | None = None
+    last_debtor_success: datetime | None = None
+    debtor_failures: list[datetime] = []
+    for past in history:
+        if past.at >= attempt.at:
+            continue
+        is_call = past.channel == "call"
+        same_day = past.at.astimezone(home).date() == today
+        failed = past.outcome in UNANSWERED
+        if same_day and past.contact_point_id == attempt.contact_point_id:
+            if failed:
+                unanswered += 1
+            if past.party == "third_party":
+                third += 1
+        if is_call and past.party == "debtor":
+            if past.outcome in CONNECTED_DEBTOR:
+                if same_day:
+                    connected += 1
+                if last_talk is None or past.at > last_talk:
+                    last_talk = past.at
+            if failed:
+                debtor_failures.append(past.at)
+            elif last_debtor_success is None or past.at > last_debtor_success:
+                last_debtor_success = past.at
+        if is_call and past.at > week_ago:
+            calls += 1
+            if oldest is None or past.at < oldest:
+                oldest = past.at
+    trailing = sum(
+        1 for at in debtor_failures if last_debtor_success is None or at > last_debtor_success
+    )
+    return Facts(
+        unanswered_on_number_today=unanswered,
+        connected_debtor_calls_today=connected,
+        third_party_attempts_today=third,
+        trailing_debtor_failures=trailing,
+        calls_last_7_days=calls,
+        oldest_call_last_7_days=oldest,
+        last_conversation_at=last_talk,
+    )
+
+
+def _failing(pack: RulePack, attempt: Attempt, state: CaseState, facts: Facts) -> list[str]:
+    """The checks ``attempt`` fails, in :data:`CHECK_ORDER`."""
+    checks = pack.checks()
+    failing: set[str] = set()
+    for reason in state.suspended:
+        if f"suspended_{reason}" in checks:
+            failing.add(f"suspended_{reason}")
+    if "opt_out" in checks and attempt.channel in ELECTRONIC and attempt.channel in state.opted_out:
+        failing.add("opt_out")
+    third = attempt.party == "third_party"
+    rules = pack.third_parties
+    if third and rules.named_only and not attempt.third_party_named:
+        failing.add("third_party_named")
+    if (
+        third
+        and rules.only_when_debtor_unreachable
+        and not state.debtor_numbers_invalid
+        and facts.trailing_debtor_failures < rules.unreachable_after_failed_attempts
+    ):
+        failing.add("third_party_unreachable")
+    visit = attempt.channel == "visit"
+    if visit and "visit_collectors" in checks and attempt.collectors < pack.visit_min_collectors:
+        failing.add("visit_collectors")
+    for zone in attempt.zones:
+        local = _local(attempt.at, zone)
+        holidays = pack.holidays
+        if visit and holidays is not None and holidays.no_visits and _is_holiday(pack, local):
+            failing.add("holiday")
+        window = _window_for(pack, attempt.channel, local)
+        if window is not None and not window.contains(local.time()):
+            failing.add("visit_hours" if visit else "hours")
+    limits = pack.limits
+    call = attempt.channel == "call"
+    if (
+        call
+        and limits.unanswered_per_number_per_day is not None
+        and facts.unanswered_on_number_today >= limits.unanswered_per_number_per_day
+    ):
+        failing.add("unanswered")
+    if (
+        call
+        and not third
+        and limits.connected_calls_per_debtor_per_day is not None
+        and facts.connected_debtor_calls_today >= limits.connected_calls_per_debtor_per_day
+    ):
+        failing.add("connected")
+    if (
+        third
+        and rules.attempts_per_third_party_per_day is not None
+        and facts.third_party_attempts_today >= rules.attempts_per_third_party_per_day
+    ):
+        failing.add("third_party_cap")
+    if (
+        call
+        and limits.calls_per_7_days is not None
+        and facts.calls_last_7_days >= limits.calls_per_7_days
+    ):
+        failing.add("calls_7_days")
+    if (
+        call
+        and limits.quiet_days_after_conversation is not None
+        and facts.last_conversation_at is not None
+        and attempt.at
+        < facts.last_conversation_at + timedelta(days=limits.quiet_days_after_conversation)
+    ):
+        failing.add("conversation_quiet")
+    return [check for check in CHECK_ORDER if check in failing]
+
+
+def decide(pack: RulePack, attempt: Attempt, state: CaseState, facts: Facts) -> tuple[str, ...]:
+    """The rule ids ``attempt`` breaks (empty: allowed) — the twin of :func:`decide_frame`."""
+    return tuple(pack.rule_id(check) for check in _failing(pack, attempt, state, facts))
+
+
+def _next_local_start(
+    at: datetime, zone: str, window: Window | None, *, next_day: bool
+) -> datetime:
+    local = _local(at, zone)
+    start = window.start if window is not None else time(0)
+    day = local.date() + timedelta(days=1 if next_day or local.time() >= start else 0)
+    candidate = datetime.combine(day, start, tzinfo=ZoneInfo(zone))
+    return candidate.astimezone(UTC)
+
+
+def _earliest_after(pack: RulePack, attempt: Attempt, facts: Facts, check: str) -> datetime:
+    """A time at or after which ``check`` (a waiting kind) can no longer fail."""
+    home = attempt.zones[0]
+    if check in ("hours", "visit_hours"):
+        moments = []
+        for zone in attempt.zones:
+            local = _local(attempt.at, zone)
+            window = _window_for(pack, attempt.channel, local)
+            if window is not None and not window.contains(local.time()):
+                moments.append(_next_local_start(attempt.at, zone, window, next_day=False))
+        return max(moments)
+    if check in ("unanswered", "connected", "third_party_cap"):
+        return _next_local_start(attempt.at, home, None, next_day=True)
+    if check == "calls_7_days" and facts.oldest_call_last_7_days is not None:
+        return facts.oldest_call_last_7_days + timedelta(days=7, microseconds=1)
+    if check == "conversation_quiet" and facts.last_conversation_at is not None:
+        days = pack.limits.quiet_days_after_conversation or 0
+        return facts.last_conversation_at + timedelta(days=days)
+    return attempt.at + timedelta(minutes=1)  # pragma: no cover - every waiting check is above
+
+
+def check(
+    pack: RulePack, attempt: Attempt, state: CaseState, history: Sequence[PastContact]
+) -> Decision:
+    """Decide ``attempt`` and, when denied by time, find the next allowed moment.
+
+    ``next_allowed_at`` is ``None`` when allowed, or when a check no waiting can satisfy
+    fails (suspension, opt-out, third-party conditions, too few collectors, a holiday
+    for visits), or when no allowed moment exists within 15 days.
+    """
+    if attempt.at.tzinfo is None:
+        raise ValueError("an attempt's time must be aware")
+    facts = facts_of(attempt, history)
+    failing = _failing(pack, attempt, state, facts)
+    if not failing:
+        return Decision(allowed=True, rules=(), next_allowed_at=None)
+    hits = tuple(_hit(pack, name) for name in failing)
+    if PERMANENT & set(failing):
+        return Decision(allowed=False, rules=hits, next_allowed_at=None)
+    horizon = attempt.at + timedelta(days=_SEARCH_DAYS)
+    probe = attempt
+    probe_failing = failing
+    for _ in range(_MAX_STEPS):
+        later = max(_earliest_after(pack, probe, facts, name) for name in probe_failing)
+        if later > horizon:
+            break
+        probe = replace(probe, at=later)
+        facts = facts_of(probe, history)
+        probe_failing = _failing(pack, probe, state, facts)
+        if not probe_failing:
+            return Decision(allowed=False, rules=hits, next_allowed_at=later)
+        if PERMANENT & set(probe_failing):
+            break
+    return Decision(allowed=False, rules=hits, next_allowed_at=None)
+
+
+# ------------------------------------------------------------------ Polars form
+
+#: candidate columns :func:`decide_frame` reads (facts as :func:`history_facts` adds them)
+CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
+    "candidate_id": pl.Int64(),
+    "debtor_id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "channel": pl.String(),
+    "contact_point_id": pl.Int64(),
+    "party": pl.String(),
+    "zones": pl.List(pl.String()),
+    "third_party_named": pl.Boolean(),
+    "collectors": pl.Int32(),
+    "suspended": pl.List(pl.String()),
+    "debtor_numbers_invalid": pl.Boolean(),
+    "opted_out": pl.List(pl.String()),
+}
+HISTORY_SCHEMA: dict[str, pl.DataType] = {
+    "debtor_id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "channel": pl.String(),
+    "contact_point_id": pl.Int64(),
+    "party": pl.String(),
+    "outcome": pl.String(),
+}
+
+
+def _home_date(at: pl.Expr, home: pl.Expr, zones: Iterable[str]) -> pl.Expr:
+    """The local date of ``at`` in each row's home zone (one branch per distinct zone)."""
+    result: pl.Expr = pl.lit(None, dtype=pl.Date)
+    for zone in zones:
+        result = (
+            pl.when(home == zone).then(at.dt.convert_time_zone(zone).dt.date()).otherwise(result)
+        )
+    return result
+
+
+def history_facts(candidates: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
+    """Add the :class:`Facts` columns to ``candidates`` from the debtors' contact history."""
+    zones = sorted({z for zs in candidates.get_column("zones").to_list() for z in zs})
+    cands = candidates.with_columns(pl.col("zones").list.first().alias("_home"))
+    cands = cands.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_today"))
+    pairs = cands.select(
+        "candidate_id", "debtor_id", "_home", "_today",
+        pl.col("at").alias("_at"), pl.col("contact_point_id").alias("_cp"),
+    ).join(history, on="debtor_id", how="inner").filter(pl.col("at") < pl.col("_at"))  # fmt: skip
+    pairs = pairs.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_day"))
+    same_day = pl.col("_day") == pl.col("_today")
+    same_point = pl.col("contact_point_id") == pl.col("_cp")
+    failed = pl.col("outcome").is_in(list(UNANSWERED))
+    debtor_call = (pl.col("channel") == "call") & (pl.col("party") == "debtor")
+    talk = debtor_call & pl.col("outcome").is_in(list(CONNECTED_DEBTOR))
+    recent_call = (pl.col("channel") == "call") & (pl.col("at") > pl.col("_at") - timedelta(days=7))
+    success_at = pl.col("at").filter(debtor_call & ~failed).max()
+    agg = pairs.group_by("candidate_id").agg(
+        (same_day & same_point & failed).sum().alias("unanswered_on_number_today"),
+        (same_day & talk).sum().alias("connected_debtor_calls_today"),
+        (same_day & same_point & (pl.col("party") == "third_party"))
+        .sum()
+        .alias("third_party_attempts_today"),
+        success_at.alias("_success"),
+        recent_call.sum().alias("calls_last_7_days"),
+        pl.col("at").filter(recent_call).min().alias("oldest_call_last_7_days"),
+        pl.col("at").filter(talk).max().alias("last_conversation_at"),
+    )
+    trailing = (
+        pairs.join(agg.select("candidate_id", "_success"), on="candidate_id")
+        .filter(
+            debtor_call
+            & failed
+            & (pl.col("_success").is_null() | (pl.col("at") > pl.col("_success")))
+        )
+        .group_by("candidate_id")
+        .len(name="trailing_debtor_failures")
+    )
+    counts = [
+        "unanswered_on_number_today",
+        "connected_debtor_calls_today",
+        "third_party_attempts_today",
+        "trailing_debtor_failures",
+        "calls_last_7_days",
+    ]
+    return (
+        cands.drop("_home", "_today")
+        .join(agg.drop("_success"), on="candidate_id", how="left")
+        .join(trailing, on="candidate_id", how="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
+    )
+
+
+def _window_expr(window: Window, minute: pl.Expr) -> pl.Expr:
+    start = window.start.hour * 60 + window.start.minute
+    end = window.end.hour * 60 + window.end.minute
+    return (minute >= start) & (minute < end)
+
+
+def _hours_ok(pack: RulePack, zones: Sequence[str], visit: bool) -> tuple[pl.Expr, pl.Expr]:
+    """(inside the window in every zone of the row, a visit on a holiday in any zone)."""
+    ok: pl.Expr = pl.lit(True)
+    holiday_visit: pl.Expr = pl.lit(False)
+    channel = pl.col("channel")
+    holidays = pack.holidays
+    holiday_dates = sorted(holidays.dates) if holidays is not None else []
+    for zone in zones:
+        local = pl.col("at").dt.convert_time_zone(zone)
+        minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
+        # seconds matter at the window's end: 20:59:59 is inside, 21:00:00 is not
+        is_holiday = local.dt.date().is_in(holiday_dates) if holiday_dates else pl.lit(False)
+        window = pack.visit_hours if visit else pack.contact_hours
+        inside = _window_expr(window, minute)
+        if holidays is not None:
+            start = max(window.start, holidays.hours.start)
+            end = min(window.end, holidays.hours.end)
+            if start < end:
+                inside = (
+                    pl.when(is_holiday)
+                    .then(_window_expr(Window(start=start, end=end), minute))
+                    .otherwise(inside)
+                )
+        in_zone = pl.col("zones").list.contains(pl.lit(zone))
+        ok = ok & (~in_zone | inside)
+        if visit and holidays is not None and holidays.no_visits:
+            holiday_visit = holiday_visit | (in_zone & is_holiday)
+    if visit:
+        return ok | (channel != "visit"), holiday_visit & (channel == "visit")
+    applies = channel.is_in(list(pack.contact_hours.channels)) & (channel != "visit")
+    return ok | ~applies, pl.lit(False)
+
+
+def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Add ``allowed`` and ``rule_ids`` (in :data:`CHECK_ORDER`) to candidates with facts.
+
+    The twin of :func:`decide`: the same checks over a frame with the
+    :data:`CANDIDATE_SCHEMA` columns plus the :class:`Facts` columns.
+    """
+    zones = sorted({z for zs in candidates.get_column("zones").to_list() for z in zs})
+    checks = pack.checks()
+    channel, party = pl.col("channel"), pl.col("party")
+    call, visit = channel == "call", channel == "visit"
+    third = party == "third_party"
+    rules = pack.third_parties
+    limits = pack.limits
+    hours_ok, _ = _hours_ok(pack, zones, visit=False)
+    visit_hours_ok, holiday_visit = _hours_ok(pack, zones, visit=True)
+    failing: dict[str, pl.Expr] = {}
+    for reason in ("dispute", "complaint", "cease"):
+        failing[f"suspended_{reason}"] = pl.col("suspended").list.contains(pl.lit(reason))
+    failing["opt_out"] = channel.is_in(list(ELECTRONIC)) & pl.col("opted_out").list.contains(
+        channel
+    )
+    failing["third_party_named"] = (
+        third & ~pl.col("third_party_named") if rules.named_only else pl.lit(False)
+    )
+    failing["third_party_unreachable"] = (
+        third
+        & ~pl.col("debtor_numbers_invalid")
+        & (pl.col("trailing_debtor_failures") < rules.unreachable_after_failed_attempts)
+        if rules.only_when_debtor_unreachable
+        else pl.lit(False)
+    )
+    failing["visit_collectors"] = visit & (pl.col("collectors") < pack.visit_min_collectors)
+    failing["holiday"] = holiday_visit
+    failing["visit_hours"] = visit & ~visit_hours_ok
+    failing["hours"] = ~visit & ~hours_ok
+    cap = limits.unanswered_per_number_per_day
+    failing["unanswered"] = call & (pl.col("unanswered_on_number_today") >= (cap or 0))
+    cap = limits.connected_calls_per_debtor_per_day
+    failing["connected"] = call & ~third & (pl.col("connected_debtor_calls_today") >= (cap or 0))
+    cap = rules.attempts_per_third_party_per_day
+    failing["third_party_cap"] = third & (pl.col("third_party_attempts_today") >= (cap or 0))
+    cap = limits.calls_per_7_days
+    failing["calls_7_days"] = call & (pl.col("calls_last_7_days") >= (cap or 0))
+    quiet = timedelta(days=limits.quiet_days_after_conversation or 0)
+    failing["conversation_quiet"] = (
+        call
+        & pl.col("last_conversation_at").is_not_null()
+        & (pl.col("at") < pl.col("last_conversation_at") + quiet)
+    )
+    cited = [
+        pl.when(failing[name]).then(pl.lit(pack.rule_id(name)))
+        for name in CHECK_ORDER
+        if name in checks
+    ]
+    rule_ids = pl.concat_list(cited).list.drop_nulls() if cited else pl.lit([], pl.List(pl.String))
+    return candidates.with_columns(rule_ids.alias("rule_ids")).with_columns(
+        (pl.col("rule_ids").list.len() == 0).alias("allowed")
+    )
