@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,8 @@ Party = Literal["debtor", "third_party"]
 CONNECTED_DEBTOR = frozenset({"connected_debtor", "promise", "refused", "negotiating", "complaint"})
 #: outcome codes that mean nobody answered (无人接听, 关机, 空号, 拒接 …)
 UNANSWERED = frozenset({"no_answer", "powered_off", "invalid_number", "rejected", "lost_contact"})
+#: every outcome code the gate knows
+OUTCOME_KINDS = tuple(sorted(CONNECTED_DEBTOR | UNANSWERED | {"connected_third_party"}))
 ELECTRONIC = frozenset({"sms", "email", "wechat"})
 #: the order checks are made in; denials list their rules in this order
 CHECK_ORDER = (
@@ -492,37 +494,49 @@ def _window_expr(window: Window, minute: pl.Expr) -> pl.Expr:
     return (minute >= start) & (minute < end)
 
 
-def _hours_ok(pack: RulePack, zones: Sequence[str], visit: bool) -> tuple[pl.Expr, pl.Expr]:
-    """(inside the window in every zone of the row, a visit on a holiday in any zone)."""
-    ok: pl.Expr = pl.lit(True)
-    holiday_visit: pl.Expr = pl.lit(False)
-    channel = pl.col("channel")
-    holidays = pack.holidays
-    holiday_dates = sorted(holidays.dates) if holidays is not None else []
-    for zone in zones:
+def _local_columns(zones: Sequence[str], holidays: Sequence[date]) -> list[pl.Expr]:
+    """Per zone: the local minute of the day and whether the local date is a holiday."""
+    columns: list[pl.Expr] = []
+    for index, zone in enumerate(zones):
         local = pl.col("at").dt.convert_time_zone(zone)
         minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
-        # seconds matter at the window's end: 20:59:59 is inside, 21:00:00 is not
-        is_holiday = local.dt.date().is_in(holiday_dates) if holiday_dates else pl.lit(False)
-        window = pack.visit_hours if visit else pack.contact_hours
-        inside = _window_expr(window, minute)
-        if holidays is not None:
-            start = max(window.start, holidays.hours.start)
-            end = min(window.end, holidays.hours.end)
-            if start < end:
-                inside = (
-                    pl.when(is_holiday)
-                    .then(_window_expr(Window(start=start, end=end), minute))
-                    .otherwise(inside)
-                )
-        in_zone = pl.col("zones").list.contains(pl.lit(zone))
-        ok = ok & (~in_zone | inside)
-        if visit and holidays is not None and holidays.no_visits:
-            holiday_visit = holiday_visit | (in_zone & is_holiday)
-    if visit:
-        return ok | (channel != "visit"), holiday_visit & (channel == "visit")
-    applies = channel.is_in(list(pack.contact_hours.channels)) & (channel != "visit")
-    return ok | ~applies, pl.lit(False)
+        # window bounds are whole minutes, so 20:59:59 is inside 08:00–21:00, 21:00 is not
+        columns.append(minute.alias(f"_minute{index}"))
+        holiday = local.dt.date().is_in(list(holidays)) if holidays else pl.lit(False)
+        columns.append(holiday.alias(f"_holiday{index}"))
+        columns.append(pl.col("zones").list.contains(pl.lit(zone)).alias(f"_in{index}"))
+    return columns
+
+
+def _inside(pack: RulePack, window: Window, index: int) -> pl.Expr:
+    """Inside ``window`` (narrowed on holidays) in the zone with local columns ``index``."""
+    minute = pl.col(f"_minute{index}")
+    inside = _window_expr(window, minute)
+    holidays = pack.holidays
+    if holidays is not None:
+        start = max(window.start, holidays.hours.start)
+        end = min(window.end, holidays.hours.end)
+        if start < end:
+            narrowed = _window_expr(Window(start=start, end=end), minute)
+            inside = pl.when(pl.col(f"_holiday{index}")).then(narrowed).otherwise(inside)
+    return inside
+
+
+def _hours_checks(pack: RulePack, zones: Sequence[str]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(contact hours fail, visit hours fail, visit on a holiday) over every zone of a row."""
+    channel = pl.col("channel")
+    visit = channel == "visit"
+    applies = channel.is_in(list(pack.contact_hours.channels)) & ~visit
+    hours_bad: pl.Expr = pl.lit(False)
+    visit_bad: pl.Expr = pl.lit(False)
+    holiday_visit: pl.Expr = pl.lit(False)
+    for index in range(len(zones)):
+        in_zone = pl.col(f"_in{index}")
+        hours_bad = hours_bad | (in_zone & ~_inside(pack, pack.contact_hours, index))
+        visit_bad = visit_bad | (in_zone & ~_inside(pack, pack.visit_hours, index))
+        if pack.holidays is not None and pack.holidays.no_visits:
+            holiday_visit = holiday_visit | (in_zone & pl.col(f"_holiday{index}"))
+    return applies & hours_bad, visit & visit_bad, visit & holiday_visit
 
 
 def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
@@ -538,8 +552,7 @@ def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
     third = party == "third_party"
     rules = pack.third_parties
     limits = pack.limits
-    hours_ok, _ = _hours_ok(pack, zones, visit=False)
-    visit_hours_ok, holiday_visit = _hours_ok(pack, zones, visit=True)
+    hours_bad, visit_hours_bad, holiday_visit = _hours_checks(pack, zones)
     failing: dict[str, pl.Expr] = {}
     for reason in ("dispute", "complaint", "cease"):
         failing[f"suspended_{reason}"] = pl.col("suspended").list.contains(pl.lit(reason))
@@ -558,8 +571,8 @@ def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
     )
     failing["visit_collectors"] = visit & (pl.col("collectors") < pack.visit_min_collectors)
     failing["holiday"] = holiday_visit
-    failing["visit_hours"] = visit & ~visit_hours_ok
-    failing["hours"] = ~visit & ~hours_ok
+    failing["visit_hours"] = visit_hours_bad
+    failing["hours"] = hours_bad
     cap = limits.unanswered_per_number_per_day
     failing["unanswered"] = call & (pl.col("unanswered_on_number_today") >= (cap or 0))
     cap = limits.connected_calls_per_debtor_per_day
@@ -574,12 +587,26 @@ def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
         & pl.col("last_conversation_at").is_not_null()
         & (pl.col("at") < pl.col("last_conversation_at") + quiet)
     )
-    cited = [
-        pl.when(failing[name]).then(pl.lit(pack.rule_id(name)))
-        for name in CHECK_ORDER
-        if name in checks
-    ]
-    rule_ids = pl.concat_list(cited).list.drop_nulls() if cited else pl.lit([], pl.List(pl.String))
-    return candidates.with_columns(rule_ids.alias("rule_ids")).with_columns(
-        (pl.col("rule_ids").list.len() == 0).alias("allowed")
+    # one bit per check; the rule ids are looked up once per distinct combination
+    enabled = [name for name in CHECK_ORDER if name in checks]
+    mask = pl.sum_horizontal(
+        failing[name].cast(pl.UInt32) * (1 << bit) for bit, name in enumerate(enabled)
+    ).alias("_mask")
+    holidays = sorted(pack.holidays.dates) if pack.holidays is not None else []
+    masked = candidates.with_columns(_local_columns(zones, holidays)).with_columns(mask)
+    combos = masked.get_column("_mask").unique().to_list()
+    lookup = pl.DataFrame(
+        {
+            "_mask": combos,
+            "rule_ids": [
+                [pack.rule_id(name) for bit, name in enumerate(enabled) if combo >> bit & 1]
+                for combo in combos
+            ],
+        },
+        schema={"_mask": pl.UInt32, "rule_ids": pl.List(pl.String)},
+    )
+    return (
+        masked.join(lookup, on="_mask", how="left")
+        .with_columns((pl.col("_mask") == 0).alias("allowed"))
+        .select(*candidates.columns, "rule_ids", "allowed")
     )
