@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,15 +10,7 @@ from sqlalchemy import Engine
 
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.factories import NOW
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default=NOW)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.web.factories import Clock
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,16 @@ from cuishou.store.tables import Agency, Alert, Case, ContactPoint, Team, User
 from tests.factories import NOW, make_account, make_creditor, make_debtor
 
 _seq = itertools.count(1)
+
+
+@dataclass
+class Clock:
+    """The app's clock in tests: set ``now`` to move time."""
+
+    now: datetime = field(default=NOW)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def make_agency(session: Session, *, code: str | None = None) -> Agency:

@@ -150,10 +150,11 @@ def login(
     locked_until = throttled_until(failures, now=now)
     if locked_until is not None:
         wait = max(1, int((locked_until - now).total_seconds()))
+        minutes = (wait + 59) // 60
         return LoginResult(
             None,
             TooManyAttempts(
-                f"too many failed logins for {username!r}; try again in {wait // 60 + 1} minutes",
+                f"too many failed logins for {username!r}; try again in {minutes} minutes",
                 retry_after=wait,
             ),
         )
