@@ -8,7 +8,7 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
     "refusal": ("明确拒绝还款", "debtor refused to pay"),
     "broken_promise": ("承诺跳票", "broken promise to pay"),
     "entered_m4_plus": ("入M4+", "case entered the alert bucket"),
-    "legal_review": ("移交法务评估", "legal review candidate"),
+    "legal_review_candidate": ("移交法务评估", "legal review candidate"),
 }
 
 #: (current status, action) -> next status. open → acknowledged → resolved; open → resolved.
