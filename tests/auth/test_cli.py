@@ -47,11 +47,15 @@ def test_user_add_errors_are_one_line(store_env: str) -> None:
     duplicate = runner.invoke(
         app, ["user", "add", "li", "--role", "admin", "--password-stdin"], input="long-enough\n"
     )
+    too_short = runner.invoke(
+        app, ["user", "add", "x", "--role", "admin", "--password-stdin"], input="long-enough\n"
+    )
     assert no_stdin.exit_code == bad_role.exit_code == duplicate.exit_code == 2
+    assert too_short.exit_code == 2 and "username" in too_short.output
     assert "--password-stdin" in no_stdin.output
     assert "role must be one of" in bad_role.output
     assert "already exists" in duplicate.output
-    for result in (no_stdin, bad_role, duplicate):
+    for result in (no_stdin, bad_role, duplicate, too_short):
         assert "Traceback" not in result.output
 
 

@@ -86,3 +86,13 @@ def test_openapi_lists_the_api(engine: Engine, client: TestClient) -> None:
         "/api/v1/users",
     } <= paths
     assert "OAuth2PasswordBearer" in schema["components"]["securitySchemes"]
+
+
+def test_text_no_store_can_hold_is_refused_on_both_stores(
+    engine: Engine, client: TestClient
+) -> None:
+    world = build_world(engine)
+    login = client.post("/api/v1/auth/token", data={"username": "a\x00b", "password": "x"})
+    listed = client.get("/api/v1/cases?assigned=a%00b", headers=bearer(world.tokens["admin"]))
+    assert login.status_code == 422 and login.json()["field"] == "username"
+    assert listed.status_code == 422 and listed.json()["errors"][0]["field"] == "assigned"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from cuishou.alerts import service
 from cuishou.alerts.schemas import AlertAction, AlertOut, AlertPage
+from cuishou.kit.text import Text
 from cuishou.web.deps import AlertId, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["alerts"])
@@ -20,7 +21,7 @@ def list_alerts(
     status: Annotated[
         Literal["open", "acknowledged", "resolved", "unresolved"] | None, Query()
     ] = "unresolved",
-    kind: Annotated[str | None, Query(max_length=32)] = None,
+    kind: Annotated[Text | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AlertPage:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from cuishou.kit.text import Text
+
 
 class AlertOut(BaseModel):
     id: int
@@ -30,4 +32,4 @@ class AlertPage(BaseModel):
 
 
 class AlertAction(BaseModel):
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from cuishou.auth.rules import ROLES
 from cuishou.auth.schemas import UserIn
@@ -34,22 +35,23 @@ def add_command(
     if not password_stdin:
         raise InvalidInput("give the password on stdin with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        data = UserIn(
+            username=name,
+            role=role,
+            password=password,
+            display_name=display_name,
+            team=team,
+            agency=agency,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from exc
     engine = store_engine()
     try:
         with transaction(engine) as session:
-            user = add_user(
-                session,
-                UserIn(
-                    username=name,
-                    role=role,
-                    password=password,
-                    display_name=display_name,
-                    team=team,
-                    agency=agency,
-                ),
-                actor="cli",
-                now=utc_now(),
-            )
+            user = add_user(session, data, actor="cli", now=utc_now())
     finally:
         engine.dispose()
     if json_output:

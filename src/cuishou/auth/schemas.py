@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from cuishou.kit.text import Text
+
 
 class TokenOut(BaseModel):
     access_token: str
@@ -14,12 +16,12 @@ class TokenOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=2, max_length=64)
-    role: str = Field(max_length=32)
-    password: str = Field(min_length=1, max_length=200)
-    display_name: str | None = Field(default=None, max_length=100)
-    team: str | None = Field(default=None, max_length=100)
-    agency: str | None = Field(default=None, max_length=32)
+    username: Text = Field(min_length=2, max_length=64)
+    role: Text = Field(max_length=32)
+    password: Text = Field(min_length=1, max_length=200)
+    display_name: Text | None = Field(default=None, max_length=100)
+    team: Text | None = Field(default=None, max_length=100)
+    agency: Text | None = Field(default=None, max_length=32)
 
 
 class UserOut(BaseModel):

@@ -30,6 +30,7 @@ from cuishou.kit.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
+from cuishou.kit.text import text_problem
 
 DEFAULT_TOKEN_TTL = timedelta(hours=8)
 
@@ -144,6 +145,10 @@ def login(
 ) -> LoginResult:
     """Password login (登录): throttled per username; unknown users and wrong passwords
     get the same answer."""
+    for name, value in (("username", username), ("password", password)):
+        problem = text_problem(value)
+        if problem:
+            return LoginResult(None, InvalidInput(f"{name} {problem}", field=name))
     failures = repo.failures_since_last_success(
         session, username=username, since=now - LOGIN_WINDOW
     )

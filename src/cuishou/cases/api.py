@@ -18,15 +18,16 @@ from cuishou.cases.schemas import (
     RevealIn,
     RevealOut,
 )
+from cuishou.kit.text import Text
 from cuishou.web.deps import CaseId, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["cases"])
 
-Bucket = Annotated[str | None, Query(max_length=8, description="M0 … M7+")]
+Bucket = Annotated[Text | None, Query(max_length=8, description="M0 … M7+")]
 Status = Annotated[Literal["open", "closed"] | None, Query()]
 Tier = Annotated[Literal["large", "medium", "small"] | None, Query()]
 Assigned = Annotated[
-    str | None, Query(max_length=64, description="a username, 'me' or 'none' (unassigned)")
+    Text | None, Query(max_length=64, description="a username, 'me' or 'none' (unassigned)")
 ]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from cuishou.contact.schemas import ContactOut
+from cuishou.kit.text import Text
 from cuishou.promises.schemas import PromiseOut
 
 
@@ -98,11 +99,11 @@ class CaseDetail(CaseSummary):
 
 
 class AssignIn(BaseModel):
-    collector: str = Field(min_length=1, max_length=64)
+    collector: Text = Field(min_length=1, max_length=64)
 
 
 class BulkAssignIn(BaseModel):
-    collector: str = Field(min_length=1, max_length=64)
+    collector: Text = Field(min_length=1, max_length=64)
     case_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from cuishou.kit.text import Text
 from cuishou.promises.schemas import PromiseIn, PromiseOut
 
 Channel = Literal["call", "sms", "email", "letter", "visit", "wechat"]
@@ -30,7 +31,7 @@ class ContactIn(BaseModel):
     channel: Channel
     outcome: OutcomeCode
     at: datetime | None = Field(default=None, description="when it happened (default: now)")
-    notes: str = Field(default="", max_length=2000)
+    notes: Text = Field(default="", max_length=2000)
     promise: PromiseIn | None = Field(default=None, description="required when outcome=promise")
     callback_at: datetime | None = None
 

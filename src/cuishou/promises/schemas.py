@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from cuishou.kit.text import Text
+
 
 class PromiseIn(BaseModel):
-    amount: str = Field(
+    amount: Text = Field(
         max_length=20, description="yuan as a decimal string, more than 0, at most 2 decimals"
     )
     due_date: date
