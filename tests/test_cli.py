@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cuishou.cli import app
-from cuishou.store.db import head_revision
+from cuishou.store.db import head_revision, make_engine
+from cuishou.web.app import create_app
 
 runner = CliRunner()
 
@@ -56,7 +58,17 @@ def test_a_bad_store_url_is_a_clear_error_not_a_traceback(tmp_path: Path) -> Non
 def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["demo", "--accounts", "600", "--as-of", "2026-11-20", "--dir", str(tmp_path), "--json"],
+        [
+            "demo",
+            "--accounts",
+            "600",
+            "--as-of",
+            "2026-11-20",
+            "--dir",
+            str(tmp_path),
+            "--json",
+            "--no-serve",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -68,9 +80,37 @@ def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert summary["open_cases"] > 0
     assert (tmp_path / "cuishou-demo.db").exists()
     assert (tmp_path / "accounts.csv").exists()
+    assert {login["role"] for login in summary["logins"]} == {
+        "collector", "team_lead", "manager", "compliance", "legal", "admin", "auditor", "agency",
+    }  # fmt: skip
+
+
+def test_demo_logins_work_against_the_demo_store(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demo", "--accounts", "300", "--as-of", "2026-11-20", "--dir", str(tmp_path),
+         "--no-serve"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "demo_collector" in result.stdout and "cuishou-demo" in result.stdout
+    engine = make_engine(f"sqlite:///{tmp_path / 'cuishou-demo.db'}")
+    with TestClient(create_app(engine)) as client:
+        login = {"username": "demo_collector", "password": "cuishou-demo"}
+        token = client.post("/api/v1/auth/token", data=login).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        queue = client.get("/api/v1/queue", headers=headers).json()
+        agency = client.post(
+            "/api/v1/auth/token", data={"username": "demo_agency", "password": "cuishou-demo"}
+        ).json()["access_token"]
+        placed = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {agency}"})
+    engine.dispose()
+    assert queue["total"] > 0
+    assert all(item["assigned_to"] == "demo_collector" for item in queue["items"])
+    assert placed.json()["total"] > 0
+    assert {item["agency"] for item in placed.json()["items"]} == {"DEMOAGENCY"}
 
 
 def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--accounts", "0", "--dir", str(tmp_path)])
+    result = runner.invoke(app, ["demo", "--accounts", "0", "--dir", str(tmp_path), "--no-serve"])
     assert result.exit_code == 2
     assert "--accounts" in result.output

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import typer
 
+from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.demo import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
 from cuishou.placement.cli import import_command
 from cuishou.store.db import database_url, head_revision, upgrade
+from cuishou.web.cli import serve_command
 
 app = typer.Typer(
     name="cuishou",
@@ -45,6 +47,8 @@ app.command("import")(import_command)
 app.command("daily")(daily_command)
 app.command("generate")(generate_command)
 app.command("demo")(demo_command)
+app.command("serve")(serve_command)
+app.add_typer(user_app, name="user")
 
 
 def main() -> None:

@@ -15,8 +15,12 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, insert, select, update
 
+from cuishou.audit.events import SYSTEM
+from cuishou.auth.rules import ROLES
+from cuishou.auth.schemas import UserIn
+from cuishou.auth.service import add_user
 from cuishou.cli_support import console, friendly_errors, print_json
 from cuishou.cli_support import out as out_console
 from cuishou.engine.runner import CycleResult, run_daily_cycle
@@ -27,11 +31,18 @@ from cuishou.placement.cli import run_import
 from cuishou.placement.schemas import ImportResult
 from cuishou.placement.service import ImportOptions
 from cuishou.store.db import make_engine, transaction, upgrade
-from cuishou.store.tables import Alert, Case
+from cuishou.store.tables import Alert, Case, Event, User
+from cuishou.web.cli import serve
 
 DEMO_CREDITOR = "DEMOBANK"
 #: The cycle runs for the last few days so that roll movements and alerts show up.
 CYCLE_DAYS = 3
+#: every demo user logs in with this password (a demo store only)
+DEMO_PASSWORD = "cuishou-demo"
+DEMO_TEAM = "演示一组"
+DEMO_AGENCY = "DEMOAGENCY"
+#: open cases given to the demo collector and placed with the demo agency
+DEMO_CASES_EACH = 200
 
 
 @dataclass
@@ -43,6 +54,7 @@ class DemoResult:
     cycles: list[dict[str, Any]] = field(default_factory=list)
     open_cases: int = 0
     open_alerts: dict[str, int] = field(default_factory=dict)
+    logins: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -61,7 +73,7 @@ def run_demo(
     if accounts < 1:
         raise InvalidInput("--accounts must be at least 1", field="accounts")
     started = time.perf_counter()
-    total_steps = 3 + CYCLE_DAYS
+    total_steps = 4 + CYCLE_DAYS
     task = progress.add_task("demo", total=total_steps) if progress else None
 
     def step(label: str) -> None:
@@ -97,6 +109,10 @@ def run_demo(
         cycles.append(run_daily_cycle(engine, day, now=utc_now()))
         done()
 
+    step("creating demo users")
+    logins = _demo_users(engine)
+    done()
+
     with transaction(engine) as session:
         open_cases = session.scalar(
             select(func.count()).select_from(Case).where(Case.status == "open")
@@ -113,8 +129,71 @@ def run_demo(
         cycles=[c.to_json() for c in cycles],
         open_cases=int(open_cases or 0),
         open_alerts={str(kind): int(n) for kind, n in alert_rows},
+        logins=logins,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def _demo_users(engine: Engine) -> list[dict[str, str]]:
+    """One user per role; the demo collector and agency each get open cases to work."""
+    now = utc_now()
+    logins = []
+    with transaction(engine) as session:
+        for role in ROLES:
+            username = f"demo_{role}"
+            add_user(
+                session,
+                UserIn(
+                    username=username,
+                    role=role,
+                    password=DEMO_PASSWORD,
+                    team=DEMO_TEAM if role in ("collector", "team_lead") else None,
+                    agency=DEMO_AGENCY if role == "agency" else None,
+                ),
+                actor=SYSTEM,
+                now=now,
+            )
+            logins.append({"username": username, "role": role, "password": DEMO_PASSWORD})
+        collector = session.scalars(select(User).where(User.username == "demo_collector")).one()
+        agency_id = session.scalar(select(User.agency_id).where(User.username == "demo_agency"))
+        open_ids = list(
+            session.scalars(
+                select(Case.id)
+                .where(Case.status == "open")
+                .order_by(Case.due_fen.desc(), Case.id)
+                .limit(2 * DEMO_CASES_EACH)
+            )
+        )
+        mine, placed = open_ids[0::2], open_ids[1::2]
+        if mine:
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(mine))
+                .values(assigned_user_id=collector.id, team_id=collector.team_id, updated_at=now)
+            )
+        if placed:
+            session.execute(
+                update(Case).where(Case.id.in_(placed)).values(agency_id=agency_id, updated_at=now)
+            )
+        rows = [
+            {
+                "at": now,
+                "actor": SYSTEM,
+                "type": "case.assigned",
+                "entity_type": "case",
+                "entity_id": case_id,
+                "case_id": case_id,
+                "payload": payload,
+            }
+            for ids, payload in (
+                (mine, {"from": None, "to": collector.username, "team_id": collector.team_id}),
+                (placed, {"from": None, "to": None, "agency_id": agency_id}),
+            )
+            for case_id in ids
+        ]
+        if rows:
+            session.execute(insert(Event), rows)
+    return logins
 
 
 def _print_summary(result: DemoResult) -> None:
@@ -160,9 +239,18 @@ def _print_summary(result: DemoResult) -> None:
     out_console.print(buckets)
     alerts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.open_alerts.items())) or "none"
     out_console.print(f"open cases {result.open_cases:,}; open alerts: {alerts}")
+    logins = Table(title="demo logins 演示账号", title_justify="left")
+    for name in ("username", "role", "password"):
+        logins.add_column(name)
+    for login in result.logins:
+        logins.add_row(login["username"], login["role"], login["password"])
+    out_console.print(logins)
     out_console.print(f"done in {result.seconds:.1f} s. Explore it with:")
     out_console.print(f"  export CUISHOU_DATABASE_URL={result.database}")
     out_console.print(f"  .venv/bin/cuishou daily --as-of {last['as_of']}")
+    out_console.print(
+        "  .venv/bin/cuishou serve    # API on http://127.0.0.1:8000/api/v1 (docs at /docs)"
+    )
 
 
 @friendly_errors
@@ -174,14 +262,15 @@ def demo_command(
         Path("demo-data"), "--dir", help="Where the demo store and files go (rebuilt)."
     ),
     no_serve: bool = typer.Option(
-        True, "--no-serve/--serve", help="Serving pages arrives with the web module."
+        False, "--no-serve", help="Stop after the batch part instead of serving the API."
     ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to serve on."),
+    port: int = typer.Option(8000, "--port", help="Port to serve on."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Run the whole system on a fresh demo store (演示): generate, import, daily cycle."""
+    """Run the whole system on a fresh demo store (演示): generate, import, daily cycle,
+    demo users, then serve the API until stopped (unless --no-serve)."""
     day = parse_date(as_of, field="--as-of") if as_of else today_local()
-    if not no_serve:
-        console.print("serving is not available yet; running the batch part of the demo")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -197,3 +286,5 @@ def demo_command(
         print_json(result)
     else:
         _print_summary(result)
+    if not no_serve:
+        serve(result.database, host, port)

@@ -63,6 +63,25 @@ def bucket_schemes(draw: st.DrawFn) -> BucketScheme:
 # ------------------------------------------------------------------ properties
 
 
+def test_a_tiny_installment_paid_far_ahead_does_not_overflow_the_calendar() -> None:
+    # found by Hypothesis: 96,000 one-fen installments paid → year 10000
+    facts = AgingFacts(
+        snapshot_due_fen=10**10,
+        overdue_since=date(2000, 1, 1),
+        installment_fen=1,
+        paid_fen=96_000,
+    )
+    assert oldest_unpaid_due_date(facts) == date(2100, 1, 1)
+    assert days_past_due(facts, date(2035, 12, 31)) == 0
+    frame = pl.DataFrame(
+        {"due": [10**10], "since": [date(2000, 1, 1)], "inst": [1], "paid": [96_000]}
+    )
+    oldest = frame.select(
+        oldest_unpaid_due_date_expr(pl.col("due"), pl.col("since"), pl.col("inst"), pl.col("paid"))
+    ).item()
+    assert oldest == date(2100, 1, 1)
+
+
 @given(aging_facts(), dates)
 def test_dpd_is_never_negative(facts: AgingFacts, as_of: date) -> None:
     assert days_past_due(facts, as_of) >= 0

@@ -108,12 +108,18 @@ def outstanding_fen(facts: AgingFacts) -> int:
     return max(0, facts.snapshot_due_fen - facts.paid_fen)
 
 
+#: Installments paid ahead beyond this many months move the oldest unpaid date no further
+#: (100 years is past any as-of date, and a 1-fen installment cannot overflow the calendar).
+MAX_PREPAID_CYCLES = 1200
+
+
 def oldest_unpaid_due_date(facts: AgingFacts) -> date | None:
     """Due date of the oldest amount still unpaid; ``None`` when nothing is due."""
     if facts.overdue_since is None or outstanding_fen(facts) == 0:
         return None
     if facts.installment_fen > 0:
-        return add_months(facts.overdue_since, max(0, facts.paid_fen) // facts.installment_fen)
+        cycles = min(max(0, facts.paid_fen) // facts.installment_fen, MAX_PREPAID_CYCLES)
+        return add_months(facts.overdue_since, cycles)
     return facts.overdue_since
 
 
@@ -186,7 +192,11 @@ def outstanding_fen_expr(snapshot_due: pl.Expr, paid: pl.Expr) -> pl.Expr:
 def oldest_unpaid_due_date_expr(
     snapshot_due: pl.Expr, overdue_since: pl.Expr, installment: pl.Expr, paid: pl.Expr
 ) -> pl.Expr:
-    cycles = pl.when(installment > 0).then(pl.max_horizontal(paid, 0) // installment).otherwise(0)
+    cycles = (
+        pl.when(installment > 0)
+        .then(pl.min_horizontal(pl.max_horizontal(paid, 0) // installment, MAX_PREPAID_CYCLES))
+        .otherwise(0)
+    )
     moved = overdue_since.dt.offset_by(pl.format("{}mo", cycles))
     return (
         pl.when(overdue_since.is_null() | (outstanding_fen_expr(snapshot_due, paid) == 0))

@@ -90,3 +90,32 @@ def entered_alert_bucket_expr(prev_rank: pl.Expr, rank: pl.Expr, threshold: int)
 
 def legal_review_due_expr(dpd: pl.Expr, threshold_dpd: int, already_open: pl.Expr) -> pl.Expr:
     return (dpd > threshold_dpd) & ~already_open
+
+
+# ------------------------------------------------------------- work queue order
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFacts:
+    """What orders a collector's work queue (工作队列) for one case."""
+
+    case_id: int
+    callback_due: bool  # a scheduled callback (预约回呼) falls due today or earlier
+    promise_due: bool  # an open promise (承诺还款) falls due today or earlier
+    bucket_rank: int  # 0 = best bucket; unknown buckets rank -1
+    due_fen: int
+
+
+def queue_priority_key(facts: QueueFacts) -> tuple[int, int, int, int, int]:
+    """Sort key, best first: callbacks due, promises due, worse bucket, larger amount due.
+
+    The case id breaks ties so the order is total and stable. The repository orders the
+    queue in SQL by the same key; ``tests/web`` checks they agree.
+    """
+    return (
+        0 if facts.callback_due else 1,
+        0 if facts.promise_due else 1,
+        -facts.bucket_rank,
+        -facts.due_fen,
+        facts.case_id,
+    )

@@ -54,3 +54,27 @@ class ConfigError(CuishouError):
 class StoreNotReady(CuishouError):
     code = "store_not_ready"
     http_status = 503
+
+
+class NotAuthenticated(CuishouError):
+    """No credentials, a wrong password or an expired token (HTTP 401)."""
+
+    code = "not_authenticated"
+    http_status = 401
+
+
+class PermissionDenied(CuishouError):
+    """The user's role may not do this at all (HTTP 403).
+
+    A record outside the user's scope is :class:`NotFound` instead, so ids do not leak.
+    """
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class TooManyAttempts(CuishouError):
+    """Login throttling (登录限流): too many failed attempts in the window (HTTP 429)."""
+
+    code = "too_many_attempts"
+    http_status = 429

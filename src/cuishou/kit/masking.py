@@ -32,3 +32,11 @@ def mask_address(value: str, keep: int = 6) -> str:
     if len(value) <= keep:
         return value
     return value[:keep] + "****"
+
+
+def mask_email(value: str) -> str:
+    """``zhangsan@example.com -> z*******@example.com``."""
+    local, at, domain = value.partition("@")
+    if not at:
+        return mask_name(value)
+    return f"{mask_name(local)}@{domain}"

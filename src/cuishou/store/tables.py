@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -339,22 +340,92 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
+class Contact(Base):
+    """催记 — one contact attempt or conversation on a channel, with party and outcome code.
+
+    ``at`` is when it happened (a dialer log may record past calls); ``party`` is who was
+    reached (``debtor`` 本人, ``third_party`` 他人, ``none`` nobody); ``outcome`` is one of
+    the codes in :mod:`cuishou.contact.rules`. A ``callback_at`` schedules a callback (预约回呼)
+    that stays due until a later contact is logged on the case.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_case_at", "case_id", "at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    contact_point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Promise(Base):
+    """承诺还款 (PTP) — an amount the debtor promised to pay by a date.
+
+    ``status`` is ``open`` until it is judged ``kept``, ``partly_kept`` or ``broken`` (跳票).
+    """
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_case_status", "case_id", "status"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 is stored, it expires and can be revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LoginAttempt(Base):
+    """One password login attempt, kept for throttling (登录限流) and audit."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    remote: Mapped[str] = mapped_column(String(64), default="")
+
+
 __all__ = [
     "Account",
     "Agency",
     "Alert",
+    "ApiToken",
     "Base",
     "BucketHistory",
     "Case",
+    "Contact",
     "ContactPoint",
     "Creditor",
     "CycleRun",
     "Debtor",
     "Event",
     "ImportFile",
+    "LoginAttempt",
     "Payment",
     "Placement",
     "Product",
+    "Promise",
     "Team",
     "User",
 ]

@@ -1,0 +1,1 @@
+"""Alerts (预警) for team leads: list, acknowledge, resolve."""

@@ -1,0 +1,93 @@
+"""Alert handling (预警处理): list within scope, acknowledge, resolve — each an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cuishou.alerts import repository as repo
+from cuishou.alerts.rules import alert_label, next_alert_status
+from cuishou.alerts.schemas import AlertOut, AlertPage
+from cuishou.audit.events import append_event
+from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.service import require
+from cuishou.kit.errors import Conflict
+from cuishou.store.tables import Alert
+
+
+def alert_out(alert: Alert, resolved_by: str | None) -> AlertOut:
+    zh, en = alert_label(alert.kind)
+    return AlertOut(
+        id=alert.id,
+        case_id=alert.case_id,
+        kind=alert.kind,
+        kind_zh=zh,
+        kind_en=en,
+        raised_on=alert.raised_on,
+        status=alert.status,
+        details=dict(alert.details or {}),
+        created_at=alert.created_at,
+        resolved_at=alert.resolved_at,
+        resolved_by=resolved_by,
+    )
+
+
+def list_alerts(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+) -> AlertPage:
+    require(principal, "alert.read")
+    total, rows = repo.list_alerts(
+        session, case_scope_of(principal), status=status, kind=kind, limit=limit, offset=offset
+    )
+    return AlertPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[alert_out(alert, name) for alert, name in rows],
+    )
+
+
+def handle_alert(
+    session: Session,
+    principal: Principal,
+    alert_id: int,
+    *,
+    action: str,
+    note: str,
+    now: datetime,
+) -> AlertOut:
+    """``acknowledge`` (已知悉) or ``resolve`` (已处理) an alert on a case in scope."""
+    require(principal, "alert.handle")
+    alert = repo.get_alert(session, alert_id, case_scope_of(principal))
+    new_status = next_alert_status(alert.status, action)
+    if new_status is None:
+        raise Conflict(
+            f"alert {alert_id} is {alert.status}; it cannot be {action}d", status=alert.status
+        )
+    resolving = new_status == "resolved"
+    repo.set_status(
+        session,
+        alert.id,
+        status=new_status,
+        resolved_at=now if resolving else None,
+        resolved_by=principal.user_id if resolving else None,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type=f"alert.{'resolved' if resolving else 'acknowledged'}",
+        entity_type="alert",
+        entity_id=alert.id,
+        case_id=alert.case_id,
+        payload={"kind": alert.kind, "from": alert.status, "to": new_status, "note": note},
+    )
+    session.refresh(alert)
+    return alert_out(alert, repo.username(session, alert.resolved_by))

@@ -1,0 +1,1 @@
+"""Auth (认证与权限): users, roles, password login with throttling, bearer tokens, scope."""

@@ -1,0 +1,144 @@
+"""Auth queries: users, teams, agencies, tokens, login attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from cuishou.auth.rules import Principal
+from cuishou.store.tables import Agency, ApiToken, LoginAttempt, Team, User
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def team_by_name(session: Session, name: str) -> Team | None:
+    return session.scalar(select(Team).where(Team.name == name))
+
+
+def agency_by_code(session: Session, code: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.code == code))
+
+
+def add_team(session: Session, *, name: str, agency_id: int | None, now: datetime) -> Team:
+    team = Team(name=name, agency_id=agency_id, created_at=now)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def add_agency(session: Session, *, code: str, now: datetime) -> Agency:
+    agency = Agency(code=code, name=code, created_at=now)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    team_id: int | None,
+    agency_id: int | None,
+    password_hash: str,
+    now: datetime,
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        team_id=team_id,
+        agency_id=agency_id,
+        password_hash=password_hash,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+UserRow = tuple[User, str | None, str | None]
+
+
+def _users_query() -> Select[User, str, str]:
+    return (
+        select(User, Team.name, Agency.code)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .order_by(User.username)
+    )
+
+
+def list_users(session: Session, *, team_id: int | None = None) -> list[UserRow]:
+    query = _users_query()
+    if team_id is not None:
+        query = query.where(User.team_id == team_id)
+    return [(u, t, a) for u, t, a in session.execute(query)]
+
+
+def user_row(session: Session, user_id: int) -> UserRow:
+    user, team, agency = session.execute(_users_query().where(User.id == user_id)).one()
+    return user, team, agency
+
+
+def record_login_attempt(
+    session: Session, *, username: str, at: datetime, succeeded: bool, remote: str
+) -> None:
+    session.add(LoginAttempt(username=username, at=at, succeeded=succeeded, remote=remote[:64]))
+    session.flush()
+
+
+def failures_since_last_success(
+    session: Session, *, username: str, since: datetime
+) -> list[datetime]:
+    """Failed attempt times after ``since`` and after the username's last success."""
+    last_success = (
+        select(func.max(LoginAttempt.at))
+        .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+        .scalar_subquery()
+    )
+    query = select(LoginAttempt.at).where(
+        LoginAttempt.username == username,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.at > since,
+        (last_success.is_(None)) | (LoginAttempt.at > last_success),
+    )
+    return list(session.scalars(query))
+
+
+def add_token(
+    session: Session, *, user_id: int, token_hash: str, now: datetime, expires_at: datetime
+) -> None:
+    session.add(
+        ApiToken(user_id=user_id, token_hash=token_hash, created_at=now, expires_at=expires_at)
+    )
+    session.flush()
+
+
+def principal_for_token(session: Session, *, token_hash: str, now: datetime) -> Principal | None:
+    """The active user holding an unexpired, unrevoked token with this hash."""
+    row = session.execute(
+        select(User.id, User.username, User.role, User.team_id, User.agency_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.expires_at > now,
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        team_id=row.team_id,
+        agency_id=row.agency_id,
+    )

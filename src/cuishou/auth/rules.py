@@ -1,0 +1,146 @@
+"""Roles, permissions, case scope and login throttling — pure decisions on plain data.
+
+Who may do what is one table (:data:`PERMISSIONS`); which cases a user may see is one
+function (:func:`case_scope_of`). The repository turns a :class:`CaseScope` into the SQL
+filter every case query uses; :func:`case_in_scope` is its scalar twin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+#: role -> (中文, English)
+ROLES: dict[str, tuple[str, str]] = {
+    "collector": ("催收员", "Collector"),
+    "team_lead": ("组长", "Team lead"),
+    "manager": ("主管/经理", "Manager"),
+    "compliance": ("合规/质检", "Compliance / QA"),
+    "legal": ("法务", "Legal"),
+    "admin": ("管理员", "Administrator"),
+    "auditor": ("审计", "Auditor"),
+    "agency": ("委外机构", "Agency user"),
+}
+
+ALL_ROLES = frozenset(ROLES)
+#: roles that work cases: log contacts and take promises
+WORKING_ROLES = frozenset({"collector", "team_lead", "manager", "agency"})
+
+#: permission -> roles holding it. Scope (which cases) is separate: see case_scope_of.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case.read": ALL_ROLES,
+    "contact.create": WORKING_ROLES,
+    "promise.create": WORKING_ROLES,
+    "case.assign": frozenset({"team_lead", "manager", "admin"}),
+    "alert.read": ALL_ROLES,
+    "alert.handle": frozenset({"team_lead", "manager"}),
+    "user.read": frozenset({"team_lead", "manager", "admin", "auditor"}),
+    "user.create": frozenset({"admin"}),
+    "pii.reveal": ALL_ROLES - {"collector", "agency"},
+}
+
+#: roles that may receive case assignments
+ASSIGNABLE_ROLES = frozenset({"collector"})
+
+#: Login throttling: this many failures for one username within the window lock it.
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The logged-in user as every service sees it."""
+
+    user_id: int
+    username: str
+    role: str
+    team_id: int | None
+    agency_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """Which cases a user sees: all, those assigned to a user, a team's, an agency's, none."""
+
+    kind: Literal["all", "user", "team", "agency", "nothing"]
+    id: int | None = None
+
+
+def can(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]
+
+
+def case_scope_of(principal: Principal) -> CaseScope:
+    """行级权限: a collector sees the cases assigned to them, a team lead their team's,
+    an agency user the cases placed with their agency; the other roles see all cases.
+
+    A team lead without a team or an agency user without an agency sees nothing.
+    """
+    role = principal.role
+    if role == "collector":
+        return CaseScope("user", principal.user_id)
+    if role == "team_lead":
+        return CaseScope("team", principal.team_id) if principal.team_id else CaseScope("nothing")
+    if role == "agency":
+        if principal.agency_id:
+            return CaseScope("agency", principal.agency_id)
+        return CaseScope("nothing")
+    if role in ALL_ROLES:
+        return CaseScope("all")
+    return CaseScope("nothing")
+
+
+def case_in_scope(
+    scope: CaseScope, *, assigned_user_id: int | None, team_id: int | None, agency_id: int | None
+) -> bool:
+    """Scalar twin of the SQL scope filter (``cases.repository.case_scope_clause``)."""
+    if scope.kind == "all":
+        return True
+    if scope.kind == "user":
+        return assigned_user_id is not None and assigned_user_id == scope.id
+    if scope.kind == "team":
+        return team_id is not None and team_id == scope.id
+    if scope.kind == "agency":
+        return agency_id is not None and agency_id == scope.id
+    return False
+
+
+def throttled_until(
+    failures: Iterable[datetime],
+    *,
+    now: datetime,
+    limit: int = LOGIN_FAILURE_LIMIT,
+    window: timedelta = LOGIN_WINDOW,
+) -> datetime | None:
+    """When a username may try again, or ``None`` if it is not locked.
+
+    ``failures`` are the times of failed attempts since the last successful login. The
+    username is locked while ``limit`` or more of them fall within ``window`` before ``now``.
+    """
+    recent = sorted(t for t in failures if now - window < t <= now)
+    if len(recent) < limit:
+        return None
+    return recent[len(recent) - limit] + window
+
+
+def user_problem(
+    *, username: str, role: str, team: str | None, agency: str | None, password: str
+) -> str | None:
+    """Why a new user cannot be created as given, or ``None``."""
+    if not _USERNAME_RE.match(username):
+        return "username must be 2-64 letters, digits, '.', '_' or '-'"
+    if role not in ROLES:
+        return f"role must be one of {', '.join(ROLES)}; got {role!r}"
+    if role == "team_lead" and not team:
+        return "a team lead needs a team (--team)"
+    if role == "agency" and not agency:
+        return "an agency user needs an agency (--agency)"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+    return None

@@ -1,0 +1,38 @@
+"""Auth payloads at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from cuishou.kit.text import Text
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserIn(BaseModel):
+    username: Text = Field(min_length=2, max_length=64)
+    role: Text = Field(max_length=32)
+    password: Text = Field(min_length=1, max_length=200)
+    display_name: Text | None = Field(default=None, max_length=100)
+    team: Text | None = Field(default=None, max_length=100)
+    agency: Text | None = Field(default=None, max_length=32)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    team: str | None
+    agency: str | None
+    active: bool
+
+
+class UserList(BaseModel):
+    items: list[UserOut]

@@ -1,0 +1,265 @@
+"""Case queries. Every query that reads cases for a user filters by :func:`case_scope_clause`.
+
+Relationships are not declared; joins are explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    exists,
+    false,
+    func,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from cuishou.auth.rules import CaseScope
+from cuishou.kit.errors import NotFound
+from cuishou.store.tables import (
+    Account,
+    Agency,
+    Case,
+    Contact,
+    ContactPoint,
+    Creditor,
+    Debtor,
+    Event,
+    Promise,
+    Team,
+    User,
+)
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def case_scope_clause(scope: CaseScope) -> ColumnElement[bool]:
+    """The one SQL filter for row-level scope (scalar twin: ``auth.rules.case_in_scope``)."""
+    if scope.kind == "all":
+        return true()
+    if scope.kind == "user" and scope.id is not None:
+        return Case.assigned_user_id == scope.id
+    if scope.kind == "team" and scope.id is not None:
+        return Case.team_id == scope.id
+    if scope.kind == "agency" and scope.id is not None:
+        return Case.agency_id == scope.id
+    return false()
+
+
+def get_case(session: Session, case_id: int, scope: CaseScope, *, for_update: bool = False) -> Case:
+    """The case if it exists within ``scope``; otherwise 404 — ids out of scope do not leak."""
+    query = select(Case).where(Case.id == case_id, case_scope_clause(scope))
+    if for_update:
+        query = query.with_for_update()
+    found = session.scalar(query)
+    if found is None:
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    bucket: str | None = None
+    status: str | None = None
+    tier: str | None = None
+    assigned_user_id: int | None = None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    case: Case
+    creditor: str
+    debtor_name: str
+    assigned_to: str | None
+    team: str | None
+    agency: str | None
+
+
+def _summary_query(*extra: Any) -> AnySelect:
+    return (
+        select(Case, Creditor.code, Debtor.name, User.username, Team.name, Agency.code, *extra)
+        .join(Creditor, Creditor.id == Case.creditor_id)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .outerjoin(User, User.id == Case.assigned_user_id)
+        .outerjoin(Team, Team.id == Case.team_id)
+        .outerjoin(Agency, Agency.id == Case.agency_id)
+    )
+
+
+def _filtered(query: AnySelect, scope: CaseScope, filters: CaseFilters) -> AnySelect:
+    query = query.where(case_scope_clause(scope))
+    if filters.bucket is not None:
+        query = query.where(Case.bucket == filters.bucket)
+    if filters.status is not None:
+        query = query.where(Case.status == filters.status)
+    if filters.tier is not None:
+        query = query.where(Case.amount_tier == filters.tier)
+    if filters.unassigned:
+        query = query.where(Case.assigned_user_id.is_(None))
+    elif filters.assigned_user_id is not None:
+        query = query.where(Case.assigned_user_id == filters.assigned_user_id)
+    return query
+
+
+def _count(session: Session, scope: CaseScope, filters: CaseFilters) -> int:
+    query = _filtered(select(func.count()).select_from(Case), scope, filters)
+    return int(session.scalar(query) or 0)
+
+
+def _row(values: Sequence[Any]) -> CaseRow:
+    return CaseRow(
+        case=values[0],
+        creditor=values[1],
+        debtor_name=values[2],
+        assigned_to=values[3],
+        team=values[4],
+        agency=values[5],
+    )
+
+
+def list_cases(
+    session: Session, scope: CaseScope, filters: CaseFilters, *, limit: int, offset: int
+) -> tuple[int, list[CaseRow]]:
+    query = (
+        _filtered(_summary_query(), scope, filters).order_by(Case.id).limit(limit).offset(offset)
+    )
+    return _count(session, scope, filters), [_row(r) for r in session.execute(query)]
+
+
+def case_row(session: Session, case_id: int) -> CaseRow:
+    return _row(session.execute(_summary_query().where(Case.id == case_id)).one())
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    row: CaseRow
+    next_callback_at: datetime | None
+    promise_due_date: date | None
+    callback_due: bool
+    promise_due: bool
+
+
+def queue(
+    session: Session,
+    scope: CaseScope,
+    filters: CaseFilters,
+    *,
+    today: date,
+    day_end: datetime,
+    bucket_names: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[int, list[QueueRow]]:
+    """The work queue (工作队列) ordered as ``cases.rules.queue_priority_key``.
+
+    A callback is pending while no contact was logged on the case after the one that
+    scheduled it; it is due when it falls before ``day_end`` (the end of today, local).
+    """
+    later = aliased(Contact)
+    pending_callback = (
+        select(func.min(Contact.callback_at))
+        .where(
+            Contact.case_id == Case.id,
+            Contact.callback_at.is_not(None),
+            ~exists().where(later.case_id == Contact.case_id, later.at > Contact.at),
+        )
+        .scalar_subquery()
+    )
+    open_promise_due = (
+        select(func.min(Promise.due_date))
+        .where(Promise.case_id == Case.id, Promise.status == "open")
+        .scalar_subquery()
+    )
+    callback_due = case((pending_callback < day_end, 0), else_=1)
+    promise_due = case((open_promise_due <= today, 0), else_=1)
+    rank = case(
+        {name: position for position, name in enumerate(bucket_names)},
+        value=Case.bucket,
+        else_=-1,
+    )
+    query = (
+        _filtered(_summary_query(pending_callback, open_promise_due), scope, filters)
+        .order_by(callback_due, promise_due, rank.desc(), Case.due_fen.desc(), Case.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = []
+    for values in session.execute(query):
+        callback_at, promise_date = values[6], values[7]
+        rows.append(
+            QueueRow(
+                row=_row(values),
+                next_callback_at=callback_at,
+                promise_due_date=promise_date,
+                callback_due=callback_at is not None and callback_at < day_end,
+                promise_due=promise_date is not None and promise_date <= today,
+            )
+        )
+    return _count(session, scope, filters), rows
+
+
+def case_accounts(session: Session, case_id: int) -> list[Account]:
+    return list(
+        session.scalars(select(Account).where(Account.case_id == case_id).order_by(Account.id))
+    )
+
+
+def debtor(session: Session, debtor_id: int) -> Debtor:
+    found = session.get(Debtor, debtor_id)
+    assert found is not None  # cases.debtor_id is a foreign key
+    return found
+
+
+def contact_points(session: Session, debtor_id: int) -> list[ContactPoint]:
+    query = (
+        select(ContactPoint).where(ContactPoint.debtor_id == debtor_id).order_by(ContactPoint.id)
+    )
+    return list(session.scalars(query))
+
+
+def case_events(session: Session, case_id: int, *, limit: int) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.case_id == case_id)
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def assign(session: Session, case_ids: Sequence[int], *, user: User, now: datetime) -> None:
+    session.execute(
+        update(Case)
+        .where(Case.id.in_(list(case_ids)))
+        .values(
+            assigned_user_id=user.id, team_id=user.team_id, agency_id=user.agency_id, updated_at=now
+        )
+    )
+
+
+def cases_in_scope(session: Session, case_ids: Sequence[int], scope: CaseScope) -> list[Case]:
+    query = (
+        select(Case).where(Case.id.in_(list(case_ids)), case_scope_clause(scope)).order_by(Case.id)
+    )
+    return list(session.scalars(query))
+
+
+def usernames(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(list(set(user_ids)))))
+    return {user_id: name for user_id, name in rows}

@@ -1,0 +1,123 @@
+"""Case payloads. PII is masked; amounts are yuan decimal strings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from cuishou.contact.schemas import ContactOut
+from cuishou.kit.text import Text
+from cuishou.promises.schemas import PromiseOut
+
+
+class CaseSummary(BaseModel):
+    id: int
+    creditor: str
+    debtor_name: str = Field(description="masked")
+    status: str
+    bucket: str
+    dpd: int
+    amount_tier: str
+    total_due: str = Field(description="yuan, two decimals")
+    account_count: int
+    assigned_to: str | None
+    team: str | None
+    agency: str | None
+
+
+class CasePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseSummary]
+
+
+class QueueItem(CaseSummary):
+    callback_due: bool
+    next_callback_at: datetime | None
+    promise_due: bool
+    promise_due_date: date | None
+
+
+class QueuePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[QueueItem]
+
+
+class DebtorOut(BaseModel):
+    name: str
+    id_number: str
+    gender: str
+    province: str | None
+    city: str | None
+
+
+class AccountOut(BaseModel):
+    id: int
+    account_no: str
+    product: str
+    status: str
+    principal: str
+    interest: str
+    penalty: str
+    fee: str
+    outstanding: str
+    dpd: int
+    bucket: str
+    overdue_since: date | None
+
+
+class ContactPointOut(BaseModel):
+    id: int
+    kind: str
+    label: str
+    owner: str = Field(description="debtor | third_party")
+    owner_name: str
+    relation: str | None
+    value: str = Field(description="masked")
+    status: str
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    type: str
+    payload: dict[str, Any]
+
+
+class CaseDetail(CaseSummary):
+    debtor: DebtorOut
+    accounts: list[AccountOut]
+    contact_points: list[ContactPointOut]
+    promises: list[PromiseOut]
+    contacts: list[ContactOut]
+    timeline: list[EventOut]
+
+
+class AssignIn(BaseModel):
+    collector: Text = Field(min_length=1, max_length=64)
+
+
+class BulkAssignIn(BaseModel):
+    collector: Text = Field(min_length=1, max_length=64)
+    case_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
+
+
+class BulkAssignOut(BaseModel):
+    collector: str
+    assigned: int
+
+
+class RevealIn(BaseModel):
+    field: Literal["debtor_name", "id_number", "contact_point"]
+    contact_point_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class RevealOut(BaseModel):
+    field: str
+    contact_point_id: int | None
+    value: str

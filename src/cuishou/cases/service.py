@@ -1,0 +1,295 @@
+"""Case use cases for people: my queue, the case list, the case file, assignment, reveal.
+
+Every read goes through the principal's scope (``auth.rules.case_scope_of``); a case
+outside it is "not found". PII is masked; revealing one field is a permission and an
+audited ``pii.revealed`` event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from cuishou.accounts.rules import DEFAULT_BUCKETS
+from cuishou.audit.events import append_event
+from cuishou.auth.rules import ASSIGNABLE_ROLES, Principal, case_scope_of
+from cuishou.auth.service import require
+from cuishou.cases import repository as repo
+from cuishou.cases.schemas import (
+    AccountOut,
+    BulkAssignOut,
+    CaseDetail,
+    CasePage,
+    CaseSummary,
+    ContactPointOut,
+    DebtorOut,
+    EventOut,
+    QueueItem,
+    QueuePage,
+    RevealIn,
+    RevealOut,
+)
+from cuishou.contact import repository as contact_repo
+from cuishou.contact.rules import mask_contact_value
+from cuishou.contact.service import contact_out
+from cuishou.kit.clock import DEFAULT_TZ, zone
+from cuishou.kit.errors import InvalidInput, NotFound, PermissionDenied
+from cuishou.kit.masking import mask_id_number, mask_name
+from cuishou.kit.money import format_yuan
+from cuishou.promises import repository as promise_repo
+from cuishou.promises.service import promise_out
+from cuishou.store.tables import Account, ContactPoint
+
+TIMELINE_LENGTH = 50
+CONTACTS_SHOWN = 50
+
+
+def _summary(row: repo.CaseRow) -> CaseSummary:
+    case = row.case
+    return CaseSummary(
+        id=case.id,
+        creditor=row.creditor,
+        debtor_name=mask_name(row.debtor_name),
+        status=case.status,
+        bucket=case.bucket,
+        dpd=case.dpd,
+        amount_tier=case.amount_tier,
+        total_due=format_yuan(case.due_fen),
+        account_count=case.accounts,
+        assigned_to=row.assigned_to,
+        team=row.team,
+        agency=row.agency,
+    )
+
+
+def filters_for(
+    session: Session,
+    principal: Principal,
+    *,
+    bucket: str | None,
+    status: str | None,
+    tier: str | None,
+    assigned: str | None,
+) -> repo.CaseFilters:
+    """``assigned`` is a username, ``me`` or ``none`` (unassigned)."""
+    assigned_user_id = None
+    unassigned = assigned == "none"
+    if assigned == "me":
+        assigned_user_id = principal.user_id
+    elif assigned and not unassigned:
+        user = repo.user_by_username(session, assigned)
+        assigned_user_id = user.id if user is not None else -1
+    return repo.CaseFilters(
+        bucket=bucket,
+        status=status,
+        tier=tier,
+        assigned_user_id=assigned_user_id,
+        unassigned=unassigned,
+    )
+
+
+def list_cases(
+    session: Session, principal: Principal, filters: repo.CaseFilters, *, limit: int, offset: int
+) -> CasePage:
+    require(principal, "case.read")
+    total, rows = repo.list_cases(
+        session, case_scope_of(principal), filters, limit=limit, offset=offset
+    )
+    return CasePage(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+
+
+def my_queue(
+    session: Session,
+    principal: Principal,
+    filters: repo.CaseFilters,
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> QueuePage:
+    """工作队列: callbacks due today, promises due, worse bucket, larger amount due."""
+    require(principal, "case.read")
+    local = zone(DEFAULT_TZ)
+    today = now.astimezone(local).date()
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=local)
+    total, rows = repo.queue(
+        session,
+        case_scope_of(principal),
+        filters,
+        today=today,
+        day_end=day_end,
+        bucket_names=DEFAULT_BUCKETS.names,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        QueueItem(
+            **_summary(r.row).model_dump(),
+            callback_due=r.callback_due,
+            next_callback_at=r.next_callback_at,
+            promise_due=r.promise_due,
+            promise_due_date=r.promise_due_date,
+        )
+        for r in rows
+    ]
+    return QueuePage(total=total, limit=limit, offset=offset, items=items)
+
+
+def _account_out(account: Account) -> AccountOut:
+    outstanding = (
+        account.principal_fen
+        + account.interest_fen
+        + account.penalty_fen
+        + account.fee_fen
+        - account.credit_fen
+    )
+    return AccountOut(
+        id=account.id,
+        account_no=account.account_no,
+        product=account.product_code,
+        status=account.status,
+        principal=format_yuan(account.principal_fen),
+        interest=format_yuan(account.interest_fen),
+        penalty=format_yuan(account.penalty_fen),
+        fee=format_yuan(account.fee_fen),
+        outstanding=format_yuan(max(outstanding, 0)),
+        dpd=account.dpd,
+        bucket=account.bucket,
+        overdue_since=account.overdue_since,
+    )
+
+
+def _point_out(point: ContactPoint) -> ContactPointOut:
+    return ContactPointOut(
+        id=point.id,
+        kind=point.kind,
+        label=point.label,
+        owner=point.owner,
+        owner_name=mask_name(point.owner_name),
+        relation=point.relation,
+        value=mask_contact_value(point.kind, point.value),
+        status=point.status,
+    )
+
+
+def case_detail(session: Session, principal: Principal, case_id: int) -> CaseDetail:
+    """The case file (案件详情), PII masked."""
+    require(principal, "case.read")
+    case = repo.get_case(session, case_id, case_scope_of(principal))
+    debtor = repo.debtor(session, case.debtor_id)
+    summary = _summary(repo.case_row(session, case.id))
+    return CaseDetail(
+        **summary.model_dump(),
+        debtor=DebtorOut(
+            name=mask_name(debtor.name),
+            id_number=mask_id_number(debtor.id_number),
+            gender=debtor.gender,
+            province=debtor.province,
+            city=debtor.city,
+        ),
+        accounts=[_account_out(a) for a in repo.case_accounts(session, case.id)],
+        contact_points=[_point_out(p) for p in repo.contact_points(session, case.debtor_id)],
+        promises=[promise_out(p, name) for p, name in promise_repo.case_promises(session, case.id)],
+        contacts=[
+            contact_out(c, name)
+            for c, name in contact_repo.case_contacts(session, case.id, limit=CONTACTS_SHOWN)
+        ],
+        timeline=[
+            EventOut(at=e.at, actor=e.actor, type=e.type, payload=dict(e.payload or {}))
+            for e in repo.case_events(session, case.id, limit=TIMELINE_LENGTH)
+        ],
+    )
+
+
+def assign_cases(
+    session: Session,
+    principal: Principal,
+    case_ids: list[int],
+    *,
+    collector: str,
+    now: datetime,
+) -> BulkAssignOut:
+    """分案: give cases to a collector. A team lead assigns within their own team.
+
+    The case takes the collector's team and agency, so an agency collector's cases are
+    visible to that agency and an internal collector's are recalled from any agency.
+    """
+    require(principal, "case.assign")
+    wanted = sorted(set(case_ids))
+    found = repo.cases_in_scope(session, wanted, case_scope_of(principal))
+    missing = sorted(set(wanted) - {c.id for c in found})
+    if missing:
+        raise NotFound(f"case {missing[0]} not found", case_id=missing[0])
+    user = repo.user_by_username(session, collector)
+    if user is None or not user.active:
+        raise InvalidInput(f"no active user {collector!r}", field="collector")
+    if user.role not in ASSIGNABLE_ROLES:
+        raise InvalidInput(
+            f"{collector!r} is a {user.role}; cases go to collectors", field="collector"
+        )
+    if principal.role == "team_lead" and user.team_id != principal.team_id:
+        raise PermissionDenied("a team lead assigns cases only to collectors of their own team")
+    before = {c.id: c.assigned_user_id for c in found}
+    previous = repo.usernames(session, [u for u in before.values() if u is not None])
+    repo.assign(session, wanted, user=user, now=now)
+    for case in found:
+        append_event(
+            session,
+            at=now,
+            actor=principal.username,
+            type="case.assigned",
+            entity_type="case",
+            entity_id=case.id,
+            case_id=case.id,
+            payload={
+                "from": previous.get(before[case.id] or 0),
+                "to": user.username,
+                "team_id": user.team_id,
+                "agency_id": user.agency_id,
+            },
+        )
+    return BulkAssignOut(collector=user.username, assigned=len(found))
+
+
+def assign_case(
+    session: Session, principal: Principal, case_id: int, *, collector: str, now: datetime
+) -> CaseSummary:
+    assign_cases(session, principal, [case_id], collector=collector, now=now)
+    return _summary(repo.case_row(session, case_id))
+
+
+def reveal(
+    session: Session, principal: Principal, case_id: int, data: RevealIn, *, now: datetime
+) -> RevealOut:
+    """查看明文: one unmasked field, recorded as a ``pii.revealed`` event (audit)."""
+    require(principal, "pii.reveal")
+    case = repo.get_case(session, case_id, case_scope_of(principal))
+    debtor = repo.debtor(session, case.debtor_id)
+    if data.field == "debtor_name":
+        value = debtor.name
+    elif data.field == "id_number":
+        value = debtor.id_number
+    else:
+        point = (
+            contact_repo.contact_point(session, data.contact_point_id)
+            if data.contact_point_id is not None
+            else None
+        )
+        if point is None or point.debtor_id != case.debtor_id:
+            raise InvalidInput(
+                "contact_point_id must name a contact point of this case's debtor",
+                field="contact_point_id",
+            )
+        value = point.value
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="pii.revealed",
+        entity_type="case",
+        entity_id=case.id,
+        case_id=case.id,
+        payload={"field": data.field, "contact_point_id": data.contact_point_id},
+    )
+    return RevealOut(field=data.field, contact_point_id=data.contact_point_id, value=value)

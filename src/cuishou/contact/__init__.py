@@ -1,0 +1,1 @@
+"""Contacts (催记): outcome codes, logging a contact attempt, contact-driven alerts."""

@@ -1,0 +1,146 @@
+"""Logging a contact (记录催记): fetch the case in scope, decide with the rules, write.
+
+Writes the contact, marks an ``invalid_number`` contact point invalid, takes the promise
+that comes with a ``promise`` outcome, raises contact-driven alerts and appends events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cuishou.audit.events import append_event
+from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.service import require
+from cuishou.cases import repository as cases_repo
+from cuishou.contact import repository as repo
+from cuishou.contact.rules import (
+    OUTCOMES,
+    channel_problem,
+    contact_alerts_of,
+    party_of,
+    timing_problem,
+)
+from cuishou.contact.schemas import ContactIn, ContactLogged, ContactOut
+from cuishou.kit.clock import DEFAULT_TZ, zone
+from cuishou.kit.errors import InvalidInput
+from cuishou.promises.service import take_promise
+from cuishou.store.tables import Contact
+
+
+def contact_out(contact: Contact, username: str) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        case_id=contact.case_id,
+        contact_point_id=contact.contact_point_id,
+        channel=contact.channel,
+        outcome=contact.outcome,
+        outcome_zh=OUTCOMES[contact.outcome].zh if contact.outcome in OUTCOMES else contact.outcome,
+        party=contact.party,
+        notes=contact.notes,
+        at=contact.at,
+        callback_at=contact.callback_at,
+        user=username,
+    )
+
+
+def log_contact(
+    session: Session, principal: Principal, case_id: int, data: ContactIn, *, now: datetime
+) -> ContactLogged:
+    require(principal, "contact.create")
+    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    point = repo.contact_point(session, data.contact_point_id)
+    if point is None or point.debtor_id != case.debtor_id:
+        raise InvalidInput(
+            f"contact point {data.contact_point_id} does not belong to this case's debtor",
+            field="contact_point_id",
+        )
+    problem = channel_problem(data.channel, point.kind)
+    if problem:
+        raise InvalidInput(problem, field="channel")
+    if (data.outcome == "promise") != (data.promise is not None):
+        raise InvalidInput(
+            "a promise goes with outcome 'promise', and outcome 'promise' needs a promise",
+            field="promise",
+        )
+    at = data.at or now
+    if at.tzinfo is None or (data.callback_at is not None and data.callback_at.tzinfo is None):
+        raise InvalidInput("times need a time zone, e.g. 2026-11-25T09:30:00+08:00", field="at")
+    problem = timing_problem(at=at, callback_at=data.callback_at, now=now)
+    if problem:
+        raise InvalidInput(problem)
+
+    contact = repo.add_contact(
+        session,
+        case_id=case.id,
+        contact_point_id=point.id,
+        user_id=principal.user_id,
+        channel=data.channel,
+        party=party_of(data.outcome, point.owner),
+        outcome=data.outcome,
+        notes=data.notes,
+        at=at,
+        callback_at=data.callback_at,
+        now=now,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="contact.logged",
+        entity_type="contact",
+        entity_id=contact.id,
+        case_id=case.id,
+        payload={
+            "channel": data.channel,
+            "outcome": data.outcome,
+            "contact_point_id": point.id,
+            "at": at.isoformat(),
+            "callback_at": data.callback_at.isoformat() if data.callback_at else None,
+        },
+    )
+    if data.outcome == "invalid_number" and point.status != "invalid":
+        repo.mark_point_invalid(session, point.id)
+        append_event(
+            session,
+            at=now,
+            actor=principal.username,
+            type="contact_point.invalidated",
+            entity_type="contact_point",
+            entity_id=point.id,
+            case_id=case.id,
+            payload={"contact_id": contact.id},
+        )
+
+    promise = None
+    if data.promise is not None:
+        promise = take_promise(
+            session, principal, case, data.promise, now=now, contact_id=contact.id
+        )
+
+    today = now.astimezone(zone(DEFAULT_TZ)).date()
+    outcomes = repo.outcome_sequence(session, case.id)
+    raised = contact_alerts_of(
+        outcomes,
+        new_outcome=data.outcome,
+        already_raised=repo.alert_kinds_blocking(session, case.id, today=today),
+    )
+    for kind in raised:
+        details = {"kind": kind, "contact_id": contact.id, "outcome": data.outcome}
+        alert = repo.add_alert(
+            session, case_id=case.id, kind=kind, today=today, details=details, now=now
+        )
+        append_event(
+            session,
+            at=now,
+            actor=principal.username,
+            type="alert.raised",
+            entity_type="alert",
+            entity_id=alert.id,
+            case_id=case.id,
+            payload=details,
+        )
+    return ContactLogged(
+        contact=contact_out(contact, principal.username), promise=promise, alerts_raised=raised
+    )

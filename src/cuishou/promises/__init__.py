@@ -1,0 +1,1 @@
+"""Promises to pay (承诺还款, PTP)."""

@@ -1,0 +1,1 @@
+"""The web edge: FastAPI app factory, per-request transaction, error rendering."""

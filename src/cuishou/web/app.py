@@ -1,0 +1,37 @@
+"""The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from cuishou import __version__
+from cuishou.alerts.api import router as alerts_router
+from cuishou.auth.api import router as auth_router
+from cuishou.cases.api import router as cases_router
+from cuishou.contact.api import router as contact_router
+from cuishou.promises.api import router as promises_router
+from cuishou.store.db import session_factory
+from cuishou.web.deps import WebSettings
+from cuishou.web.errors import install_error_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Cuishou 催收 API",
+        version=__version__,
+        description=(
+            "Debt-collection workbench API. Log in at `POST /api/v1/auth/token` (OAuth2 "
+            "password form) and send `Authorization: Bearer <token>`. Errors are JSON "
+            "`{code, message}`. Amounts are yuan decimal strings; PII is masked."
+        ),
+    )
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.settings = settings or WebSettings()
+    install_error_handlers(app)
+    for router in (auth_router, cases_router, contact_router, promises_router, alerts_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,148 @@
+"""Who can do what: every role against every endpoint, with the expected status written out.
+
+Each request acts on fresh data inside the acting user's scope, so the only thing that
+decides the answer is the role. The table is written by hand on purpose: it is the
+specification, not a copy of ``auth.rules.PERMISSIONS``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from cuishou.store.db import transaction
+from tests.factories import NOW
+from tests.web.factories import bearer, debtor_mobile, make_alert
+from tests.web.world import ROLE_ACTORS, World, build_world
+
+ROLES = list(ROLE_ACTORS)
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+def _case_call(
+    suffix: str, body: Callable[[World, Any, Any], dict[str, Any] | None], method: str = "POST"
+) -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        with transaction(engine) as session:
+            case = world.case_for_a(session)
+            point = debtor_mobile(session, case)
+            return Call(method, f"/api/v1/cases/{case.id}{suffix}", body(world, case, point))
+
+    return make
+
+
+def _alert_call(action: str) -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        with transaction(engine) as session:
+            alert = make_alert(session, case=world.case_for_a(session))
+            return Call("POST", f"/api/v1/alerts/{alert.id}/{action}")
+
+    return make
+
+
+def _bulk_assign(world: World, engine: Engine) -> Call:
+    with transaction(engine) as session:
+        case = world.case_for_a(session)
+        return Call("POST", "/api/v1/cases/assign", {"collector": "col_a", "case_ids": [case.id]})
+
+
+def _plain(
+    method: str, path: str, body: dict[str, Any] | None = None
+) -> Callable[[World, Engine], Call]:
+    return lambda _world, _engine: Call(method, path, body)
+
+
+def _new_user(_world: World, _engine: Engine) -> Call:
+    body = {"username": f"new{next(_names)}", "role": "collector", "password": "s3cret-pass"}
+    return Call("POST", "/api/v1/users", body)
+
+
+PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isoformat()}
+
+ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
+    "GET /queue": _plain("GET", "/api/v1/queue"),
+    "GET /cases": _plain("GET", "/api/v1/cases"),
+    "GET /cases/{id}": _case_call("", lambda w, c, p: None, method="GET"),
+    "POST /cases/{id}/contacts": _case_call(
+        "/contacts",
+        lambda w, c, p: {"contact_point_id": p.id, "channel": "call", "outcome": "no_answer"},
+    ),
+    "POST /cases/{id}/promises": _case_call("/promises", lambda w, c, p: PROMISE),
+    "POST /cases/{id}/assign": _case_call("/assign", lambda w, c, p: {"collector": "col_a2"}),
+    "POST /cases/assign": _bulk_assign,
+    "POST /cases/{id}/reveal": _case_call("/reveal", lambda w, c, p: {"field": "id_number"}),
+    "GET /alerts": _plain("GET", "/api/v1/alerts"),
+    "POST /alerts/{id}/acknowledge": _alert_call("acknowledge"),
+    "POST /alerts/{id}/resolve": _alert_call("resolve"),
+    "GET /users": _plain("GET", "/api/v1/users"),
+    "POST /users": _new_user,
+}
+
+#                                  collector lead mgr  compl legal admin audit agency
+EXPECTED: dict[str, tuple[int, ...]] = {
+    "GET /queue":                    (200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /cases":                    (200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /cases/{id}":               (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /cases/{id}/contacts":     (201, 201, 201, 403, 403, 403, 403, 201),
+    "POST /cases/{id}/promises":     (201, 201, 201, 403, 403, 403, 403, 201),
+    "POST /cases/{id}/assign":       (403, 200, 200, 403, 403, 200, 403, 403),
+    "POST /cases/assign":            (403, 200, 200, 403, 403, 200, 403, 403),
+    "POST /cases/{id}/reveal":       (403, 200, 200, 200, 200, 200, 200, 403),
+    "GET /alerts":                   (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /alerts/{id}/acknowledge": (403, 200, 200, 403, 403, 403, 403, 403),
+    "POST /alerts/{id}/resolve":     (403, 200, 200, 403, 403, 403, 403, 403),
+    "GET /users":                    (403, 200, 200, 403, 403, 200, 200, 403),
+    "POST /users":                   (403, 403, 403, 403, 403, 201, 403, 403),
+}  # fmt: skip
+
+
+def _send(client: TestClient, call: Call, headers: dict[str, str]) -> int:
+    response = client.request(call.method, call.path, json=call.body, headers=headers)
+    if response.status_code >= 400:
+        assert set(response.json()) >= {"code", "message"}, response.text
+    return response.status_code
+
+
+def test_role_by_endpoint_matrix(engine: Engine, client: TestClient) -> None:
+    world = build_world(engine)
+    got: dict[str, tuple[int, ...]] = {}
+    for name, make_call in ENDPOINTS.items():
+        statuses = []
+        for role in ROLES:
+            call = make_call(world, engine)
+            statuses.append(_send(client, call, bearer(world.tokens[ROLE_ACTORS[role]])))
+        got[name] = tuple(statuses)
+    assert got == EXPECTED
+
+
+def test_every_endpoint_needs_a_token(engine: Engine, client: TestClient) -> None:
+    world = build_world(engine)
+    for name, make_call in ENDPOINTS.items():
+        call = make_call(world, engine)
+        for headers in ({}, bearer("not-a-token")):
+            response = client.request(call.method, call.path, json=call.body, headers=headers)
+            assert response.status_code == 401, name
+            assert response.json()["code"] == "not_authenticated"
+            assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_deactivated_user_token_stops_working(engine: Engine, client: TestClient) -> None:
+    world = build_world(engine)
+    with transaction(engine) as session:
+        user = session.merge(world.users["manager"])
+        user.active = False
+    response = client.get("/api/v1/cases", headers=bearer(world.tokens["manager"]))
+    assert response.status_code == 401
