@@ -237,6 +237,19 @@ def test_legal_review_candidate_is_raised_once(engine: Engine) -> None:
         assert rows == [("legal_review_candidate", SNAPSHOT)]
 
 
+def test_an_acknowledged_legal_review_alert_is_not_raised_again(engine: Engine) -> None:
+    # given a legal review alert the team lead has acknowledged (still being handled)
+    with transaction(engine) as session:
+        seed_aging_mix(session)
+    run(engine, SNAPSHOT)
+    with transaction(engine) as session:
+        alert = session.scalars(select(Alert).where(Alert.kind == "legal_review_candidate")).one()
+        alert.status = "acknowledged"
+    # when the next day is cycled, then no second alert is raised
+    second = run(engine, date(2026, 11, 2))
+    assert second.alerts_raised["legal_review_candidate"] == 0
+
+
 def test_payments_move_dpd_through_installments_in_the_creditors_zone(engine: Engine) -> None:
     # given an installment account: 3 × ¥1,000.00 unpaid, oldest due 2026-08-31
     with transaction(engine) as session:

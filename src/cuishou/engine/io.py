@@ -357,7 +357,7 @@ def _read_snapshot(store: BulkStore, cursor: Any, as_of: date) -> Snapshot:
         cursor,
         """SELECT c.creditor_id, c.debtor_id, a.kind FROM alerts a
         JOIN cases c ON c.id = a.case_id
-        WHERE a.status = 'open' AND a.raised_on < :as_of AND a.kind = :kind""",
+        WHERE a.status IN ('open', 'acknowledged') AND a.raised_on < :as_of AND a.kind = :kind""",
         ALERTS_SCHEMA,
         as_of=as_of,
         kind=LEGAL_REVIEW,
