@@ -32,7 +32,7 @@ def test_a_contact_is_stored_with_party_and_a_contact_logged_event(
     engine: Engine, client: TestClient
 ) -> None:
     world, case_id, point_id = _setup(engine)
-    at = (NOW - timedelta(hours=3)).isoformat()
+    at = (NOW - timedelta(hours=1)).isoformat()  # 09:00 in Shanghai
 
     response = _log(
         client, world, case_id, contact_point_id=point_id, channel="call",
@@ -42,8 +42,9 @@ def test_a_contact_is_stored_with_party_and_a_contact_logged_event(
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["contact"]["party"] == "debtor" and body["contact"]["outcome_zh"] == "本人接通"
-    assert body["contact"]["at"].startswith("2026-10-31T23:00")
+    assert body["contact"]["at"].startswith("2026-11-01T01:00")
     assert body["alerts_raised"] == [] and body["promise"] is None
+    assert body["compliance"] == {"allowed": True, "rules": []}
     with transaction(engine) as session:
         event = session.scalar(select(Event).where(Event.type == "contact.logged"))
     assert event is not None and event.case_id == case_id and event.actor == "col_a"

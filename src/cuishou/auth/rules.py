@@ -40,6 +40,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.read": frozenset({"team_lead", "manager", "admin", "auditor"}),
     "user.create": frozenset({"admin"}),
     "pii.reveal": ALL_ROLES - {"collector", "agency"},
+    "compliance.check": WORKING_ROLES | {"compliance"},
+    # a collector records the dispute or cease request the debtor makes on a call;
+    # lifting it is for those who verified it
+    "compliance.hold.open": WORKING_ROLES | {"compliance", "legal"},
+    "compliance.hold.lift": frozenset({"team_lead", "manager", "compliance"}),
 }
 
 #: roles that may receive case assignments

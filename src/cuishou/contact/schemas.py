@@ -34,6 +34,14 @@ class ContactIn(BaseModel):
     notes: Text = Field(default="", max_length=2000)
     promise: PromiseIn | None = Field(default=None, description="required when outcome=promise")
     callback_at: datetime | None = None
+    collectors: int = Field(default=1, ge=1, le=20, description="collectors on a field visit")
+
+
+class ComplianceOut(BaseModel):
+    """The gate's judgement of the logged contact against the history before it."""
+
+    allowed: bool
+    rules: list[str]
 
 
 class ContactOut(BaseModel):
@@ -54,3 +62,4 @@ class ContactLogged(BaseModel):
     contact: ContactOut
     promise: PromiseOut | None
     alerts_raised: list[str]
+    compliance: ComplianceOut

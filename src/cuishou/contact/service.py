@@ -14,6 +14,7 @@ from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as cases_repo
+from cuishou.compliance.service import COMPLIANCE_VIOLATION, judge_logged_contact
 from cuishou.contact import repository as repo
 from cuishou.contact.rules import (
     OUTCOMES,
@@ -22,7 +23,7 @@ from cuishou.contact.rules import (
     party_of,
     timing_problem,
 )
-from cuishou.contact.schemas import ContactIn, ContactLogged, ContactOut
+from cuishou.contact.schemas import ComplianceOut, ContactIn, ContactLogged, ContactOut
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
 from cuishou.promises.service import take_promise
@@ -100,6 +101,17 @@ def log_contact(
             "callback_at": data.callback_at.isoformat() if data.callback_at else None,
         },
     )
+    judged, violation_alert = judge_logged_contact(
+        session,
+        case,
+        point,
+        channel=data.channel,
+        at=at,
+        collectors=data.collectors,
+        contact_id=contact.id,
+        actor=principal.username,
+        now=now,
+    )
     if data.outcome == "invalid_number" and point.status != "invalid":
         repo.mark_point_invalid(session, point.id)
         append_event(
@@ -142,5 +154,8 @@ def log_contact(
             payload=details,
         )
     return ContactLogged(
-        contact=contact_out(contact, principal.username), promise=promise, alerts_raised=raised
+        contact=contact_out(contact, principal.username),
+        promise=promise,
+        alerts_raised=[*raised, *([COMPLIANCE_VIOLATION] if violation_alert else [])],
+        compliance=ComplianceOut(allowed=judged.allowed, rules=list(judged.rule_ids)),
     )

@@ -53,6 +53,8 @@ class Creditor(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    #: the compliance rule pack its contacts are judged by (``cuishou.compliance.packs``)
+    rule_pack: Mapped[str] = mapped_column(String(64), default="cn", server_default="cn")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -406,6 +408,27 @@ class LoginAttempt(Base):
     remote: Mapped[str] = mapped_column(String(64), default="")
 
 
+class ContactHold(Base):
+    """A standing reason not to contact a debtor (暂停催收): a dispute (异议), a complaint
+    under investigation (投诉调查中), a cease-contact request (要求停止联系), or an opt-out
+    of one electronic channel (退订). It applies from ``opened_at`` until ``lifted_at``;
+    ``case_id`` null means every case of the debtor.
+    """
+
+    __tablename__ = "contact_holds"
+    __table_args__ = (Index("ix_contact_holds_debtor", "debtor_id", "lifted_at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dispute | complaint | cease | opt_out
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)  # for opt_out
+    reason: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_by: Mapped[str] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lifted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -415,6 +438,7 @@ __all__ = [
     "BucketHistory",
     "Case",
     "Contact",
+    "ContactHold",
     "ContactPoint",
     "Creditor",
     "CycleRun",

@@ -9,6 +9,7 @@ from cuishou import __version__
 from cuishou.alerts.api import router as alerts_router
 from cuishou.auth.api import router as auth_router
 from cuishou.cases.api import router as cases_router
+from cuishou.compliance.api import router as compliance_router
 from cuishou.contact.api import router as contact_router
 from cuishou.promises.api import router as promises_router
 from cuishou.store.db import session_factory
@@ -32,6 +33,14 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.settings = settings or WebSettings()
     install_error_handlers(app)
-    for router in (auth_router, cases_router, contact_router, promises_router, alerts_router):
+    routers = (
+        auth_router,
+        cases_router,
+        contact_router,
+        promises_router,
+        alerts_router,
+        compliance_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -1,0 +1,98 @@
+"""Compliance queries: the facts the gate needs about one debtor, and holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from cuishou.store.tables import Case, Contact, ContactHold, ContactPoint, Creditor, Debtor, User
+
+HistoryRow = tuple[datetime, str, int, str, str, str]
+
+
+def creditor_pack(session: Session, creditor_id: int) -> str:
+    pack = session.scalar(select(Creditor.rule_pack).where(Creditor.id == creditor_id))
+    return pack or "cn"
+
+
+def debtor_zone(session: Session, debtor_id: int) -> str:
+    zone = session.scalar(select(Debtor.timezone).where(Debtor.id == debtor_id))
+    return zone or "Asia/Shanghai"
+
+
+def debtor_history(
+    session: Session, debtor_id: int, *, since: datetime, until: datetime
+) -> Sequence[HistoryRow]:
+    """Every contact with the debtor in ``[since, until)`` on any of their cases, by anyone:
+    ``(at, channel, contact_point_id, point owner, outcome, username)``."""
+    query = (
+        select(
+            Contact.at,
+            Contact.channel,
+            Contact.contact_point_id,
+            ContactPoint.owner,
+            Contact.outcome,
+            User.username,
+        )
+        .join(Case, Case.id == Contact.case_id)
+        .join(ContactPoint, ContactPoint.id == Contact.contact_point_id)
+        .join(User, User.id == Contact.user_id)
+        .where(Case.debtor_id == debtor_id, Contact.at >= since, Contact.at < until)
+        .order_by(Contact.at)
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def debtor_phone_statuses(session: Session, debtor_id: int) -> list[str]:
+    """Statuses of the debtor's own phone numbers (to tell whether every one is invalid)."""
+    query = select(ContactPoint.status).where(
+        ContactPoint.debtor_id == debtor_id,
+        ContactPoint.owner == "debtor",
+        ContactPoint.kind.in_(("mobile", "phone")),
+    )
+    return list(session.scalars(query))
+
+
+def holds_in_force(
+    session: Session, debtor_id: int, case_id: int, *, at: datetime
+) -> Sequence[ContactHold]:
+    """Holds on the debtor (or on this case) opened by ``at`` and not lifted by then."""
+    query = select(ContactHold).where(
+        ContactHold.debtor_id == debtor_id,
+        or_(ContactHold.case_id.is_(None), ContactHold.case_id == case_id),
+        ContactHold.opened_at <= at,
+        or_(ContactHold.lifted_at.is_(None), ContactHold.lifted_at > at),
+    )
+    return list(session.scalars(query.order_by(ContactHold.opened_at)))
+
+
+def case_holds(session: Session, case: Case) -> Sequence[ContactHold]:
+    query = select(ContactHold).where(
+        ContactHold.debtor_id == case.debtor_id,
+        or_(ContactHold.case_id.is_(None), ContactHold.case_id == case.id),
+    )
+    return list(session.scalars(query.order_by(ContactHold.opened_at, ContactHold.id)))
+
+
+def add_hold(session: Session, **values: object) -> ContactHold:
+    hold = ContactHold(**values)
+    session.add(hold)
+    session.flush()
+    return hold
+
+
+def get_hold(session: Session, hold_id: int) -> ContactHold | None:
+    return session.get(ContactHold, hold_id, with_for_update=True)
+
+
+def lift_hold(session: Session, hold_id: int, *, at: datetime, by: str) -> bool:
+    """Lift an open hold in one statement; ``False`` when it was already lifted."""
+    result = session.execute(
+        update(ContactHold)
+        .where(ContactHold.id == hold_id, ContactHold.lifted_at.is_(None))
+        .values(lifted_at=at, lifted_by=by)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,284 @@
+"""The compliance gate as a service: fetch the debtor's facts, decide, record the decision.
+
+Every contact path asks :func:`gate` before acting (the API's ``/compliance/check``, the
+CLI, the workbench) and every logged contact is judged after the fact by
+:func:`judge_logged_contact` — a contact the gate would have refused is still recorded
+(it happened), but it raises a ``compliance_violation`` alert and event for review.
+Each decision is an event, so an auditor can see why any contact happened or did not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from cuishou.audit.events import append_event
+from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.service import require
+from cuishou.cases import repository as cases_repo
+from cuishou.compliance import repository as repo
+from cuishou.compliance.pack import load_pack
+from cuishou.compliance.rules import (
+    Attempt,
+    CaseState,
+    Decision,
+    Party,
+    PastContact,
+    check,
+)
+from cuishou.compliance.schemas import CheckIn, CheckOut, HoldIn, HoldOut, RuleOut
+from cuishou.contact import repository as contact_repo
+from cuishou.kit.clock import zone
+from cuishou.kit.errors import Conflict, InvalidInput, NotFound
+from cuishou.store.tables import Case, ContactHold, ContactPoint
+
+#: how far back history is read: the 7-day windows, and a debtor's recent failed calls
+HISTORY_DAYS = 31
+COMPLIANCE_VIOLATION = "compliance_violation"
+
+
+def _past(row: repo.HistoryRow) -> PastContact:
+    at, channel, point_id, owner, outcome, username = row
+    party: Party = "third_party" if owner == "third_party" else "debtor"
+    return PastContact(
+        at=at, channel=channel, contact_point_id=point_id, party=party, outcome=outcome, by=username
+    )
+
+
+def case_state(session: Session, case: Case, *, at: datetime) -> CaseState:
+    holds = repo.holds_in_force(session, case.debtor_id, case.id, at=at)
+    phones = repo.debtor_phone_statuses(session, case.debtor_id)
+    return CaseState(
+        suspended=frozenset(h.kind for h in holds if h.kind != "opt_out"),
+        debtor_numbers_invalid=bool(phones) and all(s == "invalid" for s in phones),
+        opted_out=frozenset(h.channel for h in holds if h.kind == "opt_out" and h.channel),
+    )
+
+
+def decide_contact(
+    session: Session,
+    case: Case,
+    point: ContactPoint,
+    *,
+    channel: str,
+    at: datetime,
+    collectors: int = 1,
+) -> tuple[Decision, str]:
+    """Fetch the facts for one proposed contact and decide it (no event written)."""
+    pack_name = repo.creditor_pack(session, case.creditor_id)
+    pack = load_pack(pack_name)
+    home = repo.debtor_zone(session, case.debtor_id)
+    zone(home)  # an unknown zone is a clear error, never a silent allow
+    history = [
+        _past(row)
+        for row in repo.debtor_history(
+            session, case.debtor_id, since=at - timedelta(days=HISTORY_DAYS), until=at
+        )
+    ]
+    attempt = Attempt(
+        at=at,
+        channel=channel,
+        contact_point_id=point.id,
+        party="third_party" if point.owner == "third_party" else "debtor",
+        zones=(home,),
+        third_party_named=bool(point.owner_name.strip()),
+        collectors=collectors,
+    )
+    return check(pack, attempt, case_state(session, case, at=at), history), pack.id
+
+
+def _rules_out(decision: Decision) -> list[RuleOut]:
+    return [
+        RuleOut(id=h.rule_id, reason=h.reason_zh, reason_zh=h.reason_zh, reason_en=h.reason_en)
+        for h in decision.rules
+    ]
+
+
+def _point_of(session: Session, case: Case, contact_point_id: int) -> ContactPoint:
+    point = contact_repo.contact_point(session, contact_point_id)
+    if point is None or point.debtor_id != case.debtor_id:
+        raise InvalidInput(
+            f"contact point {contact_point_id} does not belong to this case's debtor",
+            field="contact_point_id",
+        )
+    return point
+
+
+def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime) -> CheckOut:
+    """May this contact happen (at ``data.at``, default now)? Records the decision."""
+    require(principal, "compliance.check")
+    case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
+    point = _point_of(session, case, data.contact_point_id)
+    at = data.at or now
+    if at.tzinfo is None:
+        raise InvalidInput("at needs a time zone, e.g. 2026-11-25T09:30:00+08:00", field="at")
+    decision, pack = decide_contact(
+        session, case, point, channel=data.channel, at=at, collectors=data.collectors
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="compliance.checked",
+        entity_type="case",
+        entity_id=case.id,
+        case_id=case.id,
+        payload={
+            "contact_point_id": point.id,
+            "channel": data.channel,
+            "at": at.isoformat(),
+            "allowed": decision.allowed,
+            "rules": list(decision.rule_ids),
+            "next_allowed_at": (
+                decision.next_allowed_at.isoformat() if decision.next_allowed_at else None
+            ),
+            "pack": pack,
+        },
+    )
+    return CheckOut(
+        allowed=decision.allowed,
+        rules=_rules_out(decision),
+        next_allowed_at=decision.next_allowed_at,
+        pack=pack,
+        at=at,
+    )
+
+
+def judge_logged_contact(
+    session: Session,
+    case: Case,
+    point: ContactPoint,
+    *,
+    channel: str,
+    at: datetime,
+    collectors: int,
+    contact_id: int,
+    actor: str,
+    now: datetime,
+) -> tuple[Decision, bool]:
+    """Judge a contact being logged against the history before it; flag a violation.
+
+    Returns the decision and whether a ``compliance_violation`` alert was raised (one per
+    case and day; later violations that day add events to it).
+    """
+    decision, pack = decide_contact(
+        session, case, point, channel=channel, at=at, collectors=collectors
+    )
+    if decision.allowed:
+        return decision, False
+    details = {
+        "kind": COMPLIANCE_VIOLATION,
+        "contact_id": contact_id,
+        "rules": list(decision.rule_ids),
+        "pack": pack,
+    }
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type="compliance.violation",
+        entity_type="contact",
+        entity_id=contact_id,
+        case_id=case.id,
+        payload=details,
+    )
+    today = now.astimezone(zone(repo.debtor_zone(session, case.debtor_id))).date()
+    if COMPLIANCE_VIOLATION in contact_repo.alert_kinds_blocking(session, case.id, today=today):
+        return decision, False
+    alert = contact_repo.add_alert(
+        session, case_id=case.id, kind=COMPLIANCE_VIOLATION, today=today, details=details, now=now
+    )
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type="alert.raised",
+        entity_type="alert",
+        entity_id=alert.id,
+        case_id=case.id,
+        payload=details,
+    )
+    return decision, True
+
+
+# ------------------------------------------------------------------ holds
+
+
+def hold_out(hold: ContactHold) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        case_id=hold.case_id,
+        kind=hold.kind,
+        channel=hold.channel,
+        reason=hold.reason,
+        opened_at=hold.opened_at,
+        opened_by=hold.opened_by,
+        lifted_at=hold.lifted_at,
+        lifted_by=hold.lifted_by,
+    )
+
+
+def open_hold(
+    session: Session, principal: Principal, case_id: int, data: HoldIn, *, now: datetime
+) -> HoldOut:
+    """Record a dispute, complaint, cease request or opt-out: contact stops from now."""
+    require(principal, "compliance.hold.open")
+    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    if (data.kind == "opt_out") != (data.channel is not None):
+        raise InvalidInput(
+            "an opt-out names its channel (sms, email or wechat); other holds name none",
+            field="channel",
+        )
+    hold = repo.add_hold(
+        session,
+        debtor_id=case.debtor_id,
+        case_id=None if data.whole_debtor else case.id,
+        kind=data.kind,
+        channel=data.channel,
+        reason=data.reason,
+        opened_at=now,
+        opened_by=principal.username,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="hold.opened",
+        entity_type="contact_hold",
+        entity_id=hold.id,
+        case_id=case.id,
+        payload={"kind": data.kind, "channel": data.channel, "reason": data.reason},
+    )
+    return hold_out(hold)
+
+
+def lift_hold(
+    session: Session, principal: Principal, case_id: int, hold_id: int, *, now: datetime
+) -> HoldOut:
+    """Lift a hold (the dispute verified, the complaint closed …): contact may resume."""
+    require(principal, "compliance.hold.lift")
+    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    hold = repo.get_hold(session, hold_id)
+    if hold is None or hold.debtor_id != case.debtor_id or hold.case_id not in (None, case.id):
+        raise NotFound(f"no contact hold {hold_id} on case {case_id}", hold_id=hold_id)
+    if not repo.lift_hold(session, hold.id, at=now, by=principal.username):
+        raise Conflict(f"contact hold {hold_id} was already lifted", hold_id=hold_id)
+    session.refresh(hold)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="hold.lifted",
+        entity_type="contact_hold",
+        entity_id=hold.id,
+        case_id=case.id,
+        payload={"kind": hold.kind, "channel": hold.channel},
+    )
+    return hold_out(hold)
+
+
+def list_holds(session: Session, principal: Principal, case_id: int) -> list[HoldOut]:
+    require(principal, "case.read")
+    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    return [hold_out(h) for h in repo.case_holds(session, case)]
