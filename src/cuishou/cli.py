@@ -12,6 +12,7 @@ import typer
 
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
+from cuishou.compliance.cli import compliance_app
 from cuishou.demo import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
@@ -49,6 +50,7 @@ app.command("generate")(generate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
+app.add_typer(compliance_app, name="compliance")
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""``cuishou compliance …``: ask the gate, list and validate rule packs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from cuishou.auth.rules import Principal
+from cuishou.cli_support import console, friendly_errors, print_json, store_engine
+from cuishou.compliance import service
+from cuishou.compliance.pack import load_pack, load_pack_file, shipped_packs
+from cuishou.compliance.schemas import CheckIn
+from cuishou.kit.clock import utc_now
+from cuishou.kit.errors import InvalidInput
+from cuishou.store.db import transaction
+
+compliance_app = typer.Typer(help="Compliance gate and rule packs (合规).", no_args_is_help=True)
+
+#: who the command line acts as: a compliance officer's view (every case), recorded as cli
+CLI_PRINCIPAL = Principal(
+    user_id=0, username="cli", role="compliance", team_id=None, agency_id=None
+)
+
+
+@compliance_app.command("check")
+@friendly_errors
+def check_command(
+    case: int = typer.Option(..., "--case", help="Case id."),
+    contact_point: int = typer.Option(..., "--contact-point", help="Contact point id."),
+    channel: str = typer.Option(
+        "call", "--channel", help="call, sms, wechat, email, letter, visit."
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="When, ISO 8601 with a zone (default now), e.g. 2026-11-25T21:30+08:00."
+    ),
+    collectors: int = typer.Option(1, "--collectors", help="Collectors going on a field visit."),
+    json_output: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
+) -> None:
+    """May this contact happen? Allowed or not, the rules, the next allowed time."""
+    when = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise InvalidInput(f"--at {at!r} is not an ISO 8601 time", field="at") from exc
+    try:
+        data = CheckIn(
+            case_id=case, contact_point_id=contact_point, channel=channel,
+            at=when, collectors=collectors,
+        )  # fmt: skip
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from exc
+    engine = store_engine()
+    try:
+        with transaction(engine) as session:
+            decision = service.gate(session, CLI_PRINCIPAL, data, now=utc_now())
+    finally:
+        engine.dispose()
+    if json_output:
+        print_json(decision.model_dump())
+        return
+    if decision.allowed:
+        console.print(f"[green]allowed[/] ({decision.pack}, {decision.at.isoformat()})")
+        return
+    console.print(f"[red]not allowed[/] ({decision.pack}, {decision.at.isoformat()})")
+    for rule in decision.rules:
+        console.print(f"  {rule.id}: {rule.reason_zh} — {rule.reason_en}")
+    nxt = decision.next_allowed_at
+    console.print(f"  next allowed: {nxt.isoformat()}" if nxt else "  next allowed: not by waiting")
+
+
+@compliance_app.command("packs")
+@friendly_errors
+def packs_command(
+    json_output: bool = typer.Option(False, "--json", help="Print the packs as JSON."),
+) -> None:
+    """The rule packs that ship with Cuishou."""
+    packs = [load_pack(name) for name in shipped_packs()]
+    if json_output:
+        print_json([{"id": p.id, "version": p.version, "name": p.name_en} for p in packs])
+        return
+    for pack in packs:
+        console.print(f"{pack.id} {pack.version} — {pack.name_zh} / {pack.name_en}")
+
+
+@compliance_app.command("validate")
+@friendly_errors
+def validate_command(path: Path = typer.Argument(..., help="A rule pack YAML file.")) -> None:
+    """Validate a rule pack file; a bad one is refused naming the wrong field."""
+    pack = load_pack_file(path)
+    console.print(f"rule pack {pack.id} {pack.version} is valid ({len(pack.checks())} checks)")
