@@ -99,7 +99,14 @@ class CaseState:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """The history an attempt is judged against, counted as of the attempt's time."""
+    """The history an attempt is judged against, counted as of the attempt's time.
+
+    ``unanswered_on_number_today``: calls to this number today that nobody answered;
+    ``connected_debtor_calls_today``: calls today on which the debtor was reached, on any of
+    their numbers, by anyone; ``third_party_attempts_today``: attempts on this third party
+    today; ``trailing_debtor_failures``: failed calls to the debtor since the last call that
+    reached them; the 7-day figures count calls (any outcome) and the last conversation.
+    """
 
     unanswered_on_number_today: int = 0
     connected_debtor_calls_today: int = 0
@@ -226,7 +233,7 @@ def facts_of(attempt: Attempt, history: Iterable[PastContact]) -> Facts:
         same_day = past.at.astimezone(home).date() == today
         failed = past.outcome in UNANSWERED
         if same_day and past.contact_point_id == attempt.contact_point_id:
-            if failed:
+            if failed and is_call:
                 unanswered += 1
             if past.party == "third_party":
                 third += 1
@@ -453,7 +460,9 @@ def history_facts(candidates: pl.DataFrame, history: pl.DataFrame) -> pl.DataFra
     recent_call = (pl.col("channel") == "call") & (pl.col("at") > pl.col("_at") - timedelta(days=7))
     success_at = pl.col("at").filter(debtor_call & ~failed).max()
     agg = pairs.group_by("candidate_id").agg(
-        (same_day & same_point & failed).sum().alias("unanswered_on_number_today"),
+        (same_day & same_point & failed & (pl.col("channel") == "call"))
+        .sum()
+        .alias("unanswered_on_number_today"),
         (same_day & talk).sum().alias("connected_debtor_calls_today"),
         (same_day & same_point & (pl.col("party") == "third_party"))
         .sum()
