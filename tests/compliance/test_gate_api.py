@@ -4,7 +4,8 @@ suspend contact, logged contacts are judged, every decision is an event."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Alert, Case, ContactPoint, Creditor, Debtor, Event
+from cuishou.store.tables import Account, Alert, Case, ContactPoint, Creditor, Debtor, Event
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import NOW  # 2026-11-01 10:00 in Shanghai
@@ -251,3 +252,30 @@ def test_an_unknown_rule_pack_on_a_creditor_is_a_clear_error(
                    channel="call")  # fmt: skip
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_rule_pack"
+
+
+def test_case_file_shows_the_interest_cap_and_the_limitation_period(
+    engine: Engine, client: TestClient
+) -> None:
+    world, case_id, mobile, _ = setup(engine)
+    with transaction(engine) as session:
+        session.execute(
+            update(Account)
+            .where(Account.case_id == case_id)
+            .values(
+                interest_fen=100_000,
+                annual_rate=Decimal("0.24"),
+                contract_date=date(2025, 6, 1),
+                overdue_since=date(2026, 9, 1),
+            )
+        )
+    token = world.tokens["col_a"]
+    before = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()["accounts"][0]
+    assert before["above_interest_cap"] is True and before["demandable_interest"] == "500.00"
+    assert before["limitation_expires_on"] == "2029-09-01"
+    # a conversation with the debtor is a demand: the three years start again
+    logged = log(client, token, case_id, contact_point_id=mobile, channel="call",
+                 outcome="negotiating", at="2026-11-01T09:30:00+08:00")  # fmt: skip
+    assert logged.status_code == 201
+    after = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()["accounts"][0]
+    assert after["limitation_expires_on"] == "2029-11-01"

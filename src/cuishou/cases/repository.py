@@ -263,3 +263,13 @@ def usernames(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(list(set(user_ids)))))
     return {user_id: name for user_id, name in rows}
+
+
+def demand_times(session: Session, case_id: int) -> list[datetime]:
+    """When the debt was demanded (催收主张) on this case: a conversation with the debtor,
+    a letter or a field visit — each interrupts the limitation period (民法典 Art. 195)."""
+    query = select(Contact.at).where(
+        Contact.case_id == case_id,
+        (Contact.party == "debtor") | Contact.channel.in_(("letter", "visit")),
+    )
+    return list(session.scalars(query))

@@ -69,6 +69,14 @@ class AccountOut(BaseModel):
     dpd: int
     bucket: str
     overdue_since: date | None
+    above_interest_cap: bool = Field(
+        description="contract rate above 4 × the 1-year LPR at the contract date (CN-21)"
+    )
+    demandable_interest: str = Field(description="the interest that may be demanded (yuan)")
+    limitation_expires_on: date | None = Field(
+        description="the day the debt becomes time-barred unless a demand interrupts it "
+        "(3 years from the oldest overdue date or the last recorded demand, CN-22)"
+    )
 
 
 class ContactPointOut(BaseModel):

@@ -7,7 +7,7 @@ audited ``pii.revealed`` event.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from cuishou.cases.schemas import (
     RevealIn,
     RevealOut,
 )
+from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
+from cuishou.compliance.limitation import limitation_of
 from cuishou.contact import repository as contact_repo
 from cuishou.contact.rules import mask_contact_value
 from cuishou.contact.service import contact_out
@@ -136,7 +138,7 @@ def my_queue(
     return QueuePage(total=total, limit=limit, offset=offset, items=items)
 
 
-def _account_out(account: Account) -> AccountOut:
+def _account_out(account: Account, demands: list[date]) -> AccountOut:
     outstanding = (
         account.principal_fen
         + account.interest_fen
@@ -144,6 +146,11 @@ def _account_out(account: Account) -> AccountOut:
         + account.fee_fen
         - account.credit_fen
     )
+    interest = judge_interest(
+        account.interest_fen, account.annual_rate, account.contract_date, shipped_lpr()
+    )
+    since = account.overdue_since
+    limitation = limitation_of(since, demands, max([since, *demands])) if since else None
     return AccountOut(
         id=account.id,
         account_no=account.account_no,
@@ -157,6 +164,9 @@ def _account_out(account: Account) -> AccountOut:
         dpd=account.dpd,
         bucket=account.bucket,
         overdue_since=account.overdue_since,
+        above_interest_cap=interest.above_cap,
+        demandable_interest=format_yuan(interest.demandable_fen),
+        limitation_expires_on=limitation.expires_on if limitation else None,
     )
 
 
@@ -179,6 +189,8 @@ def case_detail(session: Session, principal: Principal, case_id: int) -> CaseDet
     case = repo.get_case(session, case_id, case_scope_of(principal))
     debtor = repo.debtor(session, case.debtor_id)
     summary = _summary(repo.case_row(session, case.id))
+    local = zone(debtor.timezone)
+    demands = sorted({at.astimezone(local).date() for at in repo.demand_times(session, case.id)})
     return CaseDetail(
         **summary.model_dump(),
         debtor=DebtorOut(
@@ -188,7 +200,7 @@ def case_detail(session: Session, principal: Principal, case_id: int) -> CaseDet
             province=debtor.province,
             city=debtor.city,
         ),
-        accounts=[_account_out(a) for a in repo.case_accounts(session, case.id)],
+        accounts=[_account_out(a, demands) for a in repo.case_accounts(session, case.id)],
         contact_points=[_point_out(p) for p in repo.contact_points(session, case.debtor_id)],
         promises=[promise_out(p, name) for p, name in promise_repo.case_promises(session, case.id)],
         contacts=[
