@@ -174,6 +174,8 @@ class Screener:
             word = tokens[index].word
             if word in rule.breakers:
                 return False
+            if word in rule.reported:
+                return True
             if word in rule.cues:
                 after = tokens[index + 1] if index + 1 < len(tokens) else None
                 if after is not None and after.start < start and after.word in rule.conditions:
@@ -219,7 +221,7 @@ class Screener:
             if self._tokenizer is None:
                 logging.getLogger("jieba").setLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
-                for word in (*self.lexicon.words, *self._negation.cues):
+                for word in (*self.lexicon.words, *self._negation.cues, *self._negation.reported):
                     if any("\u4e00" <= ch <= "\u9fff" for ch in word):
                         tokenizer.add_word(word)
                 self._tokenizer = tokenizer

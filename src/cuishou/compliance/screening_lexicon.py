@@ -98,8 +98,11 @@ class Negation(_Strict):
 
     #: how many word tokens (spaces not counted) before the match a cue may stand
     window_tokens: int = Field(default=6, ge=1, le=30)
-    #: jieba tokens that deny, forbid or warn (不会, 不是, 禁止, 请勿, not, never …)
+    #: jieba tokens that deny or forbid (不会, 不是, 禁止, 请勿, not, never …)
     cues: frozenset[str] = Field(min_length=1)
+    #: tokens after which the match is what others do or a warning (有人, 骗子, 警惕, any …);
+    #: unlike a denial, no condition undoes them
+    reported: frozenset[str] = frozenset()
     #: a cue followed by one of these is a condition, not a denial (如果**不还**…就…)
     conditions: frozenset[str] = frozenset()
     #: tokens that end a cue's scope (就, 否则, 但是, otherwise, but …)
@@ -107,7 +110,7 @@ class Negation(_Strict):
     #: a cue after one of these in its clause is part of a condition (如果您不…, if …)
     conditionals: frozenset[str] = frozenset()
 
-    @field_validator("cues", "conditions", "breakers", "conditionals", mode="before")
+    @field_validator("cues", "reported", "conditions", "breakers", "conditionals", mode="before")
     @classmethod
     def _lowercase(cls, value: Any) -> Any:
         if isinstance(value, list | tuple | set | frozenset):
