@@ -87,9 +87,7 @@ def evaluate(cases: Iterable[Case], screen: Screen) -> Evaluation:
     for case in cases:
         total += 1
         found = categories_of(
-            screen(
-                case.text, audience=case.audience, pack=case.pack, time_barred=case.time_barred
-            )
+            screen(case.text, audience=case.audience, pack=case.pack, time_barred=case.time_barred)
         )
         for category in found | case.expected:
             slot = counts[category]
