@@ -2,13 +2,16 @@
 
 The corpus has three parts (column ``split``):
 
-* ``dev`` — written with the lexicon: the seeds' good and banned scripts, banned content
-  of every category, hard negatives (denials, rights notices, legitimate legal
-  consequences, official channels, notes), third-party calls with and without debt detail;
-* ``review`` — written after the lexicon was frozen, measured (precision 0.909, recall
-  0.357), then used to broaden the lexicon;
-* ``holdout`` — written after that, measured once and never tuned on. Its recall is the
-  honest estimate of how the lexicon does on phrasings nobody wrote a pattern for.
+* ``dev`` (340 sentences) — written with the lexicon: the seeds' good and banned scripts,
+  banned content of every category, hard negatives (denials, rights notices, legitimate
+  legal consequences, official channels, notes), third-party calls with and without debt
+  detail, English;
+* ``review`` (155) — written in two rounds after the lexicon was frozen, each measured
+  once (round 2: precision 0.909, recall 0.357; round 3: precision 1.000, recall 0.250),
+  then used to broaden the lexicon;
+* ``holdout`` (71, round 4) — written after that, measured once and never tuned on. Its
+  recall (0.100) is the honest estimate of how the lexicon does on phrasings nobody wrote
+  a pattern for: the screener is precise on the phrases it knows, not a paraphrase net.
 
 The floors are the figures achieved (docs/compliance.md, "Content screening"), rounded
 down: a change to the lexicon that loses precision or recall fails here.
@@ -72,13 +75,13 @@ def test_on_unseen_sentences_precision_holds_and_recall_is_what_it_is() -> None:
     result = evaluate(load("holdout"), screen)
     assert result.cases >= 60
     assert result.overall.precision >= 0.95, misses(result)
-    assert result.overall.recall >= 0.25, misses(result)
+    assert result.overall.recall >= 0.10, misses(result)
 
 
 def test_over_the_whole_corpus() -> None:
     result = evaluate(load(), screen)
     assert result.overall.precision >= 0.99, misses(result)
-    assert result.overall.recall >= 0.89, misses(result)
+    assert result.overall.recall >= 0.88, misses(result)
     for score in result.per_category:
         assert score.precision >= 0.95, score
-        assert score.recall >= 0.75, score
+        assert score.recall >= 0.85, score
