@@ -36,6 +36,7 @@ import jieba
 from cuishou.compliance.screening_lexicon import (
     CONDUCT,
     DEFAULT_LEXICON,
+    Category,
     Lexicon,
     Pattern,
     Perspective,
@@ -69,7 +70,7 @@ class Span:
 class Finding:
     """One piece of banned content: its category, where it is, the rule it breaks."""
 
-    category: str
+    category: Category
     span: Span
     rule_id: str
     #: the lexicon entry that matched (explains the finding; see lexicon/screening.yaml)
@@ -157,9 +158,8 @@ class Screener:
 
     def _negated(self, folded: str, bounds: Sequence[int], start: int, end: int) -> bool:
         """Whether a cue token governs the match ``folded[start:end]``."""
-        clause_start = bounds[bisect.bisect_right(bounds, start) - 1] if bounds else 0
-        if clause_start > start:  # the match begins with a boundary character
-            clause_start = 0
+        before = bisect.bisect_right(bounds, start)  # boundaries ending at or before start
+        clause_start = bounds[before - 1] if before else 0
         origin = max(clause_start, start - _LOOKBACK_CHARS)
         if origin == start:
             return False
