@@ -17,7 +17,7 @@ from cuishou.store.tables import Account, Alert, Case, ContactPoint, Creditor, D
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import NOW  # 2026-11-01 10:00 in Shanghai
-from tests.web.factories import Clock, bearer, debtor_mobile
+from tests.web.factories import Clock, bearer, debtor_mobile, token_for
 from tests.web.world import World, build_world
 
 
@@ -279,3 +279,92 @@ def test_case_file_shows_the_interest_cap_and_the_limitation_period(
     assert logged.status_code == 201
     after = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()["accounts"][0]
     assert after["limitation_expires_on"] == "2029-11-01"
+
+
+def test_an_override_sets_aside_an_overridable_rule_for_its_window_only(
+    engine: Engine, client: TestClient, clock: Clock
+) -> None:
+    world, case_id, mobile, spouse = setup(engine)
+    late = "2026-11-01T21:30:00+08:00"
+    body = {"case_id": case_id, "contact_point_id": mobile, "channel": "call"}
+    override = {**body, "at": late, "minutes": 30, "reason": "债务人要求晚上9点半下班后回电"}
+    # a collector may not approve exceptions; a team lead may, with a reason
+    assert client.post("/api/v1/compliance/overrides", json=override,
+                       headers=bearer(world.tokens["col_a"])).status_code == 403  # fmt: skip
+    approved = client.post("/api/v1/compliance/overrides", json=override,
+                           headers=bearer(world.tokens["lead_a"]))  # fmt: skip
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["rules"] == ["CN-01"]
+    checked = ask(client, world.tokens["col_a"], **body, at="2026-11-01T21:45:00+08:00")
+    assert checked.json()["allowed"] is True and checked.json()["overridden"] == ["CN-01"]
+    # outside the window, or on another channel, the rule stands
+    after = ask(client, world.tokens["col_a"], **body, at="2026-11-01T22:05:00+08:00")
+    assert after.json()["allowed"] is False
+    sms = ask(client, world.tokens["col_a"], **{**body, "channel": "sms"}, at=late)
+    assert sms.json()["allowed"] is False
+    # a call made inside the window and logged afterwards is not a violation
+    clock.now = datetime.fromisoformat("2026-11-01T22:00:00+08:00")
+    with transaction(engine) as session:
+        fresh = token_for(session, user=world.users["col_a"], now=clock.now)
+    logged = log(client, fresh, case_id, contact_point_id=mobile,
+                 channel="call", outcome="negotiating", at="2026-11-01T21:40:00+08:00")  # fmt: skip
+    assert logged.status_code == 201, logged.text
+    assert logged.json()["compliance"]["allowed"] is False  # the rule did apply …
+    assert logged.json()["alerts_raised"] == []  # … but it was set aside: no violation
+    # third-party conditions cannot be overridden, nor can an allowed contact
+    clock.now = NOW
+    refused = client.post(
+        "/api/v1/compliance/overrides",
+        json={**body, "contact_point_id": spouse, "at": "2026-11-01T10:00:00+08:00",
+              "reason": "配偶主动来电"},
+        headers=bearer(world.tokens["lead_a"]),
+    )  # fmt: skip
+    assert refused.status_code == 409 and "CN-08" in refused.json()["message"]
+    nothing = client.post(
+        "/api/v1/compliance/overrides",
+        json={**body, "at": "2026-11-01T10:00:00+08:00", "reason": "no reason needed"},
+        headers=bearer(world.tokens["lead_a"]),
+    )
+    assert nothing.status_code == 409 and "nothing to override" in nothing.json()["message"]
+
+
+def test_the_compliance_report_counts_blocks_violations_overrides_and_exports_csv(
+    engine: Engine, client: TestClient
+) -> None:
+    world, case_id, mobile, spouse = setup(engine)
+    body = {"case_id": case_id, "contact_point_id": mobile, "channel": "call"}
+    ask(client, world.tokens["col_a"], **body)  # allowed
+    ask(client, world.tokens["col_a"], **body, at="2026-11-01T22:30:00+08:00")  # CN-01
+    ask(client, world.tokens["agency_x"], **{**body, "contact_point_id": spouse})  # CN-08
+    log(client, world.tokens["agency_x"], case_id, contact_point_id=mobile, channel="call",
+        outcome="no_answer", at="2026-11-01T07:30:00+08:00")  # fmt: skip
+    client.post("/api/v1/compliance/overrides",
+                json={**body, "at": "2026-11-01T21:10:00+08:00", "reason": "约定晚间回电"},
+                headers=bearer(world.tokens["lead_a"]))  # fmt: skip
+    url = "/api/v1/compliance/report?date_from=2026-11-01&date_to=2026-11-01"
+    assert client.get(url, headers=bearer(world.tokens["col_a"])).status_code == 403
+    report = client.get(url, headers=bearer(world.tokens["compliance"]))
+    assert report.status_code == 200, report.text
+    got = report.json()
+    day = got["days"][0]
+    assert (day["day"], day["checks"], day["blocked"], day["violations"], day["overrides"]) == (
+        "2026-11-01",
+        3,
+        2,
+        1,
+        1,
+    )
+    assert {c["key"]: c["count"] for c in got["blocked_by_rule"]} == {"CN-01": 1, "CN-08": 1}
+    assert got["violations_by_collector"] == [
+        {"collector": "agency_x", "agency": "AGX", "key": "CN-01", "count": 1}
+    ]
+    assert got["overrides"][0]["approved_by"] == "lead_a"
+    exported = client.get(url + "&format=csv", headers=bearer(world.tokens["auditor"]))
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    lines = exported.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "section,day,collector,agency,key,count"
+    assert "violations_by_collector,,agency_x,AGX,CN-01,1" in lines
+    bad = client.get("/api/v1/compliance/report?date_from=2026-11-02&date_to=2026-11-01",
+                     headers=bearer(world.tokens["compliance"]))  # fmt: skip
+    assert bad.status_code == 422

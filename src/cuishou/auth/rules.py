@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # lifting it is for those who verified it
     "compliance.hold.open": WORKING_ROLES | {"compliance", "legal"},
     "compliance.hold.lift": frozenset({"team_lead", "manager", "compliance"}),
+    "compliance.override": frozenset({"team_lead", "manager", "compliance"}),
+    "compliance.report": frozenset({"compliance", "manager", "auditor", "admin"}),
 }
 
 #: roles that may receive case assignments

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from cuishou.compliance import service
-from cuishou.compliance.schemas import CheckIn, CheckOut, HoldIn, HoldOut
+from cuishou.compliance.report import compliance_report, report_csv
+from cuishou.compliance.schemas import (
+    CheckIn,
+    CheckOut,
+    HoldIn,
+    HoldOut,
+    OverrideIn,
+    OverrideOut,
+    ReportOut,
+)
+from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.web.deps import MAX_ID, CaseId, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["compliance"])
@@ -21,6 +32,50 @@ HoldId = Annotated[int, Path(ge=1, le=MAX_ID, description="contact hold id")]
 )
 def check(data: CheckIn, session: SessionDep, principal: PrincipalDep, now: NowDep) -> CheckOut:
     return service.gate(session, principal, data, now=now)
+
+
+@router.post(
+    "/compliance/overrides",
+    response_model=OverrideOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Approve an exception to an overridable rule (合规例外), with a reason",
+)
+def approve_override(
+    data: OverrideIn, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> OverrideOut:
+    return service.approve_override(session, principal, data, now=now)
+
+
+@router.get(
+    "/compliance/report",
+    response_model=ReportOut,
+    summary="Blocked attempts, violations, overrides and findings per day (合规报表); "
+    "format=csv exports it",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    date_from: date | None = Query(default=None, description="first day (default: 30 days ago)"),
+    date_to: date | None = Query(default=None, description="last day (default: today)"),
+    format: Literal["json", "csv"] = Query(default="json"),
+) -> ReportOut | Response:
+    today = now.astimezone(zone(DEFAULT_TZ)).date()
+    result = compliance_report(
+        session,
+        principal,
+        date_from=date_from or today - timedelta(days=30),
+        date_to=date_to or today,
+    )
+    if format == "csv":
+        name = f"compliance-{result.date_from}-{result.date_to}.csv"
+        return Response(
+            report_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return result
 
 
 @router.get(

@@ -124,6 +124,9 @@ class RulePack(_Strict):
     suspend_on: frozenset[SuspendReason] = frozenset()
     #: check name → the rule id cited when that check denies (ids of compliance_rules.csv)
     rule_ids: dict[str, str]
+    #: rule ids a team lead, manager or compliance officer may override case by case, with a
+    #: recorded reason (e.g. CN-01: a time agreed with the debtor)
+    overridable: frozenset[str] = frozenset()
 
     @field_validator("version", mode="before")
     @classmethod
@@ -151,6 +154,13 @@ class RulePack(_Strict):
         missing = sorted(self.checks() - set(self.rule_ids))
         if missing:
             raise ValueError(f"rule_ids has no id for the check(s) {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _overridable_rules_exist(self) -> RulePack:
+        unknown = sorted(self.overridable - set(self.rule_ids.values()))
+        if unknown:
+            raise ValueError(f"overridable names rule ids not in rule_ids: {', '.join(unknown)}")
         return self
 
     def checks(self) -> set[str]:

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from cuishou.store.tables import Case, Contact, ContactHold, ContactPoint, Creditor, Debtor, User
+from cuishou.store.tables import (
+    Case,
+    ComplianceOverride,
+    Contact,
+    ContactHold,
+    ContactPoint,
+    Creditor,
+    Debtor,
+    User,
+)
 
 HistoryRow = tuple[datetime, str, int, str, str, str]
 
@@ -96,3 +105,23 @@ def lift_hold(session: Session, hold_id: int, *, at: datetime, by: str) -> bool:
         .values(lifted_at=at, lifted_by=by)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def overrides_covering(
+    session: Session, case_id: int, contact_point_id: int, channel: str, *, at: datetime
+) -> Sequence[ComplianceOverride]:
+    query = select(ComplianceOverride).where(
+        ComplianceOverride.case_id == case_id,
+        ComplianceOverride.contact_point_id == contact_point_id,
+        ComplianceOverride.channel == channel,
+        ComplianceOverride.window_start <= at,
+        ComplianceOverride.window_end > at,
+    )
+    return list(session.scalars(query))
+
+
+def add_override(session: Session, **values: object) -> ComplianceOverride:
+    override = ComplianceOverride(**values)
+    session.add(override)
+    session.flush()
+    return override

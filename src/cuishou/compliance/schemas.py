@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -36,6 +36,30 @@ class CheckOut(BaseModel):
     next_allowed_at: datetime | None
     pack: str
     at: datetime
+    overridden: list[str] = Field(
+        default_factory=list, description="rules set aside by a recorded override"
+    )
+
+
+class OverrideIn(BaseModel):
+    case_id: int = Field(ge=1, le=2**63 - 1)
+    contact_point_id: int = Field(ge=1, le=2**63 - 1)
+    channel: Channel
+    at: datetime = Field(description="when the contact is to happen")
+    minutes: int = Field(default=30, ge=1, le=240, description="how long the exception lasts")
+    reason: Text = Field(min_length=5, max_length=2000)
+
+
+class OverrideOut(BaseModel):
+    id: int
+    case_id: int
+    contact_point_id: int
+    channel: str
+    window_start: datetime
+    window_end: datetime
+    rules: list[str]
+    reason: str
+    approved_by: str
 
 
 class HoldIn(BaseModel):
@@ -59,3 +83,43 @@ class HoldOut(BaseModel):
     opened_by: str
     lifted_at: datetime | None
     lifted_by: str | None
+
+
+class CountOut(BaseModel):
+    key: str
+    count: int
+
+
+class PersonCountOut(BaseModel):
+    collector: str
+    agency: str | None
+    key: str
+    count: int
+
+
+class DayOut(BaseModel):
+    day: date
+    checks: int
+    blocked: int
+    violations: int
+    overrides: int
+    findings: int
+
+
+class OverrideRow(BaseModel):
+    at: datetime
+    approved_by: str
+    rules: list[str]
+    reason: str
+
+
+class ReportOut(BaseModel):
+    date_from: date
+    date_to: date
+    days: list[DayOut]
+    blocked_by_rule: list[CountOut]
+    violations_by_rule: list[CountOut]
+    violations_by_collector: list[PersonCountOut]
+    findings_by_category: list[CountOut]
+    findings_by_collector: list[PersonCountOut]
+    overrides: list[OverrideRow]

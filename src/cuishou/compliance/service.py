@@ -27,7 +27,15 @@ from cuishou.compliance.rules import (
     PastContact,
     check,
 )
-from cuishou.compliance.schemas import CheckIn, CheckOut, HoldIn, HoldOut, RuleOut
+from cuishou.compliance.schemas import (
+    CheckIn,
+    CheckOut,
+    HoldIn,
+    HoldOut,
+    OverrideIn,
+    OverrideOut,
+    RuleOut,
+)
 from cuishou.contact import repository as contact_repo
 from cuishou.kit.clock import zone
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
@@ -85,7 +93,19 @@ def decide_contact(
         third_party_named=bool(point.owner_name.strip()),
         collectors=collectors,
     )
-    return check(pack, attempt, case_state(session, case, at=at), history), pack.id
+    decision = check(pack, attempt, case_state(session, case, at=at), history)
+    return decision, pack.id
+
+
+def _overridden(session: Session, case: Case, point: ContactPoint, channel: str, at: datetime,
+                decision: Decision) -> list[str]:  # fmt: skip
+    """The denied rules a recorded override covers — all of them, or none."""
+    if decision.allowed:
+        return []
+    covered: set[str] = set()
+    for override in repo.overrides_covering(session, case.id, point.id, channel, at=at):
+        covered.update(override.rules)
+    return list(decision.rule_ids) if set(decision.rule_ids) <= covered else []
 
 
 def _rules_out(decision: Decision) -> list[RuleOut]:
@@ -116,6 +136,7 @@ def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime
     decision, pack = decide_contact(
         session, case, point, channel=data.channel, at=at, collectors=data.collectors
     )
+    overridden = _overridden(session, case, point, data.channel, at, decision)
     append_event(
         session,
         at=now,
@@ -128,8 +149,9 @@ def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime
             "contact_point_id": point.id,
             "channel": data.channel,
             "at": at.isoformat(),
-            "allowed": decision.allowed,
+            "allowed": decision.allowed or bool(overridden),
             "rules": list(decision.rule_ids),
+            "overridden": overridden,
             "next_allowed_at": (
                 decision.next_allowed_at.isoformat() if decision.next_allowed_at else None
             ),
@@ -137,11 +159,12 @@ def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime
         },
     )
     return CheckOut(
-        allowed=decision.allowed,
+        allowed=decision.allowed or bool(overridden),
         rules=_rules_out(decision),
-        next_allowed_at=decision.next_allowed_at,
+        next_allowed_at=None if overridden else decision.next_allowed_at,
         pack=pack,
         at=at,
+        overridden=overridden,
     )
 
 
@@ -165,7 +188,7 @@ def judge_logged_contact(
     decision, pack = decide_contact(
         session, case, point, channel=channel, at=at, collectors=collectors
     )
-    if decision.allowed:
+    if decision.allowed or _overridden(session, case, point, channel, at, decision):
         return decision, False
     details = {
         "kind": COMPLIANCE_VIOLATION,
@@ -282,3 +305,68 @@ def list_holds(session: Session, principal: Principal, case_id: int) -> list[Hol
     require(principal, "case.read")
     case = cases_repo.get_case(session, case_id, case_scope_of(principal))
     return [hold_out(h) for h in repo.case_holds(session, case)]
+
+
+# ------------------------------------------------------------------ overrides
+
+
+def approve_override(
+    session: Session, principal: Principal, data: OverrideIn, *, now: datetime
+) -> OverrideOut:
+    """Set aside overridable rules for one contact point, channel and time window."""
+    require(principal, "compliance.override")
+    case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
+    point = _point_of(session, case, data.contact_point_id)
+    if data.at.tzinfo is None:
+        raise InvalidInput("at needs a time zone, e.g. 2026-11-25T21:30:00+08:00", field="at")
+    decision, pack_name = decide_contact(session, case, point, channel=data.channel, at=data.at)
+    if decision.allowed:
+        raise Conflict("the gate already allows this contact; there is nothing to override")
+    pack = load_pack(pack_name)
+    fixed = [rule for rule in decision.rule_ids if rule not in pack.overridable]
+    if fixed:
+        raise Conflict(
+            f"rule(s) {', '.join(fixed)} cannot be overridden (overridable in pack "
+            f"{pack_name}: {', '.join(sorted(pack.overridable)) or 'none'})",
+            rules=fixed,
+        )
+    override = repo.add_override(
+        session,
+        case_id=case.id,
+        contact_point_id=point.id,
+        channel=data.channel,
+        window_start=data.at,
+        window_end=data.at + timedelta(minutes=data.minutes),
+        rules=list(decision.rule_ids),
+        reason=data.reason,
+        approved_by=principal.username,
+        created_at=now,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="compliance.override",
+        entity_type="compliance_override",
+        entity_id=override.id,
+        case_id=case.id,
+        payload={
+            "rules": list(decision.rule_ids),
+            "reason": data.reason,
+            "contact_point_id": point.id,
+            "channel": data.channel,
+            "from": data.at.isoformat(),
+            "minutes": data.minutes,
+        },
+    )
+    return OverrideOut(
+        id=override.id,
+        case_id=case.id,
+        contact_point_id=point.id,
+        channel=data.channel,
+        window_start=override.window_start,
+        window_end=override.window_end,
+        rules=list(override.rules),
+        reason=override.reason,
+        approved_by=override.approved_by,
+    )

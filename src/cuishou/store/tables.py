@@ -429,6 +429,26 @@ class ContactHold(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class ComplianceOverride(Base):
+    """A recorded exception to an overridable rule (合规例外审批), e.g. a call at 21:30 the
+    debtor asked for (CN-01: time agreed with the debtor). It covers contacts on that
+    contact point and channel within ``[window_start, window_end)`` and only ``rules``.
+    """
+
+    __tablename__ = "compliance_overrides"
+    __table_args__ = (Index("ix_compliance_overrides_case", "case_id", "window_start"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    contact_point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    rules: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -437,6 +457,7 @@ __all__ = [
     "Base",
     "BucketHistory",
     "Case",
+    "ComplianceOverride",
     "Contact",
     "ContactHold",
     "ContactPoint",

@@ -1,4 +1,4 @@
-"""compliance: contact holds (disputes, complaints, cease, opt-outs), rule pack per creditor
+"""compliance: contact holds, overrides, rule pack per creditor
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON = sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql")
 
 
 def upgrade() -> None:
@@ -45,6 +46,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contact_holds", schema=None) as batch_op:
         batch_op.create_index("ix_contact_holds_debtor", ["debtor_id", "lifted_at"], unique=False)
+    op.create_table(
+        "compliance_overrides",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("case_id", ID, nullable=False),
+        sa.Column("contact_point_id", ID, nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("window_start", cuishou.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_end", cuishou.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rules", JSON, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("approved_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", cuishou.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_compliance_overrides_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_point_id"],
+            ["contact_points.id"],
+            name=op.f("fk_compliance_overrides_contact_point_id_contact_points"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_overrides")),
+    )
+    with op.batch_alter_table("compliance_overrides", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_compliance_overrides_case", ["case_id", "window_start"], unique=False
+        )
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("rule_pack", sa.String(length=64), server_default="cn", nullable=False)
@@ -52,6 +79,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("compliance_overrides", schema=None) as batch_op:
+        batch_op.drop_index("ix_compliance_overrides_case")
+    op.drop_table("compliance_overrides")
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.drop_column("rule_pack")
     with op.batch_alter_table("contact_holds", schema=None) as batch_op:
