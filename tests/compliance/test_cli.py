@@ -67,3 +67,19 @@ def test_packs_and_validate(tmp_path: Path) -> None:
     shipped = Path(__file__).parents[2] / "src" / "cuishou" / "compliance" / "packs" / "cn.yaml"
     accepted = runner.invoke(app, ["compliance", "validate", str(shipped)])
     assert accepted.exit_code == 0 and "is valid" in accepted.output
+
+
+def test_screen_prints_findings_and_exits_one_when_something_is_found() -> None:
+    found = runner.invoke(app, ["compliance", "screen", "我们是法院的工作人员", "--json"])
+    assert found.exit_code == 1
+    assert [f["category"] for f in json.loads(found.stdout)["findings"]] == ["false_identity"]
+    clean = runner.invoke(
+        app, ["compliance", "screen", "我们不是法院的工作人员，是受银行委托的催收机构"]
+    )
+    assert clean.exit_code == 0 and "no findings" in clean.output
+    third = runner.invoke(
+        app, ["compliance", "screen", "他欠款3000元", "--audience", "third_party"]
+    )
+    assert third.exit_code == 1 and "debt_to_third_party" in third.output
+    bad = runner.invoke(app, ["compliance", "screen", "x", "--audience", "boss"])
+    assert bad.exit_code == 2 and "audience" in bad.output

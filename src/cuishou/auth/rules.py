@@ -47,6 +47,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "compliance.hold.lift": frozenset({"team_lead", "manager", "compliance"}),
     "compliance.override": frozenset({"team_lead", "manager", "compliance"}),
     "compliance.report": frozenset({"compliance", "manager", "auditor", "admin"}),
+    "compliance.screen": WORKING_ROLES | {"compliance", "legal"},
+    "qa.read": frozenset({"compliance", "manager", "auditor"}),
+    "qa.review": frozenset({"compliance"}),
+    "template.read": ALL_ROLES,
+    "template.manage": frozenset({"compliance", "manager"}),
 }
 
 #: roles that may receive case assignments

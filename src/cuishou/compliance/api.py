@@ -17,6 +17,8 @@ from cuishou.compliance.schemas import (
     OverrideIn,
     OverrideOut,
     ReportOut,
+    ScreenIn,
+    ScreenOut,
 )
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.web.deps import MAX_ID, CaseId, NowDep, PrincipalDep, SessionDep
@@ -32,6 +34,15 @@ HoldId = Annotated[int, Path(ge=1, le=MAX_ID, description="contact hold id")]
 )
 def check(data: CheckIn, session: SessionDep, principal: PrincipalDep, now: NowDep) -> CheckOut:
     return service.gate(session, principal, data, now=now)
+
+
+@router.post(
+    "/compliance/screen",
+    response_model=ScreenOut,
+    summary="Screen a text for banned content (内容筛查): threats, insults, false identity …",
+)
+def screen(data: ScreenIn, principal: PrincipalDep) -> ScreenOut:
+    return service.screen_text(principal, data)
 
 
 @router.post(

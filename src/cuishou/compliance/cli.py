@@ -7,14 +7,16 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from cuishou.auth.rules import Principal
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.compliance import service
 from cuishou.compliance.pack import load_pack, load_pack_file, shipped_packs
-from cuishou.compliance.schemas import CheckIn
+from cuishou.compliance.schemas import CheckIn, ScreenIn
 from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import InvalidInput
+from cuishou.quality.transcripts import import_transcripts
 from cuishou.store.db import transaction
 
 compliance_app = typer.Typer(help="Compliance gate and rule packs (合规).", no_args_is_help=True)
@@ -94,3 +96,64 @@ def validate_command(path: Path = typer.Argument(..., help="A rule pack YAML fil
     """Validate a rule pack file; a bad one is refused naming the wrong field."""
     pack = load_pack_file(path)
     console.print(f"rule pack {pack.id} {pack.version} is valid ({len(pack.checks())} checks)")
+
+
+@compliance_app.command("screen")
+@friendly_errors
+def screen_command(
+    text: str = typer.Argument(..., help="The text to screen (a template, a note …)."),
+    audience: str = typer.Option("debtor", "--audience", help="debtor or third_party."),
+    pack: str = typer.Option("cn", "--pack", help="cn or us-regf (which rule ids are cited)."),
+    time_barred: bool = typer.Option(False, "--time-barred", help="The debt is time-barred."),
+    json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+) -> None:
+    """Screen a text for banned content; exits 1 when something is found."""
+    try:
+        data = ScreenIn(
+            text=text, audience=audience, pack=pack, time_barred=time_barred,
+        )  # fmt: skip
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from exc
+    result = service.screen_text(CLI_PRINCIPAL, data)
+    if json_output:
+        print_json(result.model_dump())
+    elif not result.findings:
+        console.print("[green]no findings[/]")
+    else:
+        for f in result.findings:
+            console.print(
+                f"{f.rule_id} {f.category}: [{f.span.start}:{f.span.end}] "
+                f"{escape(f.span.text)} ({f.pattern_id})"
+            )
+    if result.findings:
+        raise typer.Exit(1)
+
+
+@compliance_app.command("transcripts")
+@friendly_errors
+def transcripts_command(
+    path: Path = typer.Argument(..., help="CSV (UTF-8 or GBK) with columns contact_id, text."),
+    json_output: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Import call transcripts: each is screened; banned content raises a QA item.
+
+    Rows that cannot be used (unknown contact, empty text) go to ``<file>.quarantine.csv``
+    with the reason; the rest are imported in one transaction.
+    """
+    engine = store_engine()
+    try:
+        with transaction(engine) as session:
+            outcome = import_transcripts(session, path, actor="cli", now=utc_now())
+    finally:
+        engine.dispose()
+    if json_output:
+        print_json(outcome)
+        return
+    console.print(
+        f"{outcome['rows']} rows: {outcome['imported']} imported, "
+        f"{outcome['with_findings']} with findings (QA items raised), "
+        f"{outcome['quarantined']} quarantined"
+        + (f" → {outcome['quarantine_file']}" if outcome["quarantine_file"] else "")
+    )

@@ -123,3 +123,27 @@ class ReportOut(BaseModel):
     findings_by_category: list[CountOut]
     findings_by_collector: list[PersonCountOut]
     overrides: list[OverrideRow]
+
+
+class ScreenIn(BaseModel):
+    text: Text = Field(max_length=200_000)
+    audience: Literal["debtor", "third_party"] = "debtor"
+    pack: Literal["cn", "us-regf"] = "cn"
+    time_barred: bool = Field(default=False, description="the debt is past limitation (us-regf)")
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class FindingOut(BaseModel):
+    category: str
+    span: SpanOut
+    rule_id: str
+    pattern_id: str
+
+
+class ScreenOut(BaseModel):
+    findings: list[FindingOut]

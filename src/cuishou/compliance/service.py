@@ -9,7 +9,9 @@ Each decision is an event, so an auditor can see why any contact happened or did
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,12 +32,17 @@ from cuishou.compliance.rules import (
 from cuishou.compliance.schemas import (
     CheckIn,
     CheckOut,
+    FindingOut,
     HoldIn,
     HoldOut,
     OverrideIn,
     OverrideOut,
     RuleOut,
+    ScreenIn,
+    ScreenOut,
+    SpanOut,
 )
+from cuishou.compliance.screening import Finding, screen
 from cuishou.contact import repository as contact_repo
 from cuishou.kit.clock import zone
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
@@ -370,3 +377,41 @@ def approve_override(
         reason=override.reason,
         approved_by=override.approved_by,
     )
+
+
+# ------------------------------------------------------------------ content screening
+
+
+def screening_perspective(pack_id: str) -> str:
+    """Which screening rule ids a rule pack cites (``us-…`` packs → ``us-regf``)."""
+    return "us-regf" if pack_id.startswith("us") else "cn"
+
+
+def findings_out(findings: Sequence[Finding]) -> list[FindingOut]:
+    return [
+        FindingOut(
+            category=f.category,
+            span=SpanOut(start=f.span.start, end=f.span.end, text=f.span.text),
+            rule_id=f.rule_id,
+            pattern_id=f.pattern_id,
+        )
+        for f in findings
+    ]
+
+
+def finding_dicts(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Findings as stored (JSON) on QA items and templates."""
+    return [f.model_dump() for f in findings_out(findings)]
+
+
+def stored_findings(stored: Sequence[dict[str, Any]]) -> list[FindingOut]:
+    return [FindingOut.model_validate(f) for f in stored]
+
+
+def screen_text(principal: Principal, data: ScreenIn) -> ScreenOut:
+    """Screen a text someone is about to send or save (内容筛查); nothing is stored."""
+    require(principal, "compliance.screen")
+    findings = screen(
+        data.text, audience=data.audience, pack=data.pack, time_barred=data.time_barred
+    )
+    return ScreenOut(findings=findings_out(findings))

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 from cuishou.store.tables import Alert, Contact, ContactPoint, User
 
 
+def get_contact(session: Session, contact_id: int) -> Contact | None:
+    return session.get(Contact, contact_id)
+
+
 def contact_point(session: Session, contact_point_id: int) -> ContactPoint | None:
     return session.get(ContactPoint, contact_point_id)
 

@@ -63,3 +63,7 @@ class ContactLogged(BaseModel):
     promise: PromiseOut | None
     alerts_raised: list[str]
     compliance: ComplianceOut
+    note_findings: list[str] = Field(
+        default_factory=list,
+        description="categories of banned content found in the notes (a QA item is raised)",
+    )

@@ -27,6 +27,7 @@ from cuishou.contact.schemas import ComplianceOut, ContactIn, ContactLogged, Con
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
 from cuishou.promises.service import take_promise
+from cuishou.quality.service import screen_note
 from cuishou.store.tables import Contact
 
 
@@ -112,6 +113,15 @@ def log_contact(
         actor=principal.username,
         now=now,
     )
+    note_findings = screen_note(
+        session,
+        case_id=case.id,
+        creditor_id=case.creditor_id,
+        contact_id=contact.id,
+        author=principal.username,
+        notes=data.notes,
+        now=now,
+    )
     if data.outcome == "invalid_number" and point.status != "invalid":
         repo.mark_point_invalid(session, point.id)
         append_event(
@@ -158,4 +168,5 @@ def log_contact(
         promise=promise,
         alerts_raised=[*raised, *([COMPLIANCE_VIOLATION] if violation_alert else [])],
         compliance=ComplianceOut(allowed=judged.allowed, rules=list(judged.rule_ids)),
+        note_findings=note_findings,
     )

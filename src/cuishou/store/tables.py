@@ -449,6 +449,47 @@ class ComplianceOverride(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class QaItem(Base):
+    """质检事项 — something for compliance/QA to review: a note or transcript in which
+    content screening found banned content (or a sampled contact). ``findings`` holds the
+    screening findings; the reviewer confirms or dismisses it with a note."""
+
+    __tablename__ = "qa_items"
+    __table_args__ = (Index("ix_qa_items_status", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))  # note | transcript
+    subject: Mapped[str] = mapped_column(String(100))  # who wrote or said it (username)
+    text: Mapped[str] = mapped_column(Text)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|confirmed|dismissed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class MessageTemplate(Base):
+    """短信/信函模板 — a message template. Screened when saved; one with findings cannot be
+    activated. ``audience`` is who receives it (debtor or third_party)."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))  # sms | letter | email | wechat
+    audience: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|active|retired
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    activated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -467,10 +508,12 @@ __all__ = [
     "Event",
     "ImportFile",
     "LoginAttempt",
+    "MessageTemplate",
     "Payment",
     "Placement",
     "Product",
     "Promise",
+    "QaItem",
     "Team",
     "User",
 ]

@@ -12,7 +12,9 @@ from cuishou.cases.api import router as cases_router
 from cuishou.compliance.api import router as compliance_router
 from cuishou.contact.api import router as contact_router
 from cuishou.promises.api import router as promises_router
+from cuishou.quality.api import router as quality_router
 from cuishou.store.db import session_factory
+from cuishou.templates.api import router as templates_router
 from cuishou.web.deps import WebSettings
 from cuishou.web.errors import install_error_handlers
 
@@ -40,6 +42,8 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         promises_router,
         alerts_router,
         compliance_router,
+        quality_router,
+        templates_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

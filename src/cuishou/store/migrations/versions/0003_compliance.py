@@ -1,4 +1,4 @@
-"""compliance: contact holds, overrides, rule pack per creditor
+"""compliance: contact holds, overrides, QA items, message templates, rule pack per creditor
 
 Revision ID: 0003
 Revises: 0002
@@ -72,6 +72,46 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_compliance_overrides_case", ["case_id", "window_start"], unique=False
         )
+    op.create_table(
+        "qa_items",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("case_id", ID, nullable=True),
+        sa.Column("contact_id", ID, nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("subject", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("findings", JSON, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", cuishou.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reviewed_by", sa.String(length=100), nullable=True),
+        sa.Column("reviewed_at", cuishou.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_qa_items_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_qa_items_contact_id_contacts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_qa_items")),
+    )
+    with op.batch_alter_table("qa_items", schema=None) as batch_op:
+        batch_op.create_index("ix_qa_items_status", ["status", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_qa_items_case_id"), ["case_id"], unique=False)
+    op.create_table(
+        "message_templates",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("audience", sa.String(length=16), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("findings", JSON, nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", cuishou.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_by", sa.String(length=100), nullable=True),
+        sa.Column("activated_at", cuishou.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_templates")),
+        sa.UniqueConstraint("code", "version", name=op.f("uq_message_templates_code_version")),
+    )
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("rule_pack", sa.String(length=64), server_default="cn", nullable=False)
@@ -79,6 +119,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("message_templates")
+    with op.batch_alter_table("qa_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_qa_items_case_id"))
+        batch_op.drop_index("ix_qa_items_status")
+    op.drop_table("qa_items")
     with op.batch_alter_table("compliance_overrides", schema=None) as batch_op:
         batch_op.drop_index("ix_compliance_overrides_case")
     op.drop_table("compliance_overrides")

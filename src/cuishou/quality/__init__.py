@@ -1,0 +1,1 @@
+"""Quality assurance (质检): review of notes and transcripts with banned content."""

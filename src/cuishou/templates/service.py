@@ -1,0 +1,114 @@
+"""Template use cases: save a version (screened), activate it (only without findings).
+
+Saving never refuses banned content — the author sees the findings and fixes the text —
+but a version with findings can never be activated; activating a clean version retires
+the code's previous active version. Every step is an event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cuishou.audit.events import append_event
+from cuishou.auth.rules import Principal
+from cuishou.auth.service import require
+from cuishou.compliance.screening import screen
+from cuishou.compliance.service import finding_dicts, stored_findings
+from cuishou.kit.errors import Conflict, NotFound
+from cuishou.store.tables import MessageTemplate
+from cuishou.templates import repository as repo
+from cuishou.templates.schemas import TemplateIn, TemplateOut
+
+
+def template_out(template: MessageTemplate) -> TemplateOut:
+    return TemplateOut(
+        id=template.id,
+        code=template.code,
+        version=template.version,
+        channel=template.channel,
+        audience=template.audience,
+        body=template.body,
+        status=template.status,
+        findings=stored_findings(template.findings),
+        created_by=template.created_by,
+        created_at=template.created_at,
+        activated_by=template.activated_by,
+        activated_at=template.activated_at,
+    )
+
+
+def save_template(
+    session: Session, principal: Principal, data: TemplateIn, *, now: datetime
+) -> TemplateOut:
+    """Save a new draft version of a template, screened for its audience."""
+    require(principal, "template.manage")
+    findings = screen(data.body, audience=data.audience, pack=data.pack)
+    template = repo.add(
+        session,
+        code=data.code,
+        version=repo.next_version(session, data.code),
+        channel=data.channel,
+        audience=data.audience,
+        body=data.body,
+        status="draft",
+        findings=finding_dicts(findings),
+        created_by=principal.username,
+        created_at=now,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="template.saved",
+        entity_type="template",
+        entity_id=template.id,
+        payload={
+            "code": template.code,
+            "version": template.version,
+            "findings": [f.category for f in findings],
+        },
+    )
+    return template_out(template)
+
+
+def activate_template(
+    session: Session, principal: Principal, template_id: int, *, now: datetime
+) -> TemplateOut:
+    """Make a clean draft the active version of its code (the previous one is retired)."""
+    require(principal, "template.manage")
+    template = repo.get(session, template_id, for_update=True)
+    if template is None:
+        raise NotFound(f"no template {template_id}", template_id=template_id)
+    if template.findings:
+        categories = sorted({f["category"] for f in template.findings})
+        raise Conflict(
+            f"template {template.code} v{template.version} has banned content "
+            f"({', '.join(categories)}) and cannot be activated; save a corrected version",
+            findings=categories,
+        )
+    if template.status != "draft":
+        raise Conflict(f"template {template.code} v{template.version} is {template.status}")
+    repo.retire_active(session, template.code, except_id=template.id)
+    template.status = "active"
+    template.activated_by = principal.username
+    template.activated_at = now
+    session.flush()
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="template.activated",
+        entity_type="template",
+        entity_id=template.id,
+        payload={"code": template.code, "version": template.version},
+    )
+    return template_out(template)
+
+
+def list_templates(
+    session: Session, principal: Principal, *, status: str | None
+) -> list[TemplateOut]:
+    require(principal, "template.read")
+    return [template_out(t) for t in repo.listing(session, status=status)]
