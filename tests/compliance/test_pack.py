@@ -38,6 +38,7 @@ def test_shipped_packs_load_with_their_parameters() -> None:
     us = load_pack("us-regf")
     assert us.limits.calls_per_7_days == 7 and us.limits.quiet_days_after_conversation == 7
     assert us.electronic_opt_out and us.suspend_on == {"dispute", "cease"}
+    assert (cn.retention_years, us.retention_years) == (5, 3)
 
 
 def test_a_pack_file_with_a_changed_parameter_is_used_as_written(tmp_path: Path) -> None:

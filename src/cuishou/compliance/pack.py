@@ -121,6 +121,8 @@ class RulePack(_Strict):
     limits: Limits = Limits()
     third_parties: ThirdParties = ThirdParties()
     electronic_opt_out: bool = False
+    #: how long contact records are kept (CN-16: ≥ 5 years; US-12: 3 years after last activity)
+    retention_years: int = Field(default=5, ge=1, le=30)
     suspend_on: frozenset[SuspendReason] = frozenset()
     #: check name → the rule id cited when that check denies (ids of compliance_rules.csv)
     rule_ids: dict[str, str]
