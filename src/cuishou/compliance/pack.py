@@ -17,9 +17,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cuishou.kit.errors import ConfigError
+from cuishou.kit.yamldoc import load_document, parse_document
 
 DEFAULT_PACK = "cn"
 CHANNELS = ("call", "sms", "wechat", "email", "letter", "visit")
@@ -186,31 +187,13 @@ class RulePack(_Strict):
         return self.rule_ids[check]
 
 
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
-
-
 def parse_pack(raw: Any, *, source: str) -> RulePack:
     """Validate a pack read from YAML; errors name ``source`` and the field."""
-    if not isinstance(raw, dict):
-        raise RulePackError(f"rule pack {source}: expected a mapping of fields at the top level")
-    try:
-        return RulePack.model_validate(raw)
-    except ValidationError as exc:
-        raise RulePackError(f"rule pack {source}: {_describe(exc)}", source=source) from exc
+    return parse_document(RulePack, raw, what="rule pack", source=source, error=RulePackError)
 
 
 def load_pack_file(path: Path) -> RulePack:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RulePackError(f"cannot read rule pack {path}: {exc}", source=str(path)) from exc
-    return parse_pack(raw, source=str(path))
+    return load_document(RulePack, path, what="rule pack", error=RulePackError)
 
 
 def shipped_packs() -> tuple[str, ...]:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cuishou.kit.errors import ConfigError
+from cuishou.kit.yamldoc import load_document, parse_document
 
 Category = Literal[
     "threat",
@@ -171,38 +172,19 @@ class Lexicon(_Strict):
         return self
 
 
-def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
-    """``patterns.3.regex: …`` becomes ``patterns[threat.violence].regex: …``."""
-    entries = raw.get("patterns")
-    parts = []
-    for item in error.errors():
-        loc = [str(p) for p in item["loc"]]
-        if len(loc) > 1 and loc[0] == "patterns" and loc[1].isdigit():
-            entry = entries[int(loc[1])] if isinstance(entries, list) else None
-            name = entry.get("id") if isinstance(entry, dict) else None
-            loc[:2] = [f"patterns[{name}]" if isinstance(name, str) else f"patterns[{loc[1]}]"]
-        where = ".".join(loc) or "(top level)"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+_NAMED = {"patterns": "id"}
 
 
 def parse_lexicon(raw: Any, *, source: str) -> Lexicon:
-    """Validate a lexicon read from YAML; errors name ``source`` and the field."""
-    if not isinstance(raw, dict):
-        raise LexiconError(f"lexicon {source}: expected a mapping of fields at the top level")
-    try:
-        return Lexicon.model_validate(raw)
-    except ValidationError as exc:
-        raise LexiconError(f"lexicon {source}: {_describe(exc, raw)}", source=source) from exc
+    """Validate a lexicon read from YAML; errors name ``source`` and the field
+    (a pattern by its id: ``patterns[threat.violence].regex: …``)."""
+    return parse_document(
+        Lexicon, raw, what="lexicon", source=source, error=LexiconError, named_lists=_NAMED
+    )
 
 
 def load_lexicon_file(path: Path) -> Lexicon:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LexiconError(f"cannot read lexicon {path}: {exc}", source=str(path)) from exc
-    return parse_lexicon(raw, source=str(path))
+    return load_document(Lexicon, path, what="lexicon", error=LexiconError, named_lists=_NAMED)
 
 
 @cache
