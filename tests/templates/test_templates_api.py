@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
+from cuishou.store.db import transaction
+from cuishou.store.tables import MessageTemplate
 from tests.web.factories import bearer
 from tests.web.world import build_world
 
@@ -62,3 +68,18 @@ def test_screen_endpoint(engine: Engine, client: TestClient) -> None:
                        headers=bearer(token)).status_code == 422  # fmt: skip
     assert client.post("/api/v1/compliance/screen", json={"text": "x"},
                        headers=bearer(world.tokens["auditor"])).status_code == 403  # fmt: skip
+
+
+def test_the_store_keeps_at_most_one_active_version_per_code(engine: Engine) -> None:
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def version(n: int, status: str) -> MessageTemplate:
+        return MessageTemplate(
+            code="sms.x", version=n, channel="sms", audience="debtor", body="您好",
+            status=status, findings=[], created_by="t", created_at=now,
+        )  # fmt: skip
+
+    with transaction(engine) as session:
+        session.add_all([version(1, "active"), version(2, "retired"), version(3, "retired")])
+    with pytest.raises(IntegrityError), transaction(engine) as session:
+        session.add(version(4, "active"))

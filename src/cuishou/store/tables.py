@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -475,7 +476,17 @@ class MessageTemplate(Base):
     activated. ``audience`` is who receives it (debtor or third_party)."""
 
     __tablename__ = "message_templates"
-    __table_args__ = (UniqueConstraint("code", "version"),)
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        # at most one active version per code, whatever runs at the same time
+        Index(
+            "uq_message_templates_active",
+            "code",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     code: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)

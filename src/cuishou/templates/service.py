@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
@@ -94,7 +95,14 @@ def activate_template(
     template.status = "active"
     template.activated_by = principal.username
     template.activated_at = now
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"another version of {template.code} was activated at the same moment; reload "
+            "and try again",
+        ) from exc
     append_event(
         session,
         at=now,

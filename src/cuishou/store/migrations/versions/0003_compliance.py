@@ -112,6 +112,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_message_templates")),
         sa.UniqueConstraint("code", "version", name=op.f("uq_message_templates_code_version")),
     )
+    with op.batch_alter_table("message_templates", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_message_templates_active",
+            ["code"],
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        )
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("rule_pack", sa.String(length=64), server_default="cn", nullable=False)
@@ -119,6 +127,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("message_templates", schema=None) as batch_op:
+        batch_op.drop_index("uq_message_templates_active")
     op.drop_table("message_templates")
     with op.batch_alter_table("qa_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_qa_items_case_id"))
