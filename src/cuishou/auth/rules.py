@@ -40,6 +40,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.read": frozenset({"team_lead", "manager", "admin", "auditor"}),
     "user.create": frozenset({"admin"}),
     "pii.reveal": ALL_ROLES - {"collector", "agency"},
+    "team.read": frozenset({"manager", "admin", "auditor"}),
+    "team.create": frozenset({"admin"}),
+    "workload.read": frozenset({"team_lead", "manager"}),
+    "report.read": frozenset({"manager", "admin", "auditor"}),
 }
 
 #: roles that may receive case assignments
