@@ -15,7 +15,7 @@
     var grid = { left: 70, right: 70, top: 40, bottom: 40 };
     var b = data.buckets;
     chart("chart-buckets", {
-      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
+      tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 60, right: 80, top: 40, bottom: 56 },
       xAxis: { type: "category", data: b.labels },
       yAxis: [{ type: "value", name: b.casesLabel }, { type: "value", name: b.amountLabel }],
       series: [
