@@ -1,4 +1,4 @@
-"""``cuishou serve [--host 127.0.0.1] [--port 8000]`` — the API (and later the pages)."""
+"""``cuishou serve [--host 127.0.0.1] [--port 8000]`` — the pages for people and the API."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ def serve(engine_url: str | None, host: str, port: int) -> None:
     """Serve the store at ``engine_url`` (default: ``CUISHOU_DATABASE_URL``) until stopped."""
     engine = make_engine(engine_url) if engine_url else store_engine()
     require_current(engine)
-    console.print(f"serving on http://{host}:{port} (API docs at /docs, schema at /openapi.json)")
+    console.print(
+        f"serving on http://{host}:{port} — log in at http://{host}:{port}/login "
+        "(API at /api/v1, docs at /docs, schema at /openapi.json)"
+    )
     try:
         uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
     finally:
@@ -26,5 +29,5 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve the JSON API (/api/v1, OpenAPI at /openapi.json)."""
+    """Serve the workbench pages (/login) and the JSON API (/api/v1, OpenAPI at /openapi.json)."""
     serve(None, host, port)
