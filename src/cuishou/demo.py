@@ -249,7 +249,7 @@ def _print_summary(result: DemoResult) -> None:
     out_console.print(f"  export CUISHOU_DATABASE_URL={result.database}")
     out_console.print(f"  .venv/bin/cuishou daily --as-of {last['as_of']}")
     out_console.print(
-        "  .venv/bin/cuishou serve    # API on http://127.0.0.1:8000/api/v1 (docs at /docs)"
+        "  .venv/bin/cuishou serve    # pages on http://127.0.0.1:8000/login, API at /api/v1"
     )
 
 

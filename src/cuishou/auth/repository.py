@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import Principal
@@ -13,6 +13,10 @@ from cuishou.store.tables import Agency, ApiToken, LoginAttempt, Team, User
 
 def user_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
+
+
+def username_of(session: Session, user_id: int) -> str:
+    return session.scalar(select(User.username).where(User.id == user_id)) or ""
 
 
 def team_by_name(session: Session, name: str) -> Team | None:
@@ -142,3 +146,43 @@ def principal_for_token(session: Session, *, token_hash: str, now: datetime) -> 
         team_id=row.team_id,
         agency_id=row.agency_id,
     )
+
+
+def revoke_token(session: Session, *, token_hash: str, now: datetime) -> int | None:
+    """Revoke an unrevoked token; the id of its user, or ``None`` when there was none."""
+    user_id = session.scalar(
+        select(ApiToken.user_id).where(
+            ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
+        )
+    )
+    if user_id is None:
+        return None
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return user_id
+
+
+def team_rows(session: Session) -> list[tuple[Team, str | None, int, list[str]]]:
+    """Every team with its agency code, member count and team leads."""
+    teams = session.execute(
+        select(Team, Agency.code).outerjoin(Agency, Agency.id == Team.agency_id).order_by(Team.name)
+    ).all()
+    members: dict[int | None, int] = {
+        team_id: int(n)
+        for team_id, n in session.execute(
+            select(User.team_id, func.count())
+            .where(User.team_id.is_not(None))
+            .group_by(User.team_id)
+        )
+    }
+    leads: dict[int | None, list[str]] = {}
+    for team_id, username in session.execute(
+        select(User.team_id, User.username)
+        .where(User.role == "team_lead", User.team_id.is_not(None))
+        .order_by(User.username)
+    ):
+        leads.setdefault(team_id, []).append(username)
+    return [(team, code, members.get(team.id, 0), leads.get(team.id, [])) for team, code in teams]

@@ -52,6 +52,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "qa.review": frozenset({"compliance"}),
     "template.read": ALL_ROLES,
     "template.manage": frozenset({"compliance", "manager"}),
+    "team.read": frozenset({"manager", "admin", "auditor"}),
+    "team.create": frozenset({"admin"}),
+    "workload.read": frozenset({"team_lead", "manager"}),
+    "report.read": frozenset({"manager", "admin", "auditor"}),
 }
 
 #: roles that may receive case assignments

@@ -36,3 +36,20 @@ class UserOut(BaseModel):
 
 class UserList(BaseModel):
     items: list[UserOut]
+
+
+class TeamIn(BaseModel):
+    name: Text = Field(min_length=1, max_length=100)
+    agency: Text | None = Field(default=None, max_length=32)
+
+
+class TeamOut(BaseModel):
+    id: int
+    name: str
+    agency: str | None
+    members: int
+    leads: list[str]
+
+
+class TeamList(BaseModel):
+    items: list[TeamOut]

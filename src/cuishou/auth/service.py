@@ -21,7 +21,15 @@ from cuishou.auth.rules import (
     throttled_until,
     user_problem,
 )
-from cuishou.auth.schemas import TokenOut, UserIn, UserList, UserOut
+from cuishou.auth.schemas import (
+    TeamIn,
+    TeamList,
+    TeamOut,
+    TokenOut,
+    UserIn,
+    UserList,
+    UserOut,
+)
 from cuishou.kit.errors import (
     Conflict,
     CuishouError,
@@ -185,6 +193,23 @@ def authenticate(session: Session, *, token: str | None, now: datetime) -> Princ
     return principal
 
 
+def end_session(session: Session, *, token: str, now: datetime) -> None:
+    """Log out (退出登录): revoke the token at once and record it."""
+    user_id = repo.revoke_token(session, token_hash=token_hash(token), now=now)
+    if user_id is None:
+        return
+    username = repo.username_of(session, user_id)
+    append_event(
+        session,
+        at=now,
+        actor=username,
+        type="auth.logged_out",
+        entity_type="user",
+        entity_id=user_id,
+        payload={},
+    )
+
+
 def list_users(session: Session, principal: Principal) -> UserList:
     """Admins, managers and auditors see every user; a team lead sees their team."""
     require(principal, "user.read")
@@ -197,3 +222,41 @@ def list_users(session: Session, principal: Principal) -> UserList:
 def create_user(session: Session, principal: Principal, data: UserIn, *, now: datetime) -> UserOut:
     require(principal, "user.create")
     return add_user(session, data, actor=principal.username, now=now)
+
+
+def list_teams(session: Session, principal: Principal) -> TeamList:
+    """Teams with their agency, member count and leads (admin, manager, auditor)."""
+    require(principal, "team.read")
+    return TeamList(
+        items=[
+            TeamOut(id=team.id, name=team.name, agency=code, members=members, leads=leads)
+            for team, code, members, leads in repo.team_rows(session)
+        ]
+    )
+
+
+def create_team(session: Session, principal: Principal, data: TeamIn, *, now: datetime) -> TeamOut:
+    """New team (新建团队), optionally of an agency (created when missing)."""
+    require(principal, "team.create")
+    name = data.name.strip()
+    if not name:
+        raise InvalidInput("a team needs a name", field="name")
+    if repo.team_by_name(session, name) is not None:
+        raise Conflict(f"team {name!r} already exists", field="name")
+    agency_id: int | None = None
+    if data.agency:
+        agency = repo.agency_by_code(session, data.agency) or repo.add_agency(
+            session, code=data.agency, now=now
+        )
+        agency_id = agency.id
+    team = repo.add_team(session, name=name, agency_id=agency_id, now=now)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="team.created",
+        entity_type="team",
+        entity_id=team.id,
+        payload={"name": name, "agency": data.agency},
+    )
+    return TeamOut(id=team.id, name=name, agency=data.agency, members=0, leads=[])

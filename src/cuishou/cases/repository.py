@@ -273,3 +273,67 @@ def demand_times(session: Session, case_id: int) -> list[datetime]:
         (Contact.party == "debtor") | Contact.channel.in_(("letter", "visit")),
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRow:
+    username: str
+    display_name: str
+    team: str | None
+    open_cases: int
+    due_fen: int
+    contacts_today: int
+
+
+def collectors(session: Session, *, team_id: int | None) -> list[tuple[User, str | None]]:
+    """Active collectors (of one team, or all when ``team_id`` is None) with their team."""
+    query = (
+        select(User, Team.name)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(User.role == "collector", User.active.is_(True))
+        .order_by(User.username)
+    )
+    if team_id is not None:
+        query = query.where(User.team_id == team_id)
+    return [(user, team) for user, team in session.execute(query)]
+
+
+def workload(
+    session: Session,
+    scope: CaseScope,
+    people: Sequence[tuple[User, str | None]],
+    *,
+    day_start: datetime,
+    day_end: datetime,
+) -> list[WorkloadRow]:
+    """Per collector: open cases in scope, their amount due, contacts logged today."""
+    ids = [user.id for user, _team in people]
+    if not ids:
+        return []
+    cases_by_user = {
+        user_id: (int(n), int(due or 0))
+        for user_id, n, due in session.execute(
+            select(Case.assigned_user_id, func.count(), func.sum(Case.due_fen))
+            .where(Case.assigned_user_id.in_(ids), Case.status == "open", case_scope_clause(scope))
+            .group_by(Case.assigned_user_id)
+        )
+    }
+    contacts_by_user = {
+        user_id: int(n)
+        for user_id, n in session.execute(
+            select(Contact.user_id, func.count())
+            .where(Contact.user_id.in_(ids), Contact.at >= day_start, Contact.at < day_end)
+            .group_by(Contact.user_id)
+        )
+    }
+    return [
+        WorkloadRow(
+            username=user.username,
+            display_name=user.display_name,
+            team=team,
+            open_cases=cases_by_user.get(user.id, (0, 0))[0],
+            due_fen=cases_by_user.get(user.id, (0, 0))[1],
+            contacts_today=contacts_by_user.get(user.id, 0),
+        )
+        for user, team in people
+    ]

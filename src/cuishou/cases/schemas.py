@@ -129,3 +129,20 @@ class RevealOut(BaseModel):
     field: str
     contact_point_id: int | None
     value: str
+
+
+class WorkloadOut(BaseModel):
+    """One collector's load (工作量): open cases, amount due, contacts logged today."""
+
+    username: str
+    display_name: str
+    team: str | None
+    open_cases: int
+    amount_due: str = Field(description="yuan, two decimals")
+    contacts_today: int
+
+
+class CollectorOut(BaseModel):
+    username: str
+    display_name: str
+    team: str | None

@@ -22,6 +22,7 @@ from cuishou.cases.schemas import (
     CaseDetail,
     CasePage,
     CaseSummary,
+    CollectorOut,
     ContactPointOut,
     DebtorOut,
     EventOut,
@@ -29,6 +30,7 @@ from cuishou.cases.schemas import (
     QueuePage,
     RevealIn,
     RevealOut,
+    WorkloadOut,
 )
 from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
 from cuishou.compliance.limitation import limitation_of
@@ -138,6 +140,49 @@ def my_queue(
     return QueuePage(total=total, limit=limit, offset=offset, items=items)
 
 
+def _day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
+    """Today (Beijing time) and its start and end as aware datetimes."""
+    local = zone(DEFAULT_TZ)
+    today = now.astimezone(local).date()
+    start = datetime.combine(today, time(0), tzinfo=local)
+    return today, start, start + timedelta(days=1)
+
+
+def _team_of(principal: Principal) -> int | None:
+    """A team lead works with their own team; the other roles with every team."""
+    if principal.role == "team_lead":
+        return principal.team_id if principal.team_id is not None else -1
+    return None
+
+
+def assignable_collectors(session: Session, principal: Principal) -> list[CollectorOut]:
+    """Who the principal may give cases to: a team lead their team's collectors."""
+    require(principal, "case.assign")
+    return [
+        CollectorOut(username=user.username, display_name=user.display_name, team=team)
+        for user, team in repo.collectors(session, team_id=_team_of(principal))
+    ]
+
+
+def team_workload(session: Session, principal: Principal, *, now: datetime) -> list[WorkloadOut]:
+    """Workload per collector (工作量): open cases, amount due and contacts logged today."""
+    require(principal, "workload.read")
+    _today, start, end = _day_bounds(now)
+    people = repo.collectors(session, team_id=_team_of(principal))
+    rows = repo.workload(session, case_scope_of(principal), people, day_start=start, day_end=end)
+    return [
+        WorkloadOut(
+            username=r.username,
+            display_name=r.display_name,
+            team=r.team,
+            open_cases=r.open_cases,
+            amount_due=format_yuan(r.due_fen),
+            contacts_today=r.contacts_today,
+        )
+        for r in rows
+    ]
+
+
 def _account_out(account: Account, demands: list[date]) -> AccountOut:
     outstanding = (
         account.principal_fen
@@ -183,8 +228,10 @@ def _point_out(point: ContactPoint) -> ContactPointOut:
     )
 
 
-def case_detail(session: Session, principal: Principal, case_id: int) -> CaseDetail:
-    """The case file (案件详情), PII masked."""
+def case_detail(
+    session: Session, principal: Principal, case_id: int, *, timeline: int = TIMELINE_LENGTH
+) -> CaseDetail:
+    """The case file (案件详情), PII masked, with the newest ``timeline`` events."""
     require(principal, "case.read")
     case = repo.get_case(session, case_id, case_scope_of(principal))
     debtor = repo.debtor(session, case.debtor_id)
@@ -209,7 +256,7 @@ def case_detail(session: Session, principal: Principal, case_id: int) -> CaseDet
         ],
         timeline=[
             EventOut(at=e.at, actor=e.actor, type=e.type, payload=dict(e.payload or {}))
-            for e in repo.case_events(session, case.id, limit=TIMELINE_LENGTH)
+            for e in repo.case_events(session, case.id, limit=timeline)
         ],
     )
 

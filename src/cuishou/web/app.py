@@ -1,22 +1,30 @@
-"""The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``."""
+"""The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``
+and the pages for people (login, queue, case, team, alerts, overview, admin) at the root."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from cuishou import __version__
 from cuishou.alerts.api import router as alerts_router
+from cuishou.alerts.pages import router as alerts_pages
 from cuishou.auth.api import router as auth_router
+from cuishou.auth.pages import router as auth_pages
 from cuishou.cases.api import router as cases_router
+from cuishou.cases.pages import router as cases_pages
 from cuishou.compliance.api import router as compliance_router
 from cuishou.contact.api import router as contact_router
+from cuishou.contact.pages import router as contact_pages
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
+from cuishou.reporting.pages import router as reporting_pages
 from cuishou.store.db import session_factory
 from cuishou.templates.api import router as templates_router
 from cuishou.web.deps import WebSettings
 from cuishou.web.errors import install_error_handlers
+from cuishou.web.pages import STATIC_DIR
 
 API_PREFIX = "/api/v1"
 
@@ -47,4 +55,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
+    for pages in (auth_pages, cases_pages, contact_pages, alerts_pages, reporting_pages):
+        app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

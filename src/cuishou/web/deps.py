@@ -29,6 +29,8 @@ class WebSettings:
 
     token_ttl: timedelta = DEFAULT_TOKEN_TTL
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: mark the session cookie ``Secure`` (serve behind HTTPS); off for http://127.0.0.1
+    secure_cookies: bool = False
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:

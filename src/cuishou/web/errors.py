@@ -2,6 +2,8 @@
 
 One handler renders :class:`CuishouError`; request validation errors become 422 with
 ``code`` ``invalid_input``; anything unexpected is logged and answered with a plain 500.
+Requests from pages (a browser asking for HTML, or HTMX) get the same errors as an HTML
+page instead; a page never shows a traceback either.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cuishou.kit.errors import CuishouError
+from cuishou.kit.errors import ConfigError, CuishouError, InvalidInput, NotFound
+from cuishou.web.pages import error_page, wants_html
 
 log = logging.getLogger("cuishou.web")
 
@@ -36,18 +39,22 @@ def _field_of(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CuishouError)
+    if wants_html(request):
+        return error_page(request, exc)
     return error_response(exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": _field_of(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
         for e in exc.errors()
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    if wants_html(request):
+        return error_page(request, InvalidInput(f"the request is not valid: {summary}"))
     return JSONResponse(
         {
             "code": "invalid_input",
@@ -58,9 +65,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if wants_html(request) and exc.status_code == 404:
+        return error_page(request, NotFound(f"nothing at {request.url.path}"))
     return JSONResponse(
         {"code": code, "message": str(exc.detail)},
         status_code=exc.status_code,
@@ -68,8 +77,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if wants_html(request):
+        return error_page(request, ConfigError("internal error; it has been logged"))
     return JSONResponse(
         {"code": "internal_error", "message": "internal error; it has been logged"},
         status_code=500,

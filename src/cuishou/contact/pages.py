@@ -1,0 +1,89 @@
+"""The log-contact form (记录催记) on the case page, submitted with HTMX.
+
+The form is turned into the API's :class:`ContactIn` and handed to the same
+``contact.service.log_contact``; the answer is the case's activity section (form, promises,
+contacts, timeline) re-rendered, so the timeline shows the contact at once. Validation
+errors come back inline in the same section (HTTP 422), never as a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from cuishou.cases.pages import case_context
+from cuishou.contact import service
+from cuishou.contact.schemas import ContactIn
+from cuishou.kit.clock import ensure_aware
+from cuishou.kit.errors import CuishouError
+from cuishou.web.deps import CaseId, NowDep, SessionDep
+from cuishou.web.pages import FormDep, PageDep, form_errors, is_htmx, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+FIELDS = (
+    "contact_point_id",
+    "channel",
+    "outcome",
+    "notes",
+    "promise_amount",
+    "promise_date",
+    "callback_at",
+)
+
+
+def contact_in(values: dict[str, str]) -> ContactIn:
+    """The API payload for what the form sent; a ``datetime-local`` is Beijing time."""
+    payload: dict[str, Any] = {
+        "contact_point_id": values["contact_point_id"] or None,
+        "channel": values["channel"] or None,
+        "outcome": values["outcome"] or None,
+        "notes": values["notes"],
+    }
+    if values["promise_amount"] or values["promise_date"]:
+        payload["promise"] = {
+            "amount": values["promise_amount"],
+            "due_date": values["promise_date"] or None,
+        }
+    if values["callback_at"]:
+        try:
+            payload["callback_at"] = ensure_aware(datetime.fromisoformat(values["callback_at"]))
+        except ValueError:
+            payload["callback_at"] = values["callback_at"]
+    return ContactIn.model_validate(payload)
+
+
+@router.post("/cases/{case_id}/contacts")
+def log_contact(
+    case_id: CaseId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+) -> Response:
+    values = {name: str(form.get(name) or "").strip() for name in FIELDS}
+    errors: list[tuple[str, str]] = []
+    saved: list[str] | None = None
+    try:
+        result = service.log_contact(session, page.user, case_id, contact_in(values), now=now)
+        saved = result.alerts_raised
+    except ValidationError as exc:
+        errors = form_errors(exc)
+    except CuishouError as exc:
+        if exc.http_status != 422:
+            raise
+        session.rollback()  # nothing of a refused contact is kept
+        errors = [(str(exc.details.get("field", "request")), exc.message)]
+    if not is_htmx(page.request) and not errors:
+        return redirect(f"/cases/{case_id}")
+    context = case_context(page, session, case_id)
+    return render(
+        page,
+        "_activity.html" if is_htmx(page.request) else "case.html",
+        status_code=422 if errors else 200,
+        **context,
+        errors=errors,
+        values=values if errors else {},
+        saved=saved is not None,
+        alerts_raised=[page.t(f"alert.{kind}") for kind in saved or []],
+    )

@@ -1,0 +1,64 @@
+"""Overview queries; every one filters cases by the principal's scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cuishou.auth.rules import CaseScope
+from cuishou.cases.repository import case_scope_clause
+from cuishou.store.tables import Account, Case, Contact, Payment, Promise, Team
+
+
+def open_cases_by_bucket(session: Session, scope: CaseScope) -> dict[str, tuple[int, int]]:
+    """bucket -> (open cases, amount due in fen)."""
+    query = (
+        select(Case.bucket, func.count(), func.sum(Case.due_fen))
+        .where(Case.status == "open", case_scope_clause(scope))
+        .group_by(Case.bucket)
+    )
+    return {bucket: (int(n), int(due or 0)) for bucket, n, due in session.execute(query)}
+
+
+def contacts_by_outcome(
+    session: Session, scope: CaseScope, *, start: datetime, end: datetime
+) -> dict[str, int]:
+    query = (
+        select(Contact.outcome, func.count())
+        .join(Case, Case.id == Contact.case_id)
+        .where(Contact.at >= start, Contact.at < end, case_scope_clause(scope))
+        .group_by(Contact.outcome)
+    )
+    return {outcome: int(n) for outcome, n in session.execute(query)}
+
+
+def promises_taken(
+    session: Session, scope: CaseScope, *, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(promises taken in the window, their amount in fen)."""
+    query = (
+        select(func.count(), func.sum(Promise.amount_fen))
+        .join(Case, Case.id == Promise.case_id)
+        .where(Promise.created_at >= start, Promise.created_at < end, case_scope_clause(scope))
+    )
+    n, amount = session.execute(query).one()
+    return int(n or 0), int(amount or 0)
+
+
+def recovery_by_team(session: Session, scope: CaseScope) -> dict[int | None, tuple[int, int]]:
+    """team id (None: no team) -> (payments, fen) posted on the team's cases, not reversed."""
+    query = (
+        select(Case.team_id, func.count(), func.sum(Payment.amount_fen))
+        .select_from(Payment)
+        .join(Account, Account.id == Payment.account_id)
+        .join(Case, Case.id == Account.case_id)
+        .where(Payment.reversed_at.is_(None), case_scope_clause(scope))
+        .group_by(Case.team_id)
+    )
+    return {team: (int(n), int(fen or 0)) for team, n, fen in session.execute(query)}
+
+
+def teams(session: Session) -> list[tuple[int, str]]:
+    return [(t.id, t.name) for t in session.scalars(select(Team).order_by(Team.name))]
