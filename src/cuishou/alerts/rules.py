@@ -9,6 +9,7 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
     "broken_promise": ("承诺跳票", "broken promise to pay"),
     "entered_m4_plus": ("入M4+", "case entered the alert bucket"),
     "legal_review_candidate": ("移交法务评估", "legal review candidate"),
+    "compliance_violation": ("违规联系", "contact the compliance gate would have refused"),
 }
 
 #: (current status, action) -> next status. open → acknowledged → resolved; open → resolved.

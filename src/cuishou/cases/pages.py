@@ -73,6 +73,7 @@ def case_context(page: Page, session: SessionDep, case_id: int) -> dict[str, Any
         "outcomes": list(OUTCOMES),
         "can_log": page.can("contact.create"),
         "can_reveal": page.can("pii.reveal"),
+        "can_check": page.can("compliance.check"),
     }
 
 

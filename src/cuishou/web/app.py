@@ -15,6 +15,7 @@ from cuishou.auth.pages import router as auth_pages
 from cuishou.cases.api import router as cases_router
 from cuishou.cases.pages import router as cases_pages
 from cuishou.compliance.api import router as compliance_router
+from cuishou.compliance.pages import router as compliance_pages
 from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
 from cuishou.promises.api import router as promises_router
@@ -55,7 +56,15 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
-    for pages in (auth_pages, cases_pages, contact_pages, alerts_pages, reporting_pages):
+    pages_routers = (
+        auth_pages,
+        cases_pages,
+        contact_pages,
+        alerts_pages,
+        reporting_pages,
+        compliance_pages,
+    )
+    for pages in pages_routers:
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -153,6 +153,10 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
     items.append(("/alerts", "nav.alerts"))
     if page.can("report.read"):
         items.append(("/overview", "nav.overview"))
+    if page.can("compliance.report"):
+        items.append(("/compliance", "nav.compliance"))
+    if page.can("qa.read"):
+        items.append(("/qa", "nav.qa"))
     if page.can("user.read") and page.user.role != "team_lead":
         items.append(("/admin/users", "nav.users"))
     if page.can("team.read"):
