@@ -223,6 +223,8 @@ def test_scope_roles_and_bad_input(engine: Engine, client: TestClient) -> None:
     assert wrong.status_code == 422 and "does not belong" in wrong.json()["message"]
     naive = ask(client, world.tokens["col_a"], **body, at="2026-11-01T10:00:00")
     assert naive.status_code == 422
+    ancient = ask(client, world.tokens["col_a"], **body, at="0001-01-01T00:00:00Z")
+    assert ancient.status_code == 422 and "plausible" in ancient.json()["message"]
     assert ask(client, world.tokens["col_a"], **{**body, "channel": "fax"}).status_code == 422
 
 
@@ -368,3 +370,6 @@ def test_the_compliance_report_counts_blocks_violations_overrides_and_exports_cs
     bad = client.get("/api/v1/compliance/report?date_from=2026-11-02&date_to=2026-11-01",
                      headers=bearer(world.tokens["compliance"]))  # fmt: skip
     assert bad.status_code == 422
+    far = client.get("/api/v1/compliance/report?date_to=9999-12-31",
+                     headers=bearer(world.tokens["compliance"]))  # fmt: skip
+    assert far.status_code == 422 and "plausible" in far.json()["message"]

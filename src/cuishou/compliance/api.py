@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -74,10 +74,7 @@ def report(
 ) -> ReportOut | Response:
     today = now.astimezone(zone(DEFAULT_TZ)).date()
     result = compliance_report(
-        session,
-        principal,
-        date_from=date_from or today - timedelta(days=30),
-        date_to=date_to or today,
+        session, principal, date_from=date_from, date_to=date_to, today=today
     )
     if format == "csv":
         name = f"compliance-{result.date_from}-{result.date_to}.csv"

@@ -3,7 +3,7 @@ and the QA queue (质检事项) — all through the same services as the API."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -42,11 +42,6 @@ def gate_check(
     return render(page, "_gate.html", decision=decision, point_id=data.contact_point_id)
 
 
-def _range(page: PageDep, date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    end = date_to or page.today
-    return date_from or end - timedelta(days=30), end
-
-
 @router.get("/compliance")
 def report_page(
     page: PageDep,
@@ -54,8 +49,9 @@ def report_page(
     date_from: Annotated[date | None, Query()] = None,
     date_to: Annotated[date | None, Query()] = None,
 ) -> Response:
-    start, end = _range(page, date_from, date_to)
-    report = compliance_report(session, page.user, date_from=start, date_to=end)
+    report = compliance_report(
+        session, page.user, date_from=date_from, date_to=date_to, today=page.today
+    )
     return render(page, "compliance.html", report=report)
 
 
@@ -66,12 +62,14 @@ def report_download(
     date_from: Annotated[date | None, Query()] = None,
     date_to: Annotated[date | None, Query()] = None,
 ) -> Response:
-    start, end = _range(page, date_from, date_to)
-    report = compliance_report(session, page.user, date_from=start, date_to=end)
+    report = compliance_report(
+        session, page.user, date_from=date_from, date_to=date_to, today=page.today
+    )
+    name = f"compliance-{report.date_from}-{report.date_to}.csv"
     return Response(
         report_csv(report),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="compliance-{start}-{end}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -26,6 +26,7 @@ from cuishou.compliance.schemas import (
     PersonCountOut,
     ReportOut,
 )
+from cuishou.contact.rules import PLAUSIBLE_YEARS
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
 from cuishou.store.tables import Agency, Event, User
@@ -37,6 +38,7 @@ REPORT_EVENTS = (
     "screening.finding",
 )
 MAX_DAYS = 366
+DEFAULT_DAYS = 30
 
 
 def _rows(
@@ -67,9 +69,21 @@ def _people(counter: Counter[tuple[str, str, str]]) -> list[PersonCountOut]:
 
 
 def compliance_report(
-    session: Session, principal: Principal, *, date_from: date, date_to: date, tz: str = DEFAULT_TZ
+    session: Session,
+    principal: Principal,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    today: date,
+    tz: str = DEFAULT_TZ,
 ) -> ReportOut:
+    """The report for ``date_from``…``date_to`` (default: the 30 days up to ``today``)."""
     require(principal, "compliance.report")
+    for name, bound in (("date_from", date_from), ("date_to", date_to)):
+        if bound is not None and not PLAUSIBLE_YEARS[0] <= bound.year <= PLAUSIBLE_YEARS[1]:
+            raise InvalidInput(f"{name}: {bound.year} is not a plausible year", field=name)
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS)
     if date_to < date_from:
         raise InvalidInput("date_to is before date_from", field="date_to")
     if (date_to - date_from).days >= MAX_DAYS:

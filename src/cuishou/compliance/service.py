@@ -44,6 +44,7 @@ from cuishou.compliance.schemas import (
 )
 from cuishou.compliance.screening import Finding, screen
 from cuishou.contact import repository as contact_repo
+from cuishou.contact.rules import PLAUSIBLE_YEARS
 from cuishou.kit.clock import zone
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
 from cuishou.store.tables import Case, ContactHold, ContactPoint
@@ -122,6 +123,15 @@ def _rules_out(decision: Decision) -> list[RuleOut]:
     ]
 
 
+def _checked_time(at: datetime) -> datetime:
+    """An aware time in a plausible year (a typing mistake must not reach the rules)."""
+    if at.tzinfo is None:
+        raise InvalidInput("at needs a time zone, e.g. 2026-11-25T09:30:00+08:00", field="at")
+    if not PLAUSIBLE_YEARS[0] <= at.year <= PLAUSIBLE_YEARS[1]:
+        raise InvalidInput(f"at: {at.year} is not a plausible year", field="at")
+    return at
+
+
 def _point_of(session: Session, case: Case, contact_point_id: int) -> ContactPoint:
     point = contact_repo.contact_point(session, contact_point_id)
     if point is None or point.debtor_id != case.debtor_id:
@@ -137,9 +147,7 @@ def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime
     require(principal, "compliance.check")
     case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
     point = _point_of(session, case, data.contact_point_id)
-    at = data.at or now
-    if at.tzinfo is None:
-        raise InvalidInput("at needs a time zone, e.g. 2026-11-25T09:30:00+08:00", field="at")
+    at = _checked_time(data.at or now)
     decision, pack = decide_contact(
         session, case, point, channel=data.channel, at=at, collectors=data.collectors
     )
@@ -324,8 +332,7 @@ def approve_override(
     require(principal, "compliance.override")
     case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
     point = _point_of(session, case, data.contact_point_id)
-    if data.at.tzinfo is None:
-        raise InvalidInput("at needs a time zone, e.g. 2026-11-25T21:30:00+08:00", field="at")
+    _checked_time(data.at)
     decision, pack_name = decide_contact(session, case, point, channel=data.channel, at=data.at)
     if decision.allowed:
         raise Conflict("the gate already allows this contact; there is nothing to override")
