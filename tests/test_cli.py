@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -114,3 +118,51 @@ def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--accounts", "0", "--dir", str(tmp_path), "--no-serve"])
     assert result.exit_code == 2
     assert "--accounts" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
+    # given `cuishou demo` as `make demo` runs it (serving at the end), on a free port
+    port = _free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "cuishou.cli", "demo", "--accounts", "300", "--as-of",
+         "2026-11-20", "--dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # when it has built the store and started serving
+        deadline = time.monotonic() + 120
+        login_page = None
+        while time.monotonic() < deadline and demo.poll() is None:
+            try:
+                login_page = httpx.get(f"{base}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert login_page is not None and login_page.status_code == 200, "demo never served"
+        # then a demo collector logs in through the form and sees their queue
+        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as client:
+            form = client.get("/login", headers={"Accept": "text/html"})
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None
+            queue = client.post(
+                "/login",
+                data={"username": "demo_collector", "password": "cuishou-demo",
+                      "csrf_token": csrf.group(1)},
+                headers={"Accept": "text/html"},
+            )  # fmt: skip
+            assert queue.status_code == 200 and queue.url.path == "/queue"
+            assert 'data-case-id="' in queue.text or "/cases/" in queue.text
+            assert client.get("/openapi.json").status_code == 200
+    finally:
+        demo.terminate()
+        output, _ = demo.communicate(timeout=30)
+    assert "demo_collector" in output
