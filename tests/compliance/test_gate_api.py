@@ -373,3 +373,30 @@ def test_the_compliance_report_counts_blocks_violations_overrides_and_exports_cs
     far = client.get("/api/v1/compliance/report?date_to=9999-12-31",
                      headers=bearer(world.tokens["compliance"]))  # fmt: skip
     assert far.status_code == 422 and "plausible" in far.json()["message"]
+
+
+def test_hours_hold_in_every_zone_of_the_debtors_numbers(
+    engine: Engine, client: TestClient
+) -> None:
+    # a US debtor whose home is New York but whose mobile has a Los Angeles area code
+    world, case_id, mobile, _ = setup(engine)
+    with transaction(engine) as session:
+        session.execute(update(Creditor).values(rule_pack="us-regf"))
+        case = session.get(Case, case_id)
+        assert case is not None
+        session.execute(
+            update(Debtor).where(Debtor.id == case.debtor_id).values(timezone="America/New_York")
+        )
+        session.execute(
+            update(ContactPoint)
+            .where(ContactPoint.id == mobile)
+            .values(timezone="America/Los_Angeles")
+        )
+    body = {"case_id": case_id, "contact_point_id": mobile, "channel": "call"}
+    early = ask(client, world.tokens["col_a"], **body, at="2026-11-02T08:30:00-05:00")
+    assert [r["id"] for r in early.json()["rules"]] == ["US-01"]  # 05:30 in Los Angeles
+    assert datetime.fromisoformat(early.json()["next_allowed_at"]) == datetime.fromisoformat(
+        "2026-11-02T11:00:00-05:00"
+    )
+    later = ask(client, world.tokens["col_a"], **body, at="2026-11-02T11:00:00-05:00")
+    assert later.json()["allowed"] is True

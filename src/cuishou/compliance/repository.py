@@ -55,6 +55,16 @@ def debtor_history(
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
+def debtor_point_zones(session: Session, debtor_id: int) -> list[str]:
+    """The zones recorded on the debtor's own numbers and addresses (where known)."""
+    query = select(ContactPoint.timezone).where(
+        ContactPoint.debtor_id == debtor_id,
+        ContactPoint.owner == "debtor",
+        ContactPoint.timezone.is_not(None),
+    )
+    return sorted({z for z in session.scalars(query) if z})
+
+
 def debtor_phone_statuses(session: Session, debtor_id: int) -> list[str]:
     """Statuses of the debtor's own phone numbers (to tell whether every one is invalid)."""
     query = select(ContactPoint.status).where(

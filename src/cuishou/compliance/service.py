@@ -85,7 +85,11 @@ def decide_contact(
     pack_name = repo.creditor_pack(session, case.creditor_id)
     pack = load_pack(pack_name)
     home = repo.debtor_zone(session, case.debtor_id)
-    zone(home)  # an unknown zone is a clear error, never a silent allow
+    # location unknown between home and where the debtor's numbers/addresses are: the
+    # hours must hold in every one of those zones
+    others = [z for z in repo.debtor_point_zones(session, case.debtor_id) if z != home]
+    for name in (home, *others):
+        zone(name)  # an unknown zone is a clear error, never a silent allow
     history = [
         _past(row)
         for row in repo.debtor_history(
@@ -97,7 +101,7 @@ def decide_contact(
         channel=channel,
         contact_point_id=point.id,
         party="third_party" if point.owner == "third_party" else "debtor",
-        zones=(home,),
+        zones=(home, *others),
         third_party_named=bool(point.owner_name.strip()),
         collectors=collectors,
     )

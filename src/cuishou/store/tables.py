@@ -136,6 +136,9 @@ class ContactPoint(Base):
     relation: Mapped[str | None] = mapped_column(String(32), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | invalid
     source: Mapped[str] = mapped_column(String(32), default="placement")
+    #: where this number or address is, when known and not the debtor's home zone (e.g. a US
+    #: area code in another state): the gate keeps the hours in every such zone
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

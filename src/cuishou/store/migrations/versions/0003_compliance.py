@@ -120,6 +120,8 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
             postgresql_where=sa.text("status = 'active'"),
         )
+    with op.batch_alter_table("contact_points", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("rule_pack", sa.String(length=64), server_default="cn", nullable=False)
@@ -127,6 +129,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contact_points", schema=None) as batch_op:
+        batch_op.drop_column("timezone")
     with op.batch_alter_table("message_templates", schema=None) as batch_op:
         batch_op.drop_index("uq_message_templates_active")
     op.drop_table("message_templates")
