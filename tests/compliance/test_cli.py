@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cuishou.cli import app
 from cuishou.store.db import make_engine, transaction
-from cuishou.store.tables import Event
+from cuishou.store.tables import Creditor, Event
 from tests.web.factories import debtor_mobile, make_case
 
 runner = CliRunner()
@@ -83,3 +83,27 @@ def test_screen_prints_findings_and_exits_one_when_something_is_found() -> None:
     assert third.exit_code == 1 and "debt_to_third_party" in third.output
     bad = runner.invoke(app, ["compliance", "screen", "x", "--audience", "boss"])
     assert bad.exit_code == 2 and "audience" in bad.output
+
+
+def test_use_pack_sets_a_creditors_rule_pack_after_validating_it(
+    store_env: str, tmp_path: Path
+) -> None:
+    case_id, point_id = seeded_case(store_env)
+    engine = make_engine(store_env)
+    with transaction(engine) as session:
+        code = session.scalars(select(Creditor.code)).one()
+    engine.dispose()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n", encoding="utf-8")
+    refused = runner.invoke(app, ["compliance", "use-pack", str(bad), "--creditor", code])
+    assert refused.exit_code != 0 and "name_zh" in refused.output
+    unknown = runner.invoke(app, ["compliance", "use-pack", "us-regf", "--creditor", "NOPE"])
+    assert unknown.exit_code != 0 and "NOPE" in unknown.output
+    used = runner.invoke(app, ["compliance", "use-pack", "us-regf", "--creditor", code])
+    assert used.exit_code == 0, used.output
+    checked = runner.invoke(
+        app,
+        ["compliance", "check", "--case", str(case_id), "--contact-point", str(point_id),
+         "--at", "2026-11-25T10:00:00+08:00", "--json"],
+    )  # fmt: skip
+    assert json.loads(checked.stdout)["pack"] == "us-regf"

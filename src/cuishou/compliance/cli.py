@@ -90,6 +90,24 @@ def packs_command(
         console.print(f"{pack.id} {pack.version} — {pack.name_zh} / {pack.name_en}")
 
 
+@compliance_app.command("use-pack")
+@friendly_errors
+def use_pack_command(
+    pack: str = typer.Argument(..., help="A shipped pack id (cn, us-regf) or a pack file path."),
+    creditor: str = typer.Option(..., "--creditor", help="Creditor code."),
+) -> None:
+    """Judge a creditor's contacts by this rule pack (validated before it is used)."""
+    engine = store_engine()
+    try:
+        with transaction(engine) as session:
+            pack_id = service.use_pack(
+                session, creditor_code=creditor, pack=pack, actor="cli", now=utc_now()
+            )
+    finally:
+        engine.dispose()
+    console.print(f"creditor {creditor} now uses rule pack {pack_id} ({pack})")
+
+
 @compliance_app.command("validate")
 @friendly_errors
 def validate_command(path: Path = typer.Argument(..., help="A rule pack YAML file.")) -> None:

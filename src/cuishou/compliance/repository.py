@@ -27,6 +27,10 @@ def creditor_pack(session: Session, creditor_id: int) -> str:
     return pack or "cn"
 
 
+def creditor_by_code(session: Session, code: str) -> Creditor | None:
+    return session.scalar(select(Creditor).where(Creditor.code == code).with_for_update())
+
+
 def debtor_zone(session: Session, debtor_id: int) -> str:
     zone = session.scalar(select(Debtor.timezone).where(Debtor.id == debtor_id))
     return zone or "Asia/Shanghai"

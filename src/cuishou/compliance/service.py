@@ -426,3 +426,26 @@ def screen_text(principal: Principal, data: ScreenIn) -> ScreenOut:
         data.text, audience=data.audience, pack=data.pack, time_barred=data.time_barred
     )
     return ScreenOut(findings=findings_out(findings))
+
+
+# ------------------------------------------------------------------ packs per creditor
+
+
+def use_pack(session: Session, *, creditor_code: str, pack: str, actor: str, now: datetime) -> str:
+    """Judge a creditor's contacts by ``pack`` (a shipped id or a pack file), validated first."""
+    loaded = load_pack(pack)
+    creditor = repo.creditor_by_code(session, creditor_code)
+    if creditor is None:
+        raise NotFound(f"no creditor {creditor_code!r}", creditor=creditor_code)
+    before = creditor.rule_pack
+    creditor.rule_pack = pack
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type="creditor.rule_pack_changed",
+        entity_type="creditor",
+        entity_id=creditor.id,
+        payload={"from": before, "to": pack, "pack_id": loaded.id, "version": loaded.version},
+    )
+    return loaded.id
