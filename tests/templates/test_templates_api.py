@@ -83,3 +83,23 @@ def test_the_store_keeps_at_most_one_active_version_per_code(engine: Engine) -> 
         session.add_all([version(1, "active"), version(2, "retired"), version(3, "retired")])
     with pytest.raises(IntegrityError), transaction(engine) as session:
         session.add(version(4, "active"))
+
+
+def test_us_electronic_templates_must_carry_an_opt_out(engine: Engine, client: TestClient) -> None:
+    world = build_world(engine)
+    token = world.tokens["compliance"]
+    plain = {"code": "us.sms.1", "channel": "sms", "pack": "us-regf",
+             "body": "This is a message from ACME Collections about your account."}  # fmt: skip
+    saved = client.post("/api/v1/templates", json=plain, headers=bearer(token)).json()
+    assert [(f["category"], f["rule_id"]) for f in saved["findings"]] == [
+        ("missing_opt_out", "US-04")
+    ]
+    assert client.post(f"/api/v1/templates/{saved['id']}/activate",
+                       headers=bearer(token)).status_code == 409  # fmt: skip
+    fixed = {**plain, "body": plain["body"] + " Reply STOP to opt out of texts."}
+    good = client.post("/api/v1/templates", json=fixed, headers=bearer(token)).json()
+    assert good["findings"] == []
+    # letters need none, and the cn pack does not ask for it
+    for other in ({"code": "us.letter", "channel": "letter"}, {"code": "cn.sms", "pack": "cn"}):
+        saved = client.post("/api/v1/templates", json={**plain, **other}, headers=bearer(token))
+        assert saved.json()["findings"] == []

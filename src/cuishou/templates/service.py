@@ -1,7 +1,8 @@
 """Template use cases: save a version (screened), activate it (only without findings).
 
 Saving never refuses banned content — the author sees the findings and fixes the text —
-but a version with findings can never be activated; activating a clean version retires
+but a version with findings can never be activated (nor one missing what it must carry:
+an opt-out in electronic messages under ``us-regf``); activating a clean version retires
 the code's previous active version. Every step is an event.
 """
 
@@ -20,6 +21,7 @@ from cuishou.compliance.service import finding_dicts, stored_findings
 from cuishou.kit.errors import Conflict, NotFound
 from cuishou.store.tables import MessageTemplate
 from cuishou.templates import repository as repo
+from cuishou.templates.rules import missing_parts
 from cuishou.templates.schemas import TemplateIn, TemplateOut
 
 
@@ -46,6 +48,15 @@ def save_template(
     """Save a new draft version of a template, screened for its audience."""
     require(principal, "template.manage")
     findings = screen(data.body, audience=data.audience, pack=data.pack)
+    stored = finding_dicts(findings) + [
+        {
+            "category": part,
+            "span": {"start": 0, "end": 0, "text": ""},
+            "rule_id": "US-04",
+            "pattern_id": f"template.{part}",
+        }
+        for part in missing_parts(data.body, channel=data.channel, pack=data.pack)
+    ]
     template = repo.add(
         session,
         code=data.code,
@@ -54,7 +65,7 @@ def save_template(
         audience=data.audience,
         body=data.body,
         status="draft",
-        findings=finding_dicts(findings),
+        findings=stored,
         created_by=principal.username,
         created_at=now,
     )
@@ -68,7 +79,7 @@ def save_template(
         payload={
             "code": template.code,
             "version": template.version,
-            "findings": [f.category for f in findings],
+            "findings": [f["category"] for f in stored],
         },
     )
     return template_out(template)

@@ -319,6 +319,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "finding.over_promise": ("过度承诺", "over-promising"),
     "finding.debt_to_third_party": ("向第三方透露欠款", "debt told to a third party"),
     "finding.time_barred_suit": ("对超时效债务威胁起诉", "suit threatened on a time-barred debt"),
+    "finding.missing_opt_out": ("缺少退订方式", "no opt-out instruction"),
 }
 
 for _code, _outcome in OUTCOMES.items():
