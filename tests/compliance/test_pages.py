@@ -10,11 +10,18 @@ from sqlalchemy import Engine, select
 
 from cuishou.kit.clock import utc_now
 from cuishou.store.db import transaction
-from cuishou.store.tables import Event, QaItem
+from cuishou.store.tables import Case, Event, QaItem
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
-from tests.web.factories import Clock, debtor_mobile, make_case, make_team, make_user
+from tests.web.factories import (
+    Clock,
+    debtor_mobile,
+    make_case,
+    make_contact_point,
+    make_team,
+    make_user,
+)
 from tests.web.pages import HTML, HTMX, PASSWORD, csrf_of, login
 
 ZH = MESSAGES["zh"]
@@ -108,3 +115,22 @@ def test_the_report_page_is_for_compliance_roles_only(
     )
     bad = web.get("/compliance?date_from=2026-02-01&date_to=2026-01-01", headers=HTML)
     assert bad.status_code == 422
+
+
+def test_a_field_visit_is_checked_with_the_number_of_collectors_going(
+    web: TestClient, engine: Engine, case_ids: tuple[int, int]
+) -> None:
+    case_id, _ = case_ids
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        address = make_contact_point(session, debtor_id=case.debtor_id, kind="address",
+                                     value="北京市朝阳区某路1号")  # fmt: skip
+        address_id = address.id
+    login(web, "col_a")
+    page = web.get(f"/cases/{case_id}", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "contact_point_id": address_id, "channel": "visit"}
+    alone = web.post(f"/cases/{case_id}/gate", data={**form, "collectors": "1"}, headers=HTMX)
+    assert "CN-14" in alone.text
+    two = web.post(f"/cases/{case_id}/gate", data={**form, "collectors": "2"}, headers=HTMX)
+    assert "CN-14" not in two.text
