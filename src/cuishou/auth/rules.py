@@ -52,6 +52,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "qa.review": frozenset({"compliance"}),
     "template.read": ALL_ROLES,
     "template.manage": frozenset({"compliance", "manager"}),
+    # a system feeding payments (bank, payment gateway) through an integration user
+    "payment.post": frozenset({"manager", "admin"}),
+    # a person entering a payment the debtor proved (receipt), on a case in their scope
+    "payment.manual": frozenset({"team_lead", "manager"}),
+    "payment.reverse": frozenset({"manager"}),
+    "promise.stats": frozenset({"team_lead", "manager", "auditor"}),
 }
 
 #: roles that may receive case assignments

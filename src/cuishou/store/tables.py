@@ -55,6 +55,12 @@ class Creditor(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     #: the compliance rule pack its contacts are judged by (``cuishou.compliance.packs``)
     rule_pack: Mapped[str] = mapped_column(String(64), default="cn", server_default="cn")
+    #: the allocation waterfall (还款冲账顺序), components in order, comma-separated
+    waterfall: Mapped[str] = mapped_column(
+        String(64),
+        default="fee,penalty,interest,principal",
+        server_default="fee,penalty,interest,principal",
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -267,14 +273,20 @@ class BucketHistory(Base):
 
 
 class Payment(Base):
-    """A repayment received (还款), posted once by its external reference."""
+    """A repayment received (还款), posted once by its external reference.
+
+    A payment for one account is one row (``part`` 0). A payment for a case is spread
+    over its accounts oldest first: one row per account it reached, ``part`` 0, 1, …,
+    all with the same reference; the payment's id is that of part 0.
+    """
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("creditor_id", "reference"),)
+    __table_args__ = (UniqueConstraint("creditor_id", "reference", "part"),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     reference: Mapped[str] = mapped_column(String(100))
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -287,6 +299,10 @@ class Payment(Base):
     to_credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: who entered it (API user or the person entering a manual payment); null for files
+    entered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reversal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Alert(Base):
@@ -381,6 +397,28 @@ class Promise(Base):
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: what the case paid towards it, as of the day it was judged (``judged_on``)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    judged_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Task(Base):
+    """A to-do for the case's collector on a date, e.g. a reminder the day before a
+    promise falls due (``promise_reminder``, 承诺到期提醒). Delivery comes later."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("kind", "promise_id"),
+        Index("ix_tasks_due_on", "due_on", "status"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promises.id"), nullable=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -514,6 +552,7 @@ __all__ = [
     "Product",
     "Promise",
     "QaItem",
+    "Task",
     "Team",
     "User",
 ]

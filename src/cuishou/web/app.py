@@ -13,6 +13,7 @@ from cuishou.compliance.api import router as compliance_router
 from cuishou.contact.api import router as contact_router
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
+from cuishou.repayment.api import router as payments_router
 from cuishou.store.db import session_factory
 from cuishou.templates.api import router as templates_router
 from cuishou.web.deps import WebSettings
@@ -44,6 +45,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         compliance_router,
         quality_router,
         templates_router,
+        payments_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
