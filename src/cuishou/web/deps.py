@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import DEFAULT_TOKEN_TTL, authenticate
 from cuishou.kit.clock import utc_now
+from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -29,6 +30,8 @@ class WebSettings:
 
     token_ttl: timedelta = DEFAULT_TOKEN_TTL
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: how promises are taken (horizon, minimum amount)
+    promise_policy: PromisePolicy = DEFAULT_POLICY
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:
