@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from bench import daily_cycle, import_accounts
+from bench import daily_cycle, import_accounts, repayment
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
     extra = ["--postgres", postgres] if postgres else []
     daily_cycle.main(extra)
     import_accounts.main(extra)
+    repayment.main([])
 
 
 if __name__ == "__main__":

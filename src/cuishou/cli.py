@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from cuishou.agreements.cli import agreements_app
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.compliance.cli import compliance_app
@@ -51,6 +52,7 @@ app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(agreements_app, name="agreements")
 
 
 def main() -> None:

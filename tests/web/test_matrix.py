@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account
+from cuishou.store.tables import Account, Agreement
 from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import ROLE_ACTORS, World, build_world
@@ -105,6 +105,25 @@ def _payment_on_file(suffix: str, method: str = "POST") -> Callable[[World, Engi
     return make
 
 
+PLAN = {"kind": "deferral", "first_due": (NOW.date() + timedelta(days=10)).isoformat()}
+
+
+def _agreement_call(world: World, engine: Engine) -> Call:
+    """A plan col_a requested on a case of team A (collector level: no waiver)."""
+    with transaction(engine) as session:
+        case = world.case_for_a(session)
+        agreement = Agreement(
+            case_id=case.id, kind="deferral", status="requested", owed_fen=case.due_fen,
+            excess_interest_fen=0, agreed_fen=case.due_fen, waived_fee_fen=0,
+            waived_penalty_fen=0, waived_interest_fen=0, waived_principal_fen=0,
+            waiver_share_bp=0, required_level="collector", terms={},
+            requested_by=world.users["col_a"].id, requested_at=NOW, decision_reason="",
+        )  # fmt: skip
+        session.add(agreement)
+        session.flush()
+        return Call("POST", f"/api/v1/agreements/{agreement.id}/approve", {"reason": "ok"})
+
+
 PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isoformat()}
 
 ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
@@ -129,6 +148,10 @@ ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
     "GET /payments/{id}": _payment_on_file("", method="GET"),
     "POST /payments/{id}/reversal": _payment_on_file("/reversal"),
     "GET /promises/stats": _plain("GET", "/api/v1/promises/stats"),
+    "POST /cases/{id}/agreements/quote": _case_call("/agreements/quote", lambda w, c, p: PLAN),
+    "POST /cases/{id}/agreements": _case_call("/agreements", lambda w, c, p: PLAN),
+    "GET /agreements/inbox": _plain("GET", "/api/v1/agreements/inbox"),
+    "POST /agreements/{id}/approve": _agreement_call,
 }
 
 #                                  collector lead mgr  compl legal admin audit agency
@@ -151,6 +174,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET /payments/{id}":            (200, 200, 200, 200, 200, 200, 200, 200),
     "POST /payments/{id}/reversal":  (403, 403, 200, 403, 403, 403, 403, 403),
     "GET /promises/stats":           (403, 200, 200, 403, 403, 403, 200, 403),
+    "POST /cases/{id}/agreements/quote": (200, 200, 200, 403, 403, 403, 403, 403),
+    "POST /cases/{id}/agreements":   (201, 201, 201, 403, 403, 403, 403, 403),
+    "GET /agreements/inbox":         (403, 200, 200, 403, 403, 403, 403, 403),
+    "POST /agreements/{id}/approve": (403, 200, 200, 403, 403, 403, 403, 403),
 }  # fmt: skip
 
 

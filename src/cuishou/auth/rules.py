@@ -58,6 +58,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payment.manual": frozenset({"team_lead", "manager"}),
     "payment.reverse": frozenset({"manager"}),
     "promise.stats": frozenset({"team_lead", "manager", "auditor"}),
+    # an agreement is negotiated by whoever works the case; the approval matrix then
+    # says which level must approve it (agreements/approval_matrix.yaml)
+    "agreement.request": frozenset({"collector", "team_lead", "manager"}),
+    "agreement.approve": frozenset({"team_lead", "manager"}),
 }
 
 #: roles that may receive case assignments

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -528,9 +529,60 @@ class MessageTemplate(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class Agreement(Base):
+    """还款协议 — a repayment agreement on a case: installments (分期), deferral (延期),
+    waiver (减免) or settlement in full at a discount (一次性结清).
+
+    ``status``: ``requested`` → ``approved`` or ``rejected``; an approved plan becomes
+    ``completed`` when every installment is paid or ``broken`` when one is missed too
+    long. Waivers are conditional: they are written off the balances when the plan is
+    completed, and on a break only if the terms do not reinstate them.
+    """
+
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_status", "status", "required_level"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    owed_fen: Mapped[int] = mapped_column(BigInteger)
+    excess_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    agreed_fen: Mapped[int] = mapped_column(BigInteger)
+    waived_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waiver_share_bp: Mapped[int] = mapped_column(Integer, default=0)
+    required_level: Mapped[str] = mapped_column(String(16))
+    terms: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class AgreementInstallment(Base):
+    """One installment of an agreement's schedule (还款计划), in fen."""
+
+    __tablename__ = "agreement_installments"
+    __table_args__ = (UniqueConstraint("agreement_id", "seq"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="due")  # due | paid | missed
+
+
 __all__ = [
     "Account",
     "Agency",
+    "Agreement",
+    "AgreementInstallment",
     "Alert",
     "ApiToken",
     "Base",

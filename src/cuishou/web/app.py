@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from cuishou import __version__
+from cuishou.agreements.api import router as agreements_router
 from cuishou.alerts.api import router as alerts_router
 from cuishou.auth.api import router as auth_router
 from cuishou.cases.api import router as cases_router
@@ -46,6 +47,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         quality_router,
         templates_router,
         payments_router,
+        agreements_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

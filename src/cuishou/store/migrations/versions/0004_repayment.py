@@ -1,4 +1,5 @@
-"""repayment: payment parts, sources and reversals, waterfall per creditor, promise judgement, tasks
+"""repayment: payment parts, sources and reversals, waterfall per creditor, promise judgement,
+tasks, repayment agreements with their installments
 
 Revision ID: 0004
 Revises: 0003
@@ -20,6 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON = sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql")
 UTC = cuishou.store.types.UTCDateTime(timezone=True)
 
 
@@ -69,9 +71,70 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index("ix_tasks_due_on", ["due_on", "status"], unique=False)
+    op.create_table(
+        "agreements",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("case_id", ID, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("owed_fen", sa.BigInteger(), nullable=False),
+        sa.Column("excess_interest_fen", sa.BigInteger(), nullable=False),
+        sa.Column("agreed_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_fee_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_penalty_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_interest_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waived_principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("waiver_share_bp", sa.Integer(), nullable=False),
+        sa.Column("required_level", sa.String(length=16), nullable=False),
+        sa.Column("terms", JSON, nullable=False),
+        sa.Column("requested_by", ID, nullable=False),
+        sa.Column("requested_at", UTC, nullable=False),
+        sa.Column("decided_by", ID, nullable=True),
+        sa.Column("decided_at", UTC, nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("document_pdf", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_agreements_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"], ["users.id"], name=op.f("fk_agreements_requested_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_agreements_decided_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agreements")),
+    )
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.create_index("ix_agreements_status", ["status", "required_level"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agreements_case_id"), ["case_id"], unique=False)
+    op.create_table(
+        "agreement_installments",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("agreement_id", ID, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agreement_id"],
+            ["agreements.id"],
+            name=op.f("fk_agreement_installments_agreement_id_agreements"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agreement_installments")),
+        sa.UniqueConstraint(
+            "agreement_id", "seq", name=op.f("uq_agreement_installments_agreement_id_seq")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("agreement_installments")
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agreements_case_id"))
+        batch_op.drop_index("ix_agreements_status")
+    op.drop_table("agreements")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_due_on")
     op.drop_table("tasks")
