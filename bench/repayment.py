@@ -2,7 +2,7 @@
 on SQLite) and judging 1,000,000 open promises in the daily cycle (target ≤ 5 s).
 
     python -m bench.repayment [--payments 1000000] [--promises 1000000]
-                              [--dir /tmp/cuishou-bench-repay] [--json]
+                              [--store-accounts 1300000] [--dir /tmp/cuishou-bench-repay]
 
 1. builds a store of ``--payments`` accounts by bulk insert (``bench.daily_cycle``'s
    synthetic portfolio), writes a payments CSV with one payment per row on random
@@ -11,7 +11,9 @@ on SQLite) and judging 1,000,000 open promises in the daily cycle (target ≤ 5 
    post), then imports it again (every reference already posted: unchanged);
 2. judges ``--promises`` open promises, one per case, against 1.2 payments per case with
    the pure cycle step ``steps.judge_promises`` (median of 3 runs; this is the part the
-   cycle adds — its load and write ride on the cycle's one read and one transaction).
+   cycle adds — its load and write ride on the cycle's one read and one transaction);
+3. with ``--store-accounts N``: the whole daily cycle on a store of N accounts, the day
+   before with no promises and then with one open promise per case (all judged that day).
 
 Prints a results table (stderr) and one JSON object (stdout).
 """
@@ -36,6 +38,8 @@ from rich.console import Console
 from bench.daily_cycle import SNAPSHOT, build_store
 from cuishou.engine import steps
 from cuishou.engine.config import DEFAULT_CONFIG
+from cuishou.engine.io import BulkStore
+from cuishou.engine.runner import run_daily_cycle
 from cuishou.placement.cli import run_import
 from cuishou.placement.service import ImportOptions
 from cuishou.store.db import make_engine
@@ -160,22 +164,73 @@ def bench_promises(cases: int) -> dict[str, Any]:
     }
 
 
+def bench_promises_in_store(directory: Path, accounts: int) -> dict[str, Any]:
+    """The whole daily cycle with one open promise per case, against the same cycle the
+    day before with none (the difference is what judging promises costs end to end)."""
+    database = directory / "promise-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    console.print(f"building a store of {accounts:,} accounts and cycling it …")
+    build_store(url, accounts)
+    engine = make_engine(url)
+    run_daily_cycle(engine, SNAPSHOT, now=datetime(2026, 11, 2, 1, tzinfo=UTC))
+    plain = run_daily_cycle(engine, SNAPSHOT + timedelta(days=1), now=datetime.now(UTC))
+    store = BulkStore(engine)
+    with store.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        store.execute(
+            cursor,
+            "INSERT INTO users (id, username, display_name, role, active, created_at) "
+            "VALUES (1, 'bench', 'bench', 'collector', 1, :now)",
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        store.execute(
+            cursor,
+            "INSERT INTO promises (case_id, contact_id, amount_fen, due_date, status, "
+            "created_by, created_at, paid_fen) SELECT id, NULL, 50000 + (id % 7) * 10000, "
+            ":due, 'open', 1, :at, 0 FROM cases",
+            due=SNAPSHOT + timedelta(days=2),
+            at=datetime(2026, 11, 1, 2, tzinfo=UTC),
+        )
+        cursor.execute("COMMIT")
+    judged = run_daily_cycle(engine, SNAPSHOT + timedelta(days=6), now=datetime.now(UTC))
+    steps_of = {s.name: round(s.seconds, 2) for s in judged.steps}
+    return {
+        "accounts": accounts,
+        "cases": judged.cases,
+        "promises_judged": judged.promises_judged,
+        "cycle_without_promises_s": round(plain.seconds, 2),
+        "cycle_with_promises_s": round(judged.seconds, 2),
+        "steps_with_promises_s": steps_of,
+        "steps_without_promises_s": {s.name: round(s.seconds, 2) for s in plain.steps},
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--payments", type=int, default=1_000_000)
     parser.add_argument("--promises", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cuishou-bench-repay"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--store-accounts",
+        type=int,
+        default=0,
+        help="also run the whole cycle with one open promise per case on a store of this "
+        "many accounts (1,300,000 gives about 1,000,000 cases)",
+    )
     parser.add_argument("--child-import", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_import:
         _measure_import(*args.child_import)
         return
     args.dir.mkdir(parents=True, exist_ok=True)
-    results = {
-        "promises": bench_promises(args.promises),
-        "payments_file": bench_payments(args.dir, args.payments),
-    }
+    results: dict[str, Any] = {"promises": bench_promises(args.promises)}
+    if args.store_accounts:
+        results["promises_in_store"] = bench_promises_in_store(args.dir, args.store_accounts)
+    if args.payments:
+        results["payments_file"] = bench_payments(args.dir, args.payments)
     console.print_json(data=results)
     print(json.dumps(results))
 
