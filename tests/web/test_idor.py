@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Alert, Case, Contact, Event, Payment, Promise
+from cuishou.store.tables import Account, Agreement, Alert, Case, Contact, Event, Payment, Promise
 from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import build_world
@@ -33,7 +33,10 @@ def _calls(
         "reference": "IDOR1",
         "source": "manual",
     }
+    plan = {"kind": "deferral", "first_due": (NOW.date() + timedelta(days=10)).isoformat()}
     return [
+        ("POST", f"/api/v1/cases/{case_id}/agreements/quote", plan),
+        ("POST", f"/api/v1/cases/{case_id}/agreements", plan),
         ("GET", f"/api/v1/payments/{payment_id}", None),
         ("POST", "/api/v1/payments", payment),
         ("GET", f"/api/v1/cases/{case_id}", None),
@@ -69,6 +72,7 @@ def _state(engine: Engine, case_id: int) -> tuple[Any, ...]:
             session.scalar(select(func.count()).select_from(Contact)),
             session.scalar(select(func.count()).select_from(Promise)),
             session.scalar(select(func.count()).select_from(Payment)),
+            session.scalar(select(func.count()).select_from(Agreement)),
             session.scalar(select(func.count()).select_from(Event).where(Event.case_id == case_id)),
             tuple(session.scalars(select(Alert.status).where(Alert.case_id == case_id))),
         )

@@ -93,6 +93,8 @@ def test_an_overpayment_is_held_as_credit(engine: Engine, client: TestClient) ->
     assert response.status_code == 201, response.text
     assert response.json()["parts"][0]["credit"] == "969.50"
     assert _balances(engine, account_no) == (0, 0, 0, 0, 96_950)
+    detail = client.get(f"/api/v1/cases/{case_id}", headers=bearer(world.tokens["manager"]))
+    assert detail.json()["accounts"][0]["credit"] == "969.50"
     with transaction(engine) as session:
         assert session.get(Case, case_id).due_fen == 0  # type: ignore[union-attr]
 

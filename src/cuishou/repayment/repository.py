@@ -321,3 +321,11 @@ def restore_balances(session: Session, *, creditor_id: int, reference: str, now:
             reference=reference,
         ),
     )
+
+
+def creditor_id_by_code(session: Session, code: str) -> int | None:
+    return session.scalar(select(Creditor.id).where(Creditor.code == code))
+
+
+def set_waterfall(session: Session, creditor_id: int, order: str) -> None:
+    session.execute(update(Creditor).where(Creditor.id == creditor_id).values(waterfall=order))

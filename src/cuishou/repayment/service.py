@@ -227,3 +227,28 @@ def reverse_payment(
         payload={"reference": reference, "amount": out.amount, "reason": data.reason},
     )
     return out
+
+
+def set_waterfall(
+    session: Session, *, creditor: str, order: str, actor: str, now: datetime
+) -> tuple[str, ...]:
+    """Set a creditor's allocation waterfall (还款冲账顺序), with an event."""
+    try:
+        chosen = parse_waterfall(order)
+    except ValueError as exc:
+        raise InvalidInput(f"order: {exc}", field="order") from exc
+    creditor_id = repo.creditor_id_by_code(session, creditor)
+    if creditor_id is None:
+        raise NotFound(f"no creditor {creditor!r}", creditor=creditor)
+    before = repo.waterfall_of(session, creditor_id)
+    repo.set_waterfall(session, creditor_id, ",".join(chosen))
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type="creditor.waterfall_changed",
+        entity_type="creditor",
+        entity_id=creditor_id,
+        payload={"from": before, "to": ",".join(chosen)},
+    )
+    return chosen
