@@ -45,3 +45,11 @@ def test_a_long_document_wraps_and_breaks_pages() -> None:
     assert len(pages) > 2
     text = "".join(page.extract_text() for page in pages)
     assert "第79行" in text and "第1页" in text
+
+
+def test_documents_with_different_characters_do_not_share_a_font_subset() -> None:
+    # two documents in one process: each must carry the glyphs of its own text
+    first = render_pdf("还款协议", [DocumentLine("甲方：测试银行")])
+    second = render_pdf("还款协议", [DocumentLine("乙方：张伟，分期十二期")])
+    assert "甲方：测试银行" in PdfReader(io.BytesIO(first)).pages[0].extract_text()
+    assert "乙方：张伟，分期十二期" in PdfReader(io.BytesIO(second)).pages[0].extract_text()

@@ -46,8 +46,10 @@ def font_path() -> Path:
     return path
 
 
-def _truetype_subset(path: Path, text: str) -> io.BytesIO:
-    """The glyphs of ``text`` from the CJK font, as a small TrueType-outline font."""
+def _truetype_subset(path: Path, text: str, ps_name: str) -> io.BytesIO:
+    """The glyphs of ``text`` from the CJK font, as a small TrueType-outline font named
+    ``ps_name`` (ReportLab keeps faces by their PostScript name: two subsets sharing the
+    font's own name would be mixed up within one process)."""
     number = SC_FACE if path.suffix.lower() == ".ttc" else -1
     try:
         font = TTFont(str(path), fontNumber=number, lazy=False)
@@ -94,6 +96,13 @@ def _truetype_subset(path: Path, text: str) -> io.BytesIO:
         post.mapping = {}
         post.glyphOrder = order
         font.sfntVersion = "\x00\x01\x00\x00"
+    names = font["name"]
+    for record in list(names.names):
+        if record.nameID == 6:
+            names.removeNames(nameID=6)
+            break
+    names.setName(ps_name, 6, 3, 1, 0x409)
+    names.setName(ps_name, 6, 1, 0, 0)
     buffer = io.BytesIO()
     font.save(buffer)
     buffer.seek(0)
@@ -114,7 +123,8 @@ def render_pdf(title: str, lines: Sequence[DocumentLine]) -> bytes:
     glyphs = "".join(sorted(set(text)))
     font_name = "NotoSansCJKsc-" + hashlib.sha256(glyphs.encode("utf-8")).hexdigest()[:16]
     if font_name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(ReportLabFont(font_name, _truetype_subset(font_path(), glyphs)))
+        subset_font = _truetype_subset(font_path(), glyphs, font_name)
+        pdfmetrics.registerFont(ReportLabFont(font_name, subset_font))
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=A4, pageCompression=1)
     page.setTitle(title)
