@@ -187,6 +187,7 @@ def test_bad_payments_are_refused_and_nothing_is_written(
         422, "amount: a payment must be more than 0.00"
     )  # fmt: skip
     assert refused(account_no=account_no, amount="-5.00")[0] == 422
+    assert "in one payment" in refused(account_no=account_no, amount="99999999999999999.99")[1]
     assert "more than two decimals" in refused(account_no=account_no, amount="10.001")[1]
     assert refused(account_no=account_no, amount=12.5)[0] == 422  # a number, not a string
     assert "no account 'NOPE'" in refused(account_no="NOPE")[1]
@@ -199,6 +200,7 @@ def test_bad_payments_are_refused_and_nothing_is_written(
     )
     assert refused(account_no=account_no, paid_at="2026-10-31T09:30:00")[0] == 422  # naive
     assert refused(account_no=account_no, reference="")[0] == 422
+    assert "plausible" in refused(account_no=account_no, paid_at="0001-01-01T00:00:00+08:00")[1]
     assert _balances(engine, account_no) == before
     assert _count(engine, Payment) == 0
     assert _count(engine, Event, Event.type.like("payment.%")) == 0

@@ -147,3 +147,6 @@ def test_promise_and_kept_rates_per_collector_and_team(engine: Engine, client: T
         headers=bearer(world.tokens["manager"]),
     )
     assert bad.status_code == 422
+    for query in ("until=0001-01-01", "since=0001-01-01", "until=9999-12-31"):
+        far = client.get(f"/api/v1/promises/stats?{query}", headers=bearer(world.tokens["manager"]))
+        assert far.status_code == 422, query

@@ -112,6 +112,10 @@ def create_promise(
     return take_promise(session, principal, case, data, now=now, policy=policy)
 
 
+STATS_FIRST_DAY = date(2000, 1, 1)
+STATS_LAST_DAY = date(2099, 12, 31)
+
+
 def _row(name: str, team: str | None, rpc: int, by_status: dict[str, int]) -> PromiseRateRow:
     promises = sum(by_status.values())
     judged = sum(by_status.get(s, 0) for s in ("kept", "partly_kept", "broken"))
@@ -141,6 +145,11 @@ def promise_stats(
     """承诺率 (promises per right-party contact) and 履约率 (kept per judged promise) for
     promises taken in the period, per collector and per team. A team lead sees their team."""
     require(principal, "promise.stats")
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and not STATS_FIRST_DAY <= day <= STATS_LAST_DAY:
+            raise InvalidInput(
+                f"{name}: must be between {STATS_FIRST_DAY} and {STATS_LAST_DAY}", field=name
+            )
     local = zone(DEFAULT_TZ)
     last = until or now.astimezone(local).date()
     first = since or last - timedelta(days=29)

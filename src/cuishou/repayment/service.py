@@ -7,7 +7,7 @@ in the same unique index, so a payment is posted exactly once whatever the path.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,9 @@ from cuishou.repayment.schemas import PaymentIn, PaymentOut, PaymentPartOut, Rev
 
 #: a payment dated later than this past the server's clock is refused (clock skew allowance)
 FUTURE_SKEW = timedelta(minutes=5)
+EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=UTC)
+#: one payment above this (a trillion yuan) is a typing error, and would overflow BIGINT sums
+MAX_PAYMENT_FEN = 10**14
 
 
 def payment_out(parts: list[repo.PostingPart], creditor: str, *, replayed: bool) -> PaymentOut:
@@ -98,9 +101,17 @@ def post_payment(
     """Post a payment once. ``replayed`` is true when its reference was already posted
     (by any path): then the original posting is returned and nothing is written."""
     require(principal, "payment.post" if data.source == "api" else "payment.manual")
+    if not EARLIEST_PAYMENT.year <= data.paid_at.year <= now.year + 1:
+        raise InvalidInput(
+            f"paid_at: {data.paid_at.date()} is not a plausible payment date", field="paid_at"
+        )
     amount_fen = parse_yuan(data.amount, field="amount")
     if amount_fen <= 0:
         raise InvalidInput("amount: a payment must be more than 0.00", field="amount")
+    if amount_fen > MAX_PAYMENT_FEN:
+        raise InvalidInput(
+            f"amount: more than {format_yuan(MAX_PAYMENT_FEN)} in one payment", field="amount"
+        )
     reference = data.reference.strip()
     if not reference:
         raise InvalidInput("reference: must not be blank", field="reference")
