@@ -127,21 +127,25 @@ def test_concurrent_postings_to_one_case_all_land(engine: Engine) -> None:
 @given(
     amounts=st.lists(st.integers(min_value=1, max_value=1_500_000), min_size=1, max_size=5),
     seed=st.randoms(use_true_random=False),
+    replays=st.lists(st.integers(min_value=0, max_value=4), max_size=4),
 )
-def test_final_balances_do_not_depend_on_posting_order(
-    engine: Engine, amounts: list[int], seed: object
+def test_final_balances_do_not_depend_on_posting_order_or_replays(
+    engine: Engine, amounts: list[int], seed: object, replays: list[int]
 ) -> None:
-    # given the same payments posted to two fresh cases in two different orders
+    # given the same payments posted to two fresh cases: once each in the given order, and
+    # shuffled with some of them posted again (replays of the same reference)
     results = []
     for attempt in range(2):
         case_id, _numbers = _case_of_two(engine)
         order = list(enumerate(amounts))
         if attempt:
+            order += [order[r % len(order)] for r in replays]
             seed.shuffle(order)  # type: ignore[attr-defined]
         for i, fen in order:
             _post(engine, f"O{case_id}-{i}", f"{fen // 100}.{fen % 100:02d}", case_id=case_id)
         results.append(_components(engine, case_id))
-    # then every account owes the same, by component, and holds the same credit
+    # then every account owes the same, by component, and holds the same credit: a replay
+    # changes nothing and the order does not matter
     assert results[0] == results[1]
     owed = sum(sum(row[:4]) for row in results[0])
     credit = sum(row[4] for row in results[0])
