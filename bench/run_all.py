@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from bench import daily_cycle, import_accounts, web_load
+from bench import compliance_gate, daily_cycle, import_accounts, repayment, web_load
 
 
 def main() -> None:
@@ -17,6 +17,8 @@ def main() -> None:
     daily_cycle.main(extra)
     import_accounts.main(extra)
     web_load.main(extra)
+    repayment.main([])
+    compliance_gate.main([])
 
 
 if __name__ == "__main__":

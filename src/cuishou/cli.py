@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from cuishou.agreements.cli import agreements_app
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.compliance.cli import compliance_app
@@ -17,6 +18,7 @@ from cuishou.demo import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
 from cuishou.placement.cli import import_command
+from cuishou.repayment.cli import payments_app
 from cuishou.store.db import database_url, head_revision, upgrade
 from cuishou.web.cli import serve_command
 
@@ -51,6 +53,8 @@ app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(payments_app, name="payments")
 
 
 def main() -> None:

@@ -62,3 +62,26 @@ def test_a_mistake_names_the_field(tmp_path: Path, text: str, field: str) -> Non
 def test_an_unreadable_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_cycle_config(tmp_path / "missing.yaml")
+
+
+def test_promise_judging_is_configured_in_the_cycle_yaml(tmp_path: Path) -> None:
+    config = load_cycle_config(
+        write(tmp_path, 'promises: {grace_days: 5, kept_tolerance: "2.5%"}\n')
+    )
+    assert (config.promises.grace_days, config.promises.kept_tolerance_bp) == (5, 250)
+    assert DEFAULT_CONFIG.promises.grace_days == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("promises: {grace_days: -1}", "grace_days"),
+        ("promises: {grace_days: two}", "grace_days"),
+        ('promises: {kept_tolerance: "100%"}', "kept_tolerance"),
+        ('promises: {kept_tolerance: "1.234%"}', "kept_tolerance"),
+        ("promises: {horizon: 3}", "grace_days and kept_tolerance only"),
+    ],
+)
+def test_a_wrong_promise_setting_names_the_field(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_cycle_config(write(tmp_path, text + "\n"))

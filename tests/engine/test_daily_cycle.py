@@ -160,6 +160,7 @@ def test_result_json_has_the_interface_keys(engine: Engine) -> None:
         "aging",
         "movements",
         "cases",
+        "promises",
         "alerts",
         "write",
     ]

@@ -9,10 +9,13 @@ from hypothesis import strategies as st
 
 from cuishou.repayment.rules import (
     COMPONENTS,
+    AccountBalances,
     Allocation,
     Balances,
     allocate,
     allocate_frame,
+    allocate_over_accounts,
+    parse_waterfall,
     remaining_after,
 )
 
@@ -113,3 +116,51 @@ def test_the_polars_form_equals_posting_one_payment_after_another(
         - pl.col("amount_fen")
     ).to_series()
     assert totals.abs().sum() == 0
+
+
+account_lists = st.lists(balances, min_size=1, max_size=5)
+
+
+@given(amount=amounts, owed=account_lists, order=orders)
+def test_a_case_payment_creates_or_loses_no_fen(
+    amount: int, owed: list[Balances], order: list[str]
+) -> None:
+    accounts = [AccountBalances(i + 1, b) for i, b in enumerate(owed)]
+    parts = allocate_over_accounts(amount, accounts, order)
+    assert sum(a.total for _, a in parts) == amount
+    # an account is reached only once every older account is paid off
+    reached = [account_id for account_id, _ in parts]
+    assert reached == sorted(reached) and len(set(reached)) == len(reached)
+    by_id = dict(parts)
+    for account in accounts:
+        taken = by_id.get(account.account_id, Allocation())
+        assert all(getattr(taken, n) <= getattr(account.balances, n) for n in COMPONENTS)
+    # credit only once everything the case owes is paid, and on the oldest account
+    credit = sum(a.credit for _, a in parts)
+    assert credit == max(0, amount - sum(b.total for b in owed))
+    assert credit == 0 or by_id[1].credit == credit
+
+
+@given(first=amounts, second=amounts, owed=account_lists, order=orders)
+def test_paying_in_two_goes_where_paying_once_goes(
+    first: int, second: int, owed: list[Balances], order: list[str]
+) -> None:
+    accounts = [AccountBalances(i + 1, b) for i, b in enumerate(owed)]
+
+    def after(paid: list[tuple[int, Allocation]], start: list[AccountBalances]) -> list[Balances]:
+        by_id = dict(paid)
+        return [remaining_after(a.balances, by_id.get(a.account_id, Allocation())) for a in start]
+
+    once = after(allocate_over_accounts(first + second, accounts, order), accounts)
+    step = after(allocate_over_accounts(first, accounts, order), accounts)
+    middle = [AccountBalances(a.account_id, b) for a, b in zip(accounts, step, strict=True)]
+    twice = after(allocate_over_accounts(second, middle, order), middle)
+    assert once == twice
+
+
+def test_the_stored_waterfall_is_parsed_and_checked() -> None:
+    assert parse_waterfall("penalty, interest,fee,principal") == (
+        "penalty", "interest", "fee", "principal"
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="once each"):
+        parse_waterfall("fee,principal")

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Alert, Case, Contact, Event, Promise
-from tests.factories import NOW
+from cuishou.store.tables import Account, Agreement, Alert, Case, Contact, Event, Payment, Promise
+from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import build_world
 
@@ -24,9 +24,21 @@ PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isof
 
 
 def _calls(
-    case_id: int, point_id: int, alert_id: int
+    case_id: int, point_id: int, alert_id: int, payment_id: int
 ) -> list[tuple[str, str, dict[str, Any] | None]]:
+    payment = {
+        "case_id": case_id,
+        "amount": "10.00",
+        "paid_at": NOW.isoformat(),
+        "reference": "IDOR1",
+        "source": "manual",
+    }
+    plan = {"kind": "deferral", "first_due": (NOW.date() + timedelta(days=10)).isoformat()}
     return [
+        ("POST", f"/api/v1/cases/{case_id}/agreements/quote", plan),
+        ("POST", f"/api/v1/cases/{case_id}/agreements", plan),
+        ("GET", f"/api/v1/payments/{payment_id}", None),
+        ("POST", "/api/v1/payments", payment),
         ("GET", f"/api/v1/cases/{case_id}", None),
         (
             "POST",
@@ -42,6 +54,13 @@ def _calls(
     ]
 
 
+def _payment_on(session: Any, case_id: int) -> int:
+    """A posted payment on the case's account, dated after its (backdated) snapshot."""
+    account = session.scalars(select(Account).where(Account.case_id == case_id)).one()
+    account.snapshot_date = NOW.date() - timedelta(days=7)
+    return make_payment(session, account=account, amount_fen=1_000, paid_at=NOW).id  # type: ignore[no-any-return]
+
+
 def _state(engine: Engine, case_id: int) -> tuple[Any, ...]:
     with transaction(engine) as session:
         case = session.get(Case, case_id)
@@ -52,6 +71,8 @@ def _state(engine: Engine, case_id: int) -> tuple[Any, ...]:
             case.agency_id,
             session.scalar(select(func.count()).select_from(Contact)),
             session.scalar(select(func.count()).select_from(Promise)),
+            session.scalar(select(func.count()).select_from(Payment)),
+            session.scalar(select(func.count()).select_from(Agreement)),
             session.scalar(select(func.count()).select_from(Event).where(Event.case_id == case_id)),
             tuple(session.scalars(select(Alert.status).where(Alert.case_id == case_id))),
         )
@@ -66,12 +87,13 @@ def test_no_case_endpoint_reaches_a_case_outside_the_scope(
         case = world.case_for_b(session)
         point_id = debtor_mobile(session, case).id
         alert_id = make_alert(session, case=case).id
+        payment_id = _payment_on(session, case.id)
         case_id = case.id
         world.case_for_a(session)  # in scope: lists are not empty for the outsider
     before = _state(engine, case_id)
     headers = bearer(world.tokens[outsider])
 
-    for method, path, body in _calls(case_id, point_id, alert_id):
+    for method, path, body in _calls(case_id, point_id, alert_id, payment_id):
         response = client.request(method, path, json=body, headers=headers)
         # 403 only where the role may never do this at all; never 2xx, never a leak
         allowed = {404, 403} if response.status_code == 403 else {404}
@@ -93,11 +115,12 @@ def test_team_lead_gets_404_not_403_on_other_teams_case_writes(
     with transaction(engine) as session:
         case = world.case_for_b(session)
         alert_id = make_alert(session, case=case).id
+        payment_id = _payment_on(session, case.id)
         case_id, point_id = case.id, debtor_mobile(session, case).id
     headers = bearer(world.tokens["lead_a"])
     statuses = [
         client.request(method, path, json=body, headers=headers).status_code
-        for method, path, body in _calls(case_id, point_id, alert_id)
+        for method, path, body in _calls(case_id, point_id, alert_id, payment_id)
     ]
     assert statuses == [404] * len(statuses)
 

@@ -14,10 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
-from tests.factories import NOW
+from cuishou.store.tables import Account, Agreement
+from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import ROLE_ACTORS, World, build_world
 
@@ -70,6 +71,59 @@ def _new_user(_world: World, _engine: Engine) -> Call:
     return Call("POST", "/api/v1/users", body)
 
 
+def _payment_call(source: str) -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        with transaction(engine) as session:
+            account = _backdated_account(session, world)
+            body = {
+                "account_no": account.account_no,
+                "amount": "10.00",
+                "paid_at": NOW.isoformat(),
+                "reference": f"MX{next(_names)}",
+                "source": source,
+            }
+            return Call("POST", "/api/v1/payments", body)
+
+    return make
+
+
+def _backdated_account(session: Any, world: World) -> Account:
+    case = world.case_for_a(session)
+    account = session.scalars(select(Account).where(Account.case_id == case.id)).one()
+    account.snapshot_date = NOW.date() - timedelta(days=7)
+    return account  # type: ignore[no-any-return]
+
+
+def _payment_on_file(suffix: str, method: str = "POST") -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        with transaction(engine) as session:
+            account = _backdated_account(session, world)
+            payment = make_payment(session, account=account, amount_fen=1_000, paid_at=NOW)
+            body = {"reason": "退票"} if method == "POST" else None
+            return Call(method, f"/api/v1/payments/{payment.id}{suffix}", body)
+
+    return make
+
+
+PLAN = {"kind": "deferral", "first_due": (NOW.date() + timedelta(days=10)).isoformat()}
+
+
+def _agreement_call(world: World, engine: Engine) -> Call:
+    """A plan col_a requested on a case of team A (collector level: no waiver)."""
+    with transaction(engine) as session:
+        case = world.case_for_a(session)
+        agreement = Agreement(
+            case_id=case.id, kind="deferral", status="requested", owed_fen=case.due_fen,
+            excess_interest_fen=0, agreed_fen=case.due_fen, waived_fee_fen=0,
+            waived_penalty_fen=0, waived_interest_fen=0, waived_principal_fen=0,
+            waiver_share_bp=0, required_level="collector", terms={},
+            requested_by=world.users["col_a"].id, requested_at=NOW, decision_reason="",
+        )  # fmt: skip
+        session.add(agreement)
+        session.flush()
+        return Call("POST", f"/api/v1/agreements/{agreement.id}/approve", {"reason": "ok"})
+
+
 PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isoformat()}
 
 ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
@@ -89,6 +143,15 @@ ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
     "POST /alerts/{id}/resolve": _alert_call("resolve"),
     "GET /users": _plain("GET", "/api/v1/users"),
     "POST /users": _new_user,
+    "POST /payments (api)": _payment_call("api"),
+    "POST /payments (manual)": _payment_call("manual"),
+    "GET /payments/{id}": _payment_on_file("", method="GET"),
+    "POST /payments/{id}/reversal": _payment_on_file("/reversal"),
+    "GET /promises/stats": _plain("GET", "/api/v1/promises/stats"),
+    "POST /cases/{id}/agreements/quote": _case_call("/agreements/quote", lambda w, c, p: PLAN),
+    "POST /cases/{id}/agreements": _case_call("/agreements", lambda w, c, p: PLAN),
+    "GET /agreements/inbox": _plain("GET", "/api/v1/agreements/inbox"),
+    "POST /agreements/{id}/approve": _agreement_call,
 }
 
 #                                  collector lead mgr  compl legal admin audit agency
@@ -106,6 +169,15 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /alerts/{id}/resolve":     (403, 200, 200, 403, 403, 403, 403, 403),
     "GET /users":                    (403, 200, 200, 403, 403, 200, 200, 403),
     "POST /users":                   (403, 403, 403, 403, 403, 201, 403, 403),
+    "POST /payments (api)":          (403, 403, 201, 403, 403, 201, 403, 403),
+    "POST /payments (manual)":       (403, 201, 201, 403, 403, 403, 403, 403),
+    "GET /payments/{id}":            (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /payments/{id}/reversal":  (403, 403, 200, 403, 403, 403, 403, 403),
+    "GET /promises/stats":           (403, 200, 200, 403, 403, 403, 200, 403),
+    "POST /cases/{id}/agreements/quote": (200, 200, 200, 403, 403, 403, 403, 403),
+    "POST /cases/{id}/agreements":   (201, 201, 201, 403, 403, 403, 403, 403),
+    "GET /agreements/inbox":         (403, 200, 200, 403, 403, 403, 403, 403),
+    "POST /agreements/{id}/approve": (403, 200, 200, 403, 403, 403, 403, 403),
 }  # fmt: skip
 
 

@@ -56,6 +56,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team.create": frozenset({"admin"}),
     "workload.read": frozenset({"team_lead", "manager"}),
     "report.read": frozenset({"manager", "admin", "auditor"}),
+    # a system feeding payments (bank, payment gateway) through an integration user
+    "payment.post": frozenset({"manager", "admin"}),
+    # a person entering a payment the debtor proved (receipt), on a case in their scope
+    "payment.manual": frozenset({"team_lead", "manager"}),
+    "payment.reverse": frozenset({"manager"}),
+    "promise.stats": frozenset({"team_lead", "manager", "auditor"}),
+    # an agreement is negotiated by whoever works the case; the approval matrix then
+    # says which level must approve it (agreements/approval_matrix.yaml)
+    "agreement.request": frozenset({"collector", "team_lead", "manager"}),
+    "agreement.approve": frozenset({"team_lead", "manager"}),
 }
 
 #: roles that may receive case assignments

@@ -66,6 +66,7 @@ class AccountOut(BaseModel):
     penalty: str
     fee: str
     outstanding: str
+    credit: str = Field(description="overpayment held on the account (溢缴款), yuan")
     dpd: int
     bucket: str
     overdue_since: date | None

@@ -206,6 +206,7 @@ def _account_out(account: Account, demands: list[date]) -> AccountOut:
         penalty=format_yuan(account.penalty_fen),
         fee=format_yuan(account.fee_fen),
         outstanding=format_yuan(max(outstanding, 0)),
+        credit=format_yuan(account.credit_fen),
         dpd=account.dpd,
         bucket=account.bucket,
         overdue_since=account.overdue_since,

@@ -26,6 +26,7 @@ from cuishou.contact.rules import (
 from cuishou.contact.schemas import ComplianceOut, ContactIn, ContactLogged, ContactOut
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
+from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 from cuishou.promises.service import take_promise
 from cuishou.quality.service import screen_note
 from cuishou.store.tables import Contact
@@ -48,7 +49,13 @@ def contact_out(contact: Contact, username: str) -> ContactOut:
 
 
 def log_contact(
-    session: Session, principal: Principal, case_id: int, data: ContactIn, *, now: datetime
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    data: ContactIn,
+    *,
+    now: datetime,
+    promise_policy: PromisePolicy = DEFAULT_POLICY,
 ) -> ContactLogged:
     require(principal, "contact.create")
     case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
@@ -138,7 +145,13 @@ def log_contact(
     promise = None
     if data.promise is not None:
         promise = take_promise(
-            session, principal, case, data.promise, now=now, contact_id=contact.id
+            session,
+            principal,
+            case,
+            data.promise,
+            now=now,
+            contact_id=contact.id,
+            policy=promise_policy,
         )
 
     today = now.astimezone(zone(DEFAULT_TZ)).date()

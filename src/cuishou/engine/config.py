@@ -21,6 +21,7 @@ from cuishou.accounts.rules import (
 )
 from cuishou.kit.errors import ConfigError, InvalidInput
 from cuishou.kit.money import parse_yuan
+from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class CycleConfig:
     alert_bucket: str = "M4"
     #: a case beyond this many DPD becomes a legal review candidate (移交法务评估)
     legal_review_dpd: int = 180
+    #: how promises to pay are judged (grace days, kept tolerance)
+    promises: PromisePolicy = DEFAULT_POLICY
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,6 +61,7 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         amount_tiers: {large_from: "50000.00", medium_from: "5000.00"}   # yuan
         alert_bucket: X3+
         legal_review_dpd: 180
+        promises: {grace_days: 3, kept_tolerance: "5%"}   # judging promises to pay
     """
     if path is None:
         return DEFAULT_CONFIG
@@ -67,7 +71,7 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         raise ConfigError(f"cannot read cycle config {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd"}
+    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd", "promises"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -99,12 +103,34 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
     legal = raw.get("legal_review_dpd", 180)
     if isinstance(legal, bool) or not isinstance(legal, int):
         raise ConfigError(f"{path}: legal_review_dpd must be a whole number of days, not {legal!r}")
+    promises = _promise_policy(path, raw.get("promises"))
     try:
         return CycleConfig(
             buckets=scheme,
             tiers=tiers,
             alert_bucket=str(raw.get("alert_bucket", default_alert)),
             legal_review_dpd=legal,
+            promises=promises,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _promise_policy(path: Path, spec: Any) -> PromisePolicy:
+    """``promises: {grace_days: 3, kept_tolerance: "5%"}`` (tolerance in percent, up to
+    two decimals)."""
+    if spec is None:
+        return DEFAULT_POLICY
+    if not isinstance(spec, dict) or set(spec) - {"grace_days", "kept_tolerance"}:
+        raise ConfigError(f"{path}: promises takes grace_days and kept_tolerance only")
+    grace = spec.get("grace_days", DEFAULT_POLICY.grace_days)
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise ConfigError(f"{path}: promises.grace_days must be a whole number of days, >= 0")
+    tolerance = str(spec.get("kept_tolerance", "0%")).strip()
+    try:
+        basis_points = parse_yuan(tolerance.removesuffix("%"), field="kept_tolerance")
+        return PromisePolicy(grace_days=grace, kept_tolerance_bp=basis_points)
+    except (InvalidInput, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: promises.kept_tolerance must be a percentage from 0 to 99.99 ({exc})"
+        ) from exc

@@ -53,6 +53,7 @@ class Snapshot:
     cases: pl.DataFrame
     open_alerts: pl.DataFrame
     last_cycle: date | None
+    promises: pl.DataFrame
 
     @property
     def rows(self) -> int:
@@ -69,6 +70,7 @@ class Decisions:
     alerts: pl.DataFrame
     accounts_in_force: int
     summary: Mapping[str, Any]
+    promises: pl.DataFrame
 
 
 ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {
@@ -104,6 +106,13 @@ CASES_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "opened_on": pl.Date(),
     "closed_on": pl.Date(),
+}
+PROMISES_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "case_id": pl.Int64(),
+    "amount_fen": pl.Int64(),
+    "due_date": pl.Date(),
+    "created_at": pl.Datetime("us", "UTC"),
 }
 ALERTS_SCHEMA: dict[str, pl.DataType] = {
     "creditor_id": pl.Int64(),
@@ -362,6 +371,12 @@ def _read_snapshot(store: BulkStore, cursor: Any, as_of: date) -> Snapshot:
         as_of=as_of,
         kind=LEGAL_REVIEW,
     )
+    promises = store.fetch(
+        cursor,
+        """SELECT id, case_id, amount_fen, due_date, created_at FROM promises
+        WHERE status = 'open'""",
+        PROMISES_SCHEMA,
+    )
     return Snapshot(
         accounts=accounts,
         payments=payments,
@@ -369,6 +384,7 @@ def _read_snapshot(store: BulkStore, cursor: Any, as_of: date) -> Snapshot:
         cases=cases,
         open_alerts=open_alerts,
         last_cycle=last,
+        promises=promises,
     )
 
 
@@ -449,6 +465,43 @@ def _alert_staging(alerts: pl.DataFrame, cases: pl.DataFrame, as_of: date) -> pl
     keys = cases.select(*CASE_KEY, "case_id")
     return alerts.join(keys, on=CASE_KEY, how="inner").select(
         "case_id", "kind", details.alias("details")
+    )
+
+
+def _promise_staging(judged: pl.DataFrame) -> pl.DataFrame:
+    payload = _json_object(
+        {
+            "status": (pl.col("status"), True),
+            "amount_fen": (pl.col("amount_fen"), False),
+            "paid_fen": (pl.col("paid_fen"), False),
+            "due_date": (pl.col("due_date").cast(pl.String), True),
+        }
+    )
+    return judged.select("id", "case_id", "status", "paid_fen", payload.alias("payload"))
+
+
+def _write_promises(
+    store: BulkStore, cursor: Any, judged: pl.DataFrame, *, as_of: date, now: datetime
+) -> None:
+    """Judged promises: status, what was paid, the date; a ``promise.<status>`` event each.
+    Only promises still open change, so a re-run of the date writes nothing twice."""
+    if judged.height == 0:
+        return
+    store.ingest(cursor, "stg_promises", _promise_staging(judged))
+    store.execute(
+        cursor,
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'promise.' || s.status, 'promise', s.id, s.case_id,
+            {store.json("s.payload")}
+        FROM stg_promises s JOIN promises p ON p.id = s.id WHERE p.status = 'open'""",  # noqa: S608 - constant fragments only
+        now=now,
+        actor=ACTOR,
+    )
+    store.execute(
+        cursor,
+        """UPDATE promises SET status = s.status, paid_fen = s.paid_fen, judged_on = :as_of
+        FROM stg_promises s WHERE promises.id = s.id AND promises.status = 'open'""",
+        as_of=as_of,
     )
 
 
@@ -568,6 +621,7 @@ def write_decisions(
                 now=now,
                 actor=ACTOR,
             )
+            _write_promises(store, cursor, decisions.promises, as_of=as_of, now=now)
             summary = json.dumps(dict(decisions.summary), ensure_ascii=False, default=str)
             run(
                 cursor,

@@ -30,7 +30,7 @@ from cuishou.kit.clock import utc_now
 #: Called before each step starts: (step name, step number from 1, number of steps).
 Progress = Callable[[str, int, int], None]
 
-STEP_NAMES = ("load", "payments", "aging", "movements", "cases", "alerts", "write")
+STEP_NAMES = ("load", "payments", "aging", "movements", "cases", "promises", "alerts", "write")
 NO_ACCOUNTS = "no accounts in force on this date; import a placement first"
 
 
@@ -54,6 +54,7 @@ class CycleResult:
     cases_closed: int
     cases_reopened: int
     alerts_raised: dict[str, int]
+    promises_judged: dict[str, int]
     excluded_not_yet_placed: int
     history_rows: int
     accounts_written: int
@@ -72,6 +73,7 @@ class CycleResult:
             "cases_closed": self.cases_closed,
             "cases_reopened": self.cases_reopened,
             "alerts_raised": dict(self.alerts_raised),
+            "promises_judged": dict(self.promises_judged),
             "excluded_not_yet_placed": self.excluded_not_yet_placed,
             "history_rows": self.history_rows,
             "accounts_written": self.accounts_written,
@@ -108,7 +110,9 @@ class _Clock:
 
 
 def _alert_counts(alerts: pl.DataFrame) -> dict[str, int]:
-    counts = dict.fromkeys((steps.ENTERED_ALERT_BUCKET, steps.LEGAL_REVIEW), 0)
+    counts = dict.fromkeys(
+        (steps.ENTERED_ALERT_BUCKET, steps.LEGAL_REVIEW, steps.BROKEN_PROMISE), 0
+    )
     for kind, n in alerts.group_by("kind").len().iter_rows():
         counts[str(kind)] = int(n)
     return counts
@@ -150,8 +154,17 @@ def run_daily_cycle(
     rollup = steps.case_rollup(moved, snapshot.cases, as_of, config)
     clock.stop(rollup.height)
 
+    clock.start("promises")
+    judged = steps.judge_promises(snapshot.promises, placed, snapshot.payments, as_of, config)
+    clock.stop(snapshot.promises.height)
+
     clock.start("alerts")
-    alerts = steps.case_alerts(rollup, snapshot.open_alerts, config)
+    alerts = pl.concat(
+        [
+            steps.case_alerts(rollup, snapshot.open_alerts, config),
+            steps.broken_promise_alerts(judged, rollup),
+        ]
+    )
     clock.stop(alerts.height)
 
     changes = rollup.get_column("change")
@@ -165,6 +178,10 @@ def run_daily_cycle(
         "cases_closed": rollup.filter(pl.col("closed_on") == as_of).height,
         "cases_reopened": int((changes == "reopened").sum()),
         "alerts_raised": _alert_counts(alerts),
+        "promises_judged": {
+            status: judged.filter(pl.col("status") == status).height
+            for status in ("kept", "partly_kept", "broken")
+        },
         "excluded_not_yet_placed": excluded,
         "history_rows": history.height,
         "accounts_written": updates.height,
@@ -182,6 +199,7 @@ def run_daily_cycle(
                 alerts=alerts,
                 accounts_in_force=placed.height,
                 summary=summary,
+                promises=judged,
             ),
             as_of=as_of,
             now=now or utc_now(),

@@ -20,6 +20,8 @@ cases (from io)
     ``id, creditor_id, debtor_id, status, opened_on, closed_on`` — cases as stored now
 open_alerts (from io)
     ``creditor_id, debtor_id, kind`` — alerts still open, raised before D
+promises (from io)
+    ``id, case_id, amount_fen, due_date, created_at`` (aware UTC) — promises still open
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from cuishou.cases.rules import (
     legal_review_due_expr,
 )
 from cuishou.engine.config import CycleConfig
+from cuishou.promises.rules import promise_judgement_expr
 
 #: The creditor's zone for business dates (Asia/Shanghai has had no DST since 1991).
 BUSINESS_TZ = "Asia/Shanghai"
@@ -51,6 +54,7 @@ MOVEMENTS = ("new", "roll_forward", "roll_back", "cure", "settled", "reopen", "r
 CASE_KEY = ["creditor_id", "debtor_id"]
 ENTERED_ALERT_BUCKET = "entered_m4_plus"
 LEGAL_REVIEW = "legal_review_candidate"
+BROKEN_PROMISE = "broken_promise"
 
 
 def in_force(accounts: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -250,6 +254,70 @@ def case_alerts(
     )
     columns = [*CASE_KEY, "kind", "dpd", "bucket"]
     return pl.concat([entered.select(columns), legal.select(columns)]).sort([*CASE_KEY, "kind"])
+
+
+def judge_promises(
+    promises: pl.DataFrame,
+    accounts: pl.DataFrame,
+    payments: pl.DataFrame,
+    as_of: date,
+    config: CycleConfig,
+    *,
+    tz: str = BUSINESS_TZ,
+) -> pl.DataFrame:
+    """承诺履约判定: judge open promises against the case's payments.
+
+    A payment counts towards a promise when it is on one of the case's accounts and
+    dated (in ``tz``) from the day the promise was taken up to its due date plus
+    grace, and not after ``as_of``. Returns ``id, case_id, amount_fen, due_date,
+    paid_fen, status`` for the promises decided today (``kept``, ``partly_kept`` or
+    ``broken``); those still open are left out.
+    """
+    policy = config.promises
+    local = promises.with_columns(
+        pl.col("created_at").dt.convert_time_zone(tz).dt.date().alias("created_on"),
+        pl.min_horizontal(
+            pl.col("due_date") + pl.duration(days=policy.grace_days), pl.lit(as_of)
+        ).alias("until"),
+    )
+    case_payments = payments.join(
+        accounts.select(pl.col("id").alias("account_id"), "case_id").drop_nulls("case_id"),
+        on="account_id",
+        how="inner",
+    ).select(
+        "case_id",
+        pl.col("paid_at").dt.convert_time_zone(tz).dt.date().alias("paid_on"),
+        pl.col("amount_fen").alias("paid"),
+    )
+    paid = (
+        local.select("id", "case_id", "created_on", "until")
+        .join(case_payments, on="case_id", how="inner")
+        .filter(pl.col("paid_on").is_between(pl.col("created_on"), pl.col("until")))
+        .group_by("id")
+        .agg(pl.col("paid").sum().cast(pl.Int64).alias("paid_fen"))
+    )
+    judged = local.join(paid, on="id", how="left").with_columns(pl.col("paid_fen").fill_null(0))
+    status = promise_judgement_expr(
+        pl.col("amount_fen"), pl.col("paid_fen"), pl.col("due_date"), as_of, policy
+    )
+    return (
+        judged.with_columns(status.alias("status"))
+        .filter(pl.col("status").is_not_null())
+        .select("id", "case_id", "amount_fen", "due_date", "paid_fen", "status")
+        .sort("id")
+    )
+
+
+def broken_promise_alerts(judged: pl.DataFrame, rollup: pl.DataFrame) -> pl.DataFrame:
+    """A ``broken_promise`` alert (跳票预警) for the team lead of each case with a promise
+    judged broken today (one per case). Same columns as :func:`case_alerts`."""
+    broken = judged.filter(pl.col("status") == "broken").select("case_id").unique()
+    return (
+        rollup.filter(pl.col("case_id").is_not_null())
+        .join(broken, on="case_id", how="inner")
+        .select(*CASE_KEY, pl.lit(BROKEN_PROMISE).alias("kind"), "dpd", "bucket")
+        .sort(CASE_KEY)
+    )
 
 
 def bucket_counts(moved: pl.DataFrame, config: CycleConfig) -> dict[str, int]:

@@ -1,12 +1,15 @@
-"""Promise endpoints."""
+"""Promise endpoints: take a promise; promise and kept rates per collector and team."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from cuishou.promises import service
-from cuishou.promises.schemas import PromiseIn, PromiseOut
-from cuishou.web.deps import CaseId, NowDep, PrincipalDep, SessionDep
+from cuishou.promises.schemas import PromiseIn, PromiseOut, PromiseStats
+from cuishou.web.deps import CaseId, NowDep, PrincipalDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["promises"])
 
@@ -15,9 +18,33 @@ router = APIRouter(tags=["promises"])
     "/cases/{case_id}/promises",
     response_model=PromiseOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Take a promise to pay (承诺还款): amount in yuan, due within 30 days",
+    summary="Take a promise to pay (承诺还款): amount in yuan, due within the horizon (30 days)",
 )
 def create_promise(
-    case_id: CaseId, data: PromiseIn, session: SessionDep, principal: PrincipalDep, now: NowDep
+    case_id: CaseId,
+    data: PromiseIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> PromiseOut:
-    return service.create_promise(session, principal, case_id, data, now=now)
+    return service.create_promise(
+        session, principal, case_id, data, now=now, policy=settings.promise_policy
+    )
+
+
+@router.get(
+    "/promises/stats",
+    response_model=PromiseStats,
+    summary="Promise rate and kept rate per collector and team (承诺率/履约率)",
+)
+def promise_stats(
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    since: Annotated[
+        date | None, Query(description="first day (Beijing), default 30 days ago")
+    ] = None,
+    until: Annotated[date | None, Query(description="last day (Beijing), default today")] = None,
+) -> PromiseStats:
+    return service.promise_stats(session, principal, since=since, until=until, now=now)

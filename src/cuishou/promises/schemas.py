@@ -24,3 +24,26 @@ class PromiseOut(BaseModel):
     status: str
     created_by: str
     created_at: datetime
+
+
+class PromiseRateRow(BaseModel):
+    """One collector's (or team's) promises taken in the period and how they were judged."""
+
+    name: str
+    team: str | None
+    rpc_contacts: int = Field(description="contacts that reached the debtor (本人接通)")
+    promises: int
+    promise_rate: str | None = Field(description="promises ÷ RPC contacts, 4 decimals")
+    judged: int = Field(description="promises judged kept, partly kept or broken")
+    kept: int
+    partly_kept: int
+    broken: int
+    open: int
+    kept_rate: str | None = Field(description="kept ÷ judged, 4 decimals")
+
+
+class PromiseStats(BaseModel):
+    since: date
+    until: date
+    collectors: list[PromiseRateRow]
+    teams: list[PromiseRateRow]

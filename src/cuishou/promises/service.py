@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -11,11 +11,17 @@ from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as cases_repo
 from cuishou.kit.clock import DEFAULT_TZ, zone
-from cuishou.kit.errors import InvalidInput
+from cuishou.kit.errors import InvalidInput, PermissionDenied
 from cuishou.kit.money import format_yuan, parse_yuan
 from cuishou.promises import repository as repo
-from cuishou.promises.rules import promise_problem
-from cuishou.promises.schemas import PromiseIn, PromiseOut
+from cuishou.promises.rules import (
+    DEFAULT_POLICY,
+    PromisePolicy,
+    promise_problem,
+    rate,
+    reminder_date,
+)
+from cuishou.promises.schemas import PromiseIn, PromiseOut, PromiseRateRow, PromiseStats
 from cuishou.store.tables import Case, Promise
 
 
@@ -39,8 +45,10 @@ def take_promise(
     *,
     now: datetime,
     contact_id: int | None = None,
+    policy: PromisePolicy = DEFAULT_POLICY,
 ) -> PromiseOut:
-    """Record a promise on a case already fetched within the principal's scope."""
+    """Record a promise on a case already fetched within the principal's scope, with a
+    reminder task for the case's collector the day before it falls due."""
     amount_fen = parse_yuan(data.amount, field="amount")
     today = now.astimezone(zone(DEFAULT_TZ)).date()
     problem = promise_problem(
@@ -49,6 +57,7 @@ def take_promise(
         today=today,
         case_due_fen=case.due_fen,
         case_status=case.status,
+        policy=policy,
     )
     if problem:
         raise InvalidInput(problem)
@@ -59,6 +68,15 @@ def take_promise(
         amount_fen=amount_fen,
         due_date=data.due_date,
         created_by=principal.user_id,
+        now=now,
+    )
+    remind_on = reminder_date(due_date=data.due_date, today=today)
+    task_id = repo.add_reminder(
+        session,
+        case_id=case.id,
+        promise_id=promise.id,
+        due_on=remind_on,
+        assigned_user_id=case.assigned_user_id,
         now=now,
     )
     append_event(
@@ -73,14 +91,94 @@ def take_promise(
             "amount": format_yuan(amount_fen),
             "due_date": data.due_date.isoformat(),
             "contact_id": contact_id,
+            "reminder_task_id": task_id,
+            "reminder_on": remind_on.isoformat(),
         },
     )
     return promise_out(promise, principal.username)
 
 
 def create_promise(
-    session: Session, principal: Principal, case_id: int, data: PromiseIn, *, now: datetime
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    data: PromiseIn,
+    *,
+    now: datetime,
+    policy: PromisePolicy = DEFAULT_POLICY,
 ) -> PromiseOut:
     require(principal, "promise.create")
     case = cases_repo.get_case(session, case_id, case_scope_of(principal))
-    return take_promise(session, principal, case, data, now=now)
+    return take_promise(session, principal, case, data, now=now, policy=policy)
+
+
+STATS_FIRST_DAY = date(2000, 1, 1)
+STATS_LAST_DAY = date(2099, 12, 31)
+
+
+def _row(name: str, team: str | None, rpc: int, by_status: dict[str, int]) -> PromiseRateRow:
+    promises = sum(by_status.values())
+    judged = sum(by_status.get(s, 0) for s in ("kept", "partly_kept", "broken"))
+    return PromiseRateRow(
+        name=name,
+        team=team,
+        rpc_contacts=rpc,
+        promises=promises,
+        promise_rate=rate(promises, rpc),
+        judged=judged,
+        kept=by_status.get("kept", 0),
+        partly_kept=by_status.get("partly_kept", 0),
+        broken=by_status.get("broken", 0),
+        open=by_status.get("open", 0),
+        kept_rate=rate(by_status.get("kept", 0), judged),
+    )
+
+
+def promise_stats(
+    session: Session,
+    principal: Principal,
+    *,
+    since: date | None,
+    until: date | None,
+    now: datetime,
+) -> PromiseStats:
+    """承诺率 (promises per right-party contact) and 履约率 (kept per judged promise) for
+    promises taken in the period, per collector and per team. A team lead sees their team."""
+    require(principal, "promise.stats")
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and not STATS_FIRST_DAY <= day <= STATS_LAST_DAY:
+            raise InvalidInput(
+                f"{name}: must be between {STATS_FIRST_DAY} and {STATS_LAST_DAY}", field=name
+            )
+    local = zone(DEFAULT_TZ)
+    last = until or now.astimezone(local).date()
+    first = since or last - timedelta(days=29)
+    if first > last:
+        raise InvalidInput("since must not be after until", field="since")
+    team_id: int | None = None
+    if principal.role == "team_lead":
+        if principal.team_id is None:
+            raise PermissionDenied("a team lead without a team has no statistics to see")
+        team_id = principal.team_id
+    counts = repo.collector_counts(
+        session,
+        start=datetime.combine(first, time(0), tzinfo=local),
+        end=datetime.combine(last + timedelta(days=1), time(0), tzinfo=local),
+        team_id=team_id,
+    )
+    collectors = [_row(c.username, c.team, c.rpc_contacts, c.by_status) for c in counts]
+    teams: dict[str, tuple[int, dict[str, int]]] = {}
+    for c in counts:
+        if c.team is None:
+            continue
+        rpc, by_status = teams.get(c.team, (0, {}))
+        merged = dict(by_status)
+        for status, n in c.by_status.items():
+            merged[status] = merged.get(status, 0) + n
+        teams[c.team] = (rpc + c.rpc_contacts, merged)
+    return PromiseStats(
+        since=first,
+        until=last,
+        collectors=collectors,
+        teams=[_row(name, name, rpc, s) for name, (rpc, s) in sorted(teams.items())],
+    )

@@ -139,3 +139,62 @@ def allocate_frame(
     return result.with_columns(
         pl.col(f"to_{name}_fen").cast(pl.Int64) for name in (*COMPONENTS, "credit")
     )
+
+
+def parse_waterfall(text: str) -> tuple[str, ...]:
+    """A creditor's stored waterfall (``"penalty,interest,fee,principal"``) as an order."""
+    return check_order(tuple(part.strip() for part in text.split(",") if part.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalances:
+    """One account of a case, for spreading a case payment (oldest first)."""
+
+    account_id: int
+    balances: Balances
+
+
+def allocate_over_accounts(
+    amount_fen: int,
+    accounts: Sequence[AccountBalances],
+    order: Sequence[str] = DEFAULT_ORDER,
+) -> list[tuple[int, Allocation]]:
+    """Spread a case payment over its accounts in the given (oldest-first) order.
+
+    Each account takes what it owes through the waterfall before the next one is
+    reached; what is left after every account is paid off is held as a credit on the
+    first (oldest) account. Returns ``(account_id, allocation)`` for every account the
+    payment reached (at least one); the allocations sum to ``amount_fen``.
+    """
+    if amount_fen <= 0:
+        raise ValueError("a payment amount must be greater than zero")
+    if not accounts:
+        raise ValueError("a case payment needs at least one account")
+    chosen = check_order(order)
+    remaining = amount_fen
+    parts: list[tuple[int, Allocation]] = []
+    for account in accounts:
+        if remaining == 0:
+            break
+        owed = account.balances.total
+        if owed == 0:
+            continue
+        taken = allocate(min(remaining, owed), account.balances, chosen)
+        parts.append((account.account_id, taken))
+        remaining -= taken.total
+    if remaining:
+        if parts and parts[0][0] == accounts[0].account_id:
+            first_id, first = parts[0]
+            parts[0] = (
+                first_id,
+                Allocation(
+                    fee=first.fee,
+                    penalty=first.penalty,
+                    interest=first.interest,
+                    principal=first.principal,
+                    credit=first.credit + remaining,
+                ),
+            )
+        else:
+            parts.insert(0, (accounts[0].account_id, Allocation(credit=remaining)))
+    return parts

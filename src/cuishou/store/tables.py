@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -56,6 +57,12 @@ class Creditor(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     #: the compliance rule pack its contacts are judged by (``cuishou.compliance.packs``)
     rule_pack: Mapped[str] = mapped_column(String(64), default="cn", server_default="cn")
+    #: the allocation waterfall (还款冲账顺序), components in order, comma-separated
+    waterfall: Mapped[str] = mapped_column(
+        String(64),
+        default="fee,penalty,interest,principal",
+        server_default="fee,penalty,interest,principal",
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -271,14 +278,20 @@ class BucketHistory(Base):
 
 
 class Payment(Base):
-    """A repayment received (还款), posted once by its external reference."""
+    """A repayment received (还款), posted once by its external reference.
+
+    A payment for one account is one row (``part`` 0). A payment for a case is spread
+    over its accounts oldest first: one row per account it reached, ``part`` 0, 1, …,
+    all with the same reference; the payment's id is that of part 0.
+    """
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("creditor_id", "reference"),)
+    __table_args__ = (UniqueConstraint("creditor_id", "reference", "part"),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     reference: Mapped[str] = mapped_column(String(100))
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -291,6 +304,10 @@ class Payment(Base):
     to_credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: who entered it (API user or the person entering a manual payment); null for files
+    entered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reversal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Alert(Base):
@@ -385,6 +402,28 @@ class Promise(Base):
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: what the case paid towards it, as of the day it was judged (``judged_on``)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    judged_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Task(Base):
+    """A to-do for the case's collector on a date, e.g. a reminder the day before a
+    promise falls due (``promise_reminder``, 承诺到期提醒). Delivery comes later."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("kind", "promise_id"),
+        Index("ix_tasks_due_on", "due_on", "status"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promises.id"), nullable=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -504,9 +543,60 @@ class MessageTemplate(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class Agreement(Base):
+    """还款协议 — a repayment agreement on a case: installments (分期), deferral (延期),
+    waiver (减免) or settlement in full at a discount (一次性结清).
+
+    ``status``: ``requested`` → ``approved`` or ``rejected``; an approved plan becomes
+    ``completed`` when every installment is paid or ``broken`` when one is missed too
+    long. Waivers are conditional: they are written off the balances when the plan is
+    completed, and on a break only if the terms do not reinstate them.
+    """
+
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_status", "status", "required_level"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    owed_fen: Mapped[int] = mapped_column(BigInteger)
+    excess_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    agreed_fen: Mapped[int] = mapped_column(BigInteger)
+    waived_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waived_principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    waiver_share_bp: Mapped[int] = mapped_column(Integer, default=0)
+    required_level: Mapped[str] = mapped_column(String(16))
+    terms: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class AgreementInstallment(Base):
+    """One installment of an agreement's schedule (还款计划), in fen."""
+
+    __tablename__ = "agreement_installments"
+    __table_args__ = (UniqueConstraint("agreement_id", "seq"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="due")  # due | paid | missed
+
+
 __all__ = [
     "Account",
     "Agency",
+    "Agreement",
+    "AgreementInstallment",
     "Alert",
     "ApiToken",
     "Base",
@@ -528,6 +618,7 @@ __all__ = [
     "Product",
     "Promise",
     "QaItem",
+    "Task",
     "Team",
     "User",
 ]

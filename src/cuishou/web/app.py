@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from cuishou import __version__
+from cuishou.agreements.api import router as agreements_router
 from cuishou.alerts.api import router as alerts_router
 from cuishou.alerts.pages import router as alerts_pages
 from cuishou.auth.api import router as auth_router
@@ -20,6 +21,7 @@ from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
+from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
 from cuishou.store.db import session_factory
 from cuishou.templates.api import router as templates_router
@@ -53,6 +55,8 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         compliance_router,
         quality_router,
         templates_router,
+        payments_router,
+        agreements_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import DEFAULT_TOKEN_TTL, authenticate
 from cuishou.kit.clock import utc_now
+from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -31,6 +32,8 @@ class WebSettings:
     clock: Callable[[], datetime] = field(default=utc_now)
     #: mark the session cookie ``Secure`` (serve behind HTTPS); off for http://127.0.0.1
     secure_cookies: bool = False
+    #: how promises are taken (horizon, minimum amount)
+    promise_policy: PromisePolicy = DEFAULT_POLICY
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:

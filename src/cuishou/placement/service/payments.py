@@ -25,7 +25,7 @@ from cuishou.placement.service.common import (
     file_payload,
     record_file,
 )
-from cuishou.repayment.rules import allocate_frame
+from cuishou.repayment.rules import allocate_frame, parse_waterfall
 
 
 def check_payments(
@@ -112,7 +112,9 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
         creditor=creditor_code,
     )
     if fresh.height and creditor is not None:
-        allocated = allocate_frame(fresh, sort_by=("paid_at", "reference"))
+        allocated = allocate_frame(
+            fresh, order=parse_waterfall(creditor.waterfall), sort_by=("paid_at", "reference")
+        )
         payload = allocated.select(
             pl.struct(
                 "reference", "account_no", "amount_fen",

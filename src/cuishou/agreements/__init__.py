@@ -1,0 +1,1 @@
+"""Repayment agreements (还款协议): quote, approval matrix, document, tracking."""

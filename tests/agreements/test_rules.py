@@ -1,0 +1,188 @@
+"""Agreement rules (还款协议): schedules add up to the fen, waivers, kinds, tracking, the
+approval matrix."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cuishou.agreements.approval import (
+    ApprovalMatrix,
+    Limit,
+    default_matrix,
+    may_approve,
+    parse_matrix,
+    required_level,
+)
+from cuishou.agreements.rules import (
+    AgreementProblem,
+    Installment,
+    Owed,
+    Terms,
+    Waived,
+    add_months,
+    quote,
+    split_evenly,
+    track,
+)
+from cuishou.kit.errors import ConfigError
+
+TODAY = date(2026, 11, 1)
+OWED = Owed(fee=5_000, penalty=12_000, interest=86_050, principal=1_200_000)
+
+fen = st.integers(min_value=0, max_value=10**9)
+owed_amounts = st.builds(Owed, fee=fen, penalty=fen, interest=fen, principal=fen).filter(
+    lambda o: o.total > 40
+)
+
+
+@given(total=st.integers(min_value=0, max_value=10**12), parts=st.integers(1, 36))
+def test_an_even_split_adds_up_and_differs_by_at_most_a_fen(total: int, parts: int) -> None:
+    amounts = split_evenly(total, parts)
+    assert sum(amounts) == total and len(amounts) == parts
+    assert max(amounts) - min(amounts) <= 1
+
+
+@given(
+    owed=owed_amounts,
+    parts=st.integers(2, 36),
+    down_share=st.integers(0, 50),
+    waive_share=st.integers(0, 50),
+    first=st.integers(0, 60),
+)
+def test_installments_sum_to_the_agreed_amount(
+    owed: Owed, parts: int, down_share: int, waive_share: int, first: int
+) -> None:
+    waived = Waived(penalty=owed.penalty * waive_share // 100)
+    agreed = owed.total - waived.total
+    down = agreed * down_share // 100 if agreed - agreed * down_share // 100 >= parts else 0
+    terms = Terms(
+        kind="installments",
+        first_due=TODAY + timedelta(days=first),
+        installments=parts,
+        down_payment_fen=down,
+        waived=waived,
+    )
+    q = quote(owed, terms, today=TODAY)
+    assert sum(i.amount_fen for i in q.schedule) == q.agreed_fen == agreed
+    assert q.agreed_fen + q.waived.total == owed.total
+    assert [i.due_date for i in q.schedule] == sorted(i.due_date for i in q.schedule)
+    assert len(q.schedule) == parts + (1 if down else 0)
+
+
+@given(owed=owed_amounts, discount=st.integers(1, 9_999))
+def test_a_settlement_discount_is_taken_penalty_first_and_adds_up(
+    owed: Owed, discount: int
+) -> None:
+    terms = Terms(kind="settlement", first_due=TODAY, discount_bp=discount)
+    try:
+        q = quote(owed, terms, today=TODAY)
+    except AgreementProblem as exc:
+        assert "nothing would be left" in str(exc)
+        return
+    assert q.waived.penalty <= owed.penalty and q.waived.principal <= owed.principal
+    assert q.waived.interest == 0 or q.waived.penalty == owed.penalty
+    assert q.waived.principal == 0 or q.waived.fee == owed.fee
+    assert [i.amount_fen for i in q.schedule] == [q.agreed_fen]
+    assert q.agreed_fen + q.waived.total == owed.total
+
+
+def test_a_30_percent_settlement_of_the_example_account() -> None:
+    q = quote(OWED, Terms(kind="settlement", first_due=TODAY, discount_bp=3_000), today=TODAY)
+    # 30% of 13,030.50 = 3,909.15: penalty 120, interest 860.50, fee 50, principal 2,878.65
+    assert q.waived == Waived(fee=5_000, penalty=12_000, interest=86_050, principal=287_865)
+    assert q.agreed_fen == 1_303_050 - 390_915
+    assert q.waiver_share_bp == 3_000
+
+
+@pytest.mark.parametrize(
+    ("terms", "message"),
+    [
+        (Terms(kind="installments", first_due=TODAY, installments=1), "at least 2"),
+        (Terms(kind="installments", first_due=TODAY - timedelta(days=1), installments=3), "past"),
+        (Terms(kind="installments", first_due=TODAY + timedelta(days=61), installments=3), "60"),
+        (Terms(kind="deferral", first_due=TODAY), "later day"),
+        (Terms(kind="deferral", first_due=TODAY + timedelta(days=9), installments=2), "paid once"),
+        (Terms(kind="deferral", first_due=TODAY + timedelta(days=9), waived=Waived(fee=1)),
+         "no waiver"),
+        (Terms(kind="waiver", first_due=TODAY), "waives something"),
+        (Terms(kind="waiver", first_due=TODAY, waived=Waived(penalty=12_001)), "more than"),
+        (Terms(kind="settlement", first_due=TODAY), "discount"),
+        (Terms(kind="installments", first_due=TODAY, installments=2, discount_bp=5), "discount"),
+        (Terms(kind="installments", first_due=TODAY, installments=2,
+               down_payment_fen=1_303_050), "down_payment"),
+        (Terms(kind="swap", first_due=TODAY), "kind must be"),
+    ],
+)  # fmt: skip
+def test_terms_that_make_no_agreement_are_refused(terms: Terms, message: str) -> None:
+    with pytest.raises(AgreementProblem, match=message):
+        quote(OWED, terms, today=TODAY)
+
+
+def test_months_keep_the_day_or_take_the_months_last() -> None:
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+
+
+SCHEDULE = [
+    Installment(0, date(2026, 11, 10), 30_000),
+    Installment(1, date(2026, 12, 10), 50_000),
+    Installment(2, date(2027, 1, 10), 50_000),
+]
+
+
+@pytest.mark.parametrize(
+    ("paid", "as_of", "statuses", "plan"),
+    [
+        (0, date(2026, 11, 10), ["due", "due", "due"], "approved"),
+        (0, date(2026, 11, 11), ["missed", "due", "due"], "approved"),
+        (0, date(2026, 12, 10), ["missed", "due", "due"], "approved"),  # 30 days: not yet
+        (0, date(2026, 12, 11), ["missed", "missed", "due"], "broken"),
+        (30_000, date(2026, 12, 11), ["paid", "missed", "due"], "approved"),
+        (79_999, date(2027, 1, 9), ["paid", "missed", "due"], "approved"),  # one fen short
+        (79_999, date(2027, 1, 10), ["paid", "missed", "due"], "broken"),
+        (130_000, date(2026, 11, 1), ["paid", "paid", "paid"], "completed"),
+        (200_000, date(2027, 6, 1), ["paid", "paid", "paid"], "completed"),
+    ],
+)
+def test_tracking_golden(paid: int, as_of: date, statuses: list[str], plan: str) -> None:
+    state = track(SCHEDULE, paid, as_of=as_of, break_after_days=30)
+    assert [s.status for s in state.installments] == statuses
+    assert state.status == plan
+    assert sum(s.paid_fen for s in state.installments) == min(paid, 130_000)
+
+
+def test_the_shipped_matrix_needs_higher_levels_for_larger_waivers() -> None:
+    matrix = default_matrix()
+    assert required_level(matrix, waived_fen=0, share_bp=0) == "collector"
+    assert required_level(matrix, waived_fen=100_000, share_bp=1_000) == "team_lead"
+    assert required_level(matrix, waived_fen=600_000, share_bp=1_000) == "manager"  # amount
+    assert required_level(matrix, waived_fen=100_000, share_bp=3_000) == "manager"  # share
+    assert required_level(matrix, waived_fen=6_000_000, share_bp=3_000) == "creditor"
+    assert required_level(matrix, waived_fen=100, share_bp=6_000) == "creditor"
+
+
+def test_who_acts_at_which_level() -> None:
+    assert may_approve("team_lead", "collector") and may_approve("team_lead", "team_lead")
+    assert not may_approve("team_lead", "manager")
+    assert may_approve("manager", "creditor")  # recording the creditor's consent
+    assert not may_approve("compliance", "collector")
+
+
+def test_a_matrix_is_data_and_is_checked() -> None:
+    matrix = parse_matrix(
+        {"levels": [{"level": "team_lead", "max_share": "10%", "max_amount": "100"},
+                    {"level": "manager"}]},
+        source="test",
+    )  # fmt: skip
+    assert matrix.limits[0] == Limit("team_lead", 1_000, 10_000)
+    with pytest.raises(ConfigError, match="no limit"):
+        parse_matrix({"levels": [{"level": "manager", "max_share": "5%"}]}, source="t")
+    with pytest.raises(ConfigError, match="in that order"):
+        parse_matrix({"levels": [{"level": "manager"}, {"level": "team_lead"}]}, source="t")
+    with pytest.raises(ValueError, match="non-empty"):
+        ApprovalMatrix(())
