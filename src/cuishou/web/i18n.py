@@ -304,7 +304,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "installment_status.due": ("待还", "Due"),
     "installment_status.paid": ("已还清", "Paid"),
     "installment_status.missed": ("逾期", "Missed"),
-    "level.collector": ("催收员", "Collector"),
+    "level.collector": ("催收员级（须他人审批）", "Collector level (someone else approves)"),
     "level.team_lead": ("组长", "Team lead"),
     "level.manager": ("主管", "Manager"),
     "level.creditor": ("委托方同意", "Creditor's consent"),
