@@ -102,6 +102,16 @@ def requested_in_scope(session: Session, scope: CaseScope) -> list[Agreement]:
     return list(session.scalars(query))
 
 
+def agreements_of_case(session: Session, case_id: int) -> list[Agreement]:
+    """The case's agreements, newest first."""
+    query = (
+        select(Agreement)
+        .where(Agreement.case_id == case_id)
+        .order_by(Agreement.requested_at.desc(), Agreement.id.desc())
+    )
+    return list(session.scalars(query))
+
+
 def username(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None

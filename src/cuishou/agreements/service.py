@@ -293,6 +293,13 @@ def get_agreement(session: Session, principal: Principal, agreement_id: int) -> 
     )
 
 
+def case_agreements(session: Session, principal: Principal, case_id: int) -> list[AgreementOut]:
+    """The agreements of a case in scope (another team's case is not found), newest first."""
+    require(principal, "case.read")
+    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    return [agreement_out(session, a) for a in repo.agreements_of_case(session, case.id)]
+
+
 def decide(
     session: Session,
     principal: Principal,

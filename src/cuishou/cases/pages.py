@@ -13,6 +13,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
+from cuishou.agreements import service as agreements
+from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.cases import service
 from cuishou.cases.schemas import BulkAssignIn, RevealIn
 from cuishou.contact.rules import CHANNELS, OUTCOMES
@@ -69,6 +71,10 @@ def case_context(page: Page, session: SessionDep, case_id: int) -> dict[str, Any
     detail = service.case_detail(session, page.user, case_id, timeline=TIMELINE_SHOWN)
     return {
         "case": detail,
+        "case_id": detail.id,
+        "agreements": agreements.case_agreements(session, page.user, detail.id),
+        "agreement_kinds": list(AGREEMENT_KINDS),
+        "can_request": page.can("agreement.request"),
         "channels": list(CHANNELS),
         "outcomes": list(OUTCOMES),
         "can_log": page.can("contact.create"),

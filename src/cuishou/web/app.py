@@ -1,5 +1,6 @@
 """The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``
-and the pages for people (login, queue, case, team, alerts, overview, admin) at the root."""
+and the pages for people (login, queue, case, agreements, team, alerts, overview, admin)
+at the root."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 
 from cuishou import __version__
 from cuishou.agreements.api import router as agreements_router
+from cuishou.agreements.pages import router as agreements_pages
 from cuishou.alerts.api import router as alerts_router
 from cuishou.alerts.pages import router as alerts_pages
 from cuishou.auth.api import router as auth_router
@@ -67,6 +69,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         alerts_pages,
         reporting_pages,
         compliance_pages,
+        agreements_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

@@ -9,6 +9,7 @@ lookup for everything.
 
 from __future__ import annotations
 
+from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.alerts.rules import ALERT_KINDS
 from cuishou.auth.rules import ROLES
 from cuishou.contact.rules import CHANNELS, OUTCOMES
@@ -31,6 +32,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "nav.teams": ("团队管理", "Teams"),
     "nav.compliance": ("合规", "Compliance"),
     "nav.qa": ("质检", "QA"),
+    "nav.agreements": ("协议审批", "Approvals"),
     "nav.logout": ("退出登录", "Log out"),
     "nav.language": ("语言", "Language"),
     "lang.zh": ("中文", "中文"),
@@ -175,6 +177,19 @@ _LABELS: dict[str, tuple[str, str]] = {
     "field.agency": ("委外机构", "Agency"),
     "field.name": ("名称", "Name"),
     "field.case_ids": ("案件", "Cases"),
+    "field.kind": ("协议类型", "Kind"),
+    "field.first_due": ("首期还款日", "First payment due"),
+    "field.installments": ("期数", "Installments"),
+    "field.down_payment": ("首付", "Down payment"),
+    "field.waive_fee": ("减免费用", "Fees waived"),
+    "field.waive_penalty": ("减免罚息", "Penalty waived"),
+    "field.waive_interest": ("减免利息", "Interest waived"),
+    "field.waive_principal": ("减免本金", "Principal waived"),
+    "field.discount": ("结清折扣", "Settlement discount"),
+    "field.break_after_days": ("违约天数", "Breaks after days"),
+    "field.reinstate_on_break": ("违约恢复减免", "Waiver reinstated on a break"),
+    "field.reason": ("审批意见", "Reason"),
+    "field.creditor_reference": ("委托方同意文号", "Creditor's consent reference"),
     # events
     "event.contact.logged": ("记录催记", "Contact logged"),
     "event.contact_point.invalidated": ("联系方式标记无效", "Contact point marked invalid"),
@@ -190,6 +205,28 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.account.placed": ("委案入库", "Account placed"),
     "event.account.snapshot_updated": ("委案数据更新", "Account snapshot updated"),
     "event.payment.posted": ("还款入账", "Payment posted"),
+    "event.payment.reversed": ("还款冲正", "Payment reversed"),
+    "event.creditor.waterfall_changed": ("更改冲账顺序", "Waterfall changed"),
+    "event.promise.kept": ("承诺已履约", "Promise kept"),
+    "event.promise.partly_kept": ("承诺部分履约", "Promise partly kept"),
+    "event.promise.broken": ("承诺跳票", "Promise broken"),
+    "event.agreement.requested": ("申请还款协议", "Agreement requested"),
+    "event.agreement.approved": ("还款协议审批通过", "Agreement approved"),
+    "event.agreement.rejected": ("还款协议被驳回", "Agreement rejected"),
+    "event.agreement.completed": ("还款协议履行完毕", "Agreement completed"),
+    "event.agreement.broken": ("还款协议违约", "Agreement broken"),
+    "event.cycle.completed": ("日终跑批完成", "Daily cycle completed"),
+    "event.import.file_imported": ("导入文件", "File imported"),
+    "event.creditor.created": ("新建委托方", "Creditor created"),
+    "event.debtor.updated": ("债务人信息更新", "Debtor updated"),
+    "event.placement.created": ("新建委案批次", "Placement created"),
+    "event.auth.logged_out": ("退出登录", "Logged out"),
+    "event.user.created": ("新建用户", "User created"),
+    "event.team.created": ("新建团队", "Team created"),
+    "event.reference": ("流水号", "Reference"),
+    "event.paid": ("已还", "Paid"),
+    "event.reinstated": ("恢复减免", "Waiver reinstated"),
+    "event.written_off": ("核销减免", "Waiver written off"),
     "event.creditor.rule_pack_changed": ("更换合规规则包", "Rule pack changed"),
     "event.template.saved": ("保存模板", "Template saved"),
     "event.template.activated": ("启用模板", "Template activated"),
@@ -207,6 +244,87 @@ _LABELS: dict[str, tuple[str, str]] = {
     "pii.debtor_name": ("姓名", "Name"),
     "pii.id_number": ("身份证号", "ID number"),
     "pii.contact_point": ("联系方式", "Contact point"),
+    # repayment agreements on the case page
+    "agreement.title": ("还款协议", "Repayment agreement"),
+    "agreement.calculator": ("协议试算", "Agreement calculator"),
+    "agreement.hint": (
+        "分期：2–36期，可有首付和减免；延期：一次还清（180天内）；减免：填写减免金额，余额分1–36期；"
+        "一次性结清：按折扣一次还清。金额单位为元。",
+        "Installments: 2–36, optional down payment and waivers; deferral: paid once within "
+        "180 days; waiver: name the amounts waived, the rest in 1–36 installments; settlement: "
+        "a discount, paid once. Amounts in yuan.",
+    ),
+    "agreement.kind": ("协议类型", "Kind"),
+    "agreement.first_due": ("首期还款日", "First payment due"),
+    "agreement.installments": ("期数", "Installments"),
+    "agreement.down_payment": ("首付（元）", "Down payment (yuan)"),
+    "agreement.waive_fee": ("减免费用（元）", "Waive fees (yuan)"),
+    "agreement.waive_penalty": ("减免罚息（元）", "Waive penalty (yuan)"),
+    "agreement.waive_interest": ("减免利息（元）", "Waive interest (yuan)"),
+    "agreement.waive_principal": ("减免本金（元）", "Waive principal (yuan)"),
+    "agreement.discount": ("结清折扣（%）", "Settlement discount (%)"),
+    "agreement.break_after_days": ("逾期多少天视为违约", "Breaks after days overdue"),
+    "agreement.reinstate_on_break": ("违约时恢复减免", "Reinstate the waiver on a break"),
+    "agreement.quote": ("试算", "Quote"),
+    "agreement.request": ("提交审批", "Request approval"),
+    "agreement.quote_only": ("试算结果，尚未保存", "A quote: nothing is saved yet"),
+    "agreement.requested_notice": (
+        "协议 #{id} 已提交审批（{level}）",
+        "Agreement #{id} sent for approval ({level})",
+    ),
+    "agreement.owed": ("欠款", "Owed"),
+    "agreement.waived": ("减免", "Waived"),
+    "agreement.interest_above_cap": (
+        "超过法定利率上限的利息（不予主张）",
+        "Interest above the legal cap (never demanded)",
+    ),
+    "agreement.waiver_share": ("减免比例", "Waiver share"),
+    "agreement.agreed": ("协议还款金额", "Agreed amount"),
+    "agreement.schedule": ("还款计划", "Schedule"),
+    "agreement.seq": ("期次", "No."),
+    "agreement.down": ("首付", "Down payment"),
+    "agreement.due_date": ("到期日", "Due"),
+    "agreement.amount": ("金额", "Amount"),
+    "agreement.paid": ("已还", "Paid"),
+    "agreement.total": ("合计", "Total"),
+    "agreement.required_level": ("审批级别", "Approval level"),
+    "agreement.status": ("状态", "Status"),
+    "agreement.list": ("本案协议", "This case's agreements"),
+    "agreement.requested_by": ("申请人", "Requested by"),
+    "agreement.requested_at": ("申请时间", "Requested"),
+    "agreement.decided_by": ("审批人", "Decided by"),
+    "agreement.reason": ("审批意见", "Reason"),
+    "agreement.document": ("协议书 PDF", "Agreement PDF"),
+    "agreement.component": ("项目", "Item"),
+    "agreement_status.requested": ("待审批", "Awaiting approval"),
+    "agreement_status.approved": ("履约中", "Approved, running"),
+    "agreement_status.rejected": ("已驳回", "Rejected"),
+    "agreement_status.completed": ("已履行完毕", "Completed"),
+    "agreement_status.broken": ("已违约", "Broken"),
+    "installment_status.due": ("待还", "Due"),
+    "installment_status.paid": ("已还清", "Paid"),
+    "installment_status.missed": ("逾期", "Missed"),
+    "level.collector": ("催收员级（须他人审批）", "Collector level (someone else approves)"),
+    "level.team_lead": ("组长", "Team lead"),
+    "level.manager": ("主管", "Manager"),
+    "level.creditor": ("委托方同意", "Creditor's consent"),
+    # approver inbox
+    "inbox.title": ("待审批的还款协议", "Agreements awaiting my approval"),
+    "inbox.hint": (
+        "仅显示您有权审批的申请；不能审批自己提交的申请。同意或驳回都须填写意见。",
+        "Only requests you may decide are shown; nobody decides their own. Approving or "
+        "rejecting needs a reason.",
+    ),
+    "inbox.case": ("案件", "Case"),
+    "inbox.terms": ("条款", "Terms"),
+    "inbox.decision": ("审批", "Decision"),
+    "inbox.reason": ("审批意见（必填）", "Reason (required)"),
+    "inbox.creditor_reference": ("委托方同意文号", "Creditor's consent reference"),
+    "inbox.approve": ("同意", "Approve"),
+    "inbox.reject": ("驳回", "Reject"),
+    "inbox.approved": ("协议 #{id} 已审批通过", "Agreement #{id} approved"),
+    "inbox.rejected": ("协议 #{id} 已驳回", "Agreement #{id} rejected"),
+    "inbox.refused": ("未能处理该申请", "The request was not decided"),
     # team
     "team.title": ("团队队列", "Team queue"),
     "team.workload": ("催收员工作量", "Workload per collector"),
@@ -340,6 +458,8 @@ for _code, (_zh, _en) in ALERT_KINDS.items():
     _LABELS[f"alert.{_code}"] = (_zh, _en)
 for _code, (_zh, _en) in ROLES.items():
     _LABELS[f"role.{_code}"] = (_zh, _en)
+for _code, (_zh, _en) in AGREEMENT_KINDS.items():
+    _LABELS[f"agreement_kind.{_code}"] = (_zh, _en)
 for _code, (_zh, _en) in PROMISE_STATUSES.items():
     _LABELS[f"promise_status.{_code}"] = (_zh, _en)
 

@@ -151,6 +151,8 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
     if page.can("workload.read"):
         items.append(("/team", "nav.team"))
     items.append(("/alerts", "nav.alerts"))
+    if page.can("agreement.approve"):
+        items.append(("/agreements/inbox", "nav.agreements"))
     if page.can("report.read"):
         items.append(("/overview", "nav.overview"))
     if page.can("compliance.report"):

@@ -1,0 +1,311 @@
+"""Agreements on the pages, on both stores: the calculator and the request on the case
+page, the approver inbox, the PDF, payment and plan events on the timeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from cuishou.audit.events import append_event
+from cuishou.kit.clock import CHINA_TZ, utc_now
+from cuishou.store.db import transaction
+from cuishou.store.tables import Account, Agreement, Event
+from cuishou.web.app import create_app
+from cuishou.web.deps import WebSettings
+from cuishou.web.i18n import MESSAGES
+from tests.web.factories import Clock, bearer, make_case, make_team, make_user, token_for
+from tests.web.pages import HTML, HTMX, PASSWORD, csrf_of, login
+
+ZH = MESSAGES["zh"]
+SRC = Path(__file__).parents[2] / "src" / "cuishou"
+
+
+@dataclass
+class Org:
+    case_a: int
+    case_b: int
+    manager_token: str
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # cookies carry an expiry, so the app's clock must be the real one for the cookie jar
+    return Clock(now=utc_now().replace(microsecond=0))
+
+
+@pytest.fixture
+def org(engine: Engine, clock: Clock) -> Org:
+    """Team A (col_a, lead_a) with case A; team B (col_b, lead_b) with case B; a manager.
+    Case A owes principal 12,345.67, penalty 120 and interest 860.50 accrued at 36% — of
+    which only 286.83 is within the legal cap (4 × LPR)."""
+    with transaction(engine) as session:
+        team_a = make_team(session, name="一组")
+        team_b = make_team(session, name="二组")
+        col_a = make_user(session, username="col_a", team=team_a, password=PASSWORD)
+        col_b = make_user(session, username="col_b", team=team_b, password=PASSWORD)
+        make_user(session, username="lead_a", role="team_lead", team=team_a, password=PASSWORD)
+        make_user(session, username="lead_b", role="team_lead", team=team_b, password=PASSWORD)
+        manager = make_user(session, username="manager", role="manager", password=PASSWORD)
+        case_a = make_case(session, assigned=col_a, team=team_a)
+        account = session.scalars(select(Account).where(Account.case_id == case_a.id)).one()
+        account.interest_fen, account.penalty_fen = 86_050, 12_000
+        account.annual_rate, account.contract_date = Decimal("0.36"), date(2025, 6, 1)
+        case_b = make_case(session, assigned=col_b, team=team_b)
+        return Org(case_a.id, case_b.id, token_for(session, user=manager, now=clock.now))
+
+
+@pytest.fixture
+def web(engine: Engine, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(engine, WebSettings(clock=clock)), follow_redirects=True) as c:
+        yield c
+
+
+def _first_due(clock: Clock, days: int = 10) -> str:
+    return (clock.now.astimezone(CHINA_TZ).date() + timedelta(days=days)).isoformat()
+
+
+def _plan(clock: Clock) -> dict[str, str]:
+    """Down payment 1,000 and three installments, 50 of the penalty waived."""
+    return {"kind": "installments", "first_due": _first_due(clock), "installments": "3",
+            "down_payment": "1000", "waive_penalty": "50"}  # fmt: skip
+
+
+def _agreements(engine: Engine) -> list[Agreement]:
+    with transaction(engine) as session:
+        found = list(session.scalars(select(Agreement).order_by(Agreement.id)))
+        session.expunge_all()
+        return found
+
+
+def _amounts(html: str, table_id: str) -> list[Decimal]:
+    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S)
+    assert table is not None, f"no #{table_id}"
+    return [Decimal(v) for v in re.findall(r'data-amount="([0-9.]+)"', table[0])]
+
+
+def test_the_calculator_shows_a_schedule_that_adds_up_and_saves_nothing(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    login(web, "col_a")
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert ZH["agreement.calculator"] in page.text and 'id="agreement-form"' in page.text
+    quoted = web.post(
+        f"/cases/{org.case_a}/agreements/quote",
+        data={"csrf_token": csrf_of(page.text), **_plan(clock)},
+        headers=HTMX,
+    )
+    assert quoted.status_code == 200, quoted.text[:500]
+    assert quoted.text.lstrip().startswith('<section class="card" id="agreement"')
+    # owed 12,345.67 + 286.83 + 120.00 = 12,752.50, less 50.00 waived
+    assert re.search(r'id="quote-agreed">¥12,702.50<', quoted.text)
+    assert _amounts(quoted.text, "quote-schedule") == [
+        Decimal("1000.00"), Decimal("3900.84"), Decimal("3900.83"), Decimal("3900.83"),
+    ]  # fmt: skip
+    assert sum(_amounts(quoted.text, "quote-schedule")) == Decimal("12702.50")
+    assert re.search(r'id="quote-above-cap">¥573.67<', quoted.text)  # never demanded
+    assert ZH["level.team_lead"] in quoted.text and ZH["agreement.quote_only"] in quoted.text
+    assert _agreements(engine) == []
+
+    # terms the rules refuse come back inline, with the field named, and nothing is saved
+    once = web.post(
+        f"/cases/{org.case_a}/agreements/quote",
+        data={"csrf_token": csrf_of(page.text), **_plan(clock), "installments": "1"},
+        headers=HTMX,
+    )
+    late = web.post(
+        f"/cases/{org.case_a}/agreements",
+        data={"csrf_token": csrf_of(page.text), **_plan(clock), "first_due": _first_due(clock, 90)},
+        headers=HTMX,
+    )
+    for refused, field in ((once, "installments"), (late, "first_due")):
+        assert refused.status_code == 422 and 'class="errors"' in refused.text
+        assert f'data-field="{field}"' in refused.text and "Traceback" not in refused.text
+    assert _agreements(engine) == []
+
+
+def test_a_request_reaches_the_team_leads_inbox_and_the_approved_pdf_downloads(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    csrf = login(web, "col_a")
+    requested = web.post(
+        f"/cases/{org.case_a}/agreements", data={"csrf_token": csrf, **_plan(clock)}, headers=HTMX
+    )
+    assert requested.status_code == 200, requested.text[:500]
+    [agreement] = _agreements(engine)
+    assert (agreement.status, agreement.required_level) == ("requested", "team_lead")
+    assert ZH["agreement.requested_notice"].format(
+        id=agreement.id, level=ZH["level.team_lead"]
+    ) in (requested.text)
+    # the timeline (swapped out of band) shows the request at once
+    assert 'hx-swap-oob="true"' in requested.text
+    assert 'data-type="agreement.requested"' in requested.text
+    assert ZH["event.agreement.requested"] in requested.text
+    # a collector has no inbox
+    assert web.get("/agreements/inbox", headers=HTML).status_code == 403
+    web.cookies.clear()
+
+    # the other team's lead does not see it and cannot decide it
+    csrf = login(web, "lead_b")
+    assert f'data-agreement-id="{agreement.id}"' not in web.get("/agreements/inbox").text
+    outside = web.post(
+        f"/agreements/{agreement.id}/approve",
+        data={"csrf_token": csrf, "reason": "ok"},
+        headers=HTML,
+    )
+    assert outside.status_code == 404
+    web.cookies.clear()
+
+    csrf = login(web, "lead_a")
+    inbox = web.get("/agreements/inbox", headers=HTML)
+    assert inbox.status_code == 200 and 'href="/agreements/inbox"' in inbox.text
+    row = re.search(rf'<tr data-agreement-id="{agreement.id}">.*?</tr>', inbox.text, re.S)
+    assert row is not None
+    assert "¥12,702.50" in row[0] and "0.40%" in row[0]  # terms and waiver share (50 ÷ 12,752.50)
+    # a reason is required: nothing is decided without one
+    blank = web.post(
+        f"/agreements/{agreement.id}/approve", data={"csrf_token": csrf, "reason": " "}
+    )
+    assert blank.status_code == 422 and 'data-field="reason"' in blank.text
+    assert _agreements(engine)[0].status == "requested"
+    # without the CSRF token nothing is decided
+    forged = web.post(f"/agreements/{agreement.id}/approve", data={"reason": "ok"})
+    assert forged.status_code == 403 and ZH["error.csrf"] in forged.text
+    assert _agreements(engine)[0].status == "requested"
+
+    approved = web.post(
+        f"/agreements/{agreement.id}/approve",
+        data={"csrf_token": csrf, "reason": "收入稳定，同意分期"},
+    )
+    assert approved.status_code == 200
+    assert ZH["inbox.approved"].format(id=agreement.id) in approved.text
+    assert f'data-agreement-id="{agreement.id}"' not in approved.text
+    assert _agreements(engine)[0].status == "approved"
+
+    case = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert f'href="/agreements/{agreement.id}/document"' in case.text
+    assert 'data-type="agreement.approved"' in case.text and "收入稳定，同意分期" in case.text
+    pdf = web.get(f"/agreements/{agreement.id}/document")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    web.cookies.clear()
+
+    # the document follows the session's scope: another team's collector gets 404
+    login(web, "col_b")
+    assert web.get(f"/agreements/{agreement.id}/document").status_code == 404
+
+
+def test_nobody_approves_their_own_request_and_is_told_so(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    csrf = login(web, "lead_a")
+    web.post(f"/cases/{org.case_a}/agreements", data={"csrf_token": csrf, **_plan(clock)})
+    [agreement] = _agreements(engine)
+    inbox = web.get("/agreements/inbox", headers=HTML)
+    assert f'data-agreement-id="{agreement.id}"' not in inbox.text  # not offered
+    own = web.post(
+        f"/agreements/{agreement.id}/approve",
+        data={"csrf_token": csrf, "reason": "自己批准"},
+        headers=HTML,
+    )
+    assert own.status_code == 403
+    assert ZH["inbox.refused"] in own.text and "own request" in own.text
+    assert "Traceback" not in own.text and 'id="inbox"' in own.text
+    assert _agreements(engine)[0].status == "requested"
+    with transaction(engine) as session:
+        decided = session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "agreement.approved")
+        )
+    assert decided == 0
+
+
+def test_a_collector_cannot_quote_another_teams_case_nor_open_the_inbox(
+    web: TestClient, org: Org, clock: Clock
+) -> None:
+    csrf = login(web, "col_a")
+    theirs = web.post(
+        f"/cases/{org.case_b}/agreements/quote",
+        data={"csrf_token": csrf, **_plan(clock)},
+        headers=HTML,
+    )
+    assert theirs.status_code == 404 and ZH["error.404"] in theirs.text
+    assert web.get("/agreements/inbox", headers=HTML).status_code == 403
+    page = web.get("/queue", headers=HTML)
+    assert 'href="/agreements/inbox"' not in page.text
+    missing_csrf = web.post(f"/cases/{org.case_a}/agreements/quote", data=_plan(clock))
+    assert missing_csrf.status_code == 403
+
+
+def test_payments_and_plan_events_are_labelled_on_the_timeline(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    paid_at = clock.now.isoformat()
+    posted = web.post(
+        "/api/v1/payments",
+        json={"case_id": org.case_a, "amount": "300.00", "paid_at": paid_at,
+              "reference": "WX20261125001", "source": "manual"},
+        headers=bearer(org.manager_token),
+    )  # fmt: skip
+    assert posted.status_code == 201, posted.text
+    reversed_ = web.post(
+        f"/api/v1/payments/{posted.json()['id']}/reversal",
+        json={"reason": "重复入账"},
+        headers=bearer(org.manager_token),
+    )
+    assert reversed_.status_code == 200, reversed_.text
+    with transaction(engine) as session:  # what the daily cycle writes for a broken promise
+        append_event(session, at=clock.now, actor="system", type="promise.broken",
+                     entity_type="promise", entity_id=1, case_id=org.case_a,
+                     payload={"status": "broken", "amount_fen": 50_000, "paid_fen": 0,
+                              "due_date": "2026-11-20"})  # fmt: skip
+    login(web, "col_a")
+    case = web.get(f"/cases/{org.case_a}", headers=HTML)
+    timeline = re.search(r'<ol class="timeline" id="timeline">.*?</ol>', case.text, re.S)
+    assert timeline is not None
+    for kind, text in (
+        ("payment.posted", "WX20261125001"),
+        ("payment.reversed", "重复入账"),
+        ("promise.broken", "¥500.00"),
+    ):
+        item = re.search(rf'<li data-type="{re.escape(kind)}">.*?</li>', timeline[0], re.S)
+        assert item is not None, kind
+        assert ZH[f"event.{kind}"] in item[0] and text in item[0]
+        assert f"event.{kind}" not in item[0]  # a label, not the bare key
+    assert "¥300.00" in timeline[0]
+
+
+def _written_event_types() -> set[str]:
+    """Every event type the code writes: literal ``type="…"`` (and the importer's
+    ``event(options, "…"``), SQL literals, and the families written from a status."""
+    found: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'type_?="([a-z_]+\.[a-z_]+)"', text))
+        found |= set(re.findall(r'event\(options, "([a-z_]+\.[a-z_]+)"', text))
+        found |= set(re.findall(r":actor, '([a-z_]+\.[a-z_]+)'", text))
+    found |= {f"promise.{s}" for s in ("kept", "partly_kept", "broken")}
+    found |= {f"case.{c}" for c in ("opened", "closed", "reopened")}
+    found |= {f"agreement.{s}" for s in ("approved", "rejected", "completed", "broken")}
+    return found
+
+
+def test_every_event_type_written_has_a_timeline_label_in_both_languages() -> None:
+    written = _written_event_types()
+    assert {"payment.posted", "payment.reversed", "agreement.requested"} <= written
+    missing = sorted(t for t in written if f"event.{t}" not in MESSAGES["en"])
+    assert missing == []
+    assert all(f"event.{t}" in MESSAGES["zh"] for t in written)
+
+
+def test_the_inbox_is_in_the_menu_of_approvers_only(web: TestClient, org: Org) -> None:
+    for username, shown in (("col_a", False), ("lead_a", True), ("manager", True)):
+        web.cookies.clear()
+        login(web, username)
+        assert ('href="/agreements/inbox"' in web.get("/queue", headers=HTML).text) is shown
