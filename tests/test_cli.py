@@ -166,3 +166,11 @@ def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
         demo.terminate()
         output, _ = demo.communicate(timeout=30)
     assert "demo_collector" in output
+
+
+def test_serve_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "cycle.yaml"
+    bad.write_text("promises: {horizon_days: -1}\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "promises.horizon_days" in result.output and "Traceback" not in result.output

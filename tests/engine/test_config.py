@@ -70,6 +70,10 @@ def test_promise_judging_is_configured_in_the_cycle_yaml(tmp_path: Path) -> None
     )
     assert (config.promises.grace_days, config.promises.kept_tolerance_bp) == (5, 250)
     assert DEFAULT_CONFIG.promises.grace_days == 3
+    taking = load_cycle_config(
+        write(tmp_path, 'promises: {horizon_days: 7, minimum: "100.00"}\n')
+    ).promises
+    assert (taking.max_days, taking.min_amount_fen) == (7, 10_000)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +83,10 @@ def test_promise_judging_is_configured_in_the_cycle_yaml(tmp_path: Path) -> None
         ("promises: {grace_days: two}", "grace_days"),
         ('promises: {kept_tolerance: "100%"}', "kept_tolerance"),
         ('promises: {kept_tolerance: "1.234%"}', "kept_tolerance"),
-        ("promises: {horizon: 3}", "grace_days and kept_tolerance only"),
+        ("promises: {horizon: 3}", "grace_days, horizon_days, kept_tolerance, minimum only"),
+        ("promises: {horizon_days: -2}", "horizon_days"),
+        ('promises: {minimum: "1.001"}', "promises.minimum"),
+        ('promises: {minimum: "0"}', "at least 0.01"),
     ],
 )
 def test_a_wrong_promise_setting_names_the_field(tmp_path: Path, text: str, message: str) -> None:

@@ -8,10 +8,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from cuishou.promises.rules import PromisePolicy
 from cuishou.store.db import transaction
 from cuishou.store.tables import Contact, Event, Promise, Task
+from cuishou.web.app import create_app
+from cuishou.web.deps import WebSettings
 from tests.factories import NOW
-from tests.web.factories import bearer, debtor_mobile
+from tests.web.factories import Clock, bearer, debtor_mobile
 from tests.web.world import build_world
 
 TODAY = NOW.date()  # 10:00 in Beijing
@@ -150,3 +153,42 @@ def test_promise_and_kept_rates_per_collector_and_team(engine: Engine, client: T
     for query in ("until=0001-01-01", "since=0001-01-01", "until=9999-12-31"):
         far = client.get(f"/api/v1/promises/stats?{query}", headers=bearer(world.tokens["manager"]))
         assert far.status_code == 422, query
+
+
+def test_the_deployments_promise_policy_applies_to_the_api_and_the_contact_form(
+    engine: Engine, clock: Clock
+) -> None:
+    # given a deployment that takes promises within 7 days and of at least ¥100
+    world = build_world(engine)
+    with transaction(engine) as session:
+        case = world.case_for_a(session, due_fen=500_000)
+        case_id, point = case.id, debtor_mobile(session, case).id
+    policy = PromisePolicy(max_days=7, min_amount_fen=10_000)
+    app = create_app(engine, WebSettings(clock=clock, promise_policy=policy))
+    headers = bearer(world.tokens["col_a"])
+    with TestClient(app) as client:
+
+        def promise(amount: str, days: int) -> Any:
+            due = str(TODAY + timedelta(days=days))
+            return client.post(
+                f"/api/v1/cases/{case_id}/promises",
+                headers=headers,
+                json={"amount": amount, "due_date": due},
+            )
+
+        far, small = promise("500", 8), promise("99.99", 3)
+        via_contact = client.post(
+            f"/api/v1/cases/{case_id}/contacts",
+            headers=headers,
+            json={
+                "contact_point_id": point,
+                "channel": "call",
+                "outcome": "promise",
+                "promise": {"amount": "500", "due_date": str(TODAY + timedelta(days=10))},
+            },
+        )
+        ok = promise("100", 7)
+    assert far.status_code == 422 and "within 7 days" in far.json()["message"]
+    assert small.status_code == 422 and "at least 100.00" in small.json()["message"]
+    assert via_contact.status_code == 422 and "within 7 days" in via_contact.json()["message"]
+    assert ok.status_code == 201

@@ -20,7 +20,7 @@ from cuishou.contact import service
 from cuishou.contact.schemas import ContactIn
 from cuishou.kit.clock import ensure_aware
 from cuishou.kit.errors import CuishouError
-from cuishou.web.deps import CaseId, NowDep, SessionDep
+from cuishou.web.deps import CaseId, NowDep, SessionDep, SettingsDep
 from cuishou.web.pages import FormDep, PageDep, form_errors, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,13 +59,25 @@ def contact_in(values: dict[str, str]) -> ContactIn:
 
 @router.post("/cases/{case_id}/contacts")
 def log_contact(
-    case_id: CaseId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+    case_id: CaseId,
+    page: PageDep,
+    form: FormDep,
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
 ) -> Response:
     values = {name: str(form.get(name) or "").strip() for name in FIELDS}
     errors: list[tuple[str, str]] = []
     saved: list[str] | None = None
     try:
-        result = service.log_contact(session, page.user, case_id, contact_in(values), now=now)
+        result = service.log_contact(
+            session,
+            page.user,
+            case_id,
+            contact_in(values),
+            now=now,
+            promise_policy=settings.promise_policy,
+        )
         saved = result.alerts_raised
     except ValidationError as exc:
         errors = form_errors(exc)

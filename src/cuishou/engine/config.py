@@ -61,7 +61,8 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         amount_tiers: {large_from: "50000.00", medium_from: "5000.00"}   # yuan
         alert_bucket: X3+
         legal_review_dpd: 180
-        promises: {grace_days: 3, kept_tolerance: "5%"}   # judging promises to pay
+        promises:           # taking and judging promises to pay
+          {horizon_days: 30, minimum: "100.00", grace_days: 3, kept_tolerance: "5%"}
     """
     if path is None:
         return DEFAULT_CONFIG
@@ -117,19 +118,42 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
 
 
 def _promise_policy(path: Path, spec: Any) -> PromisePolicy:
-    """``promises: {grace_days: 3, kept_tolerance: "5%"}`` (tolerance in percent, up to
-    two decimals)."""
+    """``promises: {horizon_days: 30, minimum: "100.00", grace_days: 3, kept_tolerance: "5%"}``
+
+    ``horizon_days``: a promise falls due within this many days of the day it is taken;
+    ``minimum``: the smallest promise, in yuan; ``grace_days``: days after the due date before
+    a short promise is judged; ``kept_tolerance``: a percentage (up to two decimals) a promise
+    may fall short by and still count as kept.
+    """
     if spec is None:
         return DEFAULT_POLICY
-    if not isinstance(spec, dict) or set(spec) - {"grace_days", "kept_tolerance"}:
-        raise ConfigError(f"{path}: promises takes grace_days and kept_tolerance only")
-    grace = spec.get("grace_days", DEFAULT_POLICY.grace_days)
-    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
-        raise ConfigError(f"{path}: promises.grace_days must be a whole number of days, >= 0")
+    known = {"horizon_days", "minimum", "grace_days", "kept_tolerance"}
+    if not isinstance(spec, dict) or set(spec) - known:
+        raise ConfigError(f"{path}: promises takes {', '.join(sorted(known))} only")
+    days: dict[str, int] = {}
+    for name, default in (
+        ("grace_days", DEFAULT_POLICY.grace_days),
+        ("horizon_days", DEFAULT_POLICY.max_days),
+    ):
+        value = spec.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{path}: promises.{name} must be a whole number of days, >= 0")
+        days[name] = value
+    try:
+        minimum = parse_yuan(str(spec.get("minimum", "0.01")), field="minimum")
+    except InvalidInput as exc:
+        raise ConfigError(f"{path}: promises.minimum must be an amount in yuan ({exc})") from exc
+    if minimum < 1:
+        raise ConfigError(f"{path}: promises.minimum must be at least 0.01")
     tolerance = str(spec.get("kept_tolerance", "0%")).strip()
     try:
         basis_points = parse_yuan(tolerance.removesuffix("%"), field="kept_tolerance")
-        return PromisePolicy(grace_days=grace, kept_tolerance_bp=basis_points)
+        return PromisePolicy(
+            max_days=days["horizon_days"],
+            min_amount_fen=minimum,
+            grace_days=days["grace_days"],
+            kept_tolerance_bp=basis_points,
+        )
     except (InvalidInput, ValueError) as exc:
         raise ConfigError(
             f"{path}: promises.kept_tolerance must be a percentage from 0 to 99.99 ({exc})"

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 import uvicorn
 
 from cuishou.cli_support import console, friendly_errors, store_engine
+from cuishou.engine.config import load_cycle_config
 from cuishou.store.db import make_engine, require_current
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 
 
-def serve(engine_url: str | None, host: str, port: int, *, secure_cookies: bool = False) -> None:
+def serve(
+    engine_url: str | None,
+    host: str,
+    port: int,
+    *,
+    secure_cookies: bool = False,
+    config: Path | None = None,
+) -> None:
     """Serve the store at ``engine_url`` (default: ``CUISHOU_DATABASE_URL``) until stopped."""
+    policy = load_cycle_config(config).promises  # a bad file fails before anything starts
     engine = make_engine(engine_url) if engine_url else store_engine()
     require_current(engine)
     console.print(
@@ -20,7 +31,7 @@ def serve(engine_url: str | None, host: str, port: int, *, secure_cookies: bool 
         "(API at /api/v1, docs at /docs, schema at /openapi.json)"
     )
     try:
-        app = create_app(engine, WebSettings(secure_cookies=secure_cookies))
+        app = create_app(engine, WebSettings(secure_cookies=secure_cookies, promise_policy=policy))
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         engine.dispose()
@@ -33,6 +44,12 @@ def serve_command(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark the session cookie Secure (serving behind HTTPS)."
     ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="The deployment's cycle config YAML (its promises: section sets the horizon and "
+        "minimum of promises taken); the same file as cuishou daily --config.",
+    ),
 ) -> None:
     """Serve the workbench pages (/login) and the JSON API (/api/v1, OpenAPI at /openapi.json)."""
-    serve(None, host, port, secure_cookies=secure_cookies)
+    serve(None, host, port, secure_cookies=secure_cookies, config=config)
