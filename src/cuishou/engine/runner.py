@@ -126,12 +126,24 @@ def run_daily_cycle(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> CycleResult:
-    """Run the cycle for ``as_of`` and write its decisions in one transaction."""
+    """Run the cycle for ``as_of`` on the store and write its decisions in one transaction."""
+    return run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
+
+
+def run_cycle(
+    cycle_io: io.CycleIO,
+    as_of: date,
+    config: CycleConfig = DEFAULT_CONFIG,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> CycleResult:
+    """Run the cycle for ``as_of``: load through ``cycle_io``, the pure steps, write back."""
     started_at = now or utc_now()
     clock = _Clock(progress)
 
     clock.start("load")
-    snapshot = io.load_snapshot(engine, as_of)
+    snapshot = cycle_io.load_snapshot(as_of)
     clock.stop(snapshot.rows)
 
     clock.start("payments")
@@ -190,8 +202,7 @@ def run_daily_cycle(
     clock.start("write")
     note = None
     if placed.height:
-        io.write_decisions(
-            engine,
+        cycle_io.write_decisions(
             io.Decisions(
                 account_updates=updates,
                 history=history,

@@ -1,47 +1,27 @@
 """All store access of the placement import: lookups, staging tables, set-based writes.
 
-Bulk rows go into a temporary staging table on the import's own connection (plain
-``executemany`` on SQLite, ``COPY`` on PostgreSQL), then one ``INSERT … SELECT`` or
-``UPDATE … FROM`` statement moves them. Everything runs on the session's connection,
+Bulk rows go into a temporary staging table on the import's own connection
+(:class:`cuishou.store.bulk.SessionBulk`: ``COPY`` on PostgreSQL, an attached private
+scratch database on SQLite), then one ``INSERT … SELECT`` or ``UPDATE … FROM`` statement
+moves them. Everything runs on the session's connection,
 inside the one transaction of the file: if anything fails, nothing of the file remains.
 Balances change only by relative set-based statements (``fee_fen = fee_fen - s.fee``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
-import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import polars as pl
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Date,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    bindparam,
-    select,
-    text,
-)
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeEngine
 
 from cuishou.placement.rules import ACCOUNT_SNAPSHOT_FIELDS
+from cuishou.store.bulk import SessionBulk
 from cuishou.store.tables import Creditor, ImportFile, Placement, Product
-from cuishou.store.types import UTCDateTime
 
-STAGE_PREFIX = "_cuishou_stage_"
-SQLITE_STAGE_ALIAS = "cuishou_stage_"
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"
+Schema = dict[str, pl.DataType]
 
 
 def dialect_name(session: Session) -> str:
@@ -60,7 +40,7 @@ def tune_for_bulk(session: Session) -> None:
         connection = session.connection()
         connection.exec_driver_sql("PRAGMA cache_size=-1048576")
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
-        detach_stages(session)
+        SessionBulk(session).detach_leftovers()
 
 
 # --- plain lookups ---------------------------------------------------------------------------
@@ -121,140 +101,37 @@ def add_import_file(session: Session, **values: Any) -> int:
 
 
 def stage(
-    session: Session,
-    name: str,
-    frame: pl.DataFrame,
-    types: dict[str, TypeEngine[Any]],
-    *,
-    index: tuple[str, ...] = (),
+    session: Session, name: str, frame: pl.DataFrame, schema: Schema, *, index: tuple[str, ...] = ()
 ) -> str:
-    """Load ``frame`` into a staging table for set-based statements; returns its name.
-
-    ``index`` columns get an index, so joins from stored tables to the staged rows
-    never scan the staging table per row. The staged rows are scratch data: only the
-    statements that read them change the store, inside the file's transaction.
-    """
-    if dialect_name(session) == "sqlite":
-        return _stage_sqlite(session, name, frame, types, index)
-    table_name = STAGE_PREFIX + name
-    connection = session.connection()
-    connection.execute(text(f"DROP TABLE IF EXISTS {table_name}"))
-    Table(
-        table_name,
-        MetaData(),
-        *(Column(column, types[column]) for column in frame.columns),
-        prefixes=["TEMPORARY"],
-    ).create(connection)
-    if frame.height:
-        driver: Any = connection.connection.driver_connection
-        prepared = frame.with_columns(
-            pl.col(c).dt.to_string("%Y-%m-%dT%H:%M:%S%.6f+00:00")
-            for c, t in types.items()
-            if c in frame.columns and isinstance(t, UTCDateTime)
-        )
-        payload = prepared.write_csv(include_header=False).encode("utf-8")
-        columns = ", ".join(frame.columns)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
-        ):
-            copy.write(payload)
-    if index:
-        connection.execute(
-            text(f"CREATE INDEX ix{table_name} ON {table_name} ({', '.join(index)})")
-        )
-    # Temporary tables have no statistics until analysed; without them the planner
-    # guesses a few rows and picks nested loops over a million.
-    connection.execute(text(f"ANALYZE {table_name}"))
-    return table_name
-
-
-def _stage_sqlite(
-    session: Session,
-    name: str,
-    frame: pl.DataFrame,
-    types: dict[str, TypeEngine[Any]],
-    index: tuple[str, ...],
-) -> str:
-    """SQLite: ADBC bulk ingest into a scratch database file, attached to our connection.
-
-    The scratch file is written and indexed by its own ADBC connection (a million rows
-    in about a second, versus tens of seconds row by row), then attached read-only in
-    use to the import's connection and unlinked at once, so nothing is left on disk;
-    the attachment ends with the connection or at the next import.
-    """
-    prepared = frame.with_columns(
-        *(
-            pl.col(c).dt.to_string(_SQLITE_DATETIME)
-            for c, t in types.items()
-            if c in frame.columns and isinstance(t, UTCDateTime)
-        ),
-        *(
-            pl.col(c).dt.to_string("%Y-%m-%d")
-            for c, t in types.items()
-            if c in frame.columns and isinstance(t, Date)
-        ),
-        *(
-            pl.col(c).cast(pl.Float64)
-            for c, t in types.items()
-            if c in frame.columns and isinstance(t, Numeric)
-        ),
-    )
-    alias = f"{SQLITE_STAGE_ALIAS}{name}_{uuid.uuid4().hex[:8]}"
-    scratch = Path(tempfile.gettempdir()) / f"{alias}.db"
-    with adbc_sqlite.connect(str(scratch)) as adbc, adbc.cursor() as cursor:
-        cursor.adbc_ingest("t", prepared.to_arrow(), mode="create")
-        if index:
-            cursor.execute(f"CREATE INDEX ix_t ON t ({', '.join(index)})")
-        adbc.commit()
-    try:
-        session.connection().exec_driver_sql(f"ATTACH DATABASE '{scratch}' AS {alias}")
-    finally:
-        scratch.unlink(missing_ok=True)
-    return f"{alias}.t"
-
-
-def detach_stages(session: Session) -> None:
-    """Detach scratch databases left attached by an earlier import on this connection."""
-    if dialect_name(session) != "sqlite":
-        return
-    connection = session.connection()
-    for row in connection.exec_driver_sql("PRAGMA database_list").all():
-        if str(row[1]).startswith(SQLITE_STAGE_ALIAS):
-            connection.exec_driver_sql(f"DETACH DATABASE {row[1]}")
+    """``frame`` (its ``schema`` columns, in order) as a staging table of the file's
+    transaction, for set-based statements; returns its name. ``index`` columns get an index."""
+    return SessionBulk(session).stage(name, frame, schema=schema, index=index)
 
 
 def drop_stage(session: Session, table_name: str) -> None:
-    if dialect_name(session) == "sqlite":
-        # Detaching is refused once the transaction has read it; then it stays
-        # attached (its file is already gone) until the next import or disconnect.
-        with contextlib.suppress(OperationalError):
-            session.connection().exec_driver_sql(f"DETACH DATABASE {table_name.split('.')[0]}")
-        return
-    session.connection().execute(text(f"DROP TABLE IF EXISTS {table_name}"))
+    SessionBulk(session).drop(table_name)
 
 
 def _json(session: Session, expression: str) -> str:
-    return f"CAST({expression} AS JSON)" if dialect_name(session) == "postgresql" else expression
+    return SessionBulk(session).json(expression)
 
 
-def _now(sql: str) -> Any:
-    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+def _execute(session: Session, sql: str, params: dict[str, Any]) -> int:
+    return SessionBulk(session).execute(sql, **params)
 
 
 def _reduce_balances(session: Session, allocations_sql: str, params: dict[str, Any]) -> None:
     """Take posted allocations off the balances in one set-based statement (no
     read-modify-write). ``allocations_sql`` yields ``account_id, fee, penalty, interest,
     principal, credit`` per account."""
-    session.execute(
-        _now(
-            "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed names
-            "penalty_fen = accounts.penalty_fen - paid.penalty, "
-            "interest_fen = accounts.interest_fen - paid.interest, "
-            "principal_fen = accounts.principal_fen - paid.principal, "
-            "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
-            f"FROM ({allocations_sql}) AS paid WHERE accounts.id = paid.account_id"
-        ),
+    _execute(
+        session,
+        "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed names
+        "penalty_fen = accounts.penalty_fen - paid.penalty, "
+        "interest_fen = accounts.interest_fen - paid.interest, "
+        "principal_fen = accounts.principal_fen - paid.principal, "
+        "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
+        f"FROM ({allocations_sql}) AS paid WHERE accounts.id = paid.account_id",
         params,
     )
 
@@ -265,45 +142,47 @@ def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
 
 # --- accounts --------------------------------------------------------------------------------
 
-ACCOUNT_STAGE_TYPES: dict[str, TypeEngine[Any]] = {
-    "action": String(8),
-    "account_no": String(64),
-    "batch_code": String(64),
-    "id_number": String(18),
-    "product_code": String(32),
-    "loan_amount_fen": BigInteger(),
-    "contract_date": Date(),
-    "annual_rate": Numeric(9, 6),
-    "principal_fen": BigInteger(),
-    "interest_fen": BigInteger(),
-    "penalty_fen": BigInteger(),
-    "fee_fen": BigInteger(),
-    "snapshot_date": Date(),
-    "snapshot_due_fen": BigInteger(),
-    "overdue_since": Date(),
-    "installment_fen": BigInteger(),
-    "content_hash": String(64),
-    "status": String(16),
-    "snapshot_end": UTCDateTime(),
-    "payload": Text(),
+_TEXT, _FEN, _DATE = pl.String(), pl.Int64(), pl.Date()
+_UTC = pl.Datetime("us", "UTC")
+ACCOUNT_STAGE_TYPES: Schema = {
+    "action": _TEXT,
+    "account_no": _TEXT,
+    "batch_code": _TEXT,
+    "id_number": _TEXT,
+    "product_code": _TEXT,
+    "loan_amount_fen": _FEN,
+    "contract_date": _DATE,
+    "annual_rate": pl.Decimal(9, 6),
+    "principal_fen": _FEN,
+    "interest_fen": _FEN,
+    "penalty_fen": _FEN,
+    "fee_fen": _FEN,
+    "snapshot_date": _DATE,
+    "snapshot_due_fen": _FEN,
+    "overdue_since": _DATE,
+    "installment_fen": _FEN,
+    "content_hash": _TEXT,
+    "status": _TEXT,
+    "snapshot_end": _UTC,
+    "payload": _TEXT,
 }
-KEY_STAGE_TYPES: dict[str, TypeEngine[Any]] = {"key": String(100)}
-DEBTOR_STAGE_TYPES: dict[str, TypeEngine[Any]] = {
-    "id_number": String(18),
-    "name": String(100),
-    "gender": String(1),
-    "birth_date": Date(),
-    "province": String(32),
-    "city": String(64),
+KEY_STAGE_TYPES: Schema = {"key": _TEXT}
+DEBTOR_STAGE_TYPES: Schema = {
+    "id_number": _TEXT,
+    "name": _TEXT,
+    "gender": _TEXT,
+    "birth_date": _DATE,
+    "province": _TEXT,
+    "city": _TEXT,
 }
-CONTACT_STAGE_TYPES: dict[str, TypeEngine[Any]] = {
-    "id_number": String(18),
-    "kind": String(16),
-    "value": String(300),
-    "label": String(32),
-    "owner": String(16),
-    "owner_name": String(100),
-    "relation": String(32),
+CONTACT_STAGE_TYPES: Schema = {
+    "id_number": _TEXT,
+    "kind": _TEXT,
+    "value": _TEXT,
+    "label": _TEXT,
+    "owner": _TEXT,
+    "owner_name": _TEXT,
+    "relation": _TEXT,
 }
 
 STORED_SNAPSHOT_COLUMNS = ACCOUNT_SNAPSHOT_FIELDS
@@ -378,7 +257,7 @@ def stored_snapshots(session: Session, account_ids: list[int]) -> dict[int, dict
     """The snapshot fields (and debtor id number) of the given accounts, for diffs."""
     if not account_ids:
         return {}
-    keys = stage(session, "ids", pl.DataFrame({"id": account_ids}), {"id": BigInteger()})
+    keys = stage(session, "ids", pl.DataFrame({"id": account_ids}), {"id": _FEN})
     columns = ", ".join(f"a.{c}" for c in STORED_SNAPSHOT_COLUMNS)
     rows = session.execute(
         text(
@@ -403,17 +282,16 @@ def insert_debtors(session: Session, debtors: pl.DataFrame, *, now: datetime) ->
     Returns how many were inserted and the staging table (for :func:`changed_debtors`).
     """
     table = stage(session, "debtors", debtors, DEBTOR_STAGE_TYPES, index=("id_number",))
-    result = session.execute(
-        _now(
-            "INSERT INTO debtors (id_number, name, gender, birth_date, province, city, timezone, "  # noqa: S608 - fixed staging table names
-            "created_at, updated_at) "
-            "SELECT s.id_number, s.name, s.gender, s.birth_date, s.province, s.city, "
-            f"'Asia/Shanghai', :now, :now FROM {table} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM debtors d WHERE d.id_number = s.id_number)"
-        ),
+    inserted = _execute(
+        session,
+        "INSERT INTO debtors (id_number, name, gender, birth_date, province, city, timezone, "  # noqa: S608 - fixed staging table names
+        "created_at, updated_at) "
+        "SELECT s.id_number, s.name, s.gender, s.birth_date, s.province, s.city, "
+        f"'Asia/Shanghai', :now, :now FROM {table} s "
+        "WHERE NOT EXISTS (SELECT 1 FROM debtors d WHERE d.id_number = s.id_number)",
         {"now": now},
     )
-    return int(result.rowcount or 0), table  # type: ignore[attr-defined]
+    return inserted, table
 
 
 def changed_debtors(session: Session, table: str) -> list[dict[str, Any]]:
@@ -442,16 +320,15 @@ def changed_debtors(session: Session, table: str) -> list[dict[str, Any]]:
 
 
 def update_changed_debtors(session: Session, table: str, *, now: datetime) -> None:
-    session.execute(
-        _now(
-            "UPDATE debtors SET name = s.name, province = COALESCE(s.province, debtors.province), "  # noqa: S608 - fixed staging table names
-            "city = COALESCE(s.city, debtors.city), updated_at = :now "
-            f"FROM {table} s WHERE s.id_number = debtors.id_number AND ("
-            "debtors.name <> s.name "
-            "OR (s.province IS NOT NULL AND (debtors.province IS NULL "
-            "OR debtors.province <> s.province)) "
-            "OR (s.city IS NOT NULL AND (debtors.city IS NULL OR debtors.city <> s.city)))"
-        ),
+    _execute(
+        session,
+        "UPDATE debtors SET name = s.name, province = COALESCE(s.province, debtors.province), "  # noqa: S608 - fixed staging table names
+        "city = COALESCE(s.city, debtors.city), updated_at = :now "
+        f"FROM {table} s WHERE s.id_number = debtors.id_number AND ("
+        "debtors.name <> s.name "
+        "OR (s.province IS NOT NULL AND (debtors.province IS NULL "
+        "OR debtors.province <> s.province)) "
+        "OR (s.city IS NOT NULL AND (debtors.city IS NULL OR debtors.city <> s.city)))",
         {"now": now},
     )
 
@@ -472,18 +349,17 @@ def insert_contact_points(
         else "WHERE NOT EXISTS (SELECT 1 FROM contact_points c WHERE c.debtor_id = d.id "
         "AND c.kind = s.kind AND c.value = s.value AND c.owner_name = s.owner_name)"
     )
-    result = session.execute(
-        _now(
-            "INSERT INTO contact_points (debtor_id, kind, value, label, owner, owner_name, "  # noqa: S608 - fixed staging table names
-            "relation, status, source, created_at) "
-            "SELECT d.id, s.kind, s.value, s.label, s.owner, s.owner_name, s.relation, "
-            f"'active', 'placement', :now FROM {table} s "
-            f"JOIN debtors d ON d.id_number = s.id_number {missing}"
-        ),
+    result = _execute(
+        session,
+        "INSERT INTO contact_points (debtor_id, kind, value, label, owner, owner_name, "  # noqa: S608 - fixed staging table names
+        "relation, status, source, created_at) "
+        "SELECT d.id, s.kind, s.value, s.label, s.owner, s.owner_name, s.relation, "
+        f"'active', 'placement', :now FROM {table} s "
+        f"JOIN debtors d ON d.id_number = s.id_number {missing}",
         {"now": now},
     )
     drop_stage(session, table)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return result
 
 
 def write_accounts(
@@ -502,40 +378,38 @@ def write_accounts(
     """
     table = stage(session, "accounts", accounts, ACCOUNT_STAGE_TYPES, index=("account_no",))
     params = {"now": now, "creditor_id": creditor_id, "actor": actor}
-    session.execute(
-        _now(
-            "INSERT INTO accounts (creditor_id, placement_id, debtor_id, case_id, account_no, "  # noqa: S608 - fixed staging table names
-            "product_code, currency, loan_amount_fen, contract_date, annual_rate, principal_fen, "
-            "interest_fen, penalty_fen, fee_fen, credit_fen, snapshot_date, snapshot_due_fen, "
-            "overdue_since, installment_fen, content_hash, status, dpd, bucket, amount_tier, "
-            "cycle_as_of, created_at, updated_at) "
-            "SELECT :creditor_id, p.id, d.id, NULL, s.account_no, s.product_code, 'CNY', "
-            "s.loan_amount_fen, s.contract_date, s.annual_rate, s.principal_fen, s.interest_fen, "
-            "s.penalty_fen, s.fee_fen, 0, s.snapshot_date, s.snapshot_due_fen, s.overdue_since, "
-            "s.installment_fen, s.content_hash, s.status, 0, 'M0', 'small', NULL, :now, :now "
-            f"FROM {table} s JOIN debtors d ON d.id_number = s.id_number "
-            "JOIN placements p ON p.creditor_id = :creditor_id AND p.batch_code = s.batch_code "
-            "WHERE s.action = 'create'"
-        ),
+    _execute(
+        session,
+        "INSERT INTO accounts (creditor_id, placement_id, debtor_id, case_id, account_no, "  # noqa: S608 - fixed staging table names
+        "product_code, currency, loan_amount_fen, contract_date, annual_rate, principal_fen, "
+        "interest_fen, penalty_fen, fee_fen, credit_fen, snapshot_date, snapshot_due_fen, "
+        "overdue_since, installment_fen, content_hash, status, dpd, bucket, amount_tier, "
+        "cycle_as_of, created_at, updated_at) "
+        "SELECT :creditor_id, p.id, d.id, NULL, s.account_no, s.product_code, 'CNY', "
+        "s.loan_amount_fen, s.contract_date, s.annual_rate, s.principal_fen, s.interest_fen, "
+        "s.penalty_fen, s.fee_fen, 0, s.snapshot_date, s.snapshot_due_fen, s.overdue_since, "
+        "s.installment_fen, s.content_hash, s.status, 0, 'M0', 'small', NULL, :now, :now "
+        f"FROM {table} s JOIN debtors d ON d.id_number = s.id_number "
+        "JOIN placements p ON p.creditor_id = :creditor_id AND p.batch_code = s.batch_code "
+        "WHERE s.action = 'create'",
         params,
     )
     if not updates:
         _account_events(session, table, params)
         drop_stage(session, table)
         return
-    session.execute(
-        _now(
-            "UPDATE accounts SET product_code = s.product_code, "  # noqa: S608 - fixed staging table names
-            "loan_amount_fen = s.loan_amount_fen, contract_date = s.contract_date, "
-            "annual_rate = s.annual_rate, principal_fen = s.principal_fen, "
-            "interest_fen = s.interest_fen, penalty_fen = s.penalty_fen, fee_fen = s.fee_fen, "
-            "credit_fen = 0, snapshot_date = s.snapshot_date, "
-            "snapshot_due_fen = s.snapshot_due_fen, overdue_since = s.overdue_since, "
-            "installment_fen = s.installment_fen, content_hash = s.content_hash, "
-            "status = s.status, updated_at = :now "
-            f"FROM {table} s WHERE accounts.creditor_id = :creditor_id "
-            "AND accounts.account_no = s.account_no AND s.action = 'update'"
-        ),
+    _execute(
+        session,
+        "UPDATE accounts SET product_code = s.product_code, "  # noqa: S608 - fixed staging table names
+        "loan_amount_fen = s.loan_amount_fen, contract_date = s.contract_date, "
+        "annual_rate = s.annual_rate, principal_fen = s.principal_fen, "
+        "interest_fen = s.interest_fen, penalty_fen = s.penalty_fen, fee_fen = s.fee_fen, "
+        "credit_fen = 0, snapshot_date = s.snapshot_date, "
+        "snapshot_due_fen = s.snapshot_due_fen, overdue_since = s.overdue_since, "
+        "installment_fen = s.installment_fen, content_hash = s.content_hash, "
+        "status = s.status, updated_at = :now "
+        f"FROM {table} s WHERE accounts.creditor_id = :creditor_id "
+        "AND accounts.account_no = s.account_no AND s.action = 'update'",
         params,
     )
     _reduce_balances(
@@ -555,32 +429,31 @@ def write_accounts(
 
 
 def _account_events(session: Session, table: str, params: dict[str, Any]) -> None:
-    session.execute(
-        _now(
-            "INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload) "  # noqa: S608 - fixed staging table names
-            "SELECT :now, :actor, CASE s.action WHEN 'create' THEN 'account.placed' "
-            "ELSE 'account.snapshot_updated' END, 'account', a.id, a.case_id, "
-            f"{_json(session, 's.payload')} FROM {table} s "
-            "JOIN accounts a ON a.creditor_id = :creditor_id AND a.account_no = s.account_no"
-        ),
+    _execute(
+        session,
+        "INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload) "  # noqa: S608 - fixed staging table names
+        "SELECT :now, :actor, CASE s.action WHEN 'create' THEN 'account.placed' "
+        "ELSE 'account.snapshot_updated' END, 'account', a.id, a.case_id, "
+        f"{_json(session, 's.payload')} FROM {table} s "
+        "JOIN accounts a ON a.creditor_id = :creditor_id AND a.account_no = s.account_no",
         params,
     )
 
 
 # --- payments --------------------------------------------------------------------------------
 
-PAYMENT_STAGE_TYPES: dict[str, TypeEngine[Any]] = {
-    "reference": String(100),
-    "account_id": BigInteger(),
-    "amount_fen": BigInteger(),
-    "paid_at": UTCDateTime(),
-    "channel": String(32),
-    "to_fee_fen": BigInteger(),
-    "to_penalty_fen": BigInteger(),
-    "to_interest_fen": BigInteger(),
-    "to_principal_fen": BigInteger(),
-    "to_credit_fen": BigInteger(),
-    "payload": Text(),
+PAYMENT_STAGE_TYPES: Schema = {
+    "reference": _TEXT,
+    "account_id": _FEN,
+    "amount_fen": _FEN,
+    "paid_at": _UTC,
+    "channel": _TEXT,
+    "to_fee_fen": _FEN,
+    "to_penalty_fen": _FEN,
+    "to_interest_fen": _FEN,
+    "to_principal_fen": _FEN,
+    "to_credit_fen": _FEN,
+    "payload": _TEXT,
 }
 
 
@@ -636,15 +509,14 @@ def post_payments(
     """Insert allocated payments, reduce balances set-based, append ``payment.posted`` events."""
     table = stage(session, "payments", payments, PAYMENT_STAGE_TYPES, index=("reference",))
     params = {"now": now, "creditor_id": creditor_id, "actor": actor, "file_id": import_file_id}
-    session.execute(
-        _now(
-            "INSERT INTO payments (creditor_id, account_id, reference, amount_fen, paid_at, "  # noqa: S608 - fixed staging table names
-            "channel, source, import_file_id, to_fee_fen, to_penalty_fen, to_interest_fen, "
-            "to_principal_fen, to_credit_fen, posted_at, reversed_at) "
-            "SELECT :creditor_id, s.account_id, s.reference, s.amount_fen, s.paid_at, s.channel, "
-            "'file', :file_id, s.to_fee_fen, s.to_penalty_fen, s.to_interest_fen, "
-            f"s.to_principal_fen, s.to_credit_fen, :now, NULL FROM {table} s"
-        ),
+    _execute(
+        session,
+        "INSERT INTO payments (creditor_id, account_id, reference, amount_fen, paid_at, "  # noqa: S608 - fixed staging table names
+        "channel, source, import_file_id, to_fee_fen, to_penalty_fen, to_interest_fen, "
+        "to_principal_fen, to_credit_fen, posted_at, reversed_at) "
+        "SELECT :creditor_id, s.account_id, s.reference, s.amount_fen, s.paid_at, s.channel, "
+        "'file', :file_id, s.to_fee_fen, s.to_penalty_fen, s.to_interest_fen, "
+        f"s.to_principal_fen, s.to_credit_fen, :now, NULL FROM {table} s",
         params,
     )
     _reduce_balances(
@@ -654,14 +526,13 @@ def post_payments(
         f"SUM(to_credit_fen) AS credit FROM {table} GROUP BY account_id",
         params,
     )
-    session.execute(
-        _now(
-            "INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload) "  # noqa: S608 - fixed staging table names
-            "SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id, "
-            f"{_json(session, 's.payload')} FROM {table} s "
-            "JOIN payments p ON p.creditor_id = :creditor_id AND p.reference = s.reference "
-            "JOIN accounts a ON a.id = p.account_id"
-        ),
+    _execute(
+        session,
+        "INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload) "  # noqa: S608 - fixed staging table names
+        "SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id, "
+        f"{_json(session, 's.payload')} FROM {table} s "
+        "JOIN payments p ON p.creditor_id = :creditor_id AND p.reference = s.reference "
+        "JOIN accounts a ON a.id = p.account_id",
         params,
     )
     drop_stage(session, table)
