@@ -21,11 +21,17 @@ def valid_id_number(*, serial: int | None = None, born: date = date(1990, 3, 7))
     return first17 + id_check_digit(first17)
 
 
-def make_creditor(session: Session, *, code: str = "TESTBANK", name: str = "测试银行") -> Creditor:
+def make_creditor(
+    session: Session,
+    *,
+    code: str = "TESTBANK",
+    name: str = "测试银行",
+    timezone: str = "Asia/Shanghai",
+) -> Creditor:
     existing = session.scalar(select(Creditor).where(Creditor.code == code))
     if existing is not None:
         return existing
-    creditor = Creditor(code=code, name=name, timezone="Asia/Shanghai", created_at=NOW)
+    creditor = Creditor(code=code, name=name, timezone=timezone, created_at=NOW)
     session.add(creditor)
     session.flush()
     return creditor

@@ -197,20 +197,21 @@ tier_names = st.sampled_from(["small", "medium", "large"])
             st.sampled_from(DEFAULT_BUCKETS.names),
             statuses,
             tier_names,
+            st.booleans(),
         ),
         min_size=1,
         max_size=60,
     )
 )
 def test_scalar_and_polars_movement_agree(
-    rows: list[tuple[str | None, str, str, str, str, str]],
+    rows: list[tuple[str | None, str, str, str, str, str, bool]],
 ) -> None:
     # a row without a previous bucket has no previous status or tier either
-    cleaned = [(pb, None if pb is None else ps, None if pb is None else pt, b, s, t)
-               for pb, ps, pt, b, s, t in rows]  # fmt: skip
+    cleaned = [(pb, None if pb is None else ps, None if pb is None else pt, b, s, t, r)
+               for pb, ps, pt, b, s, t, r in rows]  # fmt: skip
     frame = pl.DataFrame(
         cleaned,
-        schema=dict.fromkeys(["pb", "ps", "pt", "b", "s", "t"], pl.String),
+        schema={**dict.fromkeys(["pb", "ps", "pt", "b", "s", "t"], pl.String), "r": pl.Boolean},
         orient="row",
     )
     got = frame.select(
@@ -221,11 +222,12 @@ def test_scalar_and_polars_movement_agree(
             bucket=pl.col("b"),
             status=pl.col("s"),
             tier=pl.col("t"),
+            rescheme=pl.col("r"),
         )
     ).to_series()
-    for (pb, ps, pt, b, s, t), movement in zip(cleaned, got, strict=True):
+    for (pb, ps, pt, b, s, t, r), movement in zip(cleaned, got, strict=True):
         expected = movement_of(
-            prev_bucket=pb, prev_status=ps, prev_tier=pt, bucket=b, status=s, tier=t
+            prev_bucket=pb, prev_status=ps, prev_tier=pt, bucket=b, status=s, tier=t, rescheme=r
         )
         assert movement == expected
 
@@ -244,6 +246,18 @@ def test_movement_kinds() -> None:
     assert move("M0", "settled", "M1") == "reopen"
     assert move("M2", "open", "M2", pt="large") == "retier"
     assert move("M2", "open", "M2") == "same"
+    rescheme = movement_of(
+        prev_bucket="X3", prev_status="open", prev_tier="small", bucket="M4", status="open",
+        tier="small", rescheme=True,
+    )  # fmt: skip
+    assert rescheme == "rescheme"
+
+
+def test_a_scheme_has_a_stable_version_that_changes_with_its_bands() -> None:
+    assert DEFAULT_BUCKETS.description.startswith("M0 0–0, M1 1–30")
+    assert DEFAULT_BUCKETS.version == BucketScheme(DEFAULT_BUCKETS.buckets).version
+    shifted = BucketScheme((Bucket("C", 0, 0), Bucket("X1", 1, 29), Bucket("X2+", 30, None)))
+    assert shifted.version != DEFAULT_BUCKETS.version and len(shifted.version) == 12
 
 
 def test_tiers() -> None:

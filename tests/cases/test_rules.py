@@ -66,22 +66,38 @@ def test_case_change_twins_agree(rows: list[tuple[str | None, str]]) -> None:
     ),
     st.integers(0, 7),
     st.integers(1, 365),
+    st.booleans(),
 )
 def test_alert_condition_twins_agree(
-    rows: list[tuple[int | None, int, int, bool]], threshold: int, legal_dpd: int
+    rows: list[tuple[int | None, int, int, bool]],
+    threshold: int,
+    legal_dpd: int,
+    on_placement: bool,
 ) -> None:
     frame = pl.DataFrame(
         rows,
-        schema={"prev": pl.Int32, "rank": pl.Int32, "dpd": pl.Int32, "open": pl.Boolean},
+        schema={"prev": pl.Int32, "rank": pl.Int32, "dpd": pl.Int32, "rescheme": pl.Boolean},
         orient="row",
     )
     got = frame.select(
-        entered_alert_bucket_expr(pl.col("prev"), pl.col("rank"), threshold).alias("e"),
-        legal_review_due_expr(pl.col("dpd"), legal_dpd, pl.col("open")).alias("l"),
+        entered_alert_bucket_expr(
+            pl.col("prev"),
+            pl.col("rank"),
+            threshold,
+            on_placement=on_placement,
+            rescheme=pl.col("rescheme"),
+        ).alias("e"),
+        legal_review_due_expr(pl.col("dpd"), legal_dpd).alias("l"),
     )
-    for (prev, rank, dpd, already), (entered, legal) in zip(rows, got.iter_rows(), strict=True):
-        assert entered == entered_alert_bucket(prev_rank=prev, rank=rank, threshold=threshold)
-        assert legal == legal_review_due(dpd=dpd, threshold_dpd=legal_dpd, already_open=already)
+    for (prev, rank, dpd, rescheme), (entered, legal) in zip(rows, got.iter_rows(), strict=True):
+        assert entered == entered_alert_bucket(
+            prev_rank=prev,
+            rank=rank,
+            threshold=threshold,
+            on_placement=on_placement,
+            rescheme=rescheme,
+        )
+        assert legal == legal_review_due(dpd=dpd, threshold_dpd=legal_dpd)
 
 
 accounts_strategy = st.lists(
@@ -98,9 +114,9 @@ accounts_strategy = st.lists(
 
 
 @settings(max_examples=50, deadline=None)
-@given(accounts_strategy, st.sets(st.integers(1, 6)), st.sets(st.integers(1, 6)))
+@given(accounts_strategy, st.sets(st.integers(1, 6)))
 def test_the_case_step_agrees_with_the_scalar_rules(
-    rows: list[tuple[int, int, int, str | None, str]], closed: set[int], flagged: set[int]
+    rows: list[tuple[int, int, int, str | None, str]], closed: set[int]
 ) -> None:
     # given accounts of up to six debtors, some with a stored (open or closed) case
     moved = pl.DataFrame(
@@ -113,13 +129,14 @@ def test_the_case_step_agrees_with_the_scalar_rules(
                 "new_status": "open" if due else "settled",
                 "prev_bucket": prev,
                 "prev_status": prev_status if prev else None,
+                "rescheme": False,
             }
             for debtor, dpd, due, prev, prev_status in rows
         ],
         schema={
             "creditor_id": pl.Int64, "debtor_id": pl.Int64, "new_dpd": pl.Int32,
             "outstanding_fen": pl.Int64, "new_status": pl.String, "prev_bucket": pl.String,
-            "prev_status": pl.String,
+            "prev_status": pl.String, "rescheme": pl.Boolean,
         },
     )  # fmt: skip
     stored = sorted({d for d, *_ in rows} & (closed | {2, 4}))
@@ -137,14 +154,9 @@ def test_the_case_step_agrees_with_the_scalar_rules(
             "opened_on": pl.Date, "closed_on": pl.Date,
         },
     )  # fmt: skip
-    open_alerts = pl.DataFrame(
-        {"creditor_id": [1] * len(flagged), "debtor_id": sorted(flagged),
-         "kind": ["legal_review_candidate"] * len(flagged)},
-        schema={"creditor_id": pl.Int64, "debtor_id": pl.Int64, "kind": pl.String},
-    )  # fmt: skip
     # when the case and alert steps run
     rollup = steps.case_rollup(moved, cases, AS_OF, DEFAULT_CONFIG)
-    alerts = steps.case_alerts(rollup, open_alerts, DEFAULT_CONFIG)
+    alerts = steps.case_alerts(rollup, DEFAULT_CONFIG)
     raised = {(r["debtor_id"], r["kind"]) for r in alerts.iter_rows(named=True)}
     # then every case matches the scalar rules
     threshold = DEFAULT_BUCKETS.rank(DEFAULT_CONFIG.alert_bucket)
@@ -181,5 +193,5 @@ def test_the_case_step_agrees_with_the_scalar_rules(
             prev_rank=prev_rank, rank=rank, threshold=threshold
         )
         assert ((case["debtor_id"], "legal_review_candidate") in raised) == legal_review_due(
-            dpd=expected.dpd, threshold_dpd=180, already_open=case["debtor_id"] in flagged
+            dpd=expected.dpd, threshold_dpd=180
         )

@@ -54,14 +54,6 @@ def test_three_failed_alert_exactly_when_the_last_three_attempts_failed(
     assert (THREE_FAILED in kinds) == last_three_failed
 
 
-@given(history=outcome_lists, new=st.sampled_from(sorted(OUTCOMES)))
-def test_an_alert_already_open_is_not_raised_again(history: list[str], new: str) -> None:
-    kinds = contact_alerts_of(
-        [*history, new], new_outcome=new, already_raised={REFUSAL, THREE_FAILED}
-    )
-    assert kinds == []
-
-
 def test_alert_examples() -> None:
     assert contact_alerts_of(["no_answer", "powered_off"], new_outcome="powered_off") == []
     three = ["no_answer", "powered_off", "rejected"]

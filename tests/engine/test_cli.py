@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cuishou.engine.cli import daily_command
 from cuishou.store.db import make_engine, transaction
-from cuishou.store.tables import BucketHistory
+from cuishou.store.tables import Alert, BucketHistory
 from tests.factories import make_account, make_creditor, make_debtor
 
 try:
@@ -99,3 +99,47 @@ def test_an_unmigrated_store_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     result = runner.invoke(app, ["daily", "--as-of", "2026-11-01"])
     assert result.exit_code == 2
     assert "cuishou init" in result.output
+
+
+def test_changing_the_bucket_scheme_rebuckets_without_alerts_and_says_so(
+    store_env: str, tmp_path: Path
+) -> None:
+    # given accounts cycled under the default M0–M7+ scheme (one at 91 DPD: M4 on 11-01)
+    seed(store_env)
+    assert runner.invoke(app, ["daily", "--as-of", "2026-11-01", "--json"]).exit_code == 0
+    # when the next day runs under a scheme where 90+ is the alert bucket (X3+)
+    config = tmp_path / "cycle.yaml"
+    config.write_text(
+        "buckets: {C: [0, 0], X1: [1, 29], X2: [30, 89], X3+: [90, null]}\nalert_bucket: X3+\n"
+    )
+    result = runner.invoke(app, ["daily", "--as-of", "2026-11-02", "--config", str(config)])
+    # then every account is re-bucketed under the new version and no alert is raised for it
+    assert result.exit_code == 0, result.output
+    assert "bucket scheme changed" in result.stdout and "3 accounts re-bucketed" in result.stdout
+    engine = make_engine(store_env)
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(BucketHistory.movement, BucketHistory.scheme).where(
+                BucketHistory.as_of == date(2026, 11, 2)
+            )
+        ).all()
+        assert {m for m, _ in rows} == {"rescheme"} and len(rows) == 3
+        assert len({s for _, s in rows}) == 1
+        raised = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.raised_on == date(2026, 11, 2))
+        )
+        assert raised == 0
+    # and the day after, under the same new scheme, nothing is re-bucketed again
+    again = runner.invoke(
+        app, ["daily", "--as-of", "2026-11-03", "--config", str(config), "--json"]
+    )
+    assert json.loads(again.stdout)["rescheme"] == 0
+    engine.dispose()
+
+
+def test_rerunning_a_date_says_it_is_a_rerun(store_env: str) -> None:
+    seed(store_env)
+    assert runner.invoke(app, ["daily", "--as-of", "2026-11-01"]).exit_code == 0
+    result = runner.invoke(app, ["daily", "--as-of", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "re-run of 2026-11-01" in result.stdout

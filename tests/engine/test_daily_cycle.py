@@ -80,7 +80,8 @@ def table_dump(engine: Engine) -> dict[str, Any]:
             "events": sorted(
                 session.execute(
                     select(Event.type, Event.entity_id, func.count())
-                    .where(Event.type != "cycle.completed")  # one per run, re-runs included
+                    # one per run: cycle.completed, then cycle.rerun for each re-run
+                    .where(Event.type.not_in(("cycle.completed", "cycle.rerun")))
                     .group_by(Event.type, Event.entity_id)
                 ).all()
             ),
@@ -181,11 +182,17 @@ def test_rerunning_the_same_date_changes_nothing_and_duplicates_nothing(engine: 
     assert table_dump(engine) == before
     assert again.buckets == first.buckets
     assert again.movements == first.movements
-    assert again.alerts_raised == first.alerts_raised
     assert again.cases_opened == first.cases_opened
     assert again.accounts_written == 0  # nothing differs from what is stored
+    # and the re-run says it is one and raises nothing twice
+    assert (first.rerun, again.rerun) == (False, True)
+    assert set(again.alerts_raised.values()) == {0}
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(CycleRun)) == 2
+        kinds = session.scalars(
+            select(Event.type).where(Event.type.like("cycle.%")).order_by(Event.id)
+        ).all()
+        assert kinds == ["cycle.completed", "cycle.completed", "cycle.rerun"]
 
 
 def test_a_later_date_rolls_forward_and_raises_entered_m4_plus(engine: Engine) -> None:
@@ -206,18 +213,24 @@ def test_a_later_date_rolls_forward_and_raises_entered_m4_plus(engine: Engine) -
         ).all()
         assert moves == [(SNAPSHOT, "new", None), (date(2026, 11, 2), "roll_forward", "M3")]
         alerts = session.execute(
-            select(Alert.case_id, Alert.kind, Alert.raised_on).where(
-                Alert.kind == "entered_m4_plus"
+            select(Alert.case_id, Alert.kind, Alert.raised_on, Alert.details).where(
+                Alert.kind == "entered_m4_plus", Alert.raised_on == date(2026, 11, 2)
             )
         ).all()
-        assert alerts == [(account.case_id, "entered_m4_plus", date(2026, 11, 2))]
+        assert [a[:3] for a in alerts] == [(account.case_id, "entered_m4_plus", date(2026, 11, 2))]
+        assert alerts[0].details["reason"] == "rolled"
         raised = session.scalar(
             select(func.count()).where(
                 Event.type == "alert.raised", Event.case_id == account.case_id
             )
         )
         assert raised == 1
-    # and the account already in M4 on first sight raised none
+        # and the accounts placed already in M4+ raised it on first sight, saying so
+        placed = session.execute(
+            select(Alert.raised_on, Alert.details).where(Alert.kind == "entered_m4_plus")
+        ).all()
+        first_sight = [d for on, d in placed if on == SNAPSHOT]
+        assert len(first_sight) == 2 and {d["reason"] for d in first_sight} == {"placed"}
     assert result.alerts_raised["entered_m4_plus"] == 1
     # and the M1 account (1 → 2 DPD) stayed: no history row for it on 11-02
     assert result.movements["roll_forward"] == 1
@@ -393,4 +406,4 @@ def test_new_cases_take_fresh_ids_and_link_events_and_alerts_to_their_own_case(
         ).all()
         assert sorted(opened) == sorted([(late, late), (early, early)])
         alerts = session.execute(select(Alert.case_id, Alert.kind)).all()
-        assert alerts == [(late, "legal_review_candidate")]
+        assert sorted(alerts) == [(late, "entered_m4_plus"), (late, "legal_review_candidate")]

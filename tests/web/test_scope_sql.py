@@ -7,7 +7,7 @@ import itertools
 from sqlalchemy import Engine, select
 
 from cuishou.auth.rules import CaseScope, case_in_scope
-from cuishou.cases.repository import case_scope_clause
+from cuishou.auth.scope import case_scope_clause
 from cuishou.store.db import transaction
 from cuishou.store.tables import Case
 from tests.web.factories import make_agency, make_case, make_team, make_user

@@ -14,6 +14,7 @@ cures the account (DPD 0) and settles it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,6 +59,22 @@ class BucketScheme:
     def rank(self, name: str) -> int:
         """Position of a bucket (0 = best); unknown names raise ``ValueError``."""
         return self.names.index(name)
+
+    @property
+    def description(self) -> str:
+        """``M0 0–0, M1 1–30, …, M7+ 181+`` (for people and for :attr:`version`)."""
+        return ", ".join(
+            f"{b.name} {b.min_dpd}–{b.max_dpd}"
+            if b.max_dpd is not None
+            else f"{b.name} {b.min_dpd}+"
+            for b in self.buckets
+        )
+
+    @property
+    def version(self) -> str:
+        """A short stable id of the scheme, recorded with each bucket history row: a cycle
+        that sees another version re-buckets accounts without calling it a roll."""
+        return hashlib.sha256(self.description.encode("utf-8")).hexdigest()[:12]
 
 
 DEFAULT_BUCKETS = BucketScheme(
@@ -159,10 +176,12 @@ def movement_of(
     status: str,
     tier: str,
     scheme: BucketScheme = DEFAULT_BUCKETS,
+    rescheme: bool = False,
 ) -> str:
     """How an account moved since its previous recorded state (迁徙/出催).
 
-    ``new`` (first seen), ``settled``, ``reopen``, ``roll_forward`` (worse bucket),
+    ``new`` (first seen), ``settled``, ``reopen``, ``rescheme`` (the bucket scheme changed
+    since that state: re-bucketed, not a roll), ``roll_forward`` (worse bucket),
     ``cure`` (back to the first bucket), ``roll_back`` (better, still delinquent),
     ``retier`` (same bucket, other amount tier) or ``same``.
     """
@@ -172,6 +191,8 @@ def movement_of(
         return "settled"
     if prev_status == "settled" and status != "settled":
         return "reopen"
+    if rescheme:
+        return "rescheme"
     before, now = scheme.rank(prev_bucket), scheme.rank(bucket)
     if now > before:
         return "roll_forward"
@@ -245,9 +266,11 @@ def movement_expr(
     status: pl.Expr,
     tier: pl.Expr,
     scheme: BucketScheme = DEFAULT_BUCKETS,
+    rescheme: pl.Expr | None = None,
 ) -> pl.Expr:
     before = bucket_rank_expr(prev_bucket, scheme)
     now = bucket_rank_expr(bucket, scheme)
+    changed = pl.lit(False) if rescheme is None else rescheme.fill_null(False)
     return (
         pl.when(prev_bucket.is_null())
         .then(pl.lit("new"))
@@ -255,6 +278,8 @@ def movement_expr(
         .then(pl.lit("settled"))
         .when((prev_status == "settled") & (status != "settled"))
         .then(pl.lit("reopen"))
+        .when(changed)
+        .then(pl.lit("rescheme"))
         .when(now > before)
         .then(pl.lit("roll_forward"))
         .when((now < before) & (now == 0))

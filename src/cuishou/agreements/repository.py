@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cuishou.agreements.rules import Installment
 from cuishou.auth.rules import CaseScope
-from cuishou.cases.repository import case_scope_clause
+from cuishou.auth.scope import case_scope_clause
 from cuishou.kit.errors import NotFound
 from cuishou.store.tables import (
     Account,

@@ -1,19 +1,27 @@
-"""Alert queries, always through the case scope filter."""
+"""Alert queries and writes, always through the case scope filter when a person asks.
+
+Alerts are written only here: one at a time for the online paths (:func:`add_alert`) and in
+bulk for the daily cycle (:func:`insert_staged`).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from cuishou.alerts.rules import ExistingAlert
 from cuishou.auth.rules import CaseScope
-from cuishou.cases.repository import case_scope_clause
+from cuishou.auth.scope import case_scope_clause
 from cuishou.kit.errors import NotFound
+from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Alert, Case, User
 
 AnySelect = Select[*tuple[Any, ...]]
+SYSTEM_ALERT_EVENT = "alert.raised"
 
 
 def _scoped(
@@ -83,3 +91,74 @@ def username(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None
     return session.scalar(select(User.username).where(User.id == user_id))
+
+
+def existing_of_kind(session: Session, case_id: int, kind: str) -> list[ExistingAlert]:
+    """The case's alerts of ``kind`` that may still block a new one (unresolved or recent)."""
+    rows = session.execute(
+        select(Alert.kind, Alert.status, Alert.raised_on).where(
+            Alert.case_id == case_id, Alert.kind == kind
+        )
+    ).all()
+    return [ExistingAlert(kind=k, status=s, raised_on=d) for k, s, d in rows]
+
+
+def add_alert(
+    session: Session,
+    *,
+    case_id: int,
+    kind: str,
+    raised_on: date,
+    details: dict[str, Any],
+    now: datetime,
+) -> Alert:
+    alert = Alert(
+        case_id=case_id,
+        kind=kind,
+        raised_on=raised_on,
+        status="open",
+        details=details,
+        created_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def insert_staged(
+    bulk: Bulk, staged: str, *, raised_on: date, now: datetime, actor: str
+) -> dict[str, int]:
+    """Raise the staged alerts (``case_id, kind, details`` JSON text) in bulk, with one
+    ``alert.raised`` event each. The rule of :mod:`cuishou.alerts.rules` is applied again
+    here, in SQL, so an alert raised online since the cycle read the store is not doubled."""
+    bulk.execute(
+        f"""CREATE TEMPORARY TABLE new_alerts AS
+        SELECT s.case_id, s.kind, s.details FROM {staged} s
+        WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = s.case_id
+            AND a.kind = s.kind AND (a.status <> 'resolved' OR a.raised_on = :day))""",  # noqa: S608 - staged table name from the caller
+        day=raised_on,
+    )
+    counts = bulk.fetch(
+        "SELECT kind, COUNT(*) AS n FROM new_alerts GROUP BY kind",
+        {"kind": pl.String(), "n": pl.Int64()},
+    )
+    bulk.execute(
+        f"""INSERT INTO alerts (case_id, kind, raised_on, status, details, created_at)
+        SELECT n.case_id, n.kind, :day, 'open', {bulk.json("n.details")}, :now
+        FROM new_alerts n""",  # noqa: S608 - constant fragments only
+        day=raised_on,
+        now=now,
+    )
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, '{SYSTEM_ALERT_EVENT}', 'alert', a.id, a.case_id,
+            {bulk.json("n.details")}
+        FROM new_alerts n
+        JOIN alerts a ON a.case_id = n.case_id AND a.kind = n.kind
+            AND a.raised_on = :day""",  # noqa: S608 - constant fragments only
+        day=raised_on,
+        now=now,
+        actor=actor,
+    )
+    bulk.execute("DROP TABLE new_alerts")
+    return {str(kind): int(n) for kind, n in counts.iter_rows()}

@@ -1,6 +1,19 @@
-"""Alert rules (预警): kinds with labels and the handling workflow. Pure."""
+"""Alert rules (预警): kinds with labels, when one may be raised, the handling workflow. Pure.
+
+An alert of a kind is raised on a case at most once per business day, and not while one of
+the same kind is still unresolved there (open or acknowledged): the team lead handles one
+alert per case and kind at a time. A resolved alert no longer blocks from the next day on.
+The scalar form (:func:`may_raise`, one alert online) and the Polars form (:func:`raisable`,
+the daily cycle's thousands) are the same rule; ``tests/alerts`` proves they agree.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
 
 #: kind -> (中文, English)
 ALERT_KINDS: dict[str, tuple[str, str]] = {
@@ -27,3 +40,46 @@ def next_alert_status(status: str, action: str) -> str | None:
 
 def alert_label(kind: str) -> tuple[str, str]:
     return ALERT_KINDS.get(kind, (kind, kind))
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingAlert:
+    """An alert already on the case: its kind, status and the business day it was raised."""
+
+    kind: str
+    status: str
+    raised_on: date
+
+
+def blocks(status: str, raised_on: date, today: date) -> bool:
+    """Whether an existing alert stops another of its kind today: it is unresolved, or it
+    was raised today."""
+    return status != "resolved" or raised_on == today
+
+
+def may_raise(kind: str, existing: Iterable[ExistingAlert], today: date) -> bool:
+    """Whether an alert of ``kind`` may be raised on a case with ``existing`` alerts."""
+    return not any(a.kind == kind and blocks(a.status, a.raised_on, today) for a in existing)
+
+
+def blocks_expr(status: pl.Expr, raised_on: pl.Expr, today: date) -> pl.Expr:
+    """The Polars twin of :func:`blocks`."""
+    return (status != "resolved") | (raised_on == pl.lit(today, dtype=pl.Date))
+
+
+def raisable(
+    candidates: pl.DataFrame, existing: pl.DataFrame, today: date, *, key: list[str]
+) -> pl.DataFrame:
+    """The candidate alerts that may be raised (the Polars twin of :func:`may_raise`).
+
+    ``candidates`` has ``key`` columns (the case) and ``kind``; ``existing`` has the same plus
+    ``status`` and ``raised_on``. Candidates repeated in one frame are raised once.
+    """
+    blocking = (
+        existing.filter(blocks_expr(pl.col("status"), pl.col("raised_on"), today))
+        .select(*key, "kind")
+        .unique()
+    )
+    return candidates.unique([*key, "kind"], keep="first", maintain_order=True).join(
+        blocking, on=[*key, "kind"], how="anti"
+    )

@@ -1,19 +1,29 @@
-"""Alert handling (预警处理): list within scope, acknowledge, resolve — each an event."""
+"""Alerts (预警): raised only here, listed within scope, acknowledged, resolved — each an event.
+
+Every domain that has a reason to alert a team lead (a contact, the compliance gate, the daily
+cycle) asks this domain: :func:`raise_alert` online, :func:`raise_staged` for the cycle's bulk
+write. Both apply :mod:`cuishou.alerts.rules` on the creditor's business day.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cuishou.alerts import repository as repo
-from cuishou.alerts.rules import alert_label, next_alert_status
+from cuishou.alerts.rules import alert_label, may_raise, next_alert_status
 from cuishou.alerts.schemas import AlertOut, AlertPage
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
+from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict
+from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Alert
+
+ALERT_RAISED = "alert.raised"
 
 
 def alert_out(alert: Alert, resolved_by: str | None) -> AlertOut:
@@ -91,3 +101,42 @@ def handle_alert(
     )
     session.refresh(alert)
     return alert_out(alert, repo.username(session, alert.resolved_by))
+
+
+def raise_alert(
+    session: Session,
+    *,
+    case_id: int,
+    creditor_id: int,
+    kind: str,
+    details: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> Alert | None:
+    """Raise an alert of ``kind`` on a case, on the creditor's business day, unless one of
+    that kind is unresolved there or was raised today (then ``None``: nothing is written)."""
+    today = business_day(session, creditor_id, now)
+    if not may_raise(kind, repo.existing_of_kind(session, case_id, kind), today):
+        return None
+    alert = repo.add_alert(
+        session, case_id=case_id, kind=kind, raised_on=today, details=details, now=now
+    )
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type=ALERT_RAISED,
+        entity_type="alert",
+        entity_id=alert.id,
+        case_id=case_id,
+        payload=details,
+    )
+    return alert
+
+
+def raise_staged(
+    bulk: Bulk, staged: str, *, business_date: date, now: datetime, actor: str
+) -> dict[str, int]:
+    """Raise the alerts staged in ``staged`` (``case_id, kind, details``) in bulk on
+    ``business_date`` (the daily cycle's); how many of each kind were raised."""
+    return repo.insert_staged(bulk, staged, raised_on=business_date, now=now, actor=actor)

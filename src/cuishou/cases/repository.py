@@ -11,19 +11,17 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     case,
     exists,
-    false,
     func,
     select,
-    true,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
 from cuishou.auth.rules import CaseScope
+from cuishou.auth.scope import case_scope_clause
 from cuishou.kit.errors import NotFound
 from cuishou.store.tables import (
     Account,
@@ -40,19 +38,6 @@ from cuishou.store.tables import (
 )
 
 AnySelect = Select[*tuple[Any, ...]]
-
-
-def case_scope_clause(scope: CaseScope) -> ColumnElement[bool]:
-    """The one SQL filter for row-level scope (scalar twin: ``auth.rules.case_in_scope``)."""
-    if scope.kind == "all":
-        return true()
-    if scope.kind == "user" and scope.id is not None:
-        return Case.assigned_user_id == scope.id
-    if scope.kind == "team" and scope.id is not None:
-        return Case.team_id == scope.id
-    if scope.kind == "agency" and scope.id is not None:
-        return Case.agency_id == scope.id
-    return false()
 
 
 def get_case(session: Session, case_id: int, scope: CaseScope, *, for_update: bool = False) -> Case:

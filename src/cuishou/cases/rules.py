@@ -4,7 +4,8 @@ A case is one debtor within one creditor and aggregates all their accounts in fo
 its amount due is the sum outstanding, its DPD the worst DPD of its open accounts,
 and it is closed (结案) once every account is settled. Two alerts need no contact
 history: entering the alert bucket (default M4, 入M4+) and becoming a legal review
-candidate (移交法务评估) beyond a DPD threshold.
+candidate (移交法务评估) beyond a DPD threshold. Whether an alert of a kind is already
+open is the alerts domain's rule (:mod:`cuishou.alerts.rules`), not repeated here.
 
 Scalar forms for one case (used online) with Polars-expression twins used by
 ``engine/steps.py``; ``tests/cases`` proves they agree.
@@ -57,14 +58,31 @@ def case_change_of(*, stored_status: str | None, status: str) -> str | None:
     return None
 
 
-def entered_alert_bucket(*, prev_rank: int | None, rank: int, threshold: int) -> bool:
-    """入M4+: the case's bucket rank crossed up to ``threshold``; never on first sight."""
-    return prev_rank is not None and prev_rank < threshold <= rank
+def entered_alert_bucket(
+    *,
+    prev_rank: int | None,
+    rank: int,
+    threshold: int,
+    on_placement: bool = True,
+    rescheme: bool = False,
+) -> bool:
+    """入M4+: the case's bucket rank crossed up to ``threshold`` since the previous cycle.
+
+    On first sight (``prev_rank`` is ``None``: a new placement) a case already at or above
+    the threshold enters the team lead's late-stage book too, when ``on_placement``
+    (docs/adr/0015). Never when the bucket scheme changed since the previous state
+    (``rescheme``): the case was re-bucketed, it did not roll.
+    """
+    if rescheme:
+        return False
+    if prev_rank is None:
+        return on_placement and rank >= threshold
+    return prev_rank < threshold <= rank
 
 
-def legal_review_due(*, dpd: int, threshold_dpd: int, already_open: bool) -> bool:
-    """移交法务评估 candidate: beyond ``threshold_dpd`` and no such alert open yet."""
-    return dpd > threshold_dpd and not already_open
+def legal_review_due(*, dpd: int, threshold_dpd: int) -> bool:
+    """移交法务评估 candidate: beyond ``threshold_dpd`` days past due."""
+    return dpd > threshold_dpd
 
 
 # ----------------------------------------------------------------- Polars twins
@@ -82,14 +100,22 @@ def case_change_expr(stored_status: pl.Expr, status: pl.Expr) -> pl.Expr:
     )
 
 
-def entered_alert_bucket_expr(prev_rank: pl.Expr, rank: pl.Expr, threshold: int) -> pl.Expr:
-    return (prev_rank.is_not_null() & (prev_rank < threshold) & (rank >= threshold)).fill_null(
-        False
-    )
+def entered_alert_bucket_expr(
+    prev_rank: pl.Expr,
+    rank: pl.Expr,
+    threshold: int,
+    *,
+    on_placement: bool = True,
+    rescheme: pl.Expr | None = None,
+) -> pl.Expr:
+    crossed = prev_rank.is_not_null() & (prev_rank < threshold) & (rank >= threshold)
+    placed = prev_rank.is_null() & (rank >= threshold) & pl.lit(on_placement)
+    entered = (crossed | placed).fill_null(False)
+    return entered if rescheme is None else entered & ~rescheme.fill_null(False)
 
 
-def legal_review_due_expr(dpd: pl.Expr, threshold_dpd: int, already_open: pl.Expr) -> pl.Expr:
-    return (dpd > threshold_dpd) & ~already_open
+def legal_review_due_expr(dpd: pl.Expr, threshold_dpd: int) -> pl.Expr:
+    return dpd > threshold_dpd
 
 
 # ------------------------------------------------------------- work queue order

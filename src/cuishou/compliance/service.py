@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
@@ -201,8 +202,8 @@ def judge_logged_contact(
 ) -> tuple[Decision, bool]:
     """Judge a contact being logged against the history before it; flag a violation.
 
-    Returns the decision and whether a ``compliance_violation`` alert was raised (one per
-    case and day; later violations that day add events to it).
+    Returns the decision and whether a ``compliance_violation`` alert was raised (the alerts
+    domain keeps one open per case; later violations add events to it).
     """
     decision, pack = decide_contact(
         session, case, point, channel=channel, at=at, collectors=collectors
@@ -225,22 +226,17 @@ def judge_logged_contact(
         case_id=case.id,
         payload=details,
     )
-    today = now.astimezone(zone(repo.debtor_zone(session, case.debtor_id))).date()
-    if COMPLIANCE_VIOLATION in contact_repo.alert_kinds_blocking(session, case.id, today=today):
-        return decision, False
-    alert = contact_repo.add_alert(
-        session, case_id=case.id, kind=COMPLIANCE_VIOLATION, today=today, details=details, now=now
-    )
-    append_event(
+    alert = raise_alert(
         session,
-        at=now,
-        actor=actor,
-        type="alert.raised",
-        entity_type="alert",
-        entity_id=alert.id,
         case_id=case.id,
-        payload=details,
+        creditor_id=case.creditor_id,
+        kind=COMPLIANCE_VIOLATION,
+        details=details,
+        actor=actor,
+        now=now,
     )
+    if alert is None:  # one open violation alert per case; later ones add events to it
+        return decision, False
     return decision, True
 
 

@@ -1,15 +1,14 @@
-"""Contact queries (催记) and the alerts contacts raise."""
+"""Contact queries (催记)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cuishou.store.tables import Alert, Contact, ContactPoint, User
+from cuishou.store.tables import Contact, ContactPoint, User
 
 
 def get_contact(session: Session, contact_id: int) -> Contact | None:
@@ -63,32 +62,6 @@ def outcome_sequence(session: Session, case_id: int) -> list[str]:
         select(Contact.outcome).where(Contact.case_id == case_id).order_by(Contact.at, Contact.id)
     )
     return list(session.scalars(query))
-
-
-def alert_kinds_blocking(session: Session, case_id: int, *, today: date) -> set[str]:
-    """Kinds not to raise again: still unresolved, or already raised today."""
-    query = select(Alert.kind).where(
-        Alert.case_id == case_id,
-        or_(Alert.status != "resolved", Alert.raised_on == today),
-    )
-    return set(session.scalars(query))
-
-
-def add_alert(
-    session: Session,
-    *,
-    case_id: int,
-    kind: str,
-    today: date,
-    details: dict[str, Any],
-    now: datetime,
-) -> Alert:
-    alert = Alert(
-        case_id=case_id, kind=kind, raised_on=today, status="open", details=details, created_at=now
-    )
-    session.add(alert)
-    session.flush()
-    return alert
 
 
 def case_contacts(session: Session, case_id: int, *, limit: int) -> Sequence[tuple[Contact, str]]:

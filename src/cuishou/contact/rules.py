@@ -7,7 +7,7 @@ refusal to pay raises ``refusal`` for the team lead.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,14 +104,12 @@ def failed_run_length(outcomes: Sequence[str]) -> int:
     return run
 
 
-def contact_alerts_of(
-    outcomes: Sequence[str], *, new_outcome: str, already_raised: Collection[str] = ()
-) -> list[str]:
-    """Alerts a newly logged contact raises (预警).
+def contact_alerts_of(outcomes: Sequence[str], *, new_outcome: str) -> list[str]:
+    """Alerts a newly logged contact calls for (预警); the alerts domain decides whether one
+    of a kind is already open.
 
     ``outcomes`` is the case's whole outcome sequence in time order, including the new
-    one; ``already_raised`` are kinds open (or raised today) on the case, not raised twice.
-    ``refusal`` when the debtor refuses to pay; ``three_failed_contacts`` when the new
+    one. ``refusal`` when the debtor refuses to pay; ``three_failed_contacts`` when the new
     attempt failed and ends a run of at least three failed attempts.
     """
     kinds: list[str] = []
@@ -119,7 +117,7 @@ def contact_alerts_of(
         kinds.append(REFUSAL)
     if OUTCOMES[new_outcome].failed and failed_run_length(outcomes) >= FAILED_RUN:
         kinds.append(THREE_FAILED)
-    return [k for k in kinds if k not in already_raised]
+    return kinds
 
 
 def mask_contact_value(kind: str, value: str) -> str:

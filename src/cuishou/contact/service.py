@@ -1,7 +1,8 @@
 """Logging a contact (记录催记): fetch the case in scope, decide with the rules, write.
 
 Writes the contact, marks an ``invalid_number`` contact point invalid, takes the promise
-that comes with a ``promise`` outcome, raises contact-driven alerts and appends events.
+that comes with a ``promise`` outcome, asks the alerts domain for contact-driven alerts and
+appends events.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
@@ -24,7 +26,6 @@ from cuishou.contact.rules import (
     timing_problem,
 )
 from cuishou.contact.schemas import ComplianceOut, ContactIn, ContactLogged, ContactOut
-from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
 from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 from cuishou.promises.service import take_promise
@@ -154,28 +155,21 @@ def log_contact(
             policy=promise_policy,
         )
 
-    today = now.astimezone(zone(DEFAULT_TZ)).date()
-    outcomes = repo.outcome_sequence(session, case.id)
-    raised = contact_alerts_of(
-        outcomes,
-        new_outcome=data.outcome,
-        already_raised=repo.alert_kinds_blocking(session, case.id, today=today),
-    )
-    for kind in raised:
-        details = {"kind": kind, "contact_id": contact.id, "outcome": data.outcome}
-        alert = repo.add_alert(
-            session, case_id=case.id, kind=kind, today=today, details=details, now=now
+    raised = [
+        kind
+        for kind in contact_alerts_of(
+            repo.outcome_sequence(session, case.id), new_outcome=data.outcome
         )
-        append_event(
+        if raise_alert(
             session,
-            at=now,
-            actor=principal.username,
-            type="alert.raised",
-            entity_type="alert",
-            entity_id=alert.id,
             case_id=case.id,
-            payload=details,
+            creditor_id=case.creditor_id,
+            kind=kind,
+            details={"kind": kind, "contact_id": contact.id, "outcome": data.outcome},
+            actor=principal.username,
+            now=now,
         )
+    ]
     return ContactLogged(
         contact=contact_out(contact, principal.username),
         promise=promise,

@@ -39,6 +39,17 @@ def _print_tables(result: CycleResult) -> None:
         f"reopened {result.cases_reopened:,}) · not yet placed "
         f"{result.excluded_not_yet_placed:,}\nmovements: {moves or 'none'}\nalerts: {alerts}"
     )
+    if result.rescheme:
+        out.print(
+            f"[yellow]bucket scheme changed[/] (now version {result.scheme}): "
+            f"{result.rescheme:,} accounts re-bucketed under the new scheme, without alerts "
+            "(账龄方案变更：已按新方案重新分档，不触发预警)"
+        )
+    if result.rerun:
+        out.print(
+            f"[yellow]re-run[/] of {result.as_of.isoformat()}: its decisions were written again; "
+            "nothing already raised or recorded for that date was added twice (重跑)"
+        )
 
 
 @friendly_errors

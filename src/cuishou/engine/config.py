@@ -30,6 +30,8 @@ class CycleConfig:
     tiers: AmountTiers = DEFAULT_TIERS
     #: a case entering this bucket or worse raises an ``entered_m4_plus`` alert
     alert_bucket: str = "M4"
+    #: a new placement already in ``alert_bucket`` or worse raises ``entered_m4_plus`` too
+    alert_on_placement: bool = True
     #: a case beyond this many DPD becomes a legal review candidate (移交法务评估)
     legal_review_dpd: int = 180
     #: how promises to pay are judged (grace days, kept tolerance)
@@ -60,6 +62,7 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
           X3+: [60, null]
         amount_tiers: {large_from: "50000.00", medium_from: "5000.00"}   # yuan
         alert_bucket: X3+
+        alert_on_placement: true   # a new placement already in alert_bucket+ raises it too
         legal_review_dpd: 180
         promises:           # taking and judging promises to pay
           {horizon_days: 30, minimum: "100.00", grace_days: 3, kept_tolerance: "5%"}
@@ -72,7 +75,10 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         raise ConfigError(f"cannot read cycle config {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd", "promises"}
+    known = {
+        "buckets", "amount_tiers", "alert_bucket", "alert_on_placement", "legal_review_dpd",
+        "promises",
+    }  # fmt: skip
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -104,12 +110,16 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
     legal = raw.get("legal_review_dpd", 180)
     if isinstance(legal, bool) or not isinstance(legal, int):
         raise ConfigError(f"{path}: legal_review_dpd must be a whole number of days, not {legal!r}")
+    on_placement = raw.get("alert_on_placement", True)
+    if not isinstance(on_placement, bool):
+        raise ConfigError(f"{path}: alert_on_placement must be true or false")
     promises = _promise_policy(path, raw.get("promises"))
     try:
         return CycleConfig(
             buckets=scheme,
             tiers=tiers,
             alert_bucket=str(raw.get("alert_bucket", default_alert)),
+            alert_on_placement=on_placement,
             legal_review_dpd=legal,
             promises=promises,
         )

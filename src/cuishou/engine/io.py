@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import Engine
 
-from cuishou.engine.steps import BUSINESS_TZ, CASE_KEY, LEGAL_REVIEW
+from cuishou.alerts.service import raise_staged
+from cuishou.engine.steps import CASE_KEY
 from cuishou.kit.errors import Conflict
 from cuishou.store.bulk import NULLABLE_ID, Bulk, BulkStore
 
@@ -38,8 +38,10 @@ class Snapshot:
     payments: pl.DataFrame
     previous: pl.DataFrame
     cases: pl.DataFrame
-    open_alerts: pl.DataFrame
+    existing_alerts: pl.DataFrame
     last_cycle: date | None
+    #: a cycle already completed for this date: this run is a re-run
+    rerun: bool
     promises: pl.DataFrame
 
     @property
@@ -79,12 +81,14 @@ PAYMENTS_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
     "paid_at": pl.Datetime("us", "UTC"),
     "amount_fen": pl.Int64(),
+    "tz": pl.String(),
 }
 PREVIOUS_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
     "prev_bucket": pl.String(),
     "prev_status": pl.String(),
     "prev_tier": pl.String(),
+    "prev_scheme": pl.String(),
 }
 CASES_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64(),
@@ -100,16 +104,22 @@ PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "amount_fen": pl.Int64(),
     "due_date": pl.Date(),
     "created_at": pl.Datetime("us", "UTC"),
+    "tz": pl.String(),
 }
 ALERTS_SCHEMA: dict[str, pl.DataType] = {
     "creditor_id": pl.Int64(),
     "debtor_id": pl.Int64(),
     "kind": pl.String(),
+    "status": pl.String(),
+    "raised_on": pl.Date(),
 }
+#: time zones are at most 14 hours from UTC: a window this much wider than the business
+#: dates holds every payment of those dates in any creditor's zone (the steps cut exactly)
+_ZONE_MARGIN = timedelta(hours=15)
 
 
-def _local_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(BUSINESS_TZ)).astimezone(UTC)
+def _midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def latest_cycle(bulk: Bulk) -> date | None:
@@ -137,8 +147,8 @@ class CycleIO(Protocol):
 
     def write_decisions(
         self, decisions: Decisions, *, as_of: date, now: datetime, started_at: datetime
-    ) -> None:
-        """Apply one cycle's decisions, all or nothing."""
+    ) -> Mapping[str, Any]:
+        """Apply one cycle's decisions, all or nothing; the summary as recorded."""
         ...
 
 
@@ -155,9 +165,9 @@ class StoreCycleIO:
 
     def write_decisions(
         self, decisions: Decisions, *, as_of: date, now: datetime, started_at: datetime
-    ) -> None:
+    ) -> Mapping[str, Any]:
         with self.store.write() as bulk:
-            _write_decisions(bulk, decisions, as_of=as_of, now=now, started_at=started_at)
+            return _write_decisions(bulk, decisions, as_of=as_of, now=now, started_at=started_at)
 
 
 def load_snapshot(engine: Engine, as_of: date) -> Snapshot:
@@ -170,10 +180,10 @@ def _previous_state_sql(bulk: Bulk) -> str:
     if bulk.sqlite:
         # SQLite takes bare columns from the row holding MAX() (documented behaviour)
         return """SELECT account_id, MAX(as_of) AS last_as_of, bucket AS prev_bucket,
-            status AS prev_status, amount_tier AS prev_tier
+            status AS prev_status, amount_tier AS prev_tier, scheme AS prev_scheme
         FROM bucket_history WHERE as_of < :as_of GROUP BY account_id"""
     return """SELECT DISTINCT ON (account_id) account_id, bucket AS prev_bucket,
-        status AS prev_status, amount_tier AS prev_tier
+        status AS prev_status, amount_tier AS prev_tier, scheme AS prev_scheme
     FROM bucket_history WHERE as_of < :as_of ORDER BY account_id, as_of DESC"""
 
 
@@ -192,11 +202,12 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
     earliest = accounts.get_column("snapshot_date").min()
     if isinstance(earliest, date) and earliest <= as_of:
         payments = bulk.fetch(
-            """SELECT account_id, paid_at, amount_fen FROM payments
-            WHERE reversed_at IS NULL AND paid_at >= :lower AND paid_at < :upper""",
+            """SELECT p.account_id, p.paid_at, p.amount_fen, c.timezone AS tz
+            FROM payments p JOIN creditors c ON c.id = p.creditor_id
+            WHERE p.reversed_at IS NULL AND p.paid_at >= :lower AND p.paid_at < :upper""",
             PAYMENTS_SCHEMA,
-            lower=_local_midnight_utc(earliest + timedelta(days=1)),
-            upper=_local_midnight_utc(as_of + timedelta(days=1)),
+            lower=_midnight_utc(earliest + timedelta(days=1)) - _ZONE_MARGIN,
+            upper=_midnight_utc(as_of + timedelta(days=1)) + _ZONE_MARGIN,
         )
     else:
         payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
@@ -206,27 +217,32 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
             {bulk.nullable("closed_on", "''")} AS closed_on FROM cases""",  # noqa: S608 - constant fragments only
         CASES_SCHEMA,
     )
-    open_alerts = bulk.fetch(
-        """SELECT c.creditor_id, c.debtor_id, a.kind FROM alerts a
+    existing_alerts = bulk.fetch(
+        """SELECT c.creditor_id, c.debtor_id, a.kind, a.status, a.raised_on FROM alerts a
         JOIN cases c ON c.id = a.case_id
-        WHERE a.status IN ('open', 'acknowledged') AND a.raised_on < :as_of AND a.kind = :kind""",
+        WHERE a.status <> 'resolved' OR a.raised_on = :as_of""",
         ALERTS_SCHEMA,
         as_of=as_of,
-        kind=LEGAL_REVIEW,
     )
     promises = bulk.fetch(
-        """SELECT id, case_id, amount_fen, due_date, created_at FROM promises
-        WHERE status = 'open'""",
+        """SELECT p.id, p.case_id, p.amount_fen, p.due_date, p.created_at, c.timezone AS tz
+        FROM promises p JOIN cases k ON k.id = p.case_id
+        JOIN creditors c ON c.id = k.creditor_id
+        WHERE p.status = 'open'""",
         PROMISES_SCHEMA,
     )
+    rerun = bulk.fetch(
+        "SELECT COUNT(*) AS n FROM cycle_runs WHERE as_of = :as_of", {"n": pl.Int64()}, as_of=as_of
+    ).item(0, 0)
     return Snapshot(
         accounts=accounts,
         payments=payments,
         previous=previous,
         cases=cases,
-        open_alerts=open_alerts,
+        existing_alerts=existing_alerts,
         last_cycle=last,
         promises=promises,
+        rerun=bool(rerun),
     )
 
 
@@ -299,6 +315,7 @@ def _alert_staging(alerts: pl.DataFrame, cases: pl.DataFrame, as_of: date) -> pl
     details = _json_object(
         {
             "kind": (pl.col("kind"), True),
+            "reason": (pl.col("reason"), True),
             "as_of": (pl.lit(as_of.isoformat()), True),
             "dpd": (pl.col("dpd"), False),
             "bucket": (pl.col("bucket"), True),
@@ -345,8 +362,9 @@ def _write_promises(bulk: Bulk, judged: pl.DataFrame, *, as_of: date, now: datet
 
 def _write_decisions(
     bulk: Bulk, decisions: Decisions, *, as_of: date, now: datetime, started_at: datetime
-) -> None:
-    """Apply one cycle's decisions inside ``bulk``'s write transaction (all or nothing)."""
+) -> dict[str, Any]:
+    """Apply one cycle's decisions inside ``bulk``'s write transaction (all or nothing);
+    returns the summary as recorded (alerts counted as raised, a re-run said so)."""
     if not bulk.sqlite:  # one cycle at a time (SQLite: BEGIN IMMEDIATE does this)
         bulk.execute("LOCK TABLE cycle_runs IN SHARE ROW EXCLUSIVE MODE")
     refuse_earlier(as_of, latest_cycle(bulk))
@@ -410,41 +428,26 @@ def _write_decisions(
     bulk.stage("stg_history", decisions.history)
     bulk.execute(
         """INSERT INTO bucket_history (account_id, as_of, dpd, bucket, prev_bucket,
-            amount_tier, due_fen, status, movement)
+            amount_tier, due_fen, status, movement, scheme)
         SELECT account_id, :as_of, dpd, bucket, prev_bucket, amount_tier, due_fen,
-            status, movement
+            status, movement, scheme
         FROM stg_history""",
         as_of=as_of,
     )
-    bulk.stage("stg_alerts", _alert_staging(decisions.alerts, cases, as_of))
-    bulk.execute(
-        """CREATE TEMPORARY TABLE new_alerts AS
-        SELECT s.case_id, s.kind, s.details
-        FROM stg_alerts s
-        WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = s.case_id
-                          AND a.kind = s.kind AND a.raised_on = :as_of)""",
-        as_of=as_of,
-    )
-    bulk.execute(
-        f"""INSERT INTO alerts (case_id, kind, raised_on, status, details, created_at)
-        SELECT n.case_id, n.kind, :as_of, 'open', {bulk.json("n.details")}, :now
-        FROM new_alerts n""",  # noqa: S608 - constant fragments only
-        as_of=as_of,
-        now=now,
-    )
-    bulk.execute(
-        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
-        SELECT :now, :actor, 'alert.raised', 'alert', a.id, a.case_id,
-            {bulk.json("n.details")}
-        FROM new_alerts n
-        JOIN alerts a ON a.case_id = n.case_id AND a.kind = n.kind
-            AND a.raised_on = :as_of""",  # noqa: S608 - constant fragments only
-        as_of=as_of,
-        now=now,
-        actor=ACTOR,
-    )
+    staged_alerts = bulk.stage("stg_alerts", _alert_staging(decisions.alerts, cases, as_of))
+    raised = raise_staged(bulk, staged_alerts, business_date=as_of, now=now, actor=ACTOR)
     _write_promises(bulk, decisions.promises, as_of=as_of, now=now)
-    summary = json.dumps(dict(decisions.summary), ensure_ascii=False, default=str)
+    written = dict(decisions.summary)
+    written["alerts_raised"] = {**dict(written.get("alerts_raised", {})), **raised}
+    rerun = bool(
+        bulk.fetch(
+            "SELECT COUNT(*) AS n FROM cycle_runs WHERE as_of = :as_of",
+            {"n": pl.Int64()},
+            as_of=as_of,
+        ).item(0, 0)
+    )
+    written["rerun"] = rerun
+    summary = json.dumps(written, ensure_ascii=False, default=str)
     bulk.execute(
         f"""INSERT INTO cycle_runs (as_of, started_at, finished_at, accounts, cases,
             summary)
@@ -461,11 +464,12 @@ def _write_decisions(
     )
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
-        SELECT :now, :actor, 'cycle.completed', 'cycle_run', r.id, NULL,
-            {bulk.json(":summary")}
+        SELECT :now, :actor, :type, 'cycle_run', r.id, NULL, {bulk.json(":summary")}
         FROM cycle_runs r WHERE r.as_of = :as_of""",  # noqa: S608 - constant fragments only
         now=now,
         actor=ACTOR,
+        type="cycle.rerun" if rerun else "cycle.completed",
         summary=summary,
         as_of=as_of,
     )
+    return written

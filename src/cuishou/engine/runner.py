@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from cuishou.alerts.rules import raisable
 from cuishou.engine import io, steps
 from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
 from cuishou.kit.clock import utc_now
@@ -58,6 +59,9 @@ class CycleResult:
     excluded_not_yet_placed: int
     history_rows: int
     accounts_written: int
+    scheme: str = ""
+    rescheme: int = 0
+    rerun: bool = False
     steps: list[StepTiming] = field(default_factory=list)
     seconds: float = 0.0
     note: str | None = None
@@ -77,6 +81,9 @@ class CycleResult:
             "excluded_not_yet_placed": self.excluded_not_yet_placed,
             "history_rows": self.history_rows,
             "accounts_written": self.accounts_written,
+            "scheme": self.scheme,
+            "rescheme": self.rescheme,
+            "rerun": self.rerun,
             "steps": [
                 {"name": s.name, "rows": s.rows, "seconds": round(s.seconds, 4)} for s in self.steps
             ],
@@ -158,7 +165,7 @@ def run_cycle(
 
     clock.start("movements")
     moved = steps.movements(aged, snapshot.previous, config)
-    history = steps.history_rows(moved)
+    history = steps.history_rows(moved, config)
     updates = steps.account_updates(moved, as_of)
     clock.stop(history.height)
 
@@ -171,12 +178,11 @@ def run_cycle(
     clock.stop(snapshot.promises.height)
 
     clock.start("alerts")
-    alerts = pl.concat(
-        [
-            steps.case_alerts(rollup, snapshot.open_alerts, config),
-            steps.broken_promise_alerts(judged, rollup),
-        ]
+    candidates = pl.concat(
+        [steps.case_alerts(rollup, config), steps.broken_promise_alerts(judged, rollup)]
     )
+    # the alerts domain's rule: not while one of the kind is unresolved, not twice a day
+    alerts = raisable(candidates, snapshot.existing_alerts, as_of, key=steps.CASE_KEY)
     clock.stop(alerts.height)
 
     changes = rollup.get_column("change")
@@ -197,12 +203,15 @@ def run_cycle(
         "excluded_not_yet_placed": excluded,
         "history_rows": history.height,
         "accounts_written": updates.height,
+        "scheme": config.buckets.version,
+        "rescheme": int(moved.get_column("rescheme").sum()),
+        "rerun": snapshot.rerun,
     }
 
     clock.start("write")
     note = None
     if placed.height:
-        cycle_io.write_decisions(
+        written = cycle_io.write_decisions(
             io.Decisions(
                 account_updates=updates,
                 history=history,
@@ -216,6 +225,8 @@ def run_cycle(
             now=now or utc_now(),
             started_at=started_at,
         )
+        summary["alerts_raised"] = dict(written["alerts_raised"])
+        summary["rerun"] = bool(written["rerun"])
     else:
         note = NO_ACCOUNTS
     clock.stop(updates.height + history.height + rollup.height + alerts.height)

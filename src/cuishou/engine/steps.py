@@ -13,19 +13,26 @@ accounts (from io)
     overdue_since, installment_fen, status, dpd, bucket, amount_tier, cycle_as_of``
     (``status``…``cycle_as_of`` are what the store holds now, used to write only changes)
 payments (from io)
-    ``account_id, paid_at`` (aware UTC), ``amount_fen`` — non-reversed payments
+    ``account_id, paid_at`` (aware UTC), ``amount_fen``, ``tz`` (the creditor's zone) —
+    non-reversed payments
 previous (from io)
-    ``account_id, prev_bucket, prev_status, prev_tier`` — latest bucket history row before D
+    ``account_id, prev_bucket, prev_status, prev_tier, prev_scheme`` — latest bucket
+    history row before D
 cases (from io)
     ``id, creditor_id, debtor_id, status, opened_on, closed_on`` — cases as stored now
-open_alerts (from io)
-    ``creditor_id, debtor_id, kind`` — alerts still open, raised before D
+existing_alerts (from io)
+    ``creditor_id, debtor_id, kind, status, raised_on`` — alerts that may block a new one
+    (unresolved, or raised on D)
 promises (from io)
-    ``id, case_id, amount_fen, due_date, created_at`` (aware UTC) — promises still open
+    ``id, case_id, amount_fen, due_date, created_at`` (aware UTC), ``tz`` — promises still open
+
+Business dates: a time (a payment's ``paid_at``, a promise's ``created_at``) becomes a date in
+the zone of the creditor it belongs to (``tz``), as online (:mod:`cuishou.creditors.service`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import polars as pl
@@ -47,14 +54,27 @@ from cuishou.cases.rules import (
 from cuishou.engine.config import CycleConfig
 from cuishou.promises.rules import promise_judgement_expr
 
-#: The creditor's zone for business dates (Asia/Shanghai has had no DST since 1991).
-BUSINESS_TZ = "Asia/Shanghai"
-
-MOVEMENTS = ("new", "roll_forward", "roll_back", "cure", "settled", "reopen", "retier", "same")
+MOVEMENTS = (
+    "new", "roll_forward", "roll_back", "cure", "settled", "reopen", "rescheme", "retier", "same",
+)  # fmt: skip
 CASE_KEY = ["creditor_id", "debtor_id"]
 ENTERED_ALERT_BUCKET = "entered_m4_plus"
 LEGAL_REVIEW = "legal_review_candidate"
 BROKEN_PROMISE = "broken_promise"
+
+
+def local_date_expr(moment: pl.Expr, tz: pl.Expr, zones: Iterable[str]) -> pl.Expr:
+    """The business date of an aware time in each row's zone (``tz``, one of ``zones``)."""
+    chosen: pl.Expr = pl.lit(None, dtype=pl.Date)
+    for name in sorted(set(zones)):
+        chosen = (
+            pl.when(tz == name).then(moment.dt.convert_time_zone(name).dt.date()).otherwise(chosen)
+        )
+    return chosen
+
+
+def _zones(frame: pl.DataFrame) -> list[str]:
+    return [str(z) for z in frame.get_column("tz").unique().drop_nulls().to_list()]
 
 
 def in_force(accounts: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -62,13 +82,12 @@ def in_force(accounts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return accounts.filter(pl.col("snapshot_date") <= as_of)
 
 
-def paid_as_of(
-    accounts: pl.DataFrame, payments: pl.DataFrame, as_of: date, *, tz: str = BUSINESS_TZ
-) -> pl.DataFrame:
-    """Add ``paid_fen``: payments dated (in ``tz``) after the snapshot date, up to ``as_of``."""
+def paid_as_of(accounts: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Add ``paid_fen``: payments dated (in the creditor's zone) after the snapshot date, up to
+    ``as_of``."""
     local = payments.select(
         pl.col("account_id"),
-        pl.col("paid_at").dt.convert_time_zone(tz).dt.date().alias("paid_on"),
+        local_date_expr(pl.col("paid_at"), pl.col("tz"), _zones(payments)).alias("paid_on"),
         pl.col("amount_fen"),
     ).filter(pl.col("paid_on") <= as_of)
     totals = (
@@ -109,8 +128,16 @@ def age(accounts: pl.DataFrame, as_of: date, config: CycleConfig) -> pl.DataFram
 
 
 def movements(aged: pl.DataFrame, previous: pl.DataFrame, config: CycleConfig) -> pl.DataFrame:
-    """迁徙/出催 versus the latest recorded state before this date (``movement`` column)."""
-    joined = aged.join(previous, left_on="id", right_on="account_id", how="left")
+    """迁徙/出催 versus the latest recorded state before this date (``movement`` column).
+
+    ``rescheme`` is true where that state was decided under another bucket scheme version:
+    the account is re-bucketed (movement ``rescheme``), which is not a roll and raises no
+    alert."""
+    joined = aged.join(previous, left_on="id", right_on="account_id", how="left").with_columns(
+        (pl.col("prev_scheme").is_not_null() & (pl.col("prev_scheme") != config.buckets.version))
+        .fill_null(False)
+        .alias("rescheme")
+    )
     return joined.with_columns(
         movement_expr(
             prev_bucket=pl.col("prev_bucket"),
@@ -120,12 +147,14 @@ def movements(aged: pl.DataFrame, previous: pl.DataFrame, config: CycleConfig) -
             status=pl.col("new_status"),
             tier=pl.col("new_tier"),
             scheme=config.buckets,
+            rescheme=pl.col("rescheme"),
         ).alias("movement")
     )
 
 
-def history_rows(moved: pl.DataFrame) -> pl.DataFrame:
-    """Bucket history rows for date D: only accounts whose movement is not ``same``."""
+def history_rows(moved: pl.DataFrame, config: CycleConfig) -> pl.DataFrame:
+    """Bucket history rows for date D: only accounts whose movement is not ``same``, with the
+    scheme version they were decided under."""
     return moved.filter(pl.col("movement") != "same").select(
         pl.col("id").alias("account_id"),
         pl.col("new_dpd").alias("dpd"),
@@ -135,6 +164,7 @@ def history_rows(moved: pl.DataFrame) -> pl.DataFrame:
         pl.col("outstanding_fen").alias("due_fen"),
         pl.col("new_status").alias("status"),
         pl.col("movement"),
+        pl.lit(config.buckets.version).alias("scheme"),
     )
 
 
@@ -185,6 +215,7 @@ def case_rollup(
         is_open.any().alias("any_open"),
         pl.col("prev_bucket").is_not_null().any().alias("seen_before"),
         prev_rank.filter(pl.col("prev_status") == "open").max().fill_null(0).alias("prev_rank"),
+        pl.col("rescheme").any().alias("rescheme"),
     )
     stored = cases.select(
         pl.col("id").alias("case_id"),
@@ -221,38 +252,39 @@ def case_rollup(
     )
 
 
-def case_alerts(
-    rollup: pl.DataFrame, open_alerts: pl.DataFrame, config: CycleConfig
-) -> pl.DataFrame:
-    """预警 needing no contact history: ``entered_m4_plus`` and ``legal_review_candidate``.
+def case_alerts(rollup: pl.DataFrame, config: CycleConfig) -> pl.DataFrame:
+    """预警 candidates needing no contact history: ``entered_m4_plus`` and
+    ``legal_review_candidate`` (whether one is already open is the alerts domain's rule,
+    applied by the runner with :func:`cuishou.alerts.rules.raisable`).
 
     ``entered_m4_plus``: the case's bucket rank goes from below ``config.alert_bucket``
-    to at or above it versus the previous cycle (never on first sight).
-    ``legal_review_candidate`` (移交法务评估): case DPD beyond ``config.legal_review_dpd``
-    and no such alert open from an earlier day (first sight counts).
-    Returns ``creditor_id, debtor_id, kind, dpd, bucket``.
+    to at or above it versus the previous cycle; on first sight when
+    ``config.alert_on_placement``; never when it was re-bucketed under a new scheme.
+    ``legal_review_candidate`` (移交法务评估): case DPD beyond ``config.legal_review_dpd``.
+    Returns ``creditor_id, debtor_id, kind, reason, dpd, bucket`` (``reason``: ``placed`` or
+    ``rolled`` into the alert bucket, ``dpd`` for legal review).
     """
     threshold = config.buckets.rank(config.alert_bucket)
     rank = bucket_rank_expr(pl.col("bucket"), config.buckets)
     entered = rollup.filter(
-        entered_alert_bucket_expr(pl.col("prev_rank"), rank, threshold)
-    ).with_columns(pl.lit(ENTERED_ALERT_BUCKET).alias("kind"))
-    already = (
-        open_alerts.filter(pl.col("kind") == LEGAL_REVIEW)
-        .select(CASE_KEY)
-        .unique()
-        .with_columns(pl.lit(True).alias("already_open"))
-    )
-    legal = (
-        rollup.join(already, on=CASE_KEY, how="left")
-        .filter(
-            legal_review_due_expr(
-                pl.col("dpd"), config.legal_review_dpd, pl.col("already_open").fill_null(False)
-            )
+        entered_alert_bucket_expr(
+            pl.col("prev_rank"),
+            rank,
+            threshold,
+            on_placement=config.alert_on_placement,
+            rescheme=pl.col("rescheme"),
         )
-        .with_columns(pl.lit(LEGAL_REVIEW).alias("kind"))
+    ).with_columns(
+        pl.lit(ENTERED_ALERT_BUCKET).alias("kind"),
+        pl.when(pl.col("prev_rank").is_null())
+        .then(pl.lit("placed"))
+        .otherwise(pl.lit("rolled"))
+        .alias("reason"),
     )
-    columns = [*CASE_KEY, "kind", "dpd", "bucket"]
+    legal = rollup.filter(
+        legal_review_due_expr(pl.col("dpd"), config.legal_review_dpd)
+    ).with_columns(pl.lit(LEGAL_REVIEW).alias("kind"), pl.lit("dpd").alias("reason"))
+    columns = [*CASE_KEY, "kind", "reason", "dpd", "bucket"]
     return pl.concat([entered.select(columns), legal.select(columns)]).sort([*CASE_KEY, "kind"])
 
 
@@ -262,20 +294,18 @@ def judge_promises(
     payments: pl.DataFrame,
     as_of: date,
     config: CycleConfig,
-    *,
-    tz: str = BUSINESS_TZ,
 ) -> pl.DataFrame:
     """承诺履约判定: judge open promises against the case's payments.
 
     A payment counts towards a promise when it is on one of the case's accounts and
-    dated (in ``tz``) from the day the promise was taken up to its due date plus
-    grace, and not after ``as_of``. Returns ``id, case_id, amount_fen, due_date,
+    dated (in the creditor's zone) from the day the promise was taken up to its due date
+    plus grace, and not after ``as_of``. Returns ``id, case_id, amount_fen, due_date,
     paid_fen, status`` for the promises decided today (``kept``, ``partly_kept`` or
     ``broken``); those still open are left out.
     """
     policy = config.promises
     local = promises.with_columns(
-        pl.col("created_at").dt.convert_time_zone(tz).dt.date().alias("created_on"),
+        local_date_expr(pl.col("created_at"), pl.col("tz"), _zones(promises)).alias("created_on"),
         pl.min_horizontal(
             pl.col("due_date") + pl.duration(days=policy.grace_days), pl.lit(as_of)
         ).alias("until"),
@@ -286,7 +316,7 @@ def judge_promises(
         how="inner",
     ).select(
         "case_id",
-        pl.col("paid_at").dt.convert_time_zone(tz).dt.date().alias("paid_on"),
+        local_date_expr(pl.col("paid_at"), pl.col("tz"), _zones(payments)).alias("paid_on"),
         pl.col("amount_fen").alias("paid"),
     )
     paid = (
@@ -315,7 +345,13 @@ def broken_promise_alerts(judged: pl.DataFrame, rollup: pl.DataFrame) -> pl.Data
     return (
         rollup.filter(pl.col("case_id").is_not_null())
         .join(broken, on="case_id", how="inner")
-        .select(*CASE_KEY, pl.lit(BROKEN_PROMISE).alias("kind"), "dpd", "bucket")
+        .select(
+            *CASE_KEY,
+            pl.lit(BROKEN_PROMISE).alias("kind"),
+            pl.lit("broken").alias("reason"),
+            "dpd",
+            "bucket",
+        )  # fmt: skip
         .sort(CASE_KEY)
     )
 

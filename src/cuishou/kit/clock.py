@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cuishou.kit.dates import parse_date_text
 from cuishou.kit.errors import InvalidInput
 
+#: The deployment's default zone: new creditors and debtors get it, and pages show times in
+#: it. A business date is always taken in the creditor's own zone (:func:`business_day_in`).
 DEFAULT_TZ = "Asia/Shanghai"
 CHINA_TZ = ZoneInfo(DEFAULT_TZ)
 
@@ -22,6 +24,13 @@ def utc_now() -> datetime:
 
 def today_local(tz: str = DEFAULT_TZ) -> date:
     return utc_now().astimezone(zone(tz)).date()
+
+
+def business_day_in(now: datetime, tz: str) -> date:
+    """The business date at ``now`` in zone ``tz`` (a creditor's zone: its "today")."""
+    if now.tzinfo is None:
+        raise ValueError("business_day_in needs an aware time")
+    return now.astimezone(zone(tz)).date()
 
 
 def zone(name: str) -> ZoneInfo:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import CaseScope
-from cuishou.cases.repository import case_scope_clause
+from cuishou.auth.scope import case_scope_clause
 from cuishou.repayment.rules import Allocation, Balances
 from cuishou.store.tables import Account, Case, Creditor, Payment
 from cuishou.store.types import UTCDateTime

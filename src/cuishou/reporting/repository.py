@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import CaseScope
-from cuishou.cases.repository import case_scope_clause
+from cuishou.auth.scope import case_scope_clause
 from cuishou.store.tables import Account, Case, Contact, Payment, Promise, Team
 
 

@@ -257,7 +257,7 @@ class BucketHistory(Base):
     A row is written on the first cycle that sees the account and whenever its
     bucket, amount tier or status changes; ``movement`` says how it moved versus the
     previous row (``new``, ``roll_forward`` 迁徙, ``roll_back``, ``cure`` 出催,
-    ``settled``, ``reopen``, ``retier``). One row per account and date at most.
+    ``settled``, ``reopen``, ``rescheme``, ``retier``). One row per account and date at most.
     """
 
     __tablename__ = "bucket_history"
@@ -275,6 +275,8 @@ class BucketHistory(Base):
     due_fen: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     movement: Mapped[str] = mapped_column(String(16))
+    #: the bucket scheme's version (``BucketScheme.version``) the row was decided under
+    scheme: Mapped[str] = mapped_column(String(16), server_default="d315750fe69d")
 
 
 class Payment(Base):

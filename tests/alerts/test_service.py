@@ -1,0 +1,82 @@
+"""Alerts are raised by the alerts domain only, on the creditor's business day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cuishou.alerts.service import raise_alert
+from cuishou.auth.rules import Principal
+from cuishou.contact.schemas import ContactIn
+from cuishou.contact.service import log_contact
+from cuishou.store.db import transaction
+from cuishou.store.tables import Alert, Case, ContactPoint, Creditor, Event, User
+from tests.web.factories import make_case, make_user
+
+#: 03:00 UTC: still 1 November in New York, already 2 November in Shanghai
+LATE_EVENING_IN_NEW_YORK = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+
+
+def _new_york_case(session: Session) -> tuple[Case, User]:
+    collector = make_user(session, username="col_ny")
+    case = make_case(session, assigned=collector)
+    creditor = session.get(Creditor, case.creditor_id)
+    creditor.timezone = "America/New_York"
+    session.flush()
+    return case, collector
+
+
+def test_an_alert_is_raised_on_the_creditors_business_day(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case, _ = _new_york_case(session)
+        alert = raise_alert(
+            session,
+            case_id=case.id,
+            creditor_id=case.creditor_id,
+            kind="refusal",
+            details={"kind": "refusal"},
+            actor="tester",
+            now=LATE_EVENING_IN_NEW_YORK,
+        )
+        assert alert is not None and alert.raised_on == date(2026, 11, 1)
+        # and a second one of the kind is not raised while the first is open
+        again = raise_alert(
+            session,
+            case_id=case.id,
+            creditor_id=case.creditor_id,
+            kind="refusal",
+            details={"kind": "refusal"},
+            actor="tester",
+            now=LATE_EVENING_IN_NEW_YORK,
+        )
+        assert again is None
+        events = session.scalars(select(Event.type).where(Event.case_id == case.id)).all()
+        assert events.count("alert.raised") == 1
+
+
+def test_a_logged_refusal_raises_its_alert_through_the_alerts_domain(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case, collector = _new_york_case(session)
+        point = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.debtor_id == case.debtor_id, ContactPoint.owner == "debtor"
+            )
+        ).first()
+        assert point is not None
+        principal = Principal(
+            collector.id, collector.username, "collector", collector.team_id, None
+        )
+        logged = log_contact(
+            session,
+            principal,
+            case.id,
+            ContactIn(contact_point_id=point.id, channel="call", outcome="refused"),
+            now=LATE_EVENING_IN_NEW_YORK,
+        )
+        assert "refusal" in logged.alerts_raised
+        raised = session.execute(
+            select(Alert.kind, Alert.raised_on).where(Alert.case_id == case.id)
+        ).all()
+        assert ("refusal", date(2026, 11, 1)) in raised
