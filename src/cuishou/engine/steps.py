@@ -351,7 +351,7 @@ def broken_promise_alerts(judged: pl.DataFrame, rollup: pl.DataFrame) -> pl.Data
             pl.lit("broken").alias("reason"),
             "dpd",
             "bucket",
-        )  # fmt: skip
+        )
         .sort(CASE_KEY)
     )
 
