@@ -8,7 +8,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cuishou.kit.clock import CHINA_TZ
 from cuishou.kit.ids import id_check_digit
+from cuishou.ledger import service as ledger
+from cuishou.ledger.rules import Change, Entry
+from cuishou.repayment.rules import Balances, allocate
+from cuishou.store.bulk import SessionBulk
 from cuishou.store.tables import Account, Creditor, Debtor, Payment, Placement
 
 NOW = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -112,6 +117,17 @@ def make_account(
     )
     session.add(account)
     session.flush()
+    # its opening balances are its first ledger entry, as an import records them
+    ledger.record_openings(
+        SessionBulk(session),
+        "SELECT :factory_account",
+        source="import",
+        source_id=None,
+        actor="factory",
+        reason="factory account",
+        now=NOW,
+        factory_account=account.id,
+    )
     return account
 
 
@@ -123,7 +139,19 @@ def make_payment(
     paid_at: datetime,
     reference: str | None = None,
 ) -> Payment:
-    """A posted payment row (balances are the caller's concern in engine tests)."""
+    """A payment posted as a file posts it: through the default waterfall, with its ledger
+    entry (the account's balances and its case's amount due move)."""
+    session.flush()
+    session.refresh(account)
+    allocation = allocate(
+        amount_fen,
+        Balances(
+            fee=account.fee_fen,
+            penalty=account.penalty_fen,
+            interest=account.interest_fen,
+            principal=account.principal_fen,
+        ),
+    )
     payment = Payment(
         creditor_id=account.creditor_id,
         account_id=account.id,
@@ -132,7 +160,35 @@ def make_payment(
         paid_at=paid_at,
         source="file",
         posted_at=paid_at,
+        to_fee_fen=allocation.fee,
+        to_penalty_fen=allocation.penalty,
+        to_interest_fen=allocation.interest,
+        to_principal_fen=allocation.principal,
+        to_credit_fen=allocation.credit,
     )
     session.add(payment)
     session.flush()
+    change = Change(
+        fee=-allocation.fee,
+        penalty=-allocation.penalty,
+        interest=-allocation.interest,
+        principal=-allocation.principal,
+        credit=allocation.credit,
+    )
+    ledger.post_entries(
+        session,
+        [
+            Entry(
+                account_id=account.id,
+                kind="payment",
+                change=change,
+                source="import",
+                actor="factory",
+                effective_on=paid_at.astimezone(CHINA_TZ).date(),
+                reference=payment.reference,
+            )
+        ],
+        now=paid_at,
+    )
+    session.refresh(account)
     return payment

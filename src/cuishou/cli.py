@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 
-from cuishou.agreements.cli import agreements_app
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.compliance.cli import compliance_app
@@ -53,7 +52,6 @@ app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
-app.add_typer(agreements_app, name="agreements")
 app.add_typer(payments_app, name="payments")
 
 

@@ -1,9 +1,8 @@
-"""``cuishou agreements track`` and the document's font handling."""
+"""The agreement document's font handling."""
 
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -11,24 +10,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from cuishou.agreements.document import FONT_ENV, DocumentLine, font_path, render_pdf
-from cuishou.cli import app
 from cuishou.kit.errors import ConfigError
 
 runner = CliRunner()
-
-
-def test_track_runs_on_a_store_with_no_plans(store_env: str) -> None:
-    result = runner.invoke(app, ["agreements", "track", "--as-of", "2026-11-20", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {
-        "as_of": "2026-11-20", "tracked": 0, "completed": 0, "broken": 0,
-    }  # fmt: skip
-
-
-def test_track_refuses_a_bad_date(store_env: str) -> None:
-    result = runner.invoke(app, ["agreements", "track", "--as-of", "20.11.2026"])
-    assert result.exit_code != 0
-    assert "is not a date" in result.output
 
 
 def test_a_missing_font_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

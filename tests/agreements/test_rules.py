@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuishou.agreements.approval import (
@@ -23,11 +24,12 @@ from cuishou.agreements.rules import (
     Owed,
     Terms,
     Waived,
-    add_months,
     quote,
     split_evenly,
     track,
+    track_frame,
 )
+from cuishou.kit.dates import add_months
 from cuishou.kit.errors import ConfigError
 
 TODAY = date(2026, 11, 1)
@@ -186,3 +188,52 @@ def test_a_matrix_is_data_and_is_checked() -> None:
         parse_matrix({"levels": [{"level": "manager"}, {"level": "team_lead"}]}, source="t")
     with pytest.raises(ValueError, match="non-empty"):
         ApprovalMatrix(())
+
+
+plans_strategy = st.lists(
+    st.tuples(
+        st.lists(st.integers(1, 90_000), min_size=1, max_size=6),  # installment amounts
+        st.integers(0, 400_000),  # paid towards the plan
+        st.integers(0, 40),  # break_after_days
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(deadline=None)  # Polars frames per example: slow on a busy machine, not wrong
+@given(plans_strategy, st.dates(min_value=date(2026, 10, 1), max_value=date(2027, 6, 1)))
+def test_tracking_every_plan_at_once_agrees_with_tracking_one(
+    plans: list[tuple[list[int], int, int]], as_of: date
+) -> None:
+    rows, paid, settings = [], [], []
+    for agreement_id, (amounts, paid_fen, days) in enumerate(plans, start=1):
+        for seq, amount in enumerate(amounts):
+            rows.append((agreement_id, seq, add_months(date(2026, 11, 10), seq), amount))
+        paid.append((agreement_id, paid_fen))
+        settings.append((agreement_id, days))
+    frame = pl.DataFrame(
+        rows,
+        schema={"agreement_id": pl.Int64, "seq": pl.Int32, "due_date": pl.Date,
+                "amount_fen": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+    paid_frame = pl.DataFrame(
+        paid, schema={"agreement_id": pl.Int64, "paid_fen": pl.Int64}, orient="row"
+    )
+    plan_frame = pl.DataFrame(
+        settings, schema={"agreement_id": pl.Int64, "break_after_days": pl.Int64}, orient="row"
+    )
+    installments, decided = track_frame(frame, paid_frame, plan_frame, as_of)
+    for agreement_id, (amounts, paid_fen, days) in enumerate(plans, start=1):
+        schedule = [
+            Installment(seq, add_months(date(2026, 11, 10), seq), amount)
+            for seq, amount in enumerate(amounts)
+        ]
+        expected = track(schedule, paid_fen, as_of=as_of, break_after_days=days)
+        got = installments.filter(pl.col("agreement_id") == agreement_id).sort("seq")
+        assert [(r["paid_fen"], r["status"]) for r in got.iter_rows(named=True)] == [
+            (s.paid_fen, s.status) for s in expected.installments
+        ]
+        plan = decided.filter(pl.col("agreement_id") == agreement_id).row(0, named=True)
+        assert plan["status"] == expected.status

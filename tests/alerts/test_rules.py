@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuishou.alerts.rules import (
@@ -53,6 +53,7 @@ candidate_alerts = st.lists(
 )
 
 
+@settings(deadline=None)  # Polars per example: slow on a busy machine
 @given(existing_alerts, candidate_alerts)
 def test_the_scalar_and_polars_raising_rules_agree(
     existing: list[tuple[int, str, str, date]], candidates: list[tuple[int, str]]

@@ -126,6 +126,7 @@ def test_the_case_step_agrees_with_the_scalar_rules(
                 "debtor_id": debtor,
                 "new_dpd": dpd if due else 0,
                 "outstanding_fen": due,
+                "owed_fen": due,
                 "new_status": "open" if due else "settled",
                 "prev_bucket": prev,
                 "prev_status": prev_status if prev else None,
@@ -135,8 +136,8 @@ def test_the_case_step_agrees_with_the_scalar_rules(
         ],
         schema={
             "creditor_id": pl.Int64, "debtor_id": pl.Int64, "new_dpd": pl.Int32,
-            "outstanding_fen": pl.Int64, "new_status": pl.String, "prev_bucket": pl.String,
-            "prev_status": pl.String, "rescheme": pl.Boolean,
+            "outstanding_fen": pl.Int64, "owed_fen": pl.Int64, "new_status": pl.String,
+            "prev_bucket": pl.String, "prev_status": pl.String, "rescheme": pl.Boolean,
         },
     )  # fmt: skip
     stored = sorted({d for d, *_ in rows} & (closed | {2, 4}))
@@ -148,10 +149,11 @@ def test_the_case_step_agrees_with_the_scalar_rules(
             "status": ["closed" if d in closed else "open" for d in stored],
             "opened_on": [date(2026, 1, 1)] * len(stored),
             "closed_on": [date(2026, 2, 1) if d in closed else None for d in stored],
+            "due_fen": [0] * len(stored),
         },
         schema={
             "id": pl.Int64, "creditor_id": pl.Int64, "debtor_id": pl.Int64, "status": pl.String,
-            "opened_on": pl.Date, "closed_on": pl.Date,
+            "opened_on": pl.Date, "closed_on": pl.Date, "due_fen": pl.Int64,
         },
     )  # fmt: skip
     # when the case and alert steps run

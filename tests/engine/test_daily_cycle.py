@@ -157,7 +157,8 @@ def test_result_json_has_the_interface_keys(engine: Engine) -> None:
     assert {"as_of", "accounts", "cases", "buckets", "steps"} <= data.keys()
     assert [s["name"] for s in data["steps"]] == [
         "load",
-        "payments",
+        "agreements",
+        "balances",
         "aging",
         "movements",
         "cases",

@@ -1,11 +1,18 @@
 from decimal import Decimal
 
+import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuishou.kit.errors import InvalidInput
-from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_yuan, round_fen
+from cuishou.kit.money import (
+    format_yuan,
+    format_yuan_expr,
+    format_yuan_grouped,
+    parse_yuan,
+    round_fen,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +56,10 @@ def test_grouped_format_for_people() -> None:
 )
 def test_round_fen_is_half_away_from_zero(amount: Decimal, fen: int) -> None:
     assert round_fen(amount) == fen
+
+
+@settings(deadline=None)  # Polars per example: slow on a busy machine
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_the_polars_yuan_format_is_the_scalar_one(fen: int) -> None:
+    got = pl.select(format_yuan_expr(pl.lit(fen, dtype=pl.Int64))).item()
+    assert got == format_yuan(fen)

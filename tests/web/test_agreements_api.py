@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
-from cuishou.agreements.service import track_agreements
+from cuishou.engine.runner import run_daily_cycle
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account, Agreement, Case, Event, Payment
 from tests.factories import NOW, make_payment
@@ -184,8 +184,9 @@ def test_tracking_completes_a_plan_and_settles_the_case(engine: Engine, client: 
         assert account is not None
         make_payment(session, account=account, amount_fen=645_525,
                      paid_at=datetime(2026, 11, 5, 2, tzinfo=UTC))  # fmt: skip
-        counts = track_agreements(session, as_of=first_due, now=NOW, actor="system:test")
-    assert counts == {"tracked": 1, "completed": 0, "broken": 0}
+    # the daily cycle tracks every running plan (履约跟踪)
+    counts = run_daily_cycle(engine, first_due, now=NOW).agreements_judged
+    assert counts == {"completed": 0, "broken": 0}
     detail = client.get(f"/api/v1/agreements/{agreement['id']}",
                         headers=bearer(world.tokens["col_a"])).json()  # fmt: skip
     assert [(r["status"], r["paid"]) for r in detail["schedule"]] == [
@@ -196,7 +197,7 @@ def test_tracking_completes_a_plan_and_settles_the_case(engine: Engine, client: 
         assert account is not None
         make_payment(session, account=account, amount_fen=645_525,
                      paid_at=datetime(2026, 12, 5, 2, tzinfo=UTC))  # fmt: skip
-        done = track_agreements(session, as_of=date(2026, 12, 6), now=NOW, actor="system:test")
+    done = run_daily_cycle(engine, date(2026, 12, 6), now=NOW).agreements_judged
     assert done["completed"] == 1
     with transaction(engine) as session:
         case = session.get(Case, case_id)
@@ -205,8 +206,13 @@ def test_tracking_completes_a_plan_and_settles_the_case(engine: Engine, client: 
         assert (case.status, case.closed_on) == ("closed", date(2026, 12, 6))
         assert (account.status, account.principal_fen, account.penalty_fen) == ("settled", 0, 0)
         assert session.scalar(select(Agreement.status)) == "completed"
-        again = track_agreements(session, as_of=date(2026, 12, 7), now=NOW, actor="system:test")
-    assert again == {"tracked": 0, "completed": 0, "broken": 0}
+    # and the next day leaves it settled: what was waived is not owed again
+    again = run_daily_cycle(engine, date(2026, 12, 7), now=NOW)
+    assert again.agreements_judged == {"completed": 0, "broken": 0}
+    assert again.cases_reopened == 0
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and (case.status, case.due_fen) == ("closed", 0)
 
 
 def test_a_missed_plan_breaks_and_the_waiver_is_reinstated(
@@ -219,15 +225,13 @@ def test_a_missed_plan_breaks_and_the_waiver_is_reinstated(
     _post(client, "lead_a", world, f"/api/v1/agreements/{agreement['id']}/approve",
           {"reason": "ok"})  # fmt: skip
     due = date.fromisoformat(FIRST)
+    assert (
+        run_daily_cycle(engine, due + timedelta(days=5), now=NOW).agreements_judged["broken"] == 0
+    )
+    assert (
+        run_daily_cycle(engine, due + timedelta(days=6), now=NOW).agreements_judged["broken"] == 1
+    )
     with transaction(engine) as session:
-        assert (
-            track_agreements(session, as_of=due + timedelta(days=5), now=NOW, actor="t")["broken"]
-            == 0
-        )
-        assert (
-            track_agreements(session, as_of=due + timedelta(days=6), now=NOW, actor="t")["broken"]
-            == 1
-        )
         event = session.scalars(select(Event).where(Event.type == "agreement.broken")).one()
         account = session.get(Account, account_id)
         assert account is not None

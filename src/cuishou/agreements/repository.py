@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cuishou.agreements.rules import Installment
@@ -20,7 +19,6 @@ from cuishou.store.tables import (
     Case,
     Creditor,
     Debtor,
-    Payment,
     User,
 )
 
@@ -139,71 +137,8 @@ def parties(session: Session, case_id: int) -> tuple[str, str, str]:
     return str(row[0]), str(row[1]), str(row[2])
 
 
-def running_agreements(session: Session) -> list[Agreement]:
-    query = select(Agreement).where(Agreement.status == "approved").order_by(Agreement.id)
-    return list(session.scalars(query))
-
-
-def paid_towards(session: Session, case_id: int, since: datetime, until: datetime) -> int:
-    """Non-reversed payments on the case's accounts in ``[since, until)``."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_fen), 0))
-        .join(Account, Account.id == Payment.account_id)
-        .where(
-            Account.case_id == case_id,
-            Payment.reversed_at.is_(None),
-            Payment.paid_at >= since,
-            Payment.paid_at < until,
-        )
-    )
-    return int(total or 0)
-
-
-def set_installment(session: Session, row_id: int, *, paid_fen: int, status: str) -> None:
-    session.execute(
-        update(AgreementInstallment)
-        .where(AgreementInstallment.id == row_id)
-        .values(paid_fen=paid_fen, status=status)
-    )
-
-
-def close_agreement(session: Session, agreement_id: int, *, status: str, on: Any) -> None:
-    session.execute(
-        update(Agreement)
-        .where(Agreement.id == agreement_id, Agreement.status == "approved")
-        .values(status=status, closed_on=on)
-    )
-
-
-def settle_case(session: Session, case_id: int, *, on: Any, now: datetime) -> None:
-    """A completed plan settles the case: what remains on its accounts (the waived part and
-    interest above the cap) is written off, the accounts settled and the case closed."""
-    session.execute(
-        update(Account)
-        .where(Account.case_id == case_id)
-        .values(
-            fee_fen=0, penalty_fen=0, interest_fen=0, principal_fen=0, status="settled",
-            updated_at=now,
-        )
-    )  # fmt: skip
-    session.execute(
-        update(Case)
-        .where(Case.id == case_id)
-        .values(status="closed", closed_on=on, due_fen=0, updated_at=now)
-    )
-
-
-def write_off(
-    session: Session, account_id: int, *, fee: int, penalty: int, interest: int, principal: int,
-    now: datetime,
-) -> None:  # fmt: skip
-    """Take a waiver off one account by one relative statement."""
-    session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(
-            fee_fen=Account.fee_fen - fee, penalty_fen=Account.penalty_fen - penalty,
-            interest_fen=Account.interest_fen - interest,
-            principal_fen=Account.principal_fen - principal, updated_at=now,
-        )
-    )  # fmt: skip
+def creditor_of_case(session: Session, case_id: int) -> int:
+    found = session.scalar(select(Case.creditor_id).where(Case.id == case_id))
+    if found is None:
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    return int(found)

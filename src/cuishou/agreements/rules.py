@@ -15,12 +15,14 @@ to the agreed amount to the fen. The kinds differ in what they allow:
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import polars as pl
+
+from cuishou.kit.dates import add_months
 from cuishou.kit.money import round_fen
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -101,13 +103,6 @@ class Quote:
     agreed_fen: int
     schedule: tuple[Installment, ...]
     waiver_share_bp: int
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day when it is shorter."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def split_evenly(total_fen: int, parts: int) -> list[int]:
@@ -251,3 +246,69 @@ def track(
     else:
         plan = "approved"
     return PlanState(tuple(states), plan)
+
+
+def track_frame(
+    installments: pl.DataFrame, paid: pl.DataFrame, plans: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """履约跟踪 for every running plan at once (the Polars twin of :func:`track`).
+
+    ``installments``: ``agreement_id, seq, due_date, amount_fen``; ``paid``:
+    ``agreement_id, paid_fen`` (paid towards each plan so far); ``plans``:
+    ``agreement_id, break_after_days``. Returns the installments with ``paid_fen`` and
+    ``status`` (due | paid | missed) and the plans with ``status`` (approved | completed |
+    broken) and ``paid_fen``.
+    """
+    ordered = (
+        installments.join(paid, on="agreement_id", how="left")
+        .join(plans.select("agreement_id", "break_after_days"), on="agreement_id", how="left")
+        .with_columns(pl.col("paid_fen").fill_null(0))
+        .sort("agreement_id", "seq")
+        .with_columns(
+            (pl.col("amount_fen").cum_sum().over("agreement_id") - pl.col("amount_fen")).alias(
+                "_before"
+            )
+        )
+    )
+    share = pl.min_horizontal(
+        pl.max_horizontal(pl.col("paid_fen") - pl.col("_before"), pl.lit(0)), pl.col("amount_fen")
+    ).cast(pl.Int64)
+    late = pl.lit(as_of, dtype=pl.Date) > pl.col("due_date") + pl.duration(
+        days=pl.col("break_after_days")
+    )
+    rows = ordered.with_columns(share.alias("_paid")).with_columns(
+        pl.when(pl.col("_paid") == pl.col("amount_fen"))
+        .then(pl.lit("paid"))
+        .when(pl.col("due_date") < pl.lit(as_of, dtype=pl.Date))
+        .then(pl.lit("missed"))
+        .otherwise(pl.lit("due"))
+        .alias("status"),
+        ((pl.col("_paid") < pl.col("amount_fen")) & (pl.col("due_date") < as_of) & late).alias(
+            "_breaks"
+        ),
+    )
+    states = rows.group_by("agreement_id").agg(
+        (pl.col("status") == "paid").all().alias("_all_paid"),
+        pl.col("_breaks").any().alias("_broken"),
+        pl.col("paid_fen").first(),
+    )
+    plan_status = (
+        pl.when(pl.col("_all_paid"))
+        .then(pl.lit("completed"))
+        .when(pl.col("_broken"))
+        .then(pl.lit("broken"))
+        .otherwise(pl.lit("approved"))
+    )
+    decided = (
+        plans.select("agreement_id")
+        .join(states, on="agreement_id", how="left")
+        .select(
+            "agreement_id",
+            plan_status.alias("status"),
+            pl.col("paid_fen").fill_null(0),
+        )
+    )
+    return (
+        rows.select("agreement_id", "seq", pl.col("_paid").alias("paid_fen"), "status"),
+        decided,
+    )

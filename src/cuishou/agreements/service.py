@@ -3,7 +3,7 @@ tracking (履约跟踪). Fetch → decide (``rules``, ``approval``) → act (wit
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,6 @@ from cuishou.agreements.rules import (
     Terms,
     Waived,
     quote,
-    track,
 )
 from cuishou.agreements.schemas import (
     AgreementIn,
@@ -40,10 +39,12 @@ from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as cases_repo
 from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
-from cuishou.kit.clock import DEFAULT_TZ, zone
+from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.masking import mask_id_number
 from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_yuan
+from cuishou.ledger import service as ledger
+from cuishou.ledger.rules import Change, Entry
 from cuishou.store.tables import Agreement
 
 LEVEL_ZH = {
@@ -54,8 +55,13 @@ LEVEL_ZH = {
 }
 
 
-def _today(now: datetime) -> date:
-    return now.astimezone(zone(DEFAULT_TZ)).date()
+def _creditor_of(session: Session, case_id: int) -> int:
+    return repo.creditor_of_case(session, case_id)
+
+
+def _today(session: Session, case_id: int, now: datetime) -> date:
+    """The case's creditor's business day."""
+    return business_day(session, _creditor_of(session, case_id), now)
 
 
 def owed_of(session: Session, case_id: int) -> Owed:
@@ -127,7 +133,7 @@ def _quote(
 ) -> tuple[Quote, Terms, str]:
     terms = terms_of(data)
     try:
-        q = quote(owed_of(session, case_id), terms, today=_today(now))
+        q = quote(owed_of(session, case_id), terms, today=_today(session, case_id, now))
     except AgreementProblem as exc:
         raise InvalidInput(str(exc)) from exc
     level = required_level(matrix, waived_fen=q.waived.total, share_bp=q.waiver_share_bp)
@@ -201,8 +207,8 @@ def agreement_out(session: Session, agreement: Agreement) -> AgreementOut:
         decided_by=repo.username(session, agreement.decided_by),
         decided_at=agreement.decided_at,
         decision_reason=agreement.decision_reason,
-        break_after_days=int(terms.get("break_after_days", 30)),
-        reinstate_on_break=bool(terms.get("reinstate_on_break", True)),
+        break_after_days=agreement.break_after_days,
+        reinstate_on_break=agreement.reinstate_on_break,
         has_document=agreement.document_pdf is not None,
     )
 
@@ -253,6 +259,8 @@ def request_agreement(
         requested_by=principal.user_id,
         requested_at=now,
         decision_reason="",
+        break_after_days=terms.break_after_days,
+        reinstate_on_break=terms.reinstate_on_break,
     )
     append_event(
         session,
@@ -345,6 +353,7 @@ def decide(
         raise Conflict(f"agreement {agreement_id} was decided by someone else first")
     session.refresh(agreement)
     if approve:
+        _apply_waiver(session, agreement, actor=principal.username, now=now)
         agreement.document_pdf = render_document(session, agreement)
         session.flush()
     append_event(
@@ -364,6 +373,57 @@ def decide(
     return agreement_out(session, agreement)
 
 
+def _apply_waiver(session: Session, agreement: Agreement, *, actor: str, now: datetime) -> None:
+    """减免: the approved waiver comes off the balances at once, by ``waiver`` ledger entries
+    spread over the case's accounts oldest first (the case's amount due follows). A broken
+    plan puts them back by ``reinstatement`` entries when its terms say so (the daily
+    cycle); a completed one writes off what remains."""
+    left = {
+        "fee": agreement.waived_fee_fen,
+        "penalty": agreement.waived_penalty_fen,
+        "interest": agreement.waived_interest_fen,
+        "principal": agreement.waived_principal_fen,
+    }
+    if not any(left.values()):
+        return
+    today = business_day(session, _creditor_of(session, agreement.case_id), now)
+    entries: list[Entry] = []
+    for account in repo.case_accounts(session, agreement.case_id):
+        have = {
+            "fee": account.fee_fen,
+            "penalty": account.penalty_fen,
+            "interest": account.interest_fen,
+            "principal": account.principal_fen,
+        }
+        take = {name: min(left[name], have[name]) for name in left}
+        if any(take.values()):
+            entries.append(
+                Entry(
+                    account_id=account.id,
+                    kind="waiver",
+                    change=Change(
+                        fee=-take["fee"],
+                        penalty=-take["penalty"],
+                        interest=-take["interest"],
+                        principal=-take["principal"],
+                    ),
+                    source="agreement",
+                    source_id=agreement.id,
+                    actor=actor,
+                    reason=f"agreement {agreement.id} approved",
+                    effective_on=today,
+                )
+            )
+            left = {name: left[name] - take[name] for name in left}
+    if any(left.values()):
+        raise Conflict(
+            "the case owes less than this agreement waives (payments arrived since it was "
+            "requested); reject it and quote again",
+            agreement_id=agreement.id,
+        )
+    ledger.post_entries(session, entries, now=now)
+
+
 def render_document(session: Session, agreement: Agreement) -> bytes:
     """The agreement as a PDF in Chinese: parties, amounts, schedule, terms."""
     creditor, debtor, id_number = repo.parties(session, agreement.case_id)
@@ -377,7 +437,7 @@ def render_document(session: Session, agreement: Agreement) -> bytes:
         "本金": agreement.waived_principal_fen,
     }
     decided = (
-        agreement.decided_at.astimezone(zone(DEFAULT_TZ)).date() if agreement.decided_at else None
+        _today(session, agreement.case_id, agreement.decided_at) if agreement.decided_at else None
     )
     lines = [
         DocumentLine(f"协议编号：HK-{agreement.id:08d}    案件编号：{agreement.case_id}"),
@@ -462,78 +522,3 @@ def document(session: Session, principal: Principal, agreement_id: int) -> bytes
             agreement_id=agreement_id,
         )
     return bytes(agreement.document_pdf)
-
-
-def track_agreements(session: Session, *, as_of: date, now: datetime, actor: str) -> dict[str, int]:
-    """履约跟踪 for every running plan as of ``as_of``: installments paid, due or missed
-    (payments on the case's accounts since approval, applied in order); a plan is
-    completed (the case settles) or broken (the waiver reinstated when the terms say so).
-    Safe to run twice: only running plans change."""
-    counts = {"tracked": 0, "completed": 0, "broken": 0}
-    local = zone(DEFAULT_TZ)
-    until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=local)
-    for agreement in repo.running_agreements(session):
-        assert agreement.decided_at is not None
-        counts["tracked"] += 1
-        paid = repo.paid_towards(session, agreement.case_id, agreement.decided_at, until)
-        rows = repo.installments_of(session, agreement.id)
-        terms = dict(agreement.terms or {})
-        state = track(
-            [Installment(r.seq, r.due_date, r.amount_fen) for r in rows],
-            paid,
-            as_of=as_of,
-            break_after_days=int(terms.get("break_after_days", 30)),
-        )
-        for row, new in zip(rows, state.installments, strict=True):
-            if (row.paid_fen, row.status) != (new.paid_fen, new.status):
-                repo.set_installment(session, row.id, paid_fen=new.paid_fen, status=new.status)
-        if state.status == "approved":
-            continue
-        counts[state.status] += 1
-        repo.close_agreement(session, agreement.id, status=state.status, on=as_of)
-        waived = (
-            agreement.waived_fee_fen + agreement.waived_penalty_fen
-            + agreement.waived_interest_fen + agreement.waived_principal_fen
-        )  # fmt: skip
-        payload: dict[str, object] = {"paid": format_yuan(paid), "as_of": as_of.isoformat()}
-        if state.status == "completed":
-            repo.settle_case(session, agreement.case_id, on=as_of, now=now)
-            payload["written_off_waiver"] = format_yuan(waived)
-        else:
-            reinstate = bool(terms.get("reinstate_on_break", True))
-            payload["reinstated"] = format_yuan(waived if reinstate else 0)
-            if not reinstate and waived:
-                _write_off_waiver(session, agreement, now=now)
-        append_event(
-            session,
-            at=now,
-            actor=actor,
-            type=f"agreement.{state.status}",
-            entity_type="agreement",
-            entity_id=agreement.id,
-            case_id=agreement.case_id,
-            payload=payload,
-        )
-    return counts
-
-
-def _write_off_waiver(session: Session, agreement: Agreement, *, now: datetime) -> None:
-    """A waiver that survives a break is taken off the accounts, oldest first, no account
-    below zero in any component."""
-    left = {
-        "fee": agreement.waived_fee_fen,
-        "penalty": agreement.waived_penalty_fen,
-        "interest": agreement.waived_interest_fen,
-        "principal": agreement.waived_principal_fen,
-    }
-    for account in repo.case_accounts(session, agreement.case_id):
-        have = {
-            "fee": account.fee_fen,
-            "penalty": account.penalty_fen,
-            "interest": account.interest_fen,
-            "principal": account.principal_fen,
-        }
-        take = {name: min(left[name], have[name]) for name in left}
-        if any(take.values()):
-            repo.write_off(session, account.id, now=now, **take)
-            left = {name: left[name] - take[name] for name in left}

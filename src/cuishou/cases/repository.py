@@ -51,6 +51,12 @@ def get_case(session: Session, case_id: int, scope: CaseScope, *, for_update: bo
     return found
 
 
+def case_in_scope(session: Session, case_id: int, scope: CaseScope) -> bool:
+    """Whether the case exists within ``scope`` (no error, no lock)."""
+    query = select(Case.id).where(Case.id == case_id, case_scope_clause(scope))
+    return session.scalar(query) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFilters:
     bucket: str | None = None

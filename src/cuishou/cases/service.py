@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import ASSIGNABLE_ROLES, Principal, case_scope_of
+from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
 from cuishou.cases.schemas import (
@@ -353,3 +353,8 @@ def reveal(
         payload={"field": data.field, "contact_point_id": data.contact_point_id},
     )
     return RevealOut(field=data.field, contact_point_id=data.contact_point_id, value=value)
+
+
+def case_in_scope(session: Session, case_id: int, scope: CaseScope) -> bool:
+    """Whether a case exists within ``scope`` — for other domains deciding what to show."""
+    return repo.case_in_scope(session, case_id, scope)

@@ -25,6 +25,8 @@ from sqlalchemy import Engine
 from cuishou.alerts.service import raise_staged
 from cuishou.engine.steps import CASE_KEY
 from cuishou.kit.errors import Conflict
+from cuishou.kit.money import format_yuan_expr
+from cuishou.ledger import service as ledger
 from cuishou.store.bulk import NULLABLE_ID, Bulk, BulkStore
 
 ACTOR = "system:daily-cycle"
@@ -35,10 +37,14 @@ class Snapshot:
     """What the cycle for one date reads from the store (frames described in ``steps``)."""
 
     accounts: pl.DataFrame
+    future: pl.DataFrame
     payments: pl.DataFrame
     previous: pl.DataFrame
     cases: pl.DataFrame
     existing_alerts: pl.DataFrame
+    agreements: pl.DataFrame
+    installments: pl.DataFrame
+    waivers: pl.DataFrame
     last_cycle: date | None
     #: a cycle already completed for this date: this run is a re-run
     rerun: bool
@@ -60,6 +66,12 @@ class Decisions:
     accounts_in_force: int
     summary: Mapping[str, Any]
     promises: pl.DataFrame
+    #: installments whose paid amount or status changed (``agreement_id, seq, paid_fen, status``)
+    installments: pl.DataFrame
+    #: plans decided today (``agreement_id, case_id, status, paid_fen, reinstate_on_break``)
+    plans: pl.DataFrame
+    #: the standing waivers of running plans, per account (for reinstatements)
+    waivers: pl.DataFrame
 
 
 ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {
@@ -71,6 +83,7 @@ ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {
     "snapshot_due_fen": pl.Int64(),
     "overdue_since": pl.Date(),
     "installment_fen": pl.Int64(),
+    "owed_fen": pl.Int64(),
     "status": pl.String(),
     "dpd": pl.Int32(),
     "bucket": pl.String(),
@@ -97,6 +110,32 @@ CASES_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "opened_on": pl.Date(),
     "closed_on": pl.Date(),
+    "due_fen": pl.Int64(),
+}
+FUTURE_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "future_fen": pl.Int64()}
+AGREEMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "agreement_id": pl.Int64(),
+    "case_id": pl.Int64(),
+    "decided_at": pl.Datetime("us", "UTC"),
+    "break_after_days": pl.Int64(),
+    "reinstate_on_break": pl.Boolean(),
+    "tz": pl.String(),
+}
+INSTALLMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "agreement_id": pl.Int64(),
+    "seq": pl.Int32(),
+    "due_date": pl.Date(),
+    "amount_fen": pl.Int64(),
+    "paid_fen": pl.Int64(),
+    "status": pl.String(),
+}
+WAIVERS_SCHEMA: dict[str, pl.DataType] = {
+    "agreement_id": pl.Int64(),
+    "account_id": pl.Int64(),
+    "fee_fen": pl.Int64(),
+    "penalty_fen": pl.Int64(),
+    "interest_fen": pl.Int64(),
+    "principal_fen": pl.Int64(),
 }
 PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64(),
@@ -194,7 +233,8 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
         f"""SELECT id, creditor_id, debtor_id, {bulk.nullable("case_id", "0")} AS case_id,
             snapshot_date, snapshot_due_fen,
             {bulk.nullable("overdue_since", "''")} AS overdue_since,
-            installment_fen, status, dpd, bucket, amount_tier,
+            installment_fen, fee_fen + penalty_fen + interest_fen + principal_fen AS owed_fen,
+            status, dpd, bucket, amount_tier,
             {bulk.nullable("cycle_as_of", "''")} AS cycle_as_of
         FROM accounts""",  # noqa: S608 - constant fragments only
         ACCOUNTS_SCHEMA,
@@ -211,10 +251,17 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
         )
     else:
         payments = pl.DataFrame(schema=PAYMENTS_SCHEMA)
+    future = bulk.fetch(
+        """SELECT account_id,
+            CAST(SUM(fee_fen + penalty_fen + interest_fen + principal_fen) AS BIGINT) AS future_fen
+        FROM ledger_entries WHERE effective_on > :as_of GROUP BY account_id""",
+        FUTURE_SCHEMA,
+        as_of=as_of,
+    )
     previous = bulk.fetch(_previous_state_sql(bulk), PREVIOUS_SCHEMA, as_of=as_of)
     cases = bulk.fetch(
         f"""SELECT id, creditor_id, debtor_id, status, opened_on,
-            {bulk.nullable("closed_on", "''")} AS closed_on FROM cases""",  # noqa: S608 - constant fragments only
+            {bulk.nullable("closed_on", "''")} AS closed_on, due_fen FROM cases""",  # noqa: S608 - constant fragments only
         CASES_SCHEMA,
     )
     existing_alerts = bulk.fetch(
@@ -234,8 +281,38 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
     rerun = bulk.fetch(
         "SELECT COUNT(*) AS n FROM cycle_runs WHERE as_of = :as_of", {"n": pl.Int64()}, as_of=as_of
     ).item(0, 0)
+    agreements = bulk.fetch(
+        """SELECT g.id AS agreement_id, g.case_id, g.decided_at, g.break_after_days,
+            g.reinstate_on_break, c.timezone AS tz
+        FROM agreements g JOIN cases k ON k.id = g.case_id
+        JOIN creditors c ON c.id = k.creditor_id
+        WHERE g.status = 'approved'""",
+        AGREEMENTS_SCHEMA,
+    )
+    installments = bulk.fetch(
+        """SELECT i.agreement_id, i.seq, i.due_date, i.amount_fen, i.paid_fen, i.status
+        FROM agreement_installments i JOIN agreements g ON g.id = i.agreement_id
+        WHERE g.status = 'approved'""",
+        INSTALLMENTS_SCHEMA,
+    )
+    waivers = bulk.fetch(
+        """SELECT l.source_id AS agreement_id, l.account_id,
+            CAST(SUM(l.fee_fen) AS BIGINT) AS fee_fen,
+            CAST(SUM(l.penalty_fen) AS BIGINT) AS penalty_fen,
+            CAST(SUM(l.interest_fen) AS BIGINT) AS interest_fen,
+            CAST(SUM(l.principal_fen) AS BIGINT) AS principal_fen
+        FROM ledger_entries l JOIN agreements g ON g.id = l.source_id
+        WHERE l.source = 'agreement' AND l.kind IN ('waiver', 'reinstatement')
+            AND g.status = 'approved'
+        GROUP BY l.source_id, l.account_id""",
+        WAIVERS_SCHEMA,
+    )
     return Snapshot(
         accounts=accounts,
+        future=future,
+        agreements=agreements,
+        installments=installments,
+        waivers=waivers,
         payments=payments,
         previous=previous,
         cases=cases,
@@ -274,7 +351,7 @@ def _case_staging(cases: pl.DataFrame) -> pl.DataFrame:
         *CASE_KEY,
         pl.col("is_new").cast(pl.Int32),
         "accounts",
-        "due_fen",
+        "due_delta",
         "dpd",
         "bucket",
         "amount_tier",
@@ -360,6 +437,123 @@ def _write_promises(bulk: Bulk, judged: pl.DataFrame, *, as_of: date, now: datet
     )
 
 
+_OWED = "a.fee_fen + a.penalty_fen + a.interest_fen + a.principal_fen"
+PLAN_SCHEMA: dict[str, pl.DataType] = {
+    "agreement_id": pl.Int64(),
+    "case_id": pl.Int64(),
+    "status": pl.String(),
+    "paid_fen": pl.Int64(),
+    "reinstate_on_break": pl.Boolean(),
+}
+
+
+def _write_plans(bulk: Bulk, decisions: Decisions, *, as_of: date, now: datetime) -> None:
+    """Plans tracked today: installments paid or missed; a completed plan writes off what
+    its case's accounts still owe now; a broken plan puts its waiver back when its terms say
+    so. The amounts go through the ledger and into the ``agreement.<status>`` event."""
+    if decisions.installments.height:
+        bulk.stage("stg_installments", decisions.installments)
+        bulk.execute(
+            """UPDATE agreement_installments SET paid_fen = s.paid_fen, status = s.status
+            FROM stg_installments s WHERE agreement_installments.agreement_id = s.agreement_id
+                AND agreement_installments.seq = s.seq"""
+        )
+    plans = decisions.plans
+    if plans.height == 0:
+        return
+    bulk.stage("stg_plans", plans, schema=PLAN_SCHEMA)
+    bulk.execute(
+        """UPDATE agreements SET status = s.status, closed_on = :as_of
+        FROM stg_plans s WHERE agreements.id = s.agreement_id AND agreements.status = 'approved'""",
+        as_of=as_of,
+    )
+    reinstated = decisions.waivers.join(
+        plans.filter((pl.col("status") == "broken") & pl.col("reinstate_on_break")).select(
+            "agreement_id"
+        ),
+        on="agreement_id",
+    ).select(
+        "account_id",
+        pl.lit("reinstatement").alias("kind"),
+        *(-pl.col(c).alias(c) for c in ("fee_fen", "penalty_fen", "interest_fen", "principal_fen")),
+        pl.lit(0, dtype=pl.Int64).alias("credit_fen"),
+        pl.lit(as_of).alias("effective_on"),
+        pl.lit("agreement").alias("source"),
+        pl.col("agreement_id").alias("source_id"),
+        pl.lit(None, dtype=pl.String).alias("reference"),
+        pl.lit(ACTOR).alias("actor"),
+        pl.lit("plan broken: the waiver is reinstated by its terms").alias("reason"),
+    )
+    ledger.post(bulk, reinstated, now=now, name="reinstatements")
+    ledger.post_select(
+        bulk,
+        f"""SELECT a.id AS account_id, 'write_off' AS kind, -a.fee_fen AS fee_fen,
+            -a.penalty_fen AS penalty_fen, -a.interest_fen AS interest_fen,
+            -a.principal_fen AS principal_fen, 0 AS credit_fen, :as_of AS effective_on,
+            'agreement' AS source, s.agreement_id AS source_id, NULL AS reference,
+            :actor AS actor, 'plan completed: what remains is written off' AS reason
+        FROM accounts a JOIN stg_plans s ON s.case_id = a.case_id
+        WHERE s.status = 'completed' AND {_OWED} > 0""",  # noqa: S608 - constant fragments only
+        now=now,
+        name="write_offs",
+        as_of=as_of,
+        actor=ACTOR,
+    )
+    moved = bulk.fetch(
+        """SELECT l.source_id AS agreement_id, l.kind,
+            CAST(-SUM(l.fee_fen + l.penalty_fen + l.interest_fen + l.principal_fen) AS BIGINT)
+                AS amount_fen
+        FROM ledger_entries l JOIN stg_plans s ON s.agreement_id = l.source_id
+        WHERE l.source = 'agreement' AND l.kind IN ('write_off', 'reinstatement')
+            AND l.effective_on = :as_of
+        GROUP BY l.source_id, l.kind""",
+        {"agreement_id": pl.Int64(), "kind": pl.String(), "amount_fen": pl.Int64()},
+        as_of=as_of,
+    )
+    standing = decisions.waivers.group_by("agreement_id").agg(
+        (-pl.sum_horizontal("fee_fen", "penalty_fen", "interest_fen", "principal_fen"))
+        .sum()
+        .alias("waived_fen")
+    )
+    amounts = plans.join(
+        moved.pivot("kind", index="agreement_id", values="amount_fen"),
+        on="agreement_id",
+        how="left",
+    ).join(standing, on="agreement_id", how="left")
+    for column in ("write_off", "reinstatement", "waived_fen"):
+        if column not in amounts.columns:
+            amounts = amounts.with_columns(pl.lit(0, dtype=pl.Int64).alias(column))
+    amounts = amounts.with_columns(
+        pl.col(c).fill_null(0) for c in ("write_off", "reinstatement", "waived_fen")
+    )
+    kept = (
+        pl.when(pl.col("status") == "broken")
+        .then(pl.col("waived_fen") + pl.col("reinstatement"))
+        .otherwise(0)
+    )
+    payload = _json_object(
+        {
+            "as_of": (pl.lit(as_of.isoformat()), True),
+            "paid": (format_yuan_expr(pl.col("paid_fen")), True),
+            "written_off": (format_yuan_expr(-pl.col("write_off")), True),
+            "reinstated": (format_yuan_expr(-pl.col("reinstatement")), True),
+            "waiver_kept": (format_yuan_expr(kept), True),
+        }
+    )
+    bulk.stage(
+        "stg_plan_events",
+        amounts.select("agreement_id", "case_id", "status", payload.alias("payload")),
+    )
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'agreement.' || s.status, 'agreement', s.agreement_id, s.case_id,
+            {bulk.json("s.payload")}
+        FROM stg_plan_events s""",  # noqa: S608 - constant fragments only
+        now=now,
+        actor=ACTOR,
+    )
+
+
 def _write_decisions(
     bulk: Bulk, decisions: Decisions, *, as_of: date, now: datetime, started_at: datetime
 ) -> dict[str, Any]:
@@ -377,7 +571,7 @@ def _write_decisions(
             accounts, due_fen, dpd, bucket, amount_tier, cycle_as_of,
             created_at, updated_at)
         SELECT s.case_id, s.creditor_id, s.debtor_id, s.status, :as_of, s.closed_on,
-            s.accounts, s.due_fen, s.dpd, s.bucket, s.amount_tier, :as_of, :now, :now
+            s.accounts, 0, s.dpd, s.bucket, s.amount_tier, :as_of, :now, :now
         FROM stg_cases s WHERE s.is_new = 1""",
         as_of=as_of,
         now=now,
@@ -385,7 +579,7 @@ def _write_decisions(
     bulk.analyze("cases")
     bulk.execute(
         """UPDATE cases SET status = s.status, closed_on = s.closed_on,
-            accounts = s.accounts, due_fen = s.due_fen, dpd = s.dpd,
+            accounts = s.accounts, due_fen = cases.due_fen + s.due_delta, dpd = s.dpd,
             bucket = s.bucket, amount_tier = s.amount_tier,
             cycle_as_of = :as_of, updated_at = :now
         FROM stg_cases s
@@ -415,6 +609,13 @@ def _write_decisions(
         as_of=as_of,
         now=now,
     )
+    # a new case owes what its accounts owe, summed now that they are linked to it
+    bulk.execute(
+        f"""UPDATE cases SET due_fen = COALESCE((SELECT SUM({_OWED}) FROM accounts a
+            WHERE a.case_id = cases.id), 0)
+        WHERE cases.id IN (SELECT s.case_id FROM stg_cases s WHERE s.is_new = 1)"""  # noqa: S608 - constant fragments only
+    )
+    _write_plans(bulk, decisions, as_of=as_of, now=now)
     bulk.stage("stg_case_events", _case_event_staging(cases, as_of))
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)

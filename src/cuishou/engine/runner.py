@@ -31,7 +31,9 @@ from cuishou.kit.clock import utc_now
 #: Called before each step starts: (step name, step number from 1, number of steps).
 Progress = Callable[[str, int, int], None]
 
-STEP_NAMES = ("load", "payments", "aging", "movements", "cases", "promises", "alerts", "write")
+STEP_NAMES = (
+    "load", "agreements", "balances", "aging", "movements", "cases", "promises", "alerts", "write",
+)  # fmt: skip
 NO_ACCOUNTS = "no accounts in force on this date; import a placement first"
 
 
@@ -56,6 +58,7 @@ class CycleResult:
     cases_reopened: int
     alerts_raised: dict[str, int]
     promises_judged: dict[str, int]
+    agreements_judged: dict[str, int]
     excluded_not_yet_placed: int
     history_rows: int
     accounts_written: int
@@ -78,6 +81,7 @@ class CycleResult:
             "cases_reopened": self.cases_reopened,
             "alerts_raised": dict(self.alerts_raised),
             "promises_judged": dict(self.promises_judged),
+            "agreements_judged": dict(self.agreements_judged),
             "excluded_not_yet_placed": self.excluded_not_yet_placed,
             "history_rows": self.history_rows,
             "accounts_written": self.accounts_written,
@@ -153,11 +157,18 @@ def run_cycle(
     snapshot = cycle_io.load_snapshot(as_of)
     clock.stop(snapshot.rows)
 
-    clock.start("payments")
     placed = steps.in_force(snapshot.accounts, as_of)
     excluded = snapshot.accounts.height - placed.height
-    paid = steps.paid_as_of(placed, snapshot.payments, as_of)
-    clock.stop(snapshot.payments.height)
+
+    clock.start("agreements")
+    installments, plans = steps.agreement_decisions(
+        snapshot.agreements, snapshot.installments, snapshot.payments, placed, as_of
+    )
+    clock.stop(snapshot.agreements.height)
+
+    clock.start("balances")
+    paid = steps.owed_as_of(placed, snapshot.future, plans, snapshot.waivers)
+    clock.stop(placed.height)
 
     clock.start("aging")
     aged = steps.age(paid, as_of, config)
@@ -200,6 +211,10 @@ def run_cycle(
             status: judged.filter(pl.col("status") == status).height
             for status in ("kept", "partly_kept", "broken")
         },
+        "agreements_judged": {
+            status: plans.filter(pl.col("status") == status).height
+            for status in ("completed", "broken")
+        },
         "excluded_not_yet_placed": excluded,
         "history_rows": history.height,
         "accounts_written": updates.height,
@@ -220,6 +235,9 @@ def run_cycle(
                 accounts_in_force=placed.height,
                 summary=summary,
                 promises=judged,
+                installments=installments,
+                plans=plans,
+                waivers=snapshot.waivers,
             ),
             as_of=as_of,
             now=now or utc_now(),

@@ -10,8 +10,11 @@ Frames and their columns
 ------------------------
 accounts (from io)
     ``id, creditor_id, debtor_id, case_id, snapshot_date, snapshot_due_fen,
-    overdue_since, installment_fen, status, dpd, bucket, amount_tier, cycle_as_of``
-    (``status``…``cycle_as_of`` are what the store holds now, used to write only changes)
+    overdue_since, installment_fen, owed_fen, status, dpd, bucket, amount_tier, cycle_as_of``
+    (``owed_fen`` is what the account owes now by its ledger; ``status``…``cycle_as_of`` are
+    what the store holds now, used to write only changes)
+future (from io)
+    ``account_id, future_fen`` — ledger entries that count only after D (dated later)
 payments (from io)
     ``account_id, paid_at`` (aware UTC), ``amount_fen``, ``tz`` (the creditor's zone) —
     non-reversed payments
@@ -19,7 +22,11 @@ previous (from io)
     ``account_id, prev_bucket, prev_status, prev_tier, prev_scheme`` — latest bucket
     history row before D
 cases (from io)
-    ``id, creditor_id, debtor_id, status, opened_on, closed_on`` — cases as stored now
+    ``id, creditor_id, debtor_id, status, opened_on, closed_on, due_fen`` — cases as stored
+agreements, installments, waivers (from io)
+    running plans ``agreement_id, case_id, decided_at, break_after_days, reinstate_on_break,
+    tz``; their ``agreement_id, seq, due_date, amount_fen, paid_fen, status``; the waiver
+    standing on each account ``agreement_id, account_id, fee_fen … principal_fen``
 existing_alerts (from io)
     ``creditor_id, debtor_id, kind, status, raised_on`` — alerts that may block a new one
     (unresolved, or raised on D)
@@ -46,6 +53,7 @@ from cuishou.accounts.rules import (
     oldest_unpaid_due_date_expr,
     outstanding_fen_expr,
 )
+from cuishou.agreements.rules import track_frame
 from cuishou.cases.rules import (
     case_change_expr,
     entered_alert_bucket_expr,
@@ -82,26 +90,104 @@ def in_force(accounts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return accounts.filter(pl.col("snapshot_date") <= as_of)
 
 
-def paid_as_of(accounts: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Add ``paid_fen``: payments dated (in the creditor's zone) after the snapshot date, up to
-    ``as_of``."""
-    local = payments.select(
-        pl.col("account_id"),
-        local_date_expr(pl.col("paid_at"), pl.col("tz"), _zones(payments)).alias("paid_on"),
-        pl.col("amount_fen"),
-    ).filter(pl.col("paid_on") <= as_of)
-    totals = (
-        local.join(
-            accounts.select(pl.col("id").alias("account_id"), "snapshot_date"),
+def agreement_decisions(
+    agreements: pl.DataFrame,
+    installments: pl.DataFrame,
+    payments: pl.DataFrame,
+    accounts: pl.DataFrame,
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """履约跟踪: every running plan judged against the case's payments since its approval,
+    dated (in the creditor's zone) up to ``as_of``.
+
+    Returns the installments whose ``paid_fen`` or ``status`` changed and the plans decided
+    today: ``agreement_id, case_id, status`` (completed | broken), ``paid_fen``,
+    ``reinstate_on_break``.
+    """
+    case_payments = (
+        payments.join(
+            accounts.select(pl.col("id").alias("account_id"), "case_id").drop_nulls("case_id"),
             on="account_id",
             how="inner",
         )
-        .filter(pl.col("paid_on") > pl.col("snapshot_date"))
-        .group_by("account_id")
+        .join(agreements.select("agreement_id", "case_id", "decided_at"), on="case_id")
+        .filter(
+            (pl.col("paid_at") >= pl.col("decided_at"))
+            & (local_date_expr(pl.col("paid_at"), pl.col("tz"), _zones(payments)) <= as_of)
+        )
+        .group_by("agreement_id")
         .agg(pl.col("amount_fen").sum().cast(pl.Int64).alias("paid_fen"))
     )
-    return accounts.join(totals, left_on="id", right_on="account_id", how="left").with_columns(
-        pl.col("paid_fen").fill_null(0)
+    rows, plans = track_frame(
+        installments.select("agreement_id", "seq", "due_date", "amount_fen"),
+        case_payments,
+        agreements.select("agreement_id", "break_after_days"),
+        as_of,
+    )
+    stored = installments.select(
+        "agreement_id", "seq", pl.col("paid_fen").alias("_was_paid"), pl.col("status").alias("_was")
+    )
+    changed = (
+        rows.join(stored, on=["agreement_id", "seq"], how="left")
+        .filter((pl.col("paid_fen") != pl.col("_was_paid")) | (pl.col("status") != pl.col("_was")))
+        .select("agreement_id", "seq", "paid_fen", "status")
+    )
+    decided = plans.filter(pl.col("status") != "approved").join(
+        agreements.select("agreement_id", "case_id", "reinstate_on_break"), on="agreement_id"
+    )
+    return changed, decided
+
+
+def owed_as_of(
+    accounts: pl.DataFrame,
+    future: pl.DataFrame,
+    decided: pl.DataFrame,
+    waivers: pl.DataFrame,
+) -> pl.DataFrame:
+    """Add ``outstanding_fen`` (what each account owes as of D by its ledger, after today's
+    plan decisions) and ``paid_fen`` (how much less than its snapshot's due that is).
+
+    Entries dated after D do not count yet. A plan completed today writes off what its
+    case's accounts still owe (0); a plan broken today whose terms reinstate the waiver puts
+    the waiver back."""
+    owed = ["fee_fen", "penalty_fen", "interest_fen", "principal_fen"]
+    reinstated = (
+        waivers.join(
+            decided.filter((pl.col("status") == "broken") & pl.col("reinstate_on_break")).select(
+                "agreement_id"
+            ),
+            on="agreement_id",
+        )
+        .group_by("account_id")
+        .agg((-pl.sum_horizontal(owed)).sum().cast(pl.Int64).alias("reinstated_fen"))
+    )
+    completed = (
+        decided.filter(pl.col("status") == "completed")
+        .select("case_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("_written_off"))
+    )
+    outstanding = (
+        pl.when(pl.col("_written_off"))
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(
+            pl.max_horizontal(
+                pl.col("owed_fen") - pl.col("future_fen") + pl.col("reinstated_fen"), pl.lit(0)
+            )
+        )
+    )
+    return (
+        accounts.join(future, left_on="id", right_on="account_id", how="left")
+        .join(reinstated, left_on="id", right_on="account_id", how="left")
+        .join(completed, on="case_id", how="left")
+        .with_columns(
+            pl.col("future_fen").fill_null(0),
+            pl.col("reinstated_fen").fill_null(0),
+            pl.col("_written_off").fill_null(False),
+        )
+        .with_columns(outstanding.cast(pl.Int64).alias("outstanding_fen"))
+        .with_columns((pl.col("snapshot_due_fen") - pl.col("outstanding_fen")).alias("paid_fen"))
+        .drop("reinstated_fen", "_written_off")
     )
 
 
@@ -205,12 +291,15 @@ def case_rollup(
     account is settled. ``change`` is ``opened`` (no case yet), ``closed``,
     ``reopened`` or null, against the stored case; ``prev_rank`` is the case's bucket
     rank at the previous cycle (worst previously-open account; null on first sight).
+    ``due_delta`` is how far the stored amount due is from what the accounts owe now by the
+    ledger: the write moves it by that (relatively, so a payment posted meanwhile stays).
     """
     is_open = pl.col("new_status") == "open"
     prev_rank = bucket_rank_expr(pl.col("prev_bucket"), config.buckets)
     rolled = moved.group_by(CASE_KEY).agg(
         pl.len().cast(pl.Int32).alias("accounts"),
         pl.col("outstanding_fen").sum().cast(pl.Int64).alias("due_fen"),
+        pl.col("owed_fen").sum().cast(pl.Int64).alias("owed_now"),
         pl.col("new_dpd").filter(is_open).max().fill_null(0).cast(pl.Int32).alias("dpd"),
         is_open.any().alias("any_open"),
         pl.col("prev_bucket").is_not_null().any().alias("seen_before"),
@@ -223,8 +312,11 @@ def case_rollup(
         pl.col("status").alias("stored_status"),
         pl.col("opened_on"),
         pl.col("closed_on").alias("stored_closed_on"),
+        pl.col("due_fen").alias("stored_due"),
     )
-    joined = rolled.join(stored, on=CASE_KEY, how="left")
+    joined = rolled.join(stored, on=CASE_KEY, how="left").with_columns(
+        (pl.col("owed_now") - pl.col("stored_due").fill_null(0)).alias("due_delta")
+    )
     status = pl.when(pl.col("any_open")).then(pl.lit("open")).otherwise(pl.lit("closed"))
     return (
         joined.with_columns(
@@ -248,7 +340,7 @@ def case_rollup(
             .alias("closed_on"),
             case_change_expr(pl.col("stored_status"), pl.col("status")).alias("change"),
         )
-        .drop("any_open", "seen_before", "stored_status", "stored_closed_on")
+        .drop("any_open", "seen_before", "stored_status", "stored_closed_on", "stored_due")
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import polars as pl
+
 from cuishou.kit.errors import InvalidInput
 
 FEN_PER_YUAN = 100
@@ -68,6 +70,14 @@ def format_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), FEN_PER_YUAN)
     return f"{sign}{whole}.{part:02d}"
+
+
+def format_yuan_expr(fen: pl.Expr) -> pl.Expr:
+    """The Polars twin of :func:`format_yuan` (``123456 -> "1234.56"``), for bulk payloads."""
+    whole = fen.abs() // FEN_PER_YUAN
+    part = (fen.abs() % FEN_PER_YUAN).cast(pl.String).str.zfill(2)
+    sign = pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str(sign, whole.cast(pl.String), pl.lit("."), part)
 
 
 def format_yuan_grouped(fen: int) -> str:

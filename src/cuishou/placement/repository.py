@@ -120,26 +120,6 @@ def _execute(session: Session, sql: str, params: dict[str, Any]) -> int:
     return SessionBulk(session).execute(sql, **params)
 
 
-def _reduce_balances(session: Session, allocations_sql: str, params: dict[str, Any]) -> None:
-    """Take posted allocations off the balances in one set-based statement (no
-    read-modify-write). ``allocations_sql`` yields ``account_id, fee, penalty, interest,
-    principal, credit`` per account."""
-    _execute(
-        session,
-        "UPDATE accounts SET fee_fen = accounts.fee_fen - paid.fee, "  # noqa: S608 - fixed names
-        "penalty_fen = accounts.penalty_fen - paid.penalty, "
-        "interest_fen = accounts.interest_fen - paid.interest, "
-        "principal_fen = accounts.principal_fen - paid.principal, "
-        "credit_fen = accounts.credit_fen + paid.credit, updated_at = :now "
-        f"FROM ({allocations_sql}) AS paid WHERE accounts.id = paid.account_id",
-        params,
-    )
-
-
-def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 # --- accounts --------------------------------------------------------------------------------
 
 _TEXT, _FEN, _DATE = pl.String(), pl.Int64(), pl.Date()
@@ -369,15 +349,13 @@ def write_accounts(
     creditor_id: int,
     now: datetime,
     actor: str,
-    updates: bool,
-) -> None:
-    """Create and update the staged accounts, with their events, in set-based statements.
-
-    An updated account's balances become the new snapshot components less what
-    non-reversed payments made after the new snapshot date already paid.
-    """
+) -> str:
+    """Create the staged accounts (``action`` create) with their opening balances and update
+    the snapshot fields of the others (``action`` update) in set-based statements; returns
+    the staging table for :func:`refresh_facts` and :func:`account_events`. Balances of
+    stored accounts are not touched here: a newer snapshot moves them by a ledger entry."""
     table = stage(session, "accounts", accounts, ACCOUNT_STAGE_TYPES, index=("account_no",))
-    params = {"now": now, "creditor_id": creditor_id, "actor": actor}
+    params = {"now": now, "creditor_id": creditor_id}
     _execute(
         session,
         "INSERT INTO accounts (creditor_id, placement_id, debtor_id, case_id, account_no, "  # noqa: S608 - fixed staging table names
@@ -394,17 +372,11 @@ def write_accounts(
         "WHERE s.action = 'create'",
         params,
     )
-    if not updates:
-        _account_events(session, table, params)
-        drop_stage(session, table)
-        return
     _execute(
         session,
         "UPDATE accounts SET product_code = s.product_code, "  # noqa: S608 - fixed staging table names
         "loan_amount_fen = s.loan_amount_fen, contract_date = s.contract_date, "
-        "annual_rate = s.annual_rate, principal_fen = s.principal_fen, "
-        "interest_fen = s.interest_fen, penalty_fen = s.penalty_fen, fee_fen = s.fee_fen, "
-        "credit_fen = 0, snapshot_date = s.snapshot_date, "
+        "annual_rate = s.annual_rate, snapshot_date = s.snapshot_date, "
         "snapshot_due_fen = s.snapshot_due_fen, overdue_since = s.overdue_since, "
         "installment_fen = s.installment_fen, content_hash = s.content_hash, "
         "status = s.status, updated_at = :now "
@@ -412,19 +384,56 @@ def write_accounts(
         "AND accounts.account_no = s.account_no AND s.action = 'update'",
         params,
     )
-    _reduce_balances(
-        session,
-        "SELECT a.id AS account_id, SUM(p.to_fee_fen) AS fee, "  # noqa: S608 - fixed staging table names
-        "SUM(p.to_penalty_fen) AS penalty, SUM(p.to_interest_fen) AS interest, "
-        "SUM(p.to_principal_fen) AS principal, SUM(p.to_credit_fen) AS credit "
-        f"FROM {table} s JOIN accounts a ON a.creditor_id = :creditor_id "
-        "AND a.account_no = s.account_no "
-        "JOIN payments p ON p.account_id = a.id "
-        "WHERE s.action = 'update' AND p.reversed_at IS NULL AND p.paid_at >= s.snapshot_end "
-        "GROUP BY a.id",
-        params,
+    return table
+
+
+def created_accounts_sql(table: str) -> str:
+    """A query of the ids of the accounts just created from staging ``table``."""
+    return (
+        f"SELECT a.id FROM {table} s JOIN accounts a ON a.account_no = s.account_no "  # noqa: S608 - fixed staging table names
+        "AND a.creditor_id = :creditor_id WHERE s.action = 'create'"
     )
-    _account_events(session, table, params)
+
+
+REFRESH_FACTS: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "new_fee": pl.Int64(),
+    "new_penalty": pl.Int64(),
+    "new_interest": pl.Int64(),
+    "new_principal": pl.Int64(),
+    "fee_fen": pl.Int64(),
+    "penalty_fen": pl.Int64(),
+    "interest_fen": pl.Int64(),
+    "principal_fen": pl.Int64(),
+    "credit_fen": pl.Int64(),
+    "later_fen": pl.Int64(),
+    "snapshot_date": pl.Date(),
+}
+
+
+def refresh_facts(session: Session, table: str, *, creditor_id: int) -> pl.DataFrame:
+    """For each updated account: the new figures, the balances now, and what non-reversed
+    payments dated after the new snapshot date have paid (``later_fen``)."""
+    return SessionBulk(session).fetch(
+        f"""SELECT a.id AS account_id, s.fee_fen AS new_fee, s.penalty_fen AS new_penalty,
+            s.interest_fen AS new_interest, s.principal_fen AS new_principal,
+            a.fee_fen, a.penalty_fen, a.interest_fen, a.principal_fen, a.credit_fen,
+            COALESCE((SELECT SUM(p.amount_fen) FROM payments p WHERE p.account_id = a.id
+                AND p.reversed_at IS NULL AND p.paid_at >= s.snapshot_end), 0) AS later_fen,
+            s.snapshot_date
+        FROM {table} s JOIN accounts a ON a.creditor_id = :creditor_id
+            AND a.account_no = s.account_no
+        WHERE s.action = 'update'""",  # noqa: S608 - fixed staging table names
+        REFRESH_FACTS,
+        creditor_id=creditor_id,
+    )
+
+
+def account_events(
+    session: Session, table: str, *, creditor_id: int, actor: str, now: datetime
+) -> None:
+    """``account.placed`` / ``account.snapshot_updated`` for the staged accounts."""
+    _account_events(session, table, {"now": now, "creditor_id": creditor_id, "actor": actor})
     drop_stage(session, table)
 
 
@@ -442,97 +451,16 @@ def _account_events(session: Session, table: str, params: dict[str, Any]) -> Non
 
 # --- payments --------------------------------------------------------------------------------
 
-PAYMENT_STAGE_TYPES: Schema = {
-    "reference": _TEXT,
-    "account_id": _FEN,
-    "amount_fen": _FEN,
-    "paid_at": _UTC,
-    "channel": _TEXT,
-    "to_fee_fen": _FEN,
-    "to_penalty_fen": _FEN,
-    "to_interest_fen": _FEN,
-    "to_principal_fen": _FEN,
-    "to_credit_fen": _FEN,
-    "payload": _TEXT,
-}
-
 
 def accounts_for_payments(
     session: Session, creditor_id: int, account_nos: pl.Series
 ) -> pl.DataFrame:
-    """The creditor's accounts among ``account_nos`` with their current balances."""
+    """The creditor's accounts among ``account_nos``: number, id, snapshot date."""
     rows = _stored_accounts(
-        session,
-        creditor_id,
-        account_nos,
-        "a.account_no, a.id, a.snapshot_date, a.fee_fen, a.penalty_fen, "
-        "a.interest_fen, a.principal_fen",
+        session, creditor_id, account_nos, "a.account_no, a.id, a.snapshot_date"
     )
-    return _frame(
-        [(r[0], r[1], _as_date(r[2]), r[3], r[4], r[5], r[6]) for r in rows],
-        {
-            "account_no": pl.String,
-            "account_id": pl.Int64,
-            "snapshot_date": pl.Date,
-            "fee_fen": pl.Int64,
-            "penalty_fen": pl.Int64,
-            "interest_fen": pl.Int64,
-            "principal_fen": pl.Int64,
-        },
+    return pl.DataFrame(
+        [(r[0], r[1], _as_date(r[2])) for r in rows],
+        schema={"account_no": pl.String, "account_id": pl.Int64, "snapshot_date": pl.Date},
+        orient="row",
     )
-
-
-def posted_references(session: Session, creditor_id: int, references: pl.Series) -> set[str]:
-    keys = stage(
-        session, "keys", pl.DataFrame({"key": references.unique()}), KEY_STAGE_TYPES, index=("key",)
-    )
-    rows = session.scalars(
-        text(
-            f"SELECT p.reference FROM payments p JOIN {keys} k ON k.key = p.reference "  # noqa: S608 - fixed staging table names
-            "WHERE p.creditor_id = :creditor_id"
-        ),
-        {"creditor_id": creditor_id},
-    ).all()
-    drop_stage(session, keys)
-    return set(rows)
-
-
-def post_payments(
-    session: Session,
-    payments: pl.DataFrame,
-    *,
-    creditor_id: int,
-    import_file_id: int,
-    now: datetime,
-    actor: str,
-) -> None:
-    """Insert allocated payments, reduce balances set-based, append ``payment.posted`` events."""
-    table = stage(session, "payments", payments, PAYMENT_STAGE_TYPES, index=("reference",))
-    params = {"now": now, "creditor_id": creditor_id, "actor": actor, "file_id": import_file_id}
-    _execute(
-        session,
-        "INSERT INTO payments (creditor_id, account_id, reference, amount_fen, paid_at, "  # noqa: S608 - fixed staging table names
-        "channel, source, import_file_id, to_fee_fen, to_penalty_fen, to_interest_fen, "
-        "to_principal_fen, to_credit_fen, posted_at, reversed_at) "
-        "SELECT :creditor_id, s.account_id, s.reference, s.amount_fen, s.paid_at, s.channel, "
-        "'file', :file_id, s.to_fee_fen, s.to_penalty_fen, s.to_interest_fen, "
-        f"s.to_principal_fen, s.to_credit_fen, :now, NULL FROM {table} s",
-        params,
-    )
-    _reduce_balances(
-        session,
-        "SELECT account_id, SUM(to_fee_fen) AS fee, SUM(to_penalty_fen) AS penalty, "  # noqa: S608 - fixed staging table names
-        "SUM(to_interest_fen) AS interest, SUM(to_principal_fen) AS principal, "
-        f"SUM(to_credit_fen) AS credit FROM {table} GROUP BY account_id",
-        params,
-    )
-    _execute(
-        session,
-        "INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload) "  # noqa: S608 - fixed staging table names
-        "SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id, "
-        f"{_json(session, 's.payload')} FROM {table} s "
-        "JOIN payments p ON p.creditor_id = :creditor_id AND p.reference = s.reference "
-        "JOIN accounts a ON a.id = p.account_id",
-        params,
-    )
-    drop_stage(session, table)

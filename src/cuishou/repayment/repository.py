@@ -1,14 +1,14 @@
-"""Payment postings in the store: claim a reference once, lock, write balances relatively.
+"""Payment postings in the store, for every path (file, API, manual entry) alike.
 
-Exactly once: a posting first claims its ``(creditor, reference)`` with an
-``INSERT … ON CONFLICT DO NOTHING`` of its part-0 row. The unique index decides who
-wins, whatever the path (file, API, manual entry) and however many requests race: the
-loser inserts nothing and is answered with the winner's posting.
+Exactly once: a posting inserts its parts with ``INSERT … ON CONFLICT DO NOTHING`` on the
+``(creditor, reference, part)`` unique index. The index decides who wins, whatever the path
+and however many requests race: the loser inserts nothing and is answered with the winner's
+posting (one payment) or refused whole (a file; run it again).
 
-No read-modify-write on balances: the accounts a posting touches are locked before
-their balances are read (``SELECT … FOR NO KEY UPDATE`` in id order on PostgreSQL; on
-SQLite a first write takes the database's write lock), and balances change only by
-relative single statements (``fee_fen = fee_fen - :fee``).
+No read-modify-write on balances: the accounts a posting touches are locked before their
+balances are read (``SELECT … FOR NO KEY UPDATE`` in id order on PostgreSQL; on SQLite a
+first write takes the database's write lock), and balances change only through the ledger
+(:mod:`cuishou.ledger`), by relative statements.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+import polars as pl
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
-from cuishou.repayment.rules import Allocation, Balances
+from cuishou.repayment.rules import Balances
+from cuishou.store.bulk import SessionBulk
 from cuishou.store.tables import Account, Case, Creditor, Payment
-from cuishou.store.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,30 +91,52 @@ def creditor_code(session: Session, creditor_id: int) -> str:
     return session.scalar(select(Creditor.code).where(Creditor.id == creditor_id)) or ""
 
 
-def lock_accounts(session: Session, account_ids: list[int], *, now: datetime) -> None:
+def lock_accounts(session: Session, account_ids: list[int]) -> None:
     """Lock the accounts a posting will change until the transaction ends.
 
-    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` in id order, so postings to the same
-    accounts queue instead of deadlocking (and the payments' foreign-key locks do not
-    conflict with it). SQLite locks the whole database for writing: a first write takes
-    that lock before anything is read, so no posting reads balances another is changing.
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` in id order, so postings to the same accounts
+    queue instead of deadlocking (and the payments' foreign-key locks do not conflict with
+    it). SQLite locks the whole database for writing: a first write statement takes that
+    lock (even one that changes no row) before anything is read, so no posting reads
+    balances another is changing.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Account).where(Account.id.in_(account_ids)).values(updated_at=now))
+    bulk = SessionBulk(session)
+    if bulk.sqlite:
+        bulk.execute("UPDATE accounts SET id = id WHERE 1 = 0")
         return
-    query = (
-        select(Account.id)
-        .where(Account.id.in_(account_ids))
-        .order_by(Account.id)
-        .with_for_update(of=Account, key_share=True)
+    ids = bulk.relation("lock_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()})
+    bulk.execute(
+        f"""SELECT a.id FROM accounts a JOIN {ids.sql} s ON s.id = a.id
+        ORDER BY a.id FOR NO KEY UPDATE OF a""",  # noqa: S608 - staged relation
+        **ids.params,
     )
-    session.execute(query).all()
 
 
 def balances_of(session: Session, account_ids: list[int]) -> list[TargetAccount]:
     """The accounts with their balances as committed now (read under the posting's lock)."""
     query = select(*_ACCOUNT_COLUMNS).where(Account.id.in_(account_ids)).order_by(Account.id)
     return [_target(row) for row in session.execute(query)]
+
+
+BALANCE_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "fee_fen": pl.Int64(),
+    "penalty_fen": pl.Int64(),
+    "interest_fen": pl.Int64(),
+    "principal_fen": pl.Int64(),
+}
+
+
+def balances_frame(session: Session, account_ids: pl.Series) -> pl.DataFrame:
+    """Balances of many accounts (read under the posting's lock), as a frame."""
+    bulk = SessionBulk(session)
+    ids = bulk.relation("balance_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()})
+    return bulk.fetch(
+        f"""SELECT a.id AS account_id, a.fee_fen, a.penalty_fen, a.interest_fen, a.principal_fen
+        FROM accounts a JOIN {ids.sql} s ON s.id = a.id""",  # noqa: S608 - staged relation
+        BALANCE_SCHEMA,
+        **ids.params,
+    )
 
 
 def case_account_ids_oldest_first(session: Session, case_id: int) -> list[int]:
@@ -133,122 +155,91 @@ def case_account_ids_oldest_first(session: Session, case_id: int) -> list[int]:
     return list(session.scalars(query))
 
 
-def claim_reference(
+#: one row per part of a posting, the frame :func:`record_postings` writes
+PART_SCHEMA: dict[str, pl.DataType] = {
+    "reference": pl.String(),
+    "part": pl.Int32(),
+    "account_id": pl.Int64(),
+    "amount_fen": pl.Int64(),
+    "paid_at": pl.Datetime("us", "UTC"),
+    "channel": pl.String(),
+    "to_fee_fen": pl.Int64(),
+    "to_penalty_fen": pl.Int64(),
+    "to_interest_fen": pl.Int64(),
+    "to_principal_fen": pl.Int64(),
+    "to_credit_fen": pl.Int64(),
+}
+EVENT_SCHEMA: dict[str, pl.DataType] = {"reference": pl.String(), "payload": pl.String()}
+
+
+def record_postings(
     session: Session,
+    parts: pl.DataFrame,
     *,
     creditor_id: int,
-    reference: str,
-    account_id: int,
-    amount_fen: int,
-    paid_at: datetime,
-    channel: str | None,
     source: str,
-    entered_by: str,
+    import_file_id: int | None,
+    entered_by: str | None,
     now: datetime,
-) -> int | None:
-    """Insert the posting's part-0 row unless the reference is already posted; its id or None."""
-    values = {
-        "creditor_id": creditor_id,
-        "account_id": account_id,
-        "reference": reference,
-        "part": 0,
-        "amount_fen": amount_fen,
-        "paid_at": paid_at,
-        "channel": channel,
-        "source": source,
-        "import_file_id": None,
-        "entered_by": entered_by,
-        "to_fee_fen": 0,
-        "to_penalty_fen": 0,
-        "to_interest_fen": 0,
-        "to_principal_fen": 0,
-        "to_credit_fen": 0,
-        "posted_at": now,
-        "reversed_at": None,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Payment)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["creditor_id", "reference", "part"])
-        .returning(Payment.id)
+) -> int:
+    """Insert the parts of new postings unless their reference is taken; rows inserted."""
+    bulk = SessionBulk(session)
+    rows = bulk.relation("payments", parts, schema=PART_SCHEMA)
+    inserted = bulk.execute(
+        f"""INSERT INTO payments (creditor_id, account_id, reference, part, amount_fen,
+            paid_at, channel, source, import_file_id, entered_by, to_fee_fen, to_penalty_fen,
+            to_interest_fen, to_principal_fen, to_credit_fen, posted_at, reversed_at)
+        SELECT :creditor_id, s.account_id, s.reference, s.part, s.amount_fen, s.paid_at,
+            s.channel, :source, :file_id, :entered_by, s.to_fee_fen, s.to_penalty_fen,
+            s.to_interest_fen, s.to_principal_fen, s.to_credit_fen, :now, NULL
+        FROM {rows.sql} s WHERE 1 = 1
+        ON CONFLICT (creditor_id, reference, part) DO NOTHING""",  # noqa: S608 - staged relation
+        creditor_id=creditor_id,
+        source=source,
+        file_id=import_file_id,
+        entered_by=entered_by,
+        now=now,
+        **rows.params,
     )
-    return session.scalar(statement)
+    return inserted
 
 
-def write_part(
-    session: Session,
-    *,
-    part0_id: int,
-    part: int,
-    account_id: int,
-    amount_fen: int,
-    allocation: Allocation,
+def record_posted_events(
+    session: Session, events: pl.DataFrame, *, creditor_id: int, actor: str, now: datetime
 ) -> None:
-    """Record part ``part`` of a posting: part 0 is updated in place, others are copied from it."""
-    shares = {
-        "to_fee_fen": allocation.fee,
-        "to_penalty_fen": allocation.penalty,
-        "to_interest_fen": allocation.interest,
-        "to_principal_fen": allocation.principal,
-        "to_credit_fen": allocation.credit,
-    }
-    if part == 0:
-        session.execute(
-            update(Payment)
-            .where(Payment.id == part0_id)
-            .values(account_id=account_id, amount_fen=amount_fen, **shares)
-        )
-        return
-    first = session.execute(select(Payment).where(Payment.id == part0_id)).scalar_one()
-    session.add(
-        Payment(
-            creditor_id=first.creditor_id,
-            account_id=account_id,
-            reference=first.reference,
-            part=part,
-            amount_fen=amount_fen,
-            paid_at=first.paid_at,
-            channel=first.channel,
-            source=first.source,
-            import_file_id=None,
-            entered_by=first.entered_by,
-            posted_at=first.posted_at,
-            reversed_at=None,
-            **shares,
-        )
-    )
-    session.flush()
-
-
-def take_from_balances(
-    session: Session, account_id: int, allocation: Allocation, *, now: datetime
-) -> None:
-    """One relative statement: what the allocation paid comes off, the credit goes on."""
-    session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(
-            fee_fen=Account.fee_fen - allocation.fee,
-            penalty_fen=Account.penalty_fen - allocation.penalty,
-            interest_fen=Account.interest_fen - allocation.interest,
-            principal_fen=Account.principal_fen - allocation.principal,
-            credit_fen=Account.credit_fen + allocation.credit,
-            updated_at=now,
-        )
+    """A ``payment.posted`` event per posting (``reference``, ``payload`` JSON text), on the
+    posting's part 0 and its account's case."""
+    bulk = SessionBulk(session)
+    rows = bulk.relation("payment_events", events, schema=EVENT_SCHEMA)
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id,
+            {bulk.json("s.payload")}
+        FROM {rows.sql} s
+        JOIN payments p ON p.creditor_id = :creditor_id AND p.reference = s.reference
+            AND p.part = 0
+        JOIN accounts a ON a.id = p.account_id""",  # noqa: S608 - staged relation
+        now=now,
+        actor=actor,
+        creditor_id=creditor_id,
+        **rows.params,
     )
 
 
-def adjust_case_due(session: Session, case_id: int, delta_fen: int, *, now: datetime) -> None:
-    """The case's total due moves by ``delta_fen`` at once (never below zero); the daily
-    cycle recomputes it from the accounts."""
-    moved = Case.due_fen + delta_fen
-    session.execute(
-        update(Case)
-        .where(Case.id == case_id)
-        .values(due_fen=case((moved < 0, 0), else_=moved), updated_at=now)
+def posted_references(session: Session, creditor_id: int, references: pl.Series) -> set[str]:
+    """Which of ``references`` the creditor has posted already."""
+    bulk = SessionBulk(session)
+    keys = bulk.relation(
+        "references", pl.DataFrame({"key": references.unique()}), schema={"key": pl.String()}
     )
+    found = bulk.fetch(
+        f"""SELECT DISTINCT p.reference FROM payments p JOIN {keys.sql} k ON k.key = p.reference
+        WHERE p.creditor_id = :creditor_id""",  # noqa: S608 - staged relation
+        {"reference": pl.String()},
+        creditor_id=creditor_id,
+        **keys.params,
+    )
+    return set(found.get_column("reference").to_list())
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,22 +295,26 @@ def mark_reversed(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def restore_balances(session: Session, *, creditor_id: int, reference: str, now: datetime) -> None:
-    """Give back what each part took, in one relative statement over all its accounts."""
-    session.execute(
-        text(
-            "UPDATE accounts SET fee_fen = accounts.fee_fen + p.to_fee_fen, "
-            "penalty_fen = accounts.penalty_fen + p.to_penalty_fen, "
-            "interest_fen = accounts.interest_fen + p.to_interest_fen, "
-            "principal_fen = accounts.principal_fen + p.to_principal_fen, "
-            "credit_fen = accounts.credit_fen - p.to_credit_fen, updated_at = :now "
-            "FROM payments p WHERE p.account_id = accounts.id "
-            "AND p.creditor_id = :creditor_id AND p.reference = :reference"
-        ).bindparams(
-            bindparam("now", value=now, type_=UTCDateTime()),
-            creditor_id=creditor_id,
-            reference=reference,
-        ),
+def payment_entries(session: Session, creditor_id: int, reference: str) -> pl.DataFrame:
+    """The ledger entries a posting made (kind ``payment``), one per account it reached."""
+    bulk = SessionBulk(session)
+    return bulk.fetch(
+        """SELECT l.account_id, l.fee_fen, l.penalty_fen, l.interest_fen, l.principal_fen,
+            l.credit_fen
+        FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
+        WHERE a.creditor_id = :creditor_id AND l.reference = :reference
+            AND l.kind = 'payment'
+        ORDER BY l.id""",
+        {
+            "account_id": pl.Int64(),
+            "fee_fen": pl.Int64(),
+            "penalty_fen": pl.Int64(),
+            "interest_fen": pl.Int64(),
+            "principal_fen": pl.Int64(),
+            "credit_fen": pl.Int64(),
+        },
+        creditor_id=creditor_id,
+        reference=reference,
     )
 
 

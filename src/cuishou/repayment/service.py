@@ -1,23 +1,32 @@
 """Posting payments (还款入账) and reversing them (冲正): fetch → decide → act.
 
-The file import (``placement.service.payments``) posts many payments set-based; this
-module posts one payment from the API or from manual entry. Both claim the reference
-in the same unique index, so a payment is posted exactly once whatever the path.
+One posting path: a payment from the API or manual entry (:func:`post_payment`) and the
+payments of a file (``placement.service.payments`` → :func:`post_batch`) are written by the
+same :func:`post_batch` — the same account locks, the same exactly-once insert by reference,
+the same ledger entries (so balances and the case's amount due move at once, relatively)
+and the same ``payment.posted`` events. Only how the allocation is computed differs (one
+payment against the balances read under the lock; a file's payments one after another per
+account, :func:`cuishou.repayment.rules.allocate_frame`, the same rule in bulk).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as cases_repo
-from cuishou.kit.clock import DEFAULT_TZ, zone
+from cuishou.cases.service import case_in_scope
+from cuishou.creditors.service import timezone as creditor_timezone
+from cuishou.kit.clock import business_day_in
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
-from cuishou.kit.money import format_yuan, parse_yuan
+from cuishou.kit.money import format_yuan, format_yuan_expr, parse_yuan
+from cuishou.ledger import service as ledger
+from cuishou.ledger.rules import Change, Entry
 from cuishou.repayment import repository as repo
 from cuishou.repayment.rules import (
     AccountBalances,
@@ -27,6 +36,7 @@ from cuishou.repayment.rules import (
     parse_waterfall,
 )
 from cuishou.repayment.schemas import PaymentIn, PaymentOut, PaymentPartOut, ReversalIn
+from cuishou.store.bulk import SessionBulk
 
 #: a payment dated later than this past the server's clock is refused (clock skew allowance)
 FUTURE_SKEW = timedelta(minutes=5)
@@ -99,7 +109,9 @@ def post_payment(
     session: Session, principal: Principal, data: PaymentIn, *, now: datetime
 ) -> PaymentOut:
     """Post a payment once. ``replayed`` is true when its reference was already posted
-    (by any path): then the original posting is returned and nothing is written."""
+    (by any path): then the original posting is returned and nothing is written — if that
+    posting is within the caller's scope; otherwise the reference is refused as taken,
+    without a word about the posting."""
     require(principal, "payment.post" if data.source == "api" else "payment.manual")
     if not EARLIEST_PAYMENT.year <= data.paid_at.year <= now.year + 1:
         raise InvalidInput(
@@ -115,32 +127,22 @@ def post_payment(
     reference = data.reference.strip()
     if not reference:
         raise InvalidInput("reference: must not be blank", field="reference")
-    account_ids, creditor_id, case_id = _targets(session, principal, data)
+    account_ids, creditor_id, _case = _targets(session, principal, data)
     creditor = repo.creditor_code(session, creditor_id)
     existing = repo.posting(session, creditor_id, reference)
     if existing:
-        return payment_out(existing, creditor, replayed=True)
+        return _replay(session, principal, existing, creditor)
     if data.paid_at > now + FUTURE_SKEW:
         raise InvalidInput("paid_at: a payment cannot be dated in the future", field="paid_at")
-    paid_at = data.paid_at.astimezone(now.tzinfo)
-    repo.lock_accounts(session, account_ids, now=now)
-    part0 = repo.claim_reference(
-        session,
-        creditor_id=creditor_id,
-        reference=reference,
-        account_id=account_ids[0],
-        amount_fen=amount_fen,
-        paid_at=paid_at,
-        channel=data.channel,
-        source=data.source,
-        entered_by=principal.username,
-        now=now,
-    )
-    if part0 is None:  # another request posted this reference first
-        return payment_out(repo.posting(session, creditor_id, reference), creditor, replayed=True)
+    paid_at = data.paid_at.astimezone(UTC)
+    repo.lock_accounts(session, account_ids)
+    existing = repo.posting(session, creditor_id, reference)
+    if existing:  # posted by another request while we waited for the lock
+        return _replay(session, principal, existing, creditor)
     locked = {a.id: a for a in repo.balances_of(session, account_ids)}
     accounts = [locked[i] for i in account_ids]
-    paid_day = paid_at.astimezone(zone(DEFAULT_TZ)).date()
+    tz = creditor_timezone(session, creditor_id)
+    paid_day = business_day_in(paid_at, tz)
     stale = [a for a in accounts if paid_day <= a.snapshot_date]
     if stale:
         raise InvalidInput(
@@ -157,38 +159,165 @@ def post_payment(
         parts = allocate_over_accounts(
             amount_fen, [AccountBalances(a.id, a.balances) for a in accounts], order
         )
-    for number, (account_id, allocation) in enumerate(parts):
-        repo.write_part(
-            session,
-            part0_id=part0,
-            part=number,
-            account_id=account_id,
-            amount_fen=allocation.total,
-            allocation=allocation,
-        )
-        repo.take_from_balances(session, account_id, allocation, now=now)
-    paid_down = sum(a.total - a.credit for _, a in parts)
-    if case_id is not None and paid_down:
-        repo.adjust_case_due(session, case_id, -paid_down, now=now)
-    posted = repo.posting(session, creditor_id, reference)
-    out = payment_out(posted, creditor, replayed=False)
-    append_event(
-        session,
-        at=now,
-        actor=principal.username,
-        type="payment.posted",
-        entity_type="payment",
-        entity_id=part0,
-        case_id=case_id,
-        payload={
-            "reference": reference,
-            "source": data.source,
-            "amount": out.amount,
-            "paid_at": paid_at.isoformat(),
-            "parts": [p.model_dump() for p in out.parts],
+    numbers = {a.id: a.account_no for a in accounts}
+    frame = pl.DataFrame(
+        {
+            "reference": [reference] * len(parts),
+            "part": list(range(len(parts))),
+            "account_id": [account_id for account_id, _ in parts],
+            "amount_fen": [a.total for _, a in parts],
+            "paid_at": [paid_at] * len(parts),
+            "channel": [data.channel] * len(parts),
+            "to_fee_fen": [a.fee for _, a in parts],
+            "to_penalty_fen": [a.penalty for _, a in parts],
+            "to_interest_fen": [a.interest for _, a in parts],
+            "to_principal_fen": [a.principal for _, a in parts],
+            "to_credit_fen": [a.credit for _, a in parts],
+            "account_no": [numbers[account_id] for account_id, _ in parts],
         },
+        schema={**repo.PART_SCHEMA, "account_no": pl.String()},
     )
-    return out
+    posted = post_batch(
+        session,
+        frame,
+        creditor_id=creditor_id,
+        tz=tz,
+        source=data.source,
+        import_file_id=None,
+        entered_by=principal.username,
+        actor=principal.username,
+        now=now,
+        file_name=None,
+    )
+    if not posted:  # another request posted this reference first (to other accounts)
+        return _replay(session, principal, repo.posting(session, creditor_id, reference), creditor)
+    return payment_out(repo.posting(session, creditor_id, reference), creditor, replayed=False)
+
+
+def lock_and_read_balances(session: Session, account_ids: pl.Series) -> pl.DataFrame:
+    """Lock accounts for posting (as :func:`post_payment` does) and read their balances:
+    ``account_id, fee_fen, penalty_fen, interest_fen, principal_fen``."""
+    repo.lock_accounts(session, account_ids.to_list())
+    return repo.balances_frame(session, account_ids)
+
+
+def posted_references(session: Session, creditor_id: int, references: pl.Series) -> set[str]:
+    """Which references the creditor has posted already (by any path)."""
+    return repo.posted_references(session, creditor_id, references)
+
+
+def _replay(
+    session: Session, principal: Principal, existing: list[repo.PostingPart], creditor: str
+) -> PaymentOut:
+    """The original posting of a reference, if the caller may see it; otherwise a conflict
+    that says nothing about it (a guessed reference must not reveal another team's payment)."""
+    scope = case_scope_of(principal)
+    case_id = existing[0].case_id
+    visible = scope.kind == "all" or (
+        case_id is not None and case_in_scope(session, case_id, scope)
+    )
+    if not visible:
+        raise Conflict(
+            "reference: this reference is already used by another payment; nothing was posted",
+            field="reference",
+        )
+    return payment_out(existing, creditor, replayed=True)
+
+
+def post_batch(
+    session: Session,
+    parts: pl.DataFrame,
+    *,
+    creditor_id: int,
+    tz: str,
+    source: str,
+    import_file_id: int | None,
+    entered_by: str | None,
+    actor: str,
+    now: datetime,
+    file_name: str | None,
+) -> bool:
+    """Write allocated postings of one creditor (one or a file's worth), exactly once.
+
+    ``parts`` has ``reference, part, account_id, account_no, amount_fen, paid_at, channel,
+    to_fee_fen … to_credit_fen``; the caller has locked the accounts and allocated against
+    the balances read under that lock. Returns ``False`` (and writes nothing) when some
+    reference turned out to be taken already; otherwise every part is a payment row, a
+    ledger entry (balances and case dues move at once) and each posting one
+    ``payment.posted`` event.
+    """
+    if parts.height == 0:
+        return True
+    inserted = repo.record_postings(
+        session,
+        parts.select(list(repo.PART_SCHEMA)),
+        creditor_id=creditor_id,
+        source=source,
+        import_file_id=import_file_id,
+        entered_by=entered_by,
+        now=now,
+    )
+    if inserted != parts.height:
+        if inserted:
+            raise Conflict(
+                "some payment references were posted by someone else while this was being "
+                "posted; nothing was written — run it again (posted ones are skipped)"
+            )
+        return False
+    entries = parts.select(
+        "account_id",
+        pl.lit("payment").alias("kind"),
+        *(-pl.col(f"to_{c}_fen").alias(f"{c}_fen") for c in OWED),
+        pl.col("to_credit_fen").alias("credit_fen"),
+        pl.col("paid_at").dt.convert_time_zone(tz).dt.date().alias("effective_on"),
+        pl.lit(LEDGER_SOURCE.get(source, source)).alias("source"),
+        pl.lit(import_file_id, dtype=pl.Int64).alias("source_id"),
+        "reference",
+        pl.lit(actor).alias("actor"),
+        pl.lit("").alias("reason"),
+    )  # fmt: skip
+    ledger.post(SessionBulk(session), entries, now=now, name="payment_ledger")
+    repo.record_posted_events(
+        session,
+        _posted_payloads(parts, source=source, file_name=file_name),
+        creditor_id=creditor_id,
+        actor=actor,
+        now=now,
+    )
+    return True
+
+
+#: the ledger's name for where a payment came from
+LEDGER_SOURCE = {"file": "import"}
+OWED = ("fee", "penalty", "interest", "principal")
+
+
+def _posted_payloads(parts: pl.DataFrame, *, source: str, file_name: str | None) -> pl.DataFrame:
+    """The ``payment.posted`` payload of each posting: reference, source, amount, paid_at and
+    the share of each account it reached (yuan strings, as the API shows them)."""
+    share = pl.struct(
+        "account_no",
+        *(format_yuan_expr(pl.col(f"to_{c}_fen")).alias(c) for c in (*OWED, "credit")),
+    )
+    grouped = (
+        parts.sort("reference", "part")
+        .group_by("reference", maintain_order=True)
+        .agg(
+            pl.col("amount_fen").sum(),
+            pl.col("paid_at").first(),
+            share.alias("parts"),
+        )
+    )
+    fields = [
+        pl.col("reference"),
+        pl.lit(source).alias("source"),
+        format_yuan_expr(pl.col("amount_fen")).alias("amount"),
+        pl.col("paid_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00").alias("paid_at"),
+        pl.col("parts"),
+    ]
+    if file_name is not None:
+        fields.append(pl.lit(file_name).alias("file"))
+    return grouped.select("reference", pl.struct(fields).struct.json_encode().alias("payload"))
 
 
 def get_payment(session: Session, principal: Principal, payment_id: int) -> PaymentOut:
@@ -220,12 +349,32 @@ def reverse_payment(
     )
     if not changed:
         raise Conflict(f"payment {payment_id} is already reversed", payment_id=payment_id)
-    repo.restore_balances(session, creditor_id=creditor_id, reference=reference, now=now)
+    taken = repo.payment_entries(session, creditor_id, reference)
+    today = business_day_in(now, creditor_timezone(session, creditor_id))
+    ledger.post_entries(
+        session,
+        [
+            Entry(
+                account_id=int(row["account_id"]),
+                kind="reversal",
+                change=Change(
+                    fee=-row["fee_fen"], penalty=-row["penalty_fen"],
+                    interest=-row["interest_fen"], principal=-row["principal_fen"],
+                    credit=-row["credit_fen"],
+                ),
+                source="api",
+                source_id=payment_id,
+                reference=reference,
+                actor=principal.username,
+                reason=data.reason,
+                effective_on=today,
+            )
+            for row in taken.iter_rows(named=True)
+        ],
+        now=now,
+    )  # fmt: skip
     parts = repo.posting(session, creditor_id, reference)
     case_id = parts[0].case_id
-    paid_down = sum(p.payment.amount_fen - p.payment.to_credit_fen for p in parts)
-    if case_id is not None and paid_down:
-        repo.adjust_case_due(session, case_id, paid_down, now=now)
     out = payment_out(parts, repo.creditor_code(session, creditor_id), replayed=False)
     append_event(
         session,

@@ -192,6 +192,18 @@ def dialect_of(engine_or_session: Engine | Session) -> Dialect:
     return Dialect(str(name))
 
 
+#: up to this many rows are sent inline (:meth:`Bulk.relation`) rather than staged
+INLINE_ROWS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Rows to select from: ``sql`` names them in a ``FROM`` clause, ``params`` binds them."""
+
+    sql: str
+    params: dict[str, Any]
+
+
 def named_parameters(sql: str, params: Mapping[str, Any], style: str) -> tuple[str, list[Any]]:
     """``:name`` placeholders rewritten for a DB-API driver: ``qmark`` (``?``, each use a
     value) or ``numeric_dollar`` (``$1`` … , a name used twice is one number)."""
@@ -251,6 +263,38 @@ class Bulk(ABC):
 
     @abstractmethod
     def _stage(self, name: str, frame: pl.DataFrame, index: Sequence[str]) -> str: ...
+
+    def relation(
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        *,
+        schema: Mapping[str, pl.DataType],
+        inline_up_to: int = INLINE_ROWS,
+    ) -> Relation:
+        """``frame`` as something to select from: a few rows inline as bound parameters (no
+        staging round trip for one online posting), more rows staged. Either way the SQL that
+        reads it is the same: ``FROM {relation.sql} s`` with ``**relation.params``."""
+        frame = frame.select(pl.col(c).cast(t) for c, t in schema.items())
+        if frame.height > inline_up_to:
+            return Relation(self.stage(name, frame), {})
+        params: dict[str, Any] = {}
+        selects: list[str] = []
+        for i, row in enumerate(frame.iter_rows()):
+            cells = []
+            for column, dtype, value in zip(schema, schema.values(), row, strict=True):
+                key = f"{_checked_name(column)}_{i}"
+                params[key] = value
+                cast = f":{key}" if self.sqlite else f"CAST(:{key} AS {Dialect.sql_type(dtype)})"
+                cells.append(f"{cast} AS {column}")
+            selects.append("SELECT " + ", ".join(cells))
+        if not selects:  # no rows: a relation with the columns and nothing in it
+            cells = [
+                f"CAST(NULL AS {'TEXT' if self.sqlite else Dialect.sql_type(t)}) AS {c}"
+                for c, t in schema.items()
+            ]
+            selects.append("SELECT " + ", ".join(cells) + " WHERE 1 = 0")
+        return Relation("(" + " UNION ALL ".join(selects) + ")", params)
 
     @abstractmethod
     def drop(self, table: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -210,17 +211,31 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+#: balances never go negative (an overpayment is a credit): a CHECK on PostgreSQL, triggers
+#: on SQLite (a CHECK cannot be added to an existing SQLite table) — migration 0006
+BALANCES_NOT_NEGATIVE = (
+    "fee_fen >= 0 AND penalty_fen >= 0 AND interest_fen >= 0 AND principal_fen >= 0 "
+    "AND credit_fen >= 0"
+)
+
+
 class Account(Base):
     """借据/账户 — one loan or card placed for collection.
 
     The snapshot columns (``snapshot_date``, ``snapshot_due_fen``, ``overdue_since``,
-    ``installment_fen``) are what the creditor's file said on its data date; the
-    balance columns are the snapshot less what has been posted since. The daily
-    cycle writes ``dpd``, ``bucket``, ``amount_tier``, ``status`` and ``cycle_as_of``.
+    ``installment_fen``) are what the creditor's file said on its data date. The
+    balance columns (``fee_fen`` … ``principal_fen`` and the credit ``credit_fen``) are
+    the running sum of the account's :class:`LedgerEntry` rows, changed only by the
+    ledger (:mod:`cuishou.ledger`) in the statement that appends the rows; they never go
+    negative. The daily cycle writes ``dpd``, ``bucket``, ``amount_tier``, ``status`` and
+    ``cycle_as_of``.
     """
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("creditor_id", "account_no"),)
+    __table_args__ = (
+        UniqueConstraint("creditor_id", "account_no"),
+        CheckConstraint(BALANCES_NOT_NEGATIVE, name="balances_not_negative"),
+    )
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"))
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
@@ -310,6 +325,53 @@ class Payment(Base):
     entered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reversal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+LEDGER_KINDS = (
+    "placement", "refresh", "payment", "reversal", "waiver", "reinstatement", "write_off",
+    "adjustment",
+)  # fmt: skip
+
+
+class LedgerEntry(Base):
+    """账务流水 — one change to one account's balances, signed, by component, in fen.
+
+    ``kind``: ``placement`` (the opening balance from the creditor's file), ``refresh`` (a
+    newer snapshot of the creditor's figures), ``payment`` (还款), ``reversal`` (冲正),
+    ``waiver`` (减免), ``reinstatement`` (恢复减免), ``write_off`` (核销) or ``adjustment``
+    (手工调账). ``effective_on`` is the business date from which the change counts (the
+    snapshot date, the day paid, the day approved); ``source``/``source_id`` say what made
+    it (``import`` and the import file, ``api``/``manual`` and the payment, ``agreement``
+    and the agreement, ``cycle``, ``cli``); ``actor`` who, ``reason`` why. An account's
+    balances are the sum of its entries; nothing updates or deletes an entry.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_account", "account_id", "id"),
+        Index("ix_ledger_entries_effective_on", "effective_on"),
+        Index("ix_ledger_entries_source", "source", "source_id"),
+        CheckConstraint(
+            "kind IN ('placement', 'refresh', 'payment', 'reversal', 'waiver', "
+            "'reinstatement', 'write_off', 'adjustment')",
+            name="kind",
+        ),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    effective_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Alert(Base):
@@ -550,9 +612,11 @@ class Agreement(Base):
     waiver (减免) or settlement in full at a discount (一次性结清).
 
     ``status``: ``requested`` → ``approved`` or ``rejected``; an approved plan becomes
-    ``completed`` when every installment is paid or ``broken`` when one is missed too
-    long. Waivers are conditional: they are written off the balances when the plan is
-    completed, and on a break only if the terms do not reinstate them.
+    ``completed`` when every installment is paid (what remains owed is written off), or
+    ``broken`` when one is missed for more than ``break_after_days`` (the waiver is
+    reinstated when ``reinstate_on_break``), or ``superseded`` by an approved amendment
+    (``amends_id`` on the new one). The daily cycle decides completion and breaks. A waiver
+    is taken off the balances by ``waiver`` ledger entries when the plan is approved.
     """
 
     __tablename__ = "agreements"
@@ -578,6 +642,14 @@ class Agreement(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    #: the plan breaks when an installment is unpaid this many days after it fell due
+    break_after_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    #: on a break, the waiver is put back on the balances (恢复减免)
+    reinstate_on_break: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=text("true")
+    )
+    #: the agreement this one amends (a case has one active agreement at a time)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), nullable=True)
 
 
 class AgreementInstallment(Base):
@@ -613,6 +685,7 @@ __all__ = [
     "Debtor",
     "Event",
     "ImportFile",
+    "LedgerEntry",
     "LoginAttempt",
     "MessageTemplate",
     "Payment",

@@ -17,6 +17,8 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_events
+from cuishou.ledger import service as ledger
+from cuishou.ledger.rules import refresh_changes
 from cuishou.placement import repository as repo
 from cuishou.placement.columns import MAX_THIRD_PARTIES
 from cuishou.placement.reader import ACCOUNTS, SourceTable
@@ -36,6 +38,9 @@ from cuishou.placement.service.common import (
     file_payload,
     record_file,
 )
+from cuishou.repayment.rules import parse_waterfall
+from cuishou.store.bulk import SessionBulk
+from cuishou.store.tables import Creditor
 
 
 def _account_payloads(rows: pl.DataFrame, file_name: str) -> pl.Series:
@@ -241,19 +246,58 @@ def _write_accounts(
     # By account number: new accounts then fill the (creditor, account_no) index at its
     # end and get ids in that order, which the events statement reads in order too.
     staged = staged.sort("account_no")
-    repo.write_accounts(
+    file_id = record_file(session, source, options, creditor.id, result)
+    table = repo.write_accounts(
         session,
         staged.select(list(repo.ACCOUNT_STAGE_TYPES)),
         creditor_id=creditor.id,
         now=now,
         actor=actor,
-        updates=updates.height > 0,
     )
-    file_id = record_file(session, source, options, creditor.id, result)
+    # the ledger: new accounts open with the file's figures; stored ones move to them
+    ledger.record_openings(
+        SessionBulk(session),
+        repo.created_accounts_sql(table),
+        source="import",
+        source_id=file_id,
+        actor=actor,
+        reason=f"placed by {source.path.name}",
+        now=now,
+        creditor_id=creditor.id,
+    )
+    if updates.height:
+        _refresh_balances(session, table, creditor, file_id, source.path.name, options)
+    repo.account_events(session, table, creditor_id=creditor.id, actor=actor, now=now)
     events.append(event(options, "import.file_imported", "import_file", file_id,
                          file_payload(result)))  # fmt: skip
     append_events(session, events)
     return file_id
+
+
+def _refresh_balances(
+    session: Session,
+    table: str,
+    creditor: Creditor,
+    file_id: int,
+    file_name: str,
+    options: ImportOptions,
+) -> None:
+    """余额更新: a ``refresh`` ledger entry per updated account, bringing its balances to the
+    creditor's new figures less what was paid after their date (through the waterfall)."""
+    facts = repo.refresh_facts(session, table, creditor_id=creditor.id)
+    changes = refresh_changes(facts, parse_waterfall(creditor.waterfall))
+    entries = changes.join(facts.select("account_id", "snapshot_date"), on="account_id").select(
+        "account_id",
+        pl.lit("refresh").alias("kind"),
+        "fee_fen", "penalty_fen", "interest_fen", "principal_fen", "credit_fen",
+        pl.col("snapshot_date").alias("effective_on"),
+        pl.lit("import").alias("source"),
+        pl.lit(file_id, dtype=pl.Int64).alias("source_id"),
+        pl.lit(None, dtype=pl.String).alias("reference"),
+        pl.lit(options.actor).alias("actor"),
+        pl.lit(f"snapshot updated by {file_name}").alias("reason"),
+    )  # fmt: skip
+    ledger.post(SessionBulk(session), entries, now=options.now, name="refresh")
 
 
 def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:

@@ -1,4 +1,10 @@
-"""Importing a payments file (还款导入): post each new payment once through the waterfall."""
+"""Importing a payments file (还款导入): post each new payment once through the waterfall.
+
+The checks are the import's; the posting is the repayment domain's one posting path
+(:func:`cuishou.repayment.service.post_batch`): the accounts are locked and their balances
+read under the lock, each new payment is inserted once by reference, and becomes a ledger
+entry and a ``payment.posted`` event — exactly as a payment from the API.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_events
+from cuishou.kit.errors import Conflict
 from cuishou.placement import repository as repo
 from cuishou.placement.columns import PAYMENT_COLUMNS
 from cuishou.placement.reader import SourceTable
@@ -26,6 +33,11 @@ from cuishou.placement.service.common import (
     record_file,
 )
 from cuishou.repayment.rules import allocate_frame, parse_waterfall
+from cuishou.repayment.service import (
+    lock_and_read_balances,
+    post_batch,
+    posted_references,
+)
 
 
 def check_payments(
@@ -61,7 +73,10 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
     good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     if creditor is not None and good.height:
         accounts = repo.accounts_for_payments(session, creditor.id, good["account_no"])
-        posted = repo.posted_references(session, creditor.id, good["reference"])
+        # the same lock as a payment from the API, then the balances as they are under it
+        balances = lock_and_read_balances(session, accounts["account_id"])
+        accounts = accounts.join(balances, on="account_id", how="left")
+        posted = posted_references(session, creditor.id, good["reference"])
     else:
         accounts = pl.DataFrame(
             schema={"account_no": pl.String, "account_id": pl.Int64, "snapshot_date": pl.Date,
@@ -114,25 +129,26 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
     if fresh.height and creditor is not None:
         allocated = allocate_frame(
             fresh, order=parse_waterfall(creditor.waterfall), sort_by=("paid_at", "reference")
-        )
-        payload = allocated.select(
-            pl.struct(
-                "reference", "account_no", "amount_fen",
-                pl.col("paid_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("paid_at"),
-                "to_fee_fen", "to_penalty_fen", "to_interest_fen", "to_principal_fen",
-                "to_credit_fen", pl.lit(source.path.name).alias("file"),
-            ).struct.json_encode()
-        ).to_series()  # fmt: skip
+        ).with_columns(pl.lit(0, dtype=pl.Int32).alias("part"))
         file_id = record_file(session, source, options, creditor.id, result)
         result.import_file_id = file_id
-        repo.post_payments(
+        posted_all = post_batch(
             session,
-            allocated.with_columns(payload.alias("payload")).select(list(repo.PAYMENT_STAGE_TYPES)),
+            allocated,
             creditor_id=creditor.id,
+            tz=creditor.timezone,
+            source="file",
             import_file_id=file_id,
-            now=options.now,
+            entered_by=None,
             actor=options.actor,
+            now=options.now,
+            file_name=source.path.name,
         )
+        if not posted_all:
+            raise Conflict(
+                f"{source.path}: every payment in it was posted by someone else while it was "
+                "being imported; nothing was written — run it again"
+            )
         append_events(
             session,
             [event(options, "import.file_imported", "import_file", file_id, file_payload(result))],
