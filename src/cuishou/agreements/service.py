@@ -43,7 +43,7 @@ from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.masking import mask_id_number
-from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_yuan
+from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_percent_bp, parse_yuan
 from cuishou.store.tables import Agreement
 
 LEVEL_ZH = {
@@ -73,7 +73,6 @@ def owed_of(session: Session, case_id: int) -> Owed:
 
 
 def terms_of(data: AgreementIn) -> Terms:
-    percent = data.discount.strip().removesuffix("%")
     return Terms(
         kind=data.kind,
         first_due=data.first_due,
@@ -85,7 +84,7 @@ def terms_of(data: AgreementIn) -> Terms:
             interest=parse_yuan(data.waive_interest, field="waive_interest"),
             principal=parse_yuan(data.waive_principal, field="waive_principal"),
         ),
-        discount_bp=parse_yuan(percent, field="discount"),
+        discount_bp=parse_percent_bp(data.discount, field="discount"),
         break_after_days=data.break_after_days,
         reinstate_on_break=data.reinstate_on_break,
     )
