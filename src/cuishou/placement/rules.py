@@ -298,7 +298,13 @@ def parse_paid_at(text: str, *, zone: ZoneInfo, field: str = "paid_at") -> datet
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC: not a time anyone paid
+        return Reason(
+            f"{field}: {cleaned!r} is not a plausible payment time",
+            f"{field}：「{cleaned}」不是合理的还款时间",
+        )
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -25,13 +26,18 @@ from cuishou.placement.service.common import (
     file_payload,
     record_file,
 )
-from cuishou.repayment.rules import allocate_frame, parse_waterfall
+from cuishou.repayment.rules import allocate_frame, parse_waterfall, payment_refusal_exprs
 
 
 def check_payments(
-    source: SourceTable, *, creditor: str, zone: ZoneInfo
+    source: SourceTable, *, creditor: str, zone: ZoneInfo, now: datetime
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed values of every payment row and every problem found without the store."""
+    """Typed values of every payment row and every problem found without the store.
+
+    A payment the API would refuse whatever its account (``repayment.rules``: not more
+    than zero, above a trillion yuan, dated before 2000 or after ``now`` plus the clock
+    skew) is quarantined with the same rule.
+    """
     frame = source.frame
     issues = Issues()
     common_checks(source, issues, creditor, PAYMENT_COLUMNS, "reference")
@@ -44,6 +50,9 @@ def check_payments(
     )
     issues.add_reasons(frame, en, zh)
     typed = frame.with_columns(amount.alias("amount_fen"), paid_at.alias("paid_at"))
+    labels = {"amount": column_label(source, "amount"), "paid_at": label}
+    for refusal, refused in payment_refusal_exprs(pl.col("amount_fen"), pl.col("paid_at"), now=now):
+        issues.add(typed.filter(refused), *refusal.explain(labels[refusal.field]))
     return typed, issues.frame()
 
 
@@ -57,7 +66,9 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
     """
     creditor_code = choose_creditor(source, options)
     creditor = repo.creditor_by_code(session, creditor_code)
-    typed, problems = check_payments(source, creditor=creditor_code, zone=options.zone)
+    typed, problems = check_payments(
+        source, creditor=creditor_code, zone=options.zone, now=options.now
+    )
     good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     if creditor is not None and good.height:
         accounts = repo.accounts_for_payments(session, creditor.id, good["account_no"])
