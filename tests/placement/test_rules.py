@@ -120,6 +120,7 @@ _AMOUNT_ALPHABET = st.sampled_from(
 yuan_texts = st.one_of(
     st.from_regex(r"\A[+-]?[0-9]{1,18}(\.[0-9]{0,4})?\Z", fullmatch=True),
     st.from_regex(r"\A-?[¥￥]?[0-9]{1,4}(,[0-9]{2,4}){0,6}(\.[0-9]{1,3}0*)?元?\Z", fullmatch=True),
+    st.from_regex(r"\A0{0,25}[0-9]{1,16}(\.[0-9]{1,3}0{0,25})?\Z", fullmatch=True),
     st.text(_AMOUNT_ALPHABET, max_size=14),
     st.text(max_size=12),
 )
