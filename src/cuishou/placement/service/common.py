@@ -164,7 +164,8 @@ def common_checks(
 def checked_amount(
     source: SourceTable, issues: Issues, name: str, *, positive: bool = False
 ) -> pl.Series:
-    """Fen for an amount column: Polars fast path, scalar rule for the rest."""
+    """Fen for an amount column: the Polars form of the grammar, the scalar rule to explain
+    (in English and Chinese) the cells it refuses or that are out of range."""
     frame = source.frame
     fast = frame.select(yuan_fen_expr(pl.col(name)).alias("v"))["v"]
     raw = frame[name]
