@@ -83,6 +83,9 @@ def test_promise_judging_is_configured_in_the_cycle_yaml(tmp_path: Path) -> None
         ("promises: {grace_days: two}", "grace_days"),
         ('promises: {kept_tolerance: "100%"}', "kept_tolerance"),
         ('promises: {kept_tolerance: "1.234%"}', "kept_tolerance"),
+        ('promises: {kept_tolerance: "¥5%"}', "kept_tolerance"),  # a percentage, not yuan
+        ('promises: {kept_tolerance: "٥%"}', "kept_tolerance"),  # ASCII digits only
+        ('promises: {minimum: "1,00"}', "promises.minimum"),  # not 100.00
         ("promises: {horizon: 3}", "grace_days, horizon_days, kept_tolerance, minimum only"),
         ("promises: {horizon_days: -2}", "horizon_days"),
         ('promises: {minimum: "1.001"}', "promises.minimum"),

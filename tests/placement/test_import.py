@@ -54,6 +54,10 @@ BAD_ROWS = [
     ({"overdue_since": "2026-11-05"}, "is after the snapshot date", "晚于数据日期"),
     ({"creditor_code": "OTHERBANK"}, "differs from the creditor", "不一致"),
     ({"annual_rate": "abc"}, "is not a rate", "不是有效利率"),
+    ({"principal": "1,00"}, "commas may only group thousands", "千分位"),  # was 100.00
+    ({"fee": "١٢"}, "digits other than 0-9", "0-9以外的数字"),  # was 12.00
+    ({"penalty": "𝟗"}, "digits other than 0-9", "0-9以外的数字"),  # was 9.00
+    ({"annual_rate": "١٨%"}, "is not a rate", "不是有效利率"),  # was 18 %
 ]  # fmt: skip
 
 
@@ -341,6 +345,47 @@ def test_payments_are_posted_through_the_waterfall_exactly_once(
     assert (again["created"], again["unchanged"]) == (0, 3)
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM payments")) == 3
+
+
+def test_payments_the_api_refuses_are_quarantined_and_change_no_balance(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given an account, and a payments file imported at 2026-11-20 10:00 Beijing time
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(1)]))
+    with engine.connect() as connection:
+        before = connection.execute(select(Account)).one()
+    payments = [
+        payment_row(1, "LN00000001", "5.00", paid_at="2099-11-25"),  # drove a balance to −5.00
+        payment_row(2, "LN00000001", "5.00", paid_at="2026-11-20 10:06:00"),  # 6 min ahead
+        payment_row(3, "LN00000001", "5.00", paid_at="1999-12-31 23:00:00"),
+        payment_row(4, "LN00000001", "5.00", paid_at="0001-01-01"),  # overflowed on the way
+        payment_row(5, "LN00000001", "1,00"),  # was posted as 100.00
+        payment_row(6, "LN00000001", "١٢"),  # was posted as 12.00
+        payment_row(7, "LN00000001", "𝟗"),  # was posted as 9.00
+        payment_row(8, "LN00000001", "1.00", paid_at="2026-11-20 10:04:00"),  # within the skew
+    ]
+    path = write_csv(tmp_path / "p.csv", payments, headers="zh", kind="payments")
+    # when it is imported
+    result = _import(engine, path)
+    # then only the last payment is posted; every other row is quarantined, saying why
+    assert (result["created"], result["quarantined"]) == (1, 7)
+    quarantine = quarantine_rows(Path(str(result["quarantine_file"])))
+    reasons = dict(zip(quarantine["row"].to_list(), quarantine["reason"].to_list(), strict=True))
+    zh = dict(zip(quarantine["row"].to_list(), quarantine["reason_zh"].to_list(), strict=True))
+    future = "paid_at (还款时间): a payment cannot be dated in the future"
+    assert reasons["2"].startswith(future) and reasons["3"].startswith(future)
+    assert "还款时间不能晚于入账时间" in zh["2"]
+    assert "not a plausible payment date (before 2000-01-01)" in reasons["4"]
+    assert "早于2000-01-01" in zh["4"]
+    assert "not a plausible payment time" in reasons["5"]
+    assert "commas may only group thousands" in reasons["6"] and "千分位" in zh["6"]
+    assert "digits other than 0-9" in reasons["7"] and "digits other than 0-9" in reasons["8"]
+    with engine.connect() as connection:
+        after = connection.execute(select(Account)).one()
+        posted = connection.scalars(select(Payment.reference)).all()
+    assert posted == ["PAY00000008"]
+    assert after.fee_fen == before.fee_fen - 100  # only the 1.00 was taken (fees first)
+    assert (after.principal_fen, after.credit_fen) == (before.principal_fen, 0)
 
 
 def test_a_new_snapshot_keeps_payments_made_after_it(engine: Engine, tmp_path: Path) -> None:

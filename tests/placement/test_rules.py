@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuishou.kit.clock import CHINA_TZ
+from cuishou.kit.errors import InvalidInput
 from cuishou.kit.ids import id_check_digit
 from cuishou.kit.money import parse_yuan
 from cuishou.placement.rules import (
@@ -27,7 +28,7 @@ from cuishou.placement.rules import (
     phone_reason,
     phone_valid_expr,
     relation_code,
-    yuan_fen_fast_expr,
+    yuan_fen_expr,
 )
 
 AS_OF = date(2026, 11, 20)
@@ -113,24 +114,65 @@ def test_a_contact_phone_may_be_a_mobile_or_a_landline(text: str, stored: str) -
     assert normalize_phone(text) == stored
 
 
+_AMOUNT_ALPHABET = st.sampled_from(
+    [*"0123456789,.-+¥￥元%， \u3000\u00a0\t\nRMBe", "١", "٢", "𝟗", "９", "²", "\x1c", "\u2212"]
+)
 yuan_texts = st.one_of(
-    st.from_regex(r"\A[+-]?[0-9]{1,16}(\.[0-9]{0,4})?\Z", fullmatch=True),
-    st.from_regex(r"\A¥?[0-9]{1,3}(,[0-9]{3}){0,3}(\.[0-9]{1,2})?元?\Z", fullmatch=True),
+    st.from_regex(r"\A[+-]?[0-9]{1,18}(\.[0-9]{0,4})?\Z", fullmatch=True),
+    st.from_regex(r"\A-?[¥￥]?[0-9]{1,4}(,[0-9]{2,4}){0,6}(\.[0-9]{1,3}0*)?元?\Z", fullmatch=True),
+    st.from_regex(r"\A0{0,25}[0-9]{1,16}(\.[0-9]{1,3}0{0,25})?\Z", fullmatch=True),
+    st.text(_AMOUNT_ALPHABET, max_size=14),
     st.text(max_size=12),
 )
 
 
-@settings(max_examples=80, deadline=None)
+def _scalar_fen(text: str) -> int | None:
+    try:
+        return parse_yuan(text)
+    except InvalidInput:
+        return None
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(yuan_texts, min_size=1, max_size=20))
-def test_yuan_fast_path_gives_what_parse_yuan_gives(values: list[str]) -> None:
-    fast = pl.DataFrame({"v": values}).select(yuan_fen_fast_expr(pl.col("v"))).to_series()
-    for text, got in zip(values, fast.to_list(), strict=True):
-        if got is not None:
-            assert got == parse_yuan(text)
+def test_the_polars_amount_form_accepts_and_values_exactly_what_parse_yuan_does(
+    values: list[str],
+) -> None:
+    # one grammar, two forms: same accept/refuse and same fen on any text, including
+    # Unicode digits, malformed groupings, signs, currency marks and odd blanks
+    fen = pl.DataFrame({"v": values}).select(yuan_fen_expr(pl.col("v"))).to_series()
+    assert fen.to_list() == [_scalar_fen(text) for text in values]
+
+
+# each spelling the issue (#10) found accepted, refused now by the file path and the scalar
+BAD_AMOUNTS = ["1,00", "١٢", "𝟗", "1,0000", "12,34,567", "1，000", "12RMB", "1RMB2", "+5", "12."]
+
+
+@pytest.mark.parametrize("text", BAD_AMOUNTS)
+def test_lenient_spellings_are_refused_by_both_forms(text: str) -> None:
+    fen = pl.DataFrame({"v": [text]}).select(yuan_fen_expr(pl.col("v"))).item()
+    assert fen is None
+    assert isinstance(parse_amount(text, field="amount"), Reason)
 
 
 @pytest.mark.parametrize(
-    ("text", "fen"), [("12.3", 1230), ("1,234.50", 123450), ("¥12", 1200), ("12.340", 1234)]
+    ("text", "en", "zh"),
+    [
+        ("1,00", "commas may only group thousands", "千分位"),
+        ("١٢", "digits other than 0-9", "0-9以外的数字"),
+        ("𝟗", "digits other than 0-9", "0-9以外的数字"),
+        ("12345678901234567", "more than 15 digits", "超过15位"),
+    ],
+)
+def test_a_refused_amount_says_what_to_fix(text: str, en: str, zh: str) -> None:
+    reason = parse_amount(text, field="amount")
+    assert isinstance(reason, Reason)
+    assert en in reason.en and zh in reason.zh
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("12.3", 1230), ("1,234.50", 123450), ("¥12", 1200), ("12.340", 1234), ("0012", 1200)],
 )
 def test_amounts_are_parsed_to_fen(text: str, fen: int) -> None:
     assert parse_amount(text, field="principal") == fen
@@ -157,6 +199,13 @@ def test_bad_amounts_are_explained(text: str, positive: bool, en: str, zh: str) 
 )
 def test_annual_rates_accept_fraction_percent_and_bare_percent(text: str, rate: str) -> None:
     assert parse_rate(text) == Decimal(rate)
+
+
+@pytest.mark.parametrize("text", ["١٨", "１８%", "1e1", "1_8", "NaN", "Infinity", "18%%", "-0.18"])
+def test_a_rate_is_ascii_digits_too(text: str) -> None:
+    reason = parse_rate(text)
+    assert isinstance(reason, Reason)
+    assert "not a rate" in reason.en and "不是有效利率" in reason.zh
 
 
 def test_unknown_relation_words_are_kept_as_other() -> None:

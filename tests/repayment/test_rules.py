@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -9,6 +12,13 @@ from hypothesis import strategies as st
 
 from cuishou.repayment.rules import (
     COMPONENTS,
+    EARLIEST_PAYMENT,
+    FUTURE_SKEW,
+    IN_FUTURE,
+    MAX_PAYMENT_FEN,
+    NOT_POSITIVE,
+    TOO_EARLY,
+    TOO_LARGE,
     AccountBalances,
     Allocation,
     Balances,
@@ -16,6 +26,8 @@ from cuishou.repayment.rules import (
     allocate_frame,
     allocate_over_accounts,
     parse_waterfall,
+    payment_refusal_exprs,
+    payment_refusals,
     remaining_after,
 )
 
@@ -164,3 +176,79 @@ def test_the_stored_waterfall_is_parsed_and_checked() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="once each"):
         parse_waterfall("fee,principal")
+
+
+# --- payments no path posts (还款合理性) ------------------------------------------------------
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.parametrize(
+    ("amount_fen", "paid_at", "refused"),
+    [
+        (100, NOW, ()),
+        (100, NOW + FUTURE_SKEW, ()),  # clocks drift: five minutes ahead is still now
+        (100, NOW + FUTURE_SKEW + timedelta(microseconds=1), (IN_FUTURE,)),
+        (100, datetime(2099, 11, 25, tzinfo=UTC), (IN_FUTURE,)),  # the file path posted this
+        (100, EARLIEST_PAYMENT, ()),
+        (100, EARLIEST_PAYMENT - timedelta(microseconds=1), (TOO_EARLY,)),
+        (MAX_PAYMENT_FEN, NOW, ()),
+        (MAX_PAYMENT_FEN + 1, NOW, (TOO_LARGE,)),
+        (0, datetime(2099, 1, 1, tzinfo=UTC), (NOT_POSITIVE, IN_FUTURE)),  # every reason
+    ],
+)
+def test_implausible_payments_are_refused_with_every_reason(
+    amount_fen: int, paid_at: datetime, refused: tuple[object, ...]
+) -> None:
+    assert payment_refusals(amount_fen, paid_at, now=NOW) == refused
+
+
+def test_a_refusal_names_the_field_or_the_files_column_in_both_languages() -> None:
+    assert IN_FUTURE.explain()[0].startswith("paid_at: a payment cannot be dated in the future")
+    en, zh = TOO_EARLY.explain("paid_at (还款时间)")
+    assert en == "paid_at (还款时间): not a plausible payment date (before 2000-01-01)"
+    assert zh == "paid_at (还款时间)：还款时间早于2000-01-01，不是合理的还款时间"
+
+
+_moments = st.datetimes(
+    min_value=datetime(1, 1, 2),  # noqa: DTZ001 - Hypothesis takes naive bounds
+    max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
+_near = st.builds(
+    lambda base, seconds: base + timedelta(seconds=seconds),
+    st.sampled_from([NOW.astimezone(UTC) + FUTURE_SKEW, EARLIEST_PAYMENT]),
+    st.integers(-3, 3),
+)
+_payment_amounts = st.one_of(
+    st.integers(-(10**15), 10**15), st.sampled_from([0, 1, MAX_PAYMENT_FEN, MAX_PAYMENT_FEN + 1])
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(_payment_amounts, st.none()), st.one_of(_moments, _near, st.none())),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_polars_refusals_agree_with_the_scalar_rule(
+    rows: list[tuple[int | None, datetime | None]],
+) -> None:
+    # one rule, two forms: the file path quarantines exactly what the API refuses
+    frame = pl.DataFrame(
+        {"amount_fen": [a for a, _ in rows], "paid_at": [p for _, p in rows]},
+        schema={"amount_fen": pl.Int64, "paid_at": pl.Datetime("us", "UTC")},
+    )
+    exprs = payment_refusal_exprs(pl.col("amount_fen"), pl.col("paid_at"), now=NOW)
+    flags = frame.select([expr.alias(refusal.code) for refusal, expr in exprs]).rows()
+    for (amount_fen, paid_at), row in zip(rows, flags, strict=True):
+        polars_refused = tuple(r for (r, _), flag in zip(exprs, row, strict=True) if flag)
+        judged = payment_refusals(
+            1 if amount_fen is None else amount_fen, paid_at or NOW, now=NOW
+        )  # a null cell is not judged here: its own check reports it
+        expected = tuple(
+            r for r in judged if (amount_fen if r.field == "amount" else paid_at) is not None
+        )
+        assert polars_refused == expected

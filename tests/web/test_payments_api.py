@@ -187,7 +187,8 @@ def test_bad_payments_are_refused_and_nothing_is_written(
         422, "amount: a payment must be more than 0.00"
     )  # fmt: skip
     assert refused(account_no=account_no, amount="-5.00")[0] == 422
-    assert "in one payment" in refused(account_no=account_no, amount="99999999999999999.99")[1]
+    assert "in one payment" in refused(account_no=account_no, amount="1000000000000.01")[1]
+    assert "more than 15 digits" in refused(account_no=account_no, amount="99999999999999999.99")[1]
     assert "more than two decimals" in refused(account_no=account_no, amount="10.001")[1]
     assert refused(account_no=account_no, amount=12.5)[0] == 422  # a number, not a string
     assert "no account 'NOPE'" in refused(account_no="NOPE")[1]
@@ -204,6 +205,43 @@ def test_bad_payments_are_refused_and_nothing_is_written(
     assert _balances(engine, account_no) == before
     assert _count(engine, Payment) == 0
     assert _count(engine, Event, Event.type.like("payment.%")) == 0
+
+
+def test_lenient_amounts_unknown_fields_and_other_currencies_are_refused(
+    engine: Engine, client: TestClient
+) -> None:
+    # given an account owing every component
+    world = build_world(engine)
+    _case_id, account_no = _case_with_components(world, engine)
+    token = world.tokens["manager"]
+    before = _balances(engine, account_no)
+
+    def refused(**body: Any) -> str:
+        response = _post(client, token, account_no=account_no, **body)
+        assert response.status_code == 422, response.text
+        return str(response.json()["message"])
+
+    # when amounts are spelt as #10 found them accepted, they are refused, saying why
+    assert "commas may only group thousands" in refused(amount="1,00")  # was 100.00
+    assert "digits other than 0-9" in refused(amount="١٢")  # was 12.00
+    assert "digits other than 0-9" in refused(amount="𝟗")  # was 9.00
+    # and a payment in another currency is refused, not posted as yuan
+    assert refused(currency="USD") == (
+        "the request is not valid: currency: the creditor's accounts are in CNY; "
+        "a payment in 'USD' is not accepted (convert it to CNY first)"
+    )
+    # and so is any field a payment does not have
+    assert (
+        refused(amout="5.00") == "the request is not valid: amout: Extra inputs are not permitted"
+    )
+    # and a payment dated years ahead
+    assert "in the future" in refused(paid_at="2099-11-25T00:00:00+08:00")
+    assert _balances(engine, account_no) == before
+    assert _count(engine, Payment) == 0
+    # then the same payment in the creditor's currency, grouped as documented, is posted
+    posted = _post(client, token, account_no=account_no, amount="1,000.00", currency="CNY")
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["amount"] == "1000.00"
 
 
 def test_who_may_post_and_reverse(engine: Engine, client: TestClient) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from cuishou.kit.errors import ConfigError, InvalidInput
-from cuishou.kit.money import parse_yuan
+from cuishou.kit.money import parse_percent_bp, parse_yuan
 
 LEVELS = ("collector", "team_lead", "manager", "creditor")
 #: the user role that acts at each level (the creditor's consent is recorded by a manager)
@@ -65,7 +65,7 @@ def may_approve(role: str, level: str) -> bool:
 def _percent_bp(value: Any, field: str) -> int | None:
     if value is None:
         return None
-    return parse_yuan(str(value).strip().removesuffix("%"), field=field)
+    return parse_percent_bp(str(value), field=field)
 
 
 def parse_matrix(raw: Any, *, source: str) -> ApprovalMatrix:

@@ -42,7 +42,7 @@ from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.masking import mask_id_number
-from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_yuan
+from cuishou.kit.money import format_yuan, format_yuan_grouped, parse_percent_bp, parse_yuan
 from cuishou.ledger import service as ledger
 from cuishou.ledger.rules import Change, Entry
 from cuishou.store.tables import Agreement
@@ -79,7 +79,6 @@ def owed_of(session: Session, case_id: int) -> Owed:
 
 
 def terms_of(data: AgreementIn) -> Terms:
-    percent = data.discount.strip().removesuffix("%")
     return Terms(
         kind=data.kind,
         first_due=data.first_due,
@@ -91,7 +90,7 @@ def terms_of(data: AgreementIn) -> Terms:
             interest=parse_yuan(data.waive_interest, field="waive_interest"),
             principal=parse_yuan(data.waive_principal, field="waive_principal"),
         ),
-        discount_bp=parse_yuan(percent, field="discount"),
+        discount_bp=parse_percent_bp(data.discount, field="discount"),
         break_after_days=data.break_after_days,
         reinstate_on_break=data.reinstate_on_break,
     )

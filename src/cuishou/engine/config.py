@@ -20,7 +20,7 @@ from cuishou.accounts.rules import (
     BucketScheme,
 )
 from cuishou.kit.errors import ConfigError, InvalidInput
-from cuishou.kit.money import parse_yuan
+from cuishou.kit.money import parse_percent_bp, parse_yuan
 from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 
 
@@ -157,7 +157,7 @@ def _promise_policy(path: Path, spec: Any) -> PromisePolicy:
         raise ConfigError(f"{path}: promises.minimum must be at least 0.01")
     tolerance = str(spec.get("kept_tolerance", "0%")).strip()
     try:
-        basis_points = parse_yuan(tolerance.removesuffix("%"), field="kept_tolerance")
+        basis_points = parse_percent_bp(tolerance, field="kept_tolerance")
         return PromisePolicy(
             max_days=days["horizon_days"],
             min_amount_fen=minimum,

@@ -15,14 +15,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from cuishou.kit.dates import parse_date_text
-from cuishou.kit.errors import InvalidInput
 from cuishou.kit.ids import (
     PROVINCE_CODES,
     id_check_digit,
@@ -30,7 +29,7 @@ from cuishou.kit.ids import (
     normalize_id_number,
     normalize_mobile,
 )
-from cuishou.kit.money import parse_yuan
+from cuishou.kit.money import AMOUNT_BLANKS, YUAN_PATTERN, AmountProblem, AmountRefused, parse_yuan
 from cuishou.placement.columns import PRODUCTS, RELATIONS
 
 T = TypeVar("T")
@@ -42,8 +41,8 @@ _ID_SHAPE = r"^[0-9]{17}[0-9X]$"
 _MOBILE_SHAPE = r"^1[3-9][0-9]{9}$"
 _LANDLINE_SHAPE = r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$"
 _LANDLINE_RE = re.compile(_LANDLINE_SHAPE)
-_YUAN_PLAIN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 _DATE_FAST = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_RATE_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,17 +188,26 @@ def phone_valid_expr(text: pl.Expr) -> pl.Expr:
 # --- amounts 金额 (yuan → fen) --------------------------------------------------------------
 
 
+_AMOUNT_ZH: dict[AmountProblem, str] = {
+    "decimals": "{field}：金额「{shown}」超过两位小数（金额以元计，精确到分）",
+    "digits": "{field}：金额「{shown}」含有0-9以外的数字（请使用半角数字）",
+    "grouping": "{field}：金额「{shown}」的逗号只能作千分位分隔（如1,234.56）",
+    "too_long": "{field}：金额「{shown}」整数部分超过15位",
+    "syntax": "{field}：「{shown}」不是以元为单位的金额（如1234.56、1,234.56或¥1234.56）",
+}
+
+
 def parse_amount(text: str, *, field: str, positive: bool = False) -> int | Reason:
-    """A yuan amount as fen, or why it is not one (negative, 3 decimals, not a number)."""
+    """A yuan amount as fen, or why it is not one (negative, 3 decimals, not a number).
+
+    The grammar is :data:`cuishou.kit.money.YUAN_PATTERN`; :func:`yuan_fen_expr` is its
+    Polars form.
+    """
     shown = text.strip()
     try:
         fen = parse_yuan(text, field=field)
-    except InvalidInput as exc:
-        if "more than two decimals" in exc.message:
-            zh = f"{field}：金额「{shown}」超过两位小数（金额以元计，精确到分）"
-        else:
-            zh = f"{field}：「{shown}」不是以元为单位的金额"
-        return Reason(exc.message, zh)
+    except AmountRefused as exc:
+        return Reason(exc.message, _AMOUNT_ZH[exc.problem].format(field=field, shown=shown))
     if abs(fen) > MAX_AMOUNT_FEN:
         return Reason(f"{field}: {shown!r} is implausibly large", f"{field}：金额「{shown}」过大")
     if positive and fen <= 0:
@@ -213,16 +221,19 @@ def parse_amount(text: str, *, field: str, positive: bool = False) -> int | Reas
     return fen
 
 
-def yuan_fen_fast_expr(text: pl.Expr) -> pl.Expr:
-    """Fen for the plain spelling of an amount (``1234.5``, ``12``); null for the rest.
+def yuan_fen_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`cuishou.kit.money.parse_yuan`: fen, or null where it refuses.
 
-    The Polars fast path of :func:`cuishou.kit.money.parse_yuan`: where it gives a
-    value, the scalar form gives the same; every other text (signs, thousands
-    separators, ``¥``, three decimals, not a number) goes to the scalar form.
+    The same grammar (:data:`cuishou.kit.money.YUAN_PATTERN`), the same value; only the
+    explanation of a refusal is left to the scalar form (:func:`parse_amount`). The
+    grammar is matched without captures (a DFA, fast on a million cells); the value of a
+    matching cell is its digits read as a decimal — past the fen only zeros can follow.
     """
-    plain = text.str.contains(_YUAN_PLAIN)
-    exact = (text.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
-    return pl.when(plain).then(exact).otherwise(pl.lit(None, dtype=pl.Int64))
+    blanks = f"[{AMOUNT_BLANKS}]*"
+    valid = text.str.contains(f"^{blanks}(?:{YUAN_PATTERN}){blanks}$")
+    number = text.str.replace_all(f"[¥￥元,{AMOUNT_BLANKS}]", "")
+    fen = (number.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+    return pl.when(valid).then(fen).otherwise(pl.lit(None, dtype=pl.Int64))
 
 
 # --- dates 日期 -----------------------------------------------------------------------------
@@ -288,7 +299,13 @@ def parse_paid_at(text: str, *, zone: ZoneInfo, field: str = "paid_at") -> datet
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC: not a time anyone paid
+        return Reason(
+            f"{field}: {cleaned!r} is not a plausible payment time",
+            f"{field}：「{cleaned}」不是合理的还款时间",
+        )
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
@@ -306,10 +323,9 @@ def parse_rate(text: str, *, field: str = "annual_rate") -> Decimal | Reason:
     shown = text.strip()
     cleaned = shown.replace("％", "%").replace(" ", "")
     percent = cleaned.endswith("%")
-    try:
-        value = Decimal(cleaned.rstrip("%"))
-    except InvalidOperation:
-        value = Decimal("NaN")
+    number = cleaned.removesuffix("%")
+    # ASCII digits only: Decimal() would also read ١٨, 1e1, 1_8, NaN and Infinity
+    value = Decimal(number) if _RATE_RE.fullmatch(number) else Decimal("NaN")
     if not value.is_finite():
         return Reason(
             f"{field}: {shown!r} is not a rate (write 0.18, 18% or 18)",

@@ -16,14 +16,22 @@ Two forms of the one rule:
   with ``[due_before_i, due_before_i + balance_i)``.
 
 ``tests/repayment`` proves the forms agree and that no fen is created or lost.
+
+Before any of that, :func:`payment_refusals` (还款合理性) decides which payments no path
+posts at all — not more than zero, above a trillion yuan, dated before 2000 or in the
+future — with :func:`payment_refusal_exprs` its Polars twin for payment files: the API
+refuses such a payment with 422, the file import quarantines its row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
+
+from cuishou.kit.money import format_yuan
 
 COMPONENTS: tuple[str, ...] = ("fee", "penalty", "interest", "principal")
 """Balance components a payment can pay, by their column stem (``fee_fen`` …)."""
@@ -198,3 +206,89 @@ def allocate_over_accounts(
         else:
             parts.insert(0, (accounts[0].account_id, Allocation(credit=remaining)))
     return parts
+
+
+# --- payments no path posts (还款合理性) ------------------------------------------------------
+
+FUTURE_SKEW = timedelta(minutes=5)
+"""A payment may be dated this far past the time of posting (clocks drift), no further."""
+EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=UTC)
+"""A payment dated before this is a typing error."""
+MAX_PAYMENT_FEN = 10**14
+"""One payment above this (a trillion yuan) is a typing error, and would overflow BIGINT sums."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRefusal:
+    """Why a payment is refused on every path, whatever its account; ``{field}`` in the
+    messages is the field's name in the API or its column label in a file."""
+
+    code: str
+    field: str
+    en: str
+    zh: str
+
+    def explain(self, label: str | None = None) -> tuple[str, str]:
+        """The English and Chinese message, naming ``label`` (default: the field)."""
+        name = self.field if label is None else label
+        return self.en.format(field=name), self.zh.format(field=name)
+
+
+_SKEW_MINUTES = int(FUTURE_SKEW.total_seconds() // 60)
+NOT_POSITIVE = PaymentRefusal(
+    "not_positive",
+    "amount",
+    "{field}: a payment must be more than 0.00",
+    "{field}：还款金额必须大于0.00",
+)
+TOO_LARGE = PaymentRefusal(
+    "too_large",
+    "amount",
+    f"{{field}}: more than {format_yuan(MAX_PAYMENT_FEN)} in one payment",
+    f"{{field}}：单笔还款超过{format_yuan(MAX_PAYMENT_FEN)}元",
+)
+TOO_EARLY = PaymentRefusal(
+    "too_early",
+    "paid_at",
+    f"{{field}}: not a plausible payment date (before {EARLIEST_PAYMENT.date()})",
+    f"{{field}}：还款时间早于{EARLIEST_PAYMENT.date()}，不是合理的还款时间",
+)
+IN_FUTURE = PaymentRefusal(
+    "in_future",
+    "paid_at",
+    "{field}: a payment cannot be dated in the future "
+    f"(more than {_SKEW_MINUTES} minutes after the time of posting)",
+    f"{{field}}：还款时间不能晚于入账时间（允许误差{_SKEW_MINUTES}分钟）",
+)
+PAYMENT_REFUSALS: tuple[PaymentRefusal, ...] = (NOT_POSITIVE, TOO_LARGE, TOO_EARLY, IN_FUTURE)
+"""Every refusal, in the order they are checked and reported."""
+
+
+def payment_refusals(
+    amount_fen: int, paid_at: datetime, *, now: datetime
+) -> tuple[PaymentRefusal, ...]:
+    """Every reason no path posts this payment (empty: plausible), in the order of
+    :data:`PAYMENT_REFUSALS`. ``paid_at`` and ``now`` are aware."""
+    broken = {
+        NOT_POSITIVE: amount_fen <= 0,
+        TOO_LARGE: amount_fen > MAX_PAYMENT_FEN,
+        TOO_EARLY: paid_at < EARLIEST_PAYMENT,
+        IN_FUTURE: paid_at > now + FUTURE_SKEW,
+    }
+    return tuple(refusal for refusal in PAYMENT_REFUSALS if broken[refusal])
+
+
+def payment_refusal_exprs(
+    amount_fen: pl.Expr, paid_at: pl.Expr, *, now: datetime
+) -> list[tuple[PaymentRefusal, pl.Expr]]:
+    """Polars twin of :func:`payment_refusals`: for each refusal, an expression true on
+    the rows it refuses (a null amount or time is not judged: its own check reports it)."""
+    utc = pl.Datetime("us", "UTC")
+    moment = paid_at.dt.convert_time_zone("UTC")
+    broken = {
+        NOT_POSITIVE: amount_fen <= 0,
+        TOO_LARGE: amount_fen > MAX_PAYMENT_FEN,
+        TOO_EARLY: moment < pl.lit(EARLIEST_PAYMENT, dtype=utc),
+        IN_FUTURE: moment > pl.lit((now + FUTURE_SKEW).astimezone(UTC), dtype=utc),
+    }
+    return [(refusal, broken[refusal].fill_null(False)) for refusal in PAYMENT_REFUSALS]

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from cuishou.kit.money import BOOKED_CURRENCY
 from cuishou.kit.text import Text
 
 
 class PaymentIn(BaseModel):
     """A payment to post once: to one account (``account_no``) or to a case (``case_id``,
-    spread over its accounts oldest first). ``reference`` (流水号) makes it idempotent."""
+    spread over its accounts oldest first). ``reference`` (流水号) makes it idempotent.
+
+    Unknown fields are refused (422) rather than ignored: a field the sender believes
+    matters (a misspelt ``amount``, a ``currency``) must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
     account_no: Text | None = Field(default=None, min_length=1, max_length=64)
     creditor: Text | None = Field(
@@ -28,11 +35,28 @@ class PaymentIn(BaseModel):
     paid_at: AwareDatetime = Field(description="when the money was paid, with a UTC offset")
     reference: Text = Field(min_length=1, max_length=100, description="the payment's 流水号")
     channel: Text | None = Field(default=None, max_length=32)
+    currency: str | None = Field(
+        default=None,
+        description="ISO 4217 code; when given it must be the creditor's currency, "
+        f"{BOOKED_CURRENCY} (every account is booked in yuan)",
+    )
     source: Literal["api", "manual"] = Field(
         default="api",
         description="api: a system feeding payments (payment.post); manual: a person "
         "entering a payment the debtor proved (payment.manual, case in scope)",
     )
+
+    @field_validator("currency")
+    @classmethod
+    def _the_creditors_currency(cls, value: str | None) -> str | None:
+        if value is not None and value != BOOKED_CURRENCY:
+            raise PydanticCustomError(
+                "currency",
+                "the creditor's accounts are in {booked}; a payment in '{given}' is not accepted "
+                "(convert it to {booked} first)",
+                {"booked": BOOKED_CURRENCY, "given": value[:10]},
+            )
+        return value
 
 
 class PaymentPartOut(BaseModel):

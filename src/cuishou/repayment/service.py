@@ -11,7 +11,7 @@ account, :func:`cuishou.repayment.rules.allocate_frame`, the same rule in bulk).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -34,15 +34,10 @@ from cuishou.repayment.rules import (
     allocate,
     allocate_over_accounts,
     parse_waterfall,
+    payment_refusals,
 )
 from cuishou.repayment.schemas import PaymentIn, PaymentOut, PaymentPartOut, ReversalIn
 from cuishou.store.bulk import SessionBulk
-
-#: a payment dated later than this past the server's clock is refused (clock skew allowance)
-FUTURE_SKEW = timedelta(minutes=5)
-EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=UTC)
-#: one payment above this (a trillion yuan) is a typing error, and would overflow BIGINT sums
-MAX_PAYMENT_FEN = 10**14
 
 
 def payment_out(parts: list[repo.PostingPart], creditor: str, *, replayed: bool) -> PaymentOut:
@@ -113,17 +108,10 @@ def post_payment(
     posting is within the caller's scope; otherwise the reference is refused as taken,
     without a word about the posting."""
     require(principal, "payment.post" if data.source == "api" else "payment.manual")
-    if not EARLIEST_PAYMENT.year <= data.paid_at.year <= now.year + 1:
-        raise InvalidInput(
-            f"paid_at: {data.paid_at.date()} is not a plausible payment date", field="paid_at"
-        )
     amount_fen = parse_yuan(data.amount, field="amount")
-    if amount_fen <= 0:
-        raise InvalidInput("amount: a payment must be more than 0.00", field="amount")
-    if amount_fen > MAX_PAYMENT_FEN:
-        raise InvalidInput(
-            f"amount: more than {format_yuan(MAX_PAYMENT_FEN)} in one payment", field="amount"
-        )
+    refused = payment_refusals(amount_fen, data.paid_at, now=now)
+    if refused:  # the same rule quarantines such a row of a payments file
+        raise InvalidInput(refused[0].explain()[0], field=refused[0].field)
     reference = data.reference.strip()
     if not reference:
         raise InvalidInput("reference: must not be blank", field="reference")
@@ -132,8 +120,6 @@ def post_payment(
     existing = repo.posting(session, creditor_id, reference)
     if existing:
         return _replay(session, principal, existing, creditor)
-    if data.paid_at > now + FUTURE_SKEW:
-        raise InvalidInput("paid_at: a payment cannot be dated in the future", field="paid_at")
     paid_at = data.paid_at.astimezone(UTC)
     repo.lock_accounts(session, account_ids)
     existing = repo.posting(session, creditor_id, reference)

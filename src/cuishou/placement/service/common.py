@@ -29,7 +29,7 @@ from cuishou.placement.rules import (
     date_fast_expr,
     parse_amount,
     parse_business_date,
-    yuan_fen_fast_expr,
+    yuan_fen_expr,
 )
 from cuishou.placement.schemas import FileResult
 
@@ -164,9 +164,10 @@ def common_checks(
 def checked_amount(
     source: SourceTable, issues: Issues, name: str, *, positive: bool = False
 ) -> pl.Series:
-    """Fen for an amount column: Polars fast path, scalar rule for the rest."""
+    """Fen for an amount column: the Polars form of the grammar, the scalar rule to explain
+    (in English and Chinese) the cells it refuses or that are out of range."""
     frame = source.frame
-    fast = frame.select(yuan_fen_fast_expr(pl.col(name)).alias("v"))["v"]
+    fast = frame.select(yuan_fen_expr(pl.col(name)).alias("v"))["v"]
     raw = frame[name]
     needs = raw.is_not_null() & (fast.is_null() | (fast < 0) | (fast == 0 if positive else False))
     needs = needs.fill_null(True) & raw.is_not_null()

@@ -8,12 +8,14 @@ entry and a ``payment.posted`` event — exactly as a payment from the API.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_events
+from cuishou.kit.clock import zone as zone_of
 from cuishou.kit.errors import Conflict
 from cuishou.placement import repository as repo
 from cuishou.placement.columns import PAYMENT_COLUMNS
@@ -32,7 +34,7 @@ from cuishou.placement.service.common import (
     file_payload,
     record_file,
 )
-from cuishou.repayment.rules import allocate_frame, parse_waterfall
+from cuishou.repayment.rules import allocate_frame, parse_waterfall, payment_refusal_exprs
 from cuishou.repayment.service import (
     lock_and_read_balances,
     post_batch,
@@ -41,9 +43,14 @@ from cuishou.repayment.service import (
 
 
 def check_payments(
-    source: SourceTable, *, creditor: str, zone: ZoneInfo
+    source: SourceTable, *, creditor: str, zone: ZoneInfo, now: datetime
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed values of every payment row and every problem found without the store."""
+    """Typed values of every payment row and every problem found without the store.
+
+    A payment the API would refuse whatever its account (``repayment.rules``: not more
+    than zero, above a trillion yuan, dated before 2000 or after ``now`` plus the clock
+    skew) is quarantined with the same rule.
+    """
     frame = source.frame
     issues = Issues()
     common_checks(source, issues, creditor, PAYMENT_COLUMNS, "reference")
@@ -56,6 +63,9 @@ def check_payments(
     )
     issues.add_reasons(frame, en, zh)
     typed = frame.with_columns(amount.alias("amount_fen"), paid_at.alias("paid_at"))
+    labels = {"amount": column_label(source, "amount"), "paid_at": label}
+    for refusal, refused in payment_refusal_exprs(pl.col("amount_fen"), pl.col("paid_at"), now=now):
+        issues.add(typed.filter(refused), *refusal.explain(labels[refusal.field]))
     return typed, issues.frame()
 
 
@@ -69,7 +79,9 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
     """
     creditor_code = choose_creditor(source, options)
     creditor = repo.creditor_by_code(session, creditor_code)
-    typed, problems = check_payments(source, creditor=creditor_code, zone=options.zone)
+    # times without a zone, and business dates, are the creditor's (its zone once it exists)
+    local = zone_of(creditor.timezone) if creditor is not None else options.zone
+    typed, problems = check_payments(source, creditor=creditor_code, zone=local, now=options.now)
     good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     if creditor is not None and good.height:
         accounts = repo.accounts_for_payments(session, creditor.id, good["account_no"])
@@ -85,7 +97,7 @@ def import_payments(session: Session, source: SourceTable, options: ImportOption
         )  # fmt: skip
         posted = set()
     good = good.join(accounts, on="account_no", how="left", maintain_order="left").with_columns(
-        pl.col("paid_at").dt.convert_time_zone(str(options.zone)).dt.date().alias("_paid_day")
+        pl.col("paid_at").dt.convert_time_zone(str(local)).dt.date().alias("_paid_day")
     )
     unknown = good.filter(pl.col("account_id").is_null())
     early = good.filter(
