@@ -286,3 +286,35 @@ def test_who_may_post_and_reverse(engine: Engine, client: TestClient) -> None:
     assert client.get(url, headers=bearer(world.tokens["col_a"])).status_code == 200
     assert client.get(url, headers=bearer(world.tokens["col_b"])).status_code == 404
     assert client.get(url, headers=bearer(world.tokens["agency_y"])).status_code == 404
+
+
+def test_a_replayed_reference_outside_the_callers_scope_reveals_nothing(
+    engine: Engine, client: TestClient
+) -> None:
+    # given a payment posted on team A's case with reference PAY2026111100000001
+    world = build_world(engine)
+    _case_a, account_a = _case_with_components(world, engine)
+    with transaction(engine) as session:
+        case_b = world.case_for_b(session)
+        account_b = session.scalars(
+            select(Account.account_no).where(Account.case_id == case_b.id)
+        ).one()
+    _backdate(engine)
+    reference = "PAY2026111100000001"
+    first = _post(client, world.tokens["manager"], account_no=account_a, reference=reference)
+    assert first.status_code == 201, first.text
+    # when team B's lead guesses that reference for a manual payment on their own case
+    guess = _post(
+        client, world.tokens["lead_b"], account_no=account_b, source="manual", reference=reference
+    )
+    # then it is refused as taken, and nothing of team A's payment is in the answer
+    assert guess.status_code == 409, guess.text
+    body = guess.text
+    for secret in (account_a, "1000.00", str(first.json()["id"]), str(first.json()["case_id"])):
+        assert secret not in body
+    assert _count(engine, Payment, Payment.reference == reference) == 1
+    # while team A's own lead gets the original posting back (an honest replay)
+    replay = _post(
+        client, world.tokens["lead_a"], account_no=account_a, source="manual", reference=reference
+    )
+    assert replay.status_code == 200 and replay.json()["replayed"] is True

@@ -140,6 +140,17 @@ def entries_of_accounts(session: Session, account_ids: list[int]) -> list[Ledger
     return list(session.scalars(query))
 
 
+def entries_of_case(session: Session, case_id: int) -> list[tuple[LedgerEntry, str]]:
+    """The entries of the case's accounts with their account numbers, in the order posted."""
+    query = (
+        select(LedgerEntry, Account.account_no)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(Account.case_id == case_id)
+        .order_by(LedgerEntry.id)
+    )
+    return [(entry, str(number)) for entry, number in session.execute(query)]
+
+
 def entries_of_source(
     session: Session, source: str, source_id: int, kind: str
 ) -> list[LedgerEntry]:

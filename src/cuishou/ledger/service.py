@@ -17,10 +17,15 @@ import polars as pl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cuishou.kit.errors import Conflict
+from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.service import require
+from cuishou.cases.service import case_in_scope
+from cuishou.kit.errors import Conflict, NotFound
+from cuishou.kit.money import format_yuan
 from cuishou.ledger import repository as repo
 from cuishou.ledger.repository import ENTRY_SCHEMA
-from cuishou.ledger.rules import Entry, sign_problem, sign_problem_expr
+from cuishou.ledger.rules import KINDS, Entry, sign_problem, sign_problem_expr
+from cuishou.ledger.schemas import EntryOut, LedgerOut
 from cuishou.store.bulk import Bulk, SessionBulk
 from cuishou.store.tables import LedgerEntry
 
@@ -122,3 +127,42 @@ def check(session: Session, *, limit: int = 100) -> dict[str, Any]:
         "accounts": repo.drift(session, limit=limit),
         "cases": repo.case_due_drift(session, limit=limit),
     }
+
+
+def case_ledger(session: Session, principal: Principal, case_id: int) -> LedgerOut:
+    """A case's ledger for a person who may read the case (another team's: not found)."""
+    require(principal, "case.read")
+    if not case_in_scope(session, case_id, case_scope_of(principal)):
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    rows = repo.entries_of_case(session, case_id)
+    owed = credit = 0
+    entries = []
+    for entry, account_no in rows:
+        moved = entry.fee_fen + entry.penalty_fen + entry.interest_fen + entry.principal_fen
+        owed += moved
+        credit += entry.credit_fen
+        zh, en = KINDS.get(entry.kind, (entry.kind, entry.kind))
+        entries.append(
+            EntryOut(
+                id=entry.id,
+                account_no=account_no,
+                kind=entry.kind,
+                kind_zh=zh,
+                kind_en=en,
+                fee=format_yuan(entry.fee_fen),
+                penalty=format_yuan(entry.penalty_fen),
+                interest=format_yuan(entry.interest_fen),
+                principal=format_yuan(entry.principal_fen),
+                credit=format_yuan(entry.credit_fen),
+                owed=format_yuan(moved),
+                effective_on=entry.effective_on,
+                source=entry.source,
+                reference=entry.reference,
+                actor=entry.actor,
+                reason=entry.reason,
+                at=entry.at,
+            )
+        )
+    return LedgerOut(
+        case_id=case_id, owed=format_yuan(owed), credit=format_yuan(credit), entries=entries
+    )

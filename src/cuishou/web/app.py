@@ -21,6 +21,7 @@ from cuishou.compliance.api import router as compliance_router
 from cuishou.compliance.pages import router as compliance_pages
 from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
+from cuishou.ledger.api import router as ledger_router
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
 from cuishou.repayment.api import router as payments_router
@@ -58,6 +59,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         quality_router,
         templates_router,
         payments_router,
+        ledger_router,
         agreements_router,
     )
     for router in routers:
