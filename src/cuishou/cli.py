@@ -16,6 +16,7 @@ from cuishou.compliance.cli import compliance_app
 from cuishou.demo import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
+from cuishou.ledger.cli import ledger_app
 from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
 from cuishou.store.db import database_url, head_revision, upgrade
@@ -53,6 +54,7 @@ app.command("serve")(serve_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(payments_app, name="payments")
+app.add_typer(ledger_app, name="ledger")
 
 
 def main() -> None:

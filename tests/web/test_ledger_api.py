@@ -46,3 +46,38 @@ def test_the_ledger_shows_every_change_and_sums_to_what_is_owed(
     # another team's case is not found, and its ledger neither
     url = f"/api/v1/cases/{other_id}/ledger"
     assert client.get(url, headers=bearer(world.tokens["col_a"])).status_code == 404
+
+
+def test_a_manager_adjusts_a_balance_with_a_reason_and_nobody_overdraws(
+    engine: Engine, client: TestClient
+) -> None:
+    world = build_world(engine)
+    with transaction(engine) as session:
+        case = world.case_for_a(session, due_fen=500_000)
+        account_no = session.scalars(
+            select(Account.account_no).where(Account.case_id == case.id)
+        ).one()
+        case_id = case.id
+    body = {"account_no": account_no, "principal": "-300.00", "reason": "creditor's correction"}
+    for user in ("col_a", "lead_a", "admin"):
+        assert client.post("/api/v1/ledger/adjustments", json=body,
+                           headers=bearer(world.tokens[user])).status_code == 403  # fmt: skip
+    made = client.post(
+        "/api/v1/ledger/adjustments", json=body, headers=bearer(world.tokens["manager"])
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["kind"], made.json()["owed"]) == ("adjustment", "-300.00")
+    detail = client.get(f"/api/v1/cases/{case_id}", headers=bearer(world.tokens["manager"]))
+    assert detail.json()["total_due"] == "4700.00"
+    # an adjustment that would overdraw, or moves nothing, or names an unknown field: refused
+    for bad in (
+        {**body, "principal": "-4700.01"},
+        {**body, "principal": "0"},
+        {**body, "principle": "-1.00"},
+    ):
+        response = client.post(
+            "/api/v1/ledger/adjustments", json=bad, headers=bearer(world.tokens["manager"])
+        )
+        assert response.status_code == 422, (bad, response.text)
+    ledger = client.get(f"/api/v1/cases/{case_id}/ledger", headers=bearer(world.tokens["manager"]))
+    assert [e["kind"] for e in ledger.json()["entries"]] == ["placement", "adjustment"]

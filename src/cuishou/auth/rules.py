@@ -61,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # a person entering a payment the debtor proved (receipt), on a case in their scope
     "payment.manual": frozenset({"team_lead", "manager"}),
     "payment.reverse": frozenset({"manager"}),
+    # a manual adjustment of an account's balances (手工调账), with a reason, in the ledger
+    "ledger.adjust": frozenset({"manager"}),
     "promise.stats": frozenset({"team_lead", "manager", "auditor"}),
     # an agreement is negotiated by whoever works the case; the approval matrix then
     # says which level must approve it (agreements/approval_matrix.yaml)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cuishou.ledger import service
-from cuishou.ledger.schemas import LedgerOut
-from cuishou.web.deps import CaseId, PrincipalDep, SessionDep
+from cuishou.ledger.schemas import AdjustmentIn, EntryOut, LedgerOut
+from cuishou.web.deps import CaseId, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["ledger"])
 
@@ -18,3 +18,15 @@ router = APIRouter(tags=["ledger"])
 )
 def case_ledger(case_id: CaseId, session: SessionDep, principal: PrincipalDep) -> LedgerOut:
     return service.case_ledger(session, principal, case_id)
+
+
+@router.post(
+    "/ledger/adjustments",
+    response_model=EntryOut,
+    status_code=201,
+    summary="A manual adjustment of an account's balances (手工调账, manager), with a reason",
+)
+def adjust(
+    data: AdjustmentIn, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> EntryOut:
+    return service.adjust(session, principal, data, now=now)

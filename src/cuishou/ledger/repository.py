@@ -16,8 +16,11 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cuishou.auth.rules import CaseScope
+from cuishou.auth.scope import case_scope_clause
+from cuishou.kit.errors import InvalidInput, NotFound
 from cuishou.store.bulk import Bulk, Relation
-from cuishou.store.tables import Account, Case, LedgerEntry
+from cuishou.store.tables import Account, Case, Creditor, LedgerEntry
 
 ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
@@ -138,6 +141,39 @@ def entries_of_accounts(session: Session, account_ids: list[int]) -> list[Ledger
         .order_by(LedgerEntry.effective_on, LedgerEntry.id)
     )
     return list(session.scalars(query))
+
+
+def account_for_adjustment(
+    session: Session, account_no: str, creditor_code: str | None, scope: CaseScope
+) -> Account:
+    """The account to adjust: by number (and creditor when the number is ambiguous), within
+    the caller's scope; locked for the adjustment."""
+    query = select(Account).where(Account.account_no == account_no)
+    if creditor_code is not None:
+        query = query.join(Creditor, Creditor.id == Account.creditor_id).where(
+            Creditor.code == creditor_code
+        )
+    if scope.kind != "all":
+        query = query.where(Account.case_id.in_(select(Case.id).where(case_scope_clause(scope))))
+    found = list(session.scalars(query.with_for_update(of=Account)))
+    if not found:
+        raise NotFound(f"no account {account_no!r}", account_no=account_no)
+    if len(found) > 1:
+        raise InvalidInput(
+            f"account_no: {account_no!r} is used by more than one creditor; give creditor",
+            field="creditor",
+        )
+    return found[0]
+
+
+def latest_entry(session: Session, account_id: int) -> LedgerEntry:
+    query = (
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).one()
 
 
 def entries_of_case(session: Session, case_id: int) -> list[tuple[LedgerEntry, str]]:

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from cuishou.kit.text import Text
+
 
 class EntryOut(BaseModel):
     id: int
@@ -34,3 +36,18 @@ class LedgerOut(BaseModel):
     owed: str = Field(description="what the case's accounts owe now: the sum of the entries")
     credit: str
     entries: list[EntryOut]
+
+
+class AdjustmentIn(BaseModel):
+    """手工调账: signed yuan amounts by which an account's balances move, and why."""
+
+    model_config = {"extra": "forbid"}
+
+    account_no: Text = Field(min_length=1, max_length=64)
+    creditor: Text | None = Field(default=None, min_length=1, max_length=32)
+    fee: Text = Field(default="0", max_length=20, description="signed yuan, e.g. '-12.50'")
+    penalty: Text = Field(default="0", max_length=20)
+    interest: Text = Field(default="0", max_length=20)
+    principal: Text = Field(default="0", max_length=20)
+    credit: Text = Field(default="0", max_length=20)
+    reason: Text = Field(min_length=1, max_length=500)

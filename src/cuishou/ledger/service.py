@@ -17,15 +17,25 @@ import polars as pl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases.service import case_in_scope
-from cuishou.kit.errors import Conflict, NotFound
-from cuishou.kit.money import format_yuan
+from cuishou.creditors.service import business_day
+from cuishou.kit.errors import Conflict, InvalidInput, NotFound
+from cuishou.kit.money import format_yuan, parse_yuan
 from cuishou.ledger import repository as repo
 from cuishou.ledger.repository import ENTRY_SCHEMA
-from cuishou.ledger.rules import KINDS, Entry, sign_problem, sign_problem_expr
-from cuishou.ledger.schemas import EntryOut, LedgerOut
+from cuishou.ledger.rules import (
+    KINDS,
+    Balances,
+    Change,
+    Entry,
+    after,
+    sign_problem,
+    sign_problem_expr,
+)
+from cuishou.ledger.schemas import AdjustmentIn, EntryOut, LedgerOut
 from cuishou.store.bulk import Bulk, SessionBulk
 from cuishou.store.tables import LedgerEntry
 
@@ -129,6 +139,30 @@ def check(session: Session, *, limit: int = 100) -> dict[str, Any]:
     }
 
 
+def _entry_out(entry: LedgerEntry, account_no: str) -> EntryOut:
+    moved = entry.fee_fen + entry.penalty_fen + entry.interest_fen + entry.principal_fen
+    zh, en = KINDS.get(entry.kind, (entry.kind, entry.kind))
+    return EntryOut(
+        id=entry.id,
+        account_no=account_no,
+        kind=entry.kind,
+        kind_zh=zh,
+        kind_en=en,
+        fee=format_yuan(entry.fee_fen),
+        penalty=format_yuan(entry.penalty_fen),
+        interest=format_yuan(entry.interest_fen),
+        principal=format_yuan(entry.principal_fen),
+        credit=format_yuan(entry.credit_fen),
+        owed=format_yuan(moved),
+        effective_on=entry.effective_on,
+        source=entry.source,
+        reference=entry.reference,
+        actor=entry.actor,
+        reason=entry.reason,
+        at=entry.at,
+    )
+
+
 def case_ledger(session: Session, principal: Principal, case_id: int) -> LedgerOut:
     """A case's ledger for a person who may read the case (another team's: not found)."""
     require(principal, "case.read")
@@ -138,31 +172,69 @@ def case_ledger(session: Session, principal: Principal, case_id: int) -> LedgerO
     owed = credit = 0
     entries = []
     for entry, account_no in rows:
-        moved = entry.fee_fen + entry.penalty_fen + entry.interest_fen + entry.principal_fen
-        owed += moved
+        owed += entry.fee_fen + entry.penalty_fen + entry.interest_fen + entry.principal_fen
         credit += entry.credit_fen
-        zh, en = KINDS.get(entry.kind, (entry.kind, entry.kind))
-        entries.append(
-            EntryOut(
-                id=entry.id,
-                account_no=account_no,
-                kind=entry.kind,
-                kind_zh=zh,
-                kind_en=en,
-                fee=format_yuan(entry.fee_fen),
-                penalty=format_yuan(entry.penalty_fen),
-                interest=format_yuan(entry.interest_fen),
-                principal=format_yuan(entry.principal_fen),
-                credit=format_yuan(entry.credit_fen),
-                owed=format_yuan(moved),
-                effective_on=entry.effective_on,
-                source=entry.source,
-                reference=entry.reference,
-                actor=entry.actor,
-                reason=entry.reason,
-                at=entry.at,
-            )
-        )
+        entries.append(_entry_out(entry, account_no))
     return LedgerOut(
         case_id=case_id, owed=format_yuan(owed), credit=format_yuan(credit), entries=entries
     )
+
+
+def adjust(
+    session: Session, principal: Principal, data: AdjustmentIn, *, now: datetime
+) -> EntryOut:
+    """手工调账: move one account's balances by signed amounts, with a reason; refused if a
+    balance would go below zero. An ``adjustment`` entry; the case's amount due follows."""
+    require(principal, "ledger.adjust")
+    change = Change(
+        fee=parse_yuan(data.fee, field="fee"),
+        penalty=parse_yuan(data.penalty, field="penalty"),
+        interest=parse_yuan(data.interest, field="interest"),
+        principal=parse_yuan(data.principal, field="principal"),
+        credit=parse_yuan(data.credit, field="credit"),
+    )
+    if change.is_zero:
+        raise InvalidInput("an adjustment moves at least one amount", field="principal")
+    account = repo.account_for_adjustment(
+        session, data.account_no.strip(), data.creditor, case_scope_of(principal)
+    )
+    balances = Balances(
+        account.fee_fen, account.penalty_fen, account.interest_fen, account.principal_fen,
+        account.credit_fen,
+    )  # fmt: skip
+    try:
+        after(balances, change)
+    except ValueError as exc:
+        raise InvalidInput(f"the adjustment would overdraw the account: {exc}") from exc
+    today = business_day(session, account.creditor_id, now)
+    post_entries(
+        session,
+        [
+            Entry(
+                account_id=account.id,
+                kind="adjustment",
+                change=change,
+                source="api",
+                actor=principal.username,
+                reason=data.reason,
+                effective_on=today,
+            )
+        ],
+        now=now,
+    )
+    entry = repo.latest_entry(session, account.id)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="ledger.adjusted",
+        entity_type="account",
+        entity_id=account.id,
+        case_id=account.case_id,
+        payload={
+            "entry": entry.id,
+            "fee": data.fee, "penalty": data.penalty, "interest": data.interest,
+            "principal": data.principal, "credit": data.credit, "reason": data.reason,
+        },
+    )  # fmt: skip
+    return _entry_out(entry, account.account_no)

@@ -217,6 +217,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.agreement.broken": ("还款协议违约", "Agreement broken"),
     "event.cycle.completed": ("日终跑批完成", "Daily cycle completed"),
     "event.cycle.rerun": ("日终跑批重跑", "Daily cycle re-run"),
+    "event.ledger.adjusted": ("手工调账", "Balances adjusted by hand"),
     "event.import.file_imported": ("导入文件", "File imported"),
     "event.creditor.created": ("新建委托方", "Creditor created"),
     "event.debtor.updated": ("债务人信息更新", "Debtor updated"),
