@@ -1,5 +1,6 @@
 from datetime import date
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,6 +9,7 @@ from cuishou.kit.ids import (
     birth_date_of,
     gender_of,
     id_check_digit,
+    id_check_digit_expr,
     id_number_problem,
     mobile_problem,
     normalize_mobile,
@@ -84,3 +86,9 @@ def test_invalid_mobiles(value: str) -> None:
 
 def test_normalize_mobile_strips_country_code_and_separators() -> None:
     assert normalize_mobile("+86-138-1234-5678") == "13812345678"
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_polars_check_digit_is_the_scalar_one(first17: str) -> None:
+    got = pl.select(id_check_digit_expr(pl.lit(first17))).item()
+    assert got == id_check_digit(first17)

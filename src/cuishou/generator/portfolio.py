@@ -35,6 +35,7 @@ from openpyxl import Workbook
 
 from cuishou.generator import names
 from cuishou.kit.errors import InvalidInput
+from cuishou.kit.ids import ID_CHECK, ID_WEIGHTS
 from cuishou.placement.columns import (
     ACCOUNT_COLUMNS,
     PAYMENT_COLUMNS,
@@ -138,8 +139,6 @@ AGE_BANDS: tuple[tuple[float, float, float], ...] = (
     (50.0, 65.9, 0.13),
 )
 _DAYS_PER_YEAR = 365.2425
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +341,7 @@ def _id_numbers(streams: _Streams, frame: pl.DataFrame) -> pl.Series:
         return stem + (u * 500).floor().cast(pl.Int64) * 2 + frame["male"].cast(pl.Int64)
 
     id17 = _unique_codes(streams, "id_seq", build, n)
-    check = _gather(list(_ID_CHECK), _digits_weighted_sum(pl.col("id17"), _ID_WEIGHTS) % 11)
+    check = _gather(list(ID_CHECK), _digits_weighted_sum(pl.col("id17"), ID_WEIGHTS) % 11)
     return (
         pl.DataFrame({"id17": id17})
         .select((pl.col("id17").cast(pl.String) + check).alias("id_number"))
@@ -1050,7 +1049,7 @@ def _spoil(accounts: pl.DataFrame, bad_slot: pl.Series, bad_count: int) -> pl.Da
     wrong_check = (
         pl.col("id_number")
         .str.slice(17, 1)
-        .replace_strict({c: _ID_CHECK[(i + 3) % 11] for i, c in enumerate(_ID_CHECK)})
+        .replace_strict({c: ID_CHECK[(i + 3) % 11] for i, c in enumerate(ID_CHECK)})
     )
     good_account = pl.when(pl.col("kind").is_null()).then(pl.col("account_no"))
     # A duplicate of the nearest good account number above (or below, for the first rows).

@@ -25,6 +25,7 @@ from cuishou.kit.dates import parse_date_text
 from cuishou.kit.ids import (
     PROVINCE_CODES,
     id_check_digit,
+    id_check_digit_expr,
     id_number_problem,
     normalize_id_number,
     normalize_mobile,
@@ -36,7 +37,6 @@ T = TypeVar("T")
 
 MAX_AMOUNT_FEN = 10**13
 """Larger amounts (¥100 billion) are a broken cell, not a debt."""
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_SHAPE = r"^[0-9]{17}[0-9X]$"
 _MOBILE_SHAPE = r"^1[3-9][0-9]{9}$"
 _LANDLINE_SHAPE = r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$"
@@ -96,11 +96,7 @@ def id_number_valid_expr(text: pl.Expr, *, as_of: date) -> pl.Expr:
     region_ok = value.str.slice(0, 2).is_in(list(PROVINCE_CODES))
     born = value.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     born_ok = (born >= date(1900, 1, 1)) & (born <= as_of)
-    weighted = pl.sum_horizontal(
-        value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_ID_WEIGHTS)
-    )
-    expected = pl.lit("10X98765432").str.slice(weighted % 11, 1)
-    check_ok = value.str.slice(17, 1) == expected
+    check_ok = value.str.slice(17, 1) == id_check_digit_expr(value)
     return (
         pl.when(shape_ok)
         .then(region_ok & born_ok & check_ok)
