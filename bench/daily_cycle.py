@@ -50,9 +50,11 @@ from cuishou.accounts.rules import (
     days_past_due,
     outstanding_fen,
 )
-from cuishou.engine.io import BulkStore, load_snapshot
+from cuishou.engine.io import load_snapshot
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.kit.ids import id_check_digit
+from cuishou.repayment.rules import allocate_frame
+from cuishou.store.bulk import AdbcBulk, BulkStore
 from cuishou.store.db import make_engine, upgrade
 from cuishou.store.tables import Account, Payment
 
@@ -148,9 +150,9 @@ def synthetic_frames(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
             "account_id": payers,
             "reference": [f"PAY{i:09d}" for i in range(len(payers))],
             "amount_fen": amounts,
-            # 08:00 UTC on the snapshot date + up to 20 h: the next two local days
+            # 16:00 UTC on the snapshot date + up to 24 h: the next two local days (Beijing)
             "paid_at": [
-                start + timedelta(seconds=rng.randrange(8 * 3600, 28 * 3600)) for _ in payers
+                start + timedelta(seconds=rng.randrange(16 * 3600, 40 * 3600)) for _ in payers
             ],
             "source": "file",
             "to_fee_fen": 0,
@@ -159,8 +161,54 @@ def synthetic_frames(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
             "to_credit_fen": 0,
         },
         schema_overrides={"amount_fen": pl.Int64},
-    ).with_columns(pl.col("amount_fen").alias("to_principal_fen"))
-    return {"debtors": debtor_frame, "accounts": account_frame, "payments": payment_frame}
+    ).drop("to_fee_fen", "to_penalty_fen", "to_interest_fen", "to_credit_fen")
+    return _posted(debtor_frame, account_frame, payment_frame)
+
+
+def _posted(
+    debtors: pl.DataFrame, accounts: pl.DataFrame, payments: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """The frames as the import and the posting path would leave them: payments allocated
+    through the waterfall, balances less what they took, and the ledger — an opening entry
+    per account and an entry per payment (ADR 0016)."""
+    owed = ["fee_fen", "penalty_fen", "interest_fen", "principal_fen"]
+    allocated = allocate_frame(
+        payments.join(accounts.select(pl.col("id").alias("account_id"), *owed), on="account_id")
+    )
+    taken = allocated.group_by("account_id").agg(
+        *(pl.col(f"to_{c}").sum() for c in [*owed, "credit_fen"])
+    )
+    after = (
+        accounts.join(taken, left_on="id", right_on="account_id", how="left")
+        .with_columns(pl.col(f"to_{c}").fill_null(0) for c in [*owed, "credit_fen"])
+        .with_columns(
+            *(pl.col(c) - pl.col(f"to_{c}") for c in owed),
+            (pl.col("credit_fen") + pl.col("to_credit_fen")).alias("credit_fen"),
+        )
+        .drop(*(f"to_{c}" for c in [*owed, "credit_fen"]))
+    )
+    common = [pl.lit("import").alias("source"), pl.lit("bench").alias("actor"),
+              pl.lit("").alias("reason")]  # fmt: skip
+    opening = accounts.select(
+        pl.col("id").alias("account_id"), pl.lit("placement").alias("kind"), *owed,
+        "credit_fen", pl.col("snapshot_date").alias("effective_on"),
+        pl.lit(None, dtype=pl.String).alias("reference"), *common,
+    )  # fmt: skip
+    paid = allocated.select(
+        "account_id", pl.lit("payment").alias("kind"),
+        *(-pl.col(f"to_{c}").alias(c) for c in owed), pl.col("to_credit_fen").alias("credit_fen"),
+        pl.col("paid_at").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("effective_on"),
+        "reference", *common,
+    )  # fmt: skip
+    ledger = pl.concat([opening, paid], how="vertical_relaxed").with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id")
+    )
+    return {
+        "debtors": debtors,
+        "accounts": after,
+        "payments": allocated.drop(*owed),
+        "ledger_entries": ledger,
+    }
 
 
 def build_store(url: str, accounts: int) -> dict[str, float]:
@@ -175,14 +223,12 @@ def build_store(url: str, accounts: int) -> dict[str, float]:
     t = time.perf_counter()
     with store.connect() as connection, connection.cursor() as cursor:
         cursor.execute("BEGIN")
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).execute(
             "INSERT INTO creditors (id, code, name, timezone, created_at) "
             "VALUES (1, 'BENCH', '基准银行', 'Asia/Shanghai', :now)",
             now=NOW,
         )
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).execute(
             "INSERT INTO placements (id, creditor_id, batch_code, placed_on, created_at) "
             "VALUES (1, 1, 'BENCH-1', :day, :now)",
             day=SNAPSHOT,
@@ -198,6 +244,10 @@ def build_store(url: str, accounts: int) -> dict[str, float]:
                 stamped = stamped.with_columns(_stamp(store, frame.height).alias("updated_at"))
             if name == "accounts":
                 stamped = stamped.with_columns(_stamp(store, frame.height).alias("updated_at"))
+            if name == "ledger_entries":
+                stamped = stamped.rename({"created_at": "at"})
+                if store.sqlite:
+                    stamped = stamped.with_columns(pl.col("effective_on").dt.strftime("%Y-%m-%d"))
             if name == "payments" and store.sqlite:
                 stamped = stamped.with_columns(
                     pl.col("paid_at").dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
@@ -209,7 +259,9 @@ def build_store(url: str, accounts: int) -> dict[str, float]:
             )
             cursor.adbc_ingest(name, stamped.to_arrow(), mode="append")
         if not store.sqlite:
-            for table in ("creditors", "placements", "debtors", "accounts", "payments"):
+            for table in (
+                "creditors", "placements", "debtors", "accounts", "payments", "ledger_entries",
+            ):  # fmt: skip
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT MAX(id) FROM {table}))"
@@ -226,9 +278,9 @@ def build_store(url: str, accounts: int) -> dict[str, float]:
 
 def base_columns_sql(store: BulkStore) -> str:
     """The account columns the cycle loads (nullable ones read as the cycle reads them)."""
-    case_id = store.nullable("case_id", "0")
-    overdue = store.nullable("overdue_since", "''")
-    cycle = store.nullable("cycle_as_of", "''")
+    case_id = store.dialect.nullable("case_id", "0")
+    overdue = store.dialect.nullable("overdue_since", "''")
+    cycle = store.dialect.nullable("cycle_as_of", "''")
     return (
         f"SELECT id, creditor_id, debtor_id, {case_id} AS case_id, snapshot_date, "
         f"snapshot_due_fen, {overdue} AS overdue_since, installment_fen, status, dpd, "
@@ -276,19 +328,19 @@ def bare_read_write(url: str, as_of: date) -> dict[str, float]:
 def _write_back(
     store: BulkStore, cursor: Any, accounts: pl.DataFrame, cases: pl.DataFrame | None
 ) -> None:
-    store.ingest(
-        cursor, "stg_bare", accounts.select("id", "dpd", "bucket", "amount_tier", "status")
+    AdbcBulk(store.dialect, cursor).stage(
+        "stg_bare", accounts.select("id", "dpd", "bucket", "amount_tier", "status")
     )
-    store.execute(
-        cursor,
+    AdbcBulk(store.dialect, cursor).execute(
         "UPDATE accounts SET dpd = s.dpd, bucket = s.bucket, amount_tier = s.amount_tier, "
         "status = s.status, updated_at = :now FROM stg_bare s WHERE accounts.id = s.id",
         now=NOW,
     )
     if cases is not None:
-        store.ingest(cursor, "stg_bare_cases", cases.select("id", "status", "closed_on"))
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).stage(
+            "stg_bare_cases", cases.select("id", "status", "closed_on")
+        )
+        AdbcBulk(store.dialect, cursor).execute(
             "UPDATE cases SET status = s.status, closed_on = s.closed_on, updated_at = :now "
             "FROM stg_bare_cases s WHERE cases.id = s.id",
             now=NOW,
@@ -354,9 +406,8 @@ def first_day_floor(url: str) -> dict[str, float]:
     t = time.perf_counter()
     with store.connect() as connection, connection.cursor() as cursor:
         cursor.execute("BEGIN")
-        store.ingest(cursor, "stg_floor_cases", cases)
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).stage("stg_floor_cases", cases)
+        AdbcBulk(store.dialect, cursor).execute(
             """INSERT INTO cases (id, creditor_id, debtor_id, status, opened_on, accounts,
                 due_fen, dpd, bucket, amount_tier, cycle_as_of, created_at, updated_at)
             SELECT id, creditor_id, debtor_id, status, :day, accounts, due_fen, dpd, bucket,
@@ -364,28 +415,25 @@ def first_day_floor(url: str) -> dict[str, float]:
             day=SNAPSHOT,
             now=NOW,
         )
-        store.ingest(cursor, "stg_floor_links", links)
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).stage("stg_floor_links", links)
+        AdbcBulk(store.dialect, cursor).execute(
             """UPDATE accounts SET case_id = s.case_id, dpd = s.dpd, bucket = s.bucket,
                 amount_tier = s.amount_tier, status = s.status, cycle_as_of = :day,
                 updated_at = :now FROM stg_floor_links s WHERE accounts.id = s.id""",
             day=SNAPSHOT,
             now=NOW,
         )
-        store.ingest(cursor, "stg_floor_history", history)
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).stage("stg_floor_history", history)
+        AdbcBulk(store.dialect, cursor).execute(
             """INSERT INTO bucket_history (account_id, as_of, dpd, bucket, amount_tier, due_fen,
                 status, movement)
             SELECT account_id, :day, dpd, bucket, amount_tier, due, status, 'new'
             FROM stg_floor_history""",
             day=SNAPSHOT,
         )
-        store.execute(
-            cursor,
+        AdbcBulk(store.dialect, cursor).execute(
             f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
-            SELECT :now, 'bench', 'case.opened', 'case', id, id, {store.json("payload")}
+            SELECT :now, 'bench', 'case.opened', 'case', id, id, {store.dialect.json("payload")}
             FROM stg_floor_cases""",
             now=NOW,
         )

@@ -38,10 +38,10 @@ from rich.console import Console
 from bench.daily_cycle import SNAPSHOT, build_store
 from cuishou.engine import steps
 from cuishou.engine.config import DEFAULT_CONFIG
-from cuishou.engine.io import BulkStore
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.placement.cli import run_import
 from cuishou.placement.service import ImportOptions
+from cuishou.store.bulk import BulkStore
 from cuishou.store.db import make_engine
 
 console = Console(stderr=True)
@@ -128,6 +128,7 @@ def promise_frames(cases: int, seed: int = 5) -> dict[str, pl.DataFrame]:
             "account_id": payers,
             "paid_at": [start + timedelta(seconds=rng.randrange(0, 20 * 86_400)) for _ in payers],
             "amount_fen": [rng.randrange(1_000, 200_000) for _ in payers],
+            "tz": "Asia/Shanghai",
         },
         schema_overrides={"paid_at": pl.Datetime("us", "UTC")},
     )
@@ -138,6 +139,7 @@ def promise_frames(cases: int, seed: int = 5) -> dict[str, pl.DataFrame]:
             "amount_fen": [rng.randrange(10_000, 200_000) for _ in range(cases)],
             "due_date": [SNAPSHOT + timedelta(days=rng.randrange(2, 20)) for _ in range(cases)],
             "created_at": [start - timedelta(hours=rng.randrange(0, 24)) for _ in range(cases)],
+            "tz": "Asia/Shanghai",
         },
         schema_overrides={"created_at": pl.Datetime("us", "UTC")},
     )
@@ -176,24 +178,19 @@ def bench_promises_in_store(directory: Path, accounts: int) -> dict[str, Any]:
     engine = make_engine(url)
     run_daily_cycle(engine, SNAPSHOT, now=datetime(2026, 11, 2, 1, tzinfo=UTC))
     plain = run_daily_cycle(engine, SNAPSHOT + timedelta(days=1), now=datetime.now(UTC))
-    store = BulkStore(engine)
-    with store.connect() as connection, connection.cursor() as cursor:
-        cursor.execute("BEGIN")
-        store.execute(
-            cursor,
+    with BulkStore(engine).write() as bulk:
+        bulk.execute(
             "INSERT INTO users (id, username, display_name, role, active, created_at) "
             "VALUES (1, 'bench', 'bench', 'collector', 1, :now)",
             now=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        store.execute(
-            cursor,
+        bulk.execute(
             "INSERT INTO promises (case_id, contact_id, amount_fen, due_date, status, "
             "created_by, created_at, paid_fen) SELECT id, NULL, 50000 + (id % 7) * 10000, "
             ":due, 'open', 1, :at, 0 FROM cases",
             due=SNAPSHOT + timedelta(days=2),
             at=datetime(2026, 11, 1, 2, tzinfo=UTC),
         )
-        cursor.execute("COMMIT")
     judged = run_daily_cycle(engine, SNAPSHOT + timedelta(days=6), now=datetime.now(UTC))
     steps_of = {s.name: round(s.seconds, 2) for s in judged.steps}
     return {

@@ -45,7 +45,7 @@ def post(bulk: Bulk, entries: pl.DataFrame, *, now: datetime, name: str = "ledge
     """Append ``entries`` (:data:`ENTRY_SCHEMA`) and move balances and case dues by them."""
     if entries.height == 0:
         return 0
-    rows = bulk.relation(f"stg_{name}", entries, schema=ENTRY_SCHEMA)
+    rows = bulk.relation(f"stg_{name}", entries, schema=ENTRY_SCHEMA, index=("account_id",))
     _apply(bulk, rows, now=now)
     if not rows.params:
         bulk.drop(rows.sql)

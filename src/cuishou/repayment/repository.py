@@ -104,7 +104,9 @@ def lock_accounts(session: Session, account_ids: list[int]) -> None:
     if bulk.sqlite:
         bulk.execute("UPDATE accounts SET id = id WHERE 1 = 0")
         return
-    ids = bulk.relation("lock_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()})
+    ids = bulk.relation(
+        "lock_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()}, index=("id",)
+    )
     bulk.execute(
         f"""SELECT a.id FROM accounts a JOIN {ids.sql} s ON s.id = a.id
         ORDER BY a.id FOR NO KEY UPDATE OF a""",  # noqa: S608 - staged relation
@@ -130,7 +132,9 @@ BALANCE_SCHEMA: dict[str, pl.DataType] = {
 def balances_frame(session: Session, account_ids: pl.Series) -> pl.DataFrame:
     """Balances of many accounts (read under the posting's lock), as a frame."""
     bulk = SessionBulk(session)
-    ids = bulk.relation("balance_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()})
+    ids = bulk.relation(
+        "balance_ids", pl.DataFrame({"id": account_ids}), schema={"id": pl.Int64()}, index=("id",)
+    )
     return bulk.fetch(
         f"""SELECT a.id AS account_id, a.fee_fen, a.penalty_fen, a.interest_fen, a.principal_fen
         FROM accounts a JOIN {ids.sql} s ON s.id = a.id""",  # noqa: S608 - staged relation
@@ -210,7 +214,7 @@ def record_posted_events(
     """A ``payment.posted`` event per posting (``reference``, ``payload`` JSON text), on the
     posting's part 0 and its account's case."""
     bulk = SessionBulk(session)
-    rows = bulk.relation("payment_events", events, schema=EVENT_SCHEMA)
+    rows = bulk.relation("payment_events", events, schema=EVENT_SCHEMA, index=("reference",))
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
         SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id,
@@ -230,7 +234,10 @@ def posted_references(session: Session, creditor_id: int, references: pl.Series)
     """Which of ``references`` the creditor has posted already."""
     bulk = SessionBulk(session)
     keys = bulk.relation(
-        "references", pl.DataFrame({"key": references.unique()}), schema={"key": pl.String()}
+        "references",
+        pl.DataFrame({"key": references.unique()}),
+        schema={"key": pl.String()},
+        index=("key",),
     )
     found = bulk.fetch(
         f"""SELECT DISTINCT p.reference FROM payments p JOIN {keys.sql} k ON k.key = p.reference

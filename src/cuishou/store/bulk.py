@@ -270,14 +270,16 @@ class Bulk(ABC):
         frame: pl.DataFrame,
         *,
         schema: Mapping[str, pl.DataType],
+        index: Sequence[str] = (),
         inline_up_to: int = INLINE_ROWS,
     ) -> Relation:
         """``frame`` as something to select from: a few rows inline as bound parameters (no
-        staging round trip for one online posting), more rows staged. Either way the SQL that
+        staging round trip for one online posting), more rows staged (with an index on the
+        ``index`` columns, which a join to a stored table needs). Either way the SQL that
         reads it is the same: ``FROM {relation.sql} s`` with ``**relation.params``."""
         frame = frame.select(pl.col(c).cast(t) for c, t in schema.items())
         if frame.height > inline_up_to:
-            return Relation(self.stage(name, frame), {})
+            return Relation(self.stage(name, frame, index=index), {})
         params: dict[str, Any] = {}
         selects: list[str] = []
         for i, row in enumerate(frame.iter_rows()):
