@@ -176,7 +176,20 @@ def test_an_opt_out_stops_only_its_channel(engine: Engine, client: TestClient) -
     assert bad.status_code == 422 and "channel" in bad.json()["message"]
     client.post(f"/api/v1/cases/{case_id}/holds", json={"kind": "opt_out", "channel": "sms"},
                 headers=bearer(token))  # fmt: skip
-    # the cn pack keeps opt-outs as data but has no opt-out rule; the US pack honours them
+    # under the default cn pack: no more SMS, whatever the hour; calls and WeChat go on
+    sms = ask(client, token, case_id=case_id, contact_point_id=mobile, channel="sms")
+    assert sms.json()["pack"] == "cn" and sms.json()["allowed"] is False
+    assert [r["id"] for r in sms.json()["rules"]] == ["CN-X-OPTOUT"]
+    assert sms.json()["next_allowed_at"] is None
+    for channel in ("call", "wechat"):
+        other = ask(client, token, case_id=case_id, contact_point_id=mobile, channel=channel)
+        assert other.json()["allowed"] is True, channel
+    # an SMS sent all the same is recorded — and judged a violation
+    sent = log(client, token, case_id, contact_point_id=mobile, channel="sms",
+               outcome="no_answer")  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["compliance"] == {"allowed": False, "rules": ["CN-X-OPTOUT"]}
+    # and under the US pack too
     with transaction(engine) as session:
         session.execute(update(Creditor).values(rule_pack="us-regf"))
         case = session.get(Case, case_id)

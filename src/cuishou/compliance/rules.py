@@ -272,7 +272,7 @@ def _failing(pack: RulePack, attempt: Attempt, state: CaseState, facts: Facts) -
     for reason in state.suspended:
         if f"suspended_{reason}" in checks:
             failing.add(f"suspended_{reason}")
-    if "opt_out" in checks and attempt.channel in ELECTRONIC and attempt.channel in state.opted_out:
+    if attempt.channel in ELECTRONIC and attempt.channel in state.opted_out:  # every pack
         failing.add("opt_out")
     third = attempt.party == "third_party"
     rules = pack.third_parties
