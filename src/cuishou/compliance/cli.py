@@ -38,7 +38,9 @@ def check_command(
     at: str | None = typer.Option(
         None, "--at", help="When, ISO 8601 with a zone (default now), e.g. 2026-11-25T21:30+08:00."
     ),
-    collectors: int = typer.Option(1, "--collectors", help="Collectors going on a field visit."),
+    collectors: int | None = typer.Option(
+        None, "--collectors", help="Collectors going on a field visit (required for visit)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """May this contact happen? Allowed or not, the rules, the next allowed time."""
@@ -49,9 +51,9 @@ def check_command(
         except ValueError as exc:
             raise InvalidInput(f"--at {at!r} is not an ISO 8601 time", field="at") from exc
     try:
-        data = CheckIn(
-            case_id=case, contact_point_id=contact_point, channel=channel,
-            at=when, collectors=collectors,
+        data = CheckIn.model_validate(
+            {"case_id": case, "contact_point_id": contact_point, "channel": channel,
+             "at": when, "collectors": collectors}
         )  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]
