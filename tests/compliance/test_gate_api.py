@@ -285,8 +285,17 @@ def test_case_file_shows_the_interest_cap_and_the_limitation_period(
             )
         )
     token = world.tokens["col_a"]
+    # a bank (the default cap, none) may demand its 24% interest in full
+    licensed = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()
+    account = licensed["accounts"][0]
+    assert account["above_interest_cap"] is False and account["demandable_interest"] == "1000.00"
+    assert account["interest_cap_rate"] is None
+    # a private lender: above 4 × LPR (12%), half of it may be demanded (CN-21)
+    with transaction(engine) as session:
+        session.execute(update(Creditor).values(interest_cap="private_lending_4x_lpr"))
     before = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()["accounts"][0]
     assert before["above_interest_cap"] is True and before["demandable_interest"] == "500.00"
+    assert before["interest_cap_rate"] == "12.00"
     assert before["limitation_expires_on"] == "2029-09-01"
     # a conversation with the debtor is a demand: the three years start again
     logged = log(client, token, case_id, contact_point_id=mobile, channel="call",

@@ -27,7 +27,7 @@ from tests.web.factories import (
     make_team,
     make_user,
 )
-from tests.web.pages import HTML, HTMX, PASSWORD, csrf_of, login
+from tests.web.pages import HTML, HTMX, PASSWORD, login
 
 
 @dataclass

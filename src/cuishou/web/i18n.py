@@ -231,6 +231,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.reinstated": ("恢复减免", "Waiver reinstated"),
     "event.written_off": ("核销减免", "Waiver written off"),
     "event.creditor.rule_pack_changed": ("更换合规规则包", "Rule pack changed"),
+    "event.creditor.interest_cap_changed": ("更改利率上限", "Interest cap changed"),
     "event.template.saved": ("保存模板", "Template saved"),
     "event.template.activated": ("启用模板", "Template activated"),
     "event.compliance.checked": ("合规校验", "Compliance check"),
@@ -278,8 +279,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "agreement.owed": ("欠款", "Owed"),
     "agreement.waived": ("减免", "Waived"),
     "agreement.interest_above_cap": (
-        "超过法定利率上限的利息（不予主张）",
-        "Interest above the legal cap (never demanded)",
+        "超过利率上限的利息（不予主张）",
+        "Interest above the interest cap (never demanded)",
     ),
     "agreement.waiver_share": ("减免比例", "Waiver share"),
     "agreement.agreed": ("协议还款金额", "Agreed amount"),
