@@ -226,6 +226,7 @@ async def _collector(
                     "contact_point_id": point_id,
                     "channel": CHANNEL_FOR_KIND.get(kind, "call"),
                     "outcome": rng.choice(OUTCOMES),
+                    "collectors": "2",  # a visit must say how many went; others ignore it
                     "notes": "bench",
                 },
                 headers={"HX-Request": "true"},

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from cuishou.audit.events import append_event
 from cuishou.kit.clock import CHINA_TZ, utc_now
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Agreement, Event
+from cuishou.store.tables import Account, Agreement, Creditor, Event
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
@@ -45,7 +45,7 @@ def clock() -> Clock:
 def org(engine: Engine, clock: Clock) -> Org:
     """Team A (col_a, lead_a) with case A; team B (col_b, lead_b) with case B; a manager.
     Case A owes principal 12,345.67, penalty 120 and interest 860.50 accrued at 36% — of
-    which only 286.83 is within the legal cap (4 × LPR)."""
+    which only 286.83 is within the legal cap (4 × LPR; the creditor is a private lender)."""
     with transaction(engine) as session:
         team_a = make_team(session, name="一组")
         team_b = make_team(session, name="二组")
@@ -58,6 +58,7 @@ def org(engine: Engine, clock: Clock) -> Org:
         account = session.scalars(select(Account).where(Account.case_id == case_a.id)).one()
         account.interest_fen, account.penalty_fen = 86_050, 12_000
         account.annual_rate, account.contract_date = Decimal("0.36"), date(2025, 6, 1)
+        session.execute(update(Creditor).values(interest_cap="private_lending_4x_lpr"))
         case_b = make_case(session, assigned=col_b, team=team_b)
         return Org(case_a.id, case_b.id, token_for(session, user=manager, now=clock.now))
 

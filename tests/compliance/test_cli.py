@@ -55,6 +55,11 @@ def test_check_errors_are_one_clear_line(store_env: str) -> None:
         app, ["compliance", "check", "--case", "999999", "--contact-point", "1"]
     )
     assert missing.exit_code != 0 and "Traceback" not in missing.output
+    # a field visit is judged by how many go: the number must be given
+    visit = runner.invoke(app, [*base, "--channel", "visit"])
+    assert visit.exit_code != 0 and "Traceback" not in visit.output
+    said = " ".join(visit.output.split())  # the console wraps long lines
+    assert "collectors: a field visit needs the number of collectors going" in said
 
 
 def test_packs_and_validate(tmp_path: Path) -> None:

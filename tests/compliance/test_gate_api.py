@@ -176,7 +176,20 @@ def test_an_opt_out_stops_only_its_channel(engine: Engine, client: TestClient) -
     assert bad.status_code == 422 and "channel" in bad.json()["message"]
     client.post(f"/api/v1/cases/{case_id}/holds", json={"kind": "opt_out", "channel": "sms"},
                 headers=bearer(token))  # fmt: skip
-    # the cn pack keeps opt-outs as data but has no opt-out rule; the US pack honours them
+    # under the default cn pack: no more SMS, whatever the hour; calls and WeChat go on
+    sms = ask(client, token, case_id=case_id, contact_point_id=mobile, channel="sms")
+    assert sms.json()["pack"] == "cn" and sms.json()["allowed"] is False
+    assert [r["id"] for r in sms.json()["rules"]] == ["CN-X-OPTOUT"]
+    assert sms.json()["next_allowed_at"] is None
+    for channel in ("call", "wechat"):
+        other = ask(client, token, case_id=case_id, contact_point_id=mobile, channel=channel)
+        assert other.json()["allowed"] is True, channel
+    # an SMS sent all the same is recorded — and judged a violation
+    sent = log(client, token, case_id, contact_point_id=mobile, channel="sms",
+               outcome="no_answer")  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["compliance"] == {"allowed": False, "rules": ["CN-X-OPTOUT"]}
+    # and under the US pack too
     with transaction(engine) as session:
         session.execute(update(Creditor).values(rule_pack="us-regf"))
         case = session.get(Case, case_id)
@@ -272,8 +285,17 @@ def test_case_file_shows_the_interest_cap_and_the_limitation_period(
             )
         )
     token = world.tokens["col_a"]
+    # a bank (the default cap, none) may demand its 24% interest in full
+    licensed = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()
+    account = licensed["accounts"][0]
+    assert account["above_interest_cap"] is False and account["demandable_interest"] == "1000.00"
+    assert account["interest_cap_rate"] is None
+    # a private lender: above 4 × LPR (12%), half of it may be demanded (CN-21)
+    with transaction(engine) as session:
+        session.execute(update(Creditor).values(interest_cap="private_lending_4x_lpr"))
     before = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).json()["accounts"][0]
     assert before["above_interest_cap"] is True and before["demandable_interest"] == "500.00"
+    assert before["interest_cap_rate"] == "12.00"
     assert before["limitation_expires_on"] == "2029-09-01"
     # a conversation with the debtor is a demand: the three years start again
     logged = log(client, token, case_id, contact_point_id=mobile, channel="call",

@@ -241,6 +241,32 @@ def test_us_electronic_opt_out_is_honoured_per_channel() -> None:
     assert decide(email, state=state, pack=US).allowed
 
 
+@pytest.mark.parametrize(
+    ("pack", "zone", "rule"),
+    [(CN, "Asia/Shanghai", "CN-X-OPTOUT"), (US, "America/New_York", "US-04")],
+    ids=["cn", "us-regf"],
+)
+@pytest.mark.parametrize("channel", ["sms", "email", "wechat"])
+def test_an_opt_out_is_honoured_under_every_pack(
+    pack: object, zone: str, rule: str, channel: str
+) -> None:
+    # 10:00 local on a working day: nothing but the opt-out stands in the way
+    at = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo(zone))
+    attempt = Attempt(at=at, channel=channel, contact_point_id=DEBTOR_PHONE, zones=(zone,))
+    opted_out = CaseState(opted_out=frozenset({channel}))
+
+    denied = decide(attempt, state=opted_out, pack=pack)
+
+    assert denied.rule_ids == (rule,)
+    assert denied.next_allowed_at is None  # waiting never helps
+    assert "退订" in denied.rules[0].reason_zh
+    assert decide(attempt, pack=pack).allowed
+    others = CaseState(opted_out=frozenset({"sms", "email", "wechat"} - {channel}))
+    assert decide(attempt, state=others, pack=pack).allowed  # only the channel opted out of
+    # a call is not an electronic message: an SMS opt-out does not stop it
+    assert decide(call(at, zones=(zone,)), state=opted_out, pack=pack).allowed
+
+
 def test_next_allowed_time_combines_a_cap_with_the_window() -> None:
     # capped at 20:30: tomorrow — but only from the window's start, 08:00
     history = [past(sh(24, 9 + i), "connected_debtor") for i in range(3)]

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cuishou.compliance.pack import CHANNELS, load_pack
+from cuishou.compliance.pack import CHANNELS, UNIVERSAL_CHECKS, load_pack, parse_pack
 from cuishou.compliance.rules import (
     CANDIDATE_SCHEMA,
     CONNECTED_DEBTOR,
@@ -25,7 +25,20 @@ from cuishou.compliance.rules import (
     history_facts,
 )
 
-PACKS = {name: load_pack(name) for name in ("cn", "us-regf")}
+#: a pack that switches on nothing of its own: only the checks every pack makes
+MINIMAL = parse_pack(
+    {
+        "id": "minimal",
+        "version": "1",
+        "name_zh": "最小规则包",
+        "name_en": "Minimal pack",
+        "contact_hours": {"start": "08:00", "end": "21:00"},
+        "visit_hours": {"start": "08:00", "end": "20:00"},
+        "rule_ids": {check: f"M-{check}" for check in UNIVERSAL_CHECKS},
+    },
+    source="minimal",
+)
+PACKS = {**{name: load_pack(name) for name in ("cn", "us-regf")}, "minimal": MINIMAL}
 ZONES = [
     ("Asia/Shanghai",),
     ("Asia/Urumqi",),

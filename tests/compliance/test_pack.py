@@ -10,7 +10,13 @@ import pytest
 import yaml
 
 from cuishou.compliance import pack as pack_module
-from cuishou.compliance.pack import RulePackError, load_pack, load_pack_file, shipped_packs
+from cuishou.compliance.pack import (
+    UNIVERSAL_CHECKS,
+    RulePackError,
+    load_pack,
+    load_pack_file,
+    shipped_packs,
+)
 
 PACKS_DIR = Path(pack_module.__file__).parent / "packs"
 
@@ -81,6 +87,20 @@ def test_a_pack_file_with_a_changed_parameter_is_used_as_written(tmp_path: Path)
             lambda r: r.update(suspend_on=["dispute", "holiday"]),
             "suspend_on.1: Input should be 'dispute', 'complaint' or 'cease'",
         ),
+        # an opt-out is honoured under every pack: it cannot be forgotten, switched off
+        # or overridden
+        (
+            lambda r: r["rule_ids"].pop("opt_out"),
+            "rule_ids has no id for the check(s) opt_out",
+        ),
+        (
+            lambda r: r.update(electronic_opt_out=False),
+            "electronic_opt_out: opt-outs cannot be switched off",
+        ),
+        (
+            lambda r: r.update(overridable=["CN-01", "CN-X-OPTOUT"]),
+            "overridable names CN-X-OPTOUT, the opt-out rule: an opt-out is final",
+        ),
     ],
 )
 def test_a_bad_pack_is_refused_naming_the_field(tmp_path: Path, change: Any, message: str) -> None:
@@ -90,6 +110,24 @@ def test_a_bad_pack_is_refused_naming_the_field(tmp_path: Path, change: Any, mes
         load_pack_file(write(tmp_path, raw))
     assert message in caught.value.message
     assert str(tmp_path / "my.yaml") in caught.value.message
+
+
+def test_every_pack_makes_the_universal_checks(tmp_path: Path) -> None:
+    # a pack that switches on nothing of its own still judges hours, third parties, opt-outs
+    raw = cn_raw()
+    for key in ("holidays", "limits", "third_parties", "suspend_on", "overridable"):
+        raw.pop(key)
+    raw["visit_min_collectors"] = 1
+    raw["rule_ids"] = {check: "X-1" for check in UNIVERSAL_CHECKS}
+    minimal = load_pack_file(write(tmp_path, raw))
+    assert minimal.checks() == UNIVERSAL_CHECKS == {
+        "hours", "visit_hours", "third_party_named", "third_party_unreachable", "opt_out",
+    }  # fmt: skip
+    for name in shipped_packs():
+        assert load_pack(name).checks() >= UNIVERSAL_CHECKS
+    # older pack files that switched opt-outs on still load
+    raw["electronic_opt_out"] = True
+    assert load_pack_file(write(tmp_path, raw)).checks() == UNIVERSAL_CHECKS
 
 
 def test_not_a_pack_at_all(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Agreement, Case, Event, Payment
+from cuishou.store.tables import Account, Agreement, Case, Creditor, Event, Payment
 from tests.factories import NOW, make_payment
 from tests.web.factories import bearer
 from tests.web.world import World, build_world
@@ -70,8 +70,14 @@ def test_interest_above_the_legal_cap_is_never_demanded(engine: Engine, client: 
         world, engine, annual_rate=Decimal("0.360000"), contract_date=date(2025, 6, 1)
     )
     body = {"kind": "deferral", "first_due": FIRST}
-    q = _post(client, "col_a", world, f"/api/v1/cases/{case_id}/agreements/quote", body).json()
-    # cap 4 × 3.0% LPR = 12%: a third of the 860.50 accrued at 36% may be demanded
+    path = f"/api/v1/cases/{case_id}/agreements/quote"
+    # a licensed lender (the default cap, none): all 860.50 of interest is owed
+    licensed = _post(client, "col_a", world, path, body).json()
+    assert licensed["owed"]["interest"] == "860.50" and licensed["interest_above_cap"] == "0.00"
+    with transaction(engine) as session:
+        session.execute(update(Creditor).values(interest_cap="private_lending_4x_lpr"))
+    q = _post(client, "col_a", world, path, body).json()
+    # a private lender: cap 4 × 3.0% LPR = 12%, a third of the 860.50 accrued at 36% is owed
     assert q["owed"]["interest"] == "286.83" and q["interest_above_cap"] == "573.67"
     assert q["agreed"] == "12456.83"
     assert sum(Decimal(r["amount"]) for r in q["schedule"]) == Decimal(q["agreed"])

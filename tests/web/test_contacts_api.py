@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Alert, ContactPoint, Event, Promise
+from cuishou.store.tables import Alert, Case, Contact, ContactPoint, Event, Promise
 from tests.factories import NOW
 from tests.web.factories import bearer, debtor_mobile, make_contact_point
 from tests.web.world import World, build_world
@@ -146,10 +146,68 @@ def test_channel_must_fit_the_contact_point(engine: Engine, client: TestClient) 
         client, world, case_id, contact_point_id=address, channel="sms", outcome="no_answer"
     )
     visit = _log(
-        client, world, case_id, contact_point_id=address, channel="visit", outcome="lost_contact"
-    )
+        client, world, case_id, contact_point_id=address, channel="visit",
+        outcome="lost_contact", collectors=2,
+    )  # fmt: skip
     assert sms_to_address.status_code == 422 and "mobile" in sms_to_address.json()["message"]
     assert visit.status_code == 201
+
+
+def _address(engine: Engine, case_id: int) -> int:
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return make_contact_point(
+            session, debtor_id=case.debtor_id, kind="address", value="北京市朝阳区某某路1号"
+        ).id
+
+
+def test_a_visit_must_say_how_many_collectors_went(engine: Engine, client: TestClient) -> None:
+    world, case_id, _point_id = _setup(engine)
+    address = _address(engine, case_id)
+    visit = {"contact_point_id": address, "channel": "visit", "outcome": "lost_contact"}
+
+    missing = _log(client, world, case_id, **visit)
+
+    # not taken for one person (a false CN-14 violation) nor for two (a hidden one)
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [
+        {"field": "collectors",
+         "message": "a field visit needs the number of collectors going (外访人数)"}
+    ]  # fmt: skip
+    assert _log(client, world, case_id, **visit, collectors=0).status_code == 422
+    with transaction(engine) as session:
+        assert session.scalars(select(Contact)).all() == []
+    # NOW is 10:00 in Shanghai, not a holiday: only the number of collectors can fail
+    two = _log(client, world, case_id, **visit, collectors=2)
+    assert two.status_code == 201, two.text
+    assert two.json()["compliance"] == {"allowed": True, "rules": []}
+    alone = _log(client, world, case_id, **visit, collectors=1)
+    assert alone.json()["compliance"] == {"allowed": False, "rules": ["CN-14"]}
+    # calls and messages are made by one person: nobody is asked
+    call = _log(client, world, case_id, contact_point_id=_point_id, channel="call",
+                outcome="no_answer")  # fmt: skip
+    assert call.status_code == 201 and call.json()["compliance"]["allowed"] is True
+
+
+def test_the_gate_asks_how_many_collectors_go_on_a_visit(
+    engine: Engine, client: TestClient
+) -> None:
+    world, case_id, _point_id = _setup(engine)
+    address = _address(engine, case_id)
+    token = bearer(world.tokens["col_a"])
+    body = {"case_id": case_id, "contact_point_id": address, "channel": "visit"}
+
+    missing = client.post("/api/v1/compliance/check", json=body, headers=token)
+    two = client.post("/api/v1/compliance/check", json={**body, "collectors": 2}, headers=token)
+    alone = client.post("/api/v1/compliance/check", json={**body, "collectors": 1}, headers=token)
+
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "collectors"
+    assert two.json()["allowed"] is True
+    assert [r["id"] for r in alone.json()["rules"]] == ["CN-14"]
+    letter = client.post("/api/v1/compliance/check", headers=token,
+                         json={**body, "channel": "letter"})  # fmt: skip
+    assert letter.status_code == 200 and letter.json()["allowed"] is True
 
 
 def test_times_are_checked(engine: Engine, client: TestClient) -> None:

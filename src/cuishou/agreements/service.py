@@ -38,7 +38,7 @@ from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as cases_repo
-from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
+from cuishou.compliance.interest_cap_settings import judge_case
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.masking import mask_id_number
@@ -65,10 +65,9 @@ def _today(session: Session, case_id: int, now: datetime) -> date:
 
 
 def owed_of(session: Session, case_id: int) -> Owed:
-    """What the case's accounts owe now; interest only up to the legal cap (CN-21)."""
+    """What the case's accounts owe now; interest only up to the creditor's cap (ADR 0014)."""
     accounts = repo.case_accounts(session, case_id)
-    lpr = shipped_lpr()
-    judged = [judge_interest(a.interest_fen, a.annual_rate, a.contract_date, lpr) for a in accounts]
+    judged = judge_case(session, case_id)
     return Owed(
         fee=sum(a.fee_fen for a in accounts),
         penalty=sum(a.penalty_fen for a in accounts),

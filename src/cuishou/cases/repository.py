@@ -32,6 +32,7 @@ from cuishou.store.tables import (
     Creditor,
     Debtor,
     Event,
+    Product,
     Promise,
     Team,
     User,
@@ -203,6 +204,14 @@ def case_accounts(session: Session, case_id: int) -> list[Account]:
     return list(
         session.scalars(select(Account).where(Account.case_id == case_id).order_by(Account.id))
     )
+
+
+def product_names(session: Session, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Product code → (中文名, English name)."""
+    rows = session.execute(
+        select(Product.code, Product.name_zh, Product.name_en).where(Product.code.in_(codes))
+    )
+    return {code: (zh, en) for code, zh, en in rows}
 
 
 def debtor(session: Session, debtor_id: int) -> Debtor:

@@ -59,7 +59,9 @@ class DebtorOut(BaseModel):
 class AccountOut(BaseModel):
     id: int
     account_no: str
-    product: str
+    product: str = Field(description="product code (credit_card, consumer_loan …)")
+    product_name_zh: str = Field(description="the product's name in Chinese (信用卡 …)")
+    product_name_en: str = Field(description="the product's name in English (Credit card …)")
     status: str
     principal: str
     interest: str
@@ -71,7 +73,12 @@ class AccountOut(BaseModel):
     bucket: str
     overdue_since: date | None
     above_interest_cap: bool = Field(
-        description="contract rate above 4 × the 1-year LPR at the contract date (CN-21)"
+        description="contract rate above the interest cap of the creditor (or of this product "
+        "of the creditor): 4 × the 1-year LPR at the contract date for private lending "
+        "(CN-21), a fixed rate, or none (ADR 0014)"
+    )
+    interest_cap_rate: str | None = Field(
+        description="the cap applied, percent a year (12.00); null when no cap applies"
     )
     demandable_interest: str = Field(description="the interest that may be demanded (yuan)")
     limitation_expires_on: date | None = Field(

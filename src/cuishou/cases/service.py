@@ -8,6 +8,7 @@ audited ``pii.revealed`` event.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,8 @@ from cuishou.cases.schemas import (
     RevealOut,
     WorkloadOut,
 )
-from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
+from cuishou.compliance.interest_cap import InterestJudgement
+from cuishou.compliance.interest_cap_settings import judge_accounts
 from cuishou.compliance.limitation import limitation_of
 from cuishou.contact import repository as contact_repo
 from cuishou.contact.rules import mask_contact_value
@@ -183,7 +185,12 @@ def team_workload(session: Session, principal: Principal, *, now: datetime) -> l
     ]
 
 
-def _account_out(account: Account, demands: list[date]) -> AccountOut:
+def _account_out(
+    account: Account,
+    demands: list[date],
+    interest: InterestJudgement,
+    names: dict[str, tuple[str, str]],
+) -> AccountOut:
     outstanding = (
         account.principal_fen
         + account.interest_fen
@@ -191,15 +198,15 @@ def _account_out(account: Account, demands: list[date]) -> AccountOut:
         + account.fee_fen
         - account.credit_fen
     )
-    interest = judge_interest(
-        account.interest_fen, account.annual_rate, account.contract_date, shipped_lpr()
-    )
     since = account.overdue_since
     limitation = limitation_of(since, demands, max([since, *demands])) if since else None
+    name_zh, name_en = names.get(account.product_code, (account.product_code,) * 2)
     return AccountOut(
         id=account.id,
         account_no=account.account_no,
         product=account.product_code,
+        product_name_zh=name_zh,
+        product_name_en=name_en,
         status=account.status,
         principal=format_yuan(account.principal_fen),
         interest=format_yuan(account.interest_fen),
@@ -211,9 +218,25 @@ def _account_out(account: Account, demands: list[date]) -> AccountOut:
         bucket=account.bucket,
         overdue_since=account.overdue_since,
         above_interest_cap=interest.above_cap,
+        interest_cap_rate=_percent(interest.cap_rate),
         demandable_interest=format_yuan(interest.demandable_fen),
         limitation_expires_on=limitation.expires_on if limitation else None,
     )
+
+
+def _percent(rate: Decimal | None) -> str | None:
+    """A rate (a fraction) as a percent with two decimals: ``0.12 -> "12.00"``."""
+    return None if rate is None else f"{rate * 100:.2f}"
+
+
+def _accounts_out(session: Session, case_id: int, demands: list[date]) -> list[AccountOut]:
+    accounts = repo.case_accounts(session, case_id)
+    interest = judge_accounts(session, accounts)
+    names = repo.product_names(session, sorted({a.product_code for a in accounts}))
+    return [
+        _account_out(a, demands, judged, names)
+        for a, judged in zip(accounts, interest, strict=True)
+    ]
 
 
 def _point_out(point: ContactPoint) -> ContactPointOut:
@@ -248,7 +271,7 @@ def case_detail(
             province=debtor.province,
             city=debtor.city,
         ),
-        accounts=[_account_out(a, demands) for a in repo.case_accounts(session, case.id)],
+        accounts=_accounts_out(session, case.id, demands),
         contact_points=[_point_out(p) for p in repo.contact_points(session, case.debtor_id)],
         promises=[promise_out(p, name) for p, name in promise_repo.case_promises(session, case.id)],
         contacts=[

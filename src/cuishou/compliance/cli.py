@@ -1,4 +1,4 @@
-"""``cuishou compliance …``: ask the gate, list and validate rule packs."""
+"""``cuishou compliance …``: ask the gate, list and validate rule packs, set interest caps."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from cuishou.auth.rules import Principal
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
+from cuishou.compliance import interest_cap_settings as caps
 from cuishou.compliance import service
 from cuishou.compliance.pack import load_pack, load_pack_file, shipped_packs
 from cuishou.compliance.schemas import CheckIn, ScreenIn
@@ -38,7 +39,9 @@ def check_command(
     at: str | None = typer.Option(
         None, "--at", help="When, ISO 8601 with a zone (default now), e.g. 2026-11-25T21:30+08:00."
     ),
-    collectors: int = typer.Option(1, "--collectors", help="Collectors going on a field visit."),
+    collectors: int | None = typer.Option(
+        None, "--collectors", help="Collectors going on a field visit (required for visit)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """May this contact happen? Allowed or not, the rules, the next allowed time."""
@@ -49,9 +52,9 @@ def check_command(
         except ValueError as exc:
             raise InvalidInput(f"--at {at!r} is not an ISO 8601 time", field="at") from exc
     try:
-        data = CheckIn(
-            case_id=case, contact_point_id=contact_point, channel=channel,
-            at=when, collectors=collectors,
+        data = CheckIn.model_validate(
+            {"case_id": case, "contact_point_id": contact_point, "channel": channel,
+             "at": when, "collectors": collectors}
         )  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -106,6 +109,52 @@ def use_pack_command(
     finally:
         engine.dispose()
     console.print(f"creditor {creditor} now uses rule pack {pack_id} ({pack})")
+
+
+@compliance_app.command("interest-cap")
+@friendly_errors
+def interest_cap_command(
+    creditor: str = typer.Option(..., "--creditor", help="Creditor code."),
+    product: str | None = typer.Option(
+        None, "--product", help="Product code: set the cap for this product of the creditor."
+    ),
+    cap: str | None = typer.Option(
+        None,
+        "--cap",
+        help="private_lending_4x_lpr, fixed:<rate>% (e.g. fixed:24%) or none; with --product "
+        "also inherit (the creditor's cap applies). Without --cap: show the settings.",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the settings as JSON."),
+) -> None:
+    """The interest cap a creditor's accounts are judged against (利率上限), per product too.
+
+    4 × LPR binds private lending only (CN-21); licensed lenders default to none. Each change
+    is a ``creditor.interest_cap_changed`` event.
+    """
+    if cap is None and product is not None:
+        raise InvalidInput("--product needs --cap (without --cap the settings are shown)",
+                           field="cap")  # fmt: skip
+    engine = store_engine()
+    try:
+        with transaction(engine) as session:
+            if cap is None:
+                settings = caps.settings_of(session, creditor_code=creditor)
+            else:
+                settings = caps.set_interest_cap(
+                    session, creditor_code=creditor, product_code=product, cap=cap,
+                    actor="cli", now=utc_now(),
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+    if json_output:
+        print_json(
+            {"creditor": settings.creditor, "interest_cap": settings.interest_cap,
+             "products": settings.products}
+        )  # fmt: skip
+        return
+    console.print(f"creditor {settings.creditor}: interest cap {settings.interest_cap}")
+    for code, product_cap in settings.products.items():
+        console.print(f"  product {code}: {product_cap}")
 
 
 @compliance_app.command("validate")

@@ -5,6 +5,10 @@ third-party conditions, the holiday calendar, what suspends contact. ``cn`` ship
 default and ``us-regf`` beside it (``packs/*.yaml``); a pack file anywhere else can be
 loaded by path. A pack that does not validate is refused with a message naming the
 field that is wrong — never loaded half-way, never silently allowing.
+
+Some checks no pack can switch off (:data:`UNIVERSAL_CHECKS`): an opt-out of an electronic
+channel (退订) is honoured under every pack, so every pack must cite a rule id for it and
+may not make that rule overridable.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ DEFAULT_PACK = "cn"
 CHANNELS = ("call", "sms", "wechat", "email", "letter", "visit")
 Channel = Literal["call", "sms", "wechat", "email", "letter", "visit"]
 SuspendReason = Literal["dispute", "complaint", "cease"]
+#: checks every pack makes, whatever it says (each pack still cites its own rule id)
+UNIVERSAL_CHECKS = frozenset(
+    {"hours", "visit_hours", "third_party_named", "third_party_unreachable", "opt_out"}
+)
 
 
 class RulePackError(ConfigError):
@@ -121,7 +129,9 @@ class RulePack(_Strict):
     holidays: Holidays | None = None
     limits: Limits = Limits()
     third_parties: ThirdParties = ThirdParties()
-    electronic_opt_out: bool = False
+    #: opt-outs of sms, email and wechat are honoured under every pack; kept so that older
+    #: pack files saying ``electronic_opt_out: true`` still load — ``false`` is refused
+    electronic_opt_out: bool = True
     #: how long contact records are kept (CN-16: ≥ 5 years; US-12: 3 years after last activity)
     retention_years: int = Field(default=5, ge=1, le=30)
     suspend_on: frozenset[SuspendReason] = frozenset()
@@ -135,6 +145,16 @@ class RulePack(_Strict):
     @classmethod
     def _version_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("electronic_opt_out")
+    @classmethod
+    def _opt_out_always(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "opt-outs cannot be switched off: a debtor who opted out of a channel gets "
+                "nothing more on it under every pack (remove this line)"
+            )
+        return value
 
     @field_validator("default_timezone")
     @classmethod
@@ -166,9 +186,17 @@ class RulePack(_Strict):
             raise ValueError(f"overridable names rule ids not in rule_ids: {', '.join(unknown)}")
         return self
 
+    @model_validator(mode="after")
+    def _opt_out_is_never_overridden(self) -> RulePack:
+        cited = self.rule_ids.get("opt_out")
+        if cited is not None and cited in self.overridable:
+            raise ValueError(f"overridable names {cited}, the opt-out rule: an opt-out is final")
+        return self
+
     def checks(self) -> set[str]:
-        """The checks this pack switches on (each must cite a rule id)."""
-        on = {"hours", "visit_hours", "third_party_named", "third_party_unreachable"}
+        """The checks this pack makes (each must cite a rule id): the universal ones and
+        those its parameters switch on."""
+        on = set(UNIVERSAL_CHECKS)
         optional = {
             "holiday": self.holidays is not None,
             "visit_collectors": self.visit_min_collectors > 1,
@@ -177,7 +205,6 @@ class RulePack(_Strict):
             "calls_7_days": self.limits.calls_per_7_days is not None,
             "conversation_quiet": self.limits.quiet_days_after_conversation is not None,
             "third_party_cap": self.third_parties.attempts_per_third_party_per_day is not None,
-            "opt_out": self.electronic_opt_out,
         }
         on |= {name for name, enabled in optional.items() if enabled}
         on |= {f"suspended_{reason}" for reason in self.suspend_on}

@@ -34,7 +34,7 @@ def gate_check(
                 "case_id": case_id,
                 "contact_point_id": str(form.get("contact_point_id") or "") or None,
                 "channel": str(form.get("channel") or "") or None,
-                "collectors": str(form.get("collectors") or "") or 1,
+                "collectors": str(form.get("collectors") or "") or None,
             }
         )
     except ValidationError as exc:

@@ -1,21 +1,24 @@
-"""Compliance queries: the facts the gate needs about one debtor, and holds."""
+"""Compliance queries: the facts the gate needs about one debtor, holds, interest caps."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cuishou.store.tables import (
+    Account,
     Case,
     ComplianceOverride,
     Contact,
     ContactHold,
     ContactPoint,
     Creditor,
+    CreditorProduct,
     Debtor,
+    Product,
     User,
 )
 
@@ -139,3 +142,56 @@ def add_override(session: Session, **values: object) -> ComplianceOverride:
     session.add(override)
     session.flush()
     return override
+
+
+# ------------------------------------------------------------------ interest caps
+
+
+def creditor_caps(session: Session, creditor_ids: Collection[int]) -> dict[int, str]:
+    """Creditor id → its interest cap setting (as stored)."""
+    rows = session.execute(
+        select(Creditor.id, Creditor.interest_cap).where(Creditor.id.in_(list(creditor_ids)))
+    )
+    return {creditor_id: cap for creditor_id, cap in rows}
+
+
+def product_caps(session: Session, creditor_ids: Collection[int]) -> dict[tuple[int, str], str]:
+    """(creditor id, product code) → the cap that overrides the creditor's for that product."""
+    rows = session.execute(
+        select(CreditorProduct.creditor_id, CreditorProduct.product_code,
+               CreditorProduct.interest_cap)
+        .where(CreditorProduct.creditor_id.in_(list(creditor_ids)),
+               CreditorProduct.interest_cap.is_not(None))
+    )  # fmt: skip
+    return {(creditor_id, code): cap for creditor_id, code, cap in rows if cap is not None}
+
+
+def case_account_terms(session: Session, case_id: int) -> Sequence[Account]:
+    """A case's accounts (in id order), for judging their interest."""
+    return session.scalars(
+        select(Account).where(Account.case_id == case_id).order_by(Account.id)
+    ).all()
+
+
+def product_known(session: Session, code: str) -> bool:
+    return session.get(Product, code) is not None
+
+
+def creditor_product(
+    session: Session, creditor_id: int, product_code: str
+) -> CreditorProduct | None:
+    return session.scalar(
+        select(CreditorProduct)
+        .where(
+            CreditorProduct.creditor_id == creditor_id,
+            CreditorProduct.product_code == product_code,
+        )
+        .with_for_update()
+    )
+
+
+def add_creditor_product(session: Session, **values: object) -> CreditorProduct:
+    row = CreditorProduct(**values)
+    session.add(row)
+    session.flush()
+    return row

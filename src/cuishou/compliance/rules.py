@@ -3,10 +3,12 @@
 Two forms of one rule set, proven to agree by a property test:
 
 * scalar — :func:`check` decides one :class:`Attempt` from the debtor's contact history
-  in hand (the workbench, channels and API ask this before acting) and finds the next
-  time the attempt would be allowed;
+  in hand (the API, the CLI and the case page ask this before acting; logged contacts are
+  judged by it after the fact) and finds the next time the attempt would be allowed;
 * Polars — :func:`history_facts` + :func:`decide_frame` decide a frame of candidate
-  contacts at once (the daily cycle's action generation).
+  contacts at once (for bulk decisions; the daily cycle generates no contacts yet).
+
+Opt-outs of electronic channels are judged under every pack (``pack.UNIVERSAL_CHECKS``).
 
 Pure: plain data in, plain data out; the pack, the history and ``at`` are arguments.
 Times are aware; "today" is the debtor's local date in their home zone (the first of
@@ -272,7 +274,7 @@ def _failing(pack: RulePack, attempt: Attempt, state: CaseState, facts: Facts) -
     for reason in state.suspended:
         if f"suspended_{reason}" in checks:
             failing.add(f"suspended_{reason}")
-    if "opt_out" in checks and attempt.channel in ELECTRONIC and attempt.channel in state.opted_out:
+    if attempt.channel in ELECTRONIC and attempt.channel in state.opted_out:  # every pack
         failing.add("opt_out")
     third = attempt.party == "third_party"
     rules = pack.third_parties

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from cuishou.contact.schemas import Channel
+from cuishou.contact.schemas import COLLECTORS_HELP, Channel, collectors_of, no_default_in_schema
 from cuishou.kit.text import Text
 
 HoldKind = Literal["dispute", "complaint", "cease", "opt_out"]
@@ -20,7 +20,19 @@ class CheckIn(BaseModel):
     at: datetime | None = Field(
         default=None, description="when the contact would happen (default: now)"
     )
-    collectors: int = Field(default=1, ge=1, le=20, description="collectors going on a field visit")
+    collectors: int = Field(
+        default=None,
+        validate_default=True,
+        ge=1,
+        le=20,
+        description=COLLECTORS_HELP,
+        json_schema_extra=no_default_in_schema,
+    )
+
+    @field_validator("collectors", mode="before")
+    @classmethod
+    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
+        return collectors_of(info.data.get("channel"), value)
 
 
 class RuleOut(BaseModel):

@@ -29,6 +29,7 @@ FIELDS = (
     "contact_point_id",
     "channel",
     "outcome",
+    "collectors",
     "notes",
     "promise_amount",
     "promise_date",
@@ -43,6 +44,8 @@ def contact_in(values: dict[str, str]) -> ContactIn:
         "channel": values["channel"] or None,
         "outcome": values["outcome"] or None,
         "notes": values["notes"],
+        # shown for visits only; a visit must say how many went (CN-14), the rest ignore it
+        "collectors": values["collectors"] or None,
     }
     if values["promise_amount"] or values["promise_date"]:
         payload["promise"] = {

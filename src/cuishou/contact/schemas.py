@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from cuishou.kit.text import Text
 from cuishou.promises.schemas import PromiseIn, PromiseOut
@@ -26,6 +27,32 @@ OutcomeCode = Literal[
 ]
 
 
+COLLECTORS_HELP = (
+    "how many collectors go (went) on a field visit (外访人数): required for channel visit, "
+    "which the rule packs judge by it (cn: at least 2, CN-14); ignored for other channels"
+)
+
+
+def no_default_in_schema(schema: dict[str, Any]) -> None:
+    """OpenAPI: ``collectors`` has no default — a visit must say it, others leave it out."""
+    schema.pop("default", None)
+
+
+def collectors_of(channel: object, value: object) -> object:
+    """The number of collectors: required for a field visit, 1 (one person) otherwise.
+
+    A visit is judged by how many went (CN-14 wants two); a missing number must not be
+    taken for one person and raise a false violation, nor for two and hide a real one.
+    """
+    if value is None or value == "":
+        if channel == "visit":
+            raise PydanticCustomError(
+                "missing", "a field visit needs the number of collectors going (外访人数)"
+            )
+        return 1
+    return value
+
+
 class ContactIn(BaseModel):
     contact_point_id: int = Field(ge=1, le=2**63 - 1)
     channel: Channel
@@ -34,7 +61,19 @@ class ContactIn(BaseModel):
     notes: Text = Field(default="", max_length=2000)
     promise: PromiseIn | None = Field(default=None, description="required when outcome=promise")
     callback_at: datetime | None = None
-    collectors: int = Field(default=1, ge=1, le=20, description="collectors on a field visit")
+    collectors: int = Field(
+        default=None,
+        validate_default=True,
+        ge=1,
+        le=20,
+        description=COLLECTORS_HELP,
+        json_schema_extra=no_default_in_schema,
+    )
+
+    @field_validator("collectors", mode="before")
+    @classmethod
+    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
+        return collectors_of(info.data.get("channel"), value)
 
 
 class ComplianceOut(BaseModel):

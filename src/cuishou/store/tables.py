@@ -64,6 +64,9 @@ class Creditor(Base):
         default="fee,penalty,interest,principal",
         server_default="fee,penalty,interest,principal",
     )
+    #: the interest cap its accounts are judged against (利率上限, ADR 0014):
+    #: ``private_lending_4x_lpr``, ``fixed:<rate>%`` or ``none`` (``compliance.interest_cap``)
+    interest_cap: Mapped[str] = mapped_column(String(32), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -74,6 +77,18 @@ class Product(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(64))
+
+
+class CreditorProduct(Base):
+    """One creditor's settings for one product; ``interest_cap`` overrides the creditor's
+    (null: the creditor's applies). Products are shared by creditors, so a bank's consumer
+    loan and a private lender's can be judged by different caps (ADR 0014)."""
+
+    __tablename__ = "creditor_products"
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditors.id"), primary_key=True)
+    product_code: Mapped[str] = mapped_column(ForeignKey("products.code"), primary_key=True)
+    interest_cap: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Placement(Base):
@@ -681,6 +696,7 @@ __all__ = [
     "ContactHold",
     "ContactPoint",
     "Creditor",
+    "CreditorProduct",
     "CycleRun",
     "Debtor",
     "Event",
