@@ -17,7 +17,7 @@ from cuishou.store.tables import Account, Alert, Case, ContactPoint, Creditor, D
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import NOW  # 2026-11-01 10:00 in Shanghai
-from tests.web.factories import Clock, bearer, debtor_mobile, token_for
+from tests.web.factories import Clock, bearer, debtor_mobile, make_contact_point, token_for
 from tests.web.world import World, build_world
 
 
@@ -422,3 +422,26 @@ def test_hours_hold_in_every_zone_of_the_debtors_numbers(
     )
     later = ask(client, world.tokens["col_a"], **body, at="2026-11-02T11:00:00-05:00")
     assert later.json()["allowed"] is True
+
+
+def test_an_override_for_a_visit_is_judged_for_the_collectors_who_go(
+    engine: Engine, client: TestClient
+) -> None:
+    world, case_id, _, _ = setup(engine)
+    with transaction(engine) as session:
+        debtor_id = session.scalars(select(Case.debtor_id).where(Case.id == case_id)).one()
+        home = make_contact_point(
+            session, debtor_id=debtor_id, kind="address", value="广东省深圳市南山区科技园路1号"
+        ).id
+    body = {"case_id": case_id, "contact_point_id": home, "channel": "visit",
+            "at": "2026-11-02T20:30:00+08:00", "minutes": 60,
+            "reason": "债务人约定下班后面谈"}  # fmt: skip
+    # two collectors going after visiting hours: only the hour is set aside (CN-01)
+    approved = client.post("/api/v1/compliance/overrides", json={**body, "collectors": 2},
+                           headers=bearer(world.tokens["lead_a"]))  # fmt: skip
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["rules"] == ["CN-01"]
+    # a visit override that does not say how many go is refused, not judged as one person
+    missing = client.post("/api/v1/compliance/overrides", json=body,
+                          headers=bearer(world.tokens["lead_a"]))  # fmt: skip
+    assert missing.status_code == 422 and "collectors" in missing.text

@@ -60,6 +60,19 @@ class OverrideIn(BaseModel):
     at: datetime = Field(description="when the contact is to happen")
     minutes: int = Field(default=30, ge=1, le=240, description="how long the exception lasts")
     reason: Text = Field(min_length=5, max_length=2000)
+    collectors: int = Field(
+        default=None,
+        validate_default=True,
+        ge=1,
+        le=20,
+        description=COLLECTORS_HELP,
+        json_schema_extra=no_default_in_schema,
+    )
+
+    @field_validator("collectors", mode="before")
+    @classmethod
+    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
+        return collectors_of(info.data.get("channel"), value)
 
 
 class OverrideOut(BaseModel):

@@ -333,7 +333,9 @@ def approve_override(
     case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
     point = _point_of(session, case, data.contact_point_id)
     _checked_time(data.at)
-    decision, pack_name = decide_contact(session, case, point, channel=data.channel, at=data.at)
+    decision, pack_name = decide_contact(
+        session, case, point, channel=data.channel, at=data.at, collectors=data.collectors
+    )
     if decision.allowed:
         raise Conflict("the gate already allows this contact; there is nothing to override")
     pack = load_pack(pack_name)

@@ -108,6 +108,7 @@ def log_contact(
             "contact_point_id": point.id,
             "at": at.isoformat(),
             "callback_at": data.callback_at.isoformat() if data.callback_at else None,
+            **({"collectors": data.collectors} if data.channel == "visit" else {}),
         },
     )
     judged, violation_alert = judge_logged_contact(
