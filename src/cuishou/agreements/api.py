@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from cuishou.agreements import service
 from cuishou.agreements.schemas import AgreementIn, AgreementOut, DecisionIn, InboxOut, QuoteOut
-from cuishou.web.deps import MAX_ID, CaseId, NowDep, PrincipalDep, SessionDep
+from cuishou.web.deps import AgreementId, CaseId, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["agreements"])
-
-AgreementId = Annotated[int, Path(ge=1, le=MAX_ID, description="agreement id")]
 
 
 @router.post(

@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from cuishou.agreements import service
-from cuishou.agreements.api import AgreementId
 from cuishou.agreements.rules import KINDS
 from cuishou.agreements.schemas import AgreementIn, DecisionIn
 from cuishou.cases.pages import case_context
 from cuishou.kit.errors import CuishouError
-from cuishou.web.deps import CaseId, NowDep, SessionDep
+from cuishou.web.deps import AgreementId, CaseId, NowDep, SessionDep
 from cuishou.web.pages import (
     FormDep,
     Page,

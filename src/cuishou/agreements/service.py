@@ -37,7 +37,7 @@ from cuishou.agreements.schemas import (
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
+from cuishou.cases.service import case_for
 from cuishou.compliance.interest_cap_settings import judge_case
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -149,7 +149,7 @@ def quote_agreement(
 ) -> QuoteOut:
     """试算: the schedule and what is waived; nothing is saved."""
     require(principal, "agreement.request")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    case = case_for(session, principal, case_id)
     q, _terms, level = _quote(session, case.id, data, now, matrix or default_matrix())
     return _quote_out(q, level)
 
@@ -222,7 +222,7 @@ def request_agreement(
 ) -> AgreementOut:
     """Save the quoted agreement as a request; it waits in the approvers' inbox."""
     require(principal, "agreement.request")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    case = case_for(session, principal, case_id, for_update=True)
     if case.status != "open":
         raise InvalidInput("the case is closed; there is nothing to agree")
     q, terms, level = _quote(session, case.id, data, now, matrix or default_matrix())
@@ -302,7 +302,7 @@ def get_agreement(session: Session, principal: Principal, agreement_id: int) -> 
 def case_agreements(session: Session, principal: Principal, case_id: int) -> list[AgreementOut]:
     """The agreements of a case in scope (another team's case is not found), newest first."""
     require(principal, "case.read")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    case = case_for(session, principal, case_id)
     return [agreement_out(session, a) for a in repo.agreements_of_case(session, case.id)]
 
 

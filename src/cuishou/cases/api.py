@@ -18,6 +18,7 @@ from cuishou.cases.schemas import (
     RevealIn,
     RevealOut,
 )
+from cuishou.cases.service import detail as case_file
 from cuishou.kit.text import Text
 from cuishou.web.deps import CaseId, NowDep, PrincipalDep, SessionDep
 
@@ -68,7 +69,7 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="The case file, PII masked")
 def case_detail(case_id: CaseId, session: SessionDep, principal: PrincipalDep) -> CaseDetail:
-    return service.case_detail(session, principal, case_id)
+    return case_file.case_detail(session, principal, case_id)
 
 
 @router.post(
@@ -103,4 +104,4 @@ def assign(
 def reveal(
     case_id: CaseId, data: RevealIn, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> RevealOut:
-    return service.reveal(session, principal, case_id, data, now=now)
+    return case_file.reveal(session, principal, case_id, data, now=now)

@@ -17,6 +17,7 @@ from cuishou.agreements import service as agreements
 from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.cases import service
 from cuishou.cases.schemas import BulkAssignIn, RevealIn
+from cuishou.cases.service import detail as case_file
 from cuishou.contact.rules import CHANNELS, OUTCOMES
 from cuishou.kit.errors import CuishouError, InvalidInput
 from cuishou.kit.text import Text
@@ -68,7 +69,7 @@ def queue_page(
 
 def case_context(page: Page, session: SessionDep, case_id: int) -> dict[str, Any]:
     """What the case page and its activity fragment show."""
-    detail = service.case_detail(session, page.user, case_id, timeline=TIMELINE_SHOWN)
+    detail = case_file.case_detail(session, page.user, case_id, timeline=TIMELINE_SHOWN)
     return {
         "case": detail,
         "case_id": detail.id,
@@ -101,7 +102,7 @@ def reveal(
         )
     except ValidationError as exc:
         raise InvalidInput("; ".join(f"{f}: {m}" for f, m in form_errors(exc))) from exc
-    revealed = service.reveal(session, page.user, case_id, data, now=now)
+    revealed = case_file.reveal(session, page.user, case_id, data, now=now)
     return render(page, "_revealed.html", value=revealed.value)
 
 

@@ -25,6 +25,10 @@ from cuishou.store.tables import (
 HistoryRow = tuple[datetime, str, int, str, str, str]
 
 
+def contact_point(session: Session, contact_point_id: int) -> ContactPoint | None:
+    return session.get(ContactPoint, contact_point_id)
+
+
 def creditor_pack(session: Session, creditor_id: int) -> str:
     pack = session.scalar(select(Creditor.rule_pack).where(Creditor.id == creditor_id))
     return pack or "cn"

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
+from cuishou.cases.service import case_for
 from cuishou.compliance import repository as repo
 from cuishou.compliance.pack import load_pack
 from cuishou.compliance.rules import (
@@ -44,7 +44,6 @@ from cuishou.compliance.schemas import (
     SpanOut,
 )
 from cuishou.compliance.screening import Finding, screen
-from cuishou.contact import repository as contact_repo
 from cuishou.contact.rules import PLAUSIBLE_YEARS
 from cuishou.kit.clock import zone
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
@@ -138,7 +137,7 @@ def _checked_time(at: datetime) -> datetime:
 
 
 def _point_of(session: Session, case: Case, contact_point_id: int) -> ContactPoint:
-    point = contact_repo.contact_point(session, contact_point_id)
+    point = repo.contact_point(session, contact_point_id)
     if point is None or point.debtor_id != case.debtor_id:
         raise InvalidInput(
             f"contact point {contact_point_id} does not belong to this case's debtor",
@@ -150,7 +149,7 @@ def _point_of(session: Session, case: Case, contact_point_id: int) -> ContactPoi
 def gate(session: Session, principal: Principal, data: CheckIn, *, now: datetime) -> CheckOut:
     """May this contact happen (at ``data.at``, default now)? Records the decision."""
     require(principal, "compliance.check")
-    case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
+    case = case_for(session, principal, data.case_id)
     point = _point_of(session, case, data.contact_point_id)
     at = _checked_time(data.at or now)
     decision, pack = decide_contact(
@@ -262,7 +261,7 @@ def open_hold(
 ) -> HoldOut:
     """Record a dispute, complaint, cease request or opt-out: contact stops from now."""
     require(principal, "compliance.hold.open")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    case = case_for(session, principal, case_id, for_update=True)
     if (data.kind == "opt_out") != (data.channel is not None):
         raise InvalidInput(
             "an opt-out names its channel (sms, email or wechat); other holds name none",
@@ -296,7 +295,7 @@ def lift_hold(
 ) -> HoldOut:
     """Lift a hold (the dispute verified, the complaint closed …): contact may resume."""
     require(principal, "compliance.hold.lift")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    case = case_for(session, principal, case_id, for_update=True)
     hold = repo.get_hold(session, hold_id)
     if hold is None or hold.debtor_id != case.debtor_id or hold.case_id not in (None, case.id):
         raise NotFound(f"no contact hold {hold_id} on case {case_id}", hold_id=hold_id)
@@ -318,7 +317,7 @@ def lift_hold(
 
 def list_holds(session: Session, principal: Principal, case_id: int) -> list[HoldOut]:
     require(principal, "case.read")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    case = case_for(session, principal, case_id)
     return [hold_out(h) for h in repo.case_holds(session, case)]
 
 
@@ -330,7 +329,7 @@ def approve_override(
 ) -> OverrideOut:
     """Set aside overridable rules for one contact point, channel and time window."""
     require(principal, "compliance.override")
-    case = cases_repo.get_case(session, data.case_id, case_scope_of(principal))
+    case = case_for(session, principal, data.case_id)
     point = _point_of(session, case, data.contact_point_id)
     _checked_time(data.at)
     decision, pack_name = decide_contact(
@@ -447,3 +446,8 @@ def use_pack(session: Session, *, creditor_code: str, pack: str, actor: str, now
         payload={"from": before, "to": pack, "pack_id": loaded.id, "version": loaded.version},
     )
     return loaded.id
+
+
+def creditor_pack(session: Session, creditor_id: int) -> str:
+    """The rule pack a creditor's contacts are judged by."""
+    return repo.creditor_pack(session, creditor_id)

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
+from cuishou.cases.service import case_for
 from cuishou.compliance.service import COMPLIANCE_VIOLATION, judge_logged_contact
 from cuishou.contact import repository as repo
 from cuishou.contact.rules import (
@@ -30,7 +30,7 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 from cuishou.promises.service import take_promise
 from cuishou.quality.service import screen_note
-from cuishou.store.tables import Contact
+from cuishou.store.tables import Contact, ContactPoint
 
 
 def contact_out(contact: Contact, username: str) -> ContactOut:
@@ -59,7 +59,7 @@ def log_contact(
     promise_policy: PromisePolicy = DEFAULT_POLICY,
 ) -> ContactLogged:
     require(principal, "contact.create")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal), for_update=True)
+    case = case_for(session, principal, case_id, for_update=True)
     point = repo.contact_point(session, data.contact_point_id)
     if point is None or point.debtor_id != case.debtor_id:
         raise InvalidInput(
@@ -178,3 +178,12 @@ def log_contact(
         compliance=ComplianceOut(allowed=judged.allowed, rules=list(judged.rule_ids)),
         note_findings=note_findings,
     )
+
+
+def case_contacts(session: Session, case_id: int, *, limit: int) -> list[ContactOut]:
+    """The case's newest contacts (for the case file)."""
+    return [contact_out(c, name) for c, name in repo.case_contacts(session, case_id, limit=limit)]
+
+
+def contact_point_of(session: Session, contact_point_id: int) -> ContactPoint | None:
+    return repo.contact_point(session, contact_point_id)

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
+from cuishou.cases.service import case_for
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput, PermissionDenied
 from cuishou.kit.money import format_yuan, parse_yuan
@@ -108,7 +108,7 @@ def create_promise(
     policy: PromisePolicy = DEFAULT_POLICY,
 ) -> PromiseOut:
     require(principal, "promise.create")
-    case = cases_repo.get_case(session, case_id, case_scope_of(principal))
+    case = case_for(session, principal, case_id)
     return take_promise(session, principal, case, data, now=now, policy=policy)
 
 
@@ -182,3 +182,8 @@ def promise_stats(
         collectors=collectors,
         teams=[_row(name, name, rpc, s) for name, (rpc, s) in sorted(teams.items())],
     )
+
+
+def case_promises(session: Session, case_id: int) -> list[PromiseOut]:
+    """The case's promises, newest first (for the case file)."""
+    return [promise_out(p, name) for p, name in repo.case_promises(session, case_id)]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cuishou.store.tables import QaItem
+from cuishou.store.tables import Contact, ContactPoint, QaItem
 
 
 def add_item(session: Session, **values: object) -> QaItem:
@@ -41,3 +41,14 @@ def review(
         .values(status=verdict, review_note=note, reviewed_by=by, reviewed_at=at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def contact_of(session: Session, contact_id: int) -> Contact | None:
+    """The contact a transcript or note belongs to."""
+    return session.get(Contact, contact_id)
+
+
+def spoke_to_third_party(session: Session, contact: Contact) -> bool:
+    """Whether the contact was made on a third party's number or address."""
+    point = session.get(ContactPoint, contact.contact_point_id)
+    return point is not None and point.owner == "third_party"

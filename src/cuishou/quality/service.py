@@ -11,18 +11,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
-from cuishou.compliance import repository as compliance_repo
+from cuishou.cases.service import case_for, usernames
 from cuishou.compliance.screening import Audience, Finding, screen
 from cuishou.compliance.service import (
+    creditor_pack,
     finding_dicts,
     findings_out,
     screening_perspective,
     stored_findings,
 )
-from cuishou.contact import repository as contact_repo
 from cuishou.kit.errors import Conflict, NotFound
 from cuishou.quality import repository as repo
 from cuishou.quality.schemas import QaItemOut, QaPage, ReviewIn, TranscriptIn, TranscriptOut
@@ -105,7 +104,7 @@ def screen_note(
     """
     if not notes.strip():
         return []
-    pack = screening_perspective(compliance_repo.creditor_pack(session, creditor_id))
+    pack = screening_perspective(creditor_pack(session, creditor_id))
     findings = screen(notes, audience="debtor", pack=pack)
     if findings:
         raise_item(
@@ -120,17 +119,14 @@ def add_transcript(
 ) -> TranscriptOut:
     """Attach a call transcript (录音转写) to a contact; screen it; raise QA on findings."""
     require(principal, "contact.create")
-    contact = contact_repo.get_contact(session, contact_id)
+    contact = repo.contact_of(session, contact_id)
     if contact is None:
         raise NotFound(f"no contact {contact_id}", contact_id=contact_id)
-    case = cases_repo.get_case(session, contact.case_id, case_scope_of(principal))
-    point = contact_repo.contact_point(session, contact.contact_point_id)
-    audience: Audience = (
-        "third_party" if point is not None and point.owner == "third_party" else "debtor"
-    )
-    pack = screening_perspective(compliance_repo.creditor_pack(session, case.creditor_id))
+    case = case_for(session, principal, contact.case_id)
+    audience: Audience = "third_party" if repo.spoke_to_third_party(session, contact) else "debtor"
+    pack = screening_perspective(creditor_pack(session, case.creditor_id))
     findings = screen(data.text, audience=audience, pack=pack)
-    author = cases_repo.usernames(session, [contact.user_id]).get(contact.user_id, "unknown")
+    author = usernames(session, [contact.user_id]).get(contact.user_id, "unknown")
     append_event(
         session,
         at=now,

@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
-from cuishou.cases import repository as cases_repo
-from cuishou.compliance import repository as compliance_repo
+from cuishou.cases.service import usernames
 from cuishou.compliance.screening import Audience, screen
-from cuishou.compliance.service import screening_perspective
-from cuishou.contact import repository as contact_repo
+from cuishou.compliance.service import creditor_pack, screening_perspective
 from cuishou.kit.errors import UnreadableFile
+from cuishou.quality import repository as repo
 from cuishou.quality.service import raise_item
 from cuishou.store.tables import Case
 
@@ -61,7 +60,7 @@ def import_transcripts(
         if not raw_id.isdigit() or int(raw_id) > 2**63 - 1:
             rejected.append((number, row, f"contact_id {raw_id!r} is not a contact id"))
             continue
-        contact = contact_repo.get_contact(session, int(raw_id))
+        contact = repo.contact_of(session, int(raw_id))
         if contact is None:
             rejected.append((number, row, f"no contact {raw_id} in the store"))
             continue
@@ -72,13 +71,10 @@ def import_transcripts(
             rejected.append((number, row, f"text is longer than {MAX_TEXT} characters or has NUL"))
             continue
         case = session.get(Case, contact.case_id)
-        point = contact_repo.contact_point(session, contact.contact_point_id)
         audience: Audience = (
-            "third_party" if point is not None and point.owner == "third_party" else "debtor"
+            "third_party" if repo.spoke_to_third_party(session, contact) else "debtor"
         )
-        pack = screening_perspective(
-            compliance_repo.creditor_pack(session, case.creditor_id) if case else "cn"
-        )
+        pack = screening_perspective(creditor_pack(session, case.creditor_id) if case else "cn")
         findings = screen(text, audience=audience, pack=pack)
         append_event(
             session,
@@ -91,9 +87,7 @@ def import_transcripts(
             payload={"text": text, "findings": len(findings), "file": path.name},
         )
         if findings:
-            author = cases_repo.usernames(session, [contact.user_id]).get(
-                contact.user_id, "unknown"
-            )
+            author = usernames(session, [contact.user_id]).get(contact.user_id, "unknown")
             raise_item(
                 session, case_id=contact.case_id, contact_id=contact.id, source="transcript",
                 subject=author, text=text, findings=findings, now=now,

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
-from cuishou.cases import repository as cases_repo
-from cuishou.cases.service import case_in_scope
+from cuishou.cases.service import case_for, case_in_scope
 from cuishou.creditors.service import timezone as creditor_timezone
 from cuishou.kit.clock import business_day_in
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound
@@ -79,7 +78,7 @@ def _targets(
         raise InvalidInput("give either account_no or case_id (exactly one)", field="account_no")
     scope = case_scope_of(principal)
     if data.case_id is not None:
-        case = cases_repo.get_case(session, data.case_id, scope)
+        case = case_for(session, principal, data.case_id)
         ids = repo.case_account_ids_oldest_first(session, case.id)
         if not ids:
             raise InvalidInput(f"case {case.id} has no accounts to pay", field="case_id")

@@ -83,3 +83,4 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 MAX_ID = 2**63 - 1
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="case id")]
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="alert id")]
+AgreementId = Annotated[int, Path(ge=1, le=MAX_ID, description="agreement id")]

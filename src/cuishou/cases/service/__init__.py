@@ -8,7 +8,6 @@ audited ``pii.revealed`` event.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -18,40 +17,25 @@ from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, case_scop
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
 from cuishou.cases.schemas import (
-    AccountOut,
     BulkAssignOut,
-    CaseDetail,
     CasePage,
     CaseSummary,
     CollectorOut,
-    ContactPointOut,
-    DebtorOut,
-    EventOut,
     QueueItem,
     QueuePage,
-    RevealIn,
-    RevealOut,
     WorkloadOut,
 )
-from cuishou.compliance.interest_cap import InterestJudgement
-from cuishou.compliance.interest_cap_settings import judge_accounts
-from cuishou.compliance.limitation import limitation_of
-from cuishou.contact import repository as contact_repo
-from cuishou.contact.rules import mask_contact_value
-from cuishou.contact.service import contact_out
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput, NotFound, PermissionDenied
-from cuishou.kit.masking import mask_id_number, mask_name
+from cuishou.kit.masking import mask_name
 from cuishou.kit.money import format_yuan
-from cuishou.promises import repository as promise_repo
-from cuishou.promises.service import promise_out
-from cuishou.store.tables import Account, ContactPoint
+from cuishou.store.tables import Case
 
 TIMELINE_LENGTH = 50
 CONTACTS_SHOWN = 50
 
 
-def _summary(row: repo.CaseRow) -> CaseSummary:
+def summary_of(row: repo.CaseRow) -> CaseSummary:
     case = row.case
     return CaseSummary(
         id=case.id,
@@ -102,7 +86,7 @@ def list_cases(
     total, rows = repo.list_cases(
         session, case_scope_of(principal), filters, limit=limit, offset=offset
     )
-    return CasePage(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+    return CasePage(total=total, limit=limit, offset=offset, items=[summary_of(r) for r in rows])
 
 
 def my_queue(
@@ -131,7 +115,7 @@ def my_queue(
     )
     items = [
         QueueItem(
-            **_summary(r.row).model_dump(),
+            **summary_of(r.row).model_dump(),
             callback_due=r.callback_due,
             next_callback_at=r.next_callback_at,
             promise_due=r.promise_due,
@@ -183,106 +167,6 @@ def team_workload(session: Session, principal: Principal, *, now: datetime) -> l
         )
         for r in rows
     ]
-
-
-def _account_out(
-    account: Account,
-    demands: list[date],
-    interest: InterestJudgement,
-    names: dict[str, tuple[str, str]],
-) -> AccountOut:
-    outstanding = (
-        account.principal_fen
-        + account.interest_fen
-        + account.penalty_fen
-        + account.fee_fen
-        - account.credit_fen
-    )
-    since = account.overdue_since
-    limitation = limitation_of(since, demands, max([since, *demands])) if since else None
-    name_zh, name_en = names.get(account.product_code, (account.product_code,) * 2)
-    return AccountOut(
-        id=account.id,
-        account_no=account.account_no,
-        product=account.product_code,
-        product_name_zh=name_zh,
-        product_name_en=name_en,
-        status=account.status,
-        principal=format_yuan(account.principal_fen),
-        interest=format_yuan(account.interest_fen),
-        penalty=format_yuan(account.penalty_fen),
-        fee=format_yuan(account.fee_fen),
-        outstanding=format_yuan(max(outstanding, 0)),
-        credit=format_yuan(account.credit_fen),
-        dpd=account.dpd,
-        bucket=account.bucket,
-        overdue_since=account.overdue_since,
-        above_interest_cap=interest.above_cap,
-        interest_cap_rate=_percent(interest.cap_rate),
-        demandable_interest=format_yuan(interest.demandable_fen),
-        limitation_expires_on=limitation.expires_on if limitation else None,
-    )
-
-
-def _percent(rate: Decimal | None) -> str | None:
-    """A rate (a fraction) as a percent with two decimals: ``0.12 -> "12.00"``."""
-    return None if rate is None else f"{rate * 100:.2f}"
-
-
-def _accounts_out(session: Session, case_id: int, demands: list[date]) -> list[AccountOut]:
-    accounts = repo.case_accounts(session, case_id)
-    interest = judge_accounts(session, accounts)
-    names = repo.product_names(session, sorted({a.product_code for a in accounts}))
-    return [
-        _account_out(a, demands, judged, names)
-        for a, judged in zip(accounts, interest, strict=True)
-    ]
-
-
-def _point_out(point: ContactPoint) -> ContactPointOut:
-    return ContactPointOut(
-        id=point.id,
-        kind=point.kind,
-        label=point.label,
-        owner=point.owner,
-        owner_name=mask_name(point.owner_name),
-        relation=point.relation,
-        value=mask_contact_value(point.kind, point.value),
-        status=point.status,
-    )
-
-
-def case_detail(
-    session: Session, principal: Principal, case_id: int, *, timeline: int = TIMELINE_LENGTH
-) -> CaseDetail:
-    """The case file (案件详情), PII masked, with the newest ``timeline`` events."""
-    require(principal, "case.read")
-    case = repo.get_case(session, case_id, case_scope_of(principal))
-    debtor = repo.debtor(session, case.debtor_id)
-    summary = _summary(repo.case_row(session, case.id))
-    local = zone(debtor.timezone)
-    demands = sorted({at.astimezone(local).date() for at in repo.demand_times(session, case.id)})
-    return CaseDetail(
-        **summary.model_dump(),
-        debtor=DebtorOut(
-            name=mask_name(debtor.name),
-            id_number=mask_id_number(debtor.id_number),
-            gender=debtor.gender,
-            province=debtor.province,
-            city=debtor.city,
-        ),
-        accounts=_accounts_out(session, case.id, demands),
-        contact_points=[_point_out(p) for p in repo.contact_points(session, case.debtor_id)],
-        promises=[promise_out(p, name) for p, name in promise_repo.case_promises(session, case.id)],
-        contacts=[
-            contact_out(c, name)
-            for c, name in contact_repo.case_contacts(session, case.id, limit=CONTACTS_SHOWN)
-        ],
-        timeline=[
-            EventOut(at=e.at, actor=e.actor, type=e.type, payload=dict(e.payload or {}))
-            for e in repo.case_events(session, case.id, limit=timeline)
-        ],
-    )
 
 
 def assign_cases(
@@ -339,45 +223,26 @@ def assign_case(
     session: Session, principal: Principal, case_id: int, *, collector: str, now: datetime
 ) -> CaseSummary:
     assign_cases(session, principal, [case_id], collector=collector, now=now)
-    return _summary(repo.case_row(session, case_id))
-
-
-def reveal(
-    session: Session, principal: Principal, case_id: int, data: RevealIn, *, now: datetime
-) -> RevealOut:
-    """查看明文: one unmasked field, recorded as a ``pii.revealed`` event (audit)."""
-    require(principal, "pii.reveal")
-    case = repo.get_case(session, case_id, case_scope_of(principal))
-    debtor = repo.debtor(session, case.debtor_id)
-    if data.field == "debtor_name":
-        value = debtor.name
-    elif data.field == "id_number":
-        value = debtor.id_number
-    else:
-        point = (
-            contact_repo.contact_point(session, data.contact_point_id)
-            if data.contact_point_id is not None
-            else None
-        )
-        if point is None or point.debtor_id != case.debtor_id:
-            raise InvalidInput(
-                "contact_point_id must name a contact point of this case's debtor",
-                field="contact_point_id",
-            )
-        value = point.value
-    append_event(
-        session,
-        at=now,
-        actor=principal.username,
-        type="pii.revealed",
-        entity_type="case",
-        entity_id=case.id,
-        case_id=case.id,
-        payload={"field": data.field, "contact_point_id": data.contact_point_id},
-    )
-    return RevealOut(field=data.field, contact_point_id=data.contact_point_id, value=value)
+    return summary_of(repo.case_row(session, case_id))
 
 
 def case_in_scope(session: Session, case_id: int, scope: CaseScope) -> bool:
     """Whether a case exists within ``scope`` — for other domains deciding what to show."""
     return repo.case_in_scope(session, case_id, scope)
+
+
+def case_for(
+    session: Session, principal: Principal, case_id: int, *, for_update: bool = False
+) -> Case:
+    """The case, if it is within the principal's scope (404 otherwise: ids do not leak);
+    locked for the transaction when ``for_update``. Other domains fetch cases this way."""
+    return repo.get_case(session, case_id, case_scope_of(principal), for_update=for_update)
+
+
+def case_in_scope_of(session: Session, principal: Principal, case_id: int) -> bool:
+    return repo.case_in_scope(session, case_id, case_scope_of(principal))
+
+
+def usernames(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """Usernames by user id (for records that name who did something)."""
+    return repo.usernames(session, user_ids)
