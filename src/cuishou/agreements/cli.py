@@ -6,11 +6,9 @@ from datetime import date
 
 import typer
 
-from cuishou.agreements.service import track_agreements
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.kit.clock import DEFAULT_TZ, utc_now, zone
 from cuishou.kit.errors import InvalidInput
-from cuishou.store.db import transaction
 
 agreements_app = typer.Typer(help="Repayment agreements (还款协议).", no_args_is_help=True)
 ACTOR = "system:agreements"
@@ -25,6 +23,11 @@ def track_command(
     json_output: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Mark installments paid, due or missed; complete (settle the case) or break plans."""
+    # the service stack (with the PDF stack) loads when the command runs, not for --help
+    # (ADR 0011)
+    from cuishou.agreements.service import track_agreements
+    from cuishou.store.db import transaction
+
     now = utc_now()
     try:
         day = date.fromisoformat(as_of) if as_of else now.astimezone(zone(DEFAULT_TZ)).date()
