@@ -327,3 +327,51 @@ def test_an_unexpected_error_writes_no_file_unless_asked_and_no_traceback(
     assert "internal error" in err and "CUISHOU_DEBUG=1" in err and "CUISHOU_LOG_FILE" in err
     assert "Traceback" not in err
     assert _files_under(private_tmp, workdir) == []
+
+
+#: what `cuishou --help` must not load: each costs from 0.1 s to over a second (ADR 0011)
+HEAVY_MODULES = (
+    "alembic", "argon2", "fastapi", "jieba", "jinja2", "numpy", "openpyxl", "polars",
+    "psycopg", "pyarrow", "reportlab", "sqlalchemy", "starlette", "uvicorn", "yaml",
+)  # fmt: skip
+
+_HELP_EVERYWHERE = """
+import json, sys
+from cuishou.cli import app, run
+
+loaded_by_import = sorted(m for m in HEAVY if m in sys.modules)
+
+def paths(typer_app, prefix):
+    for command in typer_app.registered_commands:
+        yield [*prefix, command.name]
+    for group in typer_app.registered_groups:
+        yield [*prefix, group.name]
+        yield from paths(group.typer_instance, [*prefix, group.name])
+
+commands = [[], *paths(app, [])]
+for args in commands:
+    try:
+        run([*args, "--help"])
+    except SystemExit as exc:
+        assert exc.code == 0, (args, exc.code)
+print(json.dumps({"import": loaded_by_import, "help": sorted(m for m in HEAVY if m in sys.modules),
+                  "commands": [" ".join(c) for c in commands]}))
+"""
+
+
+def test_the_command_line_and_every_help_load_no_heavy_stack() -> None:
+    # when `import cuishou.cli` and then every command's --help run in a fresh process
+    done = subprocess.run(
+        [sys.executable, "-c", f"HEAVY = {HEAVY_MODULES!r}\n{_HELP_EVERYWHERE}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    # then none of the heavy stacks was imported (each command imports its own when it runs)
+    assert found["import"] == []
+    assert found["help"] == []
+    assert {"", "daily", "import", "serve", "demo", "compliance check", "user add"} <= set(
+        found["commands"]
+    )
