@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from bench import compliance_gate, daily_cycle, import_accounts, repayment, web_load
+from bench import cli_startup, compliance_gate, daily_cycle, import_accounts, repayment, web_load
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
     web_load.main(extra)
     repayment.main([])
     compliance_gate.main([])
+    cli_startup.main([])
 
 
 if __name__ == "__main__":

@@ -5,19 +5,30 @@ from __future__ import annotations
 import json
 import re
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from cuishou import cli
 from cuishou.cli import app
-from cuishou.store.db import head_revision, make_engine
+from cuishou.cli_support import store_engine
+from cuishou.store.db import head_revision, make_engine, transaction
 from cuishou.web.app import create_app
+from cuishou.web.deps import WebSettings
+from tests.factories import make_debtor, valid_id_number
+from tests.logs import log_everything
+from tests.web.factories import Clock
 
 runner = CliRunner()
 
@@ -98,7 +109,8 @@ def test_demo_logins_work_against_the_demo_store(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "demo_collector" in result.stdout and "cuishou-demo" in result.stdout
     engine = make_engine(f"sqlite:///{tmp_path / 'cuishou-demo.db'}")
-    with TestClient(create_app(engine)) as client:
+    clock = Clock(now=datetime(2026, 11, 20, 2, 0, tzinfo=UTC))  # the demo's day, 10:00
+    with TestClient(create_app(engine, WebSettings(clock=clock))) as client:
         login = {"username": "demo_collector", "password": "cuishou-demo"}
         token = client.post("/api/v1/auth/token", data=login).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -174,3 +186,192 @@ def test_serve_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--config", str(bad)])
     assert result.exit_code == 2
     assert "promises.horizon_days" in result.output and "Traceback" not in result.output
+
+
+def _run_cuishou(
+    args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``cuishou ARGS`` in a fresh process, with a wide terminal so lines do not wrap."""
+    return subprocess.run(
+        [sys.executable, "-m", "cuishou.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "300", **env},
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_an_unreachable_store_is_a_clear_error_with_the_password_masked(tmp_path: Path) -> None:
+    # given a PostgreSQL URL with a password and nothing listening on its port
+    url = "postgresql://bob:PASSWORD@127.0.0.1:1/x"
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    for args in (["daily", "--as-of", "2026-11-01"], ["init"], ["serve"]):
+        # when a command needs the store
+        done = _run_cuishou(
+            args, {"CUISHOU_DATABASE_URL": url, "TMPDIR": str(private_tmp)}, tmp_path
+        )
+        # then it says which store it cannot use (host, port, database; password masked)
+        output = done.stdout + done.stderr
+        assert done.returncode == 69, output
+        assert "store_unavailable" in done.stderr
+        assert "host 127.0.0.1, port 1, database x" in done.stderr
+        assert "bob:***@127.0.0.1:1/x" in done.stderr
+        assert "PASSWORD" not in output
+        assert "internal error" not in output and "Traceback" not in output
+    # and nothing was written anywhere: no error log in the temp directory
+    assert list(private_tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+def test_an_unopenable_sqlite_store_names_its_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-dir" / "cuishou.db"
+    done = _run_cuishou(["init"], {"CUISHOU_DATABASE_URL": f"sqlite:///{missing}"}, tmp_path)
+    assert done.returncode == 69
+    assert f"(file {missing})" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def stored_id_number(engine: Engine, store_env: str) -> str:
+    """An ID number already held by a debtor in the test store (``CUISHOU_DATABASE_URL``)."""
+    number = valid_id_number(serial=711, born=date(1985, 6, 30))
+    with transaction(engine) as session:
+        make_debtor(session, id_number=number)
+    return number
+
+
+@pytest.fixture
+def buggy_command(stored_id_number: str) -> Iterator[str]:
+    """A command with a bug: it stores a second debtor with an ID number already taken, so
+    the store refuses with an integrity error that carries the number (PostgreSQL's
+    ``DETAIL:  Key (id_number)=(…)``, SQLAlchemy's parameter list)."""
+
+    def add_duplicate_debtor() -> None:
+        engine = store_engine()
+        with transaction(engine) as session:
+            make_debtor(session, id_number=stored_id_number, name="重复")
+
+    app.command("add-duplicate-debtor")(add_duplicate_debtor)
+    try:
+        yield "add-duplicate-debtor"
+    finally:
+        app.registered_commands[:] = [
+            c for c in app.registered_commands if c.callback is not add_duplicate_debtor
+        ]
+
+
+def _files_under(*roots: Path) -> list[Path]:
+    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+
+
+def test_an_integrity_error_puts_the_id_number_in_no_output_or_log(
+    buggy_command: str,
+    stored_id_number: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given every logger at DEBUG (SQLAlchemy's included), the traceback asked for on
+    # stderr and in a log file, and a private temp directory
+    log_everything(caplog)
+    log_file = tmp_path / "logs" / "cuishou.log"
+    log_file.parent.mkdir()
+    private_tmp, workdir = tmp_path / "tmp", tmp_path / "cwd"
+    private_tmp.mkdir()
+    workdir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.chdir(workdir)
+    monkeypatch.setenv("CUISHOU_DEBUG", "1")
+    monkeypatch.setenv("CUISHOU_LOG_FILE", str(log_file))
+    monkeypatch.setattr(sys, "argv", ["cuishou", buggy_command])
+    # when the buggy command runs through the real entry point
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    # then it is reported as a bug, with the traceback where it was asked for
+    output = capsys.readouterr()
+    assert exited.value.code == 70
+    assert "internal error" in output.err and "IntegrityError" in output.err
+    assert "Traceback (most recent call last)" in output.err
+    assert log_file.exists() and "debtors" in log_file.read_text(encoding="utf-8")
+    assert "INSERT INTO debtors" in caplog.text  # SQLAlchemy's statement log was captured
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    # and the full ID number is in no output, no log record and no file written (the log
+    # file, the temp directory, the working directory)
+    files = _files_under(log_file.parent, private_tmp, workdir)
+    written = [p.read_text(encoding="utf-8", errors="replace") for p in files]
+    for text in (output.out, output.err, caplog.text, *written):
+        assert stored_id_number not in text
+
+
+def test_an_unexpected_error_writes_no_file_unless_asked_and_no_traceback(
+    buggy_command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.delenv("CUISHOU_DEBUG", raising=False)
+    monkeypatch.delenv("CUISHOU_LOG_FILE", raising=False)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    monkeypatch.setattr(sys, "argv", ["cuishou", buggy_command])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 70
+    assert "internal error" in err and "CUISHOU_DEBUG=1" in err and "CUISHOU_LOG_FILE" in err
+    assert "Traceback" not in err
+    assert _files_under(private_tmp, workdir) == []
+
+
+#: what `cuishou --help` must not load: each costs from 0.1 s to over a second (ADR 0011)
+HEAVY_MODULES = (
+    "alembic", "argon2", "fastapi", "jieba", "jinja2", "numpy", "openpyxl", "polars",
+    "psycopg", "pyarrow", "reportlab", "sqlalchemy", "starlette", "uvicorn", "yaml",
+)  # fmt: skip
+
+_HELP_EVERYWHERE = """
+import json, sys
+from cuishou.cli import app, run
+
+loaded_by_import = sorted(m for m in HEAVY if m in sys.modules)
+
+def paths(typer_app, prefix):
+    for command in typer_app.registered_commands:
+        yield [*prefix, command.name]
+    for group in typer_app.registered_groups:
+        yield [*prefix, group.name]
+        yield from paths(group.typer_instance, [*prefix, group.name])
+
+commands = [[], *paths(app, [])]
+for args in commands:
+    try:
+        run([*args, "--help"])
+    except SystemExit as exc:
+        assert exc.code == 0, (args, exc.code)
+print(json.dumps({"import": loaded_by_import, "help": sorted(m for m in HEAVY if m in sys.modules),
+                  "commands": [" ".join(c) for c in commands]}))
+"""
+
+
+def test_the_command_line_and_every_help_load_no_heavy_stack() -> None:
+    # when `import cuishou.cli` and then every command's --help run in a fresh process
+    done = subprocess.run(
+        [sys.executable, "-c", f"HEAVY = {HEAVY_MODULES!r}\n{_HELP_EVERYWHERE}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    # then none of the heavy stacks was imported (each command imports its own when it runs)
+    assert found["import"] == []
+    assert found["help"] == []
+    assert {"", "daily", "import", "serve", "demo", "compliance check", "user add"} <= set(
+        found["commands"]
+    )

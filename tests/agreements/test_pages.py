@@ -15,13 +15,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
 from cuishou.audit.events import append_event
-from cuishou.kit.clock import CHINA_TZ, utc_now
+from cuishou.kit.clock import CHINA_TZ
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account, Agreement, Creditor, Event
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
-from tests.web.factories import Clock, bearer, make_case, make_team, make_user, token_for
+from tests.web.factories import (
+    WORKDAY_MORNING,
+    Clock,
+    bearer,
+    make_case,
+    make_team,
+    make_user,
+    token_for,
+)
 from tests.web.pages import HTML, HTMX, PASSWORD, csrf_of, login
 
 ZH = MESSAGES["zh"]
@@ -37,8 +45,7 @@ class Org:
 
 @pytest.fixture
 def clock() -> Clock:
-    # cookies carry an expiry, so the app's clock must be the real one for the cookie jar
-    return Clock(now=utc_now().replace(microsecond=0))
+    return Clock(now=WORKDAY_MORNING)
 
 
 @pytest.fixture

@@ -1,5 +1,10 @@
 """Browser tests: the real app under uvicorn on 127.0.0.1, driven in Debian's Chromium.
 
+The app takes its time from an injected clock fixed at :data:`WORKDAY_MORNING` (10:00 in
+Beijing), and every date a test types or expects derives from ``site.clock``: the result
+is the same at any hour. CI proves it by running these tests again under libfaketime at
+23:30 Beijing time (``.ci/run``).
+
 Chromium comes from Debian (``apt-get install chromium``), never from ``playwright
 install``: Playwright for Python only drives ``/usr/bin/chromium``. Without it these tests
 are skipped with the reason — unless ``CUISHOU_REQUIRE_BROWSER=1`` (CI), which turns a
@@ -21,12 +26,19 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine, select
 
-from cuishou.kit.clock import utc_now
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account
 from cuishou.web.app import create_app
+from cuishou.web.deps import WebSettings
 from tests.factories import make_payment
-from tests.web.factories import make_alert, make_case, make_team, make_user
+from tests.web.factories import (
+    WORKDAY_MORNING,
+    Clock,
+    make_alert,
+    make_case,
+    make_team,
+    make_user,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,7 +85,7 @@ class Portfolio:
     alert_id: int
 
 
-def seed(engine: Engine) -> Portfolio:
+def seed(engine: Engine, clock: Clock) -> Portfolio:
     with transaction(engine) as session:
         team_a = make_team(session, name="催收一组")
         team_b = make_team(session, name="催收二组")
@@ -95,7 +107,7 @@ def seed(engine: Engine) -> Portfolio:
         theirs = make_case(session, assigned=col_b, team=team_b, debtor_name="孙丽")
         alert = make_alert(session, case=cases[1])
         account = session.scalars(select(Account).where(Account.case_id == cases[1].id)).one()
-        make_payment(session, account=account, amount_fen=50_000, paid_at=utc_now())
+        make_payment(session, account=account, amount_fen=50_000, paid_at=clock.now)
         return Portfolio([c.id for c in cases], theirs.id, alert.id)
 
 
@@ -110,16 +122,18 @@ class Site:
     url: str
     portfolio: Portfolio
     engine: Engine
+    #: the app's clock: derive every date from ``clock.now``, never from the wall clock
+    clock: Clock
 
 
 @pytest.fixture
 def site(engine: Engine) -> Iterator[Site]:
     """The app served by uvicorn in a thread on a free port, on a seeded store."""
-    portfolio = seed(engine)
+    clock = Clock(now=WORKDAY_MORNING)
+    portfolio = seed(engine, clock)
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(engine, WebSettings(clock=clock))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -128,7 +142,7 @@ def site(engine: Engine) -> Iterator[Site]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", portfolio, engine)
+        yield Site(f"http://127.0.0.1:{port}", portfolio, engine, clock)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cuishou.kit.clock import CHINA_TZ, utc_now
+from cuishou.kit.clock import CHINA_TZ
 from cuishou.store.db import transaction
 from cuishou.store.tables import Agreement
 from cuishou.web.i18n import MESSAGES
@@ -28,7 +28,7 @@ def test_a_collector_requests_a_plan_and_the_team_lead_approves_it(
     log_in(page, site, "col_a")
     case_id = site.portfolio.col_a_cases[0]  # owes 3,500.00
     page.goto(f"{site.url}/cases/{case_id}")
-    first_due = utc_now().astimezone(CHINA_TZ).date() + timedelta(days=7)
+    first_due = site.clock.now.astimezone(CHINA_TZ).date() + timedelta(days=7)
     form = page.locator("#agreement-form")
     form.locator("select[name=kind]").select_option("installments")
     form.locator("input[name=first_due]").fill(first_due.isoformat())

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cuishou.kit.clock import CHINA_TZ, utc_now
+from cuishou.kit.clock import CHINA_TZ
 from cuishou.store.db import transaction
 from cuishou.store.tables import Case, Contact, Promise, User
 from cuishou.web.i18n import MESSAGES
@@ -38,7 +38,7 @@ def test_a_collector_logs_a_contact_with_a_promise_and_sees_it_at_once(
     assert "赵*" in page.content() and "赵强" not in page.content()
     assert page.locator("#total-due").inner_text() == "¥9,900.00"
 
-    today = utc_now().astimezone(CHINA_TZ).date()
+    today = site.clock.now.astimezone(CHINA_TZ).date()
     form = page.locator("#contact-form")
     form.locator("select[name=outcome]").select_option("promise")
     form.locator("input[name=promise_amount]").fill("1200.50")
@@ -69,7 +69,7 @@ def test_an_invalid_contact_shows_its_error_inline(page: Any, site: Site) -> Non
     log_in(page, site, "col_a")
     case_id = site.portfolio.col_a_cases[0]
     page.goto(f"{site.url}/cases/{case_id}")
-    too_late = utc_now().astimezone(CHINA_TZ).date() + timedelta(days=60)
+    too_late = site.clock.now.astimezone(CHINA_TZ).date() + timedelta(days=60)
     form = page.locator("#contact-form")
     form.locator("select[name=outcome]").select_option("promise")
     form.locator("input[name=promise_amount]").fill("10.00")

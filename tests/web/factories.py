@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,11 @@ from cuishou.store.tables import Agency, Alert, Case, ContactPoint, Team, User
 from tests.factories import NOW, make_account, make_creditor, make_debtor
 
 _seq = itertools.count(1)
+
+#: the pages' clock in tests: a Wednesday, 10:00 in Beijing — inside every contact window and
+#: weeks from any date in the cn pack's holiday calendar — so no page or browser test depends
+#: on the hour, the weekday or the date it runs (the wall clock is never read)
+WORKDAY_MORNING = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -5,15 +5,11 @@ from __future__ import annotations
 import sys
 
 import typer
-from pydantic import ValidationError
 
 from cuishou.auth.rules import ROLES
-from cuishou.auth.schemas import UserIn
-from cuishou.auth.service import add_user
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import InvalidInput
-from cuishou.store.db import transaction
 
 user_app = typer.Typer(help="Users who log in (用户).", no_args_is_help=True)
 
@@ -32,6 +28,13 @@ def add_command(
     json_output: bool = typer.Option(False, "--json", help="Print the user as JSON."),
 ) -> None:
     """Add a user; the password comes from stdin so it never appears in the process list."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from pydantic import ValidationError
+
+    from cuishou.auth.schemas import UserIn
+    from cuishou.auth.service import add_user
+    from cuishou.store.db import transaction
+
     if not password_stdin:
         raise InvalidInput("give the password on stdin with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")

@@ -6,19 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 
 from cuishou.auth.rules import Principal
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
-from cuishou.compliance import interest_cap_settings as caps
-from cuishou.compliance import service
-from cuishou.compliance.pack import load_pack, load_pack_file, shipped_packs
-from cuishou.compliance.schemas import CheckIn, ScreenIn
 from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import InvalidInput
-from cuishou.quality.transcripts import import_transcripts
-from cuishou.store.db import transaction
 
 compliance_app = typer.Typer(help="Compliance gate and rule packs (合规).", no_args_is_help=True)
 
@@ -45,6 +38,13 @@ def check_command(
     json_output: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """May this contact happen? Allowed or not, the rules, the next allowed time."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from pydantic import ValidationError
+
+    from cuishou.compliance import service
+    from cuishou.compliance.schemas import CheckIn
+    from cuishou.store.db import transaction
+
     when = None
     if at is not None:
         try:
@@ -85,6 +85,9 @@ def packs_command(
     json_output: bool = typer.Option(False, "--json", help="Print the packs as JSON."),
 ) -> None:
     """The rule packs that ship with Cuishou."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.compliance.pack import load_pack, shipped_packs
+
     packs = [load_pack(name) for name in shipped_packs()]
     if json_output:
         print_json([{"id": p.id, "version": p.version, "name": p.name_en} for p in packs])
@@ -100,6 +103,10 @@ def use_pack_command(
     creditor: str = typer.Option(..., "--creditor", help="Creditor code."),
 ) -> None:
     """Judge a creditor's contacts by this rule pack (validated before it is used)."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.compliance import service
+    from cuishou.store.db import transaction
+
     engine = store_engine()
     try:
         with transaction(engine) as session:
@@ -134,6 +141,10 @@ def interest_cap_command(
     if cap is None and product is not None:
         raise InvalidInput("--product needs --cap (without --cap the settings are shown)",
                            field="cap")  # fmt: skip
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.compliance import interest_cap_settings as caps
+    from cuishou.store.db import transaction
+
     engine = store_engine()
     try:
         with transaction(engine) as session:
@@ -161,6 +172,9 @@ def interest_cap_command(
 @friendly_errors
 def validate_command(path: Path = typer.Argument(..., help="A rule pack YAML file.")) -> None:
     """Validate a rule pack file; a bad one is refused naming the wrong field."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.compliance.pack import load_pack_file
+
     pack = load_pack_file(path)
     console.print(f"rule pack {pack.id} {pack.version} is valid ({len(pack.checks())} checks)")
 
@@ -175,6 +189,12 @@ def screen_command(
     json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
 ) -> None:
     """Screen a text for banned content; exits 1 when something is found."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from pydantic import ValidationError
+
+    from cuishou.compliance import service
+    from cuishou.compliance.schemas import ScreenIn
+
     try:
         data = ScreenIn(
             text=text, audience=audience, pack=pack, time_barred=time_barred,
@@ -209,6 +229,10 @@ def transcripts_command(
     Rows that cannot be used (unknown contact, empty text) go to ``<file>.quarantine.csv``
     with the reason; the rest are imported in one transaction.
     """
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.quality.transcripts import import_transcripts
+    from cuishou.store.db import transaction
+
     engine = store_engine()
     try:
         with transaction(engine) as session:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cuishou.cli_support import console, friendly_errors, out, print_json, store_engine
-from cuishou.engine.config import load_cycle_config
-from cuishou.engine.runner import STEP_NAMES, CycleResult, run_daily_cycle
 from cuishou.kit.clock import parse_date
+
+if TYPE_CHECKING:
+    from cuishou.engine.runner import CycleResult
 
 
 def _print_tables(result: CycleResult) -> None:
@@ -63,6 +65,10 @@ def daily_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
     """Run the daily delinquency cycle: DPD, buckets, roll/cure, cases, alerts (日终跑批)."""
+    # the engine (Polars, the store) loads when the command runs, not for --help (ADR 0011)
+    from cuishou.engine.config import load_cycle_config
+    from cuishou.engine.runner import STEP_NAMES, run_daily_cycle
+
     day = parse_date(as_of, field="--as-of")
     cycle_config = load_cycle_config(config)
     engine = store_engine()

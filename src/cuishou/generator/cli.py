@@ -10,12 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cuishou.cli_support import console, friendly_errors, print_json
 from cuishou.cli_support import out as out_console
-from cuishou.generator.portfolio import (
-    GENERATION_STEPS,
-    check_output_options,
-    generate_portfolio,
-    write_portfolio,
-)
 from cuishou.kit.clock import parse_date
 from cuishou.kit.errors import InvalidInput
 
@@ -48,6 +42,14 @@ def generate_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Generate a realistic placement portfolio (生成模拟委案数据) in the import format."""
+    # the generator (Polars, NumPy) loads when the command runs, not for --help (ADR 0011)
+    from cuishou.generator.portfolio import (
+        GENERATION_STEPS,
+        check_output_options,
+        generate_portfolio,
+        write_portfolio,
+    )
+
     as_of_date = parse_date(as_of, field="--as-of")
     fmt, encoding, headers = fmt.lower(), encoding.lower().replace("_", "-"), headers.lower()
     if encoding == "utf8":

@@ -14,6 +14,8 @@ class CuishouError(Exception):
 
     code: str = "error"
     http_status: int = 400
+    #: the command line's exit status for it (2: the input or the setup needs fixing)
+    exit_code: int = 2
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -54,6 +56,16 @@ class ConfigError(CuishouError):
 class StoreNotReady(CuishouError):
     code = "store_not_ready"
     http_status = 503
+
+
+class StoreUnavailable(CuishouError):
+    """The store cannot be reached or used: refused, down, a wrong password, no such
+    database, a file that cannot be opened. An operational error, not a bug; the message
+    names the store with its password masked. Exit status 69 (``EX_UNAVAILABLE``)."""
+
+    code = "store_unavailable"
+    http_status = 503
+    exit_code = 69
 
 
 class NotAuthenticated(CuishouError):

@@ -5,19 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from cuishou.cli_support import friendly_errors, print_json, store_engine
 from cuishou.cli_support import out as out_console
 from cuishou.kit.clock import parse_date, today_local, utc_now
 from cuishou.kit.errors import UnreadableFile
-from cuishou.placement.reader import ACCOUNTS, SourceTable, read_source
-from cuishou.placement.schemas import FileError, FileResult, ImportResult
-from cuishou.placement.service import ImportOptions, import_source, write_quarantine
-from cuishou.store.db import transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from cuishou.placement.reader import SourceTable
+    from cuishou.placement.schemas import FileResult, ImportResult
+    from cuishou.placement.service import ImportOptions
 
 
 def run_import(engine: Engine, paths: Sequence[Path], options: ImportOptions) -> ImportResult:
@@ -27,6 +30,13 @@ def run_import(engine: Engine, paths: Sequence[Path], options: ImportOptions) ->
     other files are imported all the same. Quarantine files are written after the
     file's transaction commits.
     """
+    # the import stack (Polars, the store) loads when an import runs, not for --help
+    # (ADR 0011)
+    from cuishou.placement.reader import ACCOUNTS, read_source
+    from cuishou.placement.schemas import FileError, ImportResult
+    from cuishou.placement.service import import_source, write_quarantine
+    from cuishou.store.db import transaction
+
     sources: list[SourceTable] = []
     errors: list[FileError] = []
     for path in paths:
@@ -81,6 +91,9 @@ def import_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Import placement accounts and payments files (导入委案/还款文件)."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.placement.service import ImportOptions
+
     as_of_date = parse_date(as_of, field="--as-of") if as_of else today_local()
     engine = store_engine()
     options = ImportOptions(as_of=as_of_date, now=utc_now(), creditor_code=creditor)

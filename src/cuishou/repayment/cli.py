@@ -6,8 +6,6 @@ import typer
 
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.kit.clock import utc_now
-from cuishou.repayment.service import set_waterfall
-from cuishou.store.db import transaction
 
 payments_app = typer.Typer(help="Payments (还款).", no_args_is_help=True)
 
@@ -22,6 +20,10 @@ def waterfall_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Set the order a creditor's payments are allocated in (还款冲账顺序)."""
+    # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.repayment.service import set_waterfall
+    from cuishou.store.db import transaction
+
     with transaction(store_engine()) as session:
         chosen = set_waterfall(session, creditor=creditor, order=order, actor="cli", now=utc_now())
     if json_output:

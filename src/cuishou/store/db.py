@@ -49,13 +49,19 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(resolved)
     except Exception as exc:
-        raise ConfigError(f"CUISHOU_DATABASE_URL is not a database URL: {resolved!r}") from exc
+        # not echoed: a mistyped URL may still hold a password
+        raise ConfigError(
+            "CUISHOU_DATABASE_URL is not a database URL "
+            "(expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(resolved, **kwargs)
+        # hide_parameters: statement parameters (ID numbers, phones, notes) never reach an
+        # error message or a log
+        engine = create_engine(resolved, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(resolved, pool_pre_ping=True, **kwargs)
+        return create_engine(resolved, pool_pre_ping=True, hide_parameters=True, **kwargs)
     raise ConfigError(
         f"unsupported store {parsed.get_backend_name()!r}: use sqlite:///PATH or postgresql://..."
     )

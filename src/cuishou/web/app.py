@@ -1,10 +1,13 @@
 """The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``
 and the pages for people (login, queue, case, agreements, team, alerts, overview, admin)
-at the root."""
+at the root. ``/docs`` is Swagger UI from the vendored files in ``static/swagger-ui``
+(nothing is loaded from a CDN, so it works offline); ReDoc is not served."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -33,6 +36,31 @@ from cuishou.web.errors import install_error_handlers
 from cuishou.web.pages import STATIC_DIR
 
 API_PREFIX = "/api/v1"
+DOCS_URL = "/docs"
+SWAGGER_UI = "/static/swagger-ui"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` from the package's own files (``static/swagger-ui``)."""
+    openapi_url = app.openapi_url or "/openapi.json"
+    redirect_url = app.swagger_ui_oauth2_redirect_url or f"{DOCS_URL}/oauth2-redirect"
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — Swagger UI",
+            oauth2_redirect_url=redirect_url,
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+            # no badge fetched from validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(redirect_url, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
@@ -44,7 +72,11 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
             "password form) and send `Authorization: Bearer <token>`. Errors are JSON "
             "`{code, message}`. Amounts are yuan decimal strings; PII is masked."
         ),
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: see _install_docs
+        docs_url=None,
+        redoc_url=None,
     )
+    _install_docs(app)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.settings = settings or WebSettings()

@@ -5,13 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from cuishou.cli_support import console, friendly_errors, store_engine
-from cuishou.engine.config import load_cycle_config
-from cuishou.store.db import make_engine, require_current
-from cuishou.web.app import create_app
-from cuishou.web.deps import WebSettings
 
 
 def serve(
@@ -23,9 +18,15 @@ def serve(
     config: Path | None = None,
 ) -> None:
     """Serve the store at ``engine_url`` (default: ``CUISHOU_DATABASE_URL``) until stopped."""
+    # FastAPI, uvicorn and the services load when serving, not for --help (ADR 0011)
+    import uvicorn
+
+    from cuishou.engine.config import load_cycle_config
+    from cuishou.web.app import create_app
+    from cuishou.web.deps import WebSettings
+
     policy = load_cycle_config(config).promises  # a bad file fails before anything starts
-    engine = make_engine(engine_url) if engine_url else store_engine()
-    require_current(engine)
+    engine = store_engine(url=engine_url)
     console.print(
         f"serving on http://{host}:{port} — log in at http://{host}:{port}/login "
         "(API at /api/v1, docs at /docs, schema at /openapi.json)"

@@ -4,6 +4,12 @@ One handler renders :class:`CuishouError`; request validation errors become 422 
 ``code`` ``invalid_input``; anything unexpected is logged and answered with a plain 500.
 Requests from pages (a browser asking for HTML, or HTMX) get the same errors as an HTML
 page instead; a page never shows a traceback either.
+
+Unexpected errors are caught by :class:`UnexpectedErrors`, a middleware inside Starlette's
+outermost one: that one re-raises whatever reaches it, and the server (uvicorn) then logs
+the raw exception — for a store error, a message quoting row values (PostgreSQL's
+``DETAIL:  Key (id_number)=(…)``, ``Failing row contains (…)``). Here the exception stops;
+the log gets :func:`~cuishou.store.errors.safe_traceback` (frames kept, values withheld).
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cuishou.kit.errors import ConfigError, CuishouError, InvalidInput, NotFound
+from cuishou.store.errors import safe_traceback
 from cuishou.web.pages import error_page, wants_html
 
 log = logging.getLogger("cuishou.web")
@@ -77,8 +85,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def _unexpected_response(request: Request) -> Response:
     if wants_html(request):
         return error_page(request, ConfigError("internal error; it has been logged"))
     return JSONResponse(
@@ -87,8 +94,50 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class UnexpectedErrors:
+    """Answer any unexpected exception with a plain 500 and log it without values.
+
+    The exception is not re-raised, so the server has nothing to log in full. When the
+    response had already started, it is only logged (the client sees a cut response).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            request = Request(scope, receive)
+            log.error(
+                "unhandled error on %s %s\n%s",
+                request.method,
+                request.url.path,
+                safe_traceback(exc).rstrip(),
+            )
+            if started:
+                return
+            try:
+                response = _unexpected_response(request)
+            except Exception as page_exc:  # the error page itself failed: answer plainly
+                log.error("the error page failed too\n%s", safe_traceback(page_exc).rstrip())
+                response = PlainTextResponse("internal error", status_code=500)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CuishouError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrors)
