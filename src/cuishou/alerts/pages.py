@@ -6,13 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from cuishou.alerts import service
 from cuishou.alerts.schemas import AlertAction
-from cuishou.kit.errors import InvalidInput
 from cuishou.web.deps import AlertId, NowDep, SessionDep
-from cuishou.web.pages import FormDep, PageDep, form_errors, redirect, render
+from cuishou.web.pages import FormDep, PageDep, redirect, render, validated
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,10 +43,7 @@ def alerts_page(
 def _handle(
     page: PageDep, form: FormDep, session: SessionDep, now: NowDep, alert_id: int, action: str
 ) -> Response:
-    try:
-        note = AlertAction.model_validate({"note": str(form.get("note") or "")}).note
-    except ValidationError as exc:
-        raise InvalidInput("note: " + "; ".join(m for _f, m in form_errors(exc))) from exc
+    note = validated(AlertAction, {"note": str(form.get("note") or "")}).note
     service.handle_alert(session, page.user, alert_id, action=action, note=note, now=now)
     back = str(form.get("status") or "unresolved")
     return redirect(f"/alerts?status={back if back.isalpha() else 'unresolved'}")

@@ -10,19 +10,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
 from cuishou.agreements import service as agreements
 from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.cases import service
-from cuishou.cases.schemas import BulkAssignIn, RevealIn
+from cuishou.cases.schemas import BulkAssignIn, BulkAssignOut, RevealIn
 from cuishou.cases.service import detail as case_file
 from cuishou.contact.rules import CHANNELS, OUTCOMES
-from cuishou.kit.errors import CuishouError, InvalidInput
 from cuishou.kit.text import Text
 from cuishou.web.deps import CaseId, NowDep, SessionDep
-from cuishou.web.pages import FormDep, Page, PageDep, form_errors, redirect, render
+from cuishou.web.pages import FormDep, Page, PageDep, attempt, redirect, render, validated
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,12 +94,7 @@ def reveal(
 ) -> Response:
     """查看明文 for permitted roles: the existing audited reveal service, one field."""
     point = str(form.get("contact_point_id") or "")
-    try:
-        data = RevealIn.model_validate(
-            {"field": form.get("field"), "contact_point_id": point if point else None}
-        )
-    except ValidationError as exc:
-        raise InvalidInput("; ".join(f"{f}: {m}" for f, m in form_errors(exc))) from exc
+    data = validated(RevealIn, {"field": form.get("field"), "contact_point_id": point or None})
     revealed = case_file.reveal(session, page.user, case_id, data, now=now)
     return render(page, "_revealed.html", value=revealed.value)
 
@@ -152,26 +145,21 @@ def team_page(
 @router.post("/team/assign")
 def assign(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Response:
     """分案: one case or several (checkboxes) to a collector of the team."""
-    errors: list[tuple[str, str]] = []
     raw_ids = [str(v) for v in form.getlist("case_ids")]
-    try:
+
+    def assign() -> BulkAssignOut:
         data = BulkAssignIn.model_validate(
             {
                 "collector": form.get("collector") or "",
                 "case_ids": [int(v) for v in raw_ids if v.isdigit()] or raw_ids,
             }
         )
-        done = service.assign_cases(
+        return service.assign_cases(
             session, page.user, data.case_ids, collector=data.collector, now=now
         )
-    except ValidationError as exc:
-        errors = form_errors(exc)
-    except CuishouError as exc:
-        if exc.http_status != 422:
-            raise
-        session.rollback()
-        errors = [(str(exc.details.get("field", "request")), exc.message)]
-    if errors:
+
+    done, errors = attempt(session, assign)
+    if done is None:
         filters = service.filters_for(
             session, page.user, bucket=None, status="open", tier=None, assigned=None
         )

@@ -8,16 +8,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from cuishou.compliance import service
 from cuishou.compliance.report import compliance_report, report_csv
 from cuishou.compliance.schemas import CheckIn
-from cuishou.kit.errors import InvalidInput
 from cuishou.quality import service as qa_service
 from cuishou.quality.schemas import ReviewIn
 from cuishou.web.deps import MAX_ID, CaseId, NowDep, SessionDep
-from cuishou.web.pages import FormDep, PageDep, form_errors, redirect, render
+from cuishou.web.pages import FormDep, PageDep, redirect, render, validated
 
 router = APIRouter(include_in_schema=False)
 QA_PAGE_SIZE = 50
@@ -28,17 +26,15 @@ def gate_check(
     case_id: CaseId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
 ) -> Response:
     """Ask the gate before calling or sending (now); the answer replaces the button."""
-    try:
-        data = CheckIn.model_validate(
-            {
-                "case_id": case_id,
-                "contact_point_id": str(form.get("contact_point_id") or "") or None,
-                "channel": str(form.get("channel") or "") or None,
-                "collectors": str(form.get("collectors") or "") or None,
-            }
-        )
-    except ValidationError as exc:
-        raise InvalidInput("; ".join(m for _f, m in form_errors(exc))) from exc
+    data = validated(
+        CheckIn,
+        {
+            "case_id": case_id,
+            "contact_point_id": str(form.get("contact_point_id") or "") or None,
+            "channel": str(form.get("channel") or "") or None,
+            "collectors": str(form.get("collectors") or "") or None,
+        },
+    )
     decision = service.gate(session, page.user, data, now=now)
     return render(page, "_gate.html", decision=decision, point_id=data.contact_point_id)
 
@@ -104,11 +100,8 @@ def qa_review(
     session: SessionDep,
     now: NowDep,
 ) -> Response:
-    try:
-        data = ReviewIn.model_validate(
-            {"verdict": str(form.get("verdict") or ""), "note": str(form.get("note") or "")}
-        )
-    except ValidationError as exc:
-        raise InvalidInput("; ".join(m for _f, m in form_errors(exc))) from exc
+    data = validated(
+        ReviewIn, {"verdict": str(form.get("verdict") or ""), "note": str(form.get("note") or "")}
+    )
     qa_service.review_item(session, page.user, item_id, data, now=now)
     return redirect("/qa")

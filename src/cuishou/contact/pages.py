@@ -13,15 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from cuishou.cases.pages import case_context
 from cuishou.contact import service
 from cuishou.contact.schemas import ContactIn
 from cuishou.kit.clock import ensure_aware
-from cuishou.kit.errors import CuishouError
 from cuishou.web.deps import CaseId, NowDep, SessionDep, SettingsDep
-from cuishou.web.pages import FormDep, PageDep, form_errors, is_htmx, redirect, render
+from cuishou.web.pages import FormDep, PageDep, attempt, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,25 +68,18 @@ def log_contact(
     settings: SettingsDep,
 ) -> Response:
     values = {name: str(form.get(name) or "").strip() for name in FIELDS}
-    errors: list[tuple[str, str]] = []
-    saved: list[str] | None = None
-    try:
-        result = service.log_contact(
+    result, errors = attempt(
+        session,
+        lambda: service.log_contact(
             session,
             page.user,
             case_id,
             contact_in(values),
             now=now,
             promise_policy=settings.promise_policy,
-        )
-        saved = result.alerts_raised
-    except ValidationError as exc:
-        errors = form_errors(exc)
-    except CuishouError as exc:
-        if exc.http_status != 422:
-            raise
-        session.rollback()  # nothing of a refused contact is kept
-        errors = [(str(exc.details.get("field", "request")), exc.message)]
+        ),
+    )
+    saved = result.alerts_raised if result is not None else None
     if not is_htmx(page.request) and not errors:
         return redirect(f"/cases/{case_id}")
     context = case_context(page, session, case_id)

@@ -16,22 +16,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from cuishou.auth.rules import Principal, can
 from cuishou.auth.service import authenticate
 from cuishou.kit.clock import CHINA_TZ
-from cuishou.kit.errors import CuishouError, NotAuthenticated
+from cuishou.kit.errors import CuishouError, InvalidInput, NotAuthenticated
 from cuishou.kit.money import format_yuan_grouped
 from cuishou.web.deps import NowDep, SessionDep
 from cuishou.web.i18n import HTML_LANG, LANGUAGES, language_of, translate
@@ -239,6 +241,36 @@ def form_errors(exc: ValidationError) -> list[tuple[str, str]]:
         location = [str(p) for p in error.get("loc", ())]
         errors.append((location[-1] if location else "request", str(error.get("msg", "invalid"))))
     return errors
+
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+FormErrors = list[tuple[str, str]]
+
+
+def validated(model: type[M], payload: dict[str, Any]) -> M:
+    """A form's payload as the API's input model; a form that does not validate is a clear
+    422 naming each field (for forms whose errors need no inline display)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(f"{f}: {m}" for f, m in form_errors(exc))) from exc
+
+
+def attempt(session: Session, action: Callable[[], R]) -> tuple[R | None, FormErrors]:
+    """Run a form's action (validate its input, call the service): the result and no errors,
+    or no result and the (field, message) errors to show inline with a 422. A refusal the
+    person can act on (422) rolls back whatever the action wrote; other errors propagate to
+    the error page. The one shape every form handler uses: validate → service → 422 → again."""
+    try:
+        return action(), []
+    except ValidationError as exc:
+        return None, form_errors(exc)
+    except CuishouError as exc:
+        if exc.http_status != 422:
+            raise
+        session.rollback()  # nothing of a refused action is kept
+        return None, [(str(exc.details.get("field", "request")), exc.message)]
 
 
 def redirect(path: str) -> Response:
