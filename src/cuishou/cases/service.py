@@ -8,12 +8,13 @@ audited ``pii.revealed`` event.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, case_scope_of
+from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, can, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
 from cuishou.cases.schemas import (
@@ -319,11 +320,40 @@ def assign_case(
     return _summary(repo.case_row(session, case_id))
 
 
+def require_reveal(principal: Principal, what: str = "personal data") -> None:
+    """The one rule for unmasking personal data (查看明文): the ``pii.reveal`` permission.
+    Every path that shows a name, ID number or phone unmasked asks here first."""
+    if not can(principal.role, "pii.reveal"):
+        raise PermissionDenied(
+            f"a {principal.role} may not see {what} unmasked (pii.reveal); "
+            "masked copies are all this role is shown",
+            permission="pii.reveal",
+        )
+
+
+def record_reveal(
+    session: Session, principal: Principal, *, case_id: int, now: datetime, **shown: Any
+) -> None:
+    """The one audit event of an unmasking: ``pii.revealed`` on the case, with what was
+    shown (``shown``: the field, and the reason when one was given)."""
+    require_reveal(principal)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="pii.revealed",
+        entity_type="case",
+        entity_id=case_id,
+        case_id=case_id,
+        payload=shown,
+    )
+
+
 def reveal(
     session: Session, principal: Principal, case_id: int, data: RevealIn, *, now: datetime
 ) -> RevealOut:
     """查看明文: one unmasked field, recorded as a ``pii.revealed`` event (audit)."""
-    require(principal, "pii.reveal")
+    require_reveal(principal)
     case = repo.get_case(session, case_id, case_scope_of(principal))
     debtor = repo.debtor(session, case.debtor_id)
     if data.field == "debtor_name":
@@ -342,15 +372,13 @@ def reveal(
                 field="contact_point_id",
             )
         value = point.value
-    append_event(
+    record_reveal(
         session,
-        at=now,
-        actor=principal.username,
-        type="pii.revealed",
-        entity_type="case",
-        entity_id=case.id,
+        principal,
         case_id=case.id,
-        payload={"field": data.field, "contact_point_id": data.contact_point_id},
+        now=now,
+        field=data.field,
+        contact_point_id=data.contact_point_id,
     )
     return RevealOut(field=data.field, contact_point_id=data.contact_point_id, value=value)
 
