@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -75,7 +76,7 @@ def _resolve_duplicates(bind: sa.Connection, status: str, now: datetime) -> None
         if status == "requested":
             new_status, event = "withdrawn", "agreement.withdrawn"
             reason = f"one pending request per case: request {kept} is newer and stays"
-            payload = {"reason": reason}
+            payload: dict[str, Any] = {"reason": reason}
         else:
             new_status, event = "superseded", "agreement.superseded"
             reason = f"one running plan per case: plan {kept} is newer and runs on"
