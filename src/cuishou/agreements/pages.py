@@ -75,6 +75,12 @@ def _refusal(exc: CuishouError, fields: tuple[str, ...]) -> tuple[str, str]:
     return (field or "request", message)
 
 
+def _inline(page: Page, exc: CuishouError) -> int:
+    """The status of a refusal shown in the agreement section: its own on a full page; 422
+    for HTMX, which swaps 422 answers into the page and shows no other 4xx."""
+    return 422 if is_htmx(page.request) else exc.http_status
+
+
 def _section(
     page: Page,
     session: Session,
@@ -120,7 +126,7 @@ def quote(
     except CuishouError as exc:
         if exc.http_status not in SHOWN_IN_CALCULATOR:
             raise
-        return _section(page, session, case_id, status_code=exc.http_status, terms=values,
+        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
                         agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
     return _section(page, session, case_id, terms=values, quote=quoted)
 
@@ -140,7 +146,7 @@ def request(
         if exc.http_status not in SHOWN_IN_CALCULATOR:
             raise
         session.rollback()  # nothing of a refused request is kept
-        return _section(page, session, case_id, status_code=exc.http_status, terms=values,
+        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
                         agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
     if not is_htmx(page.request):
         return redirect(f"/cases/{case_id}#agreement")
@@ -168,7 +174,7 @@ def withdraw(
         if exc.http_status not in SHOWN_HERE:
             raise
         session.rollback()
-        return _section(page, session, case_id, status_code=exc.http_status,
+        return _section(page, session, case_id, status_code=_inline(page, exc),
                         agreement_errors=[_refusal(exc, ("reason",))])  # fmt: skip
     if not is_htmx(page.request):
         return redirect(f"/cases/{made.case_id}#agreement")
