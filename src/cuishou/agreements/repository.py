@@ -40,6 +40,8 @@ class AccountFacts:
     principal_fen: int
     annual_rate: Any
     contract_date: Any
+    creditor_id: int
+    product_code: str
 
 
 def case_accounts(session: Session, case_id: int) -> list[AccountFacts]:
@@ -47,12 +49,12 @@ def case_accounts(session: Session, case_id: int) -> list[AccountFacts]:
         select(
             Account.id, Account.account_no, Account.fee_fen, Account.penalty_fen,
             Account.interest_fen, Account.principal_fen, Account.annual_rate,
-            Account.contract_date,
+            Account.contract_date, Account.creditor_id, Account.product_code,
         )
         .where(Account.case_id == case_id)
         .order_by(Account.overdue_since.is_(None), Account.overdue_since, Account.id)
     )  # fmt: skip
-    return [AccountFacts(*row) for row in session.execute(query)]
+    return [AccountFacts(**row._asdict()) for row in session.execute(query)]
 
 
 def add_agreement(session: Session, installments: list[Installment], **values: Any) -> Agreement:

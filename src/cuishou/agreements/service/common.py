@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from cuishou.agreements.schemas import (
     InstallmentOut,
     QuoteOut,
 )
-from cuishou.compliance.interest_cap import judge_interest, shipped_lpr
+from cuishou.compliance.interest_cap import InterestJudgement, judge_interest, shipped_lpr
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import InvalidInput
 from cuishou.kit.money import format_yuan, parse_percent_bp, parse_yuan
@@ -57,14 +57,11 @@ def owed_of(session: Session, case_id: int, back: dict[int, Waived] | None = Non
     the amendment is approved)."""
     back = back or {}
     none = Waived()
-    accounts = repo.case_accounts(session, case_id)
-    lpr = shipped_lpr()
-    judged = [
-        judge_interest(
-            a.interest_fen + back.get(a.id, none).interest, a.annual_rate, a.contract_date, lpr
-        )
-        for a in accounts
+    accounts = [
+        replace(a, interest_fen=a.interest_fen + back.get(a.id, none).interest)
+        for a in repo.case_accounts(session, case_id)
     ]
+    judged = _judge_interest(accounts)
     return Owed(
         fee=sum(a.fee_fen + back.get(a.id, none).fee for a in accounts),
         penalty=sum(a.penalty_fen + back.get(a.id, none).penalty for a in accounts),
@@ -72,6 +69,12 @@ def owed_of(session: Session, case_id: int, back: dict[int, Waived] | None = Non
         principal=sum(a.principal_fen + back.get(a.id, none).principal for a in accounts),
         excess_interest=sum(j.excess_fen for j in judged),
     )
+
+
+def _judge_interest(accounts: list[repo.AccountFacts]) -> list[InterestJudgement]:
+    """What of each account's interest (as given) may be demanded (CN-21)."""
+    lpr = shipped_lpr()
+    return [judge_interest(a.interest_fen, a.annual_rate, a.contract_date, lpr) for a in accounts]
 
 
 def terms_of(data: AgreementIn) -> Terms:
