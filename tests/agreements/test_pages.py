@@ -1,8 +1,11 @@
 """Agreements on the pages, on both stores: the calculator and the request on the case
-page, the approver inbox, the PDF, payment and plan events on the timeline."""
+page, one active agreement (withdraw a waiting request, amend a running plan), the approver
+inbox with the cumulative waiver, the PDF (masked; the full copy for ``pii.reveal``), payment
+and plan events on the timeline."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import Engine, func, select, update
 
 from cuishou.audit.events import append_event
@@ -317,3 +321,112 @@ def test_the_inbox_is_in_the_menu_of_approvers_only(web: TestClient, org: Org) -
         web.cookies.clear()
         login(web, username)
         assert ('href="/agreements/inbox"' in web.get("/queue", headers=HTML).text) is shown
+
+
+def _approve_on_inbox(web: TestClient, approver: str, agreement_id: int) -> None:
+    web.cookies.clear()
+    csrf = login(web, approver)
+    done = web.post(f"/agreements/{agreement_id}/approve",
+                    data={"csrf_token": csrf, "reason": "同意"})  # fmt: skip
+    assert done.status_code == 200 and ZH["inbox.approved"].format(id=agreement_id) in done.text
+    web.cookies.clear()
+
+
+def test_one_active_agreement_on_the_case_page_withdraw_and_amend(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    csrf = login(web, "col_a")
+    url = f"/cases/{org.case_a}/agreements"
+    web.post(url, data={"csrf_token": csrf, **_plan(clock)}, headers=HTMX)
+    [first] = _agreements(engine)
+    # a waiting request: the calculator gives way to a notice and, for its requester, withdraw
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert 'id="agreement-form"' not in page.text and 'id="agreement-pending"' in page.text
+    assert ZH["agreement.pending_notice"].format(id=first.id, by="col_a") in page.text
+    assert f'action="/agreements/{first.id}/withdraw"' in page.text
+    # a form sent from an older page is refused in place, naming the waiting request
+    again = web.post(url, data={"csrf_token": csrf, **_plan(clock)}, headers=HTMX)
+    # (HTMX swaps only 422 answers, so a refusal shown in place is one)
+    assert again.status_code == 422 and f"agreement {first.id} waiting" in again.text
+    assert "Traceback" not in again.text and len(_agreements(engine)) == 1
+    # withdrawing needs a reason, then frees the case
+    blank = web.post(f"/agreements/{first.id}/withdraw", data={"csrf_token": csrf, "reason": ""},
+                     headers=HTMX)  # fmt: skip
+    assert blank.status_code == 422 and 'data-field="reason"' in blank.text
+    reason = {"csrf_token": csrf, "reason": "客户改变主意"}
+    withdrawn = web.post(f"/agreements/{first.id}/withdraw", data=reason, headers=HTMX)
+    assert withdrawn.status_code == 200
+    assert ZH["agreement.withdrawn_notice"].format(id=first.id) in withdrawn.text
+    assert 'id="agreement-form"' in withdrawn.text
+    assert 'data-type="agreement.withdrawn"' in withdrawn.text  # the timeline, out of band
+    assert _agreements(engine)[0].status == "withdrawn"
+
+    # a plan approved: the calculator now amends it
+    web.post(url, data={"csrf_token": csrf, **_plan(clock)}, headers=HTMX)
+    running = _agreements(engine)[-1]
+    _approve_on_inbox(web, "lead_a", running.id)
+    csrf = login(web, "col_a")
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert ZH["agreement.running_notice"].format(id=running.id) in page.text
+    assert f'name="amends" value="{running.id}"' in page.text
+    amend = {**_plan(clock), "waive_penalty": "70", "amends": str(running.id)}
+    quoted = web.post(f"{url}/quote", data={"csrf_token": csrf, **amend}, headers=HTMX)
+    assert quoted.status_code == 200, quoted.text[:500]
+    # the 50.00 the running plan waives comes back; 70.00 is this request's and the case's
+    assert re.search(r'id="quote-reinstated">¥50.00 ', quoted.text)
+    assert re.search(r'id="quote-this">¥70.00 ', quoted.text)
+    assert re.search(r'id="quote-earlier">¥0.00<', quoted.text)
+    assert re.search(r'id="quote-cumulative">¥70.00 ', quoted.text)
+    assert ZH["agreement.level_note"] in quoted.text
+    web.post(url, data={"csrf_token": csrf, **amend}, headers=HTMX)
+    amendment = _agreements(engine)[-1]
+    assert amendment.amends_id == running.id
+    # the approver sees what is amended and the cumulative figures
+    web.cookies.clear()
+    login(web, "lead_a")
+    inbox = web.get("/agreements/inbox", headers=HTML)
+    row = re.search(rf'<tr data-agreement-id="{amendment.id}">.*?</tr>', inbox.text, re.S)
+    assert row is not None
+    assert f"#{running.id}" in row[0] and "¥50.00" in row[0] and 'class="cumulative"' in row[0]
+    _approve_on_inbox(web, "lead_a", amendment.id)
+    login(web, "col_a")
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    old = re.search(rf'<tr data-agreement-id="{running.id}" data-status="superseded">.*?</tr>',
+                    page.text, re.S)  # fmt: skip
+    assert old is not None and ZH["agreement.superseded_by"].format(id=amendment.id) in old[0]
+    assert 'data-type="agreement.superseded"' in page.text
+
+
+def test_the_pdf_is_masked_and_the_full_copy_is_offered_to_pii_reveal_only(
+    web: TestClient, engine: Engine, org: Org, clock: Clock
+) -> None:
+    csrf = login(web, "col_a")
+    web.post(f"/cases/{org.case_a}/agreements", data={"csrf_token": csrf, **_plan(clock)})
+    [agreement] = _agreements(engine)
+    _approve_on_inbox(web, "lead_a", agreement.id)
+    document = f"/agreements/{agreement.id}/document"
+    # the collector: the masked copy, no full-copy action, and a clear 403 when asking anyway
+    login(web, "col_a")
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert f'href="{document}"' in page.text and 'class="stack full-copy"' not in page.text
+    masked = web.get(document)
+    assert masked.status_code == 200 and "张*" in _text(masked.content)
+    assert "张伟" not in _text(masked.content)
+    refused = web.get(f"{document}?reveal=true&reason=print", headers=HTML)
+    assert refused.status_code == 403 and "pii.reveal" in refused.text
+    assert "Traceback" not in refused.text
+    web.cookies.clear()
+    # the team lead: the full copy, with a reason, recorded on the case's timeline
+    login(web, "lead_a")
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    assert 'class="stack full-copy"' in page.text and ZH["agreement.full_copy"] in page.text
+    full = web.get(f"{document}?reveal=true&reason=打印签署")
+    assert full.status_code == 200 and "张伟" in _text(full.content)
+    page = web.get(f"/cases/{org.case_a}", headers=HTML)
+    item = re.search(r'<li data-type="pii.revealed">.*?</li>', page.text, re.S)
+    assert item is not None
+    assert ZH["pii.agreement_document"] in item[0] and "打印签署" in item[0]
+
+
+def _text(pdf: bytes) -> str:
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)

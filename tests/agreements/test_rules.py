@@ -1,9 +1,11 @@
 """Agreement rules (还款协议): schedules add up to the fen, waivers, kinds, tracking, the
-approval matrix."""
+approval matrix and the cumulative waiver it judges."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from itertools import pairwise
 
 import polars as pl
 import pytest
@@ -11,9 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuishou.agreements.approval import (
+    LEVELS,
     ApprovalMatrix,
+    Cumulative,
     Limit,
+    StandingWaiver,
+    cumulative,
     default_matrix,
+    level_of,
     may_approve,
     parse_matrix,
     required_level,
@@ -237,3 +244,73 @@ def test_tracking_every_plan_at_once_agrees_with_tracking_one(
         ]
         plan = decided.filter(pl.col("agreement_id") == agreement_id).row(0, named=True)
         assert plan["status"] == expected.status
+
+
+# --- the cumulative waiver (累计减免) -----------------------------------------------------
+
+
+def test_the_shipped_matrix_counts_waivers_over_the_case_life() -> None:
+    assert default_matrix().window_days is None
+
+
+def test_the_window_is_data_and_is_checked() -> None:
+    limits = {"levels": [{"level": "manager"}]}
+    assert parse_matrix({**limits, "window_days": 90}, source="t").window_days == 90
+    assert parse_matrix({**limits, "window_days": None}, source="t").window_days is None
+    for bad in (0, -5, "90", 1.5, True):
+        with pytest.raises(ConfigError, match="window_days"):
+            parse_matrix({**limits, "window_days": bad}, source="t")
+
+
+def test_earlier_waivers_count_within_the_window_and_the_amended_plan_does_not() -> None:
+    matrix = replace(default_matrix(), window_days=30)
+    standing = [
+        StandingWaiver(1, TODAY - timedelta(days=31), 100_000),  # aged out
+        StandingWaiver(2, TODAY - timedelta(days=30), 200_000),  # the window's first day
+        StandingWaiver(3, TODAY - timedelta(days=2), 300_000),  # being amended
+        StandingWaiver(4, TODAY - timedelta(days=1), 0),  # reinstated in full
+    ]
+    figures = cumulative(
+        matrix, this_fen=50_000, owed_fen=1_000_000, standing=standing, today=TODAY, amends_id=3
+    )
+    assert figures == Cumulative(
+        this_fen=50_000,
+        earlier_fen=200_000,
+        waived_fen=250_000,
+        base_fen=1_200_000,
+        share_bp=2_084,
+        since=TODAY - timedelta(days=30),
+    )  # 250,000 ÷ 1,200,000 = 20.83…%, rounded up
+    life = cumulative(default_matrix(), this_fen=50_000, owed_fen=1_000_000,
+                      standing=standing, today=TODAY)  # fmt: skip
+    assert (life.earlier_fen, life.since) == (600_000, None)
+    assert level_of(default_matrix(), life) == "manager"  # 650,000 > 5,000.00
+
+
+@settings(max_examples=200)
+@given(
+    owed=st.integers(1_000, 10**9),
+    parts=st.lists(st.integers(1, 10**7), min_size=1, max_size=6),
+)
+def test_splitting_a_waiver_never_lowers_the_level_it_needs(owed: int, parts: list[int]) -> None:
+    """However a waiver is split into requests approved one after another (each kept), the
+    last request needs the level the whole would have needed asked for at once."""
+    whole = sum(parts)
+    if whole >= owed:
+        return
+    matrix = default_matrix()
+    at_once = cumulative(matrix, this_fen=whole, owed_fen=owed, standing=[], today=TODAY)
+    standing: list[StandingWaiver] = []
+    left = owed
+    levels = []
+    for i, part in enumerate(parts):
+        figures = cumulative(matrix, this_fen=part, owed_fen=left, standing=standing, today=TODAY)
+        levels.append(level_of(matrix, figures))
+        standing.append(StandingWaiver(i + 1, TODAY, part))
+        left -= part
+    assert (figures.waived_fen, figures.base_fen, figures.share_bp) == (
+        at_once.waived_fen, at_once.base_fen, at_once.share_bp,
+    )  # fmt: skip
+    assert levels[-1] == level_of(matrix, at_once)
+    # and the levels never fall as the parts add up
+    assert all(LEVELS.index(a) <= LEVELS.index(b) for a, b in pairwise(levels))

@@ -1,5 +1,7 @@
-"""Agreement pages: the calculator and request on the case page (试算、提交审批), the
-case's agreements with their PDF, and the approver inbox (待审批) with approve / reject.
+"""Agreement pages: the calculator and request on the case page (试算、提交审批), an
+amendment of the running plan (修订) and the withdrawal of a waiting request (撤回), the
+case's agreements with their PDF (masked; the full copy for ``pii.reveal``, audited), and
+the approver inbox (待审批) with approve / reject.
 
 Thin: every quote, request, list, decision and document goes through
 ``agreements.service`` — the same scope, permission, approval-matrix and
@@ -10,9 +12,9 @@ the same page, never as a traceback; nothing of a refused form is kept.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -20,9 +22,10 @@ from starlette.datastructures import FormData
 
 from cuishou.agreements import service
 from cuishou.agreements.rules import KINDS
-from cuishou.agreements.schemas import AgreementIn, DecisionIn
+from cuishou.agreements.schemas import AgreementIn, DecisionIn, WithdrawIn
 from cuishou.cases.pages import case_context
 from cuishou.kit.errors import CuishouError
+from cuishou.kit.text import Text
 from cuishou.web.deps import AgreementId, CaseId, NowDep, SessionDep
 from cuishou.web.pages import (
     FormDep,
@@ -48,9 +51,12 @@ TERMS = (
     "discount",
     "break_after_days",
     "reinstate_on_break",
+    "amends",
 )
 #: refusals shown on the page itself: bad input, a decided request, not one's to decide
 SHOWN_HERE = (403, 409, 422)
+#: refusals shown in the calculator: bad terms, and a case whose agreement is active
+SHOWN_IN_CALCULATOR = (409, 422)
 
 
 def _terms_in(values: dict[str, str]) -> AgreementIn:
@@ -66,6 +72,12 @@ def _refusal(exc: CuishouError, fields: tuple[str, ...]) -> tuple[str, str]:
     if not field and sep and named in fields:
         field, message = named, rest
     return (field or "request", message)
+
+
+def _inline(page: Page, exc: CuishouError) -> int:
+    """The status of a refusal shown in the agreement section: its own on a full page; 422
+    for HTMX, which swaps 422 answers into the page and shows no other 4xx."""
+    return 422 if is_htmx(page.request) else exc.http_status
 
 
 def _section(
@@ -111,9 +123,9 @@ def quote(
         return _section(page, session, case_id, status_code=422, terms=values,
                         agreement_errors=form_errors(exc))  # fmt: skip
     except CuishouError as exc:
-        if exc.http_status != 422:
+        if exc.http_status not in SHOWN_IN_CALCULATOR:
             raise
-        return _section(page, session, case_id, status_code=422, terms=values,
+        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
                         agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
     return _section(page, session, case_id, terms=values, quote=quoted)
 
@@ -130,10 +142,10 @@ def request(
         return _section(page, session, case_id, status_code=422, terms=values,
                         agreement_errors=form_errors(exc))  # fmt: skip
     except CuishouError as exc:
-        if exc.http_status != 422:
+        if exc.http_status not in SHOWN_IN_CALCULATOR:
             raise
         session.rollback()  # nothing of a refused request is kept
-        return _section(page, session, case_id, status_code=422, terms=values,
+        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
                         agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
     if not is_htmx(page.request):
         return redirect(f"/cases/{case_id}#agreement")
@@ -144,14 +156,51 @@ def request(
     return _section(page, session, case_id, with_activity=True, terms={}, notice=notice)
 
 
+@router.post("/agreements/{agreement_id}/withdraw")
+def withdraw(
+    agreement_id: AgreementId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+) -> Response:
+    """撤回: a waiting request withdrawn from the case page by its requester or an approver;
+    the agreement section comes back with the case free for another request."""
+    case_id = service.get_agreement(session, page.user, agreement_id).case_id  # in scope
+    try:
+        data = WithdrawIn.model_validate({"reason": str(form.get("reason") or "").strip()})
+        made = service.withdraw(session, page.user, agreement_id, data, now=now)
+    except ValidationError as exc:
+        return _section(page, session, case_id, status_code=422,
+                        agreement_errors=form_errors(exc))  # fmt: skip
+    except CuishouError as exc:
+        if exc.http_status not in SHOWN_HERE:
+            raise
+        session.rollback()
+        return _section(page, session, case_id, status_code=_inline(page, exc),
+                        agreement_errors=[_refusal(exc, ("reason",))])  # fmt: skip
+    if not is_htmx(page.request):
+        return redirect(f"/cases/{made.case_id}#agreement")
+    notice = page.t("agreement.withdrawn_notice", id=made.id)
+    return _section(page, session, made.case_id, with_activity=True, terms={}, notice=notice)
+
+
 @router.get("/agreements/{agreement_id}/document")
-def document(agreement_id: AgreementId, page: PageDep, session: SessionDep) -> Response:
-    """协议书: the stored PDF of an approved agreement in the user's scope."""
-    pdf = service.document(session, page.user, agreement_id)
+def document(
+    agreement_id: AgreementId,
+    page: PageDep,
+    session: SessionDep,
+    now: NowDep,
+    reveal: bool = False,
+    reason: Annotated[Text | None, Query(max_length=200)] = None,
+) -> Response:
+    """协议书: the approved PDF with the debtor's name and ID number masked; ``reveal=true``
+    (with a reason) is the full copy for roles with ``pii.reveal``, an audited unmasking."""
+    pdf = service.document(session, page.user, agreement_id, reveal=reveal, reason=reason, now=now)
+    name = f"agreement-{agreement_id}{'' if reveal else '-masked'}.pdf"
     return Response(
         content=pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="agreement-{agreement_id}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -30,6 +30,13 @@ class AgreementIn(BaseModel):
     )
     break_after_days: int = Field(default=30, ge=0, le=365)
     reinstate_on_break: bool = True
+    amends: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description="the case's running agreement this one replaces (修订): its waiver is "
+        "reinstated on approval, so the quote counts it as owed",
+    )
 
 
 class ComponentsOut(BaseModel):
@@ -48,16 +55,36 @@ class InstallmentOut(BaseModel):
     status: str = "due"
 
 
+class CumulativeOut(BaseModel):
+    """The waiver the approval matrix judges (累计减免): this request's and the waivers still
+    standing on the case from its other agreements approved within the window."""
+
+    window_days: int | None = Field(description="days back a waiver counts; null: case's life")
+    since: date | None = Field(description="the window's first day; null: the case's life")
+    this_request: str = Field(description="yuan waived by this request")
+    earlier: str = Field(description="yuan still waived by the case's earlier agreements")
+    waived: str = Field(description="yuan: this request + earlier")
+    base: str = Field(description="yuan: owed now (as quoted) + earlier")
+    share: str = Field(description="waived ÷ base, percent with 2 decimals")
+
+
 class QuoteOut(BaseModel):
     kind: str
     kind_zh: str
     owed: ComponentsOut = Field(description="interest only up to the legal cap (demandable)")
     interest_above_cap: str = Field(description="never demanded")
     waived: ComponentsOut
-    waiver_share: str = Field(description="waived ÷ owed, percent with 2 decimals")
+    waiver_share: str = Field(description="this request: waived ÷ owed, percent, 2 decimals")
     agreed: str
     schedule: list[InstallmentOut]
-    required_level: str = Field(description="collector | team_lead | manager | creditor")
+    amends: int | None = Field(default=None, description="the running agreement it replaces")
+    reinstated_on_approval: str = Field(
+        default="0.00", description="yuan: the amended plan's waiver, put back on approval"
+    )
+    cumulative: CumulativeOut
+    required_level: str = Field(
+        description="collector | team_lead | manager | creditor — judged on the cumulative waiver"
+    )
 
 
 class AgreementOut(QuoteOut):
@@ -71,6 +98,8 @@ class AgreementOut(QuoteOut):
     decision_reason: str
     break_after_days: int
     reinstate_on_break: bool
+    closed_on: date | None
+    superseded_by: int | None = Field(description="the amendment that replaced this plan")
     has_document: bool
 
 
@@ -79,6 +108,10 @@ class DecisionIn(BaseModel):
     creditor_reference: Text | None = Field(
         default=None, max_length=100, description="the creditor's consent (creditor level)"
     )
+
+
+class WithdrawIn(BaseModel):
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class InboxOut(BaseModel):

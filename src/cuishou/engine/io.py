@@ -467,6 +467,22 @@ def _write_plans(bulk: Bulk, decisions: Decisions, *, as_of: date, now: datetime
         FROM stg_plans s WHERE agreements.id = s.agreement_id AND agreements.status = 'approved'""",
         as_of=as_of,
     )
+    # only the plans this write closed: one superseded by an amendment approved while the
+    # cycle ran is not closed again, nor its waiver reinstated twice
+    closed = bulk.fetch(
+        """SELECT s.agreement_id FROM stg_plans s JOIN agreements g ON g.id = s.agreement_id
+        WHERE g.status = s.status AND g.closed_on = :as_of""",
+        {"agreement_id": pl.Int64()},
+        as_of=as_of,
+    )
+    plans = plans.join(closed, on="agreement_id", how="semi")
+    bulk.execute(
+        """DELETE FROM stg_plans WHERE agreement_id NOT IN (SELECT g.id FROM agreements g
+            WHERE g.status = stg_plans.status AND g.closed_on = :as_of)""",
+        as_of=as_of,
+    )
+    if plans.height == 0:
+        return
     reinstated = decisions.waivers.join(
         plans.filter((pl.col("status") == "broken") & pl.col("reinstate_on_break")).select(
             "agreement_id"

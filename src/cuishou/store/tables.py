@@ -626,16 +626,33 @@ class Agreement(Base):
     """还款协议 — a repayment agreement on a case: installments (分期), deferral (延期),
     waiver (减免) or settlement in full at a discount (一次性结清).
 
-    ``status``: ``requested`` → ``approved`` or ``rejected``; an approved plan becomes
-    ``completed`` when every installment is paid (what remains owed is written off), or
-    ``broken`` when one is missed for more than ``break_after_days`` (the waiver is
-    reinstated when ``reinstate_on_break``), or ``superseded`` by an approved amendment
-    (``amends_id`` on the new one). The daily cycle decides completion and breaks. A waiver
-    is taken off the balances by ``waiver`` ledger entries when the plan is approved.
+    ``status``: ``requested`` → ``approved``, ``rejected`` or ``withdrawn`` (by its
+    requester or an approver); an approved plan becomes ``completed`` when every
+    installment is paid (what remains owed is written off), or ``broken`` when one is missed
+    for more than ``break_after_days`` (the waiver is reinstated when
+    ``reinstate_on_break``), or ``superseded`` by an approved amendment (``amends_id`` on the
+    new one; its waiver is reinstated). The daily cycle decides completion and breaks. A
+    waiver is taken off the balances by ``waiver`` ledger entries when the plan is approved.
+
+    A case has one active agreement: at most one ``requested`` and at most one ``approved``
+    (``uq_agreements_one_active``); a request while a plan runs must amend it (the service).
+    ``document_pdf`` is the approved document as issued (full names); ``document_masked_pdf``
+    the same document with the debtor's name and ID number masked.
     """
 
     __tablename__ = "agreements"
-    __table_args__ = (Index("ix_agreements_status", "status", "required_level"),)
+    __table_args__ = (
+        Index("ix_agreements_status", "status", "required_level"),
+        # one pending request and one running plan per case, whatever runs at the same time
+        Index(
+            "uq_agreements_one_active",
+            "case_id",
+            "status",
+            unique=True,
+            sqlite_where=text("status IN ('requested', 'approved')"),
+            postgresql_where=text("status IN ('requested', 'approved')"),
+        ),
+    )
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -657,6 +674,7 @@ class Agreement(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    document_masked_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     #: the plan breaks when an installment is unpaid this many days after it fell due
     break_after_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     #: on a break, the waiver is put back on the balances (恢复减免)

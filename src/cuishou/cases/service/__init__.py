@@ -8,12 +8,13 @@ audited ``pii.revealed`` event.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, case_scope_of
+from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, can, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
 from cuishou.cases.schemas import (
@@ -224,6 +225,35 @@ def assign_case(
 ) -> CaseSummary:
     assign_cases(session, principal, [case_id], collector=collector, now=now)
     return summary_of(repo.case_row(session, case_id))
+
+
+def require_reveal(principal: Principal, what: str = "personal data") -> None:
+    """The one rule for unmasking personal data (查看明文): the ``pii.reveal`` permission.
+    Every path that shows a name, ID number or phone unmasked asks here first."""
+    if not can(principal.role, "pii.reveal"):
+        raise PermissionDenied(
+            f"a {principal.role} may not see {what} unmasked (pii.reveal); "
+            "masked copies are all this role is shown",
+            permission="pii.reveal",
+        )
+
+
+def record_reveal(
+    session: Session, principal: Principal, *, case_id: int, now: datetime, **shown: Any
+) -> None:
+    """The one audit event of an unmasking: ``pii.revealed`` on the case, with what was
+    shown (``shown``: the field, and the reason when one was given)."""
+    require_reveal(principal)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type="pii.revealed",
+        entity_type="case",
+        entity_id=case_id,
+        case_id=case_id,
+        payload=shown,
+    )
 
 
 def case_in_scope(session: Session, case_id: int, scope: CaseScope) -> bool:

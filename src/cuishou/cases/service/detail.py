@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
@@ -25,7 +24,14 @@ from cuishou.cases.schemas import (
     RevealIn,
     RevealOut,
 )
-from cuishou.cases.service import CONTACTS_SHOWN, TIMELINE_LENGTH, case_for, summary_of
+from cuishou.cases.service import (
+    CONTACTS_SHOWN,
+    TIMELINE_LENGTH,
+    case_for,
+    record_reveal,
+    require_reveal,
+    summary_of,
+)
 from cuishou.compliance.interest_cap import InterestJudgement
 from cuishou.compliance.interest_cap_settings import judge_accounts
 from cuishou.compliance.limitation import limitation_of
@@ -140,7 +146,7 @@ def reveal(
     session: Session, principal: Principal, case_id: int, data: RevealIn, *, now: datetime
 ) -> RevealOut:
     """查看明文: one unmasked field, recorded as a ``pii.revealed`` event (audit)."""
-    require(principal, "pii.reveal")
+    require_reveal(principal)
     case = case_for(session, principal, case_id)
     debtor = repo.debtor(session, case.debtor_id)
     if data.field == "debtor_name":
@@ -159,14 +165,12 @@ def reveal(
                 field="contact_point_id",
             )
         value = point.value
-    append_event(
+    record_reveal(
         session,
-        at=now,
-        actor=principal.username,
-        type="pii.revealed",
-        entity_type="case",
-        entity_id=case.id,
+        principal,
         case_id=case.id,
-        payload={"field": data.field, "contact_point_id": data.contact_point_id},
+        now=now,
+        field=data.field,
+        contact_point_id=data.contact_point_id,
     )
     return RevealOut(field=data.field, contact_point_id=data.contact_point_id, value=value)
