@@ -9,20 +9,26 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from cuishou.kit.clock import utc_now
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account, Case, Creditor, Debtor, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import make_account
-from tests.web.factories import Clock, bearer, make_case, make_team, make_user, token_for
+from tests.web.factories import (
+    WORKDAY_MORNING,
+    Clock,
+    bearer,
+    make_case,
+    make_team,
+    make_user,
+    token_for,
+)
 from tests.web.pages import HTML, PASSWORD, login
 
 
 @pytest.fixture
 def web(engine: Engine) -> Iterator[TestClient]:
-    # the wall clock only for the cookie jar's expiry check; nothing here depends on it
-    clock = Clock(now=utc_now().replace(microsecond=0))
+    clock = Clock(now=WORKDAY_MORNING)  # an injected clock: a weekday morning in Beijing
     with TestClient(create_app(engine, WebSettings(clock=clock)), follow_redirects=True) as c:
         yield c
 
@@ -87,3 +93,13 @@ def test_the_case_file_api_gives_the_product_names(engine: Engine, case_id: int)
         ("credit_card", "信用卡", "Credit card"),
         ("small_business", "小微经营贷", "Small-business loan"),
     }
+
+
+def test_the_case_page_shows_the_ledger_the_api_shows(web: TestClient, case_id: int) -> None:
+    login(web, "col_a")
+    html = web.get(f"/cases/{case_id}", headers=HTML).text
+    section = re.search(r'<details id="ledger".*?</details>', html, re.S)
+    assert section is not None, "the case page has no ledger section"
+    # two accounts opened by their placement entries, summed to what the accounts owe
+    assert section.group(0).count('data-kind="placement"') == 2
+    assert "账务流水" in section.group(0) and "合计欠款 ¥1,746,913.56" in section.group(0)

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from cuishou.kit.clock import utc_now
 from cuishou.store.db import transaction
 from cuishou.store.tables import Contact, Event
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
 from tests.web.factories import (
+    WORKDAY_MORNING,
     Clock,
     debtor_mobile,
     make_case,
@@ -39,7 +39,7 @@ class Visit:
 
 @pytest.fixture
 def web(engine: Engine) -> Iterator[TestClient]:
-    clock = Clock(now=utc_now().replace(microsecond=0))
+    clock = Clock(now=WORKDAY_MORNING)  # an injected clock: a weekday morning in Beijing
     with TestClient(create_app(engine, WebSettings(clock=clock)), follow_redirects=True) as c:
         yield c
 

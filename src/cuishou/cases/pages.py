@@ -19,6 +19,7 @@ from cuishou.cases.schemas import BulkAssignIn, BulkAssignOut, RevealIn
 from cuishou.cases.service import detail as case_file
 from cuishou.contact.rules import CHANNELS, OUTCOMES
 from cuishou.kit.text import Text
+from cuishou.ledger import service as ledger
 from cuishou.web.deps import CaseId, NowDep, SessionDep
 from cuishou.web.pages import FormDep, Page, PageDep, attempt, redirect, render, validated
 
@@ -72,6 +73,7 @@ def case_context(page: Page, session: SessionDep, case_id: int) -> dict[str, Any
         "case": detail,
         "case_id": detail.id,
         "agreements": agreements.case_agreements(session, page.user, detail.id),
+        "ledger": ledger.case_ledger(session, page.user, detail.id),
         "agreement_kinds": list(AGREEMENT_KINDS),
         "can_request": page.can("agreement.request"),
         "channels": list(CHANNELS),

@@ -51,12 +51,9 @@ def _account_out(
     interest: InterestJudgement,
     names: dict[str, tuple[str, str]],
 ) -> AccountOut:
+    # what the account owes by its ledger; a credit (overpayment) is shown beside it
     outstanding = (
-        account.principal_fen
-        + account.interest_fen
-        + account.penalty_fen
-        + account.fee_fen
-        - account.credit_fen
+        account.principal_fen + account.interest_fen + account.penalty_fen + account.fee_fen
     )
     since = account.overdue_since
     limitation = limitation_of(since, demands, max([since, *demands])) if since else None
@@ -72,7 +69,7 @@ def _account_out(
         interest=format_yuan(account.interest_fen),
         penalty=format_yuan(account.penalty_fen),
         fee=format_yuan(account.fee_fen),
-        outstanding=format_yuan(max(outstanding, 0)),
+        outstanding=format_yuan(outstanding),
         credit=format_yuan(account.credit_fen),
         dpd=account.dpd,
         bucket=account.bucket,
