@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
-from cuishou.contact.schemas import COLLECTORS_HELP, Channel, collectors_of, no_default_in_schema
+from cuishou.contact.schemas import Channel, collectors_field, collectors_for_visits
 from cuishou.kit.text import Text
 
 HoldKind = Literal["dispute", "complaint", "cease", "opt_out"]
@@ -20,19 +20,8 @@ class CheckIn(BaseModel):
     at: datetime | None = Field(
         default=None, description="when the contact would happen (default: now)"
     )
-    collectors: int = Field(
-        default=None,
-        validate_default=True,
-        ge=1,
-        le=20,
-        description=COLLECTORS_HELP,
-        json_schema_extra=no_default_in_schema,
-    )
-
-    @field_validator("collectors", mode="before")
-    @classmethod
-    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
-        return collectors_of(info.data.get("channel"), value)
+    collectors: int = collectors_field()
+    _collectors_for_visits = collectors_for_visits
 
 
 class RuleOut(BaseModel):
@@ -60,19 +49,8 @@ class OverrideIn(BaseModel):
     at: datetime = Field(description="when the contact is to happen")
     minutes: int = Field(default=30, ge=1, le=240, description="how long the exception lasts")
     reason: Text = Field(min_length=5, max_length=2000)
-    collectors: int = Field(
-        default=None,
-        validate_default=True,
-        ge=1,
-        le=20,
-        description=COLLECTORS_HELP,
-        json_schema_extra=no_default_in_schema,
-    )
-
-    @field_validator("collectors", mode="before")
-    @classmethod
-    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
-        return collectors_of(info.data.get("channel"), value)
+    collectors: int = collectors_field()
+    _collectors_for_visits = collectors_for_visits
 
 
 class OverrideOut(BaseModel):

@@ -53,15 +53,10 @@ def collectors_of(channel: object, value: object) -> object:
     return value
 
 
-class ContactIn(BaseModel):
-    contact_point_id: int = Field(ge=1, le=2**63 - 1)
-    channel: Channel
-    outcome: OutcomeCode
-    at: datetime | None = Field(default=None, description="when it happened (default: now)")
-    notes: Text = Field(default="", max_length=2000)
-    promise: PromiseIn | None = Field(default=None, description="required when outcome=promise")
-    callback_at: datetime | None = None
-    collectors: int = Field(
+def collectors_field() -> Any:
+    """The ``collectors`` field of every input that may be a field visit (declare it after
+    ``channel``, and give the model ``collectors_for_visits``)."""
+    return Field(
         default=None,
         validate_default=True,
         ge=1,
@@ -70,10 +65,25 @@ class ContactIn(BaseModel):
         json_schema_extra=no_default_in_schema,
     )
 
-    @field_validator("collectors", mode="before")
-    @classmethod
-    def _collectors_for_visits(cls, value: object, info: ValidationInfo) -> object:
-        return collectors_of(info.data.get("channel"), value)
+
+def _collectors_for_visits(cls: type[BaseModel], value: object, info: ValidationInfo) -> object:
+    return collectors_of(info.data.get("channel"), value)
+
+
+#: the validator of :func:`collectors_field` (one rule for the contact, gate and override inputs)
+collectors_for_visits = field_validator("collectors", mode="before")(_collectors_for_visits)
+
+
+class ContactIn(BaseModel):
+    contact_point_id: int = Field(ge=1, le=2**63 - 1)
+    channel: Channel
+    outcome: OutcomeCode
+    at: datetime | None = Field(default=None, description="when it happened (default: now)")
+    notes: Text = Field(default="", max_length=2000)
+    promise: PromiseIn | None = Field(default=None, description="required when outcome=promise")
+    callback_at: datetime | None = None
+    collectors: int = collectors_field()
+    _collectors_for_visits = collectors_for_visits
 
 
 class ComplianceOut(BaseModel):
