@@ -105,7 +105,7 @@ def test_a_store_with_several_active_agreements_on_a_case_migrates(engine: Engin
     # given a store from before the rule: case A with three pending requests, case B with
     # two running plans
     config = alembic_config(engine)
-    command.downgrade(config, "0006")
+    command.downgrade(config, "0007")  # the revision before 0008
     with transaction(engine) as session:
         team = make_team(session)
         user = make_user(session, username="col_m", team=team)
