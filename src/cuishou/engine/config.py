@@ -72,7 +72,8 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         raise ConfigError(f"cannot read cycle config {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd", "promises"}
+    # import: is read by cuishou import --config (cuishou.placement.limits)
+    known = {"buckets", "amount_tiers", "alert_bucket", "legal_review_dpd", "promises", "import"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -9,7 +9,6 @@ audit event with the helpers at the end.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -236,13 +235,12 @@ def file_payload(result: FileResult) -> dict[str, Any]:
 def record_file(
     session: Session, source: SourceTable, options: ImportOptions, creditor_id: int, r: FileResult
 ) -> int:
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
     return repo.add_import_file(
         session,
         creditor_id=creditor_id,
         kind=r.kind,
         file_name=str(source.path.name),
-        sha256=digest,
+        sha256=source.sha256,
         rows=r.rows,
         accepted=r.accepted,
         quarantined=r.quarantined,
