@@ -77,8 +77,44 @@ def _update_payload(old: dict[str, Any], new: dict[str, Any], file_name: str) ->
     return json.dumps({"changes": payload, "file": file_name}, ensure_ascii=False)
 
 
+def _kept_columns() -> list[str]:
+    """The columns of a checked file the write needs (the raw text columns are let go)."""
+    contacts = [
+        name
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+        for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
+    ]
+    write = ["_row", "account_no", "batch_code", "placed_on", "return_on"]
+    return list(dict.fromkeys([*write, *SNAPSHOT_FIELDS, *contacts]))
+
+
+KEPT_COLUMNS = _kept_columns()
+HASH_BATCH = 200_000
+"""Rows whose content texts are hashed at a time (the texts are large; the hashes small)."""
+
+
+def _content_hashes(rows: pl.DataFrame) -> pl.Series:
+    """SHA-256 of every row's snapshot content, computed a batch of rows at a time."""
+    hashes: list[str] = []
+    for start in range(0, rows.height, HASH_BATCH):
+        texts = rows.slice(start, HASH_BATCH).select(content_text_expr(SNAPSHOT_FIELDS))
+        hashes.extend(content_hashes(texts.to_series().to_list()))
+    return pl.Series("content_hash", hashes, dtype=pl.String)
+
+
+def _without(rows: pl.DataFrame, drop: pl.Series) -> pl.DataFrame:
+    """``rows`` without the rows numbered in ``drop`` (no copy when there are none)."""
+    if drop.len() == 0:
+        return rows
+    return rows.filter(~pl.col("_row").is_in(drop.unique().implode()))
+
+
 def import_accounts(session: Session, source: SourceTable, options: ImportOptions) -> FileOutcome:
-    """Check an accounts file, quarantine bad rows, create/update the good ones."""
+    """Check an accounts file, quarantine bad rows, create/update the good ones.
+
+    Memory: the checked frame keeps only the columns the write needs, and no step copies
+    the whole frame when it would keep every row (a first import keeps them all).
+    """
     creditor_code = choose_creditor(source, options)
     creditor = repo.creditor_by_code(session, creditor_code)
     typed, problems = check_accounts(
@@ -88,20 +124,24 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
         products=repo.product_codes(session),
         as_of=options.as_of,
     )
-    good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
+    good = _without(typed.select(KEPT_COLUMNS), problems["_row"])
+    del typed
     good = good.with_columns(
         pl.sum_horizontal("principal_fen", "interest_fen", "penalty_fen", "fee_fen")
         .alias("snapshot_due_fen"),
     ).with_columns(
         pl.when(pl.col("snapshot_due_fen") > 0).then(pl.lit("open")).otherwise(pl.lit("settled"))
         .alias("status"),
-        pl.Series("content_hash",
-                  content_hashes(good.select(content_text_expr(SNAPSHOT_FIELDS)).to_series().to_list()),
-                  dtype=pl.String),
+        _content_hashes(good),
     )  # fmt: skip
     if creditor is not None and good.height:
         stored = repo.existing_accounts(session, creditor.id, good["account_no"])
-        good = good.join(stored, on="account_no", how="left", maintain_order="left")
+        # a narrow join (account numbers are unique here), put beside the rows: no copy
+        matched = good.select("account_no").join(
+            stored, on="account_no", how="left", maintain_order="left"
+        )
+        good = good.hstack(matched.drop("account_no"))
+        del stored, matched
     else:
         good = good.with_columns(
             pl.lit(None, dtype=pl.Int64).alias("account_id"),
@@ -125,7 +165,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
                 ),
             ]
         )  # fmt: skip
-        good = good.filter(~pl.col("_row").is_in(stale["_row"].implode()))
+        good = _without(good, stale["_row"])
     action = (
         pl.when(pl.col("account_id").is_null())
         .then(pl.lit("create"))
@@ -136,7 +176,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
     good = good.with_columns(action.alias("action"))
     counts = good["action"].value_counts()
     count = dict(zip(counts["action"].to_list(), counts["count"].to_list(), strict=True))
-    created, updated = count.get("create", 0), count.get("update", 0)
+    created, updated, same = count.get("create", 0), count.get("update", 0), count.get("same", 0)
     result = FileResult(
         path=str(source.path),
         kind=ACCOUNTS,
@@ -146,13 +186,16 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
         quarantined=source.rows - good.height,
         created=created,
         updated=updated,
-        unchanged=count.get("same", 0),
+        unchanged=same,
         ignored_columns=source.ignored_columns,
         creditor=creditor_code,
     )
     if created + updated:
+        # handed over in a list, so the write holds the only reference and lets it go early
+        changed = [good.filter(pl.col("action") != "same") if same else good]
+        del good
         result.import_file_id = _write_accounts(
-            session, source, options, good.filter(pl.col("action") != "same"), creditor_code, result
+            session, source, options, changed, creditor_code, result
         )
     return FileOutcome(result=result, source=source, problems=problems)
 
@@ -161,10 +204,11 @@ def _write_accounts(
     session: Session,
     source: SourceTable,
     options: ImportOptions,
-    changed: pl.DataFrame,
+    handed: list[pl.DataFrame],
     creditor_code: str,
     result: FileResult,
 ) -> int:
+    changed = handed.pop()
     now, actor = options.now, options.actor
     events: list[dict[str, Any]] = []
     creditor = repo.creditor_by_code(session, creditor_code)
@@ -211,49 +255,61 @@ def _write_accounts(
             for c in changes
         )
     repo.drop_stage(session, staged_debtors)
-    # In debtor order (the order debtors were just inserted in), so the contact points'
-    # unique index (debtor, kind, value, owner) grows at its end instead of at random.
-    order = debtors.select("id_number").with_row_index("_debtor_seq")
-    contacts = (
-        _contact_points(changed)
-        .join(order, on="id_number", how="left")
-        .sort("_debtor_seq", "kind", "value", "owner_name")
-        .drop("_debtor_seq")
-    )
-    repo.insert_contact_points(
-        session, contacts, now=now, new_debtors_only=inserted == debtors.height
-    )
-
-    creates = changed.filter(pl.col("action") == "create")
-    updates = changed.filter(pl.col("action") == "update")
+    contacts = _contact_points(changed)
+    new_debtors_only = inserted == debtors.height
+    del debtors
+    repo.insert_contact_points(session, contacts, now=now, new_debtors_only=new_debtors_only)
+    del contacts
+    creates, updates = _split_actions(changed)
+    del changed
     create_payloads = _account_payloads(creates, source.path.name)
     old = repo.stored_snapshots(session, [int(i) for i in updates["account_id"].to_list()])
     update_payloads = [
         _update_payload(old[int(row["account_id"])], _new_values(row), source.path.name)
         for row in updates.iter_rows(named=True)
     ]
+    del old
+    staged_columns = [c for c in repo.ACCOUNT_STAGE_TYPES if c not in ("payload", "snapshot_end")]
+    has_updates = updates.height > 0
     staged = pl.concat(
         [
-            creates.with_columns(create_payloads.alias("payload")),
-            updates.with_columns(pl.Series("payload", update_payloads, dtype=pl.String)),
+            creates.select(staged_columns).with_columns(create_payloads.alias("payload")),
+            updates.select(staged_columns).with_columns(
+                pl.Series("payload", update_payloads, dtype=pl.String)
+            ),
         ]
     ).with_columns(_day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"))
+    del creates, updates, create_payloads, update_payloads
     # By account number: new accounts then fill the (creditor, account_no) index at its
     # end and get ids in that order, which the events statement reads in order too.
-    staged = staged.sort("account_no")
+    staged = staged.select(list(repo.ACCOUNT_STAGE_TYPES)).sort("account_no")
     repo.write_accounts(
         session,
-        staged.select(list(repo.ACCOUNT_STAGE_TYPES)),
+        staged,
         creditor_id=creditor.id,
         now=now,
         actor=actor,
-        updates=updates.height > 0,
+        updates=has_updates,
     )
+    del staged
     file_id = record_file(session, source, options, creditor.id, result)
     events.append(event(options, "import.file_imported", "import_file", file_id,
                          file_payload(result)))  # fmt: skip
     append_events(session, events)
     return file_id
+
+
+def _split_actions(changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(creates, updates)``; no copy of a frame that is all one of them."""
+    actions = changed["action"]
+    if (actions == "create").all():
+        return changed, changed.clear()
+    if (actions == "update").all():
+        return changed.clear(), changed
+    return (
+        changed.filter(pl.col("action") == "create"),
+        changed.filter(pl.col("action") == "update"),
+    )
 
 
 def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
@@ -267,19 +323,27 @@ def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
 
 
 def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
-    """The debtor's own phone and addresses and the named third parties, one row each."""
+    """The debtor's own phone and addresses and the named third parties, one row each.
+
+    In debtor order (the order debtors were just inserted in: first appearance), then kind,
+    value and owner, so the contact points' unique index (debtor, kind, value, owner) grows
+    at its end instead of at random. A repeated contact point is given once (the first).
+    The frame is put in order and cut down with one gather of its rows.
+    """
     schema = list(repo.CONTACT_STAGE_TYPES)
+    rows = rows.with_columns(pl.int_range(pl.len()).min().over("id_number").alias("_debtor"))
     own = [
         rows.filter(pl.col("mobile").is_not_null()).select(
-            "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
+            "_debtor", "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
             pl.lit("").alias("label"), pl.lit("debtor").alias("owner"),
             pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
         ),
         *(
             rows.filter(pl.col(column).is_not_null()).select(
-                "id_number", pl.lit("address").alias("kind"), pl.col(column).alias("value"),
-                pl.lit(label).alias("label"), pl.lit("debtor").alias("owner"),
-                pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
+                "_debtor", "id_number", pl.lit("address").alias("kind"),
+                pl.col(column).alias("value"), pl.lit(label).alias("label"),
+                pl.lit("debtor").alias("owner"), pl.lit("").alias("owner_name"),
+                pl.lit(None, dtype=pl.String).alias("relation"),
             )
             for column, label in (("home_address", "home"), ("work_address", "work"))
         ),
@@ -289,6 +353,7 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
         phone = pl.col(f"_phone{n}")
         third.append(
             rows.filter(pl.col(f"contact{n}_phone").is_not_null()).select(
+                "_debtor",
                 "id_number",
                 pl.when(phone.str.contains(PLAIN_MOBILE))
                 .then(pl.lit("mobile"))
@@ -301,8 +366,13 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
                 pl.col(f"_rel{n}").alias("relation"),
             )
         )
-    return (
-        pl.concat([*own, *third])
-        .select(schema)
-        .unique(["id_number", "kind", "value", "owner_name"], keep="first", maintain_order=True)
-    )
+    points = pl.concat([*own, *third])
+    del rows, own, third
+    keys = ["_debtor", "kind", "value", "owner_name"]
+    order = (
+        points.select(keys)
+        .with_row_index("_i")
+        .sort(keys, maintain_order=True)
+        .filter(pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys))
+    )["_i"]
+    return points.select(schema)[order]
