@@ -444,11 +444,16 @@ def _frame(table: pl.DataFrame, headers: dict[str, str], kind: str) -> pl.DataFr
     A cell a CSV export protected from spreadsheets (``'=…``) loses that quote again.
     """
     known = ALL_ACCOUNT_COLUMNS if kind == ACCOUNTS else PAYMENT_COLUMNS
-    quoted = table.select(pl.all().str.starts_with(QUOTE).any()).row(0, named=True)
+    # Trimming copies a column's text: only the columns with a cell to trim are trimmed.
+    spaced = table.select(pl.all().str.contains(r"^\s|\s$").any()).row(0, named=True)
+    quoted = table.select(pl.all().str.contains(rf"^\s*{QUOTE}").any()).row(0, named=True)
+
+    def cell(header: str) -> pl.Expr:
+        text = pl.col(header).str.strip_chars() if spaced[header] else pl.col(header)
+        return excel_plain_expr(text) if quoted[header] else text
+
     frame = table.select(
-        (excel_plain_expr(trimmed) if quoted[header] else trimmed).replace("", None).alias(name)
-        for name, header in headers.items()
-        for trimmed in (pl.col(header).str.strip_chars(),)
+        cell(header).replace("", None).alias(name) for name, header in headers.items()
     )
     missing = [c.name for c in known if c.name not in frame.columns]
     return frame.with_columns(
