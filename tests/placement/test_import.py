@@ -289,6 +289,38 @@ def test_contact_points_of_debtor_and_third_parties(engine: Engine, tmp_path: Pa
     assert len(points) == 5
 
 
+def test_contact_points_stored_in_batches_are_those_stored_at_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given co-debtors whose accounts are far apart in the file, and batches of two rows
+    from cuishou.placement.service import accounts
+
+    rows = [account_row(n) for n in range(1, 8)]
+    rows[5] = account_row(6, id_number=rows[0]["id_number"], name=rows[0]["name"],
+                          mobile=rows[0]["mobile"], home_address="深圳市南山区另一处")  # fmt: skip
+    monkeypatch.setattr(accounts, "CONTACT_BATCH", 2)
+    # when the file is imported
+    _import(engine, write_csv(tmp_path / "a.csv", rows))
+    # then every debtor has each of its contact points once, stored in debtor order
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT d.id_number, c.kind, c.value, c.owner_name FROM contact_points c "
+                 "JOIN debtors d ON d.id = c.debtor_id ORDER BY c.id")
+        ).all()  # fmt: skip
+    expected = {
+        (r["id_number"], kind, value, owner)
+        for r in rows
+        for kind, value, owner in (
+            ("mobile", r["mobile"], ""),
+            ("address", r["home_address"], ""),
+            ("mobile", r["contact1_phone"], "李娜"),
+        )
+    }
+    assert sorted(tuple(s) for s in stored) == sorted(expected)
+    first_seen = list(dict.fromkeys(r["id_number"] for r in rows))
+    assert list(dict.fromkeys(s[0] for s in stored)) == first_seen
+
+
 def test_payments_are_posted_through_the_waterfall_exactly_once(
     engine: Engine, tmp_path: Path
 ) -> None:

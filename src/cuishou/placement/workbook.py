@@ -77,8 +77,9 @@ _UNUSUAL = "|".join(
         rf"<v{_WS}|<v/",
     )
 )
-_INDEX = "<v>[0-9]{1,12}<"
-_ANY_INDEX = rf"<{_P}v(?:{_WS}[^<]*)?>[0-9]{{1,12}}<"
+# a piece may end just before </v>: the index then ends the piece
+_INDEX = "<v>[0-9]{1,12}(?:<|$)"
+_ANY_INDEX = rf"<{_P}v(?:{_WS}[^<]*)?>[0-9]{{1,12}}(?:<|$)"
 _TAG = rf"<(?:/?){_P}(?:row|c)(?:{_WS}+[^ \t\r\n<>/=]+{_WS}*={_WS}*{_VALUE})*{_WS}*/?>"
 _SI = rf"(?s)<{_P}si(?:{_WS}[^<>]*)?(?:/>|>.*?</{_P}si{_WS}*>)"
 # a shared string calamine surely keeps: its first child is a <t> or <r> start tag (one
@@ -269,6 +270,9 @@ class _Survey:
         for chunk in self._chunks(name):
             data = carry + chunk
             if first:
+                if len(data) < 4096 and b"?>" not in data:  # the declaration is not all here
+                    carry = data
+                    continue
                 data = self._check_markup(name, data, at_start=True)
                 first = False
             end = _cut_point(data, cut)
@@ -366,7 +370,7 @@ class _Survey:
             wanted = f"{_INDEX}|{_UNUSUAL}|{past}" if shared.len() else f"{_UNUSUAL}|{past}"
             found = piece.str.extract_all(wanted).explode().drop_nulls()
             is_index = found.str.starts_with("<v>")
-            indices = found.filter(is_index).str.slice(3).str.head(-1)
+            indices = found.filter(is_index).str.extract(r"([0-9]+)<?$", 1)
             found = found.filter(~is_index)
             is_past = found.str.contains(r'^ r="[A-Z]*[0-9]+"$')
             if not is_past.all():
@@ -375,7 +379,7 @@ class _Survey:
                 walk.walk(piece, self)
                 if shared.len():
                     indices = (
-                        piece.str.extract_all(_ANY_INDEX).explode().str.extract(r"([0-9]+)<$", 1)
+                        piece.str.extract_all(_ANY_INDEX).explode().str.extract(r"([0-9]+)<?$", 1)
                     )
             elif found.len():
                 # every position in the piece is explicit; the ones past the guess are found

@@ -49,7 +49,7 @@ def _slow_path(
     others go through the full normalising expression.
     """
     plain = pl.col(column).str.contains(PLAIN_MOBILE)
-    others = frame.filter(pl.col(column).is_not_null() & ~plain)
+    others = frame.select("_row", column).filter(pl.col(column).is_not_null() & ~plain)
     return others.filter(~others.select(valid(pl.col(column))).to_series())
 
 
@@ -111,7 +111,9 @@ def check_accounts(
     issues.add_reasons(frame, en, zh)
 
     id_valid = frame.select(id_number_valid_expr(pl.col("id_number"), as_of=as_of)).to_series()
-    bad_ids = frame.filter(~id_valid & pl.col("id_number").is_not_null())
+    bad_ids = frame.select("_row", "id_number").filter(
+        ~id_valid & pl.col("id_number").is_not_null()
+    )
     if bad_ids.height:
         _, en, zh = apply_scalar(
             bad_ids["id_number"],
@@ -213,12 +215,16 @@ def check_accounts(
     )
 
     issues.add(
-        typed.filter(pl.col("overdue_since") > pl.col("snapshot_date")),
+        typed.select("_row", "overdue_since", "snapshot_date").filter(
+            pl.col("overdue_since") > pl.col("snapshot_date")
+        ),
         pl.format("overdue_since {} is after the snapshot date {}",
                   pl.col("overdue_since"), pl.col("snapshot_date")),
         pl.format("最早逾期日{}晚于数据日期{}", pl.col("overdue_since"), pl.col("snapshot_date")),
     )  # fmt: skip
-    with_ids = typed.filter(pl.col("id_number").is_not_null() & pl.col("name").is_not_null())
+    with_ids = typed.select("_row", "id_number", "name").filter(  # every row, most often
+        pl.col("id_number").is_not_null() & pl.col("name").is_not_null()
+    )
     first_name = pl.col("name").first().over("id_number")
     first_row = pl.col("_row").first().over("id_number")
     issues.add(

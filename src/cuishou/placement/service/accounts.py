@@ -8,6 +8,7 @@ the rows need, stores debtors and contact points, then creates and updates the a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -91,6 +92,8 @@ def _kept_columns() -> list[str]:
 KEPT_COLUMNS = _kept_columns()
 HASH_BATCH = 200_000
 """Rows whose content texts are hashed at a time (the texts are large; the hashes small)."""
+CONTACT_BATCH = 250_000
+"""Rows (a batch of whole debtors) whose contact points are built and stored at a time."""
 
 
 def _content_hashes(rows: pl.DataFrame) -> pl.Series:
@@ -255,11 +258,11 @@ def _write_accounts(
             for c in changes
         )
     repo.drop_stage(session, staged_debtors)
-    contacts = _contact_points(changed)
     new_debtors_only = inserted == debtors.height
     del debtors
-    repo.insert_contact_points(session, contacts, now=now, new_debtors_only=new_debtors_only)
-    del contacts
+    for contacts in _contact_point_batches(changed):
+        repo.insert_contact_points(session, contacts, now=now, new_debtors_only=new_debtors_only)
+        del contacts
     creates, updates = _split_actions(changed)
     del changed
     create_payloads = _account_payloads(creates, source.path.name)
@@ -322,16 +325,40 @@ def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
     )
 
 
+def _contact_point_batches(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The contact points of ``rows``, a batch of debtors at a time, in debtor order.
+
+    Debtors are taken in the order they were just inserted in (first appearance), so the
+    contact points' unique index (debtor, kind, value, owner) grows at its end instead of
+    at random; a batch holds every row of its debtors, so a repeated contact point of a
+    debtor is always within one batch. Batches keep a million-row file's 3–4 million
+    contact points from being built all at once.
+    """
+    columns = ["id_number", "mobile", "home_address", "work_address"] + [
+        name
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+        for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
+    ]
+    rows = rows.select(columns).with_columns(
+        pl.int_range(pl.len()).min().over("id_number").alias("_debtor")
+    )
+    if rows.height <= CONTACT_BATCH:
+        yield _contact_points(rows)
+        return
+    for start in range(0, rows.height, CONTACT_BATCH):
+        batch = rows.filter(pl.col("_debtor").is_between(start, start + CONTACT_BATCH - 1))
+        if batch.height:
+            yield _contact_points(batch)
+
+
 def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
     """The debtor's own phone and addresses and the named third parties, one row each.
 
-    In debtor order (the order debtors were just inserted in: first appearance), then kind,
-    value and owner, so the contact points' unique index (debtor, kind, value, owner) grows
-    at its end instead of at random. A repeated contact point is given once (the first).
-    The frame is put in order and cut down with one gather of its rows.
+    ``rows`` carry ``_debtor`` (the debtor's first row): points come in debtor order, then
+    kind, value and owner; a repeated contact point is given once (the first). The frame
+    is put in order and cut down with one gather of its rows.
     """
     schema = list(repo.CONTACT_STAGE_TYPES)
-    rows = rows.with_columns(pl.int_range(pl.len()).min().over("id_number").alias("_debtor"))
     own = [
         rows.filter(pl.col("mobile").is_not_null()).select(
             "_debtor", "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),

@@ -151,7 +151,8 @@ def common_checks(
     first = pl.col("_row").first().over(key)
     label = column_label(source, key)
     issues.add(
-        frame.filter(pl.col(key).is_not_null())
+        frame.select("_row", key)  # every row passes the first filter: only two columns copied
+        .filter(pl.col(key).is_not_null())
         .with_columns(first.alias("_first"))
         .filter(pl.col("_row") != pl.col("_first")),
         pl.format("duplicate {} {}: first given in row {}",
@@ -172,7 +173,7 @@ def checked_amount(
     if not needs.any():
         return fast
     label = column_label(source, name)
-    subset = frame.filter(needs)
+    subset = frame.select("_row", name).filter(needs)
     values, en, zh = apply_scalar(
         subset[name],
         lambda text: parse_amount(text, field=label, positive=positive),
@@ -197,7 +198,7 @@ def checked_date(source: SourceTable, issues: Issues, name: str) -> pl.Series:
     if not needs.any():
         return fast
     label = column_label(source, name)
-    subset = frame.filter(needs)
+    subset = frame.select("_row", name).filter(needs)  # every row, when dates are not ISO
     values, en, zh = apply_scalar(
         subset[name], lambda text: parse_business_date(text, field=label), dtype=pl.Date
     )
