@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, select, text
@@ -436,3 +437,35 @@ def test_accounts_files_are_imported_before_payments_files(engine: Engine, tmp_p
     assert events == {"import.file_imported"}
     payload = json.loads(json.dumps(_events(engine, "account.placed")[0].payload))
     assert payload["account_no"] == "LN00000001"
+
+
+def test_quarantine_cells_cannot_run_as_formulas_and_come_back_as_they_were(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given rows rejected for a bad mobile (whose name starts like a formula) and a
+    # negative principal
+    formula = '=HYPERLINK("http://evil.example","点我")'
+    rows = [account_row(1, name=formula, mobile="1"), account_row(2, principal="-5.00")]
+    result = _import(engine, write_csv(tmp_path / "a.csv", rows), creditor="ZSBANK")
+    quarantine = Path(str(result["quarantine_file"]))
+    # then in the quarantine file the name is text for Excel and the amount still a number
+    kept = quarantine_rows(quarantine)
+    assert kept["name"].to_list()[0] == "'" + formula
+    assert kept["principal"].to_list()[1] == "-5.00"
+    # and once corrected and imported again, the rows are stored as they were written
+    fixed = kept.with_columns(
+        pl.Series("mobile", ["13800000001", kept["mobile"][1]]),
+        pl.Series("principal", [kept["principal"][0], "5.00"]),
+    )
+    again = tmp_path / "a.fixed.csv"
+    again.write_bytes(b"\xef\xbb\xbf" + fixed.write_csv().encode("utf-8"))
+    second = _import(engine, again, creditor="ZSBANK")
+    assert (second["accepted"], second["quarantined"]) == (2, 0)
+    assert set(second["files"][0]["ignored_columns"]) == {"row", "reason", "reason_zh"}  # type: ignore[index]
+    with engine.connect() as connection:
+        names = set(connection.scalars(select(Debtor.name)))
+        principal = connection.scalar(
+            select(Account.principal_fen).where(Account.account_no == "LN00000002")
+        )
+    assert formula in names
+    assert principal == 500

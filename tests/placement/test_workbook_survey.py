@@ -120,10 +120,11 @@ def test_a_sheet_in_order_is_measured_exactly_in_any_pieces(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     sheet = [ANCHOR] + [
-        f'<row r="{n}">' + "".join(f'<c r="{column_letters(c)}{n}"><v>{c}</v></c>' for c in range(7))
+        f'<row r="{n}">'
+        + "".join(f'<c r="{column_letters(c)}{n}"><v>{c}</v></c>' for c in range(7))
         + "</row>"
         for n in range(2, 300)
-    ]  # fmt: skip
+    ]
     path = write_xlsx(tmp_path / "ordered.xlsx", sheet, [])
     for chunk in (64, 4096, 1 << 20):
         monkeypatch.setattr(workbook, "CHUNK", chunk)
