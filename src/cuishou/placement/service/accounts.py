@@ -339,8 +339,10 @@ def _contact_point_batches(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
         for n in range(1, MAX_THIRD_PARTIES + 1)
         for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
     ]
-    rows = rows.select(columns).with_columns(
-        pl.int_range(pl.len()).min().over("id_number").alias("_debtor")
+    rows = (
+        rows.select(columns)
+        .with_row_index("_debtor")
+        .with_columns(pl.col("_debtor").min().over("id_number"))
     )
     if rows.height <= CONTACT_BATCH:
         yield _contact_points(rows)
