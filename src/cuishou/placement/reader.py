@@ -69,13 +69,15 @@ _TEXT_TYPES = (
 """Parquet column types read as text (numbers too); any other type is refused."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourceTable:
     """One input file read as text: its kind, how it was decoded, its rows.
 
     ``frame`` has one String column per recognised column, named canonically, plus
     ``_row`` (the spreadsheet row number: header = 1, first data row = 2). The file's
-    other columns are not kept; :func:`original_rows` reads rows again as written.
+    other columns are not kept; :func:`original_rows` reads rows again as written. An
+    import that is done with the frame lets it go (:meth:`release_frame`); the table keeps
+    its row count.
     """
 
     path: Path
@@ -90,10 +92,14 @@ class SourceTable:
     ignored_columns: list[str] = field(default_factory=list)
     original: pl.DataFrame | None = None
     """Every column as read (an XLSX workbook only; other files are read again)."""
+    rows: int = field(init=False)
 
-    @property
-    def rows(self) -> int:
-        return self.frame.height
+    def __post_init__(self) -> None:
+        self.rows = self.frame.height
+
+    def release_frame(self) -> None:
+        """Let the frame go (its columns live on in frames made from them)."""
+        self.frame = self.frame.clear()
 
 
 def read_source(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceTable:

@@ -129,6 +129,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
     )
     good = _without(typed.select(KEPT_COLUMNS), problems["_row"])
     del typed
+    source.release_frame()  # the raw text columns the write does not need go with it
     good = good.with_columns(
         pl.sum_horizontal("principal_fen", "interest_fen", "penalty_fen", "fee_fen")
         .alias("snapshot_due_fen"),
