@@ -150,7 +150,8 @@ def original_rows(source: SourceTable, rows: pl.Series) -> pl.DataFrame:
             table.with_row_index("_row", offset=2)
             .with_columns(pl.col("_row").cast(pl.Int64))
             .filter(pl.col("_row").is_in(wanted))
-            .select("_row", pl.exclude("_row").cast(pl.String))
+            # a column the import ignores may hold bytes that are not text: shown empty
+            .select("_row", pl.exclude("_row").cast(pl.String, strict=False))
             .collect()
         )
 
