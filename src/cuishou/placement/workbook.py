@@ -256,7 +256,7 @@ class _Survey:
             "instruction, which a spreadsheet application does not write"
         )
 
-    def _pieces(self, name: str, cut: bytes = b"<") -> Iterator[tuple[bytes, pl.Series]]:
+    def _pieces(self, name: str, cut: bytes = b"<") -> Iterator[bytes]:
         """The part as text, a piece at a time, each ending at a ``cut`` boundary.
 
         ``cut`` ``<``: pieces end before a tag; ``si>``: after a shared string's end tag.
@@ -282,11 +282,11 @@ class _Survey:
                 carry = data
                 continue
             piece, carry = data[:end], data[end:]
-            yield piece, self._text(name, piece)
+            yield piece
         if carry:
             if first:
                 carry = self._check_markup(name, carry, at_start=True)
-            yield carry, self._text(name, carry)
+            yield carry
 
     def _text(self, name: str, piece: bytes) -> pl.Series:
         try:
@@ -313,27 +313,32 @@ class _Survey:
         """
         parts: list[pl.Series] = []
         skipped = 0
-        for data, piece in self._pieces(name, cut=b"si>"):
+        for data in self._pieces(name, cut=b"si>"):
             if b"<!" in data or b"<?" in data:
                 raise self.not_a_spreadsheet(name)
             ends = data.count(b"</si>")
             if data.count(b"<si>") == ends and not any(
                 form in data for form in (b"<si ", b"<si/", b"<si\t", b"<si\n", b"<si\r", b":si")
             ):
-                # <si>…</si> throughout: split at the end tags (the last part is not one)
-                strings = piece.str.split("</si>").list.slice(0, ends)
-                spans = strings.list.eval(pl.element().str.len_bytes() + 5).explode()
-                kept = sum(
-                    data.count(b"<si><" + tag) for tag in (b"t>", b"t ", b"t/", b"r>", b"r ")
-                )
+                # <si>…</si> throughout: split at the end tags (what follows the last is not one)
+                spans = pl.Series([len(s) + 5 for s in data.split(b"</si>")[:ends]], dtype=pl.Int64)
+                kept = data.count(b"<si><t>")
+                if kept < ends:
+                    kept += sum(data.count(b"<si><" + t) for t in (b"t ", b"t/", b"r>", b"r "))
+                strings = None
             else:
-                strings = piece.str.extract_all(_SI)
-                spans = strings.list.eval(pl.element().str.len_bytes()).explode()
+                strings = self._text(name, data).str.extract_all(_SI)
+                spans = strings.list.eval(pl.element().str.len_bytes()).explode().cast(pl.Int64)
                 kept = int(strings.list.eval(pl.element().str.contains(_SI_KEPT)).explode().sum())
-            spans = spans.drop_nulls().cast(pl.Int64)
+                strings = strings.explode()
+            spans = spans.drop_nulls()
             skipped += spans.len() - kept
             if spans.len() and int(spans.max()) > self.limits.max_cell_chars:  # type: ignore[arg-type]
-                self._check_chars(name, strings.explode())
+                if strings is None:
+                    strings = pl.Series(
+                        [s.decode("utf-8", "replace") for s in data.split(b"</si>")[:ends]]
+                    )
+                self._check_chars(name, strings)
             parts.append((spans - SI_MARKUP).clip(0))
         if not parts:
             return
@@ -358,29 +363,28 @@ class _Survey:
     # --- the sheet ----------------------------------------------------------------------
 
     def _sheet(self, name: str) -> tuple[int, int, int]:
+        """Rows, columns and shared-string text of the sheet (upper bounds), a piece at a time.
+
+        The shared-string text is counted at the longest string for each ``<v>`` while that
+        stays within ``max_bytes`` (most files), and by the strings the indices name after.
+        """
         walk = _Walk()
         shared_text = 0
         shared = self.shared_bytes
-        for data, piece in self._pieces(name):
+        longest = int(shared.max() or 0) if shared.len() else 0  # type: ignore[arg-type]
+        for data in self._pieces(name):
+            piece = self._text(name, data)
             guess_row = max(walk.max_row, _last_row(data))
             past = (
                 f"{_REF}(?:{_greater_column(walk.max_col)}[0-9]+"
                 f'|[A-Z]*{_greater_number(guess_row + 1)})"'
             )
-            wanted = f"{_INDEX}|{_UNUSUAL}|{past}" if shared.len() else f"{_UNUSUAL}|{past}"
-            found = piece.str.extract_all(wanted).explode().drop_nulls()
-            is_index = found.str.starts_with("<v>")
-            indices = found.filter(is_index).str.extract(r"([0-9]+)<?$", 1)
-            found = found.filter(~is_index)
-            is_past = found.str.contains(r'^ r="[A-Z]*[0-9]+"$')
-            if not is_past.all():
+            found = piece.str.extract_all(f"{_UNUSUAL}|{past}").explode().drop_nulls()
+            usual = found.str.contains(r'^ r="[A-Z]*[0-9]+"$').all()
+            if not usual:
                 if b"<!" in data or b"<?" in data:
                     raise self.not_a_spreadsheet(name)
                 walk.walk(piece, self)
-                if shared.len():
-                    indices = (
-                        piece.str.extract_all(_ANY_INDEX).explode().str.extract(r"([0-9]+)<?$", 1)
-                    )
             elif found.len():
                 # every position in the piece is explicit; the ones past the guess are found
                 walk.explicit(found.str.slice(4).str.head(-1), guess_row, self)
@@ -388,17 +392,26 @@ class _Survey:
                 walk.max_row = guess_row
                 walk.row, walk.col = guess_row + 1, walk.max_col + 1
             self._check_extent(walk.max_row + 1, walk.max_col + 1)
-            if shared.len():
-                refs = indices.drop_nulls().cast(pl.Int64)
+            if not longest:
+                continue
+            values = data.count(b"<v>") if usual else 0  # an unusual piece is read exactly
+            if usual and shared_text + values * longest <= self.limits.max_bytes:
+                shared_text += values * longest
+            else:
+                index = _INDEX if usual else _ANY_INDEX
+                refs = (
+                    piece.str.extract_all(index).explode().drop_nulls()
+                    .str.extract(r"([0-9]+)<?$", 1).cast(pl.Int64)
+                )  # fmt: skip
                 refs = refs.filter(refs < shared.len())
                 if refs.len():
                     shared_text += int(shared.gather(refs).sum())
-                if shared_text > self.limits.max_bytes:
-                    raise self.refuse(
-                        "its cells repeat shared strings whose text adds up to more than "
-                        f"{human_size(self.limits.max_bytes)}",
-                        "max_bytes",
-                    )
+            if shared_text > self.limits.max_bytes:
+                raise self.refuse(
+                    "its cells repeat shared strings whose text adds up to more than "
+                    f"{human_size(self.limits.max_bytes)}",
+                    "max_bytes",
+                )
         return walk.max_row + 1, walk.max_col + 1, shared_text
 
     def _check_extent(self, rows: int, columns: int) -> None:
