@@ -90,6 +90,23 @@ def _product_of(text: str, label: str, known: set[str]) -> str | Reason:
     return code
 
 
+def contacts_expr() -> pl.Expr:
+    """The named third parties as one text (``name|relation|phone;…``), for the content hash.
+
+    Over the checked columns (``contact{n}_name``, ``_rel{n}``, ``_phone{n}``); made where it
+    is hashed, a batch of rows at a time, not kept with the rows.
+    """
+    parts: list[pl.Expr] = []
+    for n in range(1, MAX_THIRD_PARTIES + 1):
+        cells = [pl.col(f"contact{n}_name"), pl.col(f"_rel{n}"), pl.col(f"_phone{n}")]
+        parts.append(
+            pl.when(pl.any_horizontal(c.is_not_null() for c in cells))
+            .then(pl.concat_str([c.fill_null("") for c in cells], separator="|"))
+            .otherwise(None)
+        )
+    return pl.concat_str(parts, separator=";", ignore_nulls=True).alias("contacts")
+
+
 def check_accounts(
     source: SourceTable,
     *,
@@ -101,7 +118,8 @@ def check_accounts(
     """Typed values of every row and every problem found without the store.
 
     Returns ``(typed, problems)``: ``typed`` has one row per input row (values of
-    invalid cells are null); ``problems`` has ``_row``, ``en``, ``zh`` per problem.
+    invalid cells are null; the third parties' text for the content hash is
+    :func:`contacts_expr`); ``problems`` has ``_row``, ``en``, ``zh`` per problem.
     """
     frame = source.frame
     issues = Issues()
@@ -155,7 +173,6 @@ def check_accounts(
     )
     issues.add_reasons(frame, en, zh)
 
-    contact_exprs: list[pl.Expr] = []
     for n in range(1, MAX_THIRD_PARTIES + 1):
         name_c, rel_c, phone_c = f"contact{n}_name", f"contact{n}_relation", f"contact{n}_phone"
         present = pl.any_horizontal(pl.col(c).is_not_null() for c in (name_c, rel_c, phone_c))
@@ -175,20 +192,6 @@ def check_accounts(
                 dtype=pl.String,
             )
             issues.add_reasons(bad_phones, en, zh)
-        contact_exprs.append(
-            pl.when(present)
-            .then(
-                pl.concat_str(
-                    [
-                        pl.col(name_c).fill_null(""),
-                        pl.col(f"_rel{n}").fill_null(""),
-                        pl.col(f"_phone{n}").fill_null(""),
-                    ],
-                    separator="|",
-                )
-            )
-            .otherwise(None)
-        )
     phones = {
         f"_phone{n}": _normalized(frame, f"contact{n}_phone", normalize_phone_expr)
         for n in range(1, MAX_THIRD_PARTIES + 1)
@@ -217,7 +220,6 @@ def check_accounts(
                 pl.col(f"{c}_fen").fill_null(0)
                 for c in ("interest", "penalty", "fee", "installment")
             ),
-            pl.concat_str(contact_exprs, separator=";", ignore_nulls=True).alias("contacts"),
             pl.col("batch_no").fill_null(pl.lit(source.path.stem)).alias("batch_code"),
         )
         .with_columns(pl.col("placed_on").fill_null(pl.col("snapshot_date")))

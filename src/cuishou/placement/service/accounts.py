@@ -28,7 +28,11 @@ from cuishou.placement.rules import (
     snapshot_diff,
 )
 from cuishou.placement.schemas import FileResult
-from cuishou.placement.service.account_checks import PLAIN_MOBILE, check_accounts
+from cuishou.placement.service.account_checks import (
+    PLAIN_MOBILE,
+    check_accounts,
+    contacts_expr,
+)
 from cuishou.placement.service.common import (
     FileOutcome,
     ImportOptions,
@@ -86,7 +90,8 @@ def _kept_columns() -> list[str]:
         for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
     ]
     write = ["_row", "account_no", "batch_code", "placed_on", "return_on"]
-    return list(dict.fromkeys([*write, *SNAPSHOT_FIELDS, *contacts]))
+    snapshot = [name for name in SNAPSHOT_FIELDS if name != "contacts"]  # made when hashed
+    return list(dict.fromkeys([*write, *snapshot, *contacts]))
 
 
 KEPT_COLUMNS = _kept_columns()
@@ -100,7 +105,11 @@ def _content_hashes(rows: pl.DataFrame) -> pl.Series:
     """SHA-256 of every row's snapshot content, computed a batch of rows at a time."""
     hashes: list[str] = []
     for start in range(0, rows.height, HASH_BATCH):
-        texts = rows.slice(start, HASH_BATCH).select(content_text_expr(SNAPSHOT_FIELDS))
+        texts = (
+            rows.slice(start, HASH_BATCH)
+            .with_columns(contacts_expr())
+            .select(content_text_expr(SNAPSHOT_FIELDS))
+        )
         hashes.extend(content_hashes(texts.to_series().to_list()))
     return pl.Series("content_hash", hashes, dtype=pl.String)
 
