@@ -90,6 +90,12 @@ def _product_of(text: str, label: str, known: set[str]) -> str | Reason:
     return code
 
 
+def _let_go(source: SourceTable, *names: str) -> pl.DataFrame:
+    """The source's frame without ``names`` (raw text whose typed form is made)."""
+    source.frame = source.frame.drop(names, strict=False)
+    return source.frame
+
+
 def contacts_expr() -> pl.Expr:
     """The named third parties as one text (``name|relation|phone;…``), for the content hash.
 
@@ -120,6 +126,9 @@ def check_accounts(
     Returns ``(typed, problems)``: ``typed`` has one row per input row (values of
     invalid cells are null; the third parties' text for the content hash is
     :func:`contacts_expr`); ``problems`` has ``_row``, ``en``, ``zh`` per problem.
+
+    Memory: as soon as a column's typed form is made, its raw text is let go, from the
+    source's frame too (a million rows of text cost 16 bytes a cell at least).
     """
     frame = source.frame
     issues = Issues()
@@ -130,6 +139,7 @@ def check_accounts(
         frame["product"], lambda t: _product_of(t, label, products), dtype=pl.String
     )
     issues.add_reasons(frame, en, zh)
+    frame = _let_go(source, "product", "creditor_code")
 
     # the check digit takes a column per digit: a batch of rows at a time
     id_valid = pl.concat(
@@ -159,19 +169,19 @@ def check_accounts(
         )
         issues.add_reasons(bad_mobiles, en, zh)
 
-    amounts = {
-        f"{name}_fen": checked_amount(source, issues, name)
-        for name in ("principal", "interest", "penalty", "fee", "installment", "loan_amount")
-    }
-    dates = {
-        name: checked_date(source, issues, name)
-        for name in ("overdue_since", "contract_date", "snapshot_date", "placed_on", "return_on")
-    }
+    amount_names = ("principal", "interest", "penalty", "fee", "installment", "loan_amount")
+    amounts = {f"{name}_fen": checked_amount(source, issues, name) for name in amount_names}
+    frame = _let_go(source, *amount_names)
+    date_names = ("overdue_since", "contract_date", "snapshot_date", "placed_on", "return_on")
+    dates = {name: checked_date(source, issues, name) for name in date_names}
+    snapshot_missing = frame["snapshot_date"].is_null()
+    frame = _let_go(source, *date_names)
     rate_label = column_label(source, "annual_rate")
     rate, en, zh = apply_scalar(
         frame["annual_rate"], lambda t: _rate_text(t, rate_label), dtype=pl.String
     )
     issues.add_reasons(frame, en, zh)
+    frame = _let_go(source, "annual_rate")
 
     for n in range(1, MAX_THIRD_PARTIES + 1):
         name_c, rel_c, phone_c = f"contact{n}_name", f"contact{n}_relation", f"contact{n}_phone"
@@ -179,7 +189,9 @@ def check_accounts(
         for column, word in ((name_c, "name"), (phone_c, "phone")):
             label = column_label(source, column)
             issues.add(
-                frame.filter(present & pl.col(column).is_null()),
+                frame.select("_row", name_c, rel_c, phone_c).filter(
+                    present & pl.col(column).is_null()
+                ),
                 f"third party {n} ({word}) is missing: {label} is empty",
                 f"联系人{n}信息不完整：缺少{label}",
             )
@@ -200,12 +212,21 @@ def check_accounts(
         f"_rel{n}": apply_scalar(frame[f"contact{n}_relation"], relation_code, dtype=pl.String)[0]
         for n in range(1, MAX_THIRD_PARTIES + 1)
     }
+    frame = _let_go(
+        source,
+        *(f"contact{n}_{part}" for n in range(1, MAX_THIRD_PARTIES + 1)
+          for part in ("relation", "phone")),
+    )  # fmt: skip
+    mobile = _normalized(frame, "mobile", normalize_mobile_expr)
+    id_number = frame.select(normalize_id_number_expr(pl.col("id_number"))).to_series()
+    batch_code = frame["batch_no"].fill_null(source.path.stem)
+    frame = _let_go(source, "mobile", "id_number", "batch_no")
 
     typed = (
         frame.with_columns(
             product.alias("product_code"),
-            normalize_id_number_expr(pl.col("id_number")).alias("id_number"),
-            _normalized(frame, "mobile", normalize_mobile_expr).alias("mobile"),
+            id_number.alias("id_number"),
+            mobile.alias("mobile"),
             rate.alias("annual_rate"),
             *(series.alias(name) for name, series in amounts.items()),
             *(series.alias(name) for name, series in dates.items()),
@@ -214,13 +235,13 @@ def check_accounts(
         )
         .with_columns(
             pl.col("snapshot_date").fill_null(
-                pl.when(frame["snapshot_date"].is_null()).then(pl.lit(default_snapshot))
+                pl.when(snapshot_missing).then(pl.lit(default_snapshot))
             ),
             *(
                 pl.col(f"{c}_fen").fill_null(0)
                 for c in ("interest", "penalty", "fee", "installment")
             ),
-            pl.col("batch_no").fill_null(pl.lit(source.path.stem)).alias("batch_code"),
+            batch_code.alias("batch_code"),
         )
         .with_columns(pl.col("placed_on").fill_null(pl.col("snapshot_date")))
     )

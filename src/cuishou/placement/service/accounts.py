@@ -87,7 +87,7 @@ def _kept_columns() -> list[str]:
     contacts = [
         name
         for n in range(1, MAX_THIRD_PARTIES + 1)
-        for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
+        for name in (f"contact{n}_name", f"_phone{n}", f"_rel{n}")
     ]
     write = ["_row", "account_no", "batch_code", "placed_on", "return_on"]
     snapshot = [name for name in SNAPSHOT_FIELDS if name != "contacts"]  # made when hashed
@@ -347,7 +347,7 @@ def _contact_point_batches(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
     columns = ["id_number", "mobile", "home_address", "work_address"] + [
         name
         for n in range(1, MAX_THIRD_PARTIES + 1)
-        for name in (f"contact{n}_name", f"contact{n}_phone", f"_phone{n}", f"_rel{n}")
+        for name in (f"contact{n}_name", f"_phone{n}", f"_rel{n}")
     ]
     rows = (
         rows.select(columns)
@@ -391,7 +391,7 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
     for n in range(1, MAX_THIRD_PARTIES + 1):
         phone = pl.col(f"_phone{n}")
         third.append(
-            rows.filter(pl.col(f"contact{n}_phone").is_not_null()).select(
+            rows.filter(phone.is_not_null()).select(
                 "_debtor",
                 "id_number",
                 pl.when(phone.str.contains(PLAIN_MOBILE))
