@@ -295,7 +295,11 @@ def _write_accounts(
     del creates, updates, create_payloads, update_payloads
     # By account number: new accounts then fill the (creditor, account_no) index at its
     # end and get ids in that order, which the events statement reads in order too.
-    staged = staged.select(list(repo.ACCOUNT_STAGE_TYPES)).sort("account_no")
+    staged = staged.select(list(repo.ACCOUNT_STAGE_TYPES))
+    order = staged["account_no"].arg_sort()
+    for name in staged.columns:  # a column at a time, so the frame is never held twice
+        staged = staged.with_columns(staged[name].gather(order))
+    del order
     repo.write_accounts(
         session,
         staged,
