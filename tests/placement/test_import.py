@@ -471,3 +471,40 @@ def test_quarantine_cells_cannot_run_as_formulas_and_come_back_as_they_were(
         )
     assert formula in names
     assert principal == 500
+
+
+def test_accounts_written_in_batches_keep_their_payloads_and_order(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three stored accounts, and batches of two accounts
+    from cuishou.placement.service import accounts
+
+    monkeypatch.setattr(accounts, "WRITE_BATCH", 2)
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(n) for n in (5, 3, 1)]))
+    # when a newer file updates two of them, leaves one and adds two, in no order
+    rows = [
+        account_row(4),
+        account_row(5, principal="11000.00", snapshot_date="2026-11-10"),
+        account_row(2),
+        account_row(3),
+        account_row(1, principal="10000.00", snapshot_date="2026-11-10"),
+    ]
+    result = _import(engine, write_csv(tmp_path / "b.csv", rows))
+    # then each account has its own event and values, new ones numbered in account order
+    assert (result["created"], result["updated"], result["unchanged"]) == (2, 2, 1)
+    with engine.connect() as connection:
+        ids = dict(connection.execute(select(Account.account_no, Account.id)).all())
+        principal = dict(
+            connection.execute(select(Account.account_no, Account.principal_fen)).all()
+        )
+        events = connection.execute(
+            select(Event.type, Event.entity_id, Event.payload).where(Event.type.like("account.%"))
+        ).all()
+    assert ids["LN00000002"] < ids["LN00000004"]
+    assert (principal["LN00000001"], principal["LN00000005"]) == (1_000_000, 1_100_000)
+    updated = {e.entity_id: e.payload for e in events if e.type == "account.snapshot_updated"}
+    assert updated[ids["LN00000001"]]["changes"]["principal_fen"] == [1_200_000, 1_000_000]
+    assert updated[ids["LN00000005"]]["changes"]["principal_fen"] == [1_200_000, 1_100_000]
+    placed = {e.entity_id: e.payload for e in events if e.type == "account.placed"}
+    assert placed[ids["LN00000004"]]["account_no"] == "LN00000004"
+    assert len(placed) == 5

@@ -99,6 +99,8 @@ HASH_BATCH = 200_000
 """Rows whose content texts are hashed at a time (the texts are large; the hashes small)."""
 CONTACT_BATCH = 250_000
 """Rows (a batch of whole debtors) whose contact points are built and stored at a time."""
+WRITE_BATCH = 250_000
+"""Accounts staged and written at a time."""
 
 
 def _content_hashes(rows: pl.DataFrame) -> pl.Series:
@@ -273,60 +275,51 @@ def _write_accounts(
     for contacts in _contact_point_batches(changed):
         repo.insert_contact_points(session, contacts, now=now, new_debtors_only=new_debtors_only)
         del contacts
-    creates, updates = _split_actions(changed)
-    del changed
-    create_payloads = _account_payloads(creates, source.path.name)
-    old = repo.stored_snapshots(session, [int(i) for i in updates["account_id"].to_list()])
-    update_payloads = [
-        _update_payload(old[int(row["account_id"])], _new_values(row), source.path.name)
-        for row in updates.iter_rows(named=True)
-    ]
-    del old
-    staged_columns = [c for c in repo.ACCOUNT_STAGE_TYPES if c not in ("payload", "snapshot_end")]
-    has_updates = updates.height > 0
-    staged = pl.concat(
-        [
-            creates.select(staged_columns).with_columns(create_payloads.alias("payload")),
-            updates.select(staged_columns).with_columns(
-                pl.Series("payload", update_payloads, dtype=pl.String)
-            ),
-        ]
-    ).with_columns(_day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"))
-    del creates, updates, create_payloads, update_payloads
     # By account number: new accounts then fill the (creditor, account_no) index at its
-    # end and get ids in that order, which the events statement reads in order too.
-    staged = staged.select(list(repo.ACCOUNT_STAGE_TYPES))
-    order = staged["account_no"].arg_sort()
-    for name in staged.columns:  # a column at a time, so the frame is never held twice
-        staged = staged.with_columns(staged[name].gather(order))
+    # end and get ids in that order, which the events statement reads in order too. The
+    # rows are put in that order a column at a time (the frame is never held twice) and
+    # written a batch at a time (each batch staged with its event payloads).
+    stage_columns = [c for c in repo.ACCOUNT_STAGE_TYPES if c not in ("payload", "snapshot_end")]
+    rows = changed.select(*stage_columns, "account_id", "employer")
+    del changed
+    order = rows["account_no"].arg_sort()
+    for name in rows.columns:
+        rows = rows.with_columns(rows[name].gather(order))
     del order
-    repo.write_accounts(
-        session,
-        staged,
-        creditor_id=creditor.id,
-        now=now,
-        actor=actor,
-        updates=has_updates,
-    )
-    del staged
+    updated = [int(i) for i in rows.filter(pl.col("action") == "update")["account_id"].to_list()]
+    old = repo.stored_snapshots(session, updated) if updated else {}
+    for start in range(0, rows.height, WRITE_BATCH):
+        part = rows.slice(start, WRITE_BATCH)
+        payloads = _account_payloads(part, source.path.name)
+        is_update = part["action"] == "update"
+        if is_update.any():
+            payloads = payloads.scatter(
+                is_update.arg_true(),
+                [
+                    _update_payload(old[int(row["account_id"])], _new_values(row),
+                                    source.path.name)
+                    for row in part.filter(is_update).iter_rows(named=True)
+                ],
+            )  # fmt: skip
+        staged = part.with_columns(
+            payloads.alias("payload"),
+            _day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"),
+        ).select(list(repo.ACCOUNT_STAGE_TYPES))
+        repo.write_accounts(
+            session,
+            staged,
+            creditor_id=creditor.id,
+            now=now,
+            actor=actor,
+            updates=bool(is_update.any()),
+        )
+        del part, staged, payloads
+    del rows, old
     file_id = record_file(session, source, options, creditor.id, result)
     events.append(event(options, "import.file_imported", "import_file", file_id,
                          file_payload(result)))  # fmt: skip
     append_events(session, events)
     return file_id
-
-
-def _split_actions(changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(creates, updates)``; no copy of a frame that is all one of them."""
-    actions = changed["action"]
-    if (actions == "create").all():
-        return changed, changed.clear()
-    if (actions == "update").all():
-        return changed.clear(), changed
-    return (
-        changed.filter(pl.col("action") == "create"),
-        changed.filter(pl.col("action") == "update"),
-    )
 
 
 def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
