@@ -232,7 +232,8 @@ def _write_accounts(
         events.append(event(options, "creditor.created", "creditor", creditor.id,
                              {"code": creditor_code, "source": source.path.name}))  # fmt: skip
     batches = (
-        changed.filter(pl.col("action") == "create")
+        changed.select("action", "batch_code", "placed_on", "return_on")
+        .filter(pl.col("action") == "create")
         .group_by("batch_code", maintain_order=True)
         .agg(pl.col("placed_on").first(), pl.col("return_on").first())
     )
@@ -249,7 +250,11 @@ def _write_accounts(
             detail = {"batch": batch["batch_code"], "placed_on": str(batch["placed_on"])}
             events.append(event(options, "placement.created", "placement", placement.id, detail))
 
-    debtors = changed.unique("id_number", keep="first", maintain_order=True).select(
+    debtors = (
+        changed.select("id_number", "name", "province", "city").unique(
+            "id_number", keep="first", maintain_order=True
+        )
+    ).select(
         "id_number",
         "name",
         pl.when(pl.col("id_number").str.slice(16, 1).cast(pl.Int64) % 2 == 1)
