@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, select, text
@@ -293,6 +295,39 @@ def test_contact_points_of_debtor_and_third_parties(engine: Engine, tmp_path: Pa
     assert len(points) == 5
 
 
+def test_contact_points_stored_in_batches_are_those_stored_at_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given co-debtors whose accounts are far apart in the file, and batches of two rows
+    from cuishou.placement.service import accounts
+
+    rows = [account_row(n) for n in range(1, 8)]
+    rows[5] = account_row(6, id_number=rows[0]["id_number"], name=rows[0]["name"],
+                          mobile=rows[0]["mobile"], home_address="深圳市南山区另一处")  # fmt: skip
+    monkeypatch.setattr(accounts, "CONTACT_BATCH", 2)
+    # when the file is imported
+    _import(engine, write_csv(tmp_path / "a.csv", rows))
+    # then every debtor has each of its contact points once, stored in debtor order
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT d.id_number, c.kind, c.value, c.owner_name FROM contact_points c "
+                 "JOIN debtors d ON d.id = c.debtor_id ORDER BY c.id")
+        ).all()  # fmt: skip
+    expected = {
+        (r["id_number"], kind, value, owner)
+        for r in rows
+        for kind, value, owner in (
+            ("mobile", r["mobile"], ""),
+            ("address", r["home_address"], ""),
+            ("mobile", r["contact1_phone"], "李娜"),
+        )
+    }
+    assert sorted(tuple(s) for s in stored) == sorted(expected)
+    first_seen = list(dict.fromkeys(r["id_number"] for r in rows))
+    runs = [key for key, _ in itertools.groupby(s[0] for s in stored)]
+    assert runs == first_seen  # each debtor's points together, debtors in file order
+
+
 def test_payments_are_posted_through_the_waterfall_exactly_once(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -449,3 +484,72 @@ def test_accounts_files_are_imported_before_payments_files(engine: Engine, tmp_p
     assert events == {"import.file_imported"}
     payload = json.loads(json.dumps(_events(engine, "account.placed")[0].payload))
     assert payload["account_no"] == "LN00000001"
+
+
+def test_quarantine_cells_cannot_run_as_formulas_and_come_back_as_they_were(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given rows rejected for a bad mobile (whose name starts like a formula) and a
+    # negative principal
+    formula = '=HYPERLINK("http://evil.example","点我")'
+    rows = [account_row(1, name=formula, mobile="1"), account_row(2, principal="-5.00")]
+    result = _import(engine, write_csv(tmp_path / "a.csv", rows), creditor="ZSBANK")
+    quarantine = Path(str(result["quarantine_file"]))
+    # then in the quarantine file the name is text for Excel and the amount still a number
+    kept = quarantine_rows(quarantine)
+    assert kept["name"].to_list()[0] == "'" + formula
+    assert kept["principal"].to_list()[1] == "-5.00"
+    # and once corrected and imported again, the rows are stored as they were written
+    fixed = kept.with_columns(
+        pl.Series("mobile", ["13800000001", kept["mobile"][1]]),
+        pl.Series("principal", [kept["principal"][0], "5.00"]),
+    )
+    again = tmp_path / "a.fixed.csv"
+    again.write_bytes(b"\xef\xbb\xbf" + fixed.write_csv().encode("utf-8"))
+    second = _import(engine, again, creditor="ZSBANK")
+    assert (second["accepted"], second["quarantined"]) == (2, 0)
+    assert set(second["files"][0]["ignored_columns"]) == {"row", "reason", "reason_zh"}  # type: ignore[index]
+    with engine.connect() as connection:
+        names = set(connection.scalars(select(Debtor.name)))
+        principal = connection.scalar(
+            select(Account.principal_fen).where(Account.account_no == "LN00000002")
+        )
+    assert formula in names
+    assert principal == 500
+
+
+def test_accounts_written_in_batches_keep_their_payloads_and_order(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three stored accounts, and batches of two accounts
+    from cuishou.placement.service import accounts
+
+    monkeypatch.setattr(accounts, "WRITE_BATCH", 2)
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(n) for n in (5, 3, 1)]))
+    # when a newer file updates two of them, leaves one and adds two, in no order
+    rows = [
+        account_row(4),
+        account_row(5, principal="11000.00", snapshot_date="2026-11-10"),
+        account_row(2),
+        account_row(3),
+        account_row(1, principal="10000.00", snapshot_date="2026-11-10"),
+    ]
+    result = _import(engine, write_csv(tmp_path / "b.csv", rows))
+    # then each account has its own event and values, new ones numbered in account order
+    assert (result["created"], result["updated"], result["unchanged"]) == (2, 2, 1)
+    with engine.connect() as connection:
+        ids = dict(connection.execute(select(Account.account_no, Account.id)).all())
+        principal = dict(
+            connection.execute(select(Account.account_no, Account.principal_fen)).all()
+        )
+        events = connection.execute(
+            select(Event.type, Event.entity_id, Event.payload).where(Event.type.like("account.%"))
+        ).all()
+    assert ids["LN00000002"] < ids["LN00000004"]
+    assert (principal["LN00000001"], principal["LN00000005"]) == (1_000_000, 1_100_000)
+    updated = {e.entity_id: e.payload for e in events if e.type == "account.snapshot_updated"}
+    assert updated[ids["LN00000001"]]["changes"]["principal_fen"] == [1_200_000, 1_000_000]
+    assert updated[ids["LN00000005"]]["changes"]["principal_fen"] == [1_200_000, 1_100_000]
+    placed = {e.entity_id: e.payload for e in events if e.type == "account.placed"}
+    assert placed[ids["LN00000004"]]["account_no"] == "LN00000004"
+    assert len(placed) == 5

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cuishou.kit.errors import UnreadableFile
 from cuishou.placement.reader import (
+    original_rows,
     read_source,
     template_csv,
     template_xlsx_rows,
@@ -137,3 +138,20 @@ def test_the_templates_import_cleanly(tmp_path: Path) -> None:
         assert source.ignored_columns == []
     assert read_source(tmp_path / "payments-template.csv").kind == "payments"
     assert template_csv("payments").startswith("委托方代码,借据号,还款金额")
+
+
+def test_rejected_rows_are_read_again_as_written_unless_the_file_changed(tmp_path: Path) -> None:
+    # given a GBK file read for import, whose frame keeps only trimmed, recognised columns
+    rows = [account_row(1, name=" 张三 "), account_row(2, mobile="12")]
+    path = write_csv(tmp_path / "a.csv", rows, headers="zh", encoding="gbk")
+    source = read_source(path)
+    assert source.frame["name"].to_list() == ["张三", account_row(2)["name"]]
+    # when row 3 is read again for the quarantine file, it comes as written, every column
+    again = original_rows(source, pl.Series([3]))
+    assert again["_row"].to_list() == [3]
+    assert again["手机号"].to_list() == ["12"]
+    assert original_rows(source, pl.Series([2]))["姓名"].to_list() == [" 张三 "]
+    # and once the file has changed, it is not read as if it had not
+    path.write_bytes(path.read_bytes() + b"\n")
+    with pytest.raises(UnreadableFile, match="changed while it was imported"):
+        original_rows(source, pl.Series([3]))

@@ -120,22 +120,25 @@ def test_transcripts_import_from_a_file_with_quarantine(store_env: str, tmp_path
         f"{contact_id},您好，请问您方便沟通还款安排吗\n"
         "999999,查无此人\n"
         f"{contact_id},\n"
-        "abc,文本\n",
+        "abc,文本\n"
+        "999998,=cmd|' /C calc'!A0\n",
         encoding="gb18030",
     )
     result = runner.invoke(app, ["compliance", "transcripts", str(path), "--json"])
     assert result.exit_code == 0, result.output
     counts = json.loads(result.stdout)
     assert (counts["rows"], counts["imported"], counts["with_findings"], counts["quarantined"]) == (
-        5,
+        6,
         2,
         1,
-        3,
+        4,
     )
     quarantine = Path(counts["quarantine_file"]).read_text(encoding="utf-8-sig").splitlines()
     assert quarantine[0] == "row,reason,contact_id,text"
     assert any("no contact 999999" in line for line in quarantine)
     assert any("text is empty" in line for line in quarantine)
+    # a cell that would run as a formula in Excel is written as text
+    assert any(",'=cmd|' /C calc'!A0" in line for line in quarantine)
     engine = make_engine(store_env)
     with transaction(engine) as session:
         item = session.scalars(select(QaItem)).one()

@@ -29,6 +29,7 @@ from cuishou.compliance.schemas import (
 from cuishou.contact.rules import PLAUSIBLE_YEARS
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput
+from cuishou.kit.spreadsheet import excel_safe
 from cuishou.store.tables import Agency, Event, User
 
 REPORT_EVENTS = (
@@ -145,11 +146,25 @@ def compliance_report(
     )
 
 
+class _ExcelSafeWriter:
+    """A ``csv.writer`` whose cells a spreadsheet shows as text, never runs as a formula."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([excel_safe(cell) for cell in row])
+
+
 def report_csv(report: ReportOut) -> str:
-    """One flat table: section, day, collector, agency, key, count (UTF-8 with BOM for Excel)."""
+    """One flat table: section, day, collector, agency, key, count (UTF-8 with BOM for Excel).
+
+    Collector names, agency codes and rule keys come from users and rule packs: every cell
+    goes through :func:`cuishou.kit.spreadsheet.excel_safe`.
+    """
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = _ExcelSafeWriter(out)
     writer.writerow(["section", "day", "collector", "agency", "key", "count"])
     for d in report.days:
         for key in ("checks", "blocked", "violations", "overrides", "findings"):

@@ -75,9 +75,10 @@ def load_cycle_config(path: Path | None) -> CycleConfig:
         raise ConfigError(f"cannot read cycle config {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    # import: is read by cuishou import --config (cuishou.placement.limits)
     known = {
         "buckets", "amount_tiers", "alert_bucket", "alert_on_placement", "legal_review_dpd",
-        "promises",
+        "promises", "import",
     }  # fmt: skip
     unknown = set(raw) - known
     if unknown:

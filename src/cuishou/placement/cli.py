@@ -18,22 +18,32 @@ from cuishou.kit.errors import UnreadableFile
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from cuishou.placement.limits import ImportLimits
     from cuishou.placement.reader import SourceTable
     from cuishou.placement.schemas import FileResult, ImportResult
     from cuishou.placement.service import ImportOptions
 
 
-def run_import(engine: Engine, paths: Sequence[Path], options: ImportOptions) -> ImportResult:
+def run_import(
+    engine: Engine,
+    paths: Sequence[Path],
+    options: ImportOptions,
+    limits: ImportLimits | None = None,
+) -> ImportResult:
     """Import files one by one, each in its own transaction; accounts files first.
 
-    A file that cannot be read is reported in ``errors`` and changes nothing; the
-    other files are imported all the same. Quarantine files are written after the
-    file's transaction commits.
+    A file that cannot be read, or goes beyond ``limits``, is reported in ``errors`` and
+    changes nothing; the other files are imported all the same. Quarantine files are
+    written after the file's transaction commits. A file's table is let go as soon as
+    the file is done.
     """
     # the import stack (Polars, the store) loads when an import runs, not for --help
     # (ADR 0011)
+    from cuishou.placement.limits import DEFAULT_LIMITS
     from cuishou.placement.reader import ACCOUNTS, read_source
     from cuishou.placement.schemas import FileError, ImportResult
+
+    limits = limits or DEFAULT_LIMITS
     from cuishou.placement.service import import_source, write_quarantine
     from cuishou.store.db import transaction
 
@@ -41,13 +51,15 @@ def run_import(engine: Engine, paths: Sequence[Path], options: ImportOptions) ->
     errors: list[FileError] = []
     for path in paths:
         try:
-            sources.append(read_source(Path(path)))
+            sources.append(read_source(Path(path), limits))
         except UnreadableFile as exc:
             errors.append(FileError(path=str(path), code=exc.code, message=exc.message))
     # Accounts before payments, so payments may refer to accounts placed in the same call.
     sources.sort(key=lambda s: 0 if s.kind == ACCOUNTS else 1)
+    sources.reverse()  # taken from the end
     results: list[FileResult] = []
-    for source in sources:
+    while sources:
+        source = sources.pop()
         started = time.perf_counter()
         try:
             with transaction(engine) as session:
@@ -55,9 +67,14 @@ def run_import(engine: Engine, paths: Sequence[Path], options: ImportOptions) ->
         except UnreadableFile as exc:
             errors.append(FileError(path=str(source.path), code=exc.code, message=exc.message))
             continue
-        write_quarantine(outcome)
-        outcome.result.seconds = round(time.perf_counter() - started, 3)
+        del source
         results.append(outcome.result)
+        try:
+            write_quarantine(outcome)
+        except UnreadableFile as exc:
+            errors.append(FileError(path=outcome.result.path, code=exc.code, message=exc.message))
+        outcome.result.seconds = round(time.perf_counter() - started, 3)
+        del outcome
     return ImportResult.of(results, errors)
 
 
@@ -89,15 +106,24 @@ def import_command(
         None, "--as-of", help="Snapshot date for rows without 数据日期 (default: today)."
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="The deployment's config YAML: its import: section sets the largest file read "
+        "(max_rows, max_cells, max_bytes, max_ratio, max_cell_chars); the same file as "
+        "cuishou daily --config.",
+    ),
 ) -> None:
     """Import placement accounts and payments files (导入委案/还款文件)."""
     # the service stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.placement.limits import load_import_limits
     from cuishou.placement.service import ImportOptions
 
     as_of_date = parse_date(as_of, field="--as-of") if as_of else today_local()
+    limits = load_import_limits(config)
     engine = store_engine()
     options = ImportOptions(as_of=as_of_date, now=utc_now(), creditor_code=creditor)
-    result = run_import(engine, paths, options)
+    result = run_import(engine, paths, options, limits)
     if json_output:
         print_json(result.model_dump())
     else:

@@ -4,21 +4,36 @@ Every cell is read as text so nothing is silently coerced (an ID number never be
 a float, ``0755`` keeps its zero); the rules decide what a cell means. CSV may be
 UTF-8 (with or without BOM) or GBK/GB18030, as Chinese bank exports are; XLSX is
 read from its first sheet; Parquet columns are cast to text.
+
+A file is measured against the :class:`ImportLimits` before it is read (its size; an
+XLSX workbook's parts, rows and cells, see :mod:`cuishou.placement.workbook`; a Parquet
+file's rows, size and column types) and its cells once read, before anything else is
+done with them; beyond a limit it is refused with :class:`UnreadableFile`.
+
+Only the columns the import recognises are kept in memory. The rows a file's import
+rejects are read again, with every column exactly as written, for the quarantine file
+(:func:`original_rows`); an XLSX workbook, slow to read, keeps its table instead.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from cuishou.kit.errors import UnreadableFile
+from cuishou.kit.spreadsheet import QUOTE, excel_plain_expr, excel_safe_frame
 from cuishou.placement.columns import (
     ALL_ACCOUNT_COLUMNS,
     PAYMENT_COLUMNS,
@@ -26,150 +41,348 @@ from cuishou.placement.columns import (
     header_map,
     normalize_header,
 )
+from cuishou.placement.limits import DEFAULT_LIMITS, ImportLimits, human_size, raise_hint
+from cuishou.placement.workbook import survey_xlsx
 
 ACCOUNTS = "accounts"
 PAYMENTS = "payments"
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in this order; GB18030 is the superset of GBK and GB2312."""
+READ_CHUNK = 16 << 20
+"""Bytes of a file read at a time (hashing, checking, transcoding)."""
 _TEMPLATE_TIME = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 """Fixed workbook times (openpyxl wants naive ones) so the template is reproducible."""
 _ACCOUNT_MAP = header_map(ALL_ACCOUNT_COLUMNS)
 _PAYMENT_MAP = header_map(PAYMENT_COLUMNS)
+_TEXT_TYPES = (
+    pl.String,
+    pl.Categorical,
+    pl.Enum,
+    pl.Boolean,
+    pl.Date,
+    pl.Datetime,
+    pl.Time,
+    pl.Decimal,
+    pl.Null,
+    pl.Binary,
+)
+"""Parquet column types read as text (numbers too); any other type is refused."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourceTable:
     """One input file read as text: its kind, how it was decoded, its rows.
 
     ``frame`` has one String column per recognised column, named canonically, plus
-    ``_row`` (the spreadsheet row number: header = 1, first data row = 2);
-    ``original`` keeps every column exactly as read, under its header, for quarantine.
+    ``_row`` (the spreadsheet row number: header = 1, first data row = 2). The file's
+    other columns are not kept; :func:`original_rows` reads rows again as written. An
+    import that is done with the frame lets it go (:meth:`release_frame`); the table keeps
+    its row count.
     """
 
     path: Path
     kind: str
     encoding: str
     frame: pl.DataFrame
-    original: pl.DataFrame
     headers: dict[str, str]
     """canonical name → header as written in the file."""
+    columns: list[str]
+    """Every header of the file, in order."""
+    sha256: str
     ignored_columns: list[str] = field(default_factory=list)
+    original: pl.DataFrame | None = None
+    """Every column as read (an XLSX workbook only; other files are read again)."""
+    rows: int = field(init=False)
 
-    @property
-    def rows(self) -> int:
-        return self.frame.height
+    def __post_init__(self) -> None:
+        self.rows = self.frame.height
+
+    def release_frame(self) -> None:
+        """Let the frame go (its columns live on in frames made from them)."""
+        self.frame = self.frame.clear()
 
 
-def read_source(path: Path) -> SourceTable:
-    """Read ``path`` and recognise its columns; :class:`UnreadableFile` if it is not a table."""
+def read_source(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceTable:
+    """Read ``path`` and recognise its columns; :class:`UnreadableFile` if it is not a table
+    or goes beyond ``limits``."""
     if not path.exists():
         raise UnreadableFile(f"{path}: no such file", path=str(path))
     if path.is_dir():
         raise UnreadableFile(f"{path}: is a directory, not a file", path=str(path))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        raw, encoding = _read_xlsx(path), "xlsx"
-    elif suffix == ".parquet":
-        raw, encoding = _read_parquet(path), "parquet"
-    else:
-        raw, encoding = _read_csv(path)
-    return _recognise(path, raw, encoding)
+        survey_xlsx(path, limits)
+        raw = _read_xlsx(path)
+        kind, headers, ignored = _recognise(path, raw.columns)
+        table = _table(path, raw, headers, limits)
+        original = raw.with_columns(pl.all().cast(pl.String))
+        return SourceTable(path, kind, "xlsx", _frame(table, headers, kind), headers,
+                           raw.columns, _digest(path), ignored, original)  # fmt: skip
+    if suffix == ".parquet":
+        columns = _check_parquet(path, limits)
+        kind, headers, ignored = _recognise(path, columns)
+        raw = _read_parquet(path, list(headers.values()))
+        table = _table(path, raw, headers, limits, all_columns=len(columns))
+        return SourceTable(path, kind, "parquet", _frame(table, headers, kind), headers,
+                           columns, _digest(path), ignored)  # fmt: skip
+    _check_size(path, limits)
+    with _utf8_csv(path) as (csv, encoding, digest):
+        columns = _read_csv(path, csv, n_rows=0).columns
+        kind, headers, ignored = _recognise(path, columns)
+        raw = _read_csv(path, csv, columns=list(headers.values()))
+    table = _table(path, raw, headers, limits, all_columns=len(columns))
+    del raw
+    return SourceTable(path, kind, encoding, _frame(table, headers, kind), headers, columns,
+                       digest, ignored)  # fmt: skip
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
-    data = path.read_bytes()
-    if not data.strip():
+def original_rows(source: SourceTable, rows: pl.Series) -> pl.DataFrame:
+    """The rows numbered ``rows`` (spreadsheet numbers) with every column as written.
+
+    ``_row`` and the file's columns, as text. Read again from the file (the frame keeps
+    only the recognised columns, trimmed); :class:`UnreadableFile` if the file changed
+    since it was read.
+    """
+    wanted = rows.cast(pl.Int64).implode()
+
+    def pick(table: pl.LazyFrame) -> pl.DataFrame:
+        return (
+            table.with_row_index("_row", offset=2)
+            .with_columns(pl.col("_row").cast(pl.Int64))
+            .filter(pl.col("_row").is_in(wanted))
+            # a column the import ignores may hold bytes that are not text: shown empty
+            .select("_row", pl.exclude("_row").cast(pl.String, strict=False))
+            .collect()
+        )
+
+    if source.original is not None:
+        return pick(source.original.lazy())
+    if source.encoding == "parquet":
+        _same_file(source, _digest(source.path))
+        return pick(pl.scan_parquet(source.path))
+    with _utf8_csv(source.path) as (csv, _, digest):
+        _same_file(source, digest)
+        return pick(
+            pl.scan_csv(csv, infer_schema=False, has_header=True, truncate_ragged_lines=False)
+        )
+
+
+def _same_file(source: SourceTable, digest: str) -> None:
+    if digest != source.sha256:
+        raise UnreadableFile(
+            f"{source.path}: the file changed while it was imported; its rows were imported as "
+            "first read, but the rejected ones can no longer be copied out of it",
+            path=str(source.path),
+        )
+
+
+def _refuse(path: Path, message: str, limit: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"{path}: refused: {message}; if the file is genuine, {raise_hint(limit)}; "
+        "nothing was imported",
+        path=str(path),
+        limit=limit,
+    )
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_size(path: Path, limits: ImportLimits) -> None:
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise _refuse(
+            path,
+            f"it is {human_size(size)}, more than the limit of {human_size(limits.max_bytes)}",
+            "max_bytes",
+        )
+
+
+@contextmanager
+def _utf8_csv(path: Path) -> Iterator[tuple[Path, str, str]]:
+    """``(a UTF-8 copy of the CSV, its encoding, the file's SHA-256)``.
+
+    The file is read once in pieces to hash it and check it is UTF-8; a GBK/GB18030 file is
+    transcoded into a temporary UTF-8 file, removed afterwards.
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, has_text, start = True, False, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            start = start or chunk[:65536]
+            digest.update(chunk)
+            has_text = has_text or bool(chunk.strip())
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if not has_text:
         raise UnreadableFile(f"{path}: the file is empty (no header row)", path=str(path))
-    if b"\x00" in data[:65536]:
+    if b"\x00" in start:
         raise UnreadableFile(
             f"{path}: this is not a text table (binary content); save it as CSV, XLSX or Parquet",
             path=str(path),
         )
-    if _is_utf8(data):
-        used = "utf-8-bom" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-        payload = data[3:] if used == "utf-8-bom" else data
-    else:
+    if utf8:
+        yield (
+            path,
+            ("utf-8-bom" if start.startswith(codecs.BOM_UTF8) else "utf-8"),
+            (digest.hexdigest()),
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="cuishou-import-") as scratch:
+        target = Path(scratch) / "utf-8.csv"
+        transcode = codecs.getincrementaldecoder(CSV_ENCODINGS[1])()
         try:
-            payload = data.decode(CSV_ENCODINGS[1]).encode("utf-8")
+            with path.open("rb") as source, target.open("wb") as out:
+                while chunk := source.read(READ_CHUNK):
+                    out.write(transcode.decode(chunk).encode("utf-8"))
+                out.write(transcode.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError:
             raise UnreadableFile(
                 f"{path}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV",
                 path=str(path),
             ) from None
-        used = CSV_ENCODINGS[1]
+        yield target, CSV_ENCODINGS[1], digest.hexdigest()
+
+
+def _read_csv(
+    path: Path, csv: Path, *, n_rows: int | None = None, columns: list[str] | None = None
+) -> pl.DataFrame:
     try:
-        frame = pl.read_csv(
-            io.BytesIO(payload),
+        return pl.read_csv(
+            csv,
             infer_schema=False,
             has_header=True,
             truncate_ragged_lines=False,
+            n_rows=n_rows,
+            columns=columns,
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise UnreadableFile(
             f"{path}: not a readable CSV table ({str(exc).splitlines()[0]})", path=str(path)
         ) from exc
-    return frame, used
-
-
-def _is_utf8(data: bytes, chunk: int = 1 << 24) -> bool:
-    """Whether ``data`` is valid UTF-8, checked in pieces (no copy of the whole text)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(data), chunk):
-            decoder.decode(view[start : start + chunk])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0)
+        return frame.with_columns(pl.all().cast(pl.String))
     except Exception as exc:  # fastexcel raises its own error types
         raise UnreadableFile(
             f"{path}: not a readable XLSX workbook ({str(exc).splitlines()[0]})", path=str(path)
         ) from exc
-    return frame.with_columns(pl.all().cast(pl.String))
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _check_parquet(path: Path, limits: ImportLimits) -> list[str]:
+    """The file's columns, once its metadata is within ``limits`` and every column is text.
+
+    A nested column (list, array, struct) or a duration has no text form: the file is
+    refused naming it (before anything is read).
+    """
     try:
-        frame = pl.read_parquet(path)
+        schema = pl.read_parquet_schema(path)
+        metadata = pq.ParquetFile(path).metadata
+    except Exception as exc:  # polars and pyarrow raise their own error types
+        raise UnreadableFile(
+            f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})", path=str(path)
+        ) from exc
+    nested = [
+        f"{name} ({dtype})"
+        for name, dtype in schema.items()
+        if not (dtype.is_numeric() or dtype.base_type() in _TEXT_TYPES)
+    ]
+    if nested:
+        raise UnreadableFile(
+            f"{path}: column(s) {', '.join(nested)} hold lists, structures or other values that "
+            "are not text, numbers or dates; save the file with one plain value per cell; "
+            "nothing was imported",
+            path=str(path),
+            columns=[n.split(" (")[0] for n in nested],
+        )
+    rows, columns = metadata.num_rows, len(schema)
+    size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if rows > limits.max_rows:
+        raise _refuse(
+            path, f"it has {rows:,} rows, more than the limit of {limits.max_rows:,}", "max_rows"
+        )
+    if rows * columns > limits.max_cells:
+        raise _refuse(
+            path,
+            f"it has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, more than "
+            f"the limit of {limits.max_cells:,}",
+            "max_cells",
+        )
+    if size > limits.max_bytes:
+        raise _refuse(
+            path,
+            f"its data is {human_size(size)} uncompressed, more than the limit of "
+            f"{human_size(limits.max_bytes)}",
+            "max_bytes",
+        )
+    return list(schema)
+
+
+def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path, columns=columns)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise UnreadableFile(
             f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})", path=str(path)
         ) from exc
-    return frame.with_columns(pl.all().cast(pl.String))
+    text: list[pl.Series] = []
+    for column in frame.iter_columns():
+        try:
+            text.append(column.cast(pl.String))
+        except pl.exceptions.PolarsError:
+            raise UnreadableFile(
+                f"{path}: column {column.name} holds bytes that are not UTF-8 text; "
+                "nothing was imported",
+                path=str(path),
+                columns=[column.name],
+            ) from None
+    return pl.DataFrame(text)
 
 
-def _recognise(path: Path, raw: pl.DataFrame, encoding: str) -> SourceTable:
-    if raw.width == 0:
+def _recognise(path: Path, columns: Sequence[str]) -> tuple[str, dict[str, str], list[str]]:
+    """``(kind, canonical name → header, ignored headers)`` from the file's header row."""
+    if not columns:
         raise UnreadableFile(f"{path}: the file has no columns", path=str(path))
-    normalized = [normalize_header(h) for h in raw.columns]
+    normalized = [normalize_header(h) for h in columns]
     account_hits = {_ACCOUNT_MAP[h] for h in normalized if h in _ACCOUNT_MAP}
     payment_hits = {_PAYMENT_MAP[h] for h in normalized if h in _PAYMENT_MAP}
     if "id_number" in account_hits:
-        kind, mapping, columns = ACCOUNTS, _ACCOUNT_MAP, ALL_ACCOUNT_COLUMNS
+        kind, mapping, known = ACCOUNTS, _ACCOUNT_MAP, ALL_ACCOUNT_COLUMNS
     elif {"amount", "reference"} <= payment_hits:
-        kind, mapping, columns = PAYMENTS, _PAYMENT_MAP, PAYMENT_COLUMNS
+        kind, mapping, known = PAYMENTS, _PAYMENT_MAP, PAYMENT_COLUMNS
     else:
         raise UnreadableFile(
             f"{path}: cannot tell what this file is: an accounts file needs an ID number column "
             "(身份证号/id_number), a payments file needs amount (还款金额) and reference (流水号) "
-            f"columns; found {', '.join(raw.columns[:12])}",
+            f"columns; found {', '.join(columns[:12])}",
             path=str(path),
         )
     headers: dict[str, str] = {}
     ignored: list[str] = []
-    for header, key in zip(raw.columns, normalized, strict=True):
+    for header, key in zip(columns, normalized, strict=True):
         canonical = mapping.get(key)
         if canonical is None or canonical in headers:
             ignored.append(header)
         else:
             headers[canonical] = header
-    missing = [c for c in columns if c.required and c.name not in headers]
+    missing = [c for c in known if c.required and c.name not in headers]
     if missing:
         names = ", ".join(f"{c.name} ({c.aliases[0]})" for c in missing)
         raise UnreadableFile(
@@ -177,25 +390,82 @@ def _recognise(path: Path, raw: pl.DataFrame, encoding: str) -> SourceTable:
             path=str(path),
             missing=[c.name for c in missing],
         )
-    original = raw.with_columns(pl.all().cast(pl.String))
-    frame = original.select(
-        [pl.col(header).str.strip_chars().alias(name) for name, header in headers.items()]
-    ).with_columns(
-        pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
-        for name in headers
+    return kind, headers, ignored
+
+
+def _table(
+    path: Path,
+    raw: pl.DataFrame,
+    headers: dict[str, str],
+    limits: ImportLimits,
+    *,
+    all_columns: int | None = None,
+) -> pl.DataFrame:
+    """The recognised columns of ``raw`` as text, once they are within ``limits``.
+
+    Rows and cells (rows × every column of the file), the longest cell (characters) and
+    the text of all of them together (what a Parquet file's dictionary can multiply).
+    """
+    table = raw.select(headers.values())
+    rows, columns = table.height, all_columns or raw.width
+    if rows > limits.max_rows:
+        raise _refuse(
+            path, f"it has {rows:,} rows, more than the limit of {limits.max_rows:,}", "max_rows"
+        )
+    if rows * columns > limits.max_cells:
+        raise _refuse(
+            path,
+            f"it has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, more than "
+            f"the limit of {limits.max_cells:,}",
+            "max_cells",
+        )
+    sizes = table.select(pl.all().str.len_bytes().max()).row(0)
+    for header, size in zip(table.columns, sizes, strict=True):
+        if size is not None and size > limits.max_cell_chars:
+            chars = table.select(pl.col(header).str.len_chars().alias("n")).with_row_index(
+                "_row", offset=2
+            )
+            longest = chars.filter(pl.col("n") > limits.max_cell_chars)
+            if longest.height:
+                row, count = longest.row(0)
+                raise _refuse(
+                    path,
+                    f"the cell of column {header} in row {row:,} holds {count:,} characters, "
+                    f"more than the limit of {limits.max_cell_chars:,} for one cell",
+                    "max_cell_chars",
+                )
+    total = sum(table.select(pl.all().str.len_bytes().sum()).row(0))
+    if total > limits.max_bytes:
+        raise _refuse(
+            path,
+            f"its cells hold {human_size(total)} of text, more than the limit of "
+            f"{human_size(limits.max_bytes)}",
+            "max_bytes",
+        )
+    return table
+
+
+def _frame(table: pl.DataFrame, headers: dict[str, str], kind: str) -> pl.DataFrame:
+    """Canonical columns, trimmed, empty cells null, every known column present, ``_row``.
+
+    A cell a CSV export protected from spreadsheets (``'=…``) loses that quote again.
+    """
+    known = ALL_ACCOUNT_COLUMNS if kind == ACCOUNTS else PAYMENT_COLUMNS
+    # Trimming copies a column's text: only the columns with a cell to trim are trimmed.
+    spaced = table.select(pl.all().str.contains(r"^\s|\s$").any()).row(0, named=True)
+    quoted = table.select(pl.all().str.contains(rf"^\s*{QUOTE}").any()).row(0, named=True)
+
+    def cell(header: str) -> pl.Expr:
+        text = pl.col(header).str.strip_chars() if spaced[header] else pl.col(header)
+        return excel_plain_expr(text) if quoted[header] else text
+
+    frame = table.select(
+        cell(header).replace("", None).alias(name) for name, header in headers.items()
     )
-    for column in columns:
-        if column.name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column.name))
-    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"))
-    return SourceTable(
-        path=path,
-        kind=kind,
-        encoding=encoding,
-        frame=frame,
-        original=original,
-        headers=headers,
-        ignored_columns=ignored,
+    missing = [c.name for c in known if c.name not in frame.columns]
+    return frame.with_columns(
+        *(pl.lit(None, dtype=pl.String).alias(name) for name in missing),
+        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"),
     )
 
 
@@ -223,7 +493,7 @@ def template_csv(kind: str) -> str:
             pl.lit("同事").alias("联系人2关系"),
             pl.lit("0755-26001234").alias("联系人2电话"),
         )
-    return frame.write_csv(line_terminator="\n")
+    return excel_safe_frame(frame).write_csv(line_terminator="\n")
 
 
 def write_templates(directory: Path) -> list[Path]:

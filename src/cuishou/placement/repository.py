@@ -33,12 +33,14 @@ def tune_for_bulk(session: Session) -> None:
 
     Index maintenance of a million-row insert (3–4 million contact points with a unique
     index on their value) is dominated by page cache misses with SQLite's 2 MB default;
-    up to 1 GB of cache is used only while a file is written (pages are allocated as
-    needed) and the settings last only for this connection.
+    up to 256 MB of cache is used only while a file is written (pages are allocated as
+    needed) and the settings last only for this connection. The rows are written in the
+    order of their indexes, so a larger cache only holds more of the new pages: 1 GB of it
+    took a million-row import past 2 GB of memory (bench/README.md).
     """
     if dialect_name(session) == "sqlite":
         connection = session.connection()
-        connection.exec_driver_sql("PRAGMA cache_size=-1048576")
+        connection.exec_driver_sql("PRAGMA cache_size=-262144")
         connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
         SessionBulk(session).detach_leftovers()
 

@@ -15,6 +15,7 @@ from cuishou.cases.service import usernames
 from cuishou.compliance.screening import Audience, screen
 from cuishou.compliance.service import creditor_pack, screening_perspective
 from cuishou.kit.errors import UnreadableFile
+from cuishou.kit.spreadsheet import excel_safe
 from cuishou.quality import repository as repo
 from cuishou.quality.service import raise_item
 from cuishou.store.tables import Case
@@ -101,7 +102,8 @@ def import_transcripts(
             writer = csv.writer(handle)
             writer.writerow(["row", "reason", *COLUMNS])
             for number, row, reason in rejected:
-                writer.writerow([number, reason, *(row.get(c, "") for c in COLUMNS)])
+                cells = [number, reason, *(row.get(c, "") for c in COLUMNS)]
+                writer.writerow([excel_safe(cell) for cell in cells])
     return {
         "rows": len(rows),
         "imported": imported,

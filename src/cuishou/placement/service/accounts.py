@@ -8,6 +8,7 @@ the rows need, stores debtors and contact points, then creates and updates the a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,11 @@ from cuishou.placement.rules import (
     snapshot_diff,
 )
 from cuishou.placement.schemas import FileResult
-from cuishou.placement.service.account_checks import PLAIN_MOBILE, check_accounts
+from cuishou.placement.service.account_checks import (
+    PLAIN_MOBILE,
+    check_accounts,
+    contacts_expr,
+)
 from cuishou.placement.service.common import (
     FileOutcome,
     ImportOptions,
@@ -82,8 +87,53 @@ def _update_payload(old: dict[str, Any], new: dict[str, Any], file_name: str) ->
     return json.dumps({"changes": payload, "file": file_name}, ensure_ascii=False)
 
 
+def _kept_columns() -> list[str]:
+    """The columns of a checked file the write needs (the raw text columns are let go)."""
+    contacts = [
+        name
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+        for name in (f"contact{n}_name", f"_phone{n}", f"_rel{n}")
+    ]
+    write = ["_row", "account_no", "batch_code", "placed_on", "return_on"]
+    snapshot = [name for name in SNAPSHOT_FIELDS if name != "contacts"]  # made when hashed
+    return list(dict.fromkeys([*write, *snapshot, *contacts]))
+
+
+KEPT_COLUMNS = _kept_columns()
+HASH_BATCH = 200_000
+"""Rows whose content texts are hashed at a time (the texts are large; the hashes small)."""
+CONTACT_BATCH = 250_000
+"""Rows (a batch of whole debtors) whose contact points are built and stored at a time."""
+WRITE_BATCH = 250_000
+"""Accounts staged and written at a time."""
+
+
+def _content_hashes(rows: pl.DataFrame) -> pl.Series:
+    """SHA-256 of every row's snapshot content, computed a batch of rows at a time."""
+    hashes: list[str] = []
+    for start in range(0, rows.height, HASH_BATCH):
+        texts = (
+            rows.slice(start, HASH_BATCH)
+            .with_columns(contacts_expr())
+            .select(content_text_expr(SNAPSHOT_FIELDS))
+        )
+        hashes.extend(content_hashes(texts.to_series().to_list()))
+    return pl.Series("content_hash", hashes, dtype=pl.String)
+
+
+def _without(rows: pl.DataFrame, drop: pl.Series) -> pl.DataFrame:
+    """``rows`` without the rows numbered in ``drop`` (no copy when there are none)."""
+    if drop.len() == 0:
+        return rows
+    return rows.filter(~pl.col("_row").is_in(drop.unique().implode()))
+
+
 def import_accounts(session: Session, source: SourceTable, options: ImportOptions) -> FileOutcome:
-    """Check an accounts file, quarantine bad rows, create/update the good ones."""
+    """Check an accounts file, quarantine bad rows, create/update the good ones.
+
+    Memory: the checked frame keeps only the columns the write needs, and no step copies
+    the whole frame when it would keep every row (a first import keeps them all).
+    """
     creditor_code = choose_creditor(source, options)
     creditor = repo.creditor_by_code(session, creditor_code)
     typed, problems = check_accounts(
@@ -93,20 +143,25 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
         products=repo.product_codes(session),
         as_of=options.as_of,
     )
-    good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
+    good = _without(typed.select(KEPT_COLUMNS), problems["_row"])
+    del typed
+    source.release_frame()  # the raw text columns the write does not need go with it
     good = good.with_columns(
         pl.sum_horizontal("principal_fen", "interest_fen", "penalty_fen", "fee_fen")
         .alias("snapshot_due_fen"),
     ).with_columns(
         pl.when(pl.col("snapshot_due_fen") > 0).then(pl.lit("open")).otherwise(pl.lit("settled"))
         .alias("status"),
-        pl.Series("content_hash",
-                  content_hashes(good.select(content_text_expr(SNAPSHOT_FIELDS)).to_series().to_list()),
-                  dtype=pl.String),
+        _content_hashes(good),
     )  # fmt: skip
     if creditor is not None and good.height:
         stored = repo.existing_accounts(session, creditor.id, good["account_no"])
-        good = good.join(stored, on="account_no", how="left", maintain_order="left")
+        # a narrow join (account numbers are unique here), put beside the rows: no copy
+        matched = good.select("account_no").join(
+            stored, on="account_no", how="left", maintain_order="left"
+        )
+        good = good.hstack(matched.drop("account_no"))
+        del stored, matched
     else:
         good = good.with_columns(
             pl.lit(None, dtype=pl.Int64).alias("account_id"),
@@ -130,7 +185,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
                 ),
             ]
         )  # fmt: skip
-        good = good.filter(~pl.col("_row").is_in(stale["_row"].implode()))
+        good = _without(good, stale["_row"])
     action = (
         pl.when(pl.col("account_id").is_null())
         .then(pl.lit("create"))
@@ -141,7 +196,7 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
     good = good.with_columns(action.alias("action"))
     counts = good["action"].value_counts()
     count = dict(zip(counts["action"].to_list(), counts["count"].to_list(), strict=True))
-    created, updated = count.get("create", 0), count.get("update", 0)
+    created, updated, same = count.get("create", 0), count.get("update", 0), count.get("same", 0)
     result = FileResult(
         path=str(source.path),
         kind=ACCOUNTS,
@@ -151,13 +206,16 @@ def import_accounts(session: Session, source: SourceTable, options: ImportOption
         quarantined=source.rows - good.height,
         created=created,
         updated=updated,
-        unchanged=count.get("same", 0),
+        unchanged=same,
         ignored_columns=source.ignored_columns,
         creditor=creditor_code,
     )
     if created + updated:
+        # handed over in a list, so the write holds the only reference and lets it go early
+        changed = [good.filter(pl.col("action") != "same") if same else good]
+        del good
         result.import_file_id = _write_accounts(
-            session, source, options, good.filter(pl.col("action") != "same"), creditor_code, result
+            session, source, options, changed, creditor_code, result
         )
     return FileOutcome(result=result, source=source, problems=problems)
 
@@ -166,10 +224,11 @@ def _write_accounts(
     session: Session,
     source: SourceTable,
     options: ImportOptions,
-    changed: pl.DataFrame,
+    handed: list[pl.DataFrame],
     creditor_code: str,
     result: FileResult,
 ) -> int:
+    changed = handed.pop()
     now, actor = options.now, options.actor
     events: list[dict[str, Any]] = []
     creditor = repo.creditor_by_code(session, creditor_code)
@@ -178,7 +237,8 @@ def _write_accounts(
         events.append(event(options, "creditor.created", "creditor", creditor.id,
                              {"code": creditor_code, "source": source.path.name}))  # fmt: skip
     batches = (
-        changed.filter(pl.col("action") == "create")
+        changed.select("action", "batch_code", "placed_on", "return_on")
+        .filter(pl.col("action") == "create")
         .group_by("batch_code", maintain_order=True)
         .agg(pl.col("placed_on").first(), pl.col("return_on").first())
     )
@@ -195,7 +255,11 @@ def _write_accounts(
             detail = {"batch": batch["batch_code"], "placed_on": str(batch["placed_on"])}
             events.append(event(options, "placement.created", "placement", placement.id, detail))
 
-    debtors = changed.unique("id_number", keep="first", maintain_order=True).select(
+    debtors = (
+        changed.select("id_number", "name", "province", "city").unique(
+            "id_number", keep="first", maintain_order=True
+        )
+    ).select(
         "id_number",
         "name",
         pl.when(pl.col("id_number").str.slice(16, 1).cast(pl.Int64) % 2 == 1)
@@ -216,58 +280,59 @@ def _write_accounts(
             for c in changes
         )
     repo.drop_stage(session, staged_debtors)
-    # In debtor order (the order debtors were just inserted in), so the contact points'
-    # unique index (debtor, kind, value, owner) grows at its end instead of at random.
-    order = debtors.select("id_number").with_row_index("_debtor_seq")
-    contacts = (
-        _contact_points(changed)
-        .join(order, on="id_number", how="left")
-        .sort("_debtor_seq", "kind", "value", "owner_name")
-        .drop("_debtor_seq")
-    )
-    repo.insert_contact_points(
-        session, contacts, now=now, new_debtors_only=inserted == debtors.height
-    )
-
-    creates = changed.filter(pl.col("action") == "create")
-    updates = changed.filter(pl.col("action") == "update")
-    create_payloads = _account_payloads(creates, source.path.name)
-    old = repo.stored_snapshots(session, [int(i) for i in updates["account_id"].to_list()])
-    update_payloads = [
-        _update_payload(old[int(row["account_id"])], _new_values(row), source.path.name)
-        for row in updates.iter_rows(named=True)
-    ]
-    staged = pl.concat(
-        [
-            creates.with_columns(create_payloads.alias("payload")),
-            updates.with_columns(pl.Series("payload", update_payloads, dtype=pl.String)),
-        ]
-    ).with_columns(_day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"))
+    new_debtors_only = inserted == debtors.height
+    del debtors
+    for contacts in _contact_point_batches(changed):
+        repo.insert_contact_points(session, contacts, now=now, new_debtors_only=new_debtors_only)
+        del contacts
     # By account number: new accounts then fill the (creditor, account_no) index at its
-    # end and get ids in that order, which the events statement reads in order too.
-    staged = staged.sort("account_no")
+    # end and get ids in that order, which the events statement reads in order too. The
+    # rows are put in that order a column at a time (the frame is never held twice) and
+    # written a batch at a time (each batch staged with its event payloads).
+    stage_columns = [c for c in repo.ACCOUNT_STAGE_TYPES if c not in ("payload", "snapshot_end")]
+    rows = changed.select(*stage_columns, "account_id", "employer")
+    del changed
+    order = rows["account_no"].arg_sort()
+    for name in rows.columns:
+        rows = rows.with_columns(rows[name].gather(order))
+    del order
+    updated = [int(i) for i in rows.filter(pl.col("action") == "update")["account_id"].to_list()]
+    old = repo.stored_snapshots(session, updated) if updated else {}
     file_id = record_file(session, source, options, creditor.id, result)
-    table = repo.write_accounts(
-        session,
-        staged.select(list(repo.ACCOUNT_STAGE_TYPES)),
-        creditor_id=creditor.id,
-        now=now,
-        actor=actor,
-    )
-    # the ledger: new accounts open with the file's figures; stored ones move to them
-    ledger.record_openings(
-        SessionBulk(session),
-        repo.created_accounts_sql(table),
-        source="import",
-        source_id=file_id,
-        actor=actor,
-        reason=f"placed by {source.path.name}",
-        now=now,
-        creditor_id=creditor.id,
-    )
-    if updates.height:
-        _refresh_balances(session, table, creditor, file_id, source.path.name, options)
-    repo.account_events(session, table, creditor_id=creditor.id, actor=actor, now=now)
+    for start in range(0, rows.height, WRITE_BATCH):
+        part = rows.slice(start, WRITE_BATCH)
+        payloads = _account_payloads(part, source.path.name)
+        is_update = part["action"] == "update"
+        if is_update.any():
+            payloads = payloads.scatter(
+                is_update.arg_true(),
+                [
+                    _update_payload(old[int(row["account_id"])], _new_values(row),
+                                    source.path.name)
+                    for row in part.filter(is_update).iter_rows(named=True)
+                ],
+            )  # fmt: skip
+        staged = part.with_columns(
+            payloads.alias("payload"),
+            _day_end_utc(pl.col("snapshot_date"), options.zone).alias("snapshot_end"),
+        ).select(list(repo.ACCOUNT_STAGE_TYPES))
+        table = repo.write_accounts(session, staged, creditor_id=creditor.id, now=now, actor=actor)
+        # the ledger: new accounts open with the file's figures; stored ones move to them
+        ledger.record_openings(
+            SessionBulk(session),
+            repo.created_accounts_sql(table),
+            source="import",
+            source_id=file_id,
+            actor=actor,
+            reason=f"placed by {source.path.name}",
+            now=now,
+            creditor_id=creditor.id,
+        )
+        if is_update.any():
+            _refresh_balances(session, table, creditor, file_id, source.path.name, options)
+        repo.account_events(session, table, creditor_id=creditor.id, actor=actor, now=now)
+        del part, staged, payloads
+    del rows, old
     events.append(event(options, "import.file_imported", "import_file", file_id,
                          file_payload(result)))  # fmt: skip
     append_events(session, events)
@@ -310,20 +375,54 @@ def _day_end_utc(day: pl.Expr, zone: ZoneInfo) -> pl.Expr:
     )
 
 
+def _contact_point_batches(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The contact points of ``rows``, a batch of debtors at a time, in debtor order.
+
+    Debtors are taken in the order they were just inserted in (first appearance), so the
+    contact points' unique index (debtor, kind, value, owner) grows at its end instead of
+    at random; a batch holds every row of its debtors, so a repeated contact point of a
+    debtor is always within one batch. Batches keep a million-row file's 3–4 million
+    contact points from being built all at once.
+    """
+    columns = ["id_number", "mobile", "home_address", "work_address"] + [
+        name
+        for n in range(1, MAX_THIRD_PARTIES + 1)
+        for name in (f"contact{n}_name", f"_phone{n}", f"_rel{n}")
+    ]
+    rows = (
+        rows.select(columns)
+        .with_row_index("_debtor")
+        .with_columns(pl.col("_debtor").min().over("id_number"))
+    )
+    if rows.height <= CONTACT_BATCH:
+        yield _contact_points(rows)
+        return
+    for start in range(0, rows.height, CONTACT_BATCH):
+        batch = rows.filter(pl.col("_debtor").is_between(start, start + CONTACT_BATCH - 1))
+        if batch.height:
+            yield _contact_points(batch)
+
+
 def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
-    """The debtor's own phone and addresses and the named third parties, one row each."""
+    """The debtor's own phone and addresses and the named third parties, one row each.
+
+    ``rows`` carry ``_debtor`` (the debtor's first row): points come in debtor order, then
+    kind, value and owner; a repeated contact point is given once (the first). The frame
+    is put in order and cut down with one gather of its rows.
+    """
     schema = list(repo.CONTACT_STAGE_TYPES)
     own = [
         rows.filter(pl.col("mobile").is_not_null()).select(
-            "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
+            "_debtor", "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
             pl.lit("").alias("label"), pl.lit("debtor").alias("owner"),
             pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
         ),
         *(
             rows.filter(pl.col(column).is_not_null()).select(
-                "id_number", pl.lit("address").alias("kind"), pl.col(column).alias("value"),
-                pl.lit(label).alias("label"), pl.lit("debtor").alias("owner"),
-                pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
+                "_debtor", "id_number", pl.lit("address").alias("kind"),
+                pl.col(column).alias("value"), pl.lit(label).alias("label"),
+                pl.lit("debtor").alias("owner"), pl.lit("").alias("owner_name"),
+                pl.lit(None, dtype=pl.String).alias("relation"),
             )
             for column, label in (("home_address", "home"), ("work_address", "work"))
         ),
@@ -332,7 +431,8 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
     for n in range(1, MAX_THIRD_PARTIES + 1):
         phone = pl.col(f"_phone{n}")
         third.append(
-            rows.filter(pl.col(f"contact{n}_phone").is_not_null()).select(
+            rows.filter(phone.is_not_null()).select(
+                "_debtor",
                 "id_number",
                 pl.when(phone.str.contains(PLAIN_MOBILE))
                 .then(pl.lit("mobile"))
@@ -345,8 +445,13 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
                 pl.col(f"_rel{n}").alias("relation"),
             )
         )
-    return (
-        pl.concat([*own, *third])
-        .select(schema)
-        .unique(["id_number", "kind", "value", "owner_name"], keep="first", maintain_order=True)
-    )
+    points = pl.concat([*own, *third])
+    del rows, own, third
+    keys = ["_debtor", "kind", "value", "owner_name"]
+    order = (
+        points.select(keys)
+        .with_row_index("_i")
+        .sort(keys, maintain_order=True)
+        .filter(pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys))
+    )["_i"]
+    return points.select(schema)[order]

@@ -9,7 +9,6 @@ audit event with the helpers at the end.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -125,12 +124,17 @@ def choose_creditor(source: SourceTable, options: ImportOptions) -> str:
 def common_checks(
     source: SourceTable, issues: Issues, creditor: str, columns: tuple[Any, ...], key: str
 ) -> None:
+    """Required cells, lengths, the creditor and duplicate keys.
+
+    Each check filters only the columns it reads (filtering the whole frame, even to no
+    rows, costs memory in proportion to its width).
+    """
     frame = source.frame
     for column in columns:
         if column.required:
             label = column_label(source, column.name)
             issues.add(
-                frame.filter(pl.col(column.name).is_null()),
+                frame.select("_row", column.name).filter(pl.col(column.name).is_null()),
                 f"{label} is missing",
                 f"缺少{label}",
             )
@@ -138,27 +142,44 @@ def common_checks(
         if name in frame.columns:
             label = column_label(source, name)
             issues.add(
-                frame.filter(pl.col(name).str.len_chars() > limit),
+                frame.select("_row", name).filter(pl.col(name).str.len_chars() > limit),
                 f"{label} is longer than {limit} characters",
                 f"{label}超过{limit}个字符",
             )
     issues.add(
-        frame.filter(pl.col("creditor_code").is_not_null() & (pl.col("creditor_code") != creditor)),
+        frame.select("_row", "creditor_code").filter(
+            pl.col("creditor_code").is_not_null() & (pl.col("creditor_code") != creditor)
+        ),
         pl.format("creditor_code {} differs from the creditor of this import {}",
                   pl.col("creditor_code"), pl.lit(creditor)),
         pl.format("委托方代码{}与本次导入的委托方{}不一致",
                   pl.col("creditor_code"), pl.lit(creditor)),
     )  # fmt: skip
-    first = pl.col("_row").first().over(key)
     label = column_label(source, key)
     issues.add(
-        frame.filter(pl.col(key).is_not_null())
-        .with_columns(first.alias("_first"))
-        .filter(pl.col("_row") != pl.col("_first")),
+        repeated_rows(frame, key),
         pl.format("duplicate {} {}: first given in row {}",
                   pl.lit(label), pl.col(key), pl.col("_first")),
         pl.format("{}{}重复：已在第{}行出现", pl.lit(label), pl.col(key), pl.col("_first")),
     )  # fmt: skip
+
+
+def repeated_rows(frame: pl.DataFrame, key: str, *columns: str) -> pl.DataFrame:
+    """Rows whose ``key`` was given in an earlier row, with ``_first`` (that row's number).
+
+    ``columns`` of the first row come along as ``_first_<column>``. Only rows of repeated
+    keys are grouped (a window over a million distinct keys costs hundreds of megabytes).
+    """
+    keyed = frame.select("_row", key, *columns).filter(pl.col(key).is_not_null())
+    repeated = keyed.filter(pl.col(key).is_duplicated())
+    firsts = repeated.filter(pl.col(key).is_first_distinct()).select(
+        key,
+        pl.col("_row").alias("_first"),
+        *(pl.col(c).alias(f"_first_{c}") for c in columns),
+    )
+    return repeated.join(firsts, on=key, how="left", maintain_order="left").filter(
+        pl.col("_row") != pl.col("_first")
+    )
 
 
 def checked_amount(
@@ -174,7 +195,7 @@ def checked_amount(
     if not needs.any():
         return fast
     label = column_label(source, name)
-    subset = frame.filter(needs)
+    subset = frame.select("_row", name).filter(needs)
     values, en, zh = apply_scalar(
         subset[name],
         lambda text: parse_amount(text, field=label, positive=positive),
@@ -199,7 +220,7 @@ def checked_date(source: SourceTable, issues: Issues, name: str) -> pl.Series:
     if not needs.any():
         return fast
     label = column_label(source, name)
-    subset = frame.filter(needs)
+    subset = frame.select("_row", name).filter(needs)  # every row, when dates are not ISO
     values, en, zh = apply_scalar(
         subset[name], lambda text: parse_business_date(text, field=label), dtype=pl.Date
     )
@@ -237,13 +258,12 @@ def file_payload(result: FileResult) -> dict[str, Any]:
 def record_file(
     session: Session, source: SourceTable, options: ImportOptions, creditor_id: int, r: FileResult
 ) -> int:
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
     return repo.add_import_file(
         session,
         creditor_id=creditor_id,
         kind=r.kind,
         file_name=str(source.path.name),
-        sha256=digest,
+        sha256=source.sha256,
         rows=r.rows,
         accepted=r.accepted,
         quarantined=r.quarantined,

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
+from cuishou.kit.spreadsheet import excel_safe_frame
+from cuishou.placement.reader import original_rows
 from cuishou.placement.service.common import FileOutcome
 
 QUARANTINE_SUFFIX = ".quarantine.csv"
+QUARANTINE_COLUMNS = ("row", "reason", "reason_zh")
 
 
 def quarantine_path(path: Path) -> Path:
@@ -18,8 +21,11 @@ def quarantine_path(path: Path) -> Path:
 def write_quarantine(outcome: FileOutcome) -> Path | None:
     """Write rejected rows beside the input (UTF-8 with BOM); remove a stale file if none.
 
-    Columns: ``row`` (spreadsheet row), ``reason``, ``reason_zh``, then the row exactly
-    as read. Several problems of one row are joined with ``; `` (``；``).
+    Columns: ``row`` (spreadsheet row), ``reason``, ``reason_zh``, then the row as read
+    (read again from the file: only the rejected rows are ever held). Several problems of
+    one row are joined with ``; `` (``；``). A cell a spreadsheet would take for a formula
+    gets a leading ``'`` (:func:`cuishou.kit.spreadsheet.excel_safe`), which the import
+    takes away again when the corrected file comes back.
     """
     target = quarantine_path(outcome.source.path)
     if outcome.problems.height == 0:
@@ -33,13 +39,15 @@ def write_quarantine(outcome: FileOutcome) -> Path | None:
             pl.col("zh").unique(maintain_order=True).str.join("；").alias("reason_zh"),
         )
     )
-    original = outcome.source.original.with_columns(
-        pl.int_range(2, outcome.source.rows + 2, dtype=pl.Int64).alias("_row")
+    original = original_rows(outcome.source, reasons["_row"])
+    # a quarantine file imported again brings its old row and reasons: they are replaced
+    data = [c for c in original.columns[1:] if c not in QUARANTINE_COLUMNS]
+    rows = (
+        reasons.join(original.select("_row", *data), on="_row", how="left")
+        .sort("_row")
+        .rename({"_row": "row"})
+        .select(*QUARANTINE_COLUMNS, *data)
     )
-    rows = reasons.join(original, on="_row", how="left").sort("_row")
-    rows = rows.rename({"_row": "row"}).select(
-        "row", "reason", "reason_zh", *outcome.source.original.columns
-    )
-    target.write_bytes(b"\xef\xbb\xbf" + rows.write_csv().encode("utf-8"))
+    target.write_bytes(b"\xef\xbb\xbf" + excel_safe_frame(rows).write_csv().encode("utf-8"))
     outcome.result.quarantine_file = str(target)
     return target
