@@ -16,6 +16,7 @@ from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, select
 
 from cuishou.store.db import transaction
@@ -92,6 +93,7 @@ async def _run(base: str, seeded: list[tuple[str, int, int]]) -> Counter[str]:
     return answers
 
 
+@pytest.mark.slow
 def test_a_hundred_clients_without_think_time_get_no_server_error(engine: Engine) -> None:
     seeded = _seed(engine)
     app = create_app(engine, WebSettings(clock=Clock()))
