@@ -6,14 +6,26 @@ in production (``cuishou serve``: one uvicorn worker).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+def run_clients(clients: Coroutine[Any, Any, T]) -> T:
+    """Run async clients to completion on an event loop of their own thread (the test's
+    thread may already run one: Playwright's, when browser tests share the worker)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, clients).result()
 
 
 def _free_port() -> int:

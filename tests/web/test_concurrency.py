@@ -32,7 +32,7 @@ from tests.web.factories import (
     make_user,
     token_for,
 )
-from tests.web.live import served
+from tests.web.live import run_clients, served
 
 COLLECTORS = 100
 ROUNDS = 2
@@ -99,7 +99,7 @@ def test_a_hundred_clients_without_think_time_get_no_server_error(engine: Engine
     app = create_app(engine, WebSettings(clock=Clock()))
 
     with served(app) as base:
-        answers = asyncio.run(_run(base, seeded))
+        answers = run_clients(_run(base, seeded))
 
     assert answers == {
         "queue 200": COLLECTORS * ROUNDS,

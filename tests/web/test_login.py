@@ -18,7 +18,7 @@ from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import NOW
 from tests.web.factories import Clock, bearer, make_user
-from tests.web.live import served
+from tests.web.live import run_clients, served
 from tests.web.pages import HTML, csrf_of
 
 PASSWORD = "correct horse battery"
@@ -150,7 +150,7 @@ def _logins_at_once(engine: Engine, clock: Clock, attempts: list[tuple[str, str]
         return [a.status_code for a in answers]
 
     with served(create_app(engine, WebSettings(clock=clock))) as base:
-        return Counter(asyncio.run(run(base)))
+        return Counter(run_clients(run(base)))
 
 
 def test_thirty_wrong_passwords_at_once_check_only_five(engine: Engine, clock: Clock) -> None:
