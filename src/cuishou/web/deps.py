@@ -15,10 +15,11 @@ connection of its own; readers never wait for it (WAL).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 import anyio
@@ -102,25 +103,35 @@ def settings_of(request: Request) -> WebSettings:
     return settings
 
 
-async def _store_turn(request: Request) -> AsyncIterator[None]:
-    async with _store(request).turn(writer=is_writer(request)):
-        yield
-
-
-def get_session(
-    request: Request, _turn: Annotated[None, Depends(_store_turn, scope="function")]
-) -> Iterator[Session]:
-    """One request = one transaction: commit on success, roll back on any error."""
-    store = _store(request)
-    session = (store.writers if is_writer(request) else store.readers)()
+def _end(session: Session, *, commit: bool) -> None:
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One request = one transaction: commit on success, roll back on any error.
+
+    The turn is taken and the session made in the event loop; the commit (or rollback)
+    runs in a worker thread, shielded so a cancelled request still gives back its
+    connection and its turn.
+    """
+    store = _store(request)
+    writer = is_writer(request)
+    async with store.turn(writer=writer):
+        session = (store.writers if writer else store.readers)()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(partial(_end, session, commit=False))
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(partial(_end, session, commit=True))
 
 
 def get_now(request: Request) -> datetime:
