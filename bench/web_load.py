@@ -268,14 +268,22 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def _load(base: str, *, collectors: int, seconds: float, think: float) -> dict[str, Any]:
     stats = Stats()
+    sessions = []
+    for i in range(collectors):  # one after another: logins are not measured
+        async with httpx.AsyncClient(base_url=base, timeout=30.0) as login_client:
+            if not await _login(login_client, f"bench_col_{i:02d}"):
+                stats.record("login", 0.0, False, f"bench_col_{i:02d} could not log in")
+            sessions.append(login_client.cookies)
+    # the working clients open their connections when the clock starts: a connection left
+    # idle through the logins could be closed by the server's keep-alive timeout (5 s) just
+    # as it is reused, which would count as an error of the server
     clients = [
-        httpx.AsyncClient(base_url=base, timeout=30.0, headers={"Accept": "text/html"})
-        for _ in range(collectors)
+        httpx.AsyncClient(
+            base_url=base, timeout=30.0, headers={"Accept": "text/html"}, cookies=cookies
+        )
+        for cookies in sessions
     ]
     try:
-        for i, client in enumerate(clients):  # one after another: logins are not measured
-            if not await _login(client, f"bench_col_{i:02d}"):
-                stats.record("login", 0.0, False, f"bench_col_{i:02d} could not log in")
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(
