@@ -3,7 +3,7 @@ lower-cased name, a lock row per login name for race-free throttling
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-26
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
