@@ -2,11 +2,12 @@
 
     python -m bench.web_load [--accounts 100000] [--collectors 50] [--seconds 60]
                              [--think 1.0] [--dir /tmp/cuishou-bench-web] [--reuse]
-                             [--postgres URL] [--json]
+                             [--postgres URL] [--sqlite/--no-sqlite] [--json]
 
 1. builds the demo portfolio into a bench store — generate → import → three daily cycles,
    as ``cuishou demo`` does — and adds one team of ``--collectors`` collectors, each with
-   200 open cases (``--reuse`` keeps an existing SQLite store);
+   200 open cases (``--reuse`` keeps an existing store that already has that many bench
+   collectors: build once with ``--collectors 100``, then measure 50 and 100);
 2. starts the app with uvicorn in a child process on 127.0.0.1 (one worker, as ``cuishou
    serve`` runs it);
 3. logs every collector in through the form (one after another, not measured), then runs
@@ -44,6 +45,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
@@ -72,16 +74,38 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _POINT = re.compile(r'<option value="(\d+)" data-kind="(\w+)"')
 
 
-def _fresh_store(url: str | None, directory: Path, *, reuse: bool) -> tuple[str, bool]:
-    """(url, needs building). SQLite lives in ``directory``; PostgreSQL's schema is reset."""
+def _bench_collectors(url: str) -> int:
+    """How many bench collectors an existing store has (0 when it is not a bench store)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    select(func.count()).select_from(User).where(User.username.like("bench_col_%"))
+                )
+                or 0
+            )
+    except DBAPIError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _fresh_store(
+    url: str | None, directory: Path, *, reuse: bool, collectors: int
+) -> tuple[str, bool]:
+    """(url, needs building). SQLite lives in ``directory``; PostgreSQL's schema is reset.
+    With ``reuse``, a store that already has ``collectors`` bench collectors is kept."""
     if url is None:
         database = directory / "web-bench.db"
         url = f"sqlite:///{database}"
-        if reuse and database.exists():
+        if reuse and database.exists() and _bench_collectors(url) >= collectors:
             return url, False
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
     else:
+        if reuse and _bench_collectors(url) >= collectors:
+            return url, False
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -245,14 +269,22 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def _load(base: str, *, collectors: int, seconds: float, think: float) -> dict[str, Any]:
     stats = Stats()
+    sessions = []
+    for i in range(collectors):  # one after another: logins are not measured
+        async with httpx.AsyncClient(base_url=base, timeout=30.0) as login_client:
+            if not await _login(login_client, f"bench_col_{i:02d}"):
+                stats.record("login", 0.0, False, f"bench_col_{i:02d} could not log in")
+            sessions.append(login_client.cookies)
+    # the working clients open their connections when the clock starts: a connection left
+    # idle through the logins could be closed by the server's keep-alive timeout (5 s) just
+    # as it is reused, which would count as an error of the server
     clients = [
-        httpx.AsyncClient(base_url=base, timeout=30.0, headers={"Accept": "text/html"})
-        for _ in range(collectors)
+        httpx.AsyncClient(
+            base_url=base, timeout=30.0, headers={"Accept": "text/html"}, cookies=cookies
+        )
+        for cookies in sessions
     ]
     try:
-        for i, client in enumerate(clients):  # one after another: logins are not measured
-            if not await _login(client, f"bench_col_{i:02d}"):
-                stats.record("login", 0.0, False, f"bench_col_{i:02d} could not log in")
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(
@@ -326,8 +358,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between actions")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cuishou-bench-web"))
-    parser.add_argument("--reuse", action="store_true", help="keep an existing SQLite store")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep an existing store with enough collectors"
+    )
     parser.add_argument("--postgres", help="also measure this PostgreSQL URL (schema reset)")
+    parser.add_argument(
+        "--sqlite",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure SQLite (--no-sqlite: only the --postgres store)",
+    )
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -336,9 +376,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     args.dir.mkdir(parents=True, exist_ok=True)
     results = []
-    stores = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    stores = ([("sqlite", None)] if args.sqlite else []) + (
+        [("postgresql", args.postgres)] if args.postgres else []
+    )
     for label, wanted in stores:
-        url, build = _fresh_store(wanted, args.dir, reuse=args.reuse)
+        url, build = _fresh_store(wanted, args.dir, reuse=args.reuse, collectors=args.collectors)
         if build:
             build_store(
                 url,

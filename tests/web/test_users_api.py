@@ -58,6 +58,11 @@ def test_user_problems_are_clear(engine: Engine, client: TestClient) -> None:
     assert "agency" in create(username="x3", role="agency", password="long-enough")[1]
     assert "8 characters" in create(username="x4", role="collector", password="short")[1]
     assert create(username="col_a", role="collector", password="long-enough")[0] == 409
+    assert create(username="Col_A", role="collector", password="long-enough") == (
+        409,
+        "user 'Col_A' already exists as 'col_a' (usernames ignore case)",
+    )
+    assert create(username="x5", role="collector", password="p" * 1025)[0] == 422
 
 
 def test_a_team_lead_lists_only_their_team(engine: Engine, client: TestClient) -> None:

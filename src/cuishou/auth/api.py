@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordRequestForm
 
 from cuishou.auth import service
-from cuishou.auth.schemas import TokenOut, UserIn, UserList, UserOut
+from cuishou.auth.schemas import LoginIn, TokenOut, UserIn, UserList, UserOut
 from cuishou.web.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from cuishou.web.errors import error_response
 
@@ -20,10 +19,14 @@ router = APIRouter(tags=["auth"])
     "/auth/token",
     response_model=TokenOut,
     summary="Log in with username and password for a bearer token",
-    responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+    responses={
+        401: {"description": "wrong credentials"},
+        422: {"description": "a field missing or too long (username ≤ 64, password ≤ 1,024)"},
+        429: {"description": "throttled"},
+    },
 )
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginIn, Form()],
     request: Request,
     session: SessionDep,
     now: NowDep,

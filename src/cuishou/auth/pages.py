@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from cuishou.auth import service
-from cuishou.auth.rules import ROLES
+from cuishou.auth.rules import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, ROLES, login_problem
 from cuishou.auth.schemas import TeamIn, UserIn
 from cuishou.kit.errors import CuishouError, InvalidInput, TooManyAttempts
 from cuishou.web.deps import NowDep, SessionDep, SettingsDep
@@ -86,8 +86,8 @@ def login(
     session: SessionDep,
     now: NowDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
@@ -95,9 +95,17 @@ def login(
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         raise CsrfRefused("the login form has expired; reload the page and try again")
     next_path = safe_next(next)
-    if not username or not password:
+    problem = login_problem(username=username, password=password)
+    if problem is not None:
+        # missing or too long: answered before anything is written or hashed
+        refusal = (
+            page.t("login.too_long", username=MAX_USERNAME_LENGTH, password=MAX_PASSWORD_LENGTH)
+            if problem.kind == "too_long"
+            else page.t("login.invalid")
+        )
+        shown = username if len(username) <= MAX_USERNAME_LENGTH else ""
         return _login_form(
-            page, next_path=next_path, error=page.t("login.invalid"), status_code=422
+            page, next_path=next_path, error=refusal, username=shown, status_code=422
         )
     result = service.login(
         session,

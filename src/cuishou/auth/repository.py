@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cuishou.auth.rules import Principal
-from cuishou.store.tables import Agency, ApiToken, LoginAttempt, Team, User
+from cuishou.auth.rules import Principal, username_key
+from cuishou.kit.errors import Conflict
+from cuishou.store.tables import Agency, ApiToken, LoginAttempt, LoginThrottle, Team, User
 
 
 def user_by_username(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    """The user with this login name, whatever its (ASCII) case."""
+    return session.scalar(select(User).where(func.lower(User.username) == username_key(username)))
 
 
 def username_of(session: Session, user_id: int) -> str:
@@ -62,8 +66,12 @@ def add_user(
         active=True,
         created_at=now,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:  # created at the same moment by someone else
+        raise Conflict(f"user {username!r} already exists", field="username") from exc
     return user
 
 
@@ -91,24 +99,41 @@ def user_row(session: Session, user_id: int) -> UserRow:
     return user, team, agency
 
 
+def lock_login_name(session: Session, *, key: str, now: datetime) -> None:
+    """Hold the login name ``key`` until this transaction ends: a concurrent attempt on the
+    same name waits here, then sees this one's outcome (登录限流 without a race).
+
+    The name's row is created when missing, then locked (``FOR UPDATE`` on PostgreSQL;
+    on SQLite the insert's write lock already serialises every writer).
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(username=key, created_at=now)
+        .on_conflict_do_nothing(index_elements=["username"])
+    )
+    session.execute(
+        select(LoginThrottle.username).where(LoginThrottle.username == key).with_for_update()
+    )
+
+
 def record_login_attempt(
-    session: Session, *, username: str, at: datetime, succeeded: bool, remote: str
+    session: Session, *, key: str, at: datetime, succeeded: bool, remote: str
 ) -> None:
-    session.add(LoginAttempt(username=username, at=at, succeeded=succeeded, remote=remote[:64]))
+    session.add(LoginAttempt(username=key, at=at, succeeded=succeeded, remote=remote[:64]))
     session.flush()
 
 
-def failures_since_last_success(
-    session: Session, *, username: str, since: datetime
-) -> list[datetime]:
-    """Failed attempt times after ``since`` and after the username's last success."""
+def failures_since_last_success(session: Session, *, key: str, since: datetime) -> list[datetime]:
+    """Failed attempt times on login name ``key`` after ``since`` and after its last
+    success."""
     last_success = (
         select(func.max(LoginAttempt.at))
-        .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+        .where(LoginAttempt.username == key, LoginAttempt.succeeded.is_(True))
         .scalar_subquery()
     )
     query = select(LoginAttempt.at).where(
-        LoginAttempt.username == username,
+        LoginAttempt.username == key,
         LoginAttempt.succeeded.is_(False),
         LoginAttempt.at > since,
         (last_success.is_(None)) | (LoginAttempt.at > last_success),

@@ -8,6 +8,7 @@ filter every case query uses; :func:`case_in_scope` is its scalar twin.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,8 +78,13 @@ ASSIGNABLE_ROLES = frozenset({"collector"})
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
+#: the longest login name and password accepted anywhere; longer ones are refused before
+#: anything is written or hashed
+MAX_USERNAME_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024
 
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +145,43 @@ def case_in_scope(
     return False
 
 
+def username_key(username: str) -> str:
+    """The key a login name is known by: ASCII letters lower-cased, nothing else changed.
+
+    Usernames are unique by this key and looked up by it, so ``Col_A`` logs in as ``col_a``
+    and failed attempts count against the same name whatever its case. Only ASCII is folded
+    (usernames are ASCII): it is what SQLite's and PostgreSQL's ``lower()`` agree on.
+    """
+    return username.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginProblem:
+    """Why a login attempt is refused before anything is looked up, written or hashed."""
+
+    field: Literal["username", "password"]
+    kind: Literal["missing", "too_long"]
+    message: str
+
+
+def login_problem(*, username: str, password: str) -> LoginProblem | None:
+    if not username:
+        return LoginProblem("username", "missing", "give a username")
+    if not password:
+        return LoginProblem("password", "missing", "give a password")
+    if len(username) > MAX_USERNAME_LENGTH:
+        return LoginProblem(
+            "username", "too_long", f"username must have at most {MAX_USERNAME_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return LoginProblem(
+            "password",
+            "too_long",
+            f"password must have at most {MAX_PASSWORD_LENGTH:,} characters",
+        )
+    return None
+
+
 def throttled_until(
     failures: Iterable[datetime],
     *,
@@ -171,4 +214,6 @@ def user_problem(
         return "an agency user needs an agency (--agency)"
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"password must have at most {MAX_PASSWORD_LENGTH:,} characters"
     return None

@@ -6,7 +6,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from cuishou.auth.rules import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 from cuishou.kit.text import Text
+
+
+class LoginIn(BaseModel):
+    """The OAuth2 password form (``application/x-www-form-urlencoded``)."""
+
+    username: str = Field(min_length=1, max_length=MAX_USERNAME_LENGTH)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    grant_type: str | None = Field(default=None, pattern="^password$")
 
 
 class TokenOut(BaseModel):
@@ -16,9 +25,9 @@ class TokenOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: Text = Field(min_length=2, max_length=64)
+    username: Text = Field(min_length=2, max_length=MAX_USERNAME_LENGTH)
     role: Text = Field(max_length=32)
-    password: Text = Field(min_length=1, max_length=200)
+    password: Text = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
     display_name: Text | None = Field(default=None, max_length=100)
     team: Text | None = Field(default=None, max_length=100)
     agency: Text | None = Field(default=None, max_length=32)

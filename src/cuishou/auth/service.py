@@ -18,8 +18,10 @@ from cuishou.auth.rules import (
     LOGIN_WINDOW,
     Principal,
     can,
+    login_problem,
     throttled_until,
     user_problem,
+    username_key,
 )
 from cuishou.auth.schemas import (
     TeamIn,
@@ -75,8 +77,13 @@ def add_user(session: Session, data: UserIn, *, actor: str, now: datetime) -> Us
     )
     if problem:
         raise InvalidInput(problem)
-    if repo.user_by_username(session, data.username) is not None:
-        raise Conflict(f"user {data.username!r} already exists", field="username")
+    existing = repo.user_by_username(session, data.username)
+    if existing is not None:
+        known_as = "" if existing.username == data.username else f" as {existing.username!r}"
+        raise Conflict(
+            f"user {data.username!r} already exists{known_as} (usernames ignore case)",
+            field="username",
+        )
     agency_id: int | None = None
     if data.agency:
         agency = repo.agency_by_code(session, data.agency) or repo.add_agency(
@@ -151,15 +158,24 @@ def login(
     remote: str = "",
     ttl: timedelta = DEFAULT_TOKEN_TTL,
 ) -> LoginResult:
-    """Password login (登录): throttled per username; unknown users and wrong passwords
-    get the same answer."""
+    """Password login (登录): throttled per login name; unknown users and wrong passwords
+    get the same answer.
+
+    A name over the length limits is refused before anything is written or hashed. Then
+    the name is locked for this transaction (:func:`repo.lock_login_name`), so concurrent
+    attempts on it are judged one after another: with any number of them at once, at most
+    ``LOGIN_FAILURE_LIMIT`` passwords are checked before the name is throttled. Names are
+    matched and counted without regard to case (``username_key``).
+    """
+    problem = login_problem(username=username, password=password)
+    if problem is not None:
+        return LoginResult(None, InvalidInput(problem.message, field=problem.field))
     for name, value in (("username", username), ("password", password)):
-        problem = text_problem(value)
-        if problem:
-            return LoginResult(None, InvalidInput(f"{name} {problem}", field=name))
-    failures = repo.failures_since_last_success(
-        session, username=username, since=now - LOGIN_WINDOW
-    )
+        if why := text_problem(value):
+            return LoginResult(None, InvalidInput(f"{name} {why}", field=name))
+    key = username_key(username)
+    repo.lock_login_name(session, key=key, now=now)
+    failures = repo.failures_since_last_success(session, key=key, since=now - LOGIN_WINDOW)
     locked_until = throttled_until(failures, now=now)
     if locked_until is not None:
         wait = max(1, int((locked_until - now).total_seconds()))
@@ -174,11 +190,9 @@ def login(
     user = repo.user_by_username(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        repo.record_login_attempt(
-            session, username=username, at=now, succeeded=False, remote=remote
-        )
+        repo.record_login_attempt(session, key=key, at=now, succeeded=False, remote=remote)
         return LoginResult(None, NotAuthenticated("wrong username or password"))
-    repo.record_login_attempt(session, username=username, at=now, succeeded=True, remote=remote)
+    repo.record_login_attempt(session, key=key, at=now, succeeded=True, remote=remote)
     return LoginResult(
         issue_token(session, user_id=user.id, username=user.username, now=now, ttl=ttl), None
     )

@@ -16,14 +16,22 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from cuishou.kit.errors import ConfigError, StoreNotReady
 
 DEFAULT_URL = "sqlite:///./cuishou.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: Execution option of a unit of work that will write. On SQLite its transaction begins
+#: ``BEGIN IMMEDIATE`` (the write lock is taken at the start, never by upgrading a read);
+#: PostgreSQL ignores it. See :func:`writer_engine` and docs/adr/0012.
+WRITER_OPTION = "cuishou_writer"
+#: SQLite connections: as many as the web server has worker threads (anyio's default, 40).
+SQLITE_POOL_SIZE = 40
 
 
 def database_url(url: str | None = None) -> str:
@@ -44,6 +52,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """Writers begin IMMEDIATE; readers keep the driver's lazy transactions."""
+    if connection.get_execution_options().get(WRITER_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _in_memory(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or url.query.get("mode") == "memory"
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = database_url(url)
     try:
@@ -55,16 +74,46 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             "(expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"
         ) from exc
     if parsed.get_backend_name() == "sqlite":
+        if not _in_memory(parsed):
+            kwargs = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, **kwargs}
         # hide_parameters: statement parameters (ID numbers, phones, notes) never reach an
         # error message or a log
         engine = create_engine(resolved, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(resolved, pool_pre_ping=True, hide_parameters=True, **kwargs)
     raise ConfigError(
         f"unsupported store {parsed.get_backend_name()!r}: use sqlite:///PATH or postgresql://..."
     )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def pool_capacity(engine: Engine) -> int | None:
+    """How many connections ``engine``'s pool gives out before callers wait; ``None`` when
+    it never makes anyone wait (an in-memory SQLite store, a pool without a limit)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    overflow: int = pool._max_overflow  # QueuePool has no public getter
+    return None if overflow < 0 else pool.size() + overflow
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """``engine`` for units of work that will write.
+
+    On SQLite their transactions begin ``BEGIN IMMEDIATE``: the one write lock is taken
+    before the first read, so a writer never reads a snapshot it then cannot write on, and
+    one that has to wait for another process's writer waits (``busy_timeout``) at its start.
+    On PostgreSQL it is ``engine`` itself.
+    """
+    if is_sqlite(engine):
+        return engine.execution_options(**{WRITER_OPTION: True})
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

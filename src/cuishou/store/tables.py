@@ -186,9 +186,14 @@ class Team(Base):
 
 
 class User(Base):
-    """A person who logs in: collector, team lead, manager, compliance, legal, admin …"""
+    """A person who logs in: collector, team lead, manager, compliance, legal, admin …
+
+    Usernames are unique without regard to (ASCII) case: ``Col_A`` and ``col_a`` are one
+    login name, kept as first written (``auth.rules.username_key``).
+    """
 
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_username_lower", text("lower(username)"), unique=True),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
@@ -519,7 +524,11 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """One password login attempt, kept for throttling (登录限流) and audit."""
+    """One password login attempt, kept for throttling (登录限流) and audit.
+
+    ``username`` is the login name's key (lower-cased), so changing case does not
+    start a fresh count.
+    """
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
@@ -528,6 +537,17 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean)
     remote: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottle(Base):
+    """One row per login name ever tried (its key, lower-cased): locked while an attempt
+    on that name is judged, so concurrent attempts are counted one at a time and no more
+    than the limit of passwords is ever checked (``auth.repository.lock_login_name``).
+    """
+
+    __tablename__ = "login_throttles"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ContactHold(Base):

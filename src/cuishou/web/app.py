@@ -29,9 +29,8 @@ from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
 from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
-from cuishou.store.db import session_factory
 from cuishou.templates.api import router as templates_router
-from cuishou.web.deps import WebSettings
+from cuishou.web.deps import RequestStore, WebSettings
 from cuishou.web.errors import install_error_handlers
 from cuishou.web.pages import STATIC_DIR
 
@@ -78,7 +77,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     )
     _install_docs(app)
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.store = RequestStore.of(engine)
     app.state.settings = settings or WebSettings()
     install_error_handlers(app)
     routers = (

@@ -66,6 +66,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Too many failed logins; try again in {minutes} minutes",
     ),
     "login.invalid": ("请输入用户名和密码", "Enter a username and a password"),
+    "login.too_long": (
+        "用户名最多 {username} 个字符，密码最多 {password} 个字符",
+        "A username has at most {username} characters and a password at most {password}",
+    ),
     "login.logged_out": ("您已退出登录", "You have logged out"),
     # errors
     "error.title": ("出错了", "Something went wrong"),

@@ -2,7 +2,7 @@
 stored account, balances that never go negative, the bucket scheme version on history
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 
 An existing store's accounts get one ``placement`` entry each holding their balances as they
@@ -22,7 +22,7 @@ from alembic import op
 import cuishou.store.types
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
