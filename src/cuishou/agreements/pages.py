@@ -16,26 +16,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from cuishou.agreements import service
 from cuishou.agreements.rules import KINDS
-from cuishou.agreements.schemas import AgreementIn, DecisionIn, WithdrawIn
+from cuishou.agreements.schemas import AgreementIn, AgreementOut, DecisionIn, WithdrawIn
 from cuishou.cases.pages import case_context
-from cuishou.kit.errors import CuishouError
 from cuishou.kit.text import Text
 from cuishou.web.deps import AgreementId, CaseId, NowDep, SessionDep
-from cuishou.web.pages import (
-    FormDep,
-    Page,
-    PageDep,
-    form_errors,
-    is_htmx,
-    redirect,
-    render,
-)
+from cuishou.web.pages import Attempt, FormDep, Page, PageDep, attempt, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,20 +54,10 @@ def _terms_in(values: dict[str, str]) -> AgreementIn:
     return AgreementIn.model_validate({name: value for name, value in values.items() if value})
 
 
-def _refusal(exc: CuishouError, fields: tuple[str, ...]) -> tuple[str, str]:
-    """(field, message) for a domain refusal; ``"first_due: …"`` names its field."""
-    field = str(exc.details.get("field", ""))
-    message = exc.message
-    named, sep, rest = message.partition(": ")
-    if not field and sep and named in fields:
-        field, message = named, rest
-    return (field or "request", message)
-
-
-def _inline(page: Page, exc: CuishouError) -> int:
+def _inline(page: Page, refused: Attempt[Any]) -> int:
     """The status of a refusal shown in the agreement section: its own on a full page; 422
     for HTMX, which swaps 422 answers into the page and shows no other 4xx."""
-    return 422 if is_htmx(page.request) else exc.http_status
+    return 422 if is_htmx(page.request) else refused.status
 
 
 def _section(
@@ -117,17 +97,16 @@ def quote(
 ) -> Response:
     """试算: the schedule and the waiver for the terms given; nothing is saved."""
     values = _calculator_values(form)
-    try:
-        quoted = service.quote_agreement(session, page.user, case_id, _terms_in(values), now=now)
-    except ValidationError as exc:
-        return _section(page, session, case_id, status_code=422, terms=values,
-                        agreement_errors=form_errors(exc))  # fmt: skip
-    except CuishouError as exc:
-        if exc.http_status not in SHOWN_IN_CALCULATOR:
-            raise
-        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
-                        agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
-    return _section(page, session, case_id, terms=values, quote=quoted)
+    quoted = attempt(
+        session,
+        lambda: service.quote_agreement(session, page.user, case_id, _terms_in(values), now=now),
+        shown=SHOWN_IN_CALCULATOR,
+        fields=TERMS,
+    )
+    if quoted.errors:
+        return _section(page, session, case_id, status_code=_inline(page, quoted), terms=values,
+                        agreement_errors=quoted.errors)  # fmt: skip
+    return _section(page, session, case_id, terms=values, quote=quoted.result)
 
 
 @router.post("/cases/{case_id}/agreements")
@@ -136,17 +115,16 @@ def request(
 ) -> Response:
     """提交审批: the same terms saved as a request for the approvers' inbox."""
     values = _calculator_values(form)
-    try:
-        made = service.request_agreement(session, page.user, case_id, _terms_in(values), now=now)
-    except ValidationError as exc:
-        return _section(page, session, case_id, status_code=422, terms=values,
-                        agreement_errors=form_errors(exc))  # fmt: skip
-    except CuishouError as exc:
-        if exc.http_status not in SHOWN_IN_CALCULATOR:
-            raise
-        session.rollback()  # nothing of a refused request is kept
-        return _section(page, session, case_id, status_code=_inline(page, exc), terms=values,
-                        agreement_errors=[_refusal(exc, TERMS)])  # fmt: skip
+    requested = attempt(
+        session,
+        lambda: service.request_agreement(session, page.user, case_id, _terms_in(values), now=now),
+        shown=SHOWN_IN_CALCULATOR,
+        fields=TERMS,
+    )
+    if requested.result is None:
+        return _section(page, session, case_id, status_code=_inline(page, requested),
+                        terms=values, agreement_errors=requested.errors)  # fmt: skip
+    made = requested.result
     if not is_htmx(page.request):
         return redirect(f"/cases/{case_id}#agreement")
     notice = page.t(
@@ -163,18 +141,16 @@ def withdraw(
     """撤回: a waiting request withdrawn from the case page by its requester or an approver;
     the agreement section comes back with the case free for another request."""
     case_id = service.get_agreement(session, page.user, agreement_id).case_id  # in scope
-    try:
+
+    def withdrawn() -> AgreementOut:
         data = WithdrawIn.model_validate({"reason": str(form.get("reason") or "").strip()})
-        made = service.withdraw(session, page.user, agreement_id, data, now=now)
-    except ValidationError as exc:
-        return _section(page, session, case_id, status_code=422,
-                        agreement_errors=form_errors(exc))  # fmt: skip
-    except CuishouError as exc:
-        if exc.http_status not in SHOWN_HERE:
-            raise
-        session.rollback()
-        return _section(page, session, case_id, status_code=_inline(page, exc),
-                        agreement_errors=[_refusal(exc, ("reason",))])  # fmt: skip
+        return service.withdraw(session, page.user, agreement_id, data, now=now)
+
+    outcome = attempt(session, withdrawn, shown=SHOWN_HERE, fields=("reason",))
+    if outcome.result is None:
+        return _section(page, session, case_id, status_code=_inline(page, outcome),
+                        agreement_errors=outcome.errors)  # fmt: skip
+    made = outcome.result
     if not is_htmx(page.request):
         return redirect(f"/cases/{made.case_id}#agreement")
     notice = page.t("agreement.withdrawn_notice", id=made.id)
@@ -238,26 +214,24 @@ def inbox(page: PageDep, session: SessionDep) -> Response:
 def _decide(
     page: Page, form: FormData, session: Session, now: Any, agreement_id: int, *, approve: bool
 ) -> Response:
-    try:
+    def decided() -> AgreementOut:
         data = DecisionIn.model_validate(
             {
                 "reason": str(form.get("reason") or "").strip(),
                 "creditor_reference": str(form.get("creditor_reference") or "").strip() or None,
             }
         )
-        service.decide(session, page.user, agreement_id, data, approve=approve, now=now)
-    except ValidationError as exc:
-        return _inbox(page, session, status_code=422, errors=form_errors(exc))
-    except CuishouError as exc:
-        if exc.http_status not in SHOWN_HERE or not page.can("agreement.approve"):
-            raise
-        session.rollback()
-        return _inbox(
-            page,
-            session,
-            status_code=exc.http_status,
-            errors=[_refusal(exc, ("reason", "creditor_reference"))],
-        )
+        return service.decide(session, page.user, agreement_id, data, approve=approve, now=now)
+
+    # an approver sees a refusal beside the form; anyone else gets the error page
+    outcome = attempt(
+        session,
+        decided,
+        shown=SHOWN_HERE if page.can("agreement.approve") else (),
+        fields=("reason", "creditor_reference"),
+    )
+    if outcome.result is None:
+        return _inbox(page, session, status_code=outcome.status, errors=outcome.errors)
     return redirect(f"/agreements/inbox?done={'approved' if approve else 'rejected'}"
                     f"&id={agreement_id}")  # fmt: skip
 

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from cuishou.auth import service
 from cuishou.auth.rules import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, ROLES, login_problem
-from cuishou.auth.schemas import TeamIn, UserIn
-from cuishou.kit.errors import CuishouError, InvalidInput, TooManyAttempts
+from cuishou.auth.schemas import TeamIn, TeamOut, UserIn, UserOut
+from cuishou.kit.errors import InvalidInput, TooManyAttempts
 from cuishou.web.deps import NowDep, SessionDep, SettingsDep
 from cuishou.web.i18n import LANGUAGES
 from cuishou.web.pages import (
@@ -23,7 +22,7 @@ from cuishou.web.pages import (
     CsrfRefused,
     FormDep,
     PageDep,
-    form_errors,
+    attempt,
     new_login_csrf,
     redirect,
     render,
@@ -186,18 +185,13 @@ def create_user(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) 
         name: str(form.get(name) or "").strip() or None
         for name in ("username", "role", "password", "display_name", "team", "agency")
     }
-    errors: list[tuple[str, str]] = []
-    try:
+
+    def create() -> UserOut:
         data = UserIn.model_validate({k: v for k, v in values.items() if v is not None})
-        created = service.create_user(session, page.user, data, now=now)
-    except ValidationError as exc:
-        errors = form_errors(exc)
-    except CuishouError as exc:
-        if exc.http_status not in (409, 422):
-            raise
-        session.rollback()
-        errors = [(str(exc.details.get("field", "request")), exc.message)]
-    if errors:
+        return service.create_user(session, page.user, data, now=now)
+
+    created = attempt(session, create, shown=(409, 422))
+    if created.result is None:
         users = service.list_users(session, page.user)
         return render(
             page,
@@ -205,10 +199,10 @@ def create_user(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) 
             status_code=422,
             users=users.items,
             roles=list(ROLES),
-            errors=errors,
+            errors=created.errors,
             values=values,
         )
-    return redirect(f"/admin/users?created={created.username}")
+    return redirect(f"/admin/users?created={created.result.username}")
 
 
 @router.get("/admin/teams")
@@ -219,20 +213,20 @@ def teams_page(page: PageDep, session: SessionDep) -> Response:
 @router.post("/admin/teams")
 def create_team(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Response:
     values = {name: str(form.get(name) or "").strip() or None for name in ("name", "agency")}
-    errors: list[tuple[str, str]] = []
-    try:
+
+    def create() -> TeamOut:
         data = TeamIn.model_validate({k: v for k, v in values.items() if v is not None})
-        created = service.create_team(session, page.user, data, now=now)
-    except ValidationError as exc:
-        errors = form_errors(exc)
-    except CuishouError as exc:
-        if exc.http_status not in (409, 422):
-            raise
-        session.rollback()
-        errors = [(str(exc.details.get("field", "request")), exc.message)]
-    if errors:
+        return service.create_team(session, page.user, data, now=now)
+
+    created = attempt(session, create, shown=(409, 422))
+    if created.result is None:
         teams = service.list_teams(session, page.user).items
         return render(
-            page, "admin_teams.html", status_code=422, teams=teams, errors=errors, values=values
+            page,
+            "admin_teams.html",
+            status_code=422,
+            teams=teams,
+            errors=created.errors,
+            values=values,
         )
-    return redirect(f"/admin/teams?created={created.name}")
+    return redirect(f"/admin/teams?created={created.result.name}")

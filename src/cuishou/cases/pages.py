@@ -160,7 +160,8 @@ def assign(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Re
             session, page.user, data.case_ids, collector=data.collector, now=now
         )
 
-    done, errors = attempt(session, assign)
+    outcome = attempt(session, assign)
+    done, errors = outcome.result, outcome.errors
     if done is None:
         filters = service.filters_for(
             session, page.user, bucket=None, status="open", tier=None, assigned=None

@@ -68,7 +68,7 @@ def log_contact(
     settings: SettingsDep,
 ) -> Response:
     values = {name: str(form.get(name) or "").strip() for name in FIELDS}
-    result, errors = attempt(
+    outcome = attempt(
         session,
         lambda: service.log_contact(
             session,
@@ -79,7 +79,8 @@ def log_contact(
             promise_policy=settings.promise_policy,
         ),
     )
-    saved = result.alerts_raised if result is not None else None
+    errors = outcome.errors
+    saved = outcome.result.alerts_raised if outcome.result is not None else None
     if not is_htmx(page.request) and not errors:
         return redirect(f"/cases/{case_id}")
     context = case_context(page, session, case_id)

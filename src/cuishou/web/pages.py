@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -257,20 +257,49 @@ def validated(model: type[M], payload: dict[str, Any]) -> M:
         raise InvalidInput("; ".join(f"{f}: {m}" for f, m in form_errors(exc))) from exc
 
 
-def attempt(session: Session, action: Callable[[], R]) -> tuple[R | None, FormErrors]:
-    """Run a form's action (validate its input, call the service): the result and no errors,
-    or no result and the (field, message) errors to show inline with a 422. A refusal the
-    person can act on (422) rolls back whatever the action wrote; other errors propagate to
-    the error page. The one shape every form handler uses: validate → service → 422 → again."""
+def refusal(exc: CuishouError, fields: Collection[str] = ()) -> tuple[str, str]:
+    """(field, message) for a domain refusal shown beside a form: the field its details name,
+    or the one a message like ``"first_due: …"`` starts with when it is one of ``fields``."""
+    field = str(exc.details.get("field", ""))
+    message = exc.message
+    named, sep, rest = message.partition(": ")
+    if not field and sep and named in fields:
+        field, message = named, rest
+    return (field or "request", message)
+
+
+@dataclass(frozen=True)
+class Attempt(Generic[R]):
+    """What a form's action came to: its result, or the errors to show and their status
+    (422 for input that does not validate, the refusal's own status otherwise)."""
+
+    result: R | None
+    errors: FormErrors
+    status: int = 200
+
+
+def attempt(
+    session: Session,
+    action: Callable[[], R],
+    *,
+    shown: Collection[int] = (422,),
+    fields: Collection[str] = (),
+) -> Attempt[R]:
+    """Run a form's action (validate its input, call the service). Input that does not
+    validate, and a refusal whose status is in ``shown`` (one the person can act on), come
+    back as inline errors, and whatever the action wrote is rolled back; other errors
+    propagate to the error page. The one shape every form handler uses:
+    validate → service → errors inline → again."""
     try:
-        return action(), []
+        return Attempt(action(), [])
     except ValidationError as exc:
-        return None, form_errors(exc)
+        session.rollback()
+        return Attempt(None, form_errors(exc), 422)
     except CuishouError as exc:
-        if exc.http_status != 422:
+        if exc.http_status not in shown:
             raise
         session.rollback()  # nothing of a refused action is kept
-        return None, [(str(exc.details.get("field", "request")), exc.message)]
+        return Attempt(None, [refusal(exc, fields)], exc.http_status)
 
 
 def redirect(path: str) -> Response:
