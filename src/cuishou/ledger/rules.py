@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cuishou.repayment.rules import allocate_frame
+from cuishou.repayment.rules import COMPONENTS, Balances, allocate_frame
 
-COMPONENTS: tuple[str, ...] = ("fee", "penalty", "interest", "principal")
+__all__ = ["COMPONENTS", "KINDS", "SOURCES", "Balances", "Change", "Entry", "after"]
 KINDS: dict[str, tuple[str, str]] = {
     "placement": ("委案入账", "placement (opening balances)"),
     "refresh": ("余额更新", "refresh (newer snapshot)"),
@@ -124,34 +124,15 @@ def sign_problem_expr(kind: pl.Expr) -> pl.Expr:
     return bad
 
 
-@dataclass(frozen=True, slots=True)
-class Balances:
-    """An account's balances by component and its credit, in fen."""
-
-    fee: int = 0
-    penalty: int = 0
-    interest: int = 0
-    principal: int = 0
-    credit: int = 0
-
-    @property
-    def owed(self) -> int:
-        return self.fee + self.penalty + self.interest + self.principal
-
-
 def after(balances: Balances, change: Change) -> Balances:
     """The balances once ``change`` is posted; :class:`ValueError` if any would go negative."""
-    moved = Balances(
-        fee=balances.fee + change.fee,
-        penalty=balances.penalty + change.penalty,
-        interest=balances.interest + change.interest,
-        principal=balances.principal + change.principal,
-        credit=balances.credit + change.credit,
-    )
-    for name in (*COMPONENTS, "credit"):
-        if getattr(moved, name) < 0:
-            raise ValueError(f"{name} would go below zero ({getattr(moved, name)} fen)")
-    return moved
+    moved = {
+        name: getattr(balances, name) + getattr(change, name) for name in (*COMPONENTS, "credit")
+    }
+    for name, fen in moved.items():
+        if fen < 0:
+            raise ValueError(f"{name} would go below zero ({fen} fen)")
+    return Balances(**moved)
 
 
 def refresh_changes(facts: pl.DataFrame, order: tuple[str, ...]) -> pl.DataFrame:

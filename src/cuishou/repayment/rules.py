@@ -41,20 +41,23 @@ DEFAULT_ORDER: tuple[str, ...] = COMPONENTS
 
 @dataclass(frozen=True, slots=True)
 class Balances:
-    """What an account owes, by component, in fen (all ``>= 0``)."""
+    """An account's balances (余额) by component, and its credit (溢缴款), in fen (all
+    ``>= 0``): what a payment is allocated against and what the ledger moves."""
 
     fee: int = 0
     penalty: int = 0
     interest: int = 0
     principal: int = 0
+    credit: int = 0
 
     def __post_init__(self) -> None:
-        for name in COMPONENTS:
+        for name in (*COMPONENTS, "credit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} balance must not be negative")
 
     @property
-    def total(self) -> int:
+    def owed(self) -> int:
+        """What is owed: every component, not the credit."""
         return self.fee + self.penalty + self.interest + self.principal
 
 
@@ -105,6 +108,7 @@ def remaining_after(balances: Balances, allocation: Allocation) -> Balances:
         penalty=balances.penalty - allocation.penalty,
         interest=balances.interest - allocation.interest,
         principal=balances.principal - allocation.principal,
+        credit=balances.credit + allocation.credit,
     )
 
 
@@ -184,7 +188,7 @@ def allocate_over_accounts(
     for account in accounts:
         if remaining == 0:
             break
-        owed = account.balances.total
+        owed = account.balances.owed
         if owed == 0:
             continue
         taken = allocate(min(remaining, owed), account.balances, chosen)
