@@ -465,6 +465,9 @@ def _write(
         .alias("outcome"),
         pl.lit("call").alias("channel"),
     ).with_columns(party_expr(pl.col("outcome"), pl.col("owner")).alias("party"))
+    # judged against the store as it was before them, and the earlier calls of the file
+    pack_name = creditor_pack(session, creditor_id)
+    judged = judge_logged_calls(bulk, calls, pack_name=pack_name)
     inserted = repo.insert_contacts(
         bulk,
         calls.select(
@@ -480,8 +483,6 @@ def _write(
             "some of these calls were imported by someone else while this file was being "
             "imported; nothing was written — run it again (imported calls are skipped)"
         )
-    pack_name = creditor_pack(session, creditor_id)
-    judged = judge_logged_calls(bulk, calls, pack_name=pack_name)
     violations = violation_details(judged, pack_id=pack_of(pack_name)).join(
         calls.select("contact_id", "case_id", pl.col("username").alias("actor")),
         on="contact_id",
