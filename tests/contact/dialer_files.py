@@ -126,7 +126,8 @@ def effects(session: Session, case_id: int) -> dict[str, Any]:
         (p.owner, p.status)
         for p in session.scalars(
             select(ContactPoint).where(
-                ContactPoint.debtor_id == select(Account.debtor_id)
+                ContactPoint.debtor_id
+                == select(Account.debtor_id)
                 .where(Account.case_id == case_id)
                 .limit(1)
                 .scalar_subquery()
@@ -135,10 +136,18 @@ def effects(session: Session, case_id: int) -> dict[str, Any]:
     )
     return {
         "contacts": [
-            (c.channel, c.party, c.outcome, c.at, c.user_id, c.notes, c.callback_at,
-             session.get(ContactPoint, c.contact_point_id).owner)  # type: ignore[union-attr]
+            (
+                c.channel,
+                c.party,
+                c.outcome,
+                c.at,
+                c.user_id,
+                c.notes,
+                c.callback_at,
+                session.get(ContactPoint, c.contact_point_id).owner,
+            )  # type: ignore[union-attr]
             for c in contacts
-        ],  # fmt: skip
+        ],
         "events": sorted(events, key=repr),
         "alerts": alerts,
         "promises": sorted(

@@ -57,10 +57,11 @@ def table_counts(engine: Engine) -> dict[str, int]:
 def test_a_gbk_csv_and_a_workbook_are_read(engine: Engine, tmp_path: Path) -> None:
     # given two cases and the same kind of calls in a GBK CSV and in an XLSX workbook
     _, (one, two) = make_world(engine, cases=2)
-    gbk = write_csv(tmp_path / "话单.csv", [call_row(one.account_no, "G1", "2026-11-01 09:00:00",
-                                                    "无人接听")], encoding="gbk")  # fmt: skip
-    book = write_xlsx(tmp_path / "calls.xlsx", [call_row(two.account_no, "X1",
-                                                         "2026-11-01 09:05:00", "关机")])  # fmt: skip
+    first = call_row(one.account_no, "G1", "2026-11-01 09:00:00", "无人接听")
+    gbk = write_csv(tmp_path / "话单.csv", [first], encoding="gbk")
+    book = write_xlsx(
+        tmp_path / "calls.xlsx", [call_row(two.account_no, "X1", "2026-11-01 09:05:00", "关机")]
+    )
     # when both are imported
     result = run(engine, gbk, book)
     # then each call is a contact with its mapped outcome
@@ -206,8 +207,11 @@ def test_frequency_counts_the_stored_contacts_and_the_earlier_rows_of_the_file(
     col_a = world.users["col_a"]
     principal = Principal(col_a.id, col_a.username, col_a.role, col_a.team_id, col_a.agency_id)
     with transaction(engine) as session:
-        point = session.scalar(select(ContactPoint.id).where(
-            ContactPoint.debtor_id == ref.debtor_id, ContactPoint.value == DEBTOR_NUMBER))  # fmt: skip
+        point = session.scalar(
+            select(ContactPoint.id).where(
+                ContactPoint.debtor_id == ref.debtor_id, ContactPoint.value == DEBTOR_NUMBER
+            )
+        )
         assert point is not None
         for minute in range(4):
             log_contact(session, principal, ref.case_id, ContactIn(
@@ -215,8 +219,7 @@ def test_frequency_counts_the_stored_contacts_and_the_earlier_rows_of_the_file(
                 at=local(f"08:0{minute}")), now=NOW)  # fmt: skip
     # when a file brings three more (the cap is 6 unanswered a day on a number, CN-03)
     rows = [
-        call_row(ref.account_no, f"F{n}", f"2026-11-01 09:0{n}:00", "NO_ANSWER")
-        for n in range(3)
+        call_row(ref.account_no, f"F{n}", f"2026-11-01 09:0{n}:00", "NO_ANSWER") for n in range(3)
     ]
     result = run(engine, write_csv(tmp_path / "calls.csv", rows))
     # then only the seventh of the day breaks it: 4 stored + 2 earlier rows before it
@@ -299,4 +302,3 @@ def test_an_imported_call_has_the_effects_of_the_same_call_logged_on_the_workben
         got = effects(session, imported.case_id)
     for part in expected:
         assert got[part] == expected[part], part
-

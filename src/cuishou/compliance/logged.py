@@ -108,7 +108,10 @@ def _numbers_invalid(calls: pl.DataFrame, phones: pl.DataFrame) -> pl.DataFrame:
         .join(points.select("debtor_id", "_invalid_from"), on="debtor_id", how="inner")
         .group_by("contact_id")
         .agg(
-            (pl.col("_invalid_from").is_not_null() & (pl.col("_invalid_from") < pl.col("contact_id")))
+            (
+                pl.col("_invalid_from").is_not_null()
+                & (pl.col("_invalid_from") < pl.col("contact_id"))
+            )
             .all()
             .alias("debtor_numbers_invalid")
         )
@@ -131,7 +134,7 @@ def _covered(judged: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
         denied.join(rules, on=["case_id", "contact_point_id", "channel"], how="inner")
         .filter((pl.col("window_start") <= pl.col("at")) & (pl.col("window_end") > pl.col("at")))
         .group_by("contact_id")
-        .agg(pl.col("rule_ids").first(), pl.col("_rules").flatten().unique().alias("_all"))
+        .agg(pl.col("rule_ids").first(), pl.col("_rules").explode().unique().alias("_all"))
     )
     return matches.select(
         "contact_id",
@@ -189,9 +192,7 @@ def judge_logged_calls(bulk: Bulk, calls: pl.DataFrame, *, pack_name: str) -> pl
             "contact_point_id",
             _party(pl.col("owner")).alias("party"),
             pl.col("zones").fill_null(pl.lit(["Asia/Shanghai"], dtype=pl.List(pl.String))),
-            (pl.col("owner_name").fill_null("").str.strip_chars() != "").alias(
-                "third_party_named"
-            ),
+            (pl.col("owner_name").fill_null("").str.strip_chars() != "").alias("third_party_named"),
             pl.lit(1, dtype=pl.Int32).alias("collectors"),
             pl.col("suspended").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("debtor_numbers_invalid").fill_null(False),

@@ -214,8 +214,10 @@ def check_calls(
         )
     at = _parse_times(source, issues, zone)
     label = column_label(source, "started_at")
-    timed = frame.select("_row").with_columns(
-        at.alias("at"), timing_problem_expr(at.alias("at"), now=options.now).alias("_t")
+    timed = (
+        frame.select("_row")
+        .with_columns(at.alias("at"))
+        .with_columns(timing_problem_expr(pl.col("at"), now=options.now).alias("_t"))
     )
     for code, (en, zh) in TIME_REASONS.items():
         issues.add(
@@ -378,9 +380,7 @@ def _lookups(
         good.join(accounts, on="account_no", how="left", maintain_order="left")
         .join(points, on=["debtor_id", "number"], how="left", maintain_order="left")
         .with_columns(pl.col("agent").str.strip_chars().str.to_lowercase().alias("_key"))
-        .join(
-            users.rename({"key": "_key"}), on="_key", how="left", maintain_order="left"
-        )
+        .join(users.rename({"key": "_key"}), on="_key", how="left", maintain_order="left")
         .drop("_key")
     )
     return joined, imported, tails
@@ -457,14 +457,18 @@ def _write(
 ) -> None:
     """Write the new calls and everything they cause, set-based."""
     now = options.now
-    calls = fresh.sort("at", "_row").with_columns(
-        bulk.reserve_ids("contacts", fresh.height).alias("contact_id"),
-        pl.when(pl.col("mapped") == ANSWERED)
-        .then(answered_outcome_expr(pl.col("owner")))
-        .otherwise(pl.col("mapped"))
-        .alias("outcome"),
-        pl.lit("call").alias("channel"),
-    ).with_columns(party_expr(pl.col("outcome"), pl.col("owner")).alias("party"))
+    calls = (
+        fresh.sort("at", "_row")
+        .with_columns(
+            bulk.reserve_ids("contacts", fresh.height).alias("contact_id"),
+            pl.when(pl.col("mapped") == ANSWERED)
+            .then(answered_outcome_expr(pl.col("owner")))
+            .otherwise(pl.col("mapped"))
+            .alias("outcome"),
+            pl.lit("call").alias("channel"),
+        )
+        .with_columns(party_expr(pl.col("outcome"), pl.col("owner")).alias("party"))
+    )
     # judged against the store as it was before them, and the earlier calls of the file
     pack_name = creditor_pack(session, creditor_id)
     judged = judge_logged_calls(bulk, calls, pack_name=pack_name)
@@ -566,12 +570,15 @@ def _write(
         pl.concat(
             [
                 violations.select(
-                    "case_id", pl.lit("compliance_violation").alias("kind"), "contact_id",
-                    "actor", pl.col("payload").alias("details"),
+                    "case_id",
+                    pl.lit("compliance_violation").alias("kind"),
+                    "contact_id",
+                    "actor",
+                    pl.col("payload").alias("details"),
                 ),
                 contact_alerts,
             ]
-        )  # fmt: skip
+        )
         .sort("contact_id")
         .unique(["case_id", "kind"], keep="first", maintain_order=True)
     )

@@ -148,9 +148,7 @@ def imported_call_ids(bulk: Bulk, staged: str, *, source: str) -> pl.Series:
     return found.get_column("call_id")
 
 
-def case_tails(
-    bulk: Bulk, staged: str, *, creditor_id: int, not_failed: list[str]
-) -> pl.DataFrame:
+def case_tails(bulk: Bulk, staged: str, *, creditor_id: int, not_failed: list[str]) -> pl.DataFrame:
     """The stored contacts of the calls' cases that a failed run ending at a call may reach
     back to: from the case's last not-failed contact before its first call in the file (all
     of them when there is none): ``case_id, id, at, outcome``."""

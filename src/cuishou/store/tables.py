@@ -474,9 +474,7 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: where it was logged: ``workbench`` (pages and API) or a dialer's source name, whose
     #: own call id is ``external_id`` (unique per source: a call is imported once)
-    source: Mapped[str] = mapped_column(
-        String(32), default="workbench", server_default="workbench"
-    )
+    source: Mapped[str] = mapped_column(String(32), default="workbench", server_default="workbench")
     external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     #: talk time in seconds, when a dialer reported it
     duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
