@@ -56,7 +56,7 @@ def test_the_shipped_table_maps_common_dialer_codes(code: str, outcome: str | No
     codes = load_codes()
     assert codes.outcome_of(code) == outcome
     frame = pl.DataFrame({"c": [code]})
-    assert frame.select(codes.outcome_expr(pl.col("c")))["c"].to_list() == [outcome]
+    assert frame.select(codes.outcome_expr(pl.col("c")).alias("r"))["r"].to_list() == [outcome]
 
 
 def test_every_outcome_code_maps_to_itself() -> None:
@@ -92,9 +92,9 @@ def test_a_codes_file_naming_an_unknown_outcome_is_refused(tmp_path: Path) -> No
 @given(st.sampled_from(sorted(OUTCOMES)), st.sampled_from(OWNERS))
 def test_party_expr_is_party_of(outcome: str, owner: str) -> None:
     frame = pl.DataFrame({"o": [outcome], "w": [owner]})
-    got = frame.select(party_expr(pl.col("o"), pl.col("w")))["o"].to_list()
+    got = frame.select(party_expr(pl.col("o"), pl.col("w")).alias("r"))["r"].to_list()
     assert got == [party_of(outcome, owner)]
-    answered = frame.select(answered_outcome_expr(pl.col("w")))["w"].to_list()
+    answered = frame.select(answered_outcome_expr(pl.col("w")).alias("r"))["r"].to_list()
     assert answered == [answered_outcome(owner)]
 
 
@@ -102,7 +102,7 @@ def test_party_expr_is_party_of(outcome: str, owner: str) -> None:
 def test_timing_problem_expr_is_timing_problem(naive: datetime) -> None:
     at = naive.replace(tzinfo=UTC)
     frame = pl.DataFrame({"at": [at]}, schema={"at": pl.Datetime("us", "UTC")})
-    code = frame.select(timing_problem_expr(pl.col("at"), now=NOW))["at"].item()
+    code = frame.select(timing_problem_expr(pl.col("at"), now=NOW).alias("r"))["r"].item()
     scalar = timing_problem(at=at, callback_at=None, now=NOW)
     assert (code is None) == (scalar is None)
     if code == "year":
@@ -116,7 +116,7 @@ def test_the_clock_skew_is_five_minutes() -> None:
         {"at": [NOW + timedelta(minutes=5), NOW + timedelta(minutes=5, seconds=1)]},
         schema={"at": pl.Datetime("us", "UTC")},
     )
-    assert frame.select(timing_problem_expr(pl.col("at"), now=NOW))["at"].to_list() == [
+    assert frame.select(timing_problem_expr(pl.col("at"), now=NOW).alias("r"))["r"].to_list() == [
         None,
         "future",
     ]
