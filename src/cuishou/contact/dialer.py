@@ -89,6 +89,12 @@ CALL_LENGTHS = {"call_id": 100, "number": 32, "agent": 64, "result": 64}
 _FAST_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _SECONDS = r"^[0-9]{1,6}(\.0+)?$"
 _NOT_FAILED = sorted(code for code, o in OUTCOMES.items() if not o.failed)
+TAIL_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "outcome": pl.String(),
+}
 
 
 @dataclass(frozen=True)
@@ -360,13 +366,20 @@ def _store_problems(
 
 def _lookups(
     session: Session, bulk: SessionBulk, good: pl.DataFrame, *, creditor_id: int, source: str
-) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
-    """``good`` with account, case, agent and contact point joined; the call ids already
-    stored; the stored contacts a failed run may reach back to."""
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The calls not imported before (``good`` less those), with account, case, agent and
+    contact point joined; the calls imported before (unchanged: not looked up again); the
+    stored contacts a failed run may reach back to."""
     keys = repo.stage_call_keys(bulk, good.select("account_no", "call_id", "at"))
+    imported = repo.imported_call_ids(bulk, keys, source=source)
+    stored = good.filter(pl.col("call_id").is_in(imported.implode()))
+    if stored.height:
+        good = good.filter(~pl.col("call_id").is_in(imported.implode()))
+        if good.height == 0:  # a file imported again: nothing to look up
+            return good, stored, pl.DataFrame(schema=TAIL_SCHEMA)
+        keys = repo.stage_call_keys(bulk, good.select("account_no", "call_id", "at"))
     accounts = repo.accounts_of_calls(bulk, keys, creditor_id=creditor_id)
     phones = repo.phones_of_calls(bulk, keys, creditor_id=creditor_id)
-    imported = repo.imported_call_ids(bulk, keys, source=source)
     tails = repo.case_tails(bulk, keys, creditor_id=creditor_id, not_failed=_NOT_FAILED)
     # a number may be stored for the debtor and a contact person: the debtor's comes first
     points = (
@@ -383,7 +396,7 @@ def _lookups(
         .join(users.rename({"key": "_key"}), on="_key", how="left", maintain_order="left")
         .drop("_key")
     )
-    return joined, imported, tails
+    return joined, stored, tails
 
 
 def import_calls(session: Session, source: SourceTable, options: DialerOptions) -> FileOutcome:
@@ -419,15 +432,14 @@ def import_calls(session: Session, source: SourceTable, options: DialerOptions) 
         result.quarantined = source.rows
         return FileOutcome(result=result, source=source, problems=problems)
 
-    joined, imported, tails = _lookups(
+    fresh, stored, tails = _lookups(
         session, bulk, good, creditor_id=creditor.id, source=options.source
     )
-    stored = joined.filter(pl.col("call_id").is_in(imported.implode()))
-    fresh = joined.filter(~pl.col("call_id").is_in(imported.implode()))
-    problems = pl.concat(
-        [problems, _store_problems(fresh, source, creditor=creditor_code, options=options)]
-    )
-    fresh = fresh.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
+    if fresh.height:
+        problems = pl.concat(
+            [problems, _store_problems(fresh, source, creditor=creditor_code, options=options)]
+        )
+        fresh = fresh.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     result.accepted = fresh.height + stored.height
     result.quarantined = source.rows - result.accepted
     result.created = fresh.height
