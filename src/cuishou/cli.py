@@ -13,6 +13,7 @@ import typer
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, report_crash, store_engine
 from cuishou.compliance.cli import compliance_app
+from cuishou.contact.cli import contacts_app
 from cuishou.demo_cli import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
@@ -59,6 +60,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(payments_app, name="payments")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(contacts_app, name="contacts")
 
 
 def command_words(argv: list[str]) -> str:

@@ -126,17 +126,20 @@ def add_alert(
 
 
 def insert_staged(
-    bulk: Bulk, staged: str, *, raised_on: date, now: datetime, actor: str
+    bulk: Bulk, staged: str, *, raised_on: date, now: datetime, actor: str | None
 ) -> dict[str, int]:
     """Raise the staged alerts (``case_id, kind, details`` JSON text) in bulk, with one
     ``alert.raised`` event each. The rule of :mod:`cuishou.alerts.rules` is applied again
-    here, in SQL, so an alert raised online since the cycle read the store is not doubled."""
+    here, in SQL, so an alert raised online since the cycle read the store is not doubled.
+    ``actor`` ``None``: each staged row names its own in an ``actor`` column."""
+    who = "s.actor" if actor is None else "CAST(:actor AS TEXT)"
     bulk.execute(
         f"""CREATE TEMPORARY TABLE new_alerts AS
-        SELECT s.case_id, s.kind, s.details FROM {staged} s
+        SELECT s.case_id, s.kind, s.details, {who} AS actor FROM {staged} s
         WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = s.case_id
             AND a.kind = s.kind AND (a.status <> 'resolved' OR a.raised_on = :day))""",  # noqa: S608 - staged table name from the caller
         day=raised_on,
+        **({} if actor is None else {"actor": actor}),
     )
     counts = bulk.fetch(
         "SELECT kind, COUNT(*) AS n FROM new_alerts GROUP BY kind",
@@ -151,14 +154,13 @@ def insert_staged(
     )
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
-        SELECT :now, :actor, '{SYSTEM_ALERT_EVENT}', 'alert', a.id, a.case_id,
+        SELECT :now, n.actor, '{SYSTEM_ALERT_EVENT}', 'alert', a.id, a.case_id,
             {bulk.json("n.details")}
         FROM new_alerts n
         JOIN alerts a ON a.case_id = n.case_id AND a.kind = n.kind
             AND a.raised_on = :day""",  # noqa: S608 - constant fragments only
         day=raised_on,
         now=now,
-        actor=actor,
     )
     bulk.execute("DROP TABLE new_alerts")
     return {str(kind): int(n) for kind, n in counts.iter_rows()}

@@ -135,8 +135,11 @@ def raise_alert(
 
 
 def raise_staged(
-    bulk: Bulk, staged: str, *, business_date: date, now: datetime, actor: str
+    bulk: Bulk, staged: str, *, business_date: date, now: datetime, actor: str | None
 ) -> dict[str, int]:
     """Raise the alerts staged in ``staged`` (``case_id, kind, details``) in bulk on
-    ``business_date`` (the daily cycle's); how many of each kind were raised."""
+    ``business_date`` (the daily cycle's, or an import's); how many of each kind were
+    raised. ``actor`` ``None``: each staged row names who raised it (an ``actor`` column,
+    e.g. the collector of each imported call). Rows repeating a case and kind must have
+    been reduced to one by the caller (:func:`cuishou.alerts.rules.raisable`)."""
     return repo.insert_staged(bulk, staged, raised_on=business_date, now=now, actor=actor)

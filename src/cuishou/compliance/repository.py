@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+import polars as pl
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from cuishou.store.bulk import NULLABLE_ID, Bulk
 from cuishou.store.tables import (
     Account,
     Case,
@@ -199,3 +201,99 @@ def add_creditor_product(session: Session, **values: object) -> CreditorProduct:
     session.add(row)
     session.flush()
     return row
+
+
+# ------------------------------------------------------------------ facts of many debtors
+
+#: staged debtors whose logged contacts are judged at once: ``debtor_id``, and the
+#: history window ``[since, until)`` to read for them
+DEBTOR_WINDOW_SCHEMA: dict[str, pl.DataType] = {
+    "debtor_id": pl.Int64(),
+    "since": pl.Datetime("us", "UTC"),
+    "until": pl.Datetime("us", "UTC"),
+}
+
+
+def stage_debtor_windows(bulk: Bulk, windows: pl.DataFrame) -> str:
+    """Stage the debtors (and history windows) the queries below read."""
+    return bulk.stage("gate_debtors", windows, schema=DEBTOR_WINDOW_SCHEMA, index=("debtor_id",))
+
+
+def debtors_zones(bulk: Bulk, staged: str) -> pl.DataFrame:
+    """``debtor_id, home`` (the debtor's zone) and ``zone`` (one row per zone of their own
+    numbers and addresses, null when none is recorded)."""
+    return bulk.fetch(
+        f"""SELECT d.id AS debtor_id, d.timezone AS home, p.timezone AS zone
+        FROM {staged} s JOIN debtors d ON d.id = s.debtor_id
+        LEFT JOIN contact_points p ON p.debtor_id = d.id AND p.owner = 'debtor'
+            AND p.timezone IS NOT NULL""",  # noqa: S608 - staged table name
+        {"debtor_id": pl.Int64(), "home": pl.String(), "zone": pl.String()},
+    )
+
+
+def debtors_phones(bulk: Bulk, staged: str) -> pl.DataFrame:
+    """The debtors' own phone numbers: ``debtor_id, contact_point_id, status``."""
+    return bulk.fetch(
+        f"""SELECT p.debtor_id, p.id AS contact_point_id, p.status
+        FROM {staged} s JOIN contact_points p ON p.debtor_id = s.debtor_id
+        WHERE p.owner = 'debtor' AND p.kind IN ('mobile', 'phone')""",  # noqa: S608 - staged table name
+        {"debtor_id": pl.Int64(), "contact_point_id": pl.Int64(), "status": pl.String()},
+    )
+
+
+def debtors_history(bulk: Bulk, staged: str) -> pl.DataFrame:
+    """Every stored contact with the debtors in their windows, on any case, by anyone:
+    ``debtor_id, at, channel, contact_point_id, owner, outcome`` (as :func:`debtor_history`)."""
+    return bulk.fetch(
+        f"""SELECT cs.debtor_id, c.at, c.channel, c.contact_point_id, p.owner, c.outcome
+        FROM {staged} s JOIN cases cs ON cs.debtor_id = s.debtor_id
+        JOIN contacts c ON c.case_id = cs.id
+        JOIN contact_points p ON p.id = c.contact_point_id
+        WHERE c.at >= s.since AND c.at < s.until""",  # noqa: S608 - staged table name
+        {
+            "debtor_id": pl.Int64(),
+            "at": pl.Datetime("us", "UTC"),
+            "channel": pl.String(),
+            "contact_point_id": pl.Int64(),
+            "owner": pl.String(),
+            "outcome": pl.String(),
+        },
+    )
+
+
+def debtors_holds(bulk: Bulk, staged: str) -> pl.DataFrame:
+    """The debtors' holds that overlap their windows (``lifted_at`` null: in force)."""
+    return bulk.fetch(
+        f"""SELECT h.debtor_id, {bulk.nullable("h.case_id", "0")} AS case_id, h.kind,
+            h.channel, h.opened_at, {bulk.nullable("h.lifted_at", "''")} AS lifted_at
+        FROM {staged} s JOIN contact_holds h ON h.debtor_id = s.debtor_id
+        WHERE h.opened_at < s.until""",  # noqa: S608 - staged table name
+        {
+            "debtor_id": pl.Int64(),
+            "case_id": NULLABLE_ID,
+            "kind": pl.String(),
+            "channel": pl.String(),
+            "opened_at": pl.Datetime("us", "UTC"),
+            "lifted_at": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
+def debtors_overrides(bulk: Bulk, staged: str) -> pl.DataFrame:
+    """Overrides on the debtors' cases that overlap their windows (``rules`` JSON text)."""
+    frame = bulk.fetch(
+        f"""SELECT o.case_id, o.contact_point_id, o.channel, o.window_start, o.window_end,
+            {"o.rules" if bulk.sqlite else "CAST(o.rules AS TEXT)"} AS rules
+        FROM {staged} s JOIN cases cs ON cs.debtor_id = s.debtor_id
+        JOIN compliance_overrides o ON o.case_id = cs.id
+        WHERE o.window_end > s.since AND o.window_start < s.until""",  # noqa: S608 - staged table name
+        {
+            "case_id": pl.Int64(),
+            "contact_point_id": pl.Int64(),
+            "channel": pl.String(),
+            "window_start": pl.Datetime("us", "UTC"),
+            "window_end": pl.Datetime("us", "UTC"),
+            "rules": pl.String(),
+        },
+    )
+    return frame

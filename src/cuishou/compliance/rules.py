@@ -6,7 +6,8 @@ Two forms of one rule set, proven to agree by a property test:
   in hand (the API, the CLI and the case page ask this before acting; logged contacts are
   judged by it after the fact) and finds the next time the attempt would be allowed;
 * Polars — :func:`history_facts` + :func:`decide_frame` decide a frame of candidate
-  contacts at once (for bulk decisions; the daily cycle generates no contacts yet).
+  contacts at once: the calls of a dialer's result file are judged this way
+  (:mod:`cuishou.compliance.logged`); the daily cycle generates no contacts yet.
 
 Opt-outs of electronic channels are judged under every pack (``pack.UNIVERSAL_CHECKS``).
 
@@ -444,8 +445,14 @@ def _home_date(at: pl.Expr, home: pl.Expr, zones: Iterable[str]) -> pl.Expr:
     return result
 
 
-def history_facts(candidates: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
-    """Add the :class:`Facts` columns to ``candidates`` from the debtors' contact history."""
+def history_facts(
+    candidates: pl.DataFrame, history: pl.DataFrame, *, window: timedelta | None = None
+) -> pl.DataFrame:
+    """Add the :class:`Facts` columns to ``candidates`` from the debtors' contact history.
+
+    ``window``: only history within that long before each candidate counts (as the
+    scalar path reads it: ``[at - window, at)``); ``None``: all of it before the candidate.
+    """
     zones = sorted({z for zs in candidates.get_column("zones").to_list() for z in zs})
     cands = candidates.with_columns(pl.col("zones").list.first().alias("_home"))
     cands = cands.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_today"))
@@ -453,6 +460,8 @@ def history_facts(candidates: pl.DataFrame, history: pl.DataFrame) -> pl.DataFra
         "candidate_id", "debtor_id", "_home", "_today",
         pl.col("at").alias("_at"), pl.col("contact_point_id").alias("_cp"),
     ).join(history, on="debtor_id", how="inner").filter(pl.col("at") < pl.col("_at"))  # fmt: skip
+    if window is not None:
+        pairs = pairs.filter(pl.col("at") >= pl.col("_at") - window)
     pairs = pairs.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_day"))
     same_day = pl.col("_day") == pl.col("_today")
     same_point = pl.col("contact_point_id") == pl.col("_cp")

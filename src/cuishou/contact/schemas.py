@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from cuishou.kit.text import Text
+from cuishou.placement.schemas import FileError, FileResult
 from cuishou.promises.schemas import PromiseIn, PromiseOut
 
 Channel = Literal["call", "sms", "email", "letter", "visit", "wechat"]
@@ -116,3 +117,56 @@ class ContactLogged(BaseModel):
         default_factory=list,
         description="categories of banned content found in the notes (a QA item is raised)",
     )
+
+
+class CallFileResult(FileResult):
+    """One dialer result file (``cuishou contacts import``): what became of its rows.
+
+    ``accepted + quarantined == rows``; ``created + unchanged == accepted`` (``unchanged``:
+    calls of this source already imported). ``violations``: new calls the compliance gate
+    would have refused (recorded all the same, each with a ``compliance.violation`` event);
+    ``alerts``: alerts raised, by kind; ``promises``: promises taken.
+    """
+
+    source: str = "dialer"
+    violations: int = 0
+    promises: int = 0
+    alerts: dict[str, int] = Field(default_factory=dict)
+
+
+class CallImportResult(BaseModel):
+    """Totals over the files of one ``cuishou contacts import`` call, and each file."""
+
+    rows: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    quarantine_file: str | list[str] | None = None
+    created: int = 0
+    unchanged: int = 0
+    violations: int = 0
+    promises: int = 0
+    alerts: dict[str, int] = Field(default_factory=dict)
+    files: list[CallFileResult] = Field(default_factory=list)
+    errors: list[FileError] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, files: list[CallFileResult], errors: list[FileError]) -> CallImportResult:
+        quarantine = [f.quarantine_file for f in files if f.quarantine_file]
+        single = quarantine[0] if quarantine else None
+        alerts: dict[str, int] = {}
+        for item in files:
+            for kind, n in item.alerts.items():
+                alerts[kind] = alerts.get(kind, 0) + n
+        return cls(
+            rows=sum(f.rows for f in files),
+            accepted=sum(f.accepted for f in files),
+            quarantined=sum(f.quarantined for f in files),
+            quarantine_file=single if len(files) <= 1 else (quarantine or None),
+            created=sum(f.created for f in files),
+            unchanged=sum(f.unchanged for f in files),
+            violations=sum(f.violations for f in files),
+            promises=sum(f.promises for f in files),
+            alerts=dict(sorted(alerts.items())),
+            files=files,
+            errors=errors,
+        )

@@ -228,6 +228,33 @@ PAYMENT_COLUMNS: tuple[Column, ...] = (
            "How it was paid (bank transfer, Alipay, WeChat …)", "bank_transfer"),
 )  # fmt: skip
 
+CALL_COLUMNS: tuple[Column, ...] = (
+    Column("creditor_code", ("委托方代码", "委托方", "债权方代码", "creditor"), False, "text",
+           "Creditor code; may instead be given with --creditor", "ZSBANK"),
+    Column("account_no", ("借据号", "账号", "合同号", "卡号", "贷款账号", "account"), True, "text",
+           "Account the call was about (its case is the one contacted)", "LN202301150001"),
+    Column("call_id", ("话单号", "通话ID", "通话编号", "呼叫ID", "话单ID", "callid"), True,
+           "text", "The dialer's own id of the call; with the source name, a repeated id is "
+           "imported once", "CALL20261103000001"),
+    Column("number", ("被叫号码", "拨打号码", "外呼号码", "电话号码", "号码", "called_number"),
+           True, "phone", "The number dialled: one of the debtor's numbers or a named contact's",
+           "13812345678"),
+    Column("started_at", ("呼叫时间", "开始时间", "拨打时间", "通话开始时间", "start_time"), True,
+           "datetime", "When the call started (local time of the creditor unless a zone is "
+           "given)", "2026-11-03 10:20:00"),
+    Column("duration", ("通话时长", "时长", "通话时长(秒)", "duration_seconds"), False, "int",
+           "Talk time in whole seconds", "95"),
+    Column("result", ("呼叫结果", "通话结果", "结果", "结果代码", "result_code"), True, "text",
+           "The dialer's result code, mapped to an outcome code (contact/dialer_codes.yaml)",
+           "ANSWERED"),
+    Column("agent", ("坐席", "坐席工号", "催收员", "坐席账号", "agent_username"), True, "text",
+           "The collector's username (case-insensitive)", "col_a"),
+    Column("promise_amount", ("承诺金额", "承诺还款金额"), False, "yuan",
+           "Amount promised, in yuan (with result promise only)", "1000.00"),
+    Column("promise_date", ("承诺日期", "承诺还款日期", "承诺还款日"), False, "date",
+           "Date by which it is promised (with result promise only)", "2026-11-10"),
+)  # fmt: skip
+
 # Relation words in Chinese exports mapped to the codes stored on contact points.
 RELATIONS: dict[str, str] = {
     "配偶": "spouse", "夫妻": "spouse", "丈夫": "spouse", "妻子": "spouse", "老公": "spouse",

@@ -36,6 +36,7 @@ from cuishou.kit.errors import UnreadableFile
 from cuishou.kit.spreadsheet import QUOTE, excel_plain_expr, excel_safe_frame
 from cuishou.placement.columns import (
     ALL_ACCOUNT_COLUMNS,
+    CALL_COLUMNS,
     PAYMENT_COLUMNS,
     Column,
     header_map,
@@ -46,6 +47,8 @@ from cuishou.placement.workbook import survey_xlsx
 
 ACCOUNTS = "accounts"
 PAYMENTS = "payments"
+CALLS = "calls"
+"""A dialer's call results (外呼话单): read by ``cuishou contacts import`` only."""
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in this order; GB18030 is the superset of GBK and GB2312."""
 READ_CHUNK = 16 << 20
@@ -54,6 +57,14 @@ _TEMPLATE_TIME = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 """Fixed workbook times (openpyxl wants naive ones) so the template is reproducible."""
 _ACCOUNT_MAP = header_map(ALL_ACCOUNT_COLUMNS)
 _PAYMENT_MAP = header_map(PAYMENT_COLUMNS)
+_CALL_MAP = header_map(CALL_COLUMNS)
+_KNOWN: dict[str, tuple[Column, ...]] = {
+    ACCOUNTS: ALL_ACCOUNT_COLUMNS,
+    PAYMENTS: PAYMENT_COLUMNS,
+    CALLS: CALL_COLUMNS,
+}
+#: the kinds ``cuishou import`` reads (a calls file is read by ``cuishou contacts import``)
+CREDITOR_FILES = (ACCOUNTS, PAYMENTS)
 _TEXT_TYPES = (
     pl.String,
     pl.Categorical,
@@ -102,9 +113,11 @@ class SourceTable:
         self.frame = self.frame.clear()
 
 
-def read_source(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceTable:
-    """Read ``path`` and recognise its columns; :class:`UnreadableFile` if it is not a table
-    or goes beyond ``limits``."""
+def read_source(
+    path: Path, limits: ImportLimits = DEFAULT_LIMITS, kinds: Sequence[str] = CREDITOR_FILES
+) -> SourceTable:
+    """Read ``path`` and recognise its columns as one of ``kinds``; :class:`UnreadableFile`
+    if it is not such a table or goes beyond ``limits``."""
     if not path.exists():
         raise UnreadableFile(f"{path}: no such file", path=str(path))
     if path.is_dir():
@@ -113,14 +126,14 @@ def read_source(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceTabl
     if suffix in (".xlsx", ".xlsm"):
         survey_xlsx(path, limits)
         raw = _read_xlsx(path)
-        kind, headers, ignored = _recognise(path, raw.columns)
+        kind, headers, ignored = _recognise(path, raw.columns, kinds)
         table = _table(path, raw, headers, limits)
         original = raw.with_columns(pl.all().cast(pl.String))
         return SourceTable(path, kind, "xlsx", _frame(table, headers, kind), headers,
                            raw.columns, _digest(path), ignored, original)  # fmt: skip
     if suffix == ".parquet":
         columns = _check_parquet(path, limits)
-        kind, headers, ignored = _recognise(path, columns)
+        kind, headers, ignored = _recognise(path, columns, kinds)
         raw = _read_parquet(path, list(headers.values()))
         table = _table(path, raw, headers, limits, all_columns=len(columns))
         return SourceTable(path, kind, "parquet", _frame(table, headers, kind), headers,
@@ -128,7 +141,7 @@ def read_source(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceTabl
     _check_size(path, limits)
     with _utf8_csv(path) as (csv, encoding, digest):
         columns = _read_csv(path, csv, n_rows=0).columns
-        kind, headers, ignored = _recognise(path, columns)
+        kind, headers, ignored = _recognise(path, columns, kinds)
         raw = _read_csv(path, csv, columns=list(headers.values()))
     table = _table(path, raw, headers, limits, all_columns=len(columns))
     del raw
@@ -356,24 +369,29 @@ def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(text)
 
 
-def _recognise(path: Path, columns: Sequence[str]) -> tuple[str, dict[str, str], list[str]]:
+def _recognise(
+    path: Path, columns: Sequence[str], kinds: Sequence[str] = CREDITOR_FILES
+) -> tuple[str, dict[str, str], list[str]]:
     """``(kind, canonical name → header, ignored headers)`` from the file's header row."""
     if not columns:
         raise UnreadableFile(f"{path}: the file has no columns", path=str(path))
     normalized = [normalize_header(h) for h in columns]
-    account_hits = {_ACCOUNT_MAP[h] for h in normalized if h in _ACCOUNT_MAP}
-    payment_hits = {_PAYMENT_MAP[h] for h in normalized if h in _PAYMENT_MAP}
-    if "id_number" in account_hits:
-        kind, mapping, known = ACCOUNTS, _ACCOUNT_MAP, ALL_ACCOUNT_COLUMNS
-    elif {"amount", "reference"} <= payment_hits:
-        kind, mapping, known = PAYMENTS, _PAYMENT_MAP, PAYMENT_COLUMNS
+    if tuple(kinds) == (CALLS,):
+        kind, mapping, known = CALLS, _CALL_MAP, CALL_COLUMNS
     else:
-        raise UnreadableFile(
-            f"{path}: cannot tell what this file is: an accounts file needs an ID number column "
-            "(身份证号/id_number), a payments file needs amount (还款金额) and reference (流水号) "
-            f"columns; found {', '.join(columns[:12])}",
-            path=str(path),
-        )
+        account_hits = {_ACCOUNT_MAP[h] for h in normalized if h in _ACCOUNT_MAP}
+        payment_hits = {_PAYMENT_MAP[h] for h in normalized if h in _PAYMENT_MAP}
+        if "id_number" in account_hits:
+            kind, mapping, known = ACCOUNTS, _ACCOUNT_MAP, ALL_ACCOUNT_COLUMNS
+        elif {"amount", "reference"} <= payment_hits:
+            kind, mapping, known = PAYMENTS, _PAYMENT_MAP, PAYMENT_COLUMNS
+        else:
+            raise UnreadableFile(
+                f"{path}: cannot tell what this file is: an accounts file needs an ID number "
+                "column (身份证号/id_number), a payments file needs amount (还款金额) and "
+                f"reference (流水号) columns; found {', '.join(columns[:12])}",
+                path=str(path),
+            )
     headers: dict[str, str] = {}
     ignored: list[str] = []
     for header, key in zip(columns, normalized, strict=True):
@@ -450,7 +468,7 @@ def _frame(table: pl.DataFrame, headers: dict[str, str], kind: str) -> pl.DataFr
 
     A cell a CSV export protected from spreadsheets (``'=…``) loses that quote again.
     """
-    known = ALL_ACCOUNT_COLUMNS if kind == ACCOUNTS else PAYMENT_COLUMNS
+    known = _KNOWN[kind]
     # Trimming copies a column's text: only the columns with a cell to trim are trimmed.
     spaced = table.select(pl.all().str.contains(r"^\s|\s$").any()).row(0, named=True)
     quoted = table.select(pl.all().str.contains(rf"^\s*{QUOTE}").any()).row(0, named=True)

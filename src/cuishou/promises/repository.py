@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Contact, Promise, Task, Team, User
 
 
@@ -108,3 +110,45 @@ def collector_counts(
             CollectorCounts(username, team, contacts.get(user_id, 0), statuses.get(user_id, {}))
         )
     return out
+
+
+#: promises taken in bulk (a dialer's result file), with their reserved ids
+PROMISE_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "task_id": pl.Int64(),
+    "case_id": pl.Int64(),
+    "contact_id": pl.Int64(),
+    "amount_fen": pl.Int64(),
+    "due_date": pl.Date(),
+    "remind_on": pl.Date(),
+    "created_by": pl.Int64(),
+    "assigned_user_id": pl.Int64(),
+    "actor": pl.String(),
+    "payload": pl.String(),
+}
+
+
+def insert_promises(bulk: Bulk, promises: pl.DataFrame, *, now: datetime) -> None:
+    """Insert promises, their reminder tasks and ``promise.created`` events (as
+    :func:`add_promise` + :func:`add_reminder` + the service's event, for many)."""
+    staged = bulk.stage("new_promises", promises, schema=PROMISE_SCHEMA)
+    bulk.execute(
+        f"""INSERT INTO promises (id, case_id, contact_id, amount_fen, due_date, status,
+            created_by, created_at, paid_fen, judged_on)
+        SELECT s.id, s.case_id, s.contact_id, s.amount_fen, s.due_date, 'open', s.created_by,
+            :now, 0, NULL FROM {staged} s""",  # noqa: S608 - staged table name
+        now=now,
+    )
+    bulk.execute(
+        f"""INSERT INTO tasks (id, case_id, kind, promise_id, due_on, assigned_user_id, status,
+            created_at)
+        SELECT s.task_id, s.case_id, 'promise_reminder', s.id, s.remind_on,
+            s.assigned_user_id, 'pending', :now FROM {staged} s""",  # noqa: S608 - staged table name
+        now=now,
+    )
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, s.actor, 'promise.created', 'promise', s.id, s.case_id,
+            {bulk.json("s.payload")} FROM {staged} s""",  # noqa: S608 - staged table name
+        now=now,
+    )

@@ -87,6 +87,11 @@ def reminder_date(*, due_date: date, today: date) -> date:
     return max(due_date - timedelta(days=1), today)
 
 
+def reminder_date_expr(due_date: pl.Expr, today: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`reminder_date`."""
+    return pl.max_horizontal(due_date - pl.duration(days=1), today)
+
+
 def counting_until(due_date: date, policy: PromisePolicy = DEFAULT_POLICY) -> date:
     """The last day whose payments count towards a promise (due date plus grace)."""
     return due_date + timedelta(days=policy.grace_days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
@@ -12,7 +13,7 @@ from cuishou.auth.service import require
 from cuishou.cases.service import case_for
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput, PermissionDenied
-from cuishou.kit.money import format_yuan, parse_yuan
+from cuishou.kit.money import format_yuan, format_yuan_expr, parse_yuan
 from cuishou.promises import repository as repo
 from cuishou.promises.rules import (
     DEFAULT_POLICY,
@@ -20,8 +21,10 @@ from cuishou.promises.rules import (
     promise_problem,
     rate,
     reminder_date,
+    reminder_date_expr,
 )
 from cuishou.promises.schemas import PromiseIn, PromiseOut, PromiseRateRow, PromiseStats
+from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Case, Promise
 
 
@@ -187,3 +190,31 @@ def promise_stats(
 def case_promises(session: Session, case_id: int) -> list[PromiseOut]:
     """The case's promises, newest first (for the case file)."""
     return [promise_out(p, name) for p, name in repo.case_promises(session, case_id)]
+
+
+def take_promises(bulk: Bulk, promises: pl.DataFrame, *, now: datetime) -> int:
+    """Record many promises already checked by :func:`cuishou.promises.rules.promise_problem`
+    (``case_id, contact_id, amount_fen, due_date, today, created_by, actor,
+    assigned_user_id``), each with its reminder task and ``promise.created`` event — what
+    :func:`take_promise` writes for one."""
+    if promises.height == 0:
+        return 0
+    remind = reminder_date_expr(pl.col("due_date"), pl.col("today"))
+    framed = promises.with_columns(
+        bulk.reserve_ids("promises", promises.height).alias("id"),
+        bulk.reserve_ids("tasks", promises.height).alias("task_id"),
+        remind.alias("remind_on"),
+    )
+    framed = framed.with_columns(
+        pl.struct(
+            format_yuan_expr(pl.col("amount_fen")).alias("amount"),
+            pl.col("due_date").dt.strftime("%Y-%m-%d").alias("due_date"),
+            pl.col("contact_id"),
+            pl.col("task_id").alias("reminder_task_id"),
+            pl.col("remind_on").dt.strftime("%Y-%m-%d").alias("reminder_on"),
+        )
+        .struct.json_encode()
+        .alias("payload")
+    )
+    repo.insert_promises(bulk, framed, now=now)
+    return framed.height

@@ -457,7 +457,10 @@ class Contact(Base):
     """
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_contacts_case_at", "case_id", "at"),
+        Index("uq_contacts_source_external_id", "source", "external_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     contact_point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
@@ -469,6 +472,12 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: where it was logged: ``workbench`` (pages and API) or a dialer's source name, whose
+    #: own call id is ``external_id`` (unique per source: a call is imported once)
+    source: Mapped[str] = mapped_column(String(32), default="workbench", server_default="workbench")
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: talk time in seconds, when a dialer reported it
+    duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Promise(Base):

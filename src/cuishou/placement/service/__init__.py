@@ -43,8 +43,14 @@ __all__ = [
     "import_payments",
     "import_source",
     "quarantine_path",
+    "tune_for_bulk",
     "write_quarantine",
 ]
+
+
+def tune_for_bulk(session: Session) -> None:
+    """Prepare the session's connection for a file's bulk write (any import of a file)."""
+    repo.tune_for_bulk(session)
 
 
 def import_source(session: Session, source: SourceTable, options: ImportOptions) -> FileOutcome:
