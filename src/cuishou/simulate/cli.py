@@ -88,7 +88,8 @@ def simulate_command(
     out_console.print(
         f"calls {figures['calls']:,}, connected {figures['connected']:,} "
         f"({figures['connect_rate']:.1%}), right party {figures['right_party']:,}, "
-        f"promises {figures['promises']:,} (first contact {figures['first_contact_promise_rate']:.1%})"
+        f"promises {figures['promises']:,} "
+        f"(first contact {figures['first_contact_promise_rate']:.1%})"
     )
     out_console.print(
         f"payments {figures['payments']:,}, recovered ¥{figures['recovered']} of "

@@ -305,9 +305,7 @@ def call_outcomes(
 # ------------------------------------------------------------------------ payments
 
 
-def excite(
-    config: ModelConfig, excitation: F, *, jumps: F, paid: B
-) -> F:
+def excite(config: ModelConfig, excitation: F, *, jumps: F, paid: B) -> F:
     """Tomorrow's excitation: today's decayed, plus the day's contact jumps (saturating at
     ``dynamics.cap``) and a payment's jump."""
     d = config.dynamics
@@ -347,8 +345,10 @@ def payments_of_day(
     owed = np.maximum(np.asarray(owed_fen, dtype=np.int64), 0)
     promised = np.minimum(np.asarray(promise_fen, dtype=np.int64), owed)
     kept = u_keep < traits.promise_keeping
-    partly = ~kept & (u_keep < traits.promise_keeping + config.traits.partial_keeping * (
-        1.0 - traits.promise_keeping))
+    partly = ~kept & (
+        u_keep
+        < traits.promise_keeping + config.traits.partial_keeping * (1.0 - traits.promise_keeping)
+    )
     part = np.maximum((promised * (0.3 + 0.5 * u_partial)).astype(np.int64) // 100 * 100, 100)
     on_promise = np.where(kept, promised, np.where(partly, np.minimum(part, promised), 0))
 

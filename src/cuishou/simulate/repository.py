@@ -7,7 +7,7 @@ cycle, ``cases.service``, the dialer result import, the payments file import).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import func, select

@@ -37,8 +37,7 @@ from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.repository import CaseFilters
-from cuishou.cases.service import assign_cases, my_queue
+from cuishou.cases.service import assign_cases, filters_for, my_queue
 from cuishou.contact.rules import OUTCOMES
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
@@ -213,9 +212,10 @@ def _queues(
     """Each collector's real work queue (工作队列), top ``depth`` entries."""
     frames = []
     for number, collector in enumerate(collectors):
-        page = my_queue(
-            session, collector, CaseFilters(status="open"), now=now, limit=depth, offset=0
+        filters = filters_for(
+            session, collector, bucket=None, status="open", tier=None, assigned=None
         )
+        page = my_queue(session, collector, filters, now=now, limit=depth, offset=0)
         frames.append(
             pl.DataFrame(
                 {
@@ -224,9 +224,13 @@ def _queues(
                     "position": list(range(len(page.items))),
                     "case_id": [item.id for item in page.items],
                 },
-                schema={"collector": pl.String, "collector_no": pl.Int64,
-                        "position": pl.Int64, "case_id": pl.Int64},
-            )  # fmt: skip
+                schema={
+                    "collector": pl.String,
+                    "collector_no": pl.Int64,
+                    "position": pl.Int64,
+                    "case_id": pl.Int64,
+                },
+            )
         )
     return pl.concat(frames)
 
@@ -494,9 +498,8 @@ def _excite(
         jumps=frame["jump"].to_numpy(),
         paid=frame["paid"].to_numpy(),
     )
-    return (
-        frame.select("case_id", pl.Series("excitation", after, dtype=pl.Float64))
-        .filter(pl.col("excitation") > 1e-6)
+    return frame.select("case_id", pl.Series("excitation", after, dtype=pl.Float64)).filter(
+        pl.col("excitation") > 1e-6
     )
 
 
