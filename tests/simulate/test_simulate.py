@@ -30,11 +30,24 @@ def _run(engine: Engine, folder: Path, **overrides: Any) -> SimulationResult:
     return simulate(engine, options, CONFIG, clock=lambda: NOW)
 
 
-#: the golden run: 300 accounts, 3 collectors, 3 days ending the day before NOW, seed 7
+#: the golden run: 300 accounts, 3 collectors, 3 days ending the day before NOW, seed 7 —
+#: the same figures on SQLite and PostgreSQL. A change to the model, its parameters or the
+#: real paths it goes through changes them: re-pin deliberately, with the reason.
 GOLDEN = {
     "from": "2026-10-29",
     "to": "2026-10-31",
     "days": 3,
+    "accounts_generated": 300,
+    "collectors": 3,
+    "calls": 244,
+    "connected": 195,
+    "right_party": 187,
+    "promises": 83,
+    "complaints": 0,
+    "payments": 17,
+    "recovered": "107012.00",
+    "due_at_start": "14383132.20",
+    "recovery_rate": 0.00744,
 }
 
 
@@ -42,8 +55,6 @@ def test_a_small_simulation_pinned_by_seed(engine: Engine, tmp_path: Path) -> No
     result = _run(engine, tmp_path)
     figures = result.to_json()
     assert {k: figures[k] for k in GOLDEN} == GOLDEN
-    print({k: v for k, v in figures.items() if k != "per_day"})
-    assert figures["calls"] > 0 and figures["connected"] <= figures["calls"]
     # the figures are what the store holds
     with transaction(engine) as session:
         contacts = session.scalar(select(func.count()).select_from(Contact))
