@@ -45,9 +45,9 @@ GOLDEN = {
     "promises": 83,
     "complaints": 0,
     "payments": 17,
-    "recovered": "107012.00",
-    "due_at_start": "14383132.20",
-    "recovery_rate": 0.00744,
+    "recovered": "106040.00",
+    "due_at_start": "14362189.47",
+    "recovery_rate": 0.007383,
 }
 
 

@@ -566,30 +566,29 @@ def simulate(
             progress(label, number, steps)
 
     generated = 0
+    # the placement arrives the evening before the first simulated day, its DPD mix holding
+    # on that eve, so every payment in it is over when it is imported
+    eve = first - timedelta(days=1)
+    arrival = local_moment(eve, 22 * 60, zone)
     with transaction(engine) as session:
         empty = repo.account_count(session) == 0
     if empty:
         report(f"generating and importing {options.accounts:,} accounts", 0)
         portfolio = generate_portfolio(
-            accounts=options.accounts, seed=options.seed, as_of=first, creditor=options.creditor
+            accounts=options.accounts, seed=options.seed, as_of=eve, creditor=options.creditor
         )
         paths = write_portfolio(portfolio, options.directory / "placement")
         imported = run_import(
             engine,
             paths,
-            ImportOptions(
-                as_of=first,
-                now=local_moment(first, 5 * 60, zone),
-                creditor_code=options.creditor,
-                actor=ACTOR,
-            ),
+            ImportOptions(as_of=eve, now=arrival, creditor_code=options.creditor, actor=ACTOR),
         )
-        if imported.errors:
-            raise InvalidInput(f"the generated placement did not import: {imported.errors}")
+        if imported.errors or any(f.quarantined for f in imported.files):
+            raise InvalidInput(f"the generated placement did not import cleanly: {imported}")
         generated = portfolio.accounts.height
     workforce = config.workforce
     manager, collectors = _ensure_people(
-        engine, options.collectors, workforce.collectors_per_team, local_moment(first, 300, zone)
+        engine, options.collectors, workforce.collectors_per_team, arrival
     )
     skill = model.collector_skill(config, options.seed, np.arange(1, options.collectors + 1))
 
