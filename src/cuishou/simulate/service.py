@@ -1,0 +1,673 @@
+"""Simulating collections (仿真): synthetic debtors and collectors living through the system.
+
+:func:`simulate` builds or continues a store. On an empty store it generates a placement
+as of the first simulated day and imports it (the generator and the real import), and
+creates the collectors and teams it needs (``auth.service``). Then, day by day:
+
+1. the real daily cycle runs (promises are judged there, as in production);
+2. unassigned open cases are assigned round-robin (``cases.service.assign_cases``) and
+   each collector works their real queue (``cases.service.my_queue``) top down within
+   capacity and working hours (:func:`cuishou.simulate.rules.plan_calls`);
+3. the debtor model (:mod:`cuishou.simulate.model`) decides how each call ends and who
+   pays what;
+4. the outcomes go in through the real bulk paths: the day's calls as a dialer result
+   file (:func:`record_calls`) and its payments as a payments file (the one posting path).
+
+The debtors' hidden traits and their expected payments under "no action" and "full
+treatment" go to a Parquet file beside the store (``truth``), never into it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cuishou.audit.events import SYSTEM
+from cuishou.auth.rules import Principal
+from cuishou.auth.schemas import UserIn
+from cuishou.auth.service import add_user
+from cuishou.cases.service import assign_cases, filters_for, my_queue
+from cuishou.contact.rules import OUTCOMES
+from cuishou.engine.runner import run_daily_cycle
+from cuishou.generator.portfolio import generate_portfolio, write_portfolio
+from cuishou.kit.clock import CHINA_TZ, business_day_in
+from cuishou.kit.errors import InvalidInput
+from cuishou.kit.money import format_yuan
+from cuishou.placement.cli import run_import
+from cuishou.placement.service import ImportOptions
+from cuishou.simulate import model
+from cuishou.simulate import repository as repo
+from cuishou.simulate.config import ModelConfig
+from cuishou.simulate.rules import (
+    QUEUE_SCHEMA,
+    dialer_rows,
+    local_moment,
+    payment_rows,
+    plan_calls,
+    simulated_days,
+    split_payments,
+)
+from cuishou.store.db import transaction
+from cuishou.store.tables import User
+
+SIM_CREDITOR = "SIMBANK"
+MANAGER = "sim_manager"
+ACTOR = "simulate"
+#: contacts older than this are not read for a case's failed run and last reach
+HISTORY_DAYS = 30
+FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
+CONNECTED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.connected)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationOptions:
+    days: int
+    directory: Path
+    truth_path: Path
+    accounts: int = 10_000
+    seed: int = 2026
+    first_day: date | None = None
+    collectors: int = 10
+    creditor: str = SIM_CREDITOR
+
+
+@dataclass
+class Tally:
+    calls: int = 0
+    connected: int = 0
+    right_party: int = 0
+    promises: int = 0
+    first_contacts: int = 0
+    first_contact_promises: int = 0
+    complaints: int = 0
+    payments: int = 0
+    recovered_fen: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SimulationResult:
+    first: date
+    last: date
+    days: int
+    seed: int
+    accounts_generated: int
+    collectors: int
+    due_at_start_fen: int
+    total: Tally
+    per_day: list[dict[str, Any]] = field(default_factory=list)
+    directory: str = ""
+    truth: str = ""
+    contacts_path: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.total
+        return {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "days": self.days,
+            "seed": self.seed,
+            "accounts_generated": self.accounts_generated,
+            "collectors": self.collectors,
+            "calls": t.calls,
+            "connected": t.connected,
+            "right_party": t.right_party,
+            "promises": t.promises,
+            "complaints": t.complaints,
+            "payments": t.payments,
+            "recovered": format_yuan(t.recovered_fen),
+            "due_at_start": format_yuan(self.due_at_start_fen),
+            "recovery_rate": _rate(t.recovered_fen, self.due_at_start_fen),
+            "connect_rate": _rate(t.connected, t.calls),
+            "right_party_rate": _rate(t.right_party, t.calls),
+            "first_contact_promise_rate": _rate(t.first_contact_promises, t.first_contacts),
+            "per_day": self.per_day,
+            "directory": self.directory,
+            "truth": self.truth,
+            "contacts_path": self.contacts_path,
+        }
+
+
+def _rate(numerator: int, denominator: int) -> float:
+    return round(numerator / denominator, 6) if denominator else 0.0
+
+
+# ------------------------------------------------------------------- the store's people
+
+
+def collector_names(count: int) -> list[str]:
+    return [f"sim_collector_{n:03d}" for n in range(1, count + 1)]
+
+
+def _ensure_people(
+    engine: Engine, count: int, per_team: int, now: datetime
+) -> tuple[Principal, list[Principal]]:
+    """The simulation's manager and collectors, created when missing (``auth.service``).
+    Their passwords are random: nobody logs in as a simulated person."""
+    names = collector_names(count)
+    with transaction(engine) as session:
+        existing = repo.users_by_name(session, [MANAGER, *names])
+        wanted = [(MANAGER, "manager", None)] + [
+            (name, "collector", f"仿真{i // per_team + 1}组") for i, name in enumerate(names)
+        ]
+        for username, role, team in wanted:
+            if username not in existing:
+                add_user(
+                    session,
+                    UserIn(username=username, role=role, team=team,
+                           password=secrets.token_urlsafe(24)),
+                    actor=SYSTEM, now=now,
+                )  # fmt: skip
+        users = repo.users_by_name(session, [MANAGER, *names])
+        principals = {name: _principal(user) for name, user in users.items()}
+    return principals[MANAGER], [principals[name] for name in names]
+
+
+def _principal(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        team_id=user.team_id,
+        agency_id=user.agency_id,
+    )
+
+
+# ----------------------------------------------------------------------- the day's steps
+
+
+def _assign_round_robin(
+    engine: Engine, manager: Principal, collectors: list[Principal], now: datetime
+) -> int:
+    """分案: unassigned open cases dealt to the collectors in turn, through cases.service."""
+    with transaction(engine) as session:
+        ids = repo.unassigned_open_cases(session)
+        for n, collector in enumerate(collectors):
+            mine = ids[n :: len(collectors)]
+            if mine:
+                assign_cases(session, manager, mine, collector=collector.username, now=now)
+    return len(ids)
+
+
+def _queues(
+    session: Session, collectors: list[Principal], *, now: datetime, depth: int
+) -> pl.DataFrame:
+    """Each collector's real work queue (工作队列), top ``depth`` entries."""
+    frames = []
+    for number, collector in enumerate(collectors):
+        filters = filters_for(
+            session, collector, bucket=None, status="open", tier=None, assigned=None
+        )
+        page = my_queue(session, collector, filters, now=now, limit=depth, offset=0)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "collector": [collector.username] * len(page.items),
+                    "collector_no": [number] * len(page.items),
+                    "position": list(range(len(page.items))),
+                    "case_id": [item.id for item in page.items],
+                },
+                schema={
+                    "collector": pl.String,
+                    "collector_no": pl.Int64,
+                    "position": pl.Int64,
+                    "case_id": pl.Int64,
+                },
+            )
+        )
+    return pl.concat(frames)
+
+
+def _queue_facts(
+    session: Session, queue: pl.DataFrame, *, day: date, zone: ZoneInfo
+) -> pl.DataFrame:
+    """The queue with what the collector sees of each case (:data:`rules.QUEUE_SCHEMA`)
+    and ``creditor_code, account_no, due_fen, promise_open``."""
+    ids = queue["case_id"].to_list()
+    facts = repo.case_facts(session, ids)
+    points = repo.phones(session, facts["debtor_id"].unique().to_list())
+    since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
+    history = repo.contact_history(session, ids, since)
+    promises = repo.open_promises(session, ids)
+
+    own = (
+        points.filter(pl.col("owner") == "debtor")
+        .group_by("debtor_id", maintain_order=True)
+        .first()
+        .select("debtor_id", pl.col("point_id").alias("mobile_point_id"),
+                pl.col("value").alias("mobile"))
+    )  # fmt: skip
+    named = points.filter((pl.col("owner") == "third_party") & pl.col("named"))
+    rotation = day.toordinal()
+    third = (
+        named.with_columns(
+            pl.int_range(pl.len()).over("debtor_id").alias("_i"),
+            pl.len().over("debtor_id").alias("_n"),
+        )
+        .filter(pl.col("_i") == pl.lit(rotation) % pl.col("_n"))
+        .select("debtor_id", pl.col("point_id").alias("third_party_point_id"),
+                pl.col("value").alias("third_party"))
+    )  # fmt: skip
+    reached = (
+        history.filter(pl.col("party") == "debtor")
+        .group_by("case_id")
+        .agg(pl.col("at").max().dt.convert_time_zone(str(zone)).dt.date().alias("last_rpc_on"))
+    )
+    failed = (
+        history.with_columns(
+            pl.int_range(pl.len()).over("case_id").alias("_i"),
+            pl.col("outcome").is_in(list(FAILED)).alias("_failed"),
+        )
+        .group_by("case_id")
+        .agg(pl.len().alias("_n"), pl.col("_i").filter(~pl.col("_failed")).max().alias("_ok"))
+        .select("case_id", (pl.col("_n") - 1 - pl.col("_ok").fill_null(-1)).alias("failed_run"))
+    )
+    pending = promises.group_by("case_id").agg(
+        (pl.col("due_date") > day).any().alias("promise_pending"),
+        pl.lit(True).alias("promise_open"),
+    )
+    frame = (
+        queue.join(facts, on="case_id", how="inner")
+        .join(own, on="debtor_id", how="left")
+        .join(third, on="debtor_id", how="left")
+        .join(reached, on="case_id", how="left")
+        .join(failed, on="case_id", how="left")
+        .join(pending, on="case_id", how="left")
+        .with_columns(
+            pl.col("failed_run").fill_null(0),
+            pl.col("promise_pending").fill_null(False),
+            pl.col("promise_open").fill_null(False),
+            pl.col("last_rpc_on").cast(pl.Date),
+        )
+    )
+    return frame.select(
+        *[pl.col(name).cast(dtype) for name, dtype in QUEUE_SCHEMA.items()],
+        "creditor_code", "account_no", "due_fen", "promise_open",
+    )  # fmt: skip
+
+
+def record_calls(
+    engine: Engine, path: Path, calls: pl.DataFrame, *, now: datetime
+) -> dict[str, int]:
+    """Write the day's dialer result file through the dialer result import.
+
+    The ONE place the simulation's calls enter the store. Until ``cuishou contacts
+    import`` (``cuishou.contact.dialer``) lands, the file's rows are logged one by one
+    through the real online path (``contact.service.log_contact``: gate-judged, promise
+    taken, alerts raised) — the same contacts the import will write.
+    """
+    from cuishou.contact.schemas import ContactIn
+    from cuishou.contact.service import log_contact
+    from cuishou.kit.errors import CuishouError
+    from cuishou.promises.schemas import PromiseIn
+
+    accepted = rejected = 0
+    with transaction(engine) as session:
+        users = repo.users_by_name(session, calls["collector"].unique().to_list())
+        principals = {name: _principal(user) for name, user in users.items()}
+        for row in calls.iter_rows(named=True):
+            promise = None
+            if row["outcome"] == "promise":
+                promise = PromiseIn(
+                    amount=format_yuan(row["promise_fen"]),
+                    due_date=row["day"] + timedelta(days=row["promise_days"]),
+                )
+            data = ContactIn(
+                contact_point_id=row["point_id"],
+                channel="call",
+                outcome=row["outcome"],
+                at=row["at"],
+                promise=promise,
+            )
+            try:
+                with session.begin_nested():
+                    log_contact(session, principals[row["collector"]], row["case_id"], data,
+                                now=now)  # fmt: skip
+                accepted += 1
+            except CuishouError:
+                rejected += 1
+    return {"rows": calls.height, "accepted": accepted, "quarantined": rejected}
+
+
+def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
+    return path
+
+
+def _decide_calls(
+    config: ModelConfig,
+    seed: int,
+    day: date,
+    zone: ZoneInfo,
+    calls: pl.DataFrame,
+    traits_of: Callable[[pl.Series], model.Traits],
+    skill: model.F,
+) -> pl.DataFrame:
+    """The planned calls with the debtor model's outcome of each (and its jump)."""
+    called = traits_of(calls["debtor_id"])
+    call_skill = skill[calls["collector_no"].to_numpy()]
+    got = model.call_outcomes(
+        config, seed, day, called,
+        attempt=calls["attempt"].to_numpy(),
+        third_party=calls["third_party_call"].to_numpy(),
+        hour=calls["minute"].to_numpy() / 60.0,
+        skill=call_skill,
+        owed_fen=calls["due_fen"].to_numpy(),
+        may_promise=~calls["promise_open"].to_numpy(),
+    )  # fmt: skip
+    midnight = pl.lit(datetime.combine(day, datetime.min.time()))
+    return calls.with_columns(
+        pl.Series("outcome", got.outcome.tolist(), dtype=pl.String),
+        pl.Series("duration", got.duration, dtype=pl.Int64),
+        pl.Series("promise_fen", got.promise_fen, dtype=pl.Int64),
+        pl.Series("promise_days", got.promise_days, dtype=pl.Int64),
+        pl.Series("jump", model.contact_jump(called, call_skill), dtype=pl.Float64),
+        pl.lit(day).alias("day"),
+        (midnight + pl.duration(seconds=(pl.col("minute") * 60).round(0).cast(pl.Int64)))
+        .dt.replace_time_zone(str(zone))
+        .alias("at"),
+    )
+
+
+def _count_calls(calls: pl.DataFrame, reached_before: set[int]) -> Tally:
+    """The day's call figures; a case's first right-party contact ever is a first contact
+    (``reached_before`` is updated)."""
+    outcome = calls["outcome"]
+    rpc = calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
+    firsts = (
+        rpc.filter(~pl.col("case_id").is_in(list(reached_before)))
+        .sort("case_id", "slot")
+        .group_by("case_id", maintain_order=True)
+        .first()
+    )
+    reached_before.update(rpc["case_id"].to_list())
+    return Tally(
+        calls=calls.height,
+        connected=int(outcome.is_in(list(CONNECTED)).sum()),
+        right_party=rpc.height,
+        promises=int((outcome == model.PROMISE).sum()),
+        first_contacts=firsts.height,
+        first_contact_promises=int((firsts["outcome"] == model.PROMISE).sum()),
+        complaints=int((outcome == model.COMPLAINT).sum()),
+    )
+
+
+def _pay(
+    engine: Engine,
+    config: ModelConfig,
+    options: SimulationOptions,
+    day: date,
+    zone: ZoneInfo,
+    traits_of: Callable[[pl.Series], model.Traits],
+    excitation: pl.DataFrame,
+    tally: Tally,
+) -> pl.DataFrame:
+    """The day's payments: decided by the model, posted by importing a payments file.
+    Returns ``case_id, paid`` (whether the case paid today)."""
+    with transaction(engine) as session:
+        accounts = repo.open_accounts(session)
+        promises = repo.open_promises(session)
+    cases = (
+        accounts.group_by("case_id")
+        .agg(pl.col("debtor_id").first(), pl.col("creditor_code").first(), pl.col("owed_fen").sum())
+        .sort("case_id")
+    )
+    due_today = (
+        promises.filter(pl.col("due_date") == day).group_by("case_id").agg(pl.col("left_fen").sum())
+    )
+    cases = (
+        cases.join(due_today, on="case_id", how="left")
+        .join(excitation, on="case_id", how="left")
+        .with_columns(pl.col("left_fen").fill_null(0), pl.col("excitation").fill_null(0.0))
+    )
+    debtors = traits_of(cases["debtor_id"])
+    paid = model.payments_of_day(
+        config, options.seed, day, debtors,
+        owed_fen=cases["owed_fen"].to_numpy(),
+        excitation=cases["excitation"].to_numpy(),
+        promise_fen=cases["left_fen"].to_numpy(),
+    )  # fmt: skip
+    hours = config.payments.hours
+    minute = 60.0 * (
+        hours.low
+        + model.uniforms(options.seed, debtors.debtor_id, day, "pay", 9) * (hours.high - hours.low)
+    )
+    payers = cases.with_columns(
+        pl.Series("amount_fen", paid, dtype=pl.Int64), pl.Series("minute", minute)
+    ).filter(pl.col("amount_fen") > 0)
+    parts = split_payments(
+        payers.select("case_id", "amount_fen"),
+        accounts.select("case_id", "account_no", "owed_fen", "order"),
+    ).join(payers.select("case_id", "creditor_code", "minute"), on="case_id")
+    if parts.height:
+        file = _write_csv(
+            payment_rows(parts, day=day, seed=options.seed),
+            options.directory / "payments" / f"payments-{day.isoformat()}.csv",
+        )
+        result = run_import(
+            engine,
+            [file],
+            ImportOptions(as_of=day, now=local_moment(day, 23 * 60 + 30, zone), actor=ACTOR),
+        )
+        posted = sum(f.created + f.unchanged for f in result.files)
+        if result.errors or posted != parts.height:
+            raise InvalidInput(
+                f"the simulated payments file {file} did not post as written: "
+                f"{posted} of {parts.height} rows ({result.errors})"
+            )
+        tally.payments += parts.height
+        tally.recovered_fen += int(parts["amount_fen"].sum())
+    return payers.select("case_id", pl.lit(True).alias("paid"))
+
+
+def _excite(
+    config: ModelConfig, excitation: pl.DataFrame, jumps: pl.DataFrame, paid: pl.DataFrame
+) -> pl.DataFrame:
+    """Tomorrow's excitation per case (cases at rest are dropped)."""
+    frame = (
+        excitation.join(jumps, on="case_id", how="full", coalesce=True)
+        .join(paid, on="case_id", how="full", coalesce=True)
+        .with_columns(
+            pl.col("excitation").fill_null(0.0),
+            pl.col("jump").fill_null(0.0),
+            pl.col("paid").fill_null(False),
+        )
+        .sort("case_id")
+    )
+    after = model.excite(
+        config,
+        frame["excitation"].to_numpy(),
+        jumps=frame["jump"].to_numpy(),
+        paid=frame["paid"].to_numpy(),
+    )
+    return frame.select("case_id", pl.Series("excitation", after, dtype=pl.Float64)).filter(
+        pl.col("excitation") > 1e-6
+    )
+
+
+def _truth_frame(
+    config: ModelConfig,
+    seed: int,
+    accounts: pl.DataFrame,
+    traits_of: Callable[[pl.Series], model.Traits],
+    first: date,
+    days: int,
+) -> pl.DataFrame:
+    """Ground truth per open case: the debtor's traits, what the case owes at the start,
+    and its expected payment under "no action" and "full treatment" over the period."""
+    cases = (
+        accounts.group_by("case_id")
+        .agg(pl.col("debtor_id").first(), pl.col("owed_fen").sum())
+        .sort("case_id")
+    )
+    debtors = traits_of(cases["debtor_id"])
+    expected = model.expected_payments(
+        config, seed, debtors, cases["owed_fen"].to_numpy(), first=first, days=days
+    )
+    return cases.select(
+        "case_id",
+        "debtor_id",
+        pl.col("owed_fen").alias("owed_at_start_fen"),
+        *[
+            pl.Series(name, getattr(debtors, name))
+            for name in model.TRAIT_NAMES
+            if name != "debtor_id"
+        ],
+        pl.Series("expected_no_action_fen", expected.no_action_fen),
+        pl.Series("expected_full_treatment_fen", expected.full_treatment_fen),
+    ).with_columns(
+        (pl.col("expected_full_treatment_fen") - pl.col("expected_no_action_fen")).alias(
+            "uplift_fen"
+        )
+    )
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def simulate(
+    engine: Engine,
+    options: SimulationOptions,
+    config: ModelConfig,
+    *,
+    clock: Callable[[], datetime],
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Simulate ``options.days`` business days on the store (see the module docstring)."""
+    started = time.perf_counter()
+    if not 1 <= options.collectors <= 10_000:
+        raise InvalidInput("--collectors must be from 1 to 10,000", field="collectors")
+    zone = CHINA_TZ
+    today = business_day_in(clock(), str(zone))
+    days = simulated_days(days=options.days, first=options.first_day, today=today)
+    first, last = days[0], days[-1]
+    steps = len(days) + 2
+
+    def report(label: str, number: int) -> None:
+        if progress is not None:
+            progress(label, number, steps)
+
+    generated = 0
+    # the placement arrives the evening before the first simulated day, its DPD mix holding
+    # on that eve, so every payment in it is over when it is imported
+    eve = first - timedelta(days=1)
+    arrival = local_moment(eve, 22 * 60, zone)
+    with transaction(engine) as session:
+        empty = repo.account_count(session) == 0
+    if empty:
+        report(f"generating and importing {options.accounts:,} accounts", 0)
+        portfolio = generate_portfolio(
+            accounts=options.accounts, seed=options.seed, as_of=eve, creditor=options.creditor
+        )
+        paths = write_portfolio(portfolio, options.directory / "placement")
+        imported = run_import(
+            engine,
+            paths,
+            ImportOptions(as_of=eve, now=arrival, creditor_code=options.creditor, actor=ACTOR),
+        )
+        if imported.errors or any(f.quarantined for f in imported.files):
+            raise InvalidInput(f"the generated placement did not import cleanly: {imported}")
+        generated = portfolio.accounts.height
+    workforce = config.workforce
+    manager, collectors = _ensure_people(
+        engine, options.collectors, workforce.collectors_per_team, arrival
+    )
+    skill = model.collector_skill(config, options.seed, np.arange(1, options.collectors + 1))
+
+    with transaction(engine) as session:
+        profiles = repo.debtor_profiles(session)
+    debtor_ids = profiles["debtor_id"].to_numpy()
+    rank = np.clip(np.ceil(profiles["dpd0"].to_numpy() / 30.0), 1, 7).astype(np.int64)
+    traits = model.debtor_traits(config, options.seed, debtor_ids, rank)
+
+    def traits_of(ids: pl.Series) -> model.Traits:
+        return traits.take(np.searchsorted(debtor_ids, ids.to_numpy()))
+
+    excitation = pl.DataFrame(schema={"case_id": pl.Int64, "excitation": pl.Float64})
+    with transaction(engine) as session:
+        reached_before = repo.cases_reached(session)
+    total = Tally()
+    per_day: list[dict[str, Any]] = []
+    due_start = 0
+    truth_frame = pl.DataFrame()
+    for number, day in enumerate(days, start=1):
+        report(f"simulating {day.isoformat()}", number)
+        run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
+        if day == first:
+            with transaction(engine) as session:
+                due_start = repo.due_at_start(session)
+                owed = repo.open_accounts(session)
+            truth_frame = _truth_frame(config, options.seed, owed, traits_of, first, len(days))
+        _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
+
+        # the workforce works its queues
+        with transaction(engine) as session:
+            queue = _queues(
+                session,
+                collectors,
+                now=local_moment(day, workforce.start_minute, zone),
+                depth=workforce.queue_depth * workforce.calls_per_day,
+            )
+            facts = _queue_facts(session, queue, day=day, zone=zone)
+        calls = plan_calls(
+            facts,
+            day=day,
+            calls_per_day=workforce.calls_per_day,
+            start_minute=workforce.start_minute,
+            end_minute=workforce.end_minute,
+            rest_days=workforce.rest_days,
+            third_party_after_failed=workforce.third_party_after_failed,
+        )
+        calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
+        tally = _count_calls(calls, reached_before)
+        if calls.height:
+            file = _write_csv(
+                dialer_rows(calls, day=day, seed=options.seed),
+                options.directory / "calls" / f"calls-{day.isoformat()}.csv",
+            )
+            record_calls(engine, file, calls, now=local_moment(day, 23 * 60, zone))
+        jumps = (
+            calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
+            .group_by("case_id")
+            .agg(pl.col("jump").sum())
+        )
+
+        # the debtors pay, and the day's contacts and payments excite tomorrow
+        paid = _pay(engine, config, options, day, zone, traits_of, excitation, tally)
+        excitation = _excite(config, excitation, jumps, paid)
+        total.add(tally)
+        per_day.append({"day": day.isoformat(), **tally.__dict__})
+
+    truth_frame.write_parquet(options.truth_path)
+    return SimulationResult(
+        first=first,
+        last=last,
+        days=len(days),
+        seed=options.seed,
+        accounts_generated=generated,
+        collectors=options.collectors,
+        due_at_start_fen=due_start,
+        total=total,
+        per_day=per_day,
+        directory=str(options.directory),
+        truth=str(options.truth_path),
+        seconds=round(time.perf_counter() - started, 2),
+    )
