@@ -112,3 +112,9 @@ def test_by_day_has_every_day_and_the_period_book(engine: Engine, shop: Shop) ->
     assert sum(r.recovery_rate or 0 for r in rows) == pytest.approx(0.0957, abs=1e-3)
     weeks = report(engine, "week").rows or []
     assert [(w.key, w.recovered) for w in weeks] == [("2026-W45", "1000.00")]
+
+
+def test_the_engine_path_gives_the_same_figures_as_a_session(engine: Engine, shop: Shop) -> None:
+    """The simulator and the benchmark call figures() with an engine; the API with a session."""
+    for by in ("collector", "day"):
+        assert service.figures(engine, None, START, END, by) == report(engine, by)
