@@ -7,7 +7,8 @@ opening balances dated 2026-11-01 (before the period).
 | case | due at placement | before the period | in the period |
 |---|---|---|---|
 | A1 | 1,000.00 (M2) | — | paid 200.00 on 11-03; cured to M0 on 11-06 |
-| A2 | 3,000.00 (M1) | RPC on 10-30 | paid 300.00 on 11-04; paid 100.00 on 11-05, reversed 11-06; rolled to M2 on 11-07 |
+| A2 | 3,000.00 (M1) | RPC on 10-30 | paid 300.00 on 11-04; 100.00 on 11-05, reversed 11-06; |
+|    |               |              | rolled to M2 on 11-07 |
 | B1 | 6,000.00 (M3) | paid 50.00 on 11-01 | — (stays M3) |
 | C1 | 500.00 (M1) | — | paid 500.00 on 11-04, settled (self-cure: nobody reached the debtor) |
 

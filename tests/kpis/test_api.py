@@ -40,8 +40,17 @@ def test_without_by_only_the_total_with_yuan_strings_and_rates(api: TestClient, 
     assert (body["from"], body["to"], body["by"]) == ("2026-11-02", "2026-11-08", None)
     total = body["total"]
     assert total["recovered"] == "1000.00" and total["recovery_rate"] == 0.0957
-    for name in ("calls", "connected", "connect_rate", "right_party", "right_party_rate",
-                 "promises", "promise_rate", "first_contact_promise_rate", "kept_rate"):
+    for name in (
+        "calls",
+        "connected",
+        "connect_rate",
+        "right_party",
+        "right_party_rate",
+        "promises",
+        "promise_rate",
+        "first_contact_promise_rate",
+        "kept_rate",
+    ):
         assert name in total  # fmt: skip
     rates = [v for k, v in total.items() if k.endswith("_rate") and v is not None]
     assert rates and all(0 <= v <= 1 for v in rates)
@@ -91,8 +100,16 @@ def test_an_empty_period_has_zero_counts_and_null_rates(api: TestClient, shop: S
     total = body["total"]
     assert total["calls"] == total["contacts"] == total["promises"] == 0
     assert total["recovered"] == "0.00"
-    for name in ("connect_rate", "right_party_rate", "promise_rate", "kept_rate",
-                 "first_contact_promise_rate", "cost_per_yuan", "complaints_per_10k",
-                 "avg_days_to_first_payment", "contacts_per_collector_day"):
+    for name in (
+        "connect_rate",
+        "right_party_rate",
+        "promise_rate",
+        "kept_rate",
+        "first_contact_promise_rate",
+        "cost_per_yuan",
+        "complaints_per_10k",
+        "avg_days_to_first_payment",
+        "contacts_per_collector_day",
+    ):
         assert total[name] is None, name  # fmt: skip
     assert len(body["rows"]) == 7 and all(r["calls"] == 0 for r in body["rows"])

@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from cuishou.cli import app
 from cuishou.kpis import service
-from cuishou.kpis.api import report_json
 from tests.kpis.shop import END, START, build_shop
 
 runner = CliRunner()
@@ -21,7 +20,7 @@ def test_the_cli_prints_what_the_api_reports(engine: Engine, store_env: str) -> 
                                "--by", "team", "--json"])  # fmt: skip
     assert done.exit_code == 0, done.output
     printed = json.loads(done.stdout)
-    assert printed == report_json(service.figures(engine, None, START, END, "team"))
+    assert printed == service.figures(engine, None, START, END, "team").as_json()
     assert printed["total"]["recovered"] == "1000.00"
     wide = {"COLUMNS": "240"}
     table = runner.invoke(app, ["kpis", "--from", "2026-11-02", "--to", "2026-11-08"], env=wide)

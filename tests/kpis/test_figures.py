@@ -95,7 +95,9 @@ def test_by_collector_splits_the_total_and_ranks_it(engine: Engine, shop: Shop) 
 def test_by_team_and_by_bucket(engine: Engine, shop: Shop) -> None:
     teams = {row.key: row.recovered for row in report(engine, "team").rows or []}
     assert teams == {"一组": "500.00", "二组": "500.00"}
-    buckets = {row.key: (row.recovered, row.book_cases) for row in report(engine, "bucket").rows or []}
+    buckets = {
+        row.key: (row.recovered, row.book_cases) for row in report(engine, "bucket").rows or []
+    }
     # the bucket at period start: A2 and C1 were M1, A1 M2, B1 M3
     assert buckets == {"M1": ("800.00", 2), "M2": ("200.00", 1), "M3": ("0.00", 1)}
 

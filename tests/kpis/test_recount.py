@@ -31,9 +31,13 @@ def _random_shop(engine: Engine, seed: int) -> None:
             point = debtor_mobile(session, case)
             for _ in range(rng.randint(0, 12)):
                 # anywhere from a day before the period to a day after it, any hour
-                at = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 17 * 1440))
+                at = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(
+                    minutes=rng.randint(0, 17 * 1440)
+                )
                 outcome = rng.choice(list(OUTCOMES))
-                party = rng.choice(["debtor", "third_party"]) if OUTCOMES[outcome].connected else "none"
+                party = (
+                    rng.choice(["debtor", "third_party"]) if OUTCOMES[outcome].connected else "none"
+                )
                 contact = Contact(
                     case_id=case.id, contact_point_id=point.id, user_id=rng.choice(users).id,
                     channel=rng.choice(["call", "call", "sms", "visit"]), party=party,
@@ -51,8 +55,12 @@ def _random_shop(engine: Engine, seed: int) -> None:
                         )
                     )  # fmt: skip
             for _ in range(rng.randint(0, 3)):
-                paid = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 17 * 1440))
-                make_payment(session, account=account, amount_fen=rng.randint(1, 500) * 100, paid_at=paid)
+                paid = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(
+                    minutes=rng.randint(0, 17 * 1440)
+                )
+                make_payment(
+                    session, account=account, amount_fen=rng.randint(1, 500) * 100, paid_at=paid
+                )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -79,7 +87,9 @@ def test_totals_equal_a_recount_from_the_raw_tables(engine: Engine, seed: int) -
     assert total.promises == len(promises)
     assert total.kept == sum(p.status == "kept" for p in promises)
     assert total.judged == sum(p.status != "open" for p in promises)
-    assert total.collector_days == len({(c.user_id, c.at.astimezone(CHINA_TZ).date()) for c in contacts})
+    assert total.collector_days == len(
+        {(c.user_id, c.at.astimezone(CHINA_TZ).date()) for c in contacts}
+    )
     recovered = sum(
         e.credit_fen - e.fee_fen - e.penalty_fen - e.interest_fen - e.principal_fen
         for e in entries

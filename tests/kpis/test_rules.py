@@ -10,7 +10,7 @@ import pytest
 
 from cuishou.kit.errors import ConfigError
 from cuishou.kpis.config import load_kpi_config
-from cuishou.kpis.rules import METRICS, anomalies, progress, ranks, rounded, with_rates, COUNTS
+from cuishou.kpis.rules import COUNTS, METRICS, anomalies, progress, ranks, rounded, with_rates
 
 
 def _daily(values: list[float]) -> pl.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -14,12 +14,6 @@ from cuishou.kpis.schemas import KpiReport
 from cuishou.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(tags=["kpis"])
-
-
-def report_json(report: KpiReport) -> dict[str, Any]:
-    """The report as the API sends it: ``rows`` only with ``by``."""
-    exclude = {"rows"} if report.by is None else set()
-    return report.model_dump(mode="json", by_alias=True, exclude=exclude)
 
 
 @router.get(
@@ -37,4 +31,4 @@ def kpis(
     ] = None,
 ) -> JSONResponse:
     report = service.figures(session, principal, from_, to, by)
-    return JSONResponse(report_json(report))
+    return JSONResponse(report.as_json())

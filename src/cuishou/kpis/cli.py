@@ -49,7 +49,6 @@ def kpis_command(
 ) -> None:
     """KPIs for a period (回款率, 接通率, 承诺率, 履约率 …), as GET /api/v1/kpis reports them."""
     # Polars and the store load when the command runs, not for --help (ADR 0011)
-    from cuishou.kpis.api import report_json
     from cuishou.kpis.config import default_config, load_kpi_config
     from cuishou.kpis.service import figures
 
@@ -62,7 +61,7 @@ def kpis_command(
     finally:
         engine.dispose()
     if json_output:
-        print_json(report_json(report))
+        print_json(report.as_json())
         return
     table = Table(title=f"KPIs {first.isoformat()} … {last.isoformat()}")
     table.add_column(by or "")

@@ -126,7 +126,6 @@ def load_kpi_config(path: Path | None = None) -> KpiConfig:
     )
 
 
-
 #: ``CUISHOU_KPI_CONFIG=PATH``: the KPI settings the API and CLI use instead of the shipped
 CONFIG_ENV = "CUISHOU_KPI_CONFIG"
 

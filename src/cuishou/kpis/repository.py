@@ -190,7 +190,8 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
     )
     promises = bulk.fetch(
         f"""SELECT p.id AS promise_id, p.case_id,
-            {bulk.nullable("p.contact_id", "0")} AS contact_id, p.amount_fen, p.created_at AS at, p.status,
+            {bulk.nullable("p.contact_id", "0")} AS contact_id, p.amount_fen,
+            p.created_at AS at, p.status,
             cr.timezone AS tz
         FROM promises p JOIN cases ON cases.id = p.case_id
         JOIN creditors cr ON cr.id = cases.creditor_id

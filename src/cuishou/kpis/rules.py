@@ -69,7 +69,8 @@ METRICS: dict[str, Metric] = {
         Metric("avg_days_to_first_payment", "首次回款平均天数", "average days to first payment",
                "days from case opening to its first payment, summed",
                "cases whose first payment falls in the period", "days"),
-        Metric("contacts_per_collector_day", "人均日催记量", "contacts per collector per working day",
+        Metric("contacts_per_collector_day", "人均日催记量",
+               "contacts per collector per working day",
                "contacts", "collector working days (a user with a contact that day)", "count"),
         Metric("calls_per_collector_day", "日均电话量", "calls per collector per working day",
                "calls", "collector working days with a call", "count"),
@@ -195,9 +196,7 @@ def _contact_cost(costs: UnitCosts) -> pl.Expr:
 
 def _cures(facts: Facts) -> pl.DataFrame:
     """Per account delinquent at period start: cured and self-cured flags (0/1)."""
-    reached = (
-        facts.contacts.filter(pl.col("party") == RIGHT_PARTY).select("case_id").unique()
-    )
+    reached = facts.contacts.filter(pl.col("party") == RIGHT_PARTY).select("case_id").unique()
     delinquent = facts.accounts.filter(
         (pl.col("start_status") == "open")
         & pl.col("start_bucket").is_not_null()
@@ -220,7 +219,7 @@ def compute(
     by: str | None,
     start: date,
     end: date,
-    costs: UnitCosts = UnitCosts(),  # noqa: B008 - frozen, shared safely
+    costs: UnitCosts = UnitCosts(),
 ) -> pl.DataFrame:
     """One row per slice key with every count in :data:`COUNTS` (``Int64``, 0 when none).
 
@@ -248,9 +247,7 @@ def compute(
         )
 
     cash = _keyed(facts.cash, facts, by)
-    refs = cash.group_by("key", "kind").agg(
-        pl.struct("case_id", "reference").n_unique().alias("n")
-    )
+    refs = cash.group_by("key", "kind").agg(pl.struct("case_id", "reference").n_unique().alias("n"))
     parts.append(
         cash.group_by("key")
         .agg(pl.col("cash_fen").sum().alias("recovered_fen"))
@@ -348,9 +345,7 @@ def compute(
         keys = pl.DataFrame({"key": period_keys(start, end, by)}, schema={"key": pl.String})
     else:
         present = [p.select("key") for p in parts if p.height]
-        keys = (
-            pl.concat(present).unique() if present else pl.DataFrame(schema={"key": pl.String})
-        )
+        keys = pl.concat(present).unique() if present else pl.DataFrame(schema={"key": pl.String})
     rows = keys
     for part in parts:
         rows = rows.join(part.with_columns(pl.col("key").cast(pl.String)), on="key", how="left",
@@ -364,9 +359,7 @@ def compute(
     rows = rows.with_columns(pl.col(c).cast(pl.Int64).fill_null(0) for c in fill).with_columns(
         pl.col(c).cast(pl.Int64) for c in STATE_COUNTS
     )
-    order = (
-        [pl.col("key")] if timed or by is None else [pl.col("key").is_null(), pl.col("key")]
-    )
+    order = [pl.col("key")] if timed or by is None else [pl.col("key").is_null(), pl.col("key")]
     return rows.select("key", *COUNTS).sort(order)
 
 
@@ -386,7 +379,7 @@ def cost_fen_expr(costs: UnitCosts) -> pl.Expr:
     )
 
 
-def with_rates(rows: pl.DataFrame, costs: UnitCosts = UnitCosts()) -> pl.DataFrame:  # noqa: B008
+def with_rates(rows: pl.DataFrame, costs: UnitCosts = UnitCosts()) -> pl.DataFrame:
     """The counts of :func:`compute` with every rate added (null on a zero denominator)."""
     c = pl.col
     return rows.with_columns(cost_fen_expr(costs).alias("cost_fen")).with_columns(
@@ -401,9 +394,7 @@ def with_rates(rows: pl.DataFrame, costs: UnitCosts = UnitCosts()) -> pl.DataFra
         _ratio(c("kept"), c("judged")).alias("kept_rate"),
         _ratio(c("cured"), c("delinquent")).alias("cure_rate"),
         _ratio(c("self_cured"), c("delinquent")).alias("self_cure_rate"),
-        _ratio(c("days_to_first_payment"), c("first_payments")).alias(
-            "avg_days_to_first_payment"
-        ),
+        _ratio(c("days_to_first_payment"), c("first_payments")).alias("avg_days_to_first_payment"),
         _ratio(c("contacts"), c("collector_days")).alias("contacts_per_collector_day"),
         _ratio(c("calls"), c("call_collector_days")).alias("calls_per_collector_day"),
         _ratio(c("cost_fen"), c("recovered_fen")).alias("cost_per_yuan"),
@@ -457,10 +448,9 @@ def anomalies(
     """
     ordered = daily.sort("day").select("day", pl.col(metric).cast(pl.Float64).alias("value"))
     trailing = pl.col("value").shift(1)
-    opts = {"window_size": window, "min_samples": min_points}
     return ordered.with_columns(
-        trailing.rolling_mean(**opts).alias("mean"),
-        trailing.rolling_std(**opts).alias("std"),
+        trailing.rolling_mean(window_size=window, min_samples=min_points).alias("mean"),
+        trailing.rolling_std(window_size=window, min_samples=min_points).alias("std"),
     ).with_columns(
         (
             pl.col("value").is_not_null()
@@ -532,8 +522,12 @@ def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFr
         pl.col("bucket").alias("start_bucket"),
         pl.col("status").alias("start_status"),
     )
-    closing = ordered.group_by("account_id").last().select(
-        "account_id", pl.col("bucket").alias("end_bucket"), pl.col("status").alias("end_status")
+    closing = (
+        ordered.group_by("account_id")
+        .last()
+        .select(
+            "account_id", pl.col("bucket").alias("end_bucket"), pl.col("status").alias("end_status")
+        )
     )
     return opening, closing
 

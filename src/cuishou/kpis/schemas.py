@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,3 +84,8 @@ class KpiReport(BaseModel):
     rows: list[KpiRow] | None = Field(default=None, description="absent without `by`")
     total: KpiRow
     roll_rates: list[RollLine]
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the API sends it (and the CLI prints it): ``rows`` only with ``by``."""
+        exclude = {"rows"} if self.by is None else set()
+        return self.model_dump(mode="json", by_alias=True, exclude=exclude)
