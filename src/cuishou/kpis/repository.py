@@ -34,11 +34,7 @@ CASES_SCHEMA: dict[str, pl.DataType] = {
     "agency": pl.String(),
     "current_bucket": pl.String(),
 }
-FIRST_RPC_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.Int64(),
-    "first_rpc_id": pl.Int64(),
-    "first_rpc_at": pl.Datetime("us", "UTC"),
-}
+REACHED_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64()}
 FIRST_PAID_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "first_paid_on": pl.Date()}
 BOOK_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
@@ -67,7 +63,6 @@ CONTACTS_SCHEMA: dict[str, pl.DataType] = {
     "party": pl.String(),
     "outcome": pl.String(),
     "at": pl.Datetime("us", "UTC"),
-    "tz": pl.String(),
 }
 PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "promise_id": pl.Int64(),
@@ -76,17 +71,17 @@ PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "amount_fen": pl.Int64(),
     "at": pl.Datetime("us", "UTC"),
     "status": pl.String(),
-    "tz": pl.String(),
 }
 VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "day": pl.Date()}
 
 
 @dataclass(frozen=True, slots=True)
 class RawFacts:
-    """The period's facts as stored (times in UTC with their creditor's zone)."""
+    """The period's facts as stored (times in UTC); every frame but ``cases`` unscoped."""
 
     cases: pl.DataFrame
-    first_rpc: pl.DataFrame
+    #: cases with a right-party contact before the period's window (their first is earlier)
+    reached_before: pl.DataFrame
     first_paid: pl.DataFrame
     book: pl.DataFrame
     history: pl.DataFrame
@@ -120,9 +115,12 @@ def _blank_to_null(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
 
 def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
     """Everything the KPIs of ``[start, end]`` (business dates) read, for cases in ``scope``
-    (SQL text from :func:`scope_sql`)."""
+    (SQL text from :func:`scope_sql`).
+
+    Only the cases query carries the scope filter: every other frame is read without joins
+    (a join to ``cases`` per fact row costs more than the facts) and the rules keep the rows
+    of cases in scope (``kpis.rules.assemble``)."""
     params = _window(start, end)
-    in_scope = f"JOIN cases ON cases.id = {{}} WHERE ({scope})"
     cases = bulk.fetch(
         f"""SELECT cases.id AS case_id, cases.opened_on, cr.code AS creditor, cr.timezone AS tz,
             COALESCE(u.username, '') AS collector, COALESCE(t.name, '') AS team,
@@ -135,16 +133,18 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         CASES_SCHEMA,
     )
     cases = _blank_to_null(cases, ("collector", "team", "agency"))
-    first_rpc = bulk.fetch(
-        _first_rpc_sql(bulk, in_scope.format("k.case_id")), FIRST_RPC_SCHEMA, **params
+    reached_before = bulk.fetch(
+        """SELECT DISTINCT case_id FROM contacts WHERE party = 'debtor' AND at < :lower""",
+        REACHED_SCHEMA,
+        lower=params["lower"],
     )
     first_paid = bulk.fetch(
-        f"""SELECT a.case_id, MIN(l.effective_on) AS first_paid_on
+        """SELECT a.case_id, MIN(l.effective_on) AS first_paid_on
         FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        {in_scope.format("a.case_id")} AND l.kind = 'payment' AND l.effective_on <= :end
+        WHERE l.kind = 'payment' AND l.effective_on <= :end AND a.case_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.account_id = l.account_id
                 AND r.kind = 'reversal' AND r.reference = l.reference)
-        GROUP BY a.case_id HAVING MIN(l.effective_on) >= :start""",  # noqa: S608
+        GROUP BY a.case_id HAVING MIN(l.effective_on) >= :start""",
         FIRST_PAID_SCHEMA,
         start=start,
         end=end,
@@ -154,16 +154,15 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         f"""SELECT l.account_id, a.case_id, CAST(SUM(CASE WHEN l.effective_on < :start
                 OR l.kind = 'placement' THEN {owed} ELSE 0 END) AS BIGINT) AS due_start_fen
         FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        {in_scope.format("a.case_id")} AND l.effective_on <= :end
-        GROUP BY l.account_id, a.case_id""",  # noqa: S608
+        WHERE l.effective_on <= :end AND a.case_id IS NOT NULL
+        GROUP BY l.account_id, a.case_id""",  # noqa: S608 - constant fragments only
         BOOK_SCHEMA,
         start=start,
         end=end,
     )
     history = bulk.fetch(
-        f"""SELECT h.account_id, h.as_of, h.dpd, h.bucket, h.status
-        FROM bucket_history h JOIN accounts a ON a.id = h.account_id
-        {in_scope.format("a.case_id")} AND h.as_of <= :end""",  # noqa: S608
+        """SELECT account_id, as_of, dpd, bucket, status FROM bucket_history
+        WHERE as_of <= :end""",
         HISTORY_SCHEMA,
         end=end,
     )
@@ -172,38 +171,30 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
             COALESCE(l.reference, '') AS reference,
             CAST(l.credit_fen - ({owed}) AS BIGINT) AS cash_fen
         FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        {in_scope.format("a.case_id")} AND l.kind IN ('payment', 'reversal')
+        WHERE l.kind IN ('payment', 'reversal') AND a.case_id IS NOT NULL
             AND l.effective_on >= :start AND l.effective_on <= :end""",  # noqa: S608
         CASH_SCHEMA,
         start=start,
         end=end,
     )
     contacts = bulk.fetch(
-        f"""SELECT k.id AS contact_id, k.case_id, k.user_id, k.channel, k.party, k.outcome,
-            k.at, cr.timezone AS tz
-        FROM contacts k JOIN cases ON cases.id = k.case_id
-        JOIN creditors cr ON cr.id = cases.creditor_id
-        WHERE ({scope}) AND k.at >= :lower AND k.at < :upper""",  # noqa: S608
+        """SELECT id AS contact_id, case_id, user_id, channel, party, outcome, at
+        FROM contacts WHERE at >= :lower AND at < :upper""",
         CONTACTS_SCHEMA,
         lower=params["lower"],
         upper=params["upper"],
     )
     promises = bulk.fetch(
-        f"""SELECT p.id AS promise_id, p.case_id,
-            {bulk.nullable("p.contact_id", "0")} AS contact_id, p.amount_fen,
-            p.created_at AS at, p.status,
-            cr.timezone AS tz
-        FROM promises p JOIN cases ON cases.id = p.case_id
-        JOIN creditors cr ON cr.id = cases.creditor_id
-        WHERE ({scope}) AND p.created_at >= :lower AND p.created_at < :upper""",  # noqa: S608
+        f"""SELECT id AS promise_id, case_id, {bulk.nullable("contact_id", "0")} AS contact_id,
+            amount_fen, created_at AS at, status
+        FROM promises WHERE created_at >= :lower AND created_at < :upper""",  # noqa: S608
         PROMISES_SCHEMA,
         lower=params["lower"],
         upper=params["upper"],
     )
     violations = bulk.fetch(
-        f"""SELECT al.case_id, al.raised_on AS day FROM alerts al
-        {in_scope.format("al.case_id")} AND al.kind = :kind
-            AND al.raised_on >= :start AND al.raised_on <= :end""",  # noqa: S608
+        """SELECT case_id, raised_on AS day FROM alerts
+        WHERE kind = :kind AND raised_on >= :start AND raised_on <= :end""",
         VIOLATIONS_SCHEMA,
         kind=VIOLATION,
         start=start,
@@ -211,7 +202,7 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
     )
     return RawFacts(
         cases=cases,
-        first_rpc=first_rpc,
+        reached_before=reached_before,
         first_paid=first_paid,
         book=book,
         history=history,
@@ -220,17 +211,3 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         promises=promises,
         violations=violations,
     )
-
-
-def _first_rpc_sql(bulk: Bulk, joined: str) -> str:
-    """Each case's first right-party contact ever (its id and time), for cases whose first
-    one is before the period's end; the rules keep those whose first falls in the period."""
-    if bulk.sqlite:
-        # SQLite takes bare columns from the row holding MIN() (documented behaviour)
-        return f"""SELECT k.case_id, k.id AS first_rpc_id, MIN(k.at) AS first_rpc_at
-        FROM contacts k {joined} AND k.party = 'debtor' AND k.at < :upper
-        GROUP BY k.case_id HAVING MIN(k.at) >= :lower"""  # noqa: S608
-    return f"""SELECT * FROM (SELECT DISTINCT ON (k.case_id) k.case_id, k.id AS first_rpc_id,
-            k.at AS first_rpc_at
-        FROM contacts k {joined} AND k.party = 'debtor' AND k.at < :upper
-        ORDER BY k.case_id, k.at, k.id) f WHERE f.first_rpc_at >= :lower"""  # noqa: S608

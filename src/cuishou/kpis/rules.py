@@ -535,7 +535,7 @@ def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFr
 def assemble(
     *,
     cases: pl.DataFrame,
-    first_rpc: pl.DataFrame,
+    reached_before: pl.DataFrame,
     first_paid: pl.DataFrame,
     book: pl.DataFrame,
     history: pl.DataFrame,
@@ -546,11 +546,18 @@ def assemble(
     start: date,
     end: date,
 ) -> Facts:
-    """The period's :class:`Facts` from the frames the repository reads: times become
-    business dates in the creditor's zone and are cut to ``[start, end]``; bucket history
-    becomes each account's state at the period's start and end; a case's ``bucket`` is its
-    worst account's bucket at period start (its current bucket if it has no history)."""
-    opening, closing = _states(history, start)
+    """The period's :class:`Facts` from the frames the repository reads.
+
+    Only ``cases`` is scoped: every other frame keeps the rows of those cases. Times become
+    business dates in the case's creditor's zone and are cut to ``[start, end]``; bucket
+    history becomes each account's state at the period's start and end; a case's ``bucket``
+    is its worst account's bucket at period start (its current bucket if it has no history);
+    its first right-party contact is its earliest in the window unless it had one before
+    (``reached_before``)."""
+    ids = cases.select("case_id")
+    book = book.join(ids, on="case_id", how="semi")
+    opening, closing = _states(history.join(book.select("account_id"), on="account_id",
+                                            how="semi"), start)  # fmt: skip
     accounts = book.join(opening, on="account_id", how="left").join(
         closing, on="account_id", how="left"
     )
@@ -562,9 +569,16 @@ def assemble(
         .select("case_id", pl.col("start_bucket").alias("bucket"))
     )
     tz = cases.select("case_id", "tz")
-    rpc = _local_day(first_rpc.join(tz, on="case_id", how="inner"), "first_rpc_at").select(
-        "case_id", "first_rpc_id", pl.col("day").alias("first_rpc_day")
-    )
+    contacts = _local_day(contacts.join(tz, on="case_id", how="inner"))
+    rpc = (
+        contacts.filter(pl.col("party") == RIGHT_PARTY)
+        .join(reached_before, on="case_id", how="anti")
+        .sort("case_id", "at", "contact_id")
+        .group_by("case_id")
+        .first()
+        .select("case_id", pl.col("contact_id").alias("first_rpc_id"),
+                pl.col("day").alias("first_rpc_day"))
+    )  # fmt: skip
     in_period = pl.col("day").is_between(start, end)
     framed = (
         cases.join(worst, on="case_id", how="left")
@@ -575,8 +589,10 @@ def assemble(
     return Facts(
         cases=framed,
         accounts=accounts.drop("start_dpd"),
-        cash=cash,
-        contacts=_local_day(contacts).filter(in_period).drop("at", "tz"),
-        promises=_local_day(promises).filter(in_period).drop("at", "tz"),
-        violations=violations,
+        cash=cash.join(ids, on="case_id", how="semi"),
+        contacts=contacts.filter(in_period).drop("at", "tz"),
+        promises=_local_day(promises.join(tz, on="case_id", how="inner"))
+        .filter(in_period)
+        .drop("at", "tz"),
+        violations=violations.join(ids, on="case_id", how="semi"),
     )

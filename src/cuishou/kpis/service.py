@@ -101,7 +101,7 @@ def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: d
             raw = repo.fetch_facts(bulk, scope=where, start=start, end=end)
     return assemble(
         cases=raw.cases,
-        first_rpc=raw.first_rpc,
+        reached_before=raw.reached_before,
         first_paid=raw.first_paid,
         book=raw.book,
         history=raw.history,
