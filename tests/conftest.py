@@ -17,9 +17,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
 from cuishou.store.db import make_engine, upgrade
+
+# Property tests judge correctness, not speed: a per-example deadline only fails them when the
+# machine is busy (CI, two xdist workers, another process), so no test has one.
+settings.register_profile("cuishou", deadline=None)
+settings.load_profile("cuishou")
 
 PG_URL = os.environ.get("CUISHOU_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("CUISHOU_REQUIRE_POSTGRES") == "1"

@@ -63,13 +63,31 @@ def kpis_command(
     if json_output:
         print_json(report.as_json())
         return
-    table = Table(title=f"KPIs {first.isoformat()} … {last.isoformat()}")
+    title = f"KPIs {first.isoformat()} … {last.isoformat()}"
+    if not report.rows:
+        out.print(_totals(title, report.total.model_dump()))
+        return
+    table = Table(title=title)
     table.add_column(by or "")
     for _name, header in COLUMNS:
         table.add_column(header, justify="right")
-    lines = [*(report.rows or []), report.total]
+    lines = [*report.rows, report.total]
     for i, row in enumerate(lines):
         values = row.model_dump()
         label = "total 合计" if i == len(lines) - 1 else (row.key or "—")
         table.add_row(label, *(_cell(values[name]) for name, _ in COLUMNS))
     out.print(table)
+
+
+def _totals(title: str, values: dict[str, object]) -> Table:
+    """The period's totals one metric a line, so they read in any terminal width."""
+    from cuishou.kpis.rules import METRICS
+
+    table = Table(title=title)
+    table.add_column("指标 metric")
+    table.add_column("", justify="right")
+    for name, header in COLUMNS:
+        metric = METRICS.get(name)
+        label = f"{metric.zh} {metric.en}" if metric else header
+        table.add_row(label, _cell(values[name]))
+    return table
