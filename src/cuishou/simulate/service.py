@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,9 @@ from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
 from cuishou.cases.service import assign_cases, filters_for, my_queue
+from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
+from cuishou.contact.schemas import CallImportResult
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
 from cuishou.kit.clock import CHINA_TZ, business_day_in
@@ -64,6 +66,8 @@ from cuishou.store.tables import User
 SIM_CREDITOR = "SIMBANK"
 MANAGER = "sim_manager"
 ACTOR = "simulate"
+#: the dialer's name on the simulated calls (``contacts.source``)
+DIALER_SOURCE = "simulator"
 #: contacts older than this are not read for a case's failed run and last reach
 HISTORY_DAYS = 30
 FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
@@ -93,6 +97,8 @@ class Tally:
     first_contacts: int = 0
     first_contact_promises: int = 0
     complaints: int = 0
+    quarantined: int = 0
+    violations: int = 0
     payments: int = 0
     recovered_fen: int = 0
 
@@ -131,6 +137,8 @@ class SimulationResult:
             "right_party": t.right_party,
             "promises": t.promises,
             "complaints": t.complaints,
+            "quarantined": t.quarantined,
+            "violations": t.violations,
             "payments": t.payments,
             "recovered": format_yuan(t.recovered_fen),
             "due_at_start": format_yuan(self.due_at_start_fen),
@@ -304,46 +312,23 @@ def _queue_facts(
 
 
 def record_calls(
-    engine: Engine, path: Path, calls: pl.DataFrame, *, now: datetime
-) -> dict[str, int]:
-    """Write the day's dialer result file through the dialer result import.
+    engine: Engine, path: Path, calls: pl.DataFrame, *, day: date, seed: int, now: datetime
+) -> CallImportResult:
+    """Write the day's dialer result file and import it (外呼话单导入).
 
-    The ONE place the simulation's calls enter the store. Until ``cuishou contacts
-    import`` (``cuishou.contact.dialer``) lands, the file's rows are logged one by one
-    through the real online path (``contact.service.log_contact``: gate-judged, promise
-    taken, alerts raised) — the same contacts the import will write.
+    The ONE place the simulation's calls enter the store: the file (the fixed columns of
+    ``docs/import-format.md``, :func:`cuishou.simulate.rules.dialer_rows`) goes through
+    :func:`cuishou.contact.dialer.import_call_results` as a shop's dialer file would —
+    judged (not refused) by the compliance gate, promises taken, alerts raised. A file
+    that cannot be read stops the run; rows the import quarantines are reported.
     """
-    from cuishou.contact.schemas import ContactIn
-    from cuishou.contact.service import log_contact
-    from cuishou.kit.errors import CuishouError
-    from cuishou.promises.schemas import PromiseIn
-
-    accepted = rejected = 0
-    with transaction(engine) as session:
-        users = repo.users_by_name(session, calls["collector"].unique().to_list())
-        principals = {name: _principal(user) for name, user in users.items()}
-        for row in calls.iter_rows(named=True):
-            promise = None
-            if row["outcome"] == "promise":
-                promise = PromiseIn(
-                    amount=format_yuan(row["promise_fen"]),
-                    due_date=row["day"] + timedelta(days=row["promise_days"]),
-                )
-            data = ContactIn(
-                contact_point_id=row["point_id"],
-                channel="call",
-                outcome=row["outcome"],
-                at=row["at"],
-                promise=promise,
-            )
-            try:
-                with session.begin_nested():
-                    log_contact(session, principals[row["collector"]], row["case_id"], data,
-                                now=now)  # fmt: skip
-                accepted += 1
-            except CuishouError:
-                rejected += 1
-    return {"rows": calls.height, "accepted": accepted, "quarantined": rejected}
+    file = _write_csv(dialer_rows(calls, day=day, seed=seed), path)
+    # the import compares the calls' UTC times with ``now``: give it in UTC
+    options = DialerOptions(now=now.astimezone(UTC), source=DIALER_SOURCE, actor=ACTOR)
+    result = import_call_results(engine, [file], options)
+    if result.errors:
+        raise InvalidInput(f"the simulated dialer file {file} was not imported: {result.errors}")
+    return result
 
 
 def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
@@ -639,11 +624,16 @@ def simulate(
         calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
         tally = _count_calls(calls, reached_before)
         if calls.height:
-            file = _write_csv(
-                dialer_rows(calls, day=day, seed=options.seed),
+            imported = record_calls(
+                engine,
                 options.directory / "calls" / f"calls-{day.isoformat()}.csv",
+                calls,
+                day=day,
+                seed=options.seed,
+                now=local_moment(day, 23 * 60, zone),
             )
-            record_calls(engine, file, calls, now=local_moment(day, 23 * 60, zone))
+            tally.quarantined += imported.quarantined
+            tally.violations += imported.violations
         jumps = (
             calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
             .group_by("case_id")
