@@ -528,6 +528,17 @@ def _truth_frame(
 # --------------------------------------------------------------------------- the run
 
 
+def placement_arrival(first: date, zone: ZoneInfo) -> tuple[date, datetime]:
+    """The generated placement's date and the moment it is imported.
+
+    Its DPD mix holds on the eve of the first simulated day and it arrives at the end of
+    that eve (23:59 local), after the last payment it carries: the generator dates them
+    08:00–23:00 local up to its ``as_of``, so none is in the future when it is posted.
+    """
+    eve = first - timedelta(days=1)
+    return eve, local_moment(eve, 23 * 60 + 59, zone)
+
+
 def simulate(
     engine: Engine,
     options: SimulationOptions,
@@ -551,10 +562,7 @@ def simulate(
             progress(label, number, steps)
 
     generated = 0
-    # the placement arrives the evening before the first simulated day, its DPD mix holding
-    # on that eve, so every payment in it is over when it is imported
-    eve = first - timedelta(days=1)
-    arrival = local_moment(eve, 22 * 60, zone)
+    eve, arrival = placement_arrival(first, zone)
     with transaction(engine) as session:
         empty = repo.account_count(session) == 0
     if empty:
