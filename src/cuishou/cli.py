@@ -17,6 +17,7 @@ from cuishou.contact.cli import contacts_app
 from cuishou.demo_cli import demo_command
 from cuishou.engine.cli import daily_command
 from cuishou.generator.cli import generate_command
+from cuishou.kpis.cli import kpis_command
 from cuishou.ledger.cli import ledger_app
 from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
@@ -58,6 +59,7 @@ app.command("generate")(generate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.command("simulate")(simulate_command)
+app.command("kpis")(kpis_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(payments_app, name="payments")

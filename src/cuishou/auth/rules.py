@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team.create": frozenset({"admin"}),
     "workload.read": frozenset({"team_lead", "manager"}),
     "report.read": frozenset({"manager", "admin", "auditor"}),
+    # KPIs (绩效): everyone who works cases or oversees them, each within their case scope
+    "kpi.read": WORKING_ROLES | {"admin", "auditor", "compliance"},
     # a system feeding payments (bank, payment gateway) through an integration user
     "payment.post": frozenset({"manager", "admin"}),
     # a person entering a payment the debtor proved (receipt), on a case in their scope

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
-from cuishou.store.tables import Account, Case, Contact, Payment, Promise, Team
+from cuishou.store.tables import Case, Contact, Team
 
 
 def open_cases_by_bucket(session: Session, scope: CaseScope) -> dict[str, tuple[int, int]]:
@@ -32,32 +32,6 @@ def contacts_by_outcome(
         .group_by(Contact.outcome)
     )
     return {outcome: int(n) for outcome, n in session.execute(query)}
-
-
-def promises_taken(
-    session: Session, scope: CaseScope, *, start: datetime, end: datetime
-) -> tuple[int, int]:
-    """(promises taken in the window, their amount in fen)."""
-    query = (
-        select(func.count(), func.sum(Promise.amount_fen))
-        .join(Case, Case.id == Promise.case_id)
-        .where(Promise.created_at >= start, Promise.created_at < end, case_scope_clause(scope))
-    )
-    n, amount = session.execute(query).one()
-    return int(n or 0), int(amount or 0)
-
-
-def recovery_by_team(session: Session, scope: CaseScope) -> dict[int | None, tuple[int, int]]:
-    """team id (None: no team) -> (payments, fen) posted on the team's cases, not reversed."""
-    query = (
-        select(Case.team_id, func.count(), func.sum(Payment.amount_fen))
-        .select_from(Payment)
-        .join(Account, Account.id == Payment.account_id)
-        .join(Case, Case.id == Account.case_id)
-        .where(Payment.reversed_at.is_(None), case_scope_clause(scope))
-        .group_by(Case.team_id)
-    )
-    return {team: (int(n), int(fen or 0)) for team, n, fen in session.execute(query)}
 
 
 def teams(session: Session) -> list[tuple[int, str]]:

@@ -23,7 +23,8 @@ class TeamRecovery(BaseModel):
 
 
 class Overview(BaseModel):
-    """经营总览: open cases by bucket, today's contacts and promises, recovery by team."""
+    """经营总览: open cases by bucket, today's contacts and promises, this month's recovery by
+    team (the last three are KPIs, from ``cuishou.kpis``)."""
 
     by_bucket: list[BucketLine]
     contacts_today: int

@@ -1,4 +1,8 @@
-"""The manager's overview (经营总览): fetch the figures in scope, shape them for people."""
+"""The manager's overview (经营总览): fetch the figures in scope, shape them for people.
+
+Today's contacts and promises and this month's recovery by team are KPIs: they come from
+:func:`cuishou.kpis.service.figures`, the one definition of each figure; this module adds
+only what is not a KPI (open cases by bucket, today's contacts by outcome)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.auth.service import require
 from cuishou.contact.rules import OUTCOMES
 from cuishou.kit.clock import DEFAULT_TZ, zone
-from cuishou.kit.money import format_yuan
+from cuishou.kit.money import format_yuan, parse_yuan
+from cuishou.kpis.service import figures
 from cuishou.reporting import repository as repo
 from cuishou.reporting.schemas import BucketLine, OutcomeLine, Overview, TeamRecovery
 
@@ -28,15 +33,17 @@ def overview(session: Session, principal: Principal, *, now: datetime) -> Overvi
     names = [n for n in DEFAULT_BUCKETS.names if n in buckets or n != "M0"]
     names += sorted(b for b in buckets if b not in names)
     outcomes = repo.contacts_by_outcome(session, scope, start=start, end=end)
-    promises, promised_fen = repo.promises_taken(session, scope, start=start, end=end)
-    recovered = repo.recovery_by_team(session, scope)
+    today = start.date()
+    kpis_today = figures(session, principal, today, today).total
+    month = figures(session, principal, today.replace(day=1), today, "team").rows or []
+    recovered = {row.key: (row.payments, parse_yuan(row.recovered)) for row in month}
     recovery = [
         TeamRecovery(
             team=name,
-            payments=recovered.get(team_id, (0, 0))[0],
-            recovered=format_yuan(recovered.get(team_id, (0, 0))[1]),
+            payments=recovered.get(name, (0, 0))[0],
+            recovered=format_yuan(recovered.get(name, (0, 0))[1]),
         )
-        for team_id, name in repo.teams(session)
+        for _team_id, name in repo.teams(session)
     ]
     if None in recovered:
         n, fen = recovered[None]
@@ -50,11 +57,11 @@ def overview(session: Session, principal: Principal, *, now: datetime) -> Overvi
             )
             for name in names
         ],
-        contacts_today=sum(outcomes.values()),
+        contacts_today=kpis_today.contacts,
         contacts_by_outcome=[
             OutcomeLine(outcome=code, contacts=outcomes.get(code, 0)) for code in OUTCOMES
         ],
-        promises_today=promises,
-        promised_today=format_yuan(promised_fen),
+        promises_today=kpis_today.promises,
+        promised_today=kpis_today.promised,
         recovery_by_team=recovery,
     )

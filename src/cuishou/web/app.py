@@ -24,6 +24,7 @@ from cuishou.compliance.api import router as compliance_router
 from cuishou.compliance.pages import router as compliance_pages
 from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
+from cuishou.kpis.api import router as kpis_router
 from cuishou.ledger.api import router as ledger_router
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
@@ -92,6 +93,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         payments_router,
         ledger_router,
         agreements_router,
+        kpis_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

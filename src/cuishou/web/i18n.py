@@ -443,7 +443,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "overview.promises_today": ("今日承诺", "Promises today"),
     "overview.promised_amount": ("今日承诺金额", "Promised today"),
     "overview.contacts_by_outcome": ("今日催记结果", "Today's contacts by outcome"),
-    "overview.recovery_by_team": ("各团队回款（累计）", "Recovery so far by team"),
+    "overview.recovery_by_team": ("各团队本月回款", "Recovery this month by team"),
     "overview.team": ("团队", "Team"),
     "overview.recovered": ("回款金额（元）", "Recovered (yuan)"),
     "overview.payments": ("笔数", "Payments"),
