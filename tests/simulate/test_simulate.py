@@ -47,7 +47,7 @@ GOLDEN = {
     "payments": 17,
     "recovered": "106040.00",
     "due_at_start": "14362189.47",
-    "recovery_rate": 0.007383,
+    "recovery_rate": 0.0074,
 }
 
 

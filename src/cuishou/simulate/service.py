@@ -45,7 +45,8 @@ from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
 from cuishou.kit.clock import CHINA_TZ, business_day_in
 from cuishou.kit.errors import InvalidInput
-from cuishou.kit.money import format_yuan
+from cuishou.kpis.schemas import KpiRow
+from cuishou.kpis.service import figures as kpi_figures
 from cuishou.placement.cli import run_import
 from cuishou.placement.service import ImportOptions
 from cuishou.simulate import model
@@ -71,9 +72,16 @@ DIALER_SOURCE = "simulator"
 #: contacts older than this are not read for a case's failed run and last reach
 HISTORY_DAYS = 30
 FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
-CONNECTED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.connected)
 
 Progress = Callable[[str, int, int], None]
+#: the ``--json`` figures taken from the KPI report's total (``GET /api/v1/kpis``)
+KPI_FIGURES = (
+    "calls", "connected", "right_party", "promises", "complaints", "payments", "recovered",
+    "due_at_start", "recovery_rate", "connect_rate", "right_party_rate", "promise_rate",
+    "first_contact_promise_rate", "kept_rate", "violations",
+)  # fmt: skip
+#: the figures of each day in ``per_day`` (the KPI report ``by=day``)
+DAY_FIGURES = ("calls", "connected", "right_party", "promises", "payments", "recovered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +98,9 @@ class SimulationOptions:
 
 @dataclass
 class Tally:
+    """What the simulation sent through the import paths (its figures are the KPIs')."""
+
     calls: int = 0
-    connected: int = 0
-    right_party: int = 0
-    promises: int = 0
-    first_contacts: int = 0
-    first_contact_promises: int = 0
-    complaints: int = 0
     quarantined: int = 0
     violations: int = 0
     payments: int = 0
@@ -115,16 +119,17 @@ class SimulationResult:
     seed: int
     accounts_generated: int
     collectors: int
-    due_at_start_fen: int
     total: Tally
-    per_day: list[dict[str, Any]] = field(default_factory=list)
+    kpis: KpiRow
+    per_day: list[KpiRow] = field(default_factory=list)
     directory: str = ""
     truth: str = ""
-    contacts_path: str = ""
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        t = self.total
+        """The run's figures: those of ``GET /api/v1/kpis`` for ``from``…``to`` (the KPI
+        service computes them: one definition), and what the import paths refused."""
+        k = self.kpis
         return {
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
@@ -132,29 +137,15 @@ class SimulationResult:
             "seed": self.seed,
             "accounts_generated": self.accounts_generated,
             "collectors": self.collectors,
-            "calls": t.calls,
-            "connected": t.connected,
-            "right_party": t.right_party,
-            "promises": t.promises,
-            "complaints": t.complaints,
-            "quarantined": t.quarantined,
-            "violations": t.violations,
-            "payments": t.payments,
-            "recovered": format_yuan(t.recovered_fen),
-            "due_at_start": format_yuan(self.due_at_start_fen),
-            "recovery_rate": _rate(t.recovered_fen, self.due_at_start_fen),
-            "connect_rate": _rate(t.connected, t.calls),
-            "right_party_rate": _rate(t.right_party, t.calls),
-            "first_contact_promise_rate": _rate(t.first_contact_promises, t.first_contacts),
-            "per_day": self.per_day,
+            **{name: getattr(k, name) for name in KPI_FIGURES},
+            "quarantined": self.total.quarantined,
+            "per_day": [
+                {"day": row.key, **{name: getattr(row, name) for name in DAY_FIGURES}}
+                for row in self.per_day
+            ],
             "directory": self.directory,
             "truth": self.truth,
-            "contacts_path": self.contacts_path,
         }
-
-
-def _rate(numerator: int, denominator: int) -> float:
-    return round(numerator / denominator, 6) if denominator else 0.0
 
 
 # ------------------------------------------------------------------- the store's people
@@ -372,29 +363,6 @@ def _decide_calls(
     )
 
 
-def _count_calls(calls: pl.DataFrame, reached_before: set[int]) -> Tally:
-    """The day's call figures; a case's first right-party contact ever is a first contact
-    (``reached_before`` is updated)."""
-    outcome = calls["outcome"]
-    rpc = calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
-    firsts = (
-        rpc.filter(~pl.col("case_id").is_in(list(reached_before)))
-        .sort("case_id", "slot")
-        .group_by("case_id", maintain_order=True)
-        .first()
-    )
-    reached_before.update(rpc["case_id"].to_list())
-    return Tally(
-        calls=calls.height,
-        connected=int(outcome.is_in(list(CONNECTED)).sum()),
-        right_party=rpc.height,
-        promises=int((outcome == model.PROMISE).sum()),
-        first_contacts=firsts.height,
-        first_contact_promises=int((firsts["outcome"] == model.PROMISE).sum()),
-        complaints=int((outcome == model.COMPLAINT).sum()),
-    )
-
-
 def _pay(
     engine: Engine,
     config: ModelConfig,
@@ -595,18 +563,13 @@ def simulate(
         return traits.take(np.searchsorted(debtor_ids, ids.to_numpy()))
 
     excitation = pl.DataFrame(schema={"case_id": pl.Int64, "excitation": pl.Float64})
-    with transaction(engine) as session:
-        reached_before = repo.cases_reached(session)
     total = Tally()
-    per_day: list[dict[str, Any]] = []
-    due_start = 0
     truth_frame = pl.DataFrame()
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
         run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
         if day == first:
             with transaction(engine) as session:
-                due_start = repo.due_at_start(session)
                 owed = repo.open_accounts(session)
             truth_frame = _truth_frame(config, options.seed, owed, traits_of, first, len(days))
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
@@ -630,9 +593,9 @@ def simulate(
             third_party_after_failed=workforce.third_party_after_failed,
         )
         calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
-        tally = _count_calls(calls, reached_before)
+        tally = Tally(calls=calls.height)
         if calls.height:
-            imported = record_calls(
+            dialled = record_calls(
                 engine,
                 options.directory / "calls" / f"calls-{day.isoformat()}.csv",
                 calls,
@@ -640,8 +603,8 @@ def simulate(
                 seed=options.seed,
                 now=local_moment(day, 23 * 60, zone),
             )
-            tally.quarantined += imported.quarantined
-            tally.violations += imported.violations
+            tally.quarantined += dialled.quarantined
+            tally.violations += dialled.violations
         jumps = (
             calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
             .group_by("case_id")
@@ -652,9 +615,11 @@ def simulate(
         paid = _pay(engine, config, options, day, zone, traits_of, excitation, tally)
         excitation = _excite(config, excitation, jumps, paid)
         total.add(tally)
-        per_day.append({"day": day.isoformat(), **tally.__dict__})
 
     truth_frame.write_parquet(options.truth_path)
+    # the run's figures are the KPIs of the period: one definition (docs/kpis.md)
+    report(f"KPIs of {first.isoformat()} … {last.isoformat()}", steps)
+    kpis = kpi_figures(engine, None, first, last, by="day")
     return SimulationResult(
         first=first,
         last=last,
@@ -662,9 +627,9 @@ def simulate(
         seed=options.seed,
         accounts_generated=generated,
         collectors=options.collectors,
-        due_at_start_fen=due_start,
         total=total,
-        per_day=per_day,
+        kpis=kpis.total,
+        per_day=kpis.rows or [],
         directory=str(options.directory),
         truth=str(options.truth_path),
         seconds=round(time.perf_counter() - started, 2),
