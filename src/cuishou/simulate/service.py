@@ -37,7 +37,7 @@ from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.service import assign_cases, filters_for, my_queue
+from cuishou.cases.service import assign_cases, queue_heads
 from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
 from cuishou.contact.schemas import CallImportResult
@@ -159,7 +159,7 @@ def _ensure_people(
     engine: Engine, count: int, per_team: int, now: datetime
 ) -> tuple[Principal, list[Principal]]:
     """The simulation's manager and collectors, created when missing (``auth.service``).
-    Their passwords are random: nobody logs in as a simulated person."""
+    They have no password (no hash is spent on one): nobody logs in as a simulated person."""
     names = collector_names(count)
     with transaction(engine) as session:
         existing = repo.users_by_name(session, [MANAGER, *names])
@@ -172,7 +172,7 @@ def _ensure_people(
                     session,
                     UserIn(username=username, role=role, team=team,
                            password=secrets.token_urlsafe(24)),
-                    actor=SYSTEM, now=now,
+                    actor=SYSTEM, now=now, login=False,
                 )  # fmt: skip
         users = repo.users_by_name(session, [MANAGER, *names])
         principals = {name: _principal(user) for name, user in users.items()}
@@ -208,30 +208,16 @@ def _assign_round_robin(
 def _queues(
     session: Session, collectors: list[Principal], *, now: datetime, depth: int
 ) -> pl.DataFrame:
-    """Each collector's real work queue (工作队列), top ``depth`` entries."""
-    frames = []
-    for number, collector in enumerate(collectors):
-        filters = filters_for(
-            session, collector, bucket=None, status="open", tier=None, assigned=None
-        )
-        page = my_queue(session, collector, filters, now=now, limit=depth, offset=0)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "collector": [collector.username] * len(page.items),
-                    "collector_no": [number] * len(page.items),
-                    "position": list(range(len(page.items))),
-                    "case_id": [item.id for item in page.items],
-                },
-                schema={
-                    "collector": pl.String,
-                    "collector_no": pl.Int64,
-                    "position": pl.Int64,
-                    "case_id": pl.Int64,
-                },
-            )
-        )
-    return pl.concat(frames)
+    """Each collector's real work queue (工作队列), top ``depth`` entries, in the order
+    ``cases.service.my_queue`` shows it (one query for all: ``queue_heads``)."""
+    number = {collector.username: n for n, collector in enumerate(collectors)}
+    rows = queue_heads(session, collectors, now=now, depth=depth)
+    return pl.DataFrame(
+        [(name, number[name], position, case_id) for name, position, case_id in rows],
+        schema={"collector": pl.String, "collector_no": pl.Int64, "position": pl.Int64,
+                "case_id": pl.Int64},
+        orient="row",
+    )  # fmt: skip
 
 
 def _queue_facts(
