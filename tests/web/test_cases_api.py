@@ -7,9 +7,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from cuishou.auth.rules import Principal
 from cuishou.cases.rules import QueueFacts, queue_priority_key
+from cuishou.cases.service import filters_for, my_queue, queue_heads
 from cuishou.store.db import transaction
-from cuishou.store.tables import Case, Contact, Event, Promise
+from cuishou.store.tables import Case, Contact, Event, Promise, User
 from tests.factories import NOW
 from tests.web.factories import bearer, debtor_mobile
 from tests.web.world import build_world
@@ -270,3 +272,47 @@ def test_reveal_returns_one_field_and_is_audited(engine: Engine, client: TestCli
         ("compliance", "contact_point", case_id)
     ]
     assert "13812341234" not in str(events[0].payload)
+
+
+def test_queue_heads_are_the_top_of_each_collectors_queue_in_one_query(engine: Engine) -> None:
+    # given two collectors with cases of mixed buckets and amounts, a promise due for one
+    world = build_world(engine)
+    with transaction(engine) as session:
+        for bucket, due in (("M3", 100_00), ("M3", 900_00), ("M5", 50_00), ("M1", 10_00)):
+            world.case_for_a(session, bucket=bucket, due_fen=due)
+            world.case_for_b(session, bucket=bucket, due_fen=due * 2)
+        promised = world.case_for_b(session, bucket="M1", due_fen=1_00)
+        world.case_for_a(session, bucket="M7+", status="closed")
+        session.add(
+            Promise(case_id=promised.id, amount_fen=1_00, due_date=NOW.date(), status="open",
+                    created_by=world.users["col_b"].id, created_at=NOW)
+        )  # fmt: skip
+    principals = [principal_of(world.users[name]) for name in ("col_a", "col_b")]
+
+    # when the heads of both queues are read at once, and each queue as the collector sees it
+    with transaction(engine) as session:
+        heads = queue_heads(session, principals, now=NOW, depth=3)
+        shown = {
+            p.username: [
+                item.id
+                for item in my_queue(
+                    session, p, filters_for(session, p, bucket=None, status="open", tier=None,
+                                            assigned=None),
+                    now=NOW, limit=3, offset=0,
+                ).items
+            ]
+            for p in principals
+        }  # fmt: skip
+
+    # then they are the same cases in the same order
+    assert [(name, position) for name, position, _ in heads] == [
+        (name, position) for name in ("col_a", "col_b") for position in range(3)
+    ]
+    got = {name: [case for n, _, case in heads if n == name] for name in ("col_a", "col_b")}
+    assert got == shown
+    assert got["col_b"][0] == promised.id
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user_id=user.id, username=user.username, role=user.role,
+                     team_id=user.team_id, agency_id=user.agency_id)  # fmt: skip

@@ -53,7 +53,7 @@ def add_user(
     role: str,
     team_id: int | None,
     agency_id: int | None,
-    password_hash: str,
+    password_hash: str | None,
     now: datetime,
 ) -> User:
     user = User(

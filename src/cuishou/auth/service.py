@@ -66,8 +66,13 @@ def _user_out(row: repo.UserRow) -> UserOut:
     )
 
 
-def add_user(session: Session, data: UserIn, *, actor: str, now: datetime) -> UserOut:
-    """Create a user; the team (by name) and agency (by code) are created when missing."""
+def add_user(
+    session: Session, data: UserIn, *, actor: str, now: datetime, login: bool = True
+) -> UserOut:
+    """Create a user; the team (by name) and agency (by code) are created when missing.
+
+    ``login=False`` stores no password hash (nobody can log in as the user until a password
+    is set): for people who only exist in a simulation (``cuishou simulate``)."""
     problem = user_problem(
         username=data.username,
         role=data.role,
@@ -103,7 +108,7 @@ def add_user(session: Session, data: UserIn, *, actor: str, now: datetime) -> Us
         role=data.role,
         team_id=team_id,
         agency_id=agency_id,
-        password_hash=hash_password(data.password),
+        password_hash=hash_password(data.password) if login else None,
         now=now,
     )
     append_event(

@@ -141,22 +141,12 @@ class QueueRow:
     promise_due: bool
 
 
-def queue(
-    session: Session,
-    scope: CaseScope,
-    filters: CaseFilters,
-    *,
-    today: date,
-    day_end: datetime,
-    bucket_names: Sequence[str],
-    limit: int,
-    offset: int,
-) -> tuple[int, list[QueueRow]]:
-    """The work queue (工作队列) ordered as ``cases.rules.queue_priority_key``.
-
-    A callback is pending while no contact was logged on the case after the one that
-    scheduled it; it is due when it falls before ``day_end`` (the end of today, local).
-    """
+def _queue_order(
+    *, today: date, day_end: datetime, bucket_names: Sequence[str]
+) -> tuple[Any, Any, list[Any]]:
+    """The work queue's order (``cases.rules.queue_priority_key``): the pending callback and
+    the earliest open promise of each case, and the ORDER BY terms (one definition for
+    :func:`queue` and :func:`queue_heads`)."""
     later = aliased(Contact)
     pending_callback = (
         select(func.min(Contact.callback_at))
@@ -179,9 +169,64 @@ def queue(
         value=Case.bucket,
         else_=-1,
     )
+    order = [callback_due, promise_due, rank.desc(), Case.due_fen.desc(), Case.id]
+    return pending_callback, open_promise_due, order
+
+
+def queue_heads(
+    session: Session,
+    user_ids: Sequence[int],
+    *,
+    today: date,
+    day_end: datetime,
+    bucket_names: Sequence[str],
+    depth: int,
+) -> list[tuple[int, int, int]]:
+    """``(user_id, position, case_id)``: the first ``depth`` open cases of each user's work
+    queue, in :func:`queue`'s order, in one query (``position`` from 0)."""
+    _callback, _promise, order = _queue_order(
+        today=today, day_end=day_end, bucket_names=bucket_names
+    )
+    position = func.row_number().over(partition_by=Case.assigned_user_id, order_by=order) - 1
+    ranked = (
+        select(
+            Case.assigned_user_id.label("user_id"),
+            position.label("position"),
+            Case.id.label("case_id"),
+        )
+        .where(Case.status == "open", Case.assigned_user_id.in_(list(user_ids)))
+        .subquery()
+    )
+    query = (
+        select(ranked.c.user_id, ranked.c.position, ranked.c.case_id)
+        .where(ranked.c.position < depth)
+        .order_by(ranked.c.user_id, ranked.c.position)
+    )
+    return [(int(u), int(p), int(c)) for u, p, c in session.execute(query)]
+
+
+def queue(
+    session: Session,
+    scope: CaseScope,
+    filters: CaseFilters,
+    *,
+    today: date,
+    day_end: datetime,
+    bucket_names: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[int, list[QueueRow]]:
+    """The work queue (工作队列) ordered as ``cases.rules.queue_priority_key``.
+
+    A callback is pending while no contact was logged on the case after the one that
+    scheduled it; it is due when it falls before ``day_end`` (the end of today, local).
+    """
+    pending_callback, open_promise_due, order = _queue_order(
+        today=today, day_end=day_end, bucket_names=bucket_names
+    )
     query = (
         _filtered(_summary_query(pending_callback, open_promise_due), scope, filters)
-        .order_by(callback_due, promise_due, rank.desc(), Case.due_fen.desc(), Case.id)
+        .order_by(*order)
         .limit(limit)
         .offset(offset)
     )

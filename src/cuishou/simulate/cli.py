@@ -87,12 +87,17 @@ def simulate_command(
     )
     out_console.print(
         f"calls {figures['calls']:,}, connected {figures['connected']:,} "
-        f"({figures['connect_rate']:.1%}), right party {figures['right_party']:,}, "
+        f"({_percent(figures['connect_rate'])}), right party {figures['right_party']:,}, "
         f"promises {figures['promises']:,} "
-        f"(first contact {figures['first_contact_promise_rate']:.1%})"
+        f"(first contact {_percent(figures['first_contact_promise_rate'])})"
     )
     out_console.print(
         f"payments {figures['payments']:,}, recovered ¥{figures['recovered']} of "
-        f"¥{figures['due_at_start']} ({figures['recovery_rate']:.1%})"
+        f"¥{figures['due_at_start']} ({_percent(figures['recovery_rate'])})"
     )
     out_console.print(f"day files in {figures['directory']}; ground truth {figures['truth']}")
+
+
+def _percent(rate: float | None) -> str:
+    """A KPI rate (``None``: nothing to divide by) as a percentage."""
+    return "–" if rate is None else f"{rate:.1%}"

@@ -152,13 +152,3 @@ def open_accounts(session: Session) -> pl.DataFrame:
         .with_columns(pl.int_range(pl.len()).over("case_id").alias("order"))
         .drop("since", "account_id")
     )
-
-
-def due_at_start(session: Session) -> int:
-    """What open cases owe now (fen): the denominator of the recovery rate."""
-    return int(session.scalar(select(func.sum(Case.due_fen)).where(Case.status == "open")) or 0)
-
-
-def cases_reached(session: Session) -> set[int]:
-    """Cases with a right-party contact (本人接通) logged ever."""
-    return set(session.scalars(select(Contact.case_id).where(Contact.party == "debtor").distinct()))

@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,13 +37,16 @@ from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.service import assign_cases, filters_for, my_queue
+from cuishou.cases.service import assign_cases, queue_heads
+from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
+from cuishou.contact.schemas import CallImportResult
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
 from cuishou.kit.clock import CHINA_TZ, business_day_in
 from cuishou.kit.errors import InvalidInput
-from cuishou.kit.money import format_yuan
+from cuishou.kpis.schemas import KpiRow
+from cuishou.kpis.service import figures as kpi_figures
 from cuishou.placement.cli import run_import
 from cuishou.placement.service import ImportOptions
 from cuishou.simulate import model
@@ -64,12 +67,21 @@ from cuishou.store.tables import User
 SIM_CREDITOR = "SIMBANK"
 MANAGER = "sim_manager"
 ACTOR = "simulate"
+#: the dialer's name on the simulated calls (``contacts.source``)
+DIALER_SOURCE = "simulator"
 #: contacts older than this are not read for a case's failed run and last reach
 HISTORY_DAYS = 30
 FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
-CONNECTED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.connected)
 
 Progress = Callable[[str, int, int], None]
+#: the ``--json`` figures taken from the KPI report's total (``GET /api/v1/kpis``)
+KPI_FIGURES = (
+    "calls", "connected", "right_party", "promises", "complaints", "payments", "recovered",
+    "due_at_start", "recovery_rate", "connect_rate", "right_party_rate", "promise_rate",
+    "first_contact_promise_rate", "kept_rate", "violations",
+)  # fmt: skip
+#: the figures of each day in ``per_day`` (the KPI report ``by=day``)
+DAY_FIGURES = ("calls", "connected", "right_party", "promises", "payments", "recovered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +98,11 @@ class SimulationOptions:
 
 @dataclass
 class Tally:
+    """What the simulation sent through the import paths (its figures are the KPIs')."""
+
     calls: int = 0
-    connected: int = 0
-    right_party: int = 0
-    promises: int = 0
-    first_contacts: int = 0
-    first_contact_promises: int = 0
-    complaints: int = 0
+    quarantined: int = 0
+    violations: int = 0
     payments: int = 0
     recovered_fen: int = 0
 
@@ -109,16 +119,17 @@ class SimulationResult:
     seed: int
     accounts_generated: int
     collectors: int
-    due_at_start_fen: int
     total: Tally
-    per_day: list[dict[str, Any]] = field(default_factory=list)
+    kpis: KpiRow
+    per_day: list[KpiRow] = field(default_factory=list)
     directory: str = ""
     truth: str = ""
-    contacts_path: str = ""
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        t = self.total
+        """The run's figures: those of ``GET /api/v1/kpis`` for ``from``…``to`` (the KPI
+        service computes them: one definition), and what the import paths refused."""
+        k = self.kpis
         return {
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
@@ -126,27 +137,15 @@ class SimulationResult:
             "seed": self.seed,
             "accounts_generated": self.accounts_generated,
             "collectors": self.collectors,
-            "calls": t.calls,
-            "connected": t.connected,
-            "right_party": t.right_party,
-            "promises": t.promises,
-            "complaints": t.complaints,
-            "payments": t.payments,
-            "recovered": format_yuan(t.recovered_fen),
-            "due_at_start": format_yuan(self.due_at_start_fen),
-            "recovery_rate": _rate(t.recovered_fen, self.due_at_start_fen),
-            "connect_rate": _rate(t.connected, t.calls),
-            "right_party_rate": _rate(t.right_party, t.calls),
-            "first_contact_promise_rate": _rate(t.first_contact_promises, t.first_contacts),
-            "per_day": self.per_day,
+            **{name: getattr(k, name) for name in KPI_FIGURES},
+            "quarantined": self.total.quarantined,
+            "per_day": [
+                {"day": row.key, **{name: getattr(row, name) for name in DAY_FIGURES}}
+                for row in self.per_day
+            ],
             "directory": self.directory,
             "truth": self.truth,
-            "contacts_path": self.contacts_path,
         }
-
-
-def _rate(numerator: int, denominator: int) -> float:
-    return round(numerator / denominator, 6) if denominator else 0.0
 
 
 # ------------------------------------------------------------------- the store's people
@@ -160,7 +159,7 @@ def _ensure_people(
     engine: Engine, count: int, per_team: int, now: datetime
 ) -> tuple[Principal, list[Principal]]:
     """The simulation's manager and collectors, created when missing (``auth.service``).
-    Their passwords are random: nobody logs in as a simulated person."""
+    They have no password (no hash is spent on one): nobody logs in as a simulated person."""
     names = collector_names(count)
     with transaction(engine) as session:
         existing = repo.users_by_name(session, [MANAGER, *names])
@@ -173,7 +172,7 @@ def _ensure_people(
                     session,
                     UserIn(username=username, role=role, team=team,
                            password=secrets.token_urlsafe(24)),
-                    actor=SYSTEM, now=now,
+                    actor=SYSTEM, now=now, login=False,
                 )  # fmt: skip
         users = repo.users_by_name(session, [MANAGER, *names])
         principals = {name: _principal(user) for name, user in users.items()}
@@ -209,30 +208,16 @@ def _assign_round_robin(
 def _queues(
     session: Session, collectors: list[Principal], *, now: datetime, depth: int
 ) -> pl.DataFrame:
-    """Each collector's real work queue (工作队列), top ``depth`` entries."""
-    frames = []
-    for number, collector in enumerate(collectors):
-        filters = filters_for(
-            session, collector, bucket=None, status="open", tier=None, assigned=None
-        )
-        page = my_queue(session, collector, filters, now=now, limit=depth, offset=0)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "collector": [collector.username] * len(page.items),
-                    "collector_no": [number] * len(page.items),
-                    "position": list(range(len(page.items))),
-                    "case_id": [item.id for item in page.items],
-                },
-                schema={
-                    "collector": pl.String,
-                    "collector_no": pl.Int64,
-                    "position": pl.Int64,
-                    "case_id": pl.Int64,
-                },
-            )
-        )
-    return pl.concat(frames)
+    """Each collector's real work queue (工作队列), top ``depth`` entries, in the order
+    ``cases.service.my_queue`` shows it (one query for all: ``queue_heads``)."""
+    number = {collector.username: n for n, collector in enumerate(collectors)}
+    rows = queue_heads(session, collectors, now=now, depth=depth)
+    return pl.DataFrame(
+        [(name, number[name], position, case_id) for name, position, case_id in rows],
+        schema={"collector": pl.String, "collector_no": pl.Int64, "position": pl.Int64,
+                "case_id": pl.Int64},
+        orient="row",
+    )  # fmt: skip
 
 
 def _queue_facts(
@@ -304,46 +289,23 @@ def _queue_facts(
 
 
 def record_calls(
-    engine: Engine, path: Path, calls: pl.DataFrame, *, now: datetime
-) -> dict[str, int]:
-    """Write the day's dialer result file through the dialer result import.
+    engine: Engine, path: Path, calls: pl.DataFrame, *, day: date, seed: int, now: datetime
+) -> CallImportResult:
+    """Write the day's dialer result file and import it (外呼话单导入).
 
-    The ONE place the simulation's calls enter the store. Until ``cuishou contacts
-    import`` (``cuishou.contact.dialer``) lands, the file's rows are logged one by one
-    through the real online path (``contact.service.log_contact``: gate-judged, promise
-    taken, alerts raised) — the same contacts the import will write.
+    The ONE place the simulation's calls enter the store: the file (the fixed columns of
+    ``docs/import-format.md``, :func:`cuishou.simulate.rules.dialer_rows`) goes through
+    :func:`cuishou.contact.dialer.import_call_results` as a shop's dialer file would —
+    judged (not refused) by the compliance gate, promises taken, alerts raised. A file
+    that cannot be read stops the run; rows the import quarantines are reported.
     """
-    from cuishou.contact.schemas import ContactIn
-    from cuishou.contact.service import log_contact
-    from cuishou.kit.errors import CuishouError
-    from cuishou.promises.schemas import PromiseIn
-
-    accepted = rejected = 0
-    with transaction(engine) as session:
-        users = repo.users_by_name(session, calls["collector"].unique().to_list())
-        principals = {name: _principal(user) for name, user in users.items()}
-        for row in calls.iter_rows(named=True):
-            promise = None
-            if row["outcome"] == "promise":
-                promise = PromiseIn(
-                    amount=format_yuan(row["promise_fen"]),
-                    due_date=row["day"] + timedelta(days=row["promise_days"]),
-                )
-            data = ContactIn(
-                contact_point_id=row["point_id"],
-                channel="call",
-                outcome=row["outcome"],
-                at=row["at"],
-                promise=promise,
-            )
-            try:
-                with session.begin_nested():
-                    log_contact(session, principals[row["collector"]], row["case_id"], data,
-                                now=now)  # fmt: skip
-                accepted += 1
-            except CuishouError:
-                rejected += 1
-    return {"rows": calls.height, "accepted": accepted, "quarantined": rejected}
+    file = _write_csv(dialer_rows(calls, day=day, seed=seed), path)
+    # the import compares the calls' UTC times with ``now``: give it in UTC
+    options = DialerOptions(now=now.astimezone(UTC), source=DIALER_SOURCE, actor=ACTOR)
+    result = import_call_results(engine, [file], options)
+    if result.errors:
+        raise InvalidInput(f"the simulated dialer file {file} was not imported: {result.errors}")
+    return result
 
 
 def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
@@ -384,29 +346,6 @@ def _decide_calls(
         (midnight + pl.duration(seconds=(pl.col("minute") * 60).round(0).cast(pl.Int64)))
         .dt.replace_time_zone(str(zone))
         .alias("at"),
-    )
-
-
-def _count_calls(calls: pl.DataFrame, reached_before: set[int]) -> Tally:
-    """The day's call figures; a case's first right-party contact ever is a first contact
-    (``reached_before`` is updated)."""
-    outcome = calls["outcome"]
-    rpc = calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
-    firsts = (
-        rpc.filter(~pl.col("case_id").is_in(list(reached_before)))
-        .sort("case_id", "slot")
-        .group_by("case_id", maintain_order=True)
-        .first()
-    )
-    reached_before.update(rpc["case_id"].to_list())
-    return Tally(
-        calls=calls.height,
-        connected=int(outcome.is_in(list(CONNECTED)).sum()),
-        right_party=rpc.height,
-        promises=int((outcome == model.PROMISE).sum()),
-        first_contacts=firsts.height,
-        first_contact_promises=int((firsts["outcome"] == model.PROMISE).sum()),
-        complaints=int((outcome == model.COMPLAINT).sum()),
     )
 
 
@@ -543,6 +482,17 @@ def _truth_frame(
 # --------------------------------------------------------------------------- the run
 
 
+def placement_arrival(first: date, zone: ZoneInfo) -> tuple[date, datetime]:
+    """The generated placement's date and the moment it is imported.
+
+    Its DPD mix holds on the eve of the first simulated day and it arrives at the end of
+    that eve (23:59 local), after the last payment it carries: the generator dates them
+    08:00–23:00 local up to its ``as_of``, so none is in the future when it is posted.
+    """
+    eve = first - timedelta(days=1)
+    return eve, local_moment(eve, 23 * 60 + 59, zone)
+
+
 def simulate(
     engine: Engine,
     options: SimulationOptions,
@@ -566,10 +516,7 @@ def simulate(
             progress(label, number, steps)
 
     generated = 0
-    # the placement arrives the evening before the first simulated day, its DPD mix holding
-    # on that eve, so every payment in it is over when it is imported
-    eve = first - timedelta(days=1)
-    arrival = local_moment(eve, 22 * 60, zone)
+    eve, arrival = placement_arrival(first, zone)
     with transaction(engine) as session:
         empty = repo.account_count(session) == 0
     if empty:
@@ -602,18 +549,13 @@ def simulate(
         return traits.take(np.searchsorted(debtor_ids, ids.to_numpy()))
 
     excitation = pl.DataFrame(schema={"case_id": pl.Int64, "excitation": pl.Float64})
-    with transaction(engine) as session:
-        reached_before = repo.cases_reached(session)
     total = Tally()
-    per_day: list[dict[str, Any]] = []
-    due_start = 0
     truth_frame = pl.DataFrame()
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
         run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
         if day == first:
             with transaction(engine) as session:
-                due_start = repo.due_at_start(session)
                 owed = repo.open_accounts(session)
             truth_frame = _truth_frame(config, options.seed, owed, traits_of, first, len(days))
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
@@ -637,13 +579,18 @@ def simulate(
             third_party_after_failed=workforce.third_party_after_failed,
         )
         calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
-        tally = _count_calls(calls, reached_before)
+        tally = Tally(calls=calls.height)
         if calls.height:
-            file = _write_csv(
-                dialer_rows(calls, day=day, seed=options.seed),
+            dialled = record_calls(
+                engine,
                 options.directory / "calls" / f"calls-{day.isoformat()}.csv",
+                calls,
+                day=day,
+                seed=options.seed,
+                now=local_moment(day, 23 * 60, zone),
             )
-            record_calls(engine, file, calls, now=local_moment(day, 23 * 60, zone))
+            tally.quarantined += dialled.quarantined
+            tally.violations += dialled.violations
         jumps = (
             calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
             .group_by("case_id")
@@ -654,9 +601,11 @@ def simulate(
         paid = _pay(engine, config, options, day, zone, traits_of, excitation, tally)
         excitation = _excite(config, excitation, jumps, paid)
         total.add(tally)
-        per_day.append({"day": day.isoformat(), **tally.__dict__})
 
     truth_frame.write_parquet(options.truth_path)
+    # the run's figures are the KPIs of the period: one definition (docs/kpis.md)
+    report(f"KPIs of {first.isoformat()} … {last.isoformat()}", steps)
+    kpis = kpi_figures(engine, None, first, last, by="day")
     return SimulationResult(
         first=first,
         last=last,
@@ -664,9 +613,9 @@ def simulate(
         seed=options.seed,
         accounts_generated=generated,
         collectors=options.collectors,
-        due_at_start_fen=due_start,
         total=total,
-        per_day=per_day,
+        kpis=kpis.total,
+        per_day=kpis.rows or [],
         directory=str(options.directory),
         truth=str(options.truth_path),
         seconds=round(time.perf_counter() - started, 2),

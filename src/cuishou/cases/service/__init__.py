@@ -7,13 +7,14 @@ audited ``pii.revealed`` event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cuishou.accounts.rules import DEFAULT_BUCKETS
-from cuishou.audit.events import append_event
+from cuishou.audit.events import append_event, append_events
 from cuishou.auth.rules import ASSIGNABLE_ROLES, CaseScope, Principal, can, case_scope_of
 from cuishou.auth.service import require
 from cuishou.cases import repository as repo
@@ -127,6 +128,27 @@ def my_queue(
     return QueuePage(total=total, limit=limit, offset=offset, items=items)
 
 
+def queue_heads(
+    session: Session, collectors: Sequence[Principal], *, now: datetime, depth: int
+) -> list[tuple[str, int, int]]:
+    """The top ``depth`` open cases of each collector's 工作队列, in :func:`my_queue`'s order,
+    in one query: ``(username, position, case_id)`` — for batch work over many queues (the
+    simulated workforce). Only collectors: their queue is the cases assigned to them."""
+    for principal in collectors:
+        require(principal, "case.read")
+        if case_scope_of(principal).kind != "user":
+            raise InvalidInput(f"{principal.username!r} is not a collector", field="collector")
+    local = zone(DEFAULT_TZ)
+    today = now.astimezone(local).date()
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=local)
+    names = {principal.user_id: principal.username for principal in collectors}
+    rows = repo.queue_heads(
+        session, list(names), today=today, day_end=day_end,
+        bucket_names=DEFAULT_BUCKETS.names, depth=depth,
+    )  # fmt: skip
+    return [(names[user_id], position, case_id) for user_id, position, case_id in rows]
+
+
 def _day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
     """Today (Beijing time) and its start and end as aware datetimes."""
     local = zone(DEFAULT_TZ)
@@ -201,22 +223,26 @@ def assign_cases(
     before = {c.id: c.assigned_user_id for c in found}
     previous = repo.usernames(session, [u for u in before.values() if u is not None])
     repo.assign(session, wanted, user=user, now=now)
-    for case in found:
-        append_event(
-            session,
-            at=now,
-            actor=principal.username,
-            type="case.assigned",
-            entity_type="case",
-            entity_id=case.id,
-            case_id=case.id,
-            payload={
-                "from": previous.get(before[case.id] or 0),
-                "to": user.username,
-                "team_id": user.team_id,
-                "agency_id": user.agency_id,
-            },
-        )
+    append_events(
+        session,
+        (
+            {
+                "at": now,
+                "actor": principal.username,
+                "type": "case.assigned",
+                "entity_type": "case",
+                "entity_id": case.id,
+                "case_id": case.id,
+                "payload": {
+                    "from": previous.get(before[case.id] or 0),
+                    "to": user.username,
+                    "team_id": user.team_id,
+                    "agency_id": user.agency_id,
+                },
+            }
+            for case in found
+        ),
+    )
     return BulkAssignOut(collector=user.username, assigned=len(found))
 
 
