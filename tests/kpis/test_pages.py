@@ -190,8 +190,18 @@ def test_the_queue_shows_a_collector_their_numbers_today_and_this_month(
         return dict(re.findall(r'<dd data-field="(\w+)">([^<]*)</dd>', part))
 
     # today (11-04): A2's complaint call (connected) and its 300.00 payment
-    assert figures(today) == {"calls": "1", "connected": "1", "promises": "0", "recovered": "¥300.00"}
-    assert figures(month) == {"calls": "5", "connected": "3", "promises": "2", "recovered": "¥500.00"}
+    assert figures(today) == {
+        "calls": "1",
+        "connected": "1",
+        "promises": "0",
+        "recovered": "¥300.00",
+    }
+    assert figures(month) == {
+        "calls": "5",
+        "connected": "3",
+        "promises": "2",
+        "recovered": "¥500.00",
+    }
     assert "83.33%" in card  # recovery rate 12.5% of the 15% target
 
 
@@ -230,7 +240,12 @@ def test_every_table_downloads_as_a_readable_xlsx(app: TestClient, shop: Shop) -
         assert frame.height > 0, name
         if name == "days":
             assert frame.columns[:3] == ["日期", "回款金额", "回款率"]
-            assert frame["日期"].to_list() == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+            assert frame["日期"].to_list() == [
+                "2026-11-01",
+                "2026-11-02",
+                "2026-11-03",
+                "2026-11-04",
+            ]
             assert frame["回款金额"].to_list() == [50.0, 0.0, 200.0, 800.0]
             assert frame["电话量"].to_list() == [0, 3, 1, 1]
         if name == "teams":

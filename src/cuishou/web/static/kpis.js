@@ -45,7 +45,8 @@
                  center: [((i + 0.5) * 100 / n) + "%", "60%"], radius: Math.min(90, 300 / n) + "%",
                  progress: { show: true }, axisLabel: { show: false }, splitNumber: 3,
                  title: { offsetCenter: [0, "85%"], fontSize: 12 },
-                 detail: { formatter: "{value}%", fontSize: 16, offsetCenter: [0, "35%"] },
+                 detail: { formatter: function (v) { return g.progress === null ? "—" : v + "%"; },
+                          fontSize: 16, offsetCenter: [0, "35%"] },
                  data: [{ value: value, name: g.name }] };
       })
     });
