@@ -19,6 +19,7 @@ from cuishou.cases.schemas import BulkAssignIn, BulkAssignOut, RevealIn
 from cuishou.cases.service import detail as case_file
 from cuishou.contact.rules import CHANNELS, OUTCOMES
 from cuishou.kit.text import Text
+from cuishou.kpis import service as kpis
 from cuishou.ledger import service as ledger
 from cuishou.web.deps import CaseId, NowDep, SessionDep
 from cuishou.web.pages import FormDep, Page, PageDep, attempt, redirect, render, validated
@@ -54,10 +55,17 @@ def queue_page(
     queue = service.my_queue(
         session, page.user, filters, now=now, limit=PAGE_SIZE, offset=(p - 1) * PAGE_SIZE
     )
+    # a collector's own numbers today and this month (the KPI service, scoped to them)
+    mine = (
+        kpis.today_and_month(session, page.user, page.today)
+        if page.user.role == "collector"
+        else None
+    )
     return render(
         page,
         "queue.html",
         queue=queue,
+        mine=mine,
         buckets=DEFAULT_BUCKETS.names,
         bucket=bucket or "",
         status=status or "",

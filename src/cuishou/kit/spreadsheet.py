@@ -21,10 +21,14 @@ Two refinements, written down in ADR 0013:
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import polars as pl
+from openpyxl import Workbook
 
 FORMULA_STARTS = "=+-@\t\r"
 """Characters a spreadsheet application may take as the start of a formula."""
@@ -90,3 +94,32 @@ def excel_safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in frame.schema.items()
         if dtype == pl.String
     )
+
+
+#: what a table for people is: a header row, then rows of text, numbers, dates or ``None``
+Cells = Sequence[object]
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def csv_bytes(header: Cells, rows: Iterable[Cells]) -> bytes:
+    """A table as the CSV people open in Excel or WPS: UTF-8 with a BOM (so Chinese headers
+    read right), every cell through :func:`excel_safe`, ``None`` as an empty cell."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for cells in (header, *rows):
+        writer.writerow(["" if cell is None else excel_safe(cell) for cell in cells])
+    return out.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(header: Cells, rows: Iterable[Cells], *, sheet: str) -> bytes:
+    """A table as an XLSX workbook of one sheet. Numbers stay numbers; text goes through
+    :func:`excel_safe` (openpyxl would store a text starting with ``=`` as a formula)."""
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet[:31] or "sheet")
+    for cells in (header, *rows):
+        worksheet.append([excel_safe(cell) for cell in cells])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

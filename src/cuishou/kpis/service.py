@@ -22,6 +22,7 @@ Reading only: nothing is written, so the caller's transaction is left as it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -124,44 +125,86 @@ def figures(
     config: KpiConfig | None = None,
 ) -> KpiReport:
     """The KPIs of ``[start, end]`` (see the module docstring for the arguments)."""
-    check_request(start, end, by)
+    return figures_by(source, principal, start, end, (by,), config=config)[by]
+
+
+def figures_by(
+    source: Session | Engine,
+    principal: Principal | None,
+    start: date,
+    end: date,
+    slices: Sequence[str | None],
+    *,
+    config: KpiConfig | None = None,
+    flag_anomalies: bool = True,
+) -> dict[str | None, KpiReport]:
+    """One report per slice in ``slices`` from one fetch of the period's facts — what a
+    dashboard showing several cuts of the same period needs (``figures`` is its one-slice
+    form). ``flag_anomalies=False`` skips the trailing-weeks fetch of ``by="day"``."""
+    for by in slices:
+        check_request(start, end, by)
     scope = scope_for(principal)
     config = config or default_config()
     facts = period_facts(source, scope, start, end)
     costs = config.costs
-    total = with_rates(compute(facts, by=None, start=start, end=end, costs=costs), costs)
-    rows: list[KpiRow] | None = None
-    if by is not None:
-        sliced = with_rates(compute(facts, by=by, start=start, end=end, costs=costs), costs)
-        flags = _anomalies(source, scope, sliced, start, config) if by == "day" else {}
-        rank = ranks([float(v) for v in sliced["recovered_fen"]]) if by in CASE_SLICES else None
-        rows = [
-            _row(
-                values,
-                config=config,
-                by=by,
-                rank=rank[i] if rank else None,
-                anomalies=flags.get(values["key"], []),
-            )
-            for i, values in enumerate(sliced.iter_rows(named=True))
-        ]
-    roll = roll_matrix(facts.accounts)
-    return KpiReport(
-        from_=start,
-        to=end,
-        by=by,
-        rows=rows,
-        total=_row(total.row(0, named=True), config=config, by=None),
-        roll_rates=[
-            RollLine(
-                from_bucket=line["from_bucket"],
-                to_bucket=line["to_bucket"],
-                accounts=line["accounts"],
-                rate=rounded(line["rate"]) or 0.0,
-            )
-            for line in roll.iter_rows(named=True)
-        ],
+    total = _row(
+        with_rates(compute(facts, by=None, start=start, end=end, costs=costs), costs).row(
+            0, named=True
+        ),
+        config=config,
+        by=None,
     )
+    roll = [
+        RollLine(
+            from_bucket=line["from_bucket"],
+            to_bucket=line["to_bucket"],
+            accounts=line["accounts"],
+            rate=rounded(line["rate"]) or 0.0,
+        )
+        for line in roll_matrix(facts.accounts).iter_rows(named=True)
+    ]
+    reports: dict[str | None, KpiReport] = {}
+    for by in dict.fromkeys(slices):
+        rows: list[KpiRow] | None = None
+        if by is not None:
+            sliced = with_rates(compute(facts, by=by, start=start, end=end, costs=costs), costs)
+            flags = (
+                _anomalies(source, scope, sliced, start, config)
+                if by == "day" and flag_anomalies
+                else {}
+            )
+            rank = ranks([float(v) for v in sliced["recovered_fen"]]) if by in CASE_SLICES else None
+            rows = [
+                _row(
+                    values,
+                    config=config,
+                    by=by,
+                    rank=rank[i] if rank else None,
+                    anomalies=flags.get(values["key"], []),
+                )
+                for i, values in enumerate(sliced.iter_rows(named=True))
+            ]
+        reports[by] = KpiReport(from_=start, to=end, by=by, rows=rows, total=total, roll_rates=roll)
+    return reports
+
+
+def today_and_month(
+    source: Session | Engine,
+    principal: Principal,
+    today: date,
+    *,
+    config: KpiConfig | None = None,
+) -> tuple[KpiRow, KpiRow]:
+    """我的今日与本月: the principal's figures for ``today`` and for its month up to today
+    (one fetch). The month's row is the principal's own collector row when the report has
+    one (their targets and progress), else the total (the default targets)."""
+    reports = figures_by(
+        source, principal, today.replace(day=1), today, ("day", "collector"),
+        config=config, flag_anomalies=False,
+    )  # fmt: skip
+    days = {row.key: row for row in reports["day"].rows or []}
+    own = [row for row in reports["collector"].rows or [] if row.key == principal.username]
+    return days[today.isoformat()], own[0] if own else reports["collector"].total
 
 
 def _anomalies(

@@ -1,7 +1,7 @@
 """The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``
-and the pages for people (login, queue, case, agreements, team, alerts, overview, admin)
-at the root. ``/docs`` is Swagger UI from the vendored files in ``static/swagger-ui``
-(nothing is loaded from a CDN, so it works offline); ReDoc is not served."""
+and the pages for people (login, queue, case, agreements, team, alerts, overview, KPI
+dashboards, admin) at the root. ``/docs`` is Swagger UI from the vendored files in
+``static/swagger-ui`` (nothing is loaded from a CDN, so it works offline); ReDoc is not served."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from cuishou.compliance.pages import router as compliance_pages
 from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
 from cuishou.kpis.api import router as kpis_router
+from cuishou.kpis.pages import router as kpis_pages
 from cuishou.ledger.api import router as ledger_router
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
@@ -105,6 +106,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         reporting_pages,
         compliance_pages,
         agreements_pages,
+        kpis_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

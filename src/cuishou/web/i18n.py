@@ -13,6 +13,7 @@ from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.alerts.rules import ALERT_KINDS
 from cuishou.auth.rules import ROLES
 from cuishou.contact.rules import CHANNELS, OUTCOMES
+from cuishou.kpis.rules import METRICS
 from cuishou.promises.rules import STATUSES as PROMISE_STATUSES
 
 LANGUAGES = ("zh", "en")
@@ -28,6 +29,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "nav.team": ("团队", "Team"),
     "nav.alerts": ("预警", "Alerts"),
     "nav.overview": ("总览", "Overview"),
+    "nav.kpis": ("绩效看板", "KPI dashboard"),
+    "nav.kpis_team": ("团队目标", "Team targets"),
     "nav.users": ("用户", "Users"),
     "nav.teams": ("团队管理", "Teams"),
     "nav.compliance": ("合规", "Compliance"),
@@ -449,6 +452,67 @@ _LABELS: dict[str, tuple[str, str]] = {
     "overview.payments": ("笔数", "Payments"),
     "overview.no_team": ("未分组", "No team"),
     "overview.count": ("数量", "Count"),
+    "overview.kpis_link": ("查看绩效看板 →", "Open the KPI dashboard →"),
+    # KPI dashboards (metric names: metric.<code>, from cuishou.kpis.rules.METRICS)
+    "kpi.title": ("绩效看板", "KPI dashboard"),
+    "kpi.team_title": ("团队目标完成情况", "The team against its targets"),
+    "kpi.period": ("统计期间", "Period"),
+    "kpi.from": ("开始日期", "From"),
+    "kpi.to": ("结束日期", "To"),
+    "kpi.show": ("查询", "Show"),
+    "kpi.this_month": ("本月", "This month"),
+    "kpi.period_note": (
+        "含首尾两日，按北京时间营业日统计",
+        "Both days included, business days in Beijing time",
+    ),
+    "kpi.trend": ("每日趋势：回款率与接通率", "Daily trend: recovery rate and connect rate"),
+    "kpi.roll": (
+        "迁徙率热力图（期初账龄 → 期末账龄）",
+        "Roll rates (bucket at start → bucket at end)",
+    ),
+    "kpi.targets": (
+        "目标完成率（本期合计）",
+        "Progress against the monthly targets (the period's total)",
+    ),
+    "kpi.anomalies_title": (
+        "异常预警（偏离近4周均值3σ以上）",
+        "Anomalies (more than 3σ from the trailing 4 weeks)",
+    ),
+    "kpi.no_anomalies": ("本期无异常", "No anomalies in the period"),
+    "kpi.anomaly": ("异常", "anomaly"),
+    "kpi.rank_collectors": ("催收员排名", "Collectors ranked"),
+    "kpi.rank_teams": ("团队排名", "Teams ranked"),
+    "kpi.days_table": ("每日明细", "Day by day"),
+    "kpi.roll_table": ("迁徙明细", "Roll-rate detail"),
+    "kpi.download": ("导出", "Download"),
+    "kpi.download_csv": ("CSV", "CSV"),
+    "kpi.download_xlsx": ("Excel (XLSX)", "Excel (XLSX)"),
+    "kpi.unassigned": ("未分配", "Unassigned"),
+    "kpi.team_link": ("查看团队目标完成情况 →", "The team against its targets →"),
+    "kpi.key_days": ("日期", "Day"),
+    "kpi.key_teams": ("团队", "Team"),
+    "kpi.key_collectors": ("催收员", "Collector"),
+    "kpi.target_of": ("{metric}目标", "{metric} target"),
+    "kpi.progress_of": ("{metric}完成率", "{metric} progress"),
+    "kpi.rank": ("排名", "Rank"),
+    "kpi.payments": ("回款笔数", "Payments"),
+    "kpi.calls": ("电话量", "Calls"),
+    "kpi.connected": ("接通数", "Connected"),
+    "kpi.right_party": ("本人接通数", "Right-party contacts"),
+    "kpi.promises": ("承诺数", "Promises"),
+    "kpi.anomalies": ("异常指标", "Anomalies"),
+    "kpi.from_bucket": ("期初账龄", "Bucket at start"),
+    "kpi.to_bucket": ("期末账龄", "Bucket at end"),
+    "kpi.accounts": ("账户数", "Accounts"),
+    "kpi.rate": ("迁徙率", "Roll rate"),
+    "kpi.metric": ("指标", "Metric"),
+    "kpi.actual": ("实际", "Actual"),
+    "kpi.target": ("目标", "Target"),
+    "kpi.progress": ("完成率", "Progress"),
+    "kpi.mine": ("我的今日与本月", "My numbers today and this month"),
+    "kpi.today": ("今日", "Today"),
+    "kpi.month": ("本月", "This month"),
+    "kpi.no_figures": ("无数据", "No figures"),
     # admin
     "users.title": ("用户", "Users"),
     "users.create": ("新建用户", "New user"),
@@ -537,6 +601,8 @@ for _code, (_zh, _en) in ROLES.items():
     _LABELS[f"role.{_code}"] = (_zh, _en)
 for _code, (_zh, _en) in AGREEMENT_KINDS.items():
     _LABELS[f"agreement_kind.{_code}"] = (_zh, _en)
+for _code, _metric in METRICS.items():
+    _LABELS[f"metric.{_code}"] = (_metric.zh, _metric.en)
 for _code, (_zh, _en) in PROMISE_STATUSES.items():
     _LABELS[f"promise_status.{_code}"] = (_zh, _en)
 

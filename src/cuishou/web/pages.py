@@ -118,6 +118,7 @@ def _yuan_text(amount: str | int) -> str:
 
 TEMPLATES.env.filters["local_time"] = _local_time
 TEMPLATES.env.filters["yuan"] = _yuan_text
+TEMPLATES.env.globals["zip"] = zip
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,9 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
         items.append(("/agreements/inbox", "nav.agreements"))
     if page.can("report.read"):
         items.append(("/overview", "nav.overview"))
+        items.append(("/kpis", "nav.kpis"))
+    if page.can("workload.read"):
+        items.append(("/kpis/team", "nav.kpis_team"))
     if page.can("compliance.report"):
         items.append(("/compliance", "nav.compliance"))
     if page.can("qa.read"):
