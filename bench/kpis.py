@@ -64,6 +64,47 @@ def party_of(outcome: str) -> str:
     return "third_party" if outcome == "connected_third_party" else "none"
 
 
+def _payload(previous: pl.Expr | None, user: pl.Expr) -> pl.Expr:
+    """The ``case.assigned`` payload ``cases.service.assign_cases`` writes (as JSON text)."""
+    def name(u: pl.Expr) -> pl.Expr:
+        return pl.concat_str(pl.lit('"col'), u.cast(pl.String).str.zfill(3), pl.lit('"'))
+
+    return pl.concat_str(
+        pl.lit('{"from": '), pl.lit("null") if previous is None else name(previous),
+        pl.lit(', "to": '), name(user), pl.lit(', "team_id": '),
+        ((user - 1) % 5 + 1).cast(pl.String), pl.lit(', "agency_id": null}'),
+    )  # fmt: skip
+
+
+def assignment_events(
+    case_ids: pl.Series, start: datetime, days: int, rng: random.Random
+) -> pl.DataFrame:
+    """分案 events: every case dealt (``case.assigned``) the day before the period, and one
+    in twenty reassigned to the next collector at 08:00 on a day inside it."""
+    cases = pl.DataFrame({"case_id": case_ids}).with_columns(
+        ((pl.col("case_id") % 100) + 1).alias("owner"),
+        (((pl.col("case_id") + 1) % 100) + 1).alias("next_owner"),
+    )
+    dealt = cases.select(
+        pl.lit(start - timedelta(hours=16)).alias("at"), pl.lit("bench").alias("actor"),
+        "case_id", _payload(None, pl.col("owner")).alias("payload"),
+    )  # fmt: skip
+    moved_ids = sorted(rng.sample(case_ids.to_list(), k=case_ids.len() // 20))
+    offsets = [timedelta(days=rng.randrange(days), hours=8) for _ in moved_ids]
+    moved = (
+        cases.filter(pl.col("case_id").is_in(moved_ids))
+        .sort("case_id")
+        .select(
+            pl.Series("at", [start + o for o in offsets]), pl.lit("bench-reassign").alias("actor"),
+            "case_id", _payload(pl.col("owner"), pl.col("next_owner")).alias("payload"),
+        )
+    )  # fmt: skip
+    return pl.concat([dealt, moved]).select(
+        "at", "actor", pl.lit("case.assigned").alias("type"), pl.lit("case").alias("entity_type"),
+        pl.col("case_id").alias("entity_id"), "case_id", "payload",
+    )  # fmt: skip
+
+
 def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> dict[str, int]:
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -91,6 +132,15 @@ def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> d
         bulk.execute(
             "UPDATE cases SET assigned_user_id = (id % 100) + 1, team_id = ((id % 100) % 5) + 1"
         )
+        start = datetime.combine(SNAPSHOT, datetime.min.time(), tzinfo=UTC)
+        moved = assignment_events(cases["id"], start, days, rng)
+        bulk.cursor.adbc_ingest("events", store.dialect.stageable(moved).to_arrow(), mode="append")
+        bulk.execute(
+            """UPDATE cases SET assigned_user_id = ((id + 1) % 100) + 1,
+                team_id = (((id + 1) % 100) % 5) + 1
+            WHERE id IN (SELECT case_id FROM events WHERE type = 'case.assigned'
+                AND actor = 'bench-reassign')"""
+        )
         bulk.cursor.adbc_ingest(
             "contact_points",
             points.select("id", "debtor_id", pl.lit("mobile").alias("kind"),
@@ -104,7 +154,6 @@ def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> d
         n = days * contacts_per_day
         case_ids = cases["id"].to_list()
         picked = rng.choices(case_ids, k=n)
-        start = datetime.combine(SNAPSHOT, datetime.min.time(), tzinfo=UTC)
         ats = [start + timedelta(days=i // contacts_per_day, seconds=rng.randrange(3600, 12 * 3600))
                for i in range(n)]  # fmt: skip
         outcomes = rng.choices(OUTCOMES, weights=WEIGHTS, k=n)
