@@ -66,6 +66,7 @@ def party_of(outcome: str) -> str:
 
 def _payload(previous: pl.Expr | None, user: pl.Expr) -> pl.Expr:
     """The ``case.assigned`` payload ``cases.service.assign_cases`` writes (as JSON text)."""
+
     def name(u: pl.Expr) -> pl.Expr:
         return pl.concat_str(pl.lit('"col'), u.cast(pl.String).str.zfill(3), pl.lit('"'))
 

@@ -67,12 +67,29 @@ CONTACTS_SCHEMA: dict[str, pl.DataType] = {
 PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "promise_id": pl.Int64(),
     "case_id": pl.Int64(),
+    "user_id": pl.Int64(),
     "contact_id": NULLABLE_ID,
     "amount_fen": pl.Int64(),
     "at": pl.Datetime("us", "UTC"),
     "status": pl.String(),
 }
 VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "day": pl.Date()}
+USERS_SCHEMA: dict[str, pl.DataType] = {
+    "user_id": pl.Int64(),
+    "collector": pl.String(),
+    "team": pl.String(),
+    "agency": pl.String(),
+}
+ASSIGNMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "event_id": pl.Int64(),
+    "from_collector": pl.String(),
+    "collector": pl.String(),
+    "team": pl.String(),
+    "agency": pl.String(),
+}
+ASSIGNED = "case.assigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +106,10 @@ class RawFacts:
     contacts: pl.DataFrame
     promises: pl.DataFrame
     violations: pl.DataFrame
+    #: every user with their team and agency (who made a contact or took a promise)
+    users: pl.DataFrame
+    #: every ``case.assigned`` event (分案), ever: who had the case from when
+    assignments: pl.DataFrame
 
 
 def scope_sql(scope: CaseScope, dialect: SqlDialect) -> str:
@@ -111,6 +132,43 @@ def _blank_to_null(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
     return frame.with_columns(
         pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in columns
     )
+
+
+def _payload_field(bulk: Bulk, name: str) -> str:
+    """A text field of an event's JSON payload, as SQL (null when absent or JSON null)."""
+    if bulk.sqlite:
+        return f"json_extract(e.payload, '$.{name}')"
+    return f"(e.payload ->> '{name}')"
+
+
+def fetch_users(bulk: Bulk) -> pl.DataFrame:
+    users = bulk.fetch(
+        """SELECT u.id AS user_id, u.username AS collector, COALESCE(t.name, '') AS team,
+            COALESCE(ag.code, '') AS agency
+        FROM users u LEFT JOIN teams t ON t.id = u.team_id
+        LEFT JOIN agencies ag ON ag.id = u.agency_id""",
+        USERS_SCHEMA,
+    )
+    return _blank_to_null(users, ("team", "agency"))
+
+
+def fetch_assignments(bulk: Bulk) -> pl.DataFrame:
+    """Every ``case.assigned`` event: the case, when, who had it (``from_collector``) and who
+    got it, with the team and agency it went to (as ``cases.service.assign_cases`` records)."""
+    team_id = f"CAST({_payload_field(bulk, 'team_id')} AS BIGINT)"
+    agency_id = f"CAST({_payload_field(bulk, 'agency_id')} AS BIGINT)"
+    frame = bulk.fetch(
+        f"""SELECT e.case_id, e.at, e.id AS event_id,
+            COALESCE({_payload_field(bulk, "from")}, '') AS from_collector,
+            COALESCE({_payload_field(bulk, "to")}, '') AS collector,
+            COALESCE(t.name, '') AS team, COALESCE(ag.code, '') AS agency
+        FROM events e LEFT JOIN teams t ON t.id = {team_id}
+        LEFT JOIN agencies ag ON ag.id = {agency_id}
+        WHERE e.type = :type AND e.case_id IS NOT NULL""",  # noqa: S608 - constant fragments
+        ASSIGNMENTS_SCHEMA,
+        type=ASSIGNED,
+    )
+    return _blank_to_null(frame, ("from_collector", "collector", "team", "agency"))
 
 
 def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
@@ -185,7 +243,8 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         upper=params["upper"],
     )
     promises = bulk.fetch(
-        f"""SELECT id AS promise_id, case_id, {bulk.nullable("contact_id", "0")} AS contact_id,
+        f"""SELECT id AS promise_id, case_id, created_by AS user_id,
+            {bulk.nullable("contact_id", "0")} AS contact_id,
             amount_fen, created_at AS at, status
         FROM promises WHERE created_at >= :lower AND created_at < :upper""",  # noqa: S608
         PROMISES_SCHEMA,
@@ -210,4 +269,6 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         contacts=contacts,
         promises=promises,
         violations=violations,
+        users=fetch_users(bulk),
+        assignments=fetch_assignments(bulk),
     )

@@ -88,8 +88,13 @@ METRICS: dict[str, Metric] = {
 }  # fmt: skip
 
 TIME_SLICES = ("day", "week", "month")
+#: slices that credit work to who did it and money to who had the case (see ``Facts``)
+ATTRIBUTED = ("collector", "team", "agency")
 #: slices that are a column of the cases frame (add ``arm`` here with its column)
-CASE_SLICES = ("collector", "team", "agency", "creditor", "bucket")
+CASE_COLUMNS = ("creditor", "bucket")
+CASE_SLICES = (*ATTRIBUTED, *CASE_COLUMNS)
+#: the ``since`` of a case's first owner: from the beginning
+EVER = date(1, 1, 1)
 SLICES = (*CASE_SLICES, *TIME_SLICES)
 CALL = "call"
 RIGHT_PARTY = "debtor"
@@ -124,8 +129,14 @@ class Facts:
     ``case_id``, ``day``, ``kind``, ``reference``, ``cash_fen`` (payment +, reversal −).
     ``contacts``: ``contact_id``, ``case_id``, ``user_id``, ``channel``, ``party``,
     ``outcome``, ``day``. ``promises`` taken in the period: ``promise_id``, ``case_id``,
-    ``contact_id``, ``amount_fen``, ``day``, ``status``. ``violations``: ``case_id``, ``day``.
-    Every ``day`` is a business date in the case's creditor's zone, inside the period.
+    ``user_id`` (who took it), ``contact_id``, ``amount_fen``, ``day``, ``status``.
+    ``violations``: ``case_id``, ``day``. Every ``day`` is a business date in the case's
+    creditor's zone, inside the period.
+
+    Attribution (归属) for the ``collector``, ``team`` and ``agency`` slices: ``users``
+    (``user_id``, ``collector``, ``team``, ``agency``) names who made a contact or took a
+    promise; ``owners`` (``case_id``, ``since``, ``collector``, ``team``, ``agency``) says
+    who had each case from which business date on (:func:`owners_of`).
     """
 
     cases: pl.DataFrame
@@ -134,6 +145,8 @@ class Facts:
     contacts: pl.DataFrame
     promises: pl.DataFrame
     violations: pl.DataFrame
+    users: pl.DataFrame
+    owners: pl.DataFrame
 
 
 def check_slice(by: str | None, case_slices: Sequence[str] = CASE_SLICES) -> None:
@@ -157,12 +170,36 @@ def period_keys(start: date, end: date, by: str) -> list[str]:
     return list(dict.fromkeys(str(k) for k in keys))
 
 
-def _keyed(frame: pl.DataFrame, facts: Facts, by: str | None) -> pl.DataFrame:
-    """``frame`` with a ``key`` column: its day's time key, or its case's slice value."""
+def owner_on(frame: pl.DataFrame, owners: pl.DataFrame, by: str) -> pl.DataFrame:
+    """``frame`` (``case_id``, ``day``) with ``key``: the ``by`` of whoever had the case on
+    that business date (the owner whose ``since`` is the latest on or before it)."""
+    return (
+        frame.sort("day")
+        .join_asof(
+            owners.select("case_id", "since", pl.col(by).alias("key")).sort("since"),
+            left_on="day",
+            right_on="since",
+            by="case_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .drop("since")
+    )
+
+
+def _keyed(frame: pl.DataFrame, facts: Facts, by: str | None, credit: str) -> pl.DataFrame:
+    """``frame`` with a ``key`` column: its day's time key, its case's slice value, or for
+    an attributed slice (:data:`ATTRIBUTED`) the ``by`` of who gets the credit — ``actor``:
+    the user who did it (``user_id``); ``owner``: who had the case that day (``day``)."""
     if by is None:
         return frame.with_columns(pl.lit("total").alias("key"))
     if by in TIME_SLICES:
         return frame.with_columns(time_key(pl.col("day"), by).alias("key"))
+    if by in ATTRIBUTED:
+        if credit == "actor":
+            who = facts.users.select("user_id", pl.col(by).alias("key"))
+            return frame.join(who, on="user_id", how="left")
+        return owner_on(frame, facts.owners, by)
     keys = facts.cases.select("case_id", pl.col(by).cast(pl.String).alias("key"))
     return frame.join(keys, on="case_id", how="inner")
 
@@ -241,12 +278,12 @@ def compute(
         )
     else:
         parts.append(
-            _keyed(book, facts, by)
+            _keyed(book.with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col("due_start_fen").sum(), pl.len().alias("book_cases"))
         )
 
-    cash = _keyed(facts.cash, facts, by)
+    cash = _keyed(facts.cash, facts, by, "owner")
     refs = cash.group_by("key", "kind").agg(pl.struct("case_id", "reference").n_unique().alias("n"))
     parts.append(
         cash.group_by("key")
@@ -269,7 +306,7 @@ def compute(
         .agg((pl.col("cash_fen") > 0).sum().alias("paying_cases"))
     )
 
-    contacts = _keyed(facts.contacts, facts, by)
+    contacts = _keyed(facts.contacts, facts, by, "actor")
     is_call = pl.col("channel") == CALL
     parts.append(
         contacts.group_by("key").agg(
@@ -284,7 +321,7 @@ def compute(
         )
     )
 
-    promises = _keyed(facts.promises, facts, by)
+    promises = _keyed(facts.promises, facts, by, "actor")
     parts.append(
         promises.group_by("key").agg(
             pl.len().alias("promises"),
@@ -297,8 +334,9 @@ def compute(
     # 首次承诺: the case's first right-party contact ever falls in the period; a promise
     # taken at it (linked to that contact, or unlinked and taken the same day) counts
     first = facts.cases.filter(pl.col("first_rpc_day").is_between(start, end)).select(
-        "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day")
-    )
+        "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day"),
+        pl.col("first_rpc_user").alias("user_id"),
+    )  # fmt: skip
     promised = (
         facts.promises.join(first.rename({"day": "first_day"}), on="case_id", how="inner")
         .filter(
@@ -310,7 +348,7 @@ def compute(
         .with_columns(pl.lit(1).alias("promised"))
     )
     parts.append(
-        _keyed(first.join(promised, on="case_id", how="left"), facts, by)
+        _keyed(first.join(promised, on="case_id", how="left"), facts, by, "actor")
         .group_by("key")
         .agg(
             pl.len().alias("first_contacts"),
@@ -324,17 +362,19 @@ def compute(
         (pl.col("first_paid_on") - pl.col("opened_on")).dt.total_days().alias("days"),
     )
     parts.append(
-        _keyed(paid, facts, by)
+        _keyed(paid, facts, by, "owner")
         .group_by("key")
         .agg(pl.len().alias("first_payments"), pl.col("days").sum().alias("days_to_first_payment"))
     )
 
     parts.append(
-        _keyed(facts.violations, facts, by).group_by("key").agg(pl.len().alias("violations"))
+        _keyed(facts.violations, facts, by, "owner")
+        .group_by("key")
+        .agg(pl.len().alias("violations"))
     )
     if not timed:
         parts.append(
-            _keyed(_cures(facts), facts, by)
+            _keyed(_cures(facts).with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col(c).sum() for c in STATE_COUNTS)
         )
@@ -532,6 +572,43 @@ def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFr
     return opening, closing
 
 
+def owners_of(cases: pl.DataFrame, assignments: pl.DataFrame, users: pl.DataFrame) -> pl.DataFrame:
+    """Who had each case from which business date on (分案区间): ``case_id``, ``since``,
+    ``collector``, ``team``, ``agency``.
+
+    A ``case.assigned`` event gives the case to its ``collector`` (with the team and agency
+    it records) from the business date it happened on, in the creditor's zone; the last of a
+    day's events holds for the day. Before its first event a case was with that event's
+    ``from_collector`` (with that user's team and agency); a case never assigned by an
+    event is with its current collector, team and agency all along (:data:`EVER`)."""
+    tz = cases.select("case_id", "tz")
+    events = _local_day(assignments.join(tz, on="case_id", how="inner")).sort(
+        "case_id", "at", "event_id"
+    )
+    changes = (
+        events.group_by("case_id", "day", maintain_order=True)
+        .last()
+        .select("case_id", pl.col("day").alias("since"), "collector", "team", "agency")
+    )
+    before = (
+        events.group_by("case_id", maintain_order=True)
+        .first()
+        .select("case_id", pl.col("from_collector").alias("collector"))
+        .join(users.select("collector", "team", "agency"), on="collector", how="left")
+    )
+    never = cases.join(events.select("case_id"), on="case_id", how="anti").select(
+        "case_id", "collector", "team", "agency"
+    )
+    return pl.concat(
+        [
+            pl.concat([before, never]).select(
+                "case_id", pl.lit(EVER).alias("since"), "collector", "team", "agency"
+            ),
+            changes,
+        ]
+    )
+
+
 def assemble(
     *,
     cases: pl.DataFrame,
@@ -543,6 +620,8 @@ def assemble(
     contacts: pl.DataFrame,
     promises: pl.DataFrame,
     violations: pl.DataFrame,
+    users: pl.DataFrame,
+    assignments: pl.DataFrame,
     start: date,
     end: date,
 ) -> Facts:
@@ -577,7 +656,7 @@ def assemble(
         .group_by("case_id")
         .first()
         .select("case_id", pl.col("contact_id").alias("first_rpc_id"),
-                pl.col("day").alias("first_rpc_day"))
+                pl.col("day").alias("first_rpc_day"), pl.col("user_id").alias("first_rpc_user"))
     )  # fmt: skip
     in_period = pl.col("day").is_between(start, end)
     framed = (
@@ -595,4 +674,6 @@ def assemble(
         .filter(in_period)
         .drop("at", "tz"),
         violations=violations.join(ids, on="case_id", how="semi"),
+        users=users,
+        owners=owners_of(cases, assignments, users),
     )

@@ -109,6 +109,8 @@ def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: d
         contacts=raw.contacts,
         promises=raw.promises,
         violations=raw.violations,
+        users=raw.users,
+        assignments=raw.assignments,
         start=start,
         end=end,
     )
