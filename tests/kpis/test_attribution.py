@@ -27,9 +27,10 @@ from cuishou.cases.service import assign_cases
 from cuishou.kpis import service
 from cuishou.kpis.rules import EVER, owners_of
 from cuishou.kpis.schemas import KpiRow
+from cuishou.promises.service import promise_stats
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account
-from tests.factories import make_payment
+from tests.factories import NOW, make_payment
 from tests.kpis.shop import END, START, Shop, _contact, _promise, build_shop, local
 from tests.web.factories import make_case
 
@@ -92,6 +93,29 @@ def test_teams_follow_the_collector_and_buckets_the_case(engine: Engine, shop: S
     buckets = {k: (r.recovered, r.book_cases) for k, r in rows(engine, "bucket").items()}
     # D1 was M1 at period start whoever had it: M1 holds A2, C1 and D1
     assert buckets == {"M1": ("1100.00", 3), "M2": ("200.00", 1), "M3": ("0.00", 1)}
+
+
+def test_promise_stats_are_the_kpi_figures(engine: Engine, shop: Shop) -> None:
+    """One definition: /promises/stats shows the KPI layer's 承诺率 and 履约率 per collector."""
+    manager = shop.users["manager"]
+    boss = Principal(manager.id, manager.username, manager.role, manager.team_id, None)
+    with transaction(engine) as session:
+        stats = promise_stats(session, boss, since=START, until=END, now=NOW)
+    kpi = rows(engine, "collector")
+    assert [(r.name, r.team, r.rpc_contacts, r.promises, r.open) for r in stats.collectors] == [
+        ("col_a", "一组", 4, 3, 1),  # A1 kept, A2 broken, D1 open (taken before the switch)
+        ("col_b", "二组", 1, 0, 0),
+    ]
+    for row in stats.collectors:
+        k = kpi[row.name]
+        assert (row.rpc_contacts, row.promises, row.judged, row.kept) == (
+            k.right_party, k.promises, k.judged, k.kept,
+        )  # fmt: skip
+        assert row.promise_rate == (None if k.promise_rate is None else f"{k.promise_rate:.4f}")
+        assert row.kept_rate == (None if k.kept_rate is None else f"{k.kept_rate:.4f}")
+    assert [(t.name, t.promise_rate, t.kept_rate) for t in stats.teams] == [
+        ("一组", "0.7500", "0.5000"), ("二组", "0.0000", None),
+    ]  # fmt: skip
 
 
 def test_owners_before_the_first_event_are_its_from_collector() -> None:

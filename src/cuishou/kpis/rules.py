@@ -208,6 +208,7 @@ COUNTS = (
     "due_start_fen", "book_cases", "recovered_fen", "payments", "paying_cases",
     "contacts", "calls", "connected", "right_party", "complaints", "collector_days",
     "call_collector_days", "contact_cost_fen", "promises", "promised_fen", "judged", "kept",
+    "partly_kept", "broken",
     "first_contacts", "first_contact_promises", "delinquent", "cured", "self_cured",
     "first_payments", "days_to_first_payment", "violations",
 )  # fmt: skip
@@ -328,6 +329,8 @@ def compute(
             pl.col("amount_fen").sum().alias("promised_fen"),
             pl.col("status").is_in(JUDGED).sum().alias("judged"),
             (pl.col("status") == "kept").sum().alias("kept"),
+            (pl.col("status") == "partly_kept").sum().alias("partly_kept"),
+            (pl.col("status") == "broken").sum().alias("broken"),
         )
     )
 
