@@ -45,6 +45,7 @@ from cuishou.kpis.rules import (
     anomalies,
     assemble,
     compute,
+    cut,
     progress,
     ranks,
     roll_matrix,
@@ -92,15 +93,18 @@ def scope_for(principal: Principal | None) -> CaseScope:
     return case_scope_of(principal)
 
 
-def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: date) -> Facts:
-    """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope."""
+def period_facts(
+    source: Session | Engine, scope: CaseScope, start: date, end: date, since: date | None = None
+) -> Facts:
+    """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope; with
+    ``since``, the daily facts from ``since`` too (:func:`cuishou.kpis.rules.cut` splits)."""
     if isinstance(source, Session):
         where = repo.scope_sql(scope, source.get_bind().dialect)
-        raw = repo.fetch_facts(SessionBulk(source), scope=where, start=start, end=end)
+        raw = repo.fetch_facts(SessionBulk(source), scope=where, start=start, end=end, since=since)
     else:
         where = repo.scope_sql(scope, source.dialect)
         with BulkStore(source).read() as bulk:
-            raw = repo.fetch_facts(bulk, scope=where, start=start, end=end)
+            raw = repo.fetch_facts(bulk, scope=where, start=start, end=end, since=since)
     return assemble(
         cases=raw.cases,
         reached_before=raw.reached_before,
@@ -115,6 +119,7 @@ def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: d
         assignments=raw.assignments,
         start=start,
         end=end,
+        since=since,
     )
 
 
@@ -146,13 +151,16 @@ def figures(
     check_request(start, end, by)
     scope = scope_for(principal)
     config = config or default_config()
-    facts = period_facts(source, scope, start, end)
+    # by day, one read also covers the trailing 4 weeks the anomaly flags compare against
+    since = trailing_start(start) if by == "day" else None
+    wide = period_facts(source, scope, start, end, since)
+    facts = cut(wide, start, end) if since else wide
     costs = config.costs
     total = with_rates(compute(facts, by=None, start=start, end=end, costs=costs), costs)
     rows: list[KpiRow] | None = None
     if by is not None:
         sliced = with_rates(compute(facts, by=by, start=start, end=end, costs=costs), costs)
-        flags = _anomalies(source, scope, sliced, start, config) if by == "day" else {}
+        flags = _anomalies(wide, sliced, start, config) if since else {}
         rank = ranks([float(v) for v in sliced["recovered_fen"]]) if by in CASE_SLICES else None
         rows = [
             _row(
@@ -184,16 +192,13 @@ def figures(
 
 
 def _anomalies(
-    source: Session | Engine,
-    scope: CaseScope,
-    daily: pl.DataFrame,
-    start: date,
-    config: KpiConfig,
+    wide: Facts, daily: pl.DataFrame, start: date, config: KpiConfig
 ) -> dict[str, list[str]]:
-    """Day key -> the metrics of that day more than 3σ from its trailing 4 weeks."""
+    """Day key -> the metrics of that day more than 3σ from its trailing 4 weeks (``wide``:
+    the facts from :func:`trailing_start` on)."""
     before_start = start - timedelta(days=1)
     first = trailing_start(start)
-    earlier = period_facts(source, scope, first, before_start)
+    earlier = cut(wide, first, before_start)
     history = with_rates(
         compute(earlier, by="day", start=first, end=before_start, costs=config.costs),
         config.costs,
