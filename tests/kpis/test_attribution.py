@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select
 from cuishou.auth.rules import Principal
 from cuishou.cases.service import assign_cases
 from cuishou.kpis import service
-from cuishou.kpis.rules import EVER, owners_of
+from cuishou.kpis.rules import EVER, owner_on, owners_of
 from cuishou.kpis.schemas import KpiRow
 from cuishou.promises.service import promise_stats
 from cuishou.store.db import transaction
@@ -135,8 +135,18 @@ def test_owners_before_the_first_event_are_its_from_collector() -> None:
         schema_overrides={"agency": pl.String},
     )
     owners = owners_of(cases, assignments, users).sort("case_id", "since")
-    assert owners.select("case_id", "since", "collector", "team").rows() == [
-        (1, EVER, "a", "T1"),
-        (1, date(2026, 11, 5), "b", "T2"),  # 23:30 Beijing, 15:30 UTC: the 5th
-        (2, EVER, "c", "T3"),  # never assigned by an event: its current collector
+    assert owners.select("case_id", "since", "until", "collector", "team").rows() == [
+        (1, EVER, date(2026, 11, 5), "a", "T1"),
+        (1, date(2026, 11, 5), None, "b", "T2"),  # 23:30 Beijing, 15:30 UTC: the 5th
+        (2, EVER, None, "c", "T3"),  # never assigned by an event: its current collector
     ]
+    # asked from the 6th on, case 1 is b's throughout: its earlier interval is left out
+    later = owners_of(cases, assignments, users, date(2026, 11, 6)).sort("case_id")
+    assert later.select("case_id", "since", "until", "collector").rows() == [
+        (1, EVER, None, "b"),
+        (2, EVER, None, "c"),
+    ]
+    frame = pl.DataFrame({"case_id": [1, 1, 2], "day": [date(2026, 11, 4), date(2026, 11, 5),
+                                                        date(2026, 11, 4)]})  # fmt: skip
+    keyed = owner_on(frame, owners, "collector").sort("case_id", "day")
+    assert keyed["key"].to_list() == ["a", "b", "c"]

@@ -172,18 +172,23 @@ def period_keys(start: date, end: date, by: str) -> list[str]:
 
 def owner_on(frame: pl.DataFrame, owners: pl.DataFrame, by: str) -> pl.DataFrame:
     """``frame`` (``case_id``, ``day``) with ``key``: the ``by`` of whoever had the case on
-    that business date (the owner whose ``since`` is the latest on or before it)."""
-    return (
-        frame.sort("day")
-        .join_asof(
-            owners.select("case_id", "since", pl.col(by).alias("key")).sort("since"),
-            left_on="day",
-            right_on="since",
-            by="case_id",
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .drop("since")
+    that business date (the owner interval ``[since, until)`` holding it).
+
+    Most cases have one owner in the period: they are a plain join; only the rows of cases
+    that changed hands are matched to their intervals."""
+    key = pl.col(by).alias("key")
+    steady = owners.filter(pl.col("until").is_null() & (pl.col("since") == EVER))
+    moved = owners.join(steady.select("case_id"), on="case_id", how="anti")
+    held = (pl.col("day") >= pl.col("since")) & (
+        pl.col("until").is_null() | (pl.col("day") < pl.col("until"))
+    )
+    return pl.concat(
+        [
+            frame.join(steady.select("case_id", key), on="case_id", how="inner"),
+            frame.join(moved.select("case_id", "since", "until", key), on="case_id", how="inner")
+            .filter(held)
+            .drop("since", "until"),
+        ]
     )
 
 
@@ -586,41 +591,55 @@ def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFr
     return opening, closing
 
 
-def owners_of(cases: pl.DataFrame, assignments: pl.DataFrame, users: pl.DataFrame) -> pl.DataFrame:
+def owners_of(
+    cases: pl.DataFrame, assignments: pl.DataFrame, users: pl.DataFrame, first: date = EVER
+) -> pl.DataFrame:
     """Who had each case from which business date on (分案区间): ``case_id``, ``since``,
-    ``collector``, ``team``, ``agency``.
+    ``until`` (exclusive; null: still), ``collector``, ``team``, ``agency``.
 
     A ``case.assigned`` event gives the case to its ``collector`` (with the team and agency
     it records) from the business date it happened on, in the creditor's zone; the last of a
     day's events holds for the day. Before its first event a case was with that event's
     ``from_collector`` (with that user's team and agency); a case never assigned by an
-    event is with its current collector, team and agency all along (:data:`EVER`)."""
+    event is with its current collector, team and agency all along. Intervals that ended
+    before ``first`` (the first day asked about) are left out; the earliest one left starts
+    at :data:`EVER`."""
     tz = cases.select("case_id", "tz")
     events = _local_day(assignments.join(tz, on="case_id", how="inner")).sort(
         "case_id", "at", "event_id"
     )
-    changes = (
-        events.group_by("case_id", "day", maintain_order=True)
-        .last()
-        .select("case_id", pl.col("day").alias("since"), "collector", "team", "agency")
+    changes = events.unique(subset=["case_id", "day"], keep="last", maintain_order=True).select(
+        "case_id", pl.col("day").alias("since"), "collector", "team", "agency"
     )
     before = (
-        events.group_by("case_id", maintain_order=True)
-        .first()
+        events.unique(subset=["case_id"], keep="first", maintain_order=True)
         .select("case_id", pl.col("from_collector").alias("collector"))
         .join(users.select("collector", "team", "agency"), on="collector", how="left")
     )
     never = cases.join(events.select("case_id"), on="case_id", how="anti").select(
         "case_id", "collector", "team", "agency"
     )
-    return pl.concat(
-        [
-            pl.concat([before, never]).select(
-                "case_id", pl.lit(EVER).alias("since"), "collector", "team", "agency"
-            ),
-            changes,
-        ]
+    intervals = (
+        pl.concat(
+            [
+                pl.concat([before, never]).select(
+                    "case_id", pl.lit(EVER).alias("since"), "collector", "team", "agency"
+                ),
+                changes,
+            ]
+        )
+        .sort("case_id", "since")
+        .with_columns(
+            pl.when(pl.col("case_id").shift(-1) == pl.col("case_id"))
+            .then(pl.col("since").shift(-1))
+            .alias("until")
+        )
+        .filter(pl.col("until").is_null() | (pl.col("until") > first))
     )
+    starts = pl.col("case_id").shift(1).fill_null(-1) != pl.col("case_id")
+    return intervals.with_columns(
+        pl.when(starts).then(pl.lit(EVER)).otherwise(pl.col("since")).alias("since")
+    ).select("case_id", "since", "until", "collector", "team", "agency")
 
 
 def assemble(
@@ -694,7 +713,7 @@ def assemble(
         .drop("at", "tz"),
         violations=violations.join(ids, on="case_id", how="semi").filter(in_window),
         users=users,
-        owners=owners_of(cases, assignments, users),
+        owners=owners_of(cases, assignments, users, since or start),
     )
 
 
