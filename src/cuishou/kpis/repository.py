@@ -116,8 +116,8 @@ class RawFacts:
     violations: pl.DataFrame
     #: every user with their team and agency (who made a contact or took a promise)
     users: pl.DataFrame
-    #: every ``case.assigned`` event (分案), ever: who had the case from when
-    assignments: pl.DataFrame
+    #: the ``case.assigned`` events (分案) from the window's start (``None``: not read)
+    assignments: pl.DataFrame | None
 
 
 def scope_sql(scope: CaseScope, dialect: SqlDialect) -> str:
@@ -158,16 +158,22 @@ PAYLOAD = pl.Struct(
 )
 
 
-def fetch_assignments(bulk: Bulk, teams: pl.DataFrame, agencies: pl.DataFrame) -> pl.DataFrame:
-    """Every ``case.assigned`` event: the case, when, who had it (``from_collector``) and who
-    got it, with the team and agency it went to (as ``cases.service.assign_cases`` records).
-    The JSON payloads are read as text and decoded here, in one vectorised pass."""
+def fetch_assignments(
+    bulk: Bulk, teams: pl.DataFrame, agencies: pl.DataFrame, *, lower: datetime
+) -> pl.DataFrame:
+    """The ``case.assigned`` events from ``lower`` on: the case, when, who had it
+    (``from_collector``) and who got it, with the team and agency it went to (as
+    ``cases.service.assign_cases`` records). Earlier events are not needed: a case's owner
+    before its first event here is that event's ``from``, and a case without one has had its
+    current owner since before ``lower``. The JSON payloads are read as text and decoded
+    here, in one vectorised pass."""
     payload = "e.payload" if bulk.sqlite else "CAST(e.payload AS TEXT)"
     events = bulk.fetch(
         f"""SELECT e.case_id, e.at, e.id AS event_id, {payload} AS payload FROM events e
-        WHERE e.type = :type AND e.case_id IS NOT NULL""",  # noqa: S608 - constant fragments
+        WHERE e.type = :type AND e.at >= :lower AND e.case_id IS NOT NULL""",  # noqa: S608
         EVENTS_SCHEMA,
         type=ASSIGNED,
+        lower=lower,
     )
     fields = pl.col("payload").str.json_decode(PAYLOAD)
     return (
@@ -239,7 +245,13 @@ def _from_ledger(
 
 
 def fetch_facts(
-    bulk: Bulk, *, scope: str, start: date, end: date, since: date | None = None
+    bulk: Bulk,
+    *,
+    scope: str,
+    start: date,
+    end: date,
+    since: date | None = None,
+    owners: bool = True,
 ) -> RawFacts:
     """Everything the KPIs of ``[start, end]`` (business dates) read, for cases in ``scope``
     (SQL text from :func:`scope_sql`); the daily facts (contacts, promises, cash,
@@ -249,7 +261,8 @@ def fetch_facts(
     Only the cases query carries the scope filter: every other frame is read without joins
     (a join to ``cases`` per fact row costs more than the facts) and the rules keep the rows
     of cases in scope (``kpis.rules.assemble``). Each table is read once, with only the
-    columns the rules use."""
+    columns the rules use; the assignment events only when ``owners`` (an attributed slice
+    asks who had a case when)."""
     first = since or start
     params = _window(first, end)
     users = fetch_users(bulk)
@@ -322,5 +335,7 @@ def fetch_facts(
         promises=promises,
         violations=violations,
         users=users,
-        assignments=fetch_assignments(bulk, teams, agencies),
+        assignments=fetch_assignments(bulk, teams, agencies, lower=params["lower"])
+        if owners
+        else None,
     )

@@ -95,6 +95,11 @@ CASE_COLUMNS = ("creditor", "bucket")
 CASE_SLICES = (*ATTRIBUTED, *CASE_COLUMNS)
 #: the ``since`` of a case's first owner: from the beginning
 EVER = date(1, 1, 1)
+#: the owners of no case (when no attributed slice is asked for, none are worked out)
+NO_OWNERS = pl.DataFrame(
+    schema={"case_id": pl.Int64, "since": pl.Date, "until": pl.Date, "collector": pl.String,
+            "team": pl.String, "agency": pl.String}
+)  # fmt: skip
 SLICES = (*CASE_SLICES, *TIME_SLICES)
 CALL = "call"
 RIGHT_PARTY = "debtor"
@@ -597,13 +602,14 @@ def owners_of(
     """Who had each case from which business date on (分案区间): ``case_id``, ``since``,
     ``until`` (exclusive; null: still), ``collector``, ``team``, ``agency``.
 
-    A ``case.assigned`` event gives the case to its ``collector`` (with the team and agency
-    it records) from the business date it happened on, in the creditor's zone; the last of a
-    day's events holds for the day. Before its first event a case was with that event's
-    ``from_collector`` (with that user's team and agency); a case never assigned by an
-    event is with its current collector, team and agency all along. Intervals that ended
-    before ``first`` (the first day asked about) are left out; the earliest one left starts
-    at :data:`EVER`."""
+    ``assignments`` are the ``case.assigned`` events from the window's start on. Each gives
+    the case to its ``collector`` (with the team and agency it records) from the business
+    date it happened on, in the creditor's zone; the last of a day's events holds for the
+    day. Before its first event a case was with that event's ``from_collector`` (with that
+    user's team and agency); a case with no event is with its current collector, team and
+    agency all along (every reassignment writes an event, so they are the last event's).
+    Intervals that ended before ``first`` (the first day asked about) are left out; the
+    earliest one left starts at :data:`EVER`."""
     tz = cases.select("case_id", "tz")
     events = _local_day(assignments.join(tz, on="case_id", how="inner")).sort(
         "case_id", "at", "event_id"
@@ -654,7 +660,7 @@ def assemble(
     promises: pl.DataFrame,
     violations: pl.DataFrame,
     users: pl.DataFrame,
-    assignments: pl.DataFrame,
+    assignments: pl.DataFrame | None,
     start: date,
     end: date,
     since: date | None = None,
@@ -666,7 +672,8 @@ def assemble(
     history becomes each account's state at the period's start and end; a case's ``bucket``
     is its worst account's bucket at period start (its current bucket if it has no history);
     its first right-party contact is its earliest in the window unless it had one before
-    (``reached_before``).
+    (``reached_before``). Owners (:func:`owners_of`) are worked out when ``assignments``
+    are given; without them an attributed slice cannot be computed.
 
     With ``since`` (before ``start``) the daily frames (cash, contacts, promises,
     violations) keep ``[since, end]``: :func:`cut` then gives the period's facts and those of
@@ -713,7 +720,9 @@ def assemble(
         .drop("at", "tz"),
         violations=violations.join(ids, on="case_id", how="semi").filter(in_window),
         users=users,
-        owners=owners_of(cases, assignments, users, since or start),
+        owners=NO_OWNERS
+        if assignments is None
+        else owners_of(cases, assignments, users, since or start),
     )
 
 

@@ -38,6 +38,7 @@ from cuishou.kpis import repository as repo
 from cuishou.kpis.config import KpiConfig, default_config
 from cuishou.kpis.rules import (
     ANOMALY_METRICS,
+    ATTRIBUTED,
     CASE_SLICES,
     SLICES,
     Facts,
@@ -94,17 +95,25 @@ def scope_for(principal: Principal | None) -> CaseScope:
 
 
 def period_facts(
-    source: Session | Engine, scope: CaseScope, start: date, end: date, since: date | None = None
+    source: Session | Engine,
+    scope: CaseScope,
+    start: date,
+    end: date,
+    since: date | None = None,
+    *,
+    owners: bool = True,
 ) -> Facts:
     """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope; with
-    ``since``, the daily facts from ``since`` too (:func:`cuishou.kpis.rules.cut` splits)."""
+    ``since``, the daily facts from ``since`` too (:func:`cuishou.kpis.rules.cut` splits);
+    who had each case when only if ``owners`` (needed by an attributed slice)."""
+    args: dict[str, Any] = {"start": start, "end": end, "since": since, "owners": owners}
     if isinstance(source, Session):
         where = repo.scope_sql(scope, source.get_bind().dialect)
-        raw = repo.fetch_facts(SessionBulk(source), scope=where, start=start, end=end, since=since)
+        raw = repo.fetch_facts(SessionBulk(source), scope=where, **args)
     else:
         where = repo.scope_sql(scope, source.dialect)
         with BulkStore(source).read() as bulk:
-            raw = repo.fetch_facts(bulk, scope=where, start=start, end=end, since=since)
+            raw = repo.fetch_facts(bulk, scope=where, **args)
     return assemble(
         cases=raw.cases,
         reached_before=raw.reached_before,
@@ -132,7 +141,8 @@ def slice_counts(
     permission."""
     for by in slices:
         check_request(start, end, by)
-    facts = period_facts(source, CaseScope("all"), start, end)
+    attributed = any(by in ATTRIBUTED for by in slices)
+    facts = period_facts(source, CaseScope("all"), start, end, owners=attributed)
     return {
         by: with_rates(compute(facts, by=by, start=start, end=end), UnitCosts()) for by in slices
     }
@@ -153,7 +163,7 @@ def figures(
     config = config or default_config()
     # by day, one read also covers the trailing 4 weeks the anomaly flags compare against
     since = trailing_start(start) if by == "day" else None
-    wide = period_facts(source, scope, start, end, since)
+    wide = period_facts(source, scope, start, end, since, owners=by in ATTRIBUTED)
     facts = cut(wide, start, end) if since else wide
     costs = config.costs
     total = with_rates(compute(facts, by=None, start=start, end=end, costs=costs), costs)
