@@ -1,12 +1,15 @@
 """Benchmark: every KPI for 1,000,000 accounts with 90 days of history (SQLite).
 
     python -m bench.kpis [--accounts 1000000] [--days 90] [--dir /tmp/cuishou-bench-kpis] [--json]
+                         [--reuse]
 
 1. builds the daily-cycle benchmark's store (``bench.daily_cycle.build_store``: accounts,
    ledger openings, payments on a fifth) and runs the real daily cycle once (cases, first
    bucket history rows);
 2. adds 90 days of history by bulk insert: 100 collectors in 5 teams with the cases dealt
-   round-robin, ~20 contacts per collector per day … in all ``contacts_per_day`` a day
+   round-robin (a ``case.assigned`` event each the day before, one case in twenty
+   reassigned to the next collector on a day inside the period), ~20 contacts per
+   collector per day … in all ``contacts_per_day`` a day
    (calls, SMS, visits; a realistic outcome mix), a promise on a third of right-party
    contacts, payments (with their ledger entries) on 1% of accounts a week, and a bucket
    history row at each month end for a third of the accounts;
@@ -15,6 +18,7 @@
    4 weeks before for the anomaly flags).
 
 Target (issue #11): ≤ 10 s on SQLite for every metric. Prints a table (stderr) and JSON.
+``--reuse`` times a store an earlier run left in ``--dir`` instead of building one.
 """
 
 from __future__ import annotations
@@ -64,6 +68,48 @@ def party_of(outcome: str) -> str:
     return "third_party" if outcome == "connected_third_party" else "none"
 
 
+def _payload(previous: pl.Expr | None, user: pl.Expr) -> pl.Expr:
+    """The ``case.assigned`` payload ``cases.service.assign_cases`` writes (as JSON text)."""
+
+    def name(u: pl.Expr) -> pl.Expr:
+        return pl.concat_str(pl.lit('"col'), u.cast(pl.String).str.zfill(3), pl.lit('"'))
+
+    return pl.concat_str(
+        pl.lit('{"from": '), pl.lit("null") if previous is None else name(previous),
+        pl.lit(', "to": '), name(user), pl.lit(', "team_id": '),
+        ((user - 1) % 5 + 1).cast(pl.String), pl.lit(', "agency_id": null}'),
+    )  # fmt: skip
+
+
+def assignment_events(
+    case_ids: pl.Series, start: datetime, days: int, rng: random.Random
+) -> pl.DataFrame:
+    """分案 events: every case dealt (``case.assigned``) the day before the period, and one
+    in twenty reassigned to the next collector at 08:00 on a day inside it."""
+    cases = pl.DataFrame({"case_id": case_ids}).with_columns(
+        ((pl.col("case_id") % 100) + 1).alias("owner"),
+        (((pl.col("case_id") + 1) % 100) + 1).alias("next_owner"),
+    )
+    dealt = cases.select(
+        pl.lit(start - timedelta(hours=16)).alias("at"), pl.lit("bench").alias("actor"),
+        "case_id", _payload(None, pl.col("owner")).alias("payload"),
+    )  # fmt: skip
+    moved_ids = sorted(rng.sample(case_ids.to_list(), k=case_ids.len() // 20))
+    offsets = [timedelta(days=rng.randrange(days), hours=8) for _ in moved_ids]
+    moved = (
+        cases.filter(pl.col("case_id").is_in(moved_ids))
+        .sort("case_id")
+        .select(
+            pl.Series("at", [start + o for o in offsets]), pl.lit("bench-reassign").alias("actor"),
+            "case_id", _payload(pl.col("owner"), pl.col("next_owner")).alias("payload"),
+        )
+    )  # fmt: skip
+    return pl.concat([dealt, moved]).select(
+        "at", "actor", pl.lit("case.assigned").alias("type"), pl.lit("case").alias("entity_type"),
+        pl.col("case_id").alias("entity_id"), "case_id", "payload",
+    )  # fmt: skip
+
+
 def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> dict[str, int]:
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -91,6 +137,15 @@ def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> d
         bulk.execute(
             "UPDATE cases SET assigned_user_id = (id % 100) + 1, team_id = ((id % 100) % 5) + 1"
         )
+        start = datetime.combine(SNAPSHOT, datetime.min.time(), tzinfo=UTC)
+        moved = assignment_events(cases["id"], start, days, rng)
+        bulk.cursor.adbc_ingest("events", store.dialect.stageable(moved).to_arrow(), mode="append")
+        bulk.execute(
+            """UPDATE cases SET assigned_user_id = ((id + 1) % 100) + 1,
+                team_id = (((id + 1) % 100) % 5) + 1
+            WHERE id IN (SELECT case_id FROM events WHERE type = 'case.assigned'
+                AND actor = 'bench-reassign')"""
+        )
         bulk.cursor.adbc_ingest(
             "contact_points",
             points.select("id", "debtor_id", pl.lit("mobile").alias("kind"),
@@ -104,7 +159,6 @@ def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> d
         n = days * contacts_per_day
         case_ids = cases["id"].to_list()
         picked = rng.choices(case_ids, k=n)
-        start = datetime.combine(SNAPSHOT, datetime.min.time(), tzinfo=UTC)
         ats = [start + timedelta(days=i // contacts_per_day, seconds=rng.randrange(3600, 12 * 3600))
                for i in range(n)]  # fmt: skip
         outcomes = rng.choices(OUTCOMES, weights=WEIGHTS, k=n)
@@ -205,16 +259,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contacts-per-day", type=int, default=20_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cuishou-bench-kpis"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the store already in --dir (built earlier)"
+    )
     args = parser.parse_args(argv)
-    shutil.rmtree(args.dir, ignore_errors=True)
-    args.dir.mkdir(parents=True)
     url = f"sqlite:///{args.dir / 'kpis.db'}"
     t = time.perf_counter()
-    build_store(url, args.accounts)
-    engine = make_engine(url)
-    run_daily_cycle(engine, SNAPSHOT, now=NOW)
-    engine.dispose()
-    added = add_history(url, args.days, args.contacts_per_day)
+    added: dict[str, int] = {}
+    if not (args.reuse and (args.dir / "kpis.db").exists()):
+        shutil.rmtree(args.dir, ignore_errors=True)
+        args.dir.mkdir(parents=True)
+        build_store(url, args.accounts)
+        engine = make_engine(url)
+        run_daily_cycle(engine, SNAPSHOT, now=NOW)
+        engine.dispose()
+        added = add_history(url, args.days, args.contacts_per_day)
     built = round(time.perf_counter() - t, 1)
     timings = measure(url, args.days)
     result = {"accounts": args.accounts, "days": args.days, "build_s": built, **added, **timings}

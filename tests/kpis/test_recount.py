@@ -12,7 +12,7 @@ from cuishou.contact.rules import OUTCOMES
 from cuishou.kit.clock import CHINA_TZ
 from cuishou.kpis import service
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Case, Contact, LedgerEntry, Promise
+from cuishou.store.tables import Account, Case, Contact, LedgerEntry, Promise, User
 from tests.factories import make_payment
 from tests.web.factories import debtor_mobile, make_case, make_team, make_user
 
@@ -97,3 +97,14 @@ def test_totals_equal_a_recount_from_the_raw_tables(engine: Engine, seed: int) -
     )
     assert total.recovered == f"{recovered // 100}.{recovered % 100:02d}"
     assert total.book_cases <= len(cases)
+    # by collector: each contact and promise counts for the user who made it, whoever has
+    # the case (the shop's contacts are made by any of the team's users)
+    rows = service.figures(engine, None, START, END, "collector").rows or []
+    with transaction(engine) as session:
+        names = {uid: name for uid, name in session.execute(select(User.id, User.username))}
+    for row in rows:
+        mine = [c for c in contacts if names[c.user_id] == row.key]
+        assert row.contacts == len(mine), row.key
+        assert row.calls == sum(c.channel == "call" for c in mine), row.key
+        assert row.promises == sum(names[p.created_by] == row.key for p in promises), row.key
+    assert sum(r.contacts for r in rows) == total.contacts

@@ -15,7 +15,6 @@ from cuishou.promises.rules import (
     judge_promise,
     promise_judgement_expr,
     promise_problem,
-    rate,
     reminder_date,
 )
 
@@ -149,11 +148,6 @@ def test_the_minimum_amount_and_horizon_are_configurable() -> None:
 def test_the_reminder_is_the_day_before_unless_that_has_passed() -> None:
     assert reminder_date(due_date=date(2026, 11, 10), today=TODAY) == date(2026, 11, 9)
     assert reminder_date(due_date=TODAY, today=TODAY) == TODAY
-
-
-def test_rates_have_four_decimals_half_up() -> None:
-    assert (rate(2, 3), rate(1, 8), rate(0, 5), rate(3, 0)) == ("0.6667", "0.1250", "0.0000", None)
-    assert rate(5, 5) == "1.0000"
 
 
 @pytest.mark.parametrize(

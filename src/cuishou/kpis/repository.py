@@ -27,33 +27,35 @@ VIOLATION = "compliance_violation"
 CASES_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Int64(),
     "opened_on": pl.Date(),
-    "creditor": pl.String(),
-    "tz": pl.String(),
-    "collector": pl.String(),
-    "team": pl.String(),
-    "agency": pl.String(),
+    "creditor_id": pl.Int64(),
+    "user_id": NULLABLE_ID,
+    "team_id": NULLABLE_ID,
+    "agency_id": NULLABLE_ID,
     "current_bucket": pl.String(),
 }
-REACHED_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64()}
-FIRST_PAID_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "first_paid_on": pl.Date()}
-BOOK_SCHEMA: dict[str, pl.DataType] = {
-    "account_id": pl.Int64(),
-    "case_id": pl.Int64(),
-    "due_start_fen": pl.Int64(),
+CREDITORS_SCHEMA: dict[str, pl.DataType] = {
+    "creditor_id": pl.Int64(),
+    "creditor": pl.String(),
+    "tz": pl.String(),
 }
+TEAMS_SCHEMA: dict[str, pl.DataType] = {"team_id": pl.Int64(), "team": pl.String()}
+AGENCIES_SCHEMA: dict[str, pl.DataType] = {"agency_id": pl.Int64(), "agency": pl.String()}
+ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "case_id": pl.Int64()}
+LEDGER_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "kind": pl.String(),
+    "day": pl.Date(),
+    "reference": pl.String(),
+    "owed_fen": pl.Int64(),
+    "cash_fen": pl.Int64(),
+}
+REACHED_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64()}
 HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
     "as_of": pl.Date(),
     "dpd": pl.Int64(),
     "bucket": pl.String(),
     "status": pl.String(),
-}
-CASH_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.Int64(),
-    "day": pl.Date(),
-    "kind": pl.String(),
-    "reference": pl.String(),
-    "cash_fen": pl.Int64(),
 }
 CONTACTS_SCHEMA: dict[str, pl.DataType] = {
     "contact_id": pl.Int64(),
@@ -67,12 +69,35 @@ CONTACTS_SCHEMA: dict[str, pl.DataType] = {
 PROMISES_SCHEMA: dict[str, pl.DataType] = {
     "promise_id": pl.Int64(),
     "case_id": pl.Int64(),
+    "user_id": pl.Int64(),
     "contact_id": NULLABLE_ID,
     "amount_fen": pl.Int64(),
     "at": pl.Datetime("us", "UTC"),
     "status": pl.String(),
 }
 VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "day": pl.Date()}
+USERS_SCHEMA: dict[str, pl.DataType] = {
+    "user_id": pl.Int64(),
+    "collector": pl.String(),
+    "team": pl.String(),
+    "agency": pl.String(),
+}
+ASSIGNMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "event_id": pl.Int64(),
+    "from_collector": pl.String(),
+    "collector": pl.String(),
+    "team": pl.String(),
+    "agency": pl.String(),
+}
+EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "at": pl.Datetime("us", "UTC"),
+    "event_id": pl.Int64(),
+    "payload": pl.String(),
+}
+ASSIGNED = "case.assigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +114,10 @@ class RawFacts:
     contacts: pl.DataFrame
     promises: pl.DataFrame
     violations: pl.DataFrame
+    #: every user with their team and agency (who made a contact or took a promise)
+    users: pl.DataFrame
+    #: the ``case.assigned`` events (分案) from the window's start (``None``: not read)
+    assignments: pl.DataFrame | None
 
 
 def scope_sql(scope: CaseScope, dialect: SqlDialect) -> str:
@@ -113,68 +142,162 @@ def _blank_to_null(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
     )
 
 
-def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
+def fetch_users(bulk: Bulk) -> pl.DataFrame:
+    users = bulk.fetch(
+        """SELECT u.id AS user_id, u.username AS collector, COALESCE(t.name, '') AS team,
+            COALESCE(ag.code, '') AS agency
+        FROM users u LEFT JOIN teams t ON t.id = u.team_id
+        LEFT JOIN agencies ag ON ag.id = u.agency_id""",
+        USERS_SCHEMA,
+    )
+    return _blank_to_null(users, ("team", "agency"))
+
+
+PAYLOAD = pl.Struct(
+    {"from": pl.String(), "to": pl.String(), "team_id": pl.Int64(), "agency_id": pl.Int64()}
+)
+
+
+def fetch_assignments(
+    bulk: Bulk, teams: pl.DataFrame, agencies: pl.DataFrame, *, lower: datetime
+) -> pl.DataFrame:
+    """The ``case.assigned`` events from ``lower`` on: the case, when, who had it
+    (``from_collector``) and who got it, with the team and agency it went to (as
+    ``cases.service.assign_cases`` records). Earlier events are not needed: a case's owner
+    before its first event here is that event's ``from``, and a case without one has had its
+    current owner since before ``lower``. The JSON payloads are read as text and decoded
+    here, in one vectorised pass."""
+    payload = "e.payload" if bulk.sqlite else "CAST(e.payload AS TEXT)"
+    events = bulk.fetch(
+        f"""SELECT e.case_id, e.at, e.id AS event_id, {payload} AS payload FROM events e
+        WHERE e.type = :type AND e.at >= :lower AND e.case_id IS NOT NULL""",  # noqa: S608
+        EVENTS_SCHEMA,
+        type=ASSIGNED,
+        lower=lower,
+    )
+    fields = pl.col("payload").str.json_decode(PAYLOAD)
+    return (
+        events.select(
+            "case_id", "at", "event_id",
+            fields.struct.field("from").alias("from_collector"),
+            fields.struct.field("to").alias("collector"),
+            fields.struct.field("team_id").alias("team_id"),
+            fields.struct.field("agency_id").alias("agency_id"),
+        )
+        .join(teams, on="team_id", how="left")
+        .join(agencies, on="agency_id", how="left")
+        .select(*ASSIGNMENTS_SCHEMA)
+    )  # fmt: skip
+
+
+def _named_cases(
+    bulk: Bulk, cases: pl.DataFrame, users: pl.DataFrame, teams: pl.DataFrame,
+    agencies: pl.DataFrame,
+) -> pl.DataFrame:  # fmt: skip
+    """Cases with their creditor's code and zone and their current collector, team and
+    agency by name (the small tables joined here, not per case row in SQL)."""
+    creditors = bulk.fetch(
+        "SELECT id AS creditor_id, code AS creditor, timezone AS tz FROM creditors",
+        CREDITORS_SCHEMA,
+    )
+    return (
+        cases.join(creditors, on="creditor_id", how="left")
+        .join(users.select("user_id", "collector"), on="user_id", how="left")
+        .join(teams, on="team_id", how="left")
+        .join(agencies, on="agency_id", how="left")
+        .select(
+            "case_id", "opened_on", "creditor", "tz", "collector", "team", "agency",
+            "current_bucket",
+        )
+    )  # fmt: skip
+
+
+def _from_ledger(
+    ledger: pl.DataFrame, accounts: pl.DataFrame, *, start: date, since: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The book, first payments and cash from one pass over the ledger (entries effective
+    up to the period's end): ``book`` — per account of a case, the balance from entries
+    before ``start`` plus the opening (``placement``) balance; ``first_paid`` — per case,
+    the date of its first payment not reversed, when that is in the period; ``cash`` —
+    payments (+) and reversals (−) effective from ``since``."""
+    ledger = ledger.join(accounts, on="account_id", how="inner")
+    book = ledger.group_by("account_id", "case_id").agg(
+        pl.col("owed_fen")
+        .filter((pl.col("day") < start) | (pl.col("kind") == "placement"))
+        .sum()
+        .alias("due_start_fen")
+    )
+    moves = ledger.filter(pl.col("kind").is_in(["payment", "reversal"]))
+    reversed_ = moves.filter((pl.col("kind") == "reversal") & (pl.col("reference") != "")).select(
+        "account_id", "reference"
+    )
+    first_paid = (
+        moves.filter(pl.col("kind") == "payment")
+        .join(reversed_, on=["account_id", "reference"], how="anti")
+        .group_by("case_id")
+        .agg(pl.col("day").min().alias("first_paid_on"))
+        .filter(pl.col("first_paid_on") >= start)
+    )
+    cash = moves.filter(pl.col("day") >= since).select(
+        "case_id", "day", "kind", "reference", "cash_fen"
+    )
+    return book, first_paid, cash
+
+
+def fetch_facts(
+    bulk: Bulk,
+    *,
+    scope: str,
+    start: date,
+    end: date,
+    since: date | None = None,
+    owners: bool = True,
+) -> RawFacts:
     """Everything the KPIs of ``[start, end]`` (business dates) read, for cases in ``scope``
-    (SQL text from :func:`scope_sql`).
+    (SQL text from :func:`scope_sql`); the daily facts (contacts, promises, cash,
+    violations) from ``since`` (default ``start``), so one read also serves the trailing
+    weeks of the anomaly check.
 
     Only the cases query carries the scope filter: every other frame is read without joins
     (a join to ``cases`` per fact row costs more than the facts) and the rules keep the rows
-    of cases in scope (``kpis.rules.assemble``)."""
-    params = _window(start, end)
+    of cases in scope (``kpis.rules.assemble``). Each table is read once, with only the
+    columns the rules use; the assignment events only when ``owners`` (an attributed slice
+    asks who had a case when)."""
+    first = since or start
+    params = _window(first, end)
+    users = fetch_users(bulk)
+    teams = bulk.fetch("SELECT id AS team_id, name AS team FROM teams", TEAMS_SCHEMA)
+    agencies = bulk.fetch("SELECT id AS agency_id, code AS agency FROM agencies", AGENCIES_SCHEMA)
     cases = bulk.fetch(
-        f"""SELECT cases.id AS case_id, cases.opened_on, cr.code AS creditor, cr.timezone AS tz,
-            COALESCE(u.username, '') AS collector, COALESCE(t.name, '') AS team,
-            COALESCE(ag.code, '') AS agency, cases.bucket AS current_bucket
-        FROM cases JOIN creditors cr ON cr.id = cases.creditor_id
-        LEFT JOIN users u ON u.id = cases.assigned_user_id
-        LEFT JOIN teams t ON t.id = cases.team_id
-        LEFT JOIN agencies ag ON ag.id = cases.agency_id
-        WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
+        f"""SELECT id AS case_id, opened_on, creditor_id,
+            {bulk.nullable("assigned_user_id", "0")} AS user_id,
+            {bulk.nullable("team_id", "0")} AS team_id,
+            {bulk.nullable("agency_id", "0")} AS agency_id, bucket AS current_bucket
+        FROM cases WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
         CASES_SCHEMA,
     )
-    cases = _blank_to_null(cases, ("collector", "team", "agency"))
     reached_before = bulk.fetch(
         """SELECT DISTINCT case_id FROM contacts WHERE party = 'debtor' AND at < :lower""",
         REACHED_SCHEMA,
         lower=params["lower"],
     )
-    first_paid = bulk.fetch(
-        """SELECT a.case_id, MIN(l.effective_on) AS first_paid_on
-        FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        WHERE l.kind = 'payment' AND l.effective_on <= :end AND a.case_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.account_id = l.account_id
-                AND r.kind = 'reversal' AND r.reference = l.reference)
-        GROUP BY a.case_id HAVING MIN(l.effective_on) >= :start""",
-        FIRST_PAID_SCHEMA,
-        start=start,
+    owed = "fee_fen + penalty_fen + interest_fen + principal_fen"
+    ledger = bulk.fetch(
+        f"""SELECT account_id, kind, effective_on AS day, COALESCE(reference, '') AS reference,
+            CAST({owed} AS BIGINT) AS owed_fen, CAST(credit_fen - ({owed}) AS BIGINT) AS cash_fen
+        FROM ledger_entries WHERE effective_on <= :end""",  # noqa: S608 - constant fragments
+        LEDGER_SCHEMA,
         end=end,
     )
-    owed = "l.fee_fen + l.penalty_fen + l.interest_fen + l.principal_fen"
-    book = bulk.fetch(
-        f"""SELECT l.account_id, a.case_id, CAST(SUM(CASE WHEN l.effective_on < :start
-                OR l.kind = 'placement' THEN {owed} ELSE 0 END) AS BIGINT) AS due_start_fen
-        FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        WHERE l.effective_on <= :end AND a.case_id IS NOT NULL
-        GROUP BY l.account_id, a.case_id""",  # noqa: S608 - constant fragments only
-        BOOK_SCHEMA,
-        start=start,
-        end=end,
+    accounts = bulk.fetch(
+        "SELECT id AS account_id, case_id FROM accounts WHERE case_id IS NOT NULL",
+        ACCOUNTS_SCHEMA,
     )
+    book, first_paid, cash = _from_ledger(ledger, accounts, start=start, since=first)
     history = bulk.fetch(
         """SELECT account_id, as_of, dpd, bucket, status FROM bucket_history
         WHERE as_of <= :end""",
         HISTORY_SCHEMA,
-        end=end,
-    )
-    cash = bulk.fetch(
-        f"""SELECT a.case_id, l.effective_on AS day, l.kind,
-            COALESCE(l.reference, '') AS reference,
-            CAST(l.credit_fen - ({owed}) AS BIGINT) AS cash_fen
-        FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
-        WHERE l.kind IN ('payment', 'reversal') AND a.case_id IS NOT NULL
-            AND l.effective_on >= :start AND l.effective_on <= :end""",  # noqa: S608
-        CASH_SCHEMA,
-        start=start,
         end=end,
     )
     contacts = bulk.fetch(
@@ -185,7 +308,8 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         upper=params["upper"],
     )
     promises = bulk.fetch(
-        f"""SELECT id AS promise_id, case_id, {bulk.nullable("contact_id", "0")} AS contact_id,
+        f"""SELECT id AS promise_id, case_id, created_by AS user_id,
+            {bulk.nullable("contact_id", "0")} AS contact_id,
             amount_fen, created_at AS at, status
         FROM promises WHERE created_at >= :lower AND created_at < :upper""",  # noqa: S608
         PROMISES_SCHEMA,
@@ -197,11 +321,11 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         WHERE kind = :kind AND raised_on >= :start AND raised_on <= :end""",
         VIOLATIONS_SCHEMA,
         kind=VIOLATION,
-        start=start,
+        start=first,
         end=end,
     )
     return RawFacts(
-        cases=cases,
+        cases=_named_cases(bulk, cases, users, teams, agencies),
         reached_before=reached_before,
         first_paid=first_paid,
         book=book,
@@ -210,4 +334,8 @@ def fetch_facts(bulk: Bulk, *, scope: str, start: date, end: date) -> RawFacts:
         contacts=contacts,
         promises=promises,
         violations=violations,
+        users=users,
+        assignments=fetch_assignments(bulk, teams, agencies, lower=params["lower"])
+        if owners
+        else None,
     )

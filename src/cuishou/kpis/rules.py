@@ -17,7 +17,7 @@ changes. Definitions and the reasons behind them: ``docs/kpis.md`` and ADR 0019.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -88,8 +88,18 @@ METRICS: dict[str, Metric] = {
 }  # fmt: skip
 
 TIME_SLICES = ("day", "week", "month")
+#: slices that credit work to who did it and money to who had the case (see ``Facts``)
+ATTRIBUTED = ("collector", "team", "agency")
 #: slices that are a column of the cases frame (add ``arm`` here with its column)
-CASE_SLICES = ("collector", "team", "agency", "creditor", "bucket")
+CASE_COLUMNS = ("creditor", "bucket")
+CASE_SLICES = (*ATTRIBUTED, *CASE_COLUMNS)
+#: the ``since`` of a case's first owner: from the beginning
+EVER = date(1, 1, 1)
+#: the owners of no case (when no attributed slice is asked for, none are worked out)
+NO_OWNERS = pl.DataFrame(
+    schema={"case_id": pl.Int64, "since": pl.Date, "until": pl.Date, "collector": pl.String,
+            "team": pl.String, "agency": pl.String}
+)  # fmt: skip
 SLICES = (*CASE_SLICES, *TIME_SLICES)
 CALL = "call"
 RIGHT_PARTY = "debtor"
@@ -124,8 +134,14 @@ class Facts:
     ``case_id``, ``day``, ``kind``, ``reference``, ``cash_fen`` (payment +, reversal −).
     ``contacts``: ``contact_id``, ``case_id``, ``user_id``, ``channel``, ``party``,
     ``outcome``, ``day``. ``promises`` taken in the period: ``promise_id``, ``case_id``,
-    ``contact_id``, ``amount_fen``, ``day``, ``status``. ``violations``: ``case_id``, ``day``.
-    Every ``day`` is a business date in the case's creditor's zone, inside the period.
+    ``user_id`` (who took it), ``contact_id``, ``amount_fen``, ``day``, ``status``.
+    ``violations``: ``case_id``, ``day``. Every ``day`` is a business date in the case's
+    creditor's zone, inside the period.
+
+    Attribution (归属) for the ``collector``, ``team`` and ``agency`` slices: ``users``
+    (``user_id``, ``collector``, ``team``, ``agency``) names who made a contact or took a
+    promise; ``owners`` (``case_id``, ``since``, ``collector``, ``team``, ``agency``) says
+    who had each case from which business date on (:func:`owners_of`).
     """
 
     cases: pl.DataFrame
@@ -134,6 +150,8 @@ class Facts:
     contacts: pl.DataFrame
     promises: pl.DataFrame
     violations: pl.DataFrame
+    users: pl.DataFrame
+    owners: pl.DataFrame
 
 
 def check_slice(by: str | None, case_slices: Sequence[str] = CASE_SLICES) -> None:
@@ -157,12 +175,41 @@ def period_keys(start: date, end: date, by: str) -> list[str]:
     return list(dict.fromkeys(str(k) for k in keys))
 
 
-def _keyed(frame: pl.DataFrame, facts: Facts, by: str | None) -> pl.DataFrame:
-    """``frame`` with a ``key`` column: its day's time key, or its case's slice value."""
+def owner_on(frame: pl.DataFrame, owners: pl.DataFrame, by: str) -> pl.DataFrame:
+    """``frame`` (``case_id``, ``day``) with ``key``: the ``by`` of whoever had the case on
+    that business date (the owner interval ``[since, until)`` holding it).
+
+    Most cases have one owner in the period: they are a plain join; only the rows of cases
+    that changed hands are matched to their intervals."""
+    key = pl.col(by).alias("key")
+    steady = owners.filter(pl.col("until").is_null() & (pl.col("since") == EVER))
+    moved = owners.join(steady.select("case_id"), on="case_id", how="anti")
+    held = (pl.col("day") >= pl.col("since")) & (
+        pl.col("until").is_null() | (pl.col("day") < pl.col("until"))
+    )
+    return pl.concat(
+        [
+            frame.join(steady.select("case_id", key), on="case_id", how="inner"),
+            frame.join(moved.select("case_id", "since", "until", key), on="case_id", how="inner")
+            .filter(held)
+            .drop("since", "until"),
+        ]
+    )
+
+
+def _keyed(frame: pl.DataFrame, facts: Facts, by: str | None, credit: str) -> pl.DataFrame:
+    """``frame`` with a ``key`` column: its day's time key, its case's slice value, or for
+    an attributed slice (:data:`ATTRIBUTED`) the ``by`` of who gets the credit — ``actor``:
+    the user who did it (``user_id``); ``owner``: who had the case that day (``day``)."""
     if by is None:
         return frame.with_columns(pl.lit("total").alias("key"))
     if by in TIME_SLICES:
         return frame.with_columns(time_key(pl.col("day"), by).alias("key"))
+    if by in ATTRIBUTED:
+        if credit == "actor":
+            who = facts.users.select("user_id", pl.col(by).alias("key"))
+            return frame.join(who, on="user_id", how="left")
+        return owner_on(frame, facts.owners, by)
     keys = facts.cases.select("case_id", pl.col(by).cast(pl.String).alias("key"))
     return frame.join(keys, on="case_id", how="inner")
 
@@ -171,6 +218,7 @@ COUNTS = (
     "due_start_fen", "book_cases", "recovered_fen", "payments", "paying_cases",
     "contacts", "calls", "connected", "right_party", "complaints", "collector_days",
     "call_collector_days", "contact_cost_fen", "promises", "promised_fen", "judged", "kept",
+    "partly_kept", "broken",
     "first_contacts", "first_contact_promises", "delinquent", "cured", "self_cured",
     "first_payments", "days_to_first_payment", "violations",
 )  # fmt: skip
@@ -241,12 +289,12 @@ def compute(
         )
     else:
         parts.append(
-            _keyed(book, facts, by)
+            _keyed(book.with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col("due_start_fen").sum(), pl.len().alias("book_cases"))
         )
 
-    cash = _keyed(facts.cash, facts, by)
+    cash = _keyed(facts.cash, facts, by, "owner")
     refs = cash.group_by("key", "kind").agg(pl.struct("case_id", "reference").n_unique().alias("n"))
     parts.append(
         cash.group_by("key")
@@ -269,7 +317,7 @@ def compute(
         .agg((pl.col("cash_fen") > 0).sum().alias("paying_cases"))
     )
 
-    contacts = _keyed(facts.contacts, facts, by)
+    contacts = _keyed(facts.contacts, facts, by, "actor")
     is_call = pl.col("channel") == CALL
     parts.append(
         contacts.group_by("key").agg(
@@ -284,21 +332,24 @@ def compute(
         )
     )
 
-    promises = _keyed(facts.promises, facts, by)
+    promises = _keyed(facts.promises, facts, by, "actor")
     parts.append(
         promises.group_by("key").agg(
             pl.len().alias("promises"),
             pl.col("amount_fen").sum().alias("promised_fen"),
             pl.col("status").is_in(JUDGED).sum().alias("judged"),
             (pl.col("status") == "kept").sum().alias("kept"),
+            (pl.col("status") == "partly_kept").sum().alias("partly_kept"),
+            (pl.col("status") == "broken").sum().alias("broken"),
         )
     )
 
     # 首次承诺: the case's first right-party contact ever falls in the period; a promise
     # taken at it (linked to that contact, or unlinked and taken the same day) counts
     first = facts.cases.filter(pl.col("first_rpc_day").is_between(start, end)).select(
-        "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day")
-    )
+        "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day"),
+        pl.col("first_rpc_user").alias("user_id"),
+    )  # fmt: skip
     promised = (
         facts.promises.join(first.rename({"day": "first_day"}), on="case_id", how="inner")
         .filter(
@@ -310,7 +361,7 @@ def compute(
         .with_columns(pl.lit(1).alias("promised"))
     )
     parts.append(
-        _keyed(first.join(promised, on="case_id", how="left"), facts, by)
+        _keyed(first.join(promised, on="case_id", how="left"), facts, by, "actor")
         .group_by("key")
         .agg(
             pl.len().alias("first_contacts"),
@@ -324,17 +375,19 @@ def compute(
         (pl.col("first_paid_on") - pl.col("opened_on")).dt.total_days().alias("days"),
     )
     parts.append(
-        _keyed(paid, facts, by)
+        _keyed(paid, facts, by, "owner")
         .group_by("key")
         .agg(pl.len().alias("first_payments"), pl.col("days").sum().alias("days_to_first_payment"))
     )
 
     parts.append(
-        _keyed(facts.violations, facts, by).group_by("key").agg(pl.len().alias("violations"))
+        _keyed(facts.violations, facts, by, "owner")
+        .group_by("key")
+        .agg(pl.len().alias("violations"))
     )
     if not timed:
         parts.append(
-            _keyed(_cures(facts), facts, by)
+            _keyed(_cures(facts).with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col(c).sum() for c in STATE_COUNTS)
         )
@@ -500,9 +553,20 @@ def ranks(values: Sequence[float | None]) -> list[int | None]:
 
 
 def _local_day(frame: pl.DataFrame, at: str = "at") -> pl.DataFrame:
-    """``frame`` with ``day``: the business date of ``at`` in each row's zone ``tz``."""
-    zones = [str(z) for z in frame.get_column("tz").unique().drop_nulls().to_list()]
-    return frame.with_columns(local_date_expr(pl.col(at), pl.col("tz"), zones).alias("day"))
+    """``frame`` with ``day``: the business date of ``at`` in each row's zone ``tz``.
+
+    Every zone's offset is a whole number of quarter hours, so a time's local date is its
+    quarter hour's: only the distinct (zone, quarter hour) pairs are converted — a few
+    thousand for a quarter's million contacts — and joined back."""
+    slot = pl.col(at).dt.truncate("15m").alias("_slot")
+    keys = frame.select("tz", slot).unique()
+    zones = [str(z) for z in keys.get_column("tz").unique().drop_nulls().to_list()]
+    keys = keys.with_columns(local_date_expr(pl.col("_slot"), pl.col("tz"), zones).alias("day"))
+    return (
+        frame.with_columns(slot)
+        .join(keys, on=["tz", "_slot"], how="left", nulls_equal=True)
+        .drop("_slot")
+    )
 
 
 def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -532,6 +596,58 @@ def _states(history: pl.DataFrame, start: date) -> tuple[pl.DataFrame, pl.DataFr
     return opening, closing
 
 
+def owners_of(
+    cases: pl.DataFrame, assignments: pl.DataFrame, users: pl.DataFrame, first: date = EVER
+) -> pl.DataFrame:
+    """Who had each case from which business date on (分案区间): ``case_id``, ``since``,
+    ``until`` (exclusive; null: still), ``collector``, ``team``, ``agency``.
+
+    ``assignments`` are the ``case.assigned`` events from the window's start on. Each gives
+    the case to its ``collector`` (with the team and agency it records) from the business
+    date it happened on, in the creditor's zone; the last of a day's events holds for the
+    day. Before its first event a case was with that event's ``from_collector`` (with that
+    user's team and agency); a case with no event is with its current collector, team and
+    agency all along (every reassignment writes an event, so they are the last event's).
+    Intervals that ended before ``first`` (the first day asked about) are left out; the
+    earliest one left starts at :data:`EVER`."""
+    tz = cases.select("case_id", "tz")
+    events = _local_day(assignments.join(tz, on="case_id", how="inner")).sort(
+        "case_id", "at", "event_id"
+    )
+    changes = events.unique(subset=["case_id", "day"], keep="last", maintain_order=True).select(
+        "case_id", pl.col("day").alias("since"), "collector", "team", "agency"
+    )
+    before = (
+        events.unique(subset=["case_id"], keep="first", maintain_order=True)
+        .select("case_id", pl.col("from_collector").alias("collector"))
+        .join(users.select("collector", "team", "agency"), on="collector", how="left")
+    )
+    never = cases.join(events.select("case_id"), on="case_id", how="anti").select(
+        "case_id", "collector", "team", "agency"
+    )
+    intervals = (
+        pl.concat(
+            [
+                pl.concat([before, never]).select(
+                    "case_id", pl.lit(EVER).alias("since"), "collector", "team", "agency"
+                ),
+                changes,
+            ]
+        )
+        .sort("case_id", "since")
+        .with_columns(
+            pl.when(pl.col("case_id").shift(-1) == pl.col("case_id"))
+            .then(pl.col("since").shift(-1))
+            .alias("until")
+        )
+        .filter(pl.col("until").is_null() | (pl.col("until") > first))
+    )
+    starts = pl.col("case_id").shift(1).fill_null(-1) != pl.col("case_id")
+    return intervals.with_columns(
+        pl.when(starts).then(pl.lit(EVER)).otherwise(pl.col("since")).alias("since")
+    ).select("case_id", "since", "until", "collector", "team", "agency")
+
+
 def assemble(
     *,
     cases: pl.DataFrame,
@@ -543,8 +659,11 @@ def assemble(
     contacts: pl.DataFrame,
     promises: pl.DataFrame,
     violations: pl.DataFrame,
+    users: pl.DataFrame,
+    assignments: pl.DataFrame | None,
     start: date,
     end: date,
+    since: date | None = None,
 ) -> Facts:
     """The period's :class:`Facts` from the frames the repository reads.
 
@@ -553,7 +672,12 @@ def assemble(
     history becomes each account's state at the period's start and end; a case's ``bucket``
     is its worst account's bucket at period start (its current bucket if it has no history);
     its first right-party contact is its earliest in the window unless it had one before
-    (``reached_before``)."""
+    (``reached_before``). Owners (:func:`owners_of`) are worked out when ``assignments``
+    are given; without them an attributed slice cannot be computed.
+
+    With ``since`` (before ``start``) the daily frames (cash, contacts, promises,
+    violations) keep ``[since, end]``: :func:`cut` then gives the period's facts and those of
+    the weeks before it from one read."""
     ids = cases.select("case_id")
     book = book.join(ids, on="case_id", how="semi")
     opening, closing = _states(history.join(book.select("account_id"), on="account_id",
@@ -577,9 +701,9 @@ def assemble(
         .group_by("case_id")
         .first()
         .select("case_id", pl.col("contact_id").alias("first_rpc_id"),
-                pl.col("day").alias("first_rpc_day"))
+                pl.col("day").alias("first_rpc_day"), pl.col("user_id").alias("first_rpc_user"))
     )  # fmt: skip
-    in_period = pl.col("day").is_between(start, end)
+    in_window = pl.col("day").is_between(since or start, end)
     framed = (
         cases.join(worst, on="case_id", how="left")
         .with_columns(pl.col("bucket").fill_null(pl.col("current_bucket")))
@@ -589,10 +713,27 @@ def assemble(
     return Facts(
         cases=framed,
         accounts=accounts.drop("start_dpd"),
-        cash=cash.join(ids, on="case_id", how="semi"),
-        contacts=contacts.filter(in_period).drop("at", "tz"),
+        cash=cash.join(ids, on="case_id", how="semi").filter(in_window),
+        contacts=contacts.filter(in_window).drop("at", "tz"),
         promises=_local_day(promises.join(tz, on="case_id", how="inner"))
-        .filter(in_period)
+        .filter(in_window)
         .drop("at", "tz"),
-        violations=violations.join(ids, on="case_id", how="semi"),
+        violations=violations.join(ids, on="case_id", how="semi").filter(in_window),
+        users=users,
+        owners=NO_OWNERS
+        if assignments is None
+        else owners_of(cases, assignments, users, since or start),
+    )
+
+
+def cut(facts: Facts, first: date, last: date) -> Facts:
+    """The facts with only the daily rows (cash, contacts, promises, violations) of
+    ``[first, last]``; cases and account states are kept as they are."""
+    in_days = pl.col("day").is_between(first, last)
+    return replace(
+        facts,
+        cash=facts.cash.filter(in_days),
+        contacts=facts.contacts.filter(in_days),
+        promises=facts.promises.filter(in_days),
+        violations=facts.violations.filter(in_days),
     )

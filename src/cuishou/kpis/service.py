@@ -38,12 +38,15 @@ from cuishou.kpis import repository as repo
 from cuishou.kpis.config import KpiConfig, default_config
 from cuishou.kpis.rules import (
     ANOMALY_METRICS,
+    ATTRIBUTED,
     CASE_SLICES,
     SLICES,
     Facts,
+    UnitCosts,
     anomalies,
     assemble,
     compute,
+    cut,
     progress,
     ranks,
     roll_matrix,
@@ -91,15 +94,26 @@ def scope_for(principal: Principal | None) -> CaseScope:
     return case_scope_of(principal)
 
 
-def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: date) -> Facts:
-    """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope."""
+def period_facts(
+    source: Session | Engine,
+    scope: CaseScope,
+    start: date,
+    end: date,
+    since: date | None = None,
+    *,
+    owners: bool = True,
+) -> Facts:
+    """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope; with
+    ``since``, the daily facts from ``since`` too (:func:`cuishou.kpis.rules.cut` splits);
+    who had each case when only if ``owners`` (needed by an attributed slice)."""
+    args: dict[str, Any] = {"start": start, "end": end, "since": since, "owners": owners}
     if isinstance(source, Session):
         where = repo.scope_sql(scope, source.get_bind().dialect)
-        raw = repo.fetch_facts(SessionBulk(source), scope=where, start=start, end=end)
+        raw = repo.fetch_facts(SessionBulk(source), scope=where, **args)
     else:
         where = repo.scope_sql(scope, source.dialect)
         with BulkStore(source).read() as bulk:
-            raw = repo.fetch_facts(bulk, scope=where, start=start, end=end)
+            raw = repo.fetch_facts(bulk, scope=where, **args)
     return assemble(
         cases=raw.cases,
         reached_before=raw.reached_before,
@@ -110,9 +124,28 @@ def period_facts(source: Session | Engine, scope: CaseScope, start: date, end: d
         contacts=raw.contacts,
         promises=raw.promises,
         violations=raw.violations,
+        users=raw.users,
+        assignments=raw.assignments,
         start=start,
         end=end,
+        since=since,
     )
+
+
+def slice_counts(
+    source: Session | Engine, start: date, end: date, slices: Sequence[str]
+) -> dict[str, pl.DataFrame]:
+    """Every count and (unrounded) rate of :func:`figures`, one frame per slice in
+    ``slices``, over every case, from one read of the facts — for a report that applies its
+    own access rule to the rows (``promises.service.promise_stats``). The caller checks
+    permission."""
+    for by in slices:
+        check_request(start, end, by)
+    attributed = any(by in ATTRIBUTED for by in slices)
+    facts = period_facts(source, CaseScope("all"), start, end, owners=attributed)
+    return {
+        by: with_rates(compute(facts, by=by, start=start, end=end), UnitCosts()) for by in slices
+    }
 
 
 def figures(
@@ -145,7 +178,12 @@ def figures_by(
         check_request(start, end, by)
     scope = scope_for(principal)
     config = config or default_config()
-    facts = period_facts(source, scope, start, end)
+    # by day, one read also covers the trailing 4 weeks the anomaly flags compare against
+    anomalies_wanted = flag_anomalies and "day" in slices
+    since = trailing_start(start) if anomalies_wanted else None
+    attributed = any(by in ATTRIBUTED for by in slices)
+    wide = period_facts(source, scope, start, end, since, owners=attributed)
+    facts = cut(wide, start, end) if since else wide
     costs = config.costs
     total = _row(
         with_rates(compute(facts, by=None, start=start, end=end, costs=costs), costs).row(
@@ -168,11 +206,7 @@ def figures_by(
         rows: list[KpiRow] | None = None
         if by is not None:
             sliced = with_rates(compute(facts, by=by, start=start, end=end, costs=costs), costs)
-            flags = (
-                _anomalies(source, scope, sliced, start, config)
-                if by == "day" and flag_anomalies
-                else {}
-            )
+            flags = _anomalies(wide, sliced, start, config) if by == "day" and since else {}
             rank = ranks([float(v) for v in sliced["recovered_fen"]]) if by in CASE_SLICES else None
             rows = [
                 _row(
@@ -208,16 +242,13 @@ def today_and_month(
 
 
 def _anomalies(
-    source: Session | Engine,
-    scope: CaseScope,
-    daily: pl.DataFrame,
-    start: date,
-    config: KpiConfig,
+    wide: Facts, daily: pl.DataFrame, start: date, config: KpiConfig
 ) -> dict[str, list[str]]:
-    """Day key -> the metrics of that day more than 3σ from its trailing 4 weeks."""
+    """Day key -> the metrics of that day more than 3σ from its trailing 4 weeks (``wide``:
+    the facts from :func:`trailing_start` on)."""
     before_start = start - timedelta(days=1)
     first = trailing_start(start)
-    earlier = period_facts(source, scope, first, before_start)
+    earlier = cut(wide, first, before_start)
     history = with_rates(
         compute(earlier, by="day", start=first, end=before_start, costs=config.costs),
         config.costs,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cuishou.store.bulk import Bulk
-from cuishou.store.tables import Contact, Promise, Task, Team, User
+from cuishou.store.tables import Promise, Task, Team, User
 
 
 def add_promise(
@@ -70,46 +69,12 @@ def add_reminder(
     return task.id
 
 
-@dataclass(frozen=True, slots=True)
-class CollectorCounts:
-    username: str
-    team: str | None
-    rpc_contacts: int
-    by_status: dict[str, int]
-
-
-def collector_counts(
-    session: Session, *, start: datetime, end: datetime, team_id: int | None
-) -> list[CollectorCounts]:
-    """Per user who took a promise or reached a debtor in ``[start, end)``: RPC contacts and
-    promises by status. ``team_id`` limits it to one team (a team lead's view)."""
-    promise_rows = (
-        select(Promise.created_by.label("user_id"), Promise.status, func.count().label("n"))
-        .where(Promise.created_at >= start, Promise.created_at < end)
-        .group_by(Promise.created_by, Promise.status)
-    )
-    contact_rows = (
-        select(Contact.user_id, func.count().label("n"))
-        .where(Contact.at >= start, Contact.at < end, Contact.party == "debtor")
-        .group_by(Contact.user_id)
-    )
-    users = select(User.id, User.username, Team.name).outerjoin(Team, Team.id == User.team_id)
+def user_teams(session: Session, *, team_id: int | None) -> dict[str, str | None]:
+    """Every user's team name by username (of one team when ``team_id`` is given)."""
+    users = select(User.username, Team.name).outerjoin(Team, Team.id == User.team_id)
     if team_id is not None:
         users = users.where(User.team_id == team_id)
-    names = {uid: (username, team) for uid, username, team in session.execute(users)}
-    statuses: dict[int, dict[str, int]] = {}
-    for user_id, status, n in session.execute(promise_rows):
-        statuses.setdefault(user_id, {})[status] = int(n)
-    contacts = {user_id: int(n) for user_id, n in session.execute(contact_rows)}
-    out = []
-    for user_id in sorted(set(statuses) | set(contacts)):
-        if user_id not in names:
-            continue
-        username, team = names[user_id]
-        out.append(
-            CollectorCounts(username, team, contacts.get(user_id, 0), statuses.get(user_id, {}))
-        )
-    return out
+    return {username: team for username, team in session.execute(users)}
 
 
 #: promises taken in bulk (a dialer's result file), with their reserved ids

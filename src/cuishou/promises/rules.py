@@ -139,11 +139,3 @@ def promise_judgement_expr(
         .then(pl.lit("partly_kept"))
         .otherwise(pl.lit("broken"))
     )
-
-
-def rate(numerator: int, denominator: int) -> str | None:
-    """A rate as a decimal string with four places (``"0.6667"``), or ``None`` for 0/0."""
-    if denominator == 0:
-        return None
-    scaled = (numerator * 10_000 * 2 + denominator) // (2 * denominator)  # half up
-    return f"{scaled // 10_000}.{scaled % 10_000:04d}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -14,12 +15,13 @@ from cuishou.cases.service import case_for
 from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput, PermissionDenied
 from cuishou.kit.money import format_yuan, format_yuan_expr, parse_yuan
+from cuishou.kpis.rules import rounded
+from cuishou.kpis.service import slice_counts
 from cuishou.promises import repository as repo
 from cuishou.promises.rules import (
     DEFAULT_POLICY,
     PromisePolicy,
     promise_problem,
-    rate,
     reminder_date,
     reminder_date_expr,
 )
@@ -119,21 +121,25 @@ STATS_FIRST_DAY = date(2000, 1, 1)
 STATS_LAST_DAY = date(2099, 12, 31)
 
 
-def _row(name: str, team: str | None, rpc: int, by_status: dict[str, int]) -> PromiseRateRow:
-    promises = sum(by_status.values())
-    judged = sum(by_status.get(s, 0) for s in ("kept", "partly_kept", "broken"))
+def _rate(value: float | None) -> str | None:
+    """A KPI rate as this API has always shown it: a decimal string with four places."""
+    shown = rounded(value)
+    return None if shown is None else f"{shown:.4f}"
+
+
+def _row(values: dict[str, Any], team: str | None) -> PromiseRateRow:
     return PromiseRateRow(
-        name=name,
+        name=values["key"],
         team=team,
-        rpc_contacts=rpc,
-        promises=promises,
-        promise_rate=rate(promises, rpc),
-        judged=judged,
-        kept=by_status.get("kept", 0),
-        partly_kept=by_status.get("partly_kept", 0),
-        broken=by_status.get("broken", 0),
-        open=by_status.get("open", 0),
-        kept_rate=rate(by_status.get("kept", 0), judged),
+        rpc_contacts=values["right_party"],
+        promises=values["promises"],
+        promise_rate=_rate(values["promise_rate"]),
+        judged=values["judged"],
+        kept=values["kept"],
+        partly_kept=values["partly_kept"],
+        broken=values["broken"],
+        open=values["promises"] - values["judged"],
+        kept_rate=_rate(values["kept_rate"]),
     )
 
 
@@ -146,15 +152,19 @@ def promise_stats(
     now: datetime,
 ) -> PromiseStats:
     """承诺率 (promises per right-party contact) and 履约率 (kept per judged promise) for
-    promises taken in the period, per collector and per team. A team lead sees their team."""
+    promises taken in the period, per collector and per team who did the work. A team lead
+    sees their team's collectors.
+
+    The figures are the KPI layer's (``kpis.service.slice_counts``, one definition each:
+    ``docs/kpis.md``); this report keeps its own access rule (by the user's team, over every
+    case) and shape. Days are business days in each creditor's zone."""
     require(principal, "promise.stats")
     for name, day in (("since", since), ("until", until)):
         if day is not None and not STATS_FIRST_DAY <= day <= STATS_LAST_DAY:
             raise InvalidInput(
                 f"{name}: must be between {STATS_FIRST_DAY} and {STATS_LAST_DAY}", field=name
             )
-    local = zone(DEFAULT_TZ)
-    last = until or now.astimezone(local).date()
+    last = until or now.astimezone(zone(DEFAULT_TZ)).date()
     first = since or last - timedelta(days=29)
     if first > last:
         raise InvalidInput("since must not be after until", field="since")
@@ -163,27 +173,24 @@ def promise_stats(
         if principal.team_id is None:
             raise PermissionDenied("a team lead without a team has no statistics to see")
         team_id = principal.team_id
-    counts = repo.collector_counts(
-        session,
-        start=datetime.combine(first, time(0), tzinfo=local),
-        end=datetime.combine(last + timedelta(days=1), time(0), tzinfo=local),
-        team_id=team_id,
-    )
-    collectors = [_row(c.username, c.team, c.rpc_contacts, c.by_status) for c in counts]
-    teams: dict[str, tuple[int, dict[str, int]]] = {}
-    for c in counts:
-        if c.team is None:
-            continue
-        rpc, by_status = teams.get(c.team, (0, {}))
-        merged = dict(by_status)
-        for status, n in c.by_status.items():
-            merged[status] = merged.get(status, 0) + n
-        teams[c.team] = (rpc + c.rpc_contacts, merged)
+    teams_of = repo.user_teams(session, team_id=team_id)
+    counts = slice_counts(session, first, last, ("collector", "team"))
+    worked = (pl.col("right_party") > 0) | (pl.col("promises") > 0)
+    collectors = [
+        _row(values, teams_of[values["key"]])
+        for values in counts["collector"].filter(worked).sort("key").iter_rows(named=True)
+        if values["key"] in teams_of
+    ]
+    shown = {team for team in teams_of.values() if team is not None}
     return PromiseStats(
         since=first,
         until=last,
         collectors=collectors,
-        teams=[_row(name, name, rpc, s) for name, (rpc, s) in sorted(teams.items())],
+        teams=[
+            _row(values, values["key"])
+            for values in counts["team"].filter(worked).sort("key").iter_rows(named=True)
+            if values["key"] in shown
+        ],
     )
 
 
