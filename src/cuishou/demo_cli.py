@@ -5,6 +5,7 @@ Light at import (``cuishou --help`` loads it): the demo's stacks load when it ru
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ def print_summary(result: DemoResult) -> None:
         f"{history['accounts_generated']:,} accounts of {result.history_creditor}: "
         f"calls {history['calls']:,}, connected {history['connected']:,} "
         f"({_percent(history['connect_rate'])}), promises {history['promises']:,}, "
-        f"payments {history['payments']:,}, recovered ¥{history['recovered']} "
+        f"payments {history['payments']:,}, recovered ¥{Decimal(history['recovered']):,} "
         f"({_percent(history['recovery_rate'])})"
     )
     imported = result.imported
