@@ -161,6 +161,9 @@ def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bigger.exit_code == 2
     assert "--history-accounts" in bigger.output and "Traceback" not in bigger.output
+    no_days = runner.invoke(app, ["demo", "--days", "0", "--dir", str(tmp_path), "--no-serve"])
+    assert no_days.exit_code == 2
+    assert "--days" in no_days.output and "Traceback" not in no_days.output
 
 
 def _free_port() -> int:

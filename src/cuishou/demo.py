@@ -152,62 +152,64 @@ def run_demo(
     database = _fresh_database(directory)
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
-    logins = _demo_people(engine, now=month_ago)
-    step("simulating the last month")
+    try:
+        logins = _demo_people(engine, now=month_ago)
+        step("simulating the last month")
 
-    base = done_steps
+        base = done_steps
 
-    def simulated(label: str, number: int, _steps: int) -> None:
-        if progress is not None and task is not None:
-            progress.update(task, description=f"history: {label}", completed=base + number)
+        def simulated(label: str, number: int, _steps: int) -> None:
+            if progress is not None and task is not None:
+                progress.update(task, description=f"history: {label}", completed=base + number)
 
-    history = simulate(
-        engine,
-        SimulationOptions(
-            days=days,
-            directory=Path(f"{database}.simulate"),
-            truth_path=Path(f"{database}.truth.parquet"),
-            accounts=history_accounts,
-            seed=seed,
-            collectors=DEMO_COLLECTORS,
-            creditor=DEMO_CREDITOR,
-        ),
-        load_model_config(),
-        clock=clock,
-        progress=simulated,
-    )
-    done_steps = base + days + 2
-
-    imported = ImportResult(files=[])
-    if new_accounts:
-        step(f"generating the new placement ({new_accounts:,} accounts)", 0)
-        portfolio = generate_portfolio(
-            accounts=new_accounts, seed=seed + 1, as_of=eve, creditor=NEW_CREDITOR,
-            bad_rows=0.002,
-        )  # fmt: skip
-        paths = write_portfolio(portfolio, directory)
-        step("importing the new placement")
-        imported = run_import(
-            engine, paths, ImportOptions(as_of=eve, now=last_night, creditor_code=NEW_CREDITOR)
+        history = simulate(
+            engine,
+            SimulationOptions(
+                days=days,
+                directory=Path(f"{database}.simulate"),
+                truth_path=Path(f"{database}.truth.parquet"),
+                accounts=history_accounts,
+                seed=seed,
+                collectors=DEMO_COLLECTORS,
+                creditor=DEMO_CREDITOR,
+            ),
+            load_model_config(),
+            clock=clock,
+            progress=simulated,
         )
-    step(f"daily cycle for {today.isoformat()}")
-    cycle = run_daily_cycle(engine, today, now=clock())
-    step("placing cases with the demo agency")
-    _place_with_agency(engine, now=clock())
+        done_steps = base + days + 2
 
-    with transaction(engine) as session:
-        open_cases = session.scalar(
-            select(func.count()).select_from(Case).where(Case.status == "open")
-        )
-        assigned = session.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.status == "open", Case.assigned_user_id.is_not(None))
-        )
-        alert_rows = session.execute(
-            select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)
-        ).all()
-    engine.dispose()
+        imported = ImportResult(files=[])
+        if new_accounts:
+            step(f"generating the new placement ({new_accounts:,} accounts)", 0)
+            portfolio = generate_portfolio(
+                accounts=new_accounts, seed=seed + 1, as_of=eve, creditor=NEW_CREDITOR,
+                bad_rows=0.002,
+            )  # fmt: skip
+            paths = write_portfolio(portfolio, directory)
+            step("importing the new placement")
+            imported = run_import(
+                engine, paths, ImportOptions(as_of=eve, now=last_night, creditor_code=NEW_CREDITOR)
+            )
+        step(f"daily cycle for {today.isoformat()}")
+        cycle = run_daily_cycle(engine, today, now=clock())
+        step("placing cases with the demo agency")
+        _place_with_agency(engine, now=clock())
+
+        with transaction(engine) as session:
+            open_cases = session.scalar(
+                select(func.count()).select_from(Case).where(Case.status == "open")
+            )
+            assigned = session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.status == "open", Case.assigned_user_id.is_not(None))
+            )
+            alert_rows = session.execute(
+                select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)
+            ).all()
+    finally:
+        engine.dispose()
     step("done")
     return DemoResult(
         database=f"sqlite:///{database}",
