@@ -70,66 +70,100 @@ def test_a_bad_store_url_is_a_clear_error_not_a_traceback(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr + done.stdout
 
 
+#: a small demo: 600 accounts, 300 of them worked through 4 simulated days (the real code path)
+SMALL_DEMO = ["--accounts", "600", "--history-accounts", "300", "--days", "4"]
+#: the demo's today: its history is 2026-11-16 … 2026-11-19
+DEMO_TODAY = ["--as-of", "2026-11-20"]
+
+
 def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    # when the demo is built small, its today given (no wall clock)
     result = runner.invoke(
-        app,
-        [
-            "demo",
-            "--accounts",
-            "600",
-            "--as-of",
-            "2026-11-20",
-            "--dir",
-            str(tmp_path),
-            "--json",
-            "--no-serve",
-        ],
+        app, ["demo", *SMALL_DEMO, *DEMO_TODAY, "--dir", str(tmp_path), "--json", "--no-serve"]
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
+    # then the history is the days before today, lived by the demo team
+    history = summary["history"]
+    assert (history["from"], history["to"], history["days"]) == ("2026-11-16", "2026-11-19", 4)
+    assert history["accounts_generated"] == 300 and history["collectors"] == 2
+    assert history["calls"] > history["connected"] > 0
+    assert history["promises"] > 0 and history["payments"] > 0
+    assert [day["day"] for day in history["per_day"]] == [
+        "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19",
+    ]  # fmt: skip
+    # and the rest of the book arrived last night as a new placement, aged today
     imported = summary["imported"]
+    accounts = next(f for f in imported["files"] if f["kind"] == "accounts")
+    assert accounts["rows"] == 300 and accounts["quarantined"] >= 1
     assert imported["accepted"] + imported["quarantined"] == imported["rows"]
-    assert [c["as_of"] for c in summary["cycles"]] == ["2026-11-18", "2026-11-19", "2026-11-20"]
+    assert summary["accounts_generated"] == 600
+    assert [c["as_of"] for c in summary["cycles"]] == ["2026-11-20"]
     last = summary["cycles"][-1]
-    assert sum(last["buckets"].values()) == last["accounts"] > 0
-    assert summary["open_cases"] > 0
+    assert sum(last["buckets"].values()) == last["accounts"] > 300
+    assert summary["open_cases"] > summary["assigned_cases"] > 0
     assert (tmp_path / "cuishou-demo.db").exists()
     assert (tmp_path / "accounts.csv").exists()
+    assert (tmp_path / "cuishou-demo.db.truth.parquet").exists()
     assert {login["role"] for login in summary["logins"]} == {
         "collector", "team_lead", "manager", "compliance", "legal", "admin", "auditor", "agency",
     }  # fmt: skip
 
 
-def test_demo_logins_work_against_the_demo_store(tmp_path: Path) -> None:
+def test_demo_logins_see_the_simulated_month_in_their_scope(tmp_path: Path) -> None:
+    # given a small demo built as of 2026-11-20 (history 11-16 … 11-19)
     result = runner.invoke(
-        app,
-        ["demo", "--accounts", "300", "--as-of", "2026-11-20", "--dir", str(tmp_path),
-         "--no-serve"],
-    )  # fmt: skip
+        app, ["demo", *SMALL_DEMO, *DEMO_TODAY, "--dir", str(tmp_path), "--no-serve"]
+    )
     assert result.exit_code == 0, result.output
-    assert "demo_collector" in result.stdout and "cuishou-demo" in result.stdout
+    assert "sim_collector_001" in result.stdout and "cuishou-demo" in result.stdout
     engine = make_engine(f"sqlite:///{tmp_path / 'cuishou-demo.db'}")
     clock = Clock(now=datetime(2026, 11, 20, 2, 0, tzinfo=UTC))  # the demo's day, 10:00
+    month = {"from": "2026-11-16", "to": "2026-11-19"}
     with TestClient(create_app(engine, WebSettings(clock=clock))) as client:
-        login = {"username": "demo_collector", "password": "cuishou-demo"}
-        token = client.post("/api/v1/auth/token", data=login).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        queue = client.get("/api/v1/queue", headers=headers).json()
-        agency = client.post(
-            "/api/v1/auth/token", data={"username": "demo_agency", "password": "cuishou-demo"}
-        ).json()["access_token"]
-        placed = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {agency}"})
+
+        def bearer_of(username: str) -> dict[str, str]:
+            login = {"username": username, "password": "cuishou-demo"}
+            response = client.post("/api/v1/auth/token", data=login)
+            assert response.status_code == 200, (username, response.text)
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+        collector, lead, manager = (
+            bearer_of(name) for name in ("sim_collector_001", "demo_team_lead", "demo_manager")
+        )
+        queue = client.get("/api/v1/queue", headers=collector).json()
+        mine = client.get("/api/v1/kpis", params=month, headers=collector).json()["total"]
+        team = client.get("/api/v1/kpis", params={**month, "by": "collector"}, headers=lead).json()
+        everything = client.get("/api/v1/kpis", params=month, headers=manager).json()["total"]
+        placed = client.get("/api/v1/cases", headers=bearer_of("demo_agency")).json()
     engine.dispose()
+    # then the collector's queue is theirs, and their own month has calls and promises
     assert queue["total"] > 0
-    assert all(item["assigned_to"] == "demo_collector" for item in queue["items"])
-    assert placed.json()["total"] > 0
-    assert {item["agency"] for item in placed.json()["items"]} == {"DEMOAGENCY"}
+    assert {item["assigned_to"] for item in queue["items"]} == {"sim_collector_001"}
+    assert mine["calls"] > 0 and mine["promises"] > 0
+    # the team lead sees the team's two collectors, the manager the whole month
+    assert {row["key"] for row in team["rows"]} == {"sim_collector_001", "sim_collector_002"}
+    assert team["total"]["calls"] == everything["calls"] > mine["calls"]
+    assert everything["payments"] > 0 and everything["recovered"] != "0.00"
+    # and the agency sees only the cases placed with it
+    assert placed["total"] > 0
+    assert {item["agency"] for item in placed["items"]} == {"DEMOAGENCY"}
 
 
 def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--accounts", "0", "--dir", str(tmp_path), "--no-serve"])
     assert result.exit_code == 2
     assert "--accounts" in result.output
+    bigger = runner.invoke(
+        app,
+        ["demo", "--accounts", "10", "--history-accounts", "11", "--dir", str(tmp_path),
+         "--no-serve"],
+    )  # fmt: skip
+    assert bigger.exit_code == 2
+    assert "--history-accounts" in bigger.output and "Traceback" not in bigger.output
+    no_days = runner.invoke(app, ["demo", "--days", "0", "--dir", str(tmp_path), "--no-serve"])
+    assert no_days.exit_code == 2
+    assert "--days" in no_days.output and "Traceback" not in no_days.output
 
 
 def _free_port() -> int:
@@ -142,8 +176,9 @@ def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
     # given `cuishou demo` as `make demo` runs it (serving at the end), on a free port
     port = _free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "cuishou.cli", "demo", "--accounts", "300", "--as-of",
-         "2026-11-20", "--dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "cuishou.cli", "demo", "--accounts", "300",
+         "--history-accounts", "200", "--days", "2", "--as-of", "2026-11-20",
+         "--dir", str(tmp_path), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -167,7 +202,7 @@ def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
             assert csrf is not None
             queue = client.post(
                 "/login",
-                data={"username": "demo_collector", "password": "cuishou-demo",
+                data={"username": "sim_collector_001", "password": "cuishou-demo",
                       "csrf_token": csrf.group(1)},
                 headers={"Accept": "text/html"},
             )  # fmt: skip
@@ -177,7 +212,7 @@ def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
     finally:
         demo.terminate()
         output, _ = demo.communicate(timeout=30)
-    assert "demo_collector" in output
+    assert "sim_collector_001" in output
 
 
 def test_serve_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:

@@ -1,6 +1,22 @@
-"""``cuishou demo``: a fresh demo store with a generated portfolio, imported and aged.
+"""``cuishou demo``: a fresh demo store with a lived-in month (演示库：一个月的催收历史).
 
 The command itself (options, summary tables, serving) is in :mod:`cuishou.demo_cli`.
+
+The demo is built the way a shop's store grows, through the real paths only:
+
+1. the demo's people are created (``auth.service``): the collection team 演示一组 — its
+   collectors are the simulator's workforce (``sim_collector_001`` …), with logins — its
+   team lead, a manager and one user of every other role;
+2. :func:`cuishou.simulate.service.simulate` lives the last ``days`` days before today
+   (the app's clock) on a placement of ``history_accounts`` accounts (``DEMOBANK``): daily
+   cycles, the team working its real queues, dialer and payments files imported;
+3. the rest of the book (``accounts - history_accounts``) arrives last night as a new
+   placement of a second creditor (``DEMOCFC``, with a few spoiled rows to show
+   quarantine), not yet allocated; today's daily cycle runs over the whole book;
+4. a few of the new cases are placed with the demo agency.
+
+Why not simulate the whole book: a month of 100,000 accounts takes many minutes (see
+``bench/README.md`` "Demo"); the demo must be up in about a minute.
 
 It never touches the store named by ``CUISHOU_DATABASE_URL``: the demo database lives in
 its own directory (``demo-data/`` by default) and is rebuilt from scratch on every run.
@@ -8,9 +24,11 @@ its own directory (``demo-data/`` by default) and is rebuilt from scratch on eve
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +36,63 @@ from rich.progress import Progress
 from sqlalchemy import Engine, func, insert, select, update
 
 from cuishou.audit.events import SYSTEM
-from cuishou.auth.rules import ROLES
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.engine.runner import CycleResult, run_daily_cycle
+from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
-from cuishou.kit.clock import utc_now
+from cuishou.kit.clock import CHINA_TZ, business_day_in
 from cuishou.kit.errors import InvalidInput
 from cuishou.placement.cli import run_import
 from cuishou.placement.schemas import ImportResult
 from cuishou.placement.service import ImportOptions
+from cuishou.simulate.config import load_model_config
+from cuishou.simulate.rules import simulated_days
+from cuishou.simulate.service import (
+    SimulationOptions,
+    collector_names,
+    placement_arrival,
+    simulate,
+)
 from cuishou.store.db import make_engine, transaction, upgrade
 from cuishou.store.tables import Alert, Case, Event, User
 
+#: the creditor whose placement the demo team has worked for a month
 DEMO_CREDITOR = "DEMOBANK"
-#: The cycle runs for the last few days so that roll movements and alerts show up.
-CYCLE_DAYS = 3
+#: the creditor whose new placement arrived last night (not yet allocated)
+NEW_CREDITOR = "DEMOCFC"
+#: simulated days before today, and the accounts that live them (the rest arrive new)
+HISTORY_DAYS = 30
+HISTORY_ACCOUNTS = 2_000
+#: the demo team's collectors: the simulated workforce. 2,000 accounts are ≈ 1,400 cases,
+#: ≈ 700 a collector: the load the simulator is calibrated at (docs/simulator.md), so the
+#: month lands near seed 003's figures (接通率 76%, 首次承诺率 42%, 月回款率 15%)
+DEMO_COLLECTORS = 2
 #: every demo user logs in with this password (a demo store only)
 DEMO_PASSWORD = "cuishou-demo"
 DEMO_TEAM = "演示一组"
 DEMO_AGENCY = "DEMOAGENCY"
-#: open cases given to the demo collector and placed with the demo agency
-DEMO_CASES_EACH = 200
+#: open cases of the new placement placed with the demo agency
+DEMO_AGENCY_CASES = 200
+#: the roles with a ``demo_<role>`` login besides the team's collectors
+OTHER_ROLES = ("team_lead", "manager", "compliance", "legal", "admin", "auditor", "agency")
+#: how many fixed steps the progress bar has besides the simulated days
+_STEPS = 6
 
 
 @dataclass
 class DemoResult:
     database: str
     directory: str
+    today: str
+    team: str
+    history_creditor: str
+    new_creditor: str
     accounts_generated: int
+    history: dict[str, Any]
     imported: dict[str, Any]
     cycles: list[dict[str, Any]] = field(default_factory=list)
     open_cases: int = 0
+    assigned_cases: int = 0
     open_alerts: dict[str, int] = field(default_factory=dict)
     logins: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -58,86 +101,143 @@ class DemoResult:
 def _fresh_database(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     database = directory / "cuishou-demo.db"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".truth.parquet"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{database}.simulate", ignore_errors=True)
     return database
 
 
 def run_demo(
-    *, accounts: int, seed: int, as_of: date, directory: Path, progress: Progress | None = None
+    *,
+    accounts: int,
+    seed: int,
+    directory: Path,
+    clock: Callable[[], datetime],
+    history_accounts: int | None = None,
+    days: int | None = None,
+    progress: Progress | None = None,
 ) -> DemoResult:
-    """Generate → import → run the daily cycle for the last ``CYCLE_DAYS`` days."""
+    """People → a simulated month → last night's new placement → today's daily cycle.
+
+    ``clock`` is the app's clock: today is its business day in Beijing, and the history
+    is the ``days`` days before it (default :data:`HISTORY_DAYS`), lived by
+    ``history_accounts`` accounts (default :data:`HISTORY_ACCOUNTS`, at most ``accounts``)."""
     if accounts < 1:
         raise InvalidInput("--accounts must be at least 1", field="accounts")
+    days = HISTORY_DAYS if days is None else days
+    if history_accounts is None:
+        history_accounts = min(HISTORY_ACCOUNTS, accounts)
+    if not 1 <= history_accounts <= accounts:
+        raise InvalidInput(
+            f"--history-accounts must be from 1 to --accounts ({accounts:,}), "
+            f"got {history_accounts:,}",
+            field="history_accounts",
+        )
     started = time.perf_counter()
-    total_steps = 4 + CYCLE_DAYS
-    task = progress.add_task("demo", total=total_steps) if progress else None
+    today = business_day_in(clock(), str(CHINA_TZ))
+    history_days = simulated_days(days=days, first=None, today=today)
+    _, month_ago = placement_arrival(history_days[0], CHINA_TZ)
+    eve, last_night = placement_arrival(today, CHINA_TZ)
+    new_accounts = accounts - history_accounts
+    task = progress.add_task("demo", total=_STEPS + days + 2) if progress else None
+    done_steps = 0
 
-    def step(label: str) -> None:
+    def step(label: str, advance: int = 1) -> None:
+        nonlocal done_steps
+        done_steps += advance
         if progress is not None and task is not None:
-            progress.update(task, description=label)
+            progress.update(task, description=label, completed=done_steps)
 
-    def done() -> None:
-        if progress is not None and task is not None:
-            progress.advance(task)
-
-    step("creating the demo store")
+    step("creating the demo store and its people", 0)
     database = _fresh_database(directory)
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
-    done()
+    try:
+        logins = _demo_people(engine, now=month_ago)
+        step("simulating the last month")
 
-    step(f"generating {accounts:,} accounts")
-    portfolio = generate_portfolio(
-        accounts=accounts, seed=seed, as_of=as_of, creditor=DEMO_CREDITOR, bad_rows=0.002
-    )
-    paths = write_portfolio(portfolio, directory)
-    done()
+        base = done_steps
 
-    step("importing the placement")
-    options = ImportOptions(as_of=as_of, now=utc_now(), creditor_code=DEMO_CREDITOR)
-    imported: ImportResult = run_import(engine, paths, options)
-    done()
+        def simulated(label: str, number: int, _steps: int) -> None:
+            if progress is not None and task is not None:
+                progress.update(task, description=f"history: {label}", completed=base + number)
 
-    cycles: list[CycleResult] = []
-    for offset in range(CYCLE_DAYS - 1, -1, -1):
-        day = as_of - timedelta(days=offset)
-        step(f"daily cycle for {day.isoformat()}")
-        cycles.append(run_daily_cycle(engine, day, now=utc_now()))
-        done()
-
-    step("creating demo users")
-    logins = _demo_users(engine)
-    done()
-
-    with transaction(engine) as session:
-        open_cases = session.scalar(
-            select(func.count()).select_from(Case).where(Case.status == "open")
+        history = simulate(
+            engine,
+            SimulationOptions(
+                days=days,
+                directory=Path(f"{database}.simulate"),
+                truth_path=Path(f"{database}.truth.parquet"),
+                accounts=history_accounts,
+                seed=seed,
+                collectors=DEMO_COLLECTORS,
+                creditor=DEMO_CREDITOR,
+            ),
+            load_model_config(),
+            clock=clock,
+            progress=simulated,
         )
-        alert_rows = session.execute(
-            select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)
-        ).all()
-    engine.dispose()
+        done_steps = base + days + 2
+
+        imported = ImportResult(files=[])
+        if new_accounts:
+            step(f"generating the new placement ({new_accounts:,} accounts)", 0)
+            portfolio = generate_portfolio(
+                accounts=new_accounts, seed=seed + 1, as_of=eve, creditor=NEW_CREDITOR,
+                bad_rows=0.002,
+            )  # fmt: skip
+            paths = write_portfolio(portfolio, directory)
+            step("importing the new placement")
+            imported = run_import(
+                engine, paths, ImportOptions(as_of=eve, now=last_night, creditor_code=NEW_CREDITOR)
+            )
+        step(f"daily cycle for {today.isoformat()}")
+        cycle = run_daily_cycle(engine, today, now=clock())
+        step("placing cases with the demo agency")
+        _place_with_agency(engine, now=clock())
+
+        with transaction(engine) as session:
+            open_cases = session.scalar(
+                select(func.count()).select_from(Case).where(Case.status == "open")
+            )
+            assigned = session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.status == "open", Case.assigned_user_id.is_not(None))
+            )
+            alert_rows = session.execute(
+                select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)
+            ).all()
+    finally:
+        engine.dispose()
+    step("done")
     return DemoResult(
         database=f"sqlite:///{database}",
         directory=str(directory),
-        accounts_generated=portfolio.accounts.height,
+        today=today.isoformat(),
+        team=DEMO_TEAM,
+        history_creditor=DEMO_CREDITOR,
+        new_creditor=NEW_CREDITOR,
+        accounts_generated=history.accounts_generated + new_accounts,
+        history=history.to_json(),
         imported=imported.model_dump(),
-        cycles=[c.to_json() for c in cycles],
+        cycles=[cycle.to_json()],
         open_cases=int(open_cases or 0),
+        assigned_cases=int(assigned or 0),
         open_alerts={str(kind): int(n) for kind, n in alert_rows},
         logins=logins,
         seconds=round(time.perf_counter() - started, 2),
     )
 
 
-def _demo_users(engine: Engine) -> list[dict[str, str]]:
-    """One user per role; the demo collector and agency each get open cases to work."""
-    now = utc_now()
-    logins = []
+def _demo_people(engine: Engine, *, now: datetime) -> list[dict[str, str]]:
+    """The team 演示一组 — its collectors are the simulator's workforce (created here, with
+    a login, so the simulation finds and uses them), its team lead — and one ``demo_<role>``
+    user of every other role. All exist from the start of the simulated month."""
+    people = [(name, "collector") for name in collector_names(DEMO_COLLECTORS)]
+    people += [(f"demo_{role}", role) for role in OTHER_ROLES]
     with transaction(engine) as session:
-        for role in ROLES:
-            username = f"demo_{role}"
+        for username, role in people:
             add_user(
                 session,
                 UserIn(
@@ -150,44 +250,48 @@ def _demo_users(engine: Engine) -> list[dict[str, str]]:
                 actor=SYSTEM,
                 now=now,
             )
-            logins.append({"username": username, "role": role, "password": DEMO_PASSWORD})
-        collector = session.scalars(select(User).where(User.username == "demo_collector")).one()
+    return [
+        {"username": username, "role": role, "password": DEMO_PASSWORD} for username, role in people
+    ]
+
+
+def _place_with_agency(engine: Engine, *, now: datetime) -> None:
+    """委外: the largest unassigned open cases (the new placement's) go to the demo agency."""
+    with transaction(engine) as session:
         agency_id = session.scalar(select(User.agency_id).where(User.username == "demo_agency"))
-        open_ids = list(
+        placed = list(
             session.scalars(
                 select(Case.id)
-                .where(Case.status == "open")
+                .where(Case.status == "open", Case.assigned_user_id.is_(None))
                 .order_by(Case.due_fen.desc(), Case.id)
-                .limit(2 * DEMO_CASES_EACH)
+                .limit(DEMO_AGENCY_CASES)
             )
         )
-        mine, placed = open_ids[0::2], open_ids[1::2]
-        if mine:
-            session.execute(
-                update(Case)
-                .where(Case.id.in_(mine))
-                .values(assigned_user_id=collector.id, team_id=collector.team_id, updated_at=now)
-            )
-        if placed:
-            session.execute(
-                update(Case).where(Case.id.in_(placed)).values(agency_id=agency_id, updated_at=now)
-            )
-        rows = [
-            {
-                "at": now,
-                "actor": SYSTEM,
-                "type": "case.assigned",
-                "entity_type": "case",
-                "entity_id": case_id,
-                "case_id": case_id,
-                "payload": payload,
-            }
-            for ids, payload in (
-                (mine, {"from": None, "to": collector.username, "team_id": collector.team_id}),
-                (placed, {"from": None, "to": None, "agency_id": agency_id}),
-            )
-            for case_id in ids
-        ]
-        if rows:
-            session.execute(insert(Event), rows)
-    return logins
+        if not placed:
+            return
+        session.execute(
+            update(Case).where(Case.id.in_(placed)).values(agency_id=agency_id, updated_at=now)
+        )
+        session.execute(
+            insert(Event),
+            [
+                {
+                    "at": now,
+                    "actor": SYSTEM,
+                    "type": "case.assigned",
+                    "entity_type": "case",
+                    "entity_id": case_id,
+                    "case_id": case_id,
+                    "payload": {"from": None, "to": None, "agency_id": agency_id},
+                }
+                for case_id in placed
+            ],
+        )
+
+
+def demo_clock(as_of: date | None, wall: Callable[[], datetime]) -> Callable[[], datetime]:
+    """The demo's clock: ``wall`` (the real one), or 08:00 in Beijing on ``--as-of``."""
+    if as_of is None:
+        return wall
+    moment = datetime(as_of.year, as_of.month, as_of.day, 8, 0, tzinfo=CHINA_TZ)
+    return lambda: moment

@@ -5,6 +5,7 @@ Light at import (``cuishou --help`` loads it): the demo's stacks load when it ru
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,33 +15,50 @@ from rich.table import Table
 
 from cuishou.cli_support import console, friendly_errors, print_json
 from cuishou.cli_support import out as out_console
-from cuishou.kit.clock import parse_date, today_local
+from cuishou.kit.clock import parse_date, utc_now
 
 if TYPE_CHECKING:
     from cuishou.demo import DemoResult
 
 
 def print_summary(result: DemoResult) -> None:
-    imported = result.imported
+    history = result.history
     out_console.print(
-        f"[bold]Cuishou demo[/] — {result.accounts_generated:,} accounts generated in "
-        f"{result.directory}, store {result.database}"
+        f"[bold]Cuishou demo[/] — today {result.today}, {result.accounts_generated:,} accounts "
+        f"generated in {result.directory}, store {result.database}"
     )
-    table = Table(title="import 导入", title_justify="left")
-    for name in ("file", "rows", "accepted", "quarantined", "created", "unchanged"):
-        table.add_column(name, justify="right" if name != "file" else "left")
-    for item in imported["files"]:
-        table.add_row(
-            Path(item["path"]).name,
-            *(f"{item[k]:,}" for k in ("rows", "accepted", "quarantined", "created", "unchanged")),
+    out_console.print(
+        f"history 历史: {history['days']} days {history['from']} … {history['to']}, "
+        f"team {result.team} ({history['collectors']} collectors) worked "
+        f"{history['accounts_generated']:,} accounts of {result.history_creditor}: "
+        f"calls {history['calls']:,}, connected {history['connected']:,} "
+        f"({_percent(history['connect_rate'])}), promises {history['promises']:,}, "
+        f"payments {history['payments']:,}, recovered ¥{Decimal(history['recovered']):,} "
+        f"({_percent(history['recovery_rate'])})"
+    )
+    imported = result.imported
+    if imported["files"]:
+        table = Table(
+            title=f"new placement 新委案 ({result.new_creditor}, arrived last night)",
+            title_justify="left",
         )
-    out_console.print(table)
-    for item in imported["files"]:
-        if item.get("quarantine_file"):
-            out_console.print(f"  rejected rows with reasons → {item['quarantine_file']}")
+        for name in ("file", "rows", "accepted", "quarantined", "created", "unchanged"):
+            table.add_column(name, justify="right" if name != "file" else "left")
+        for item in imported["files"]:
+            table.add_row(
+                Path(item["path"]).name,
+                *(
+                    f"{item[k]:,}"
+                    for k in ("rows", "accepted", "quarantined", "created", "unchanged")
+                ),
+            )
+        out_console.print(table)
+        for item in imported["files"]:
+            if item.get("quarantine_file"):
+                out_console.print(f"  rejected rows with reasons → {item['quarantine_file']}")
 
     last = result.cycles[-1]
-    cycles = Table(title="daily cycles 日终批处理", title_justify="left")
+    cycles = Table(title="daily cycle 日终批处理", title_justify="left")
     for name in ("as of", "accounts", "cases", "roll forward", "cured/settled", "alerts", "s"):
         cycles.add_column(name, justify="right")
     for cycle in result.cycles:
@@ -62,7 +80,10 @@ def print_summary(result: DemoResult) -> None:
     buckets.add_row(*(f"{n:,}" for n in last["buckets"].values()))
     out_console.print(buckets)
     alerts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.open_alerts.items())) or "none"
-    out_console.print(f"open cases {result.open_cases:,}; open alerts: {alerts}")
+    out_console.print(
+        f"open cases {result.open_cases:,} ({result.assigned_cases:,} assigned); "
+        f"open alerts: {alerts}"
+    )
     logins = Table(title="demo logins 演示账号", title_justify="left")
     for name in ("username", "role", "password"):
         logins.add_column(name)
@@ -77,11 +98,29 @@ def print_summary(result: DemoResult) -> None:
     )
 
 
+def _percent(rate: float | None) -> str:
+    """A KPI rate (``None``: nothing to divide by) as a percentage."""
+    return "–" if rate is None else f"{rate:.1%}"
+
+
 @friendly_errors
 def demo_command(
-    accounts: int = typer.Option(100_000, "--accounts", help="Accounts to generate."),
+    accounts: int = typer.Option(
+        100_000, "--accounts", help="Accounts in the demo book (history + new placement)."
+    ),
+    history_accounts: int | None = typer.Option(
+        None,
+        "--history-accounts",
+        help="Accounts the demo team has worked through the simulated history (default: "
+        "the demo's, see README); the rest arrive as a new placement last night.",
+    ),
+    days: int | None = typer.Option(
+        None, "--days", help="Days of simulated history before today (default: a month)."
+    ),
     seed: int = typer.Option(2026, "--seed", help="Generator seed (same seed, same portfolio)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Business date (default: today)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="The demo's today (default: today); the history ends the day before."
+    ),
     directory: Path = typer.Option(
         Path("demo-data"), "--dir", help="Where the demo store and files go (rebuilt)."
     ),
@@ -92,13 +131,14 @@ def demo_command(
     port: int = typer.Option(8000, "--port", help="Port to serve on."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Run the whole system on a fresh demo store (演示): generate, import, daily cycle,
-    demo users, then serve the API until stopped (unless --no-serve)."""
+    """Run the whole system on a fresh demo store (演示): a simulated month of collections,
+    a new placement, today's daily cycle, demo users, then serve the pages and the API
+    until stopped (unless --no-serve)."""
     # generator, import, engine and web stacks load only when the demo runs (ADR 0011)
-    from cuishou.demo import run_demo
+    from cuishou.demo import demo_clock, run_demo
     from cuishou.web.cli import serve
 
-    day = parse_date(as_of, field="--as-of") if as_of else today_local()
+    day = parse_date(as_of, field="--as-of") if as_of else None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -108,7 +148,13 @@ def demo_command(
         disable=json_output,
     ) as progress:
         result = run_demo(
-            accounts=accounts, seed=seed, as_of=day, directory=directory, progress=progress
+            accounts=accounts,
+            history_accounts=history_accounts,
+            days=days,
+            seed=seed,
+            directory=directory,
+            clock=demo_clock(day, utc_now),
+            progress=progress,
         )
     if json_output:
         print_json(result)
