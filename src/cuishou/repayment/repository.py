@@ -215,14 +215,16 @@ def record_posted_events(
     posting's part 0 and its account's case."""
     bulk = SessionBulk(session)
     rows = bulk.relation("payment_events", events, schema=EVENT_SCHEMA, index=("reference",))
+    # CROSS JOIN keeps SQLite's order: each staged posting looks up its payment by the
+    # (creditor, reference, part) key; joined the other way round SQLite walked every payment
+    # of the creditor and probed the staged rows (a million postings: 17 s → 12 s, busy)
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
         SELECT :now, :actor, 'payment.posted', 'payment', p.id, a.case_id,
             {bulk.json("s.payload")}
-        FROM {rows.sql} s
-        JOIN payments p ON p.creditor_id = :creditor_id AND p.reference = s.reference
-            AND p.part = 0
-        JOIN accounts a ON a.id = p.account_id""",  # noqa: S608 - staged relation
+        FROM {rows.sql} s CROSS JOIN payments p
+        JOIN accounts a ON a.id = p.account_id
+        WHERE p.creditor_id = :creditor_id AND p.reference = s.reference AND p.part = 0""",  # noqa: S608 - staged relation
         now=now,
         actor=actor,
         creditor_id=creditor_id,
