@@ -22,6 +22,7 @@ from cuishou.placement.rules import (
     mobile_valid_expr,
     normalize_phone,
     normalize_phone_expr,
+    paid_at_fast_expr,
     parse_amount,
     parse_paid_at,
     parse_rate,
@@ -219,3 +220,39 @@ def test_paid_at_without_zone_is_the_creditors_local_time() -> None:
     assert not isinstance(moment, Reason)
     assert moment.isoformat() == "2026-11-03T06:20:00+00:00"
     assert isinstance(parse_paid_at("yesterday", zone=CHINA_TZ), Reason)
+
+
+_TIME_TEXTS = st.one_of(
+    # the usual spelling, in and out of range (month 13, day 31 of a short month, hour 24 …)
+    st.builds(
+        "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format,
+        st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32),
+        st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+    ),
+    st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")),
+    st.sampled_from([" 2026-11-03 14:20:00 ", "2026-11-03T14:20:00", "2026/11/03 14:20",
+                     "2026-03-08 02:30:00", "2026-11-01 01:30:00", "20261103142000", ""]),
+    st.text(alphabet="0123456789-: T/", max_size=20),
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(_TIME_TEXTS, min_size=1, max_size=20), zone=st.sampled_from(
+    ["Asia/Shanghai", "America/New_York", "Europe/London", "UTC"]))  # fmt: skip
+def test_the_polars_payment_time_is_the_scalar_rules_where_it_answers(
+    texts: list[str], zone: str
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    where = ZoneInfo(zone)
+    fast = pl.select(paid_at_fast_expr(pl.Series(texts, dtype=pl.String), where))
+    for text, value in zip(texts, fast.to_series().to_list(), strict=True):
+        if value is not None:  # the fast form answers only where the scalar rule agrees
+            assert parse_paid_at(text, zone=where) == value, text
+
+
+def test_the_usual_payment_time_is_read_in_polars_and_odd_ones_are_left() -> None:
+    texts = ["2026-11-03 14:20:00", "2026-02-30 10:00:00", "2026-11-03 24:00:00", "2026/11/03"]
+    fast = pl.select(paid_at_fast_expr(pl.Series(texts), CHINA_TZ)).to_series().to_list()
+    assert fast[0] == parse_paid_at(texts[0], zone=CHINA_TZ)
+    assert fast[1:] == [None, None, None]
