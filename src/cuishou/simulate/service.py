@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -300,8 +300,7 @@ def record_calls(
     that cannot be read stops the run; rows the import quarantines are reported.
     """
     file = _write_csv(dialer_rows(calls, day=day, seed=seed), path)
-    # the import compares the calls' UTC times with ``now``: give it in UTC
-    options = DialerOptions(now=now.astimezone(UTC), source=DIALER_SOURCE, actor=ACTOR)
+    options = DialerOptions(now=now, source=DIALER_SOURCE, actor=ACTOR)
     result = import_call_results(engine, [file], options)
     if result.errors:
         raise InvalidInput(f"the simulated dialer file {file} was not imported: {result.errors}")
