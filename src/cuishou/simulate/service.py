@@ -61,6 +61,7 @@ from cuishou.simulate.rules import (
     simulated_days,
     split_payments,
 )
+from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
 from cuishou.store.tables import User
 
@@ -221,16 +222,15 @@ def _queues(
 
 
 def _queue_facts(
-    session: Session, queue: pl.DataFrame, *, day: date, zone: ZoneInfo
+    queue: pl.DataFrame, day_facts: repo.DayFacts, *, day: date, zone: ZoneInfo
 ) -> pl.DataFrame:
     """The queue with what the collector sees of each case (:data:`rules.QUEUE_SCHEMA`)
     and ``creditor_code, account_no, due_fen, promise_open``."""
-    ids = queue["case_id"].to_list()
-    facts = repo.case_facts(session, ids)
-    points = repo.phones(session, facts["debtor_id"].unique().to_list())
-    since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
-    history = repo.contact_history(session, ids, since)
-    promises = repo.open_promises(session, ids)
+    queued = queue.select("case_id")
+    facts = day_facts.cases.join(queued, on="case_id", how="semi")
+    points = day_facts.phones.join(facts.select("debtor_id"), on="debtor_id", how="semi")
+    history = day_facts.history.join(queued, on="case_id", how="semi")
+    promises = day_facts.promises.join(queued, on="case_id", how="semi")
 
     own = (
         points.filter(pl.col("owner") == "debtor")
@@ -355,14 +355,13 @@ def _pay(
     day: date,
     zone: ZoneInfo,
     traits_of: Callable[[pl.Series], model.Traits],
+    facts: repo.DayFacts,
     excitation: pl.DataFrame,
     tally: Tally,
 ) -> pl.DataFrame:
     """The day's payments: decided by the model, posted by importing a payments file.
     Returns ``case_id, paid`` (whether the case paid today)."""
-    with transaction(engine) as session:
-        accounts = repo.open_accounts(session)
-        promises = repo.open_promises(session)
+    accounts, promises = facts.accounts, facts.promises
     cases = (
         accounts.group_by("case_id")
         .agg(pl.col("debtor_id").first(), pl.col("creditor_code").first(), pl.col("owed_fen").sum())
@@ -553,13 +552,9 @@ def simulate(
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
         run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
-        if day == first:
-            with transaction(engine) as session:
-                owed = repo.open_accounts(session)
-            truth_frame = _truth_frame(config, options.seed, owed, traits_of, first, len(days))
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
 
-        # the workforce works its queues
+        # the workforce works its queues, knowing what the store says today (one read)
         with transaction(engine) as session:
             queue = _queues(
                 session,
@@ -567,9 +562,15 @@ def simulate(
                 now=local_moment(day, workforce.start_minute, zone),
                 depth=workforce.queue_depth * workforce.calls_per_day,
             )
-            facts = _queue_facts(session, queue, day=day, zone=zone)
+        since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
+        with BulkStore(engine).read() as bulk:
+            facts = repo.day_facts(bulk, since=since)
+        if day == first:
+            truth_frame = _truth_frame(
+                config, options.seed, facts.accounts, traits_of, first, len(days)
+            )
         calls = plan_calls(
-            facts,
+            _queue_facts(queue, facts, day=day, zone=zone),
             day=day,
             calls_per_day=workforce.calls_per_day,
             start_minute=workforce.start_minute,
@@ -597,7 +598,7 @@ def simulate(
         )
 
         # the debtors pay, and the day's contacts and payments excite tomorrow
-        paid = _pay(engine, config, options, day, zone, traits_of, excitation, tally)
+        paid = _pay(engine, config, options, day, zone, traits_of, facts, excitation, tally)
         excitation = _excite(config, excitation, jumps, paid)
         total.add(tally)
 
