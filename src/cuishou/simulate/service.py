@@ -37,7 +37,7 @@ from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.service import assign_cases, queue_heads
+from cuishou.cases.service import assign_many, queue_heads
 from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
 from cuishou.contact.schemas import CallImportResult
@@ -196,13 +196,12 @@ def _principal(user: User) -> Principal:
 def _assign_round_robin(
     engine: Engine, manager: Principal, collectors: list[Principal], now: datetime
 ) -> int:
-    """分案: unassigned open cases dealt to the collectors in turn, through cases.service."""
+    """分案: unassigned open cases dealt to the collectors in turn, through cases.service
+    (one set-based assignment for all collectors: ``assign_many``)."""
     with transaction(engine) as session:
         ids = repo.unassigned_open_cases(session)
-        for n, collector in enumerate(collectors):
-            mine = ids[n :: len(collectors)]
-            if mine:
-                assign_cases(session, manager, mine, collector=collector.username, now=now)
+        deal = {c.username: ids[n :: len(collectors)] for n, c in enumerate(collectors)}
+        assign_many(session, manager, deal, now=now)
     return len(ids)
 
 
