@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import (
+    Integer,
     Select,
     case,
     column,
@@ -318,7 +319,7 @@ def assign_staged(
     is :class:`NotFound` (nothing is written). Returns how many cases were assigned."""
     bulk = SessionBulk(session)
     staged = bulk.stage("assignments", assignments, schema=ASSIGNMENT_SCHEMA, index=["case_id"])
-    ids = select(column("case_id")).select_from(text(staged))
+    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
     found = session.execute(
         select(Case.id, User.username)
         .outerjoin(User, User.id == Case.assigned_user_id)

@@ -442,8 +442,12 @@ def import_calls(session: Session, source: SourceTable, options: DialerOptions) 
     )
     if fresh.height:
         problems = pl.concat(
-            [problems, _store_problems(fresh, source, creditor=creditor_code, today=today,
-                                       options=options)]
+            [
+                problems,
+                _store_problems(
+                    fresh, source, creditor=creditor_code, today=today, options=options
+                ),
+            ]
         )
         fresh = fresh.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     result.accepted = fresh.height + stored.height
