@@ -5,7 +5,7 @@ as of the first simulated day and imports it (the generator and the real import)
 creates the collectors and teams it needs (``auth.service``). Then, day by day:
 
 1. the real daily cycle runs (promises are judged there, as in production);
-2. unassigned open cases are assigned round-robin (``cases.service.assign_cases``) and
+2. unassigned open cases are assigned round-robin (``cases.service.assign_many``) and
    each collector works their real queue (``cases.service.my_queue``) top down within
    capacity and working hours (:func:`cuishou.simulate.rules.plan_calls`);
 3. the debtor model (:mod:`cuishou.simulate.model`) decides how each call ends and who
