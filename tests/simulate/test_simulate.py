@@ -39,15 +39,15 @@ GOLDEN = {
     "days": 3,
     "accounts_generated": 300,
     "collectors": 3,
-    "calls": 244,
-    "connected": 195,
-    "right_party": 187,
-    "promises": 83,
+    "calls": 238,
+    "connected": 197,
+    "right_party": 191,
+    "promises": 78,
     "complaints": 0,
-    "payments": 17,
-    "recovered": "106040.00",
+    "payments": 18,
+    "recovered": "113928.00",
     "due_at_start": "14362189.47",
-    "recovery_rate": 0.0074,
+    "recovery_rate": 0.0079,
 }
 
 

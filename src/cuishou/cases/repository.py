@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
+    Integer,
     Select,
     case,
+    column,
     exists,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
 from cuishou.kit.errors import NotFound
+from cuishou.store.bulk import SessionBulk
 from cuishou.store.tables import (
     Account,
     Agency,
@@ -294,6 +299,62 @@ def assign(session: Session, case_ids: Sequence[int], *, user: User, now: dateti
             assigned_user_id=user.id, team_id=user.team_id, agency_id=user.agency_id, updated_at=now
         )
     )
+
+
+#: one bulk assignment per row (:func:`assign_staged`)
+ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "user_id": pl.Int64(),
+    "team_id": pl.Int64(),
+    "agency_id": pl.Int64(),
+    "username": pl.String(),
+}
+
+
+def assign_staged(
+    session: Session, assignments: pl.DataFrame, *, scope: CaseScope, actor: str, now: datetime
+) -> int:
+    """Give each case of ``assignments`` (:data:`ASSIGNMENT_SCHEMA`, one row per case) to
+    its user, with a ``case.assigned`` event each, set-based; a case not found in ``scope``
+    is :class:`NotFound` (nothing is written). Returns how many cases were assigned."""
+    bulk = SessionBulk(session)
+    staged = bulk.stage("assignments", assignments, schema=ASSIGNMENT_SCHEMA, index=["case_id"])
+    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
+    found = session.execute(
+        select(Case.id, User.username)
+        .outerjoin(User, User.id == Case.assigned_user_id)
+        .where(Case.id.in_(ids), case_scope_clause(scope))
+    ).all()
+    before = pl.DataFrame(found, schema={"case_id": pl.Int64, "from": pl.String}, orient="row")
+    missing = assignments.join(before, on="case_id", how="anti")
+    if missing.height:
+        case_id = int(missing["case_id"].min())  # type: ignore[arg-type]
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    bulk.execute(
+        f"""UPDATE cases SET
+            assigned_user_id = (SELECT s.user_id FROM {staged} s WHERE s.case_id = cases.id),
+            team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
+            agency_id = (SELECT s.agency_id FROM {staged} s WHERE s.case_id = cases.id),
+            updated_at = :now
+        WHERE id IN (SELECT case_id FROM {staged})""",  # noqa: S608 - staged table name
+        now=now,
+    )
+    events = assignments.join(before, on="case_id").select(
+        "case_id",
+        pl.struct("from", pl.col("username").alias("to"), "team_id", "agency_id")
+        .struct.json_encode()
+        .alias("payload"),
+    )
+    rows = bulk.stage("assigned_events", events)
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'case.assigned', 'case', s.case_id, s.case_id,
+            {bulk.json("s.payload")}
+        FROM {rows} s ORDER BY s.case_id""",  # noqa: S608 - staged table name
+        now=now,
+        actor=actor,
+    )
+    return events.height
 
 
 def cases_in_scope(session: Session, case_ids: Sequence[int], scope: CaseScope) -> list[Case]:

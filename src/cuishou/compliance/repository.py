@@ -245,11 +245,14 @@ def debtors_history(bulk: Bulk, staged: str) -> pl.DataFrame:
     """Every stored contact with the debtors in their windows, on any case, by anyone:
     ``debtor_id, at, channel, contact_point_id, owner, outcome`` (as :func:`debtor_history`)."""
     return bulk.fetch(
+        # CROSS JOIN keeps SQLite's join order (the staged debtors first, then their cases
+        # and contacts by index): without statistics on the staged table it scanned every
+        # contact (4.8 s instead of 1.1 s at 100,000 accounts after 30 simulated days)
         f"""SELECT cs.debtor_id, c.at, c.channel, c.contact_point_id, p.owner, c.outcome
-        FROM {staged} s JOIN cases cs ON cs.debtor_id = s.debtor_id
-        JOIN contacts c ON c.case_id = cs.id
+        FROM {staged} s CROSS JOIN cases cs CROSS JOIN contacts c
         JOIN contact_points p ON p.id = c.contact_point_id
-        WHERE c.at >= s.since AND c.at < s.until""",  # noqa: S608 - staged table name
+        WHERE cs.debtor_id = s.debtor_id AND c.case_id = cs.id
+            AND c.at >= s.since AND c.at < s.until""",  # noqa: S608 - staged table name
         {
             "debtor_id": pl.Int64(),
             "at": pl.Datetime("us", "UTC"),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,8 +55,7 @@ from cuishou.contact.rules import (
     timing_problem_expr,
 )
 from cuishou.contact.schemas import CallFileResult, CallImportResult
-from cuishou.creditors.service import business_day
-from cuishou.kit.clock import CHINA_TZ, DEFAULT_TZ
+from cuishou.kit.clock import CHINA_TZ, business_day_in
 from cuishou.kit.clock import zone as zone_of
 from cuishou.kit.errors import Conflict, InvalidInput, UnreadableFile
 from cuishou.placement.columns import CALL_COLUMNS
@@ -101,7 +100,8 @@ TAIL_SCHEMA: dict[str, pl.DataType] = {
 class DialerOptions:
     """How to import call results.
 
-    ``now``: the time of the import (events, the future-time check, promises' "today");
+    ``now``: the time of the import (events, the future-time check; any zone, kept in UTC);
+    its business day in the creditor's zone is the import's "today" (promises' due dates);
     ``source``: the dialer's name, with each call id the idempotency key; ``creditor_code``:
     the creditor (else the file's ``creditor_code`` column); ``codes``: the result-code table
     (default: the shipped one); ``limits``: the largest file read; ``actor``: who imports
@@ -127,6 +127,8 @@ class DialerOptions:
             )
         if self.now.tzinfo is None:
             raise ValueError("DialerOptions.now must be aware")
+        # one instant, compared with the calls' UTC times: an aware time in any zone is fine
+        object.__setattr__(self, "now", self.now.astimezone(UTC))
         object.__setattr__(self, "source", name)
         object.__setattr__(self, "_codes", self.codes or load_codes())
 
@@ -293,7 +295,7 @@ def check_calls(
 
 
 def _store_problems(
-    good: pl.DataFrame, source: SourceTable, *, creditor: str, options: DialerOptions
+    good: pl.DataFrame, source: SourceTable, *, creditor: str, today: date, options: DialerOptions
 ) -> pl.DataFrame:
     """Problems only the store can tell (``good`` has the lookups joined)."""
     account = column_label(source, "account_no")
@@ -343,7 +345,6 @@ def _store_problems(
         for i, (when, en, zh) in enumerate(checks)
     ]
     # a promise the workbench would refuse (closed case, more than owed, due date …)
-    today = options.now.astimezone(zone_of(DEFAULT_TZ)).date()
     promises = good.filter(
         (pl.col("mapped") == "promise") & pl.col("case_id").is_not_null()
     ).select("_row", "promise_fen", "promise_due", "case_due_fen", "case_status")
@@ -406,13 +407,17 @@ def import_calls(session: Session, source: SourceTable, options: DialerOptions) 
     bulk = SessionBulk(session)
     if bulk.sqlite:  # take the write lock before ids are reserved and facts read
         bulk.execute("UPDATE contacts SET id = id WHERE 1 = 0")
-    base = ImportOptions(
-        as_of=options.now.date(), now=options.now, creditor_code=options.creditor_code,
-        actor=options.actor,
-    )  # fmt: skip
-    creditor_code = choose_creditor(source, base)
+    creditor_code = choose_creditor(
+        source, ImportOptions(as_of=date.min, now=options.now, creditor_code=options.creditor_code)
+    )
     creditor = repo.creditor_by_code(session, creditor_code)
     local = zone_of(creditor.timezone) if creditor is not None else options.zone
+    # the import's "today": its business day in the creditor's zone (营业日)
+    today = business_day_in(options.now, local.key)
+    base = ImportOptions(
+        as_of=today, now=options.now, creditor_code=creditor_code, actor=options.actor,
+        zone=local,
+    )  # fmt: skip
     typed, problems = check_calls(source, creditor=creditor_code, zone=local, options=options)
     good = typed.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     result = CallFileResult(
@@ -437,7 +442,12 @@ def import_calls(session: Session, source: SourceTable, options: DialerOptions) 
     )
     if fresh.height:
         problems = pl.concat(
-            [problems, _store_problems(fresh, source, creditor=creditor_code, options=options)]
+            [
+                problems,
+                _store_problems(
+                    fresh, source, creditor=creditor_code, today=today, options=options
+                ),
+            ]
         )
         fresh = fresh.filter(~pl.col("_row").is_in(problems["_row"].unique().implode()))
     result.accepted = fresh.height + stored.height
@@ -447,7 +457,8 @@ def import_calls(session: Session, source: SourceTable, options: DialerOptions) 
     if fresh.height:
         file_id = record_file(session, source, base, creditor.id, result)
         result.import_file_id = file_id
-        _write(session, bulk, fresh, tails, result, creditor_id=creditor.id, options=options)
+        _write(session, bulk, fresh, tails, result, creditor_id=creditor.id, today=today,
+               options=options)  # fmt: skip
         append_events(
             session,
             [event(base, "import.file_imported", "import_file", file_id,
@@ -465,9 +476,11 @@ def _write(
     result: CallFileResult,
     *,
     creditor_id: int,
+    today: date,
     options: DialerOptions,
 ) -> None:
-    """Write the new calls and everything they cause, set-based."""
+    """Write the new calls and everything they cause, set-based (``today``: the import's
+    business day in the creditor's zone)."""
     now = options.now
     calls = (
         fresh.sort("at", "_row")
@@ -566,7 +579,6 @@ def _write(
     repo.insert_events(bulk, events, now=now)
     repo.mark_points_invalid(bulk, first_invalid["contact_point_id"])
 
-    today = now.astimezone(zone_of(DEFAULT_TZ)).date()
     result.promises = take_promises(
         bulk,
         calls.filter(pl.col("outcome") == "promise").select(
@@ -604,7 +616,7 @@ def _write(
         result.alerts = raise_staged(
             bulk,
             staged,
-            business_date=business_day(session, creditor_id, now),
+            business_date=today,
             now=now,
             actor=None,
         )

@@ -119,12 +119,15 @@ def phones_of_calls(bulk: Bulk, staged: str, *, creditor_id: int) -> pl.DataFram
     """The phone numbers (mobile, landline) of the debtors of the calls' accounts, the
     debtor's own and their named contacts'."""
     return bulk.fetch(
-        f"""SELECT DISTINCT p.debtor_id, p.id AS contact_point_id, p.value, p.owner,
-            p.owner_name, p.status
-        FROM (SELECT DISTINCT account_no FROM {staged}) k
-        JOIN accounts a ON a.creditor_id = :creditor_id AND a.account_no = k.account_no
-        JOIN contact_points p ON p.debtor_id = a.debtor_id
-        WHERE p.kind IN ('mobile', 'phone')""",  # noqa: S608 - staged table name
+        # the debtors first, then their points by (debtor_id, kind): SQLite planned the
+        # join the other way round (every account of the creditor probed), 6x slower
+        f"""SELECT p.debtor_id, p.id AS contact_point_id, p.value, p.owner, p.owner_name,
+            p.status
+        FROM contact_points p
+        WHERE p.kind IN ('mobile', 'phone') AND p.debtor_id IN (
+            SELECT a.debtor_id FROM accounts a
+            WHERE a.creditor_id = :creditor_id
+                AND a.account_no IN (SELECT k.account_no FROM {staged} k))""",  # noqa: S608 - staged table name
         {
             "debtor_id": pl.Int64(),
             "contact_point_id": pl.Int64(),

@@ -7,15 +7,15 @@ cycle, ``cases.service``, the dialer result import, the payments file import).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cuishou.store.tables import Account, Case, Contact, ContactPoint, Creditor, Promise, User
-
-OWED = Account.fee_fen + Account.penalty_fen + Account.interest_fen + Account.principal_fen
+from cuishou.store.bulk import Bulk
+from cuishou.store.tables import Account, Case, User
 
 
 def account_count(session: Session) -> int:
@@ -52,100 +52,95 @@ def unassigned_open_cases(session: Session) -> list[int]:
     return list(session.scalars(query))
 
 
-def case_facts(session: Session, case_ids: Sequence[int]) -> pl.DataFrame:
-    """``case_id, debtor_id, creditor_code, account_no`` (the case's first account),
-    ``due_fen``."""
-    first_account = (
-        select(Account.case_id, func.min(Account.account_no).label("account_no"))
-        .where(Account.case_id.in_(list(case_ids)))
-        .group_by(Account.case_id)
-        .subquery()
+@dataclass(frozen=True, slots=True)
+class DayFacts:
+    """What the simulated day acts on, read once after the day's cycle and assignment.
+
+    * ``cases``: ``case_id, debtor_id, creditor_code, account_no`` (the case's first
+      account), ``due_fen`` of every open case;
+    * ``phones``: ``debtor_id, point_id, value, owner, named`` — active phones of their
+      debtors, by debtor and id;
+    * ``history``: ``case_id, at, party, outcome`` of their contacts since ``since``, in order;
+    * ``promises``: ``case_id, due_date, left_fen`` of open promises;
+    * ``accounts``: see :func:`open_accounts`.
+
+    Nothing the day's calls write changes these for the day's payments: calls do not move
+    balances or close cases, and a promise taken today falls due tomorrow at the earliest.
+    """
+
+    cases: pl.DataFrame
+    phones: pl.DataFrame
+    history: pl.DataFrame
+    promises: pl.DataFrame
+    accounts: pl.DataFrame
+
+
+OPEN_DEBTORS = "SELECT debtor_id FROM cases WHERE status = 'open'"
+
+
+def day_facts(bulk: Bulk, *, since: datetime) -> DayFacts:
+    """One consistent read of the day's facts (:class:`DayFacts`), set-based: a few
+    whole-table queries joined on open cases, no per-case lookups and no id lists."""
+    cases = bulk.fetch(
+        """SELECT c.id AS case_id, c.debtor_id, cr.code AS creditor_code,
+            MIN(a.account_no) AS account_no, c.due_fen
+        FROM cases c
+        JOIN creditors cr ON cr.id = c.creditor_id
+        JOIN accounts a ON a.case_id = c.id
+        WHERE c.status = 'open'
+        GROUP BY c.id, c.debtor_id, cr.code, c.due_fen""",
+        schema={"case_id": pl.Int64(), "debtor_id": pl.Int64(), "creditor_code": pl.String(),
+                "account_no": pl.String(), "due_fen": pl.Int64()},
+    )  # fmt: skip
+    phones = bulk.fetch(
+        f"""SELECT p.debtor_id, p.id AS point_id, p.value, p.owner, p.owner_name
+        FROM contact_points p
+        WHERE p.kind IN ('mobile', 'phone') AND p.status = 'active'
+            AND p.debtor_id IN ({OPEN_DEBTORS})
+        ORDER BY p.debtor_id, p.id""",  # noqa: S608 - a constant subquery
+        schema={"debtor_id": pl.Int64(), "point_id": pl.Int64(), "value": pl.String(),
+                "owner": pl.String(), "owner_name": pl.String()},
+    )  # fmt: skip
+    history = bulk.fetch(
+        """SELECT ct.case_id, ct.at, ct.party, ct.outcome
+        FROM contacts ct JOIN cases c ON c.id = ct.case_id
+        WHERE c.status = 'open' AND ct.at >= :since
+        ORDER BY ct.case_id, ct.at, ct.id""",
+        schema={"case_id": pl.Int64(), "at": pl.Datetime("us", "UTC"), "party": pl.String(),
+                "outcome": pl.String()},
+        since=since,
+    )  # fmt: skip
+    promises = bulk.fetch(
+        """SELECT case_id, due_date, amount_fen - paid_fen AS left_fen
+        FROM promises WHERE status = 'open' ORDER BY case_id, due_date""",
+        schema={"case_id": pl.Int64(), "due_date": pl.Date(), "left_fen": pl.Int64()},
     )
-    rows = session.execute(
-        select(Case.id, Case.debtor_id, Creditor.code, first_account.c.account_no, Case.due_fen)
-        .join(Creditor, Creditor.id == Case.creditor_id)
-        .join(first_account, first_account.c.case_id == Case.id)
-        .where(Case.id.in_(list(case_ids)))
-    ).all()
-    return pl.DataFrame(
-        rows,
-        schema={"case_id": pl.Int64, "debtor_id": pl.Int64, "creditor_code": pl.String,
-                "account_no": pl.String, "due_fen": pl.Int64},
-        orient="row",
-    )  # fmt: skip
-
-
-def phones(session: Session, debtor_ids: Sequence[int]) -> pl.DataFrame:
-    """Active phone contact points: ``debtor_id, point_id, value, owner, named``."""
-    rows = session.execute(
-        select(
-            ContactPoint.debtor_id, ContactPoint.id, ContactPoint.value, ContactPoint.owner,
-            ContactPoint.owner_name,
-        )
-        .where(
-            ContactPoint.debtor_id.in_(list(debtor_ids)),
-            ContactPoint.kind.in_(("mobile", "phone")),
-            ContactPoint.status == "active",
-        )
-        .order_by(ContactPoint.debtor_id, ContactPoint.id)
-    ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        rows,
-        schema={"debtor_id": pl.Int64, "point_id": pl.Int64, "value": pl.String,
-                "owner": pl.String, "owner_name": pl.String},
-        orient="row",
-    )  # fmt: skip
-    return frame.with_columns((pl.col("owner_name").str.strip_chars() != "").alias("named"))
-
-
-def contact_history(session: Session, case_ids: Sequence[int], since: datetime) -> pl.DataFrame:
-    """``case_id, at, party, outcome`` of the cases' contacts since ``since``, in order."""
-    rows = session.execute(
-        select(Contact.case_id, Contact.at, Contact.party, Contact.outcome)
-        .where(Contact.case_id.in_(list(case_ids)), Contact.at >= since)
-        .order_by(Contact.case_id, Contact.at, Contact.id)
-    ).all()
-    return pl.DataFrame(
-        rows,
-        schema={"case_id": pl.Int64, "at": pl.Datetime("us", "UTC"), "party": pl.String,
-                "outcome": pl.String},
-        orient="row",
-    )  # fmt: skip
-
-
-def open_promises(session: Session, case_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """``case_id, due_date, left_fen`` of open promises (of ``case_ids`` when given)."""
-    query = select(Promise.case_id, Promise.due_date, Promise.amount_fen - Promise.paid_fen).where(
-        Promise.status == "open"
-    )
-    if case_ids is not None:
-        query = query.where(Promise.case_id.in_(list(case_ids)))
-    rows = session.execute(query.order_by(Promise.case_id, Promise.due_date)).all()
-    return pl.DataFrame(
-        rows,
-        schema={"case_id": pl.Int64, "due_date": pl.Date, "left_fen": pl.Int64},
-        orient="row",
+    return DayFacts(
+        cases=cases,
+        phones=phones.with_columns(
+            (pl.col("owner_name").fill_null("").str.strip_chars() != "").alias("named")
+        ),
+        history=history,
+        promises=promises,
+        accounts=open_accounts(bulk),
     )
 
 
-def open_accounts(session: Session) -> pl.DataFrame:
+def open_accounts(bulk: Bulk) -> pl.DataFrame:
     """Accounts of open cases that owe something: ``case_id, debtor_id, creditor_code,
     account_no, owed_fen, order`` (oldest first within the case)."""
-    rows = session.execute(
-        select(
-            Account.case_id, Case.debtor_id, Creditor.code, Account.account_no, OWED,
-            Account.overdue_since, Account.id,
-        )
-        .join(Case, Case.id == Account.case_id)
-        .join(Creditor, Creditor.id == Account.creditor_id)
-        .where(Case.status == "open", OWED > 0)
-    ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        rows,
-        schema={"case_id": pl.Int64, "debtor_id": pl.Int64, "creditor_code": pl.String,
-                "account_no": pl.String, "owed_fen": pl.Int64, "since": pl.Date,
-                "account_id": pl.Int64},
-        orient="row",
+    owed = "a.fee_fen + a.penalty_fen + a.interest_fen + a.principal_fen"
+    frame = bulk.fetch(
+        f"""SELECT a.case_id, c.debtor_id, cr.code AS creditor_code, a.account_no,
+            {owed} AS owed_fen, {bulk.nullable("a.overdue_since", "''")} AS since,
+            a.id AS account_id
+        FROM accounts a
+        JOIN cases c ON c.id = a.case_id
+        JOIN creditors cr ON cr.id = a.creditor_id
+        WHERE c.status = 'open' AND {owed} > 0""",  # noqa: S608 - constant expressions
+        schema={"case_id": pl.Int64(), "debtor_id": pl.Int64(), "creditor_code": pl.String(),
+                "account_no": pl.String(), "owed_fen": pl.Int64(), "since": pl.Date(),
+                "account_id": pl.Int64()},
     )  # fmt: skip
     return (
         frame.sort("case_id", "since", "account_id", nulls_last=True)

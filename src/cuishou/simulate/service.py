@@ -5,7 +5,7 @@ as of the first simulated day and imports it (the generator and the real import)
 creates the collectors and teams it needs (``auth.service``). Then, day by day:
 
 1. the real daily cycle runs (promises are judged there, as in production);
-2. unassigned open cases are assigned round-robin (``cases.service.assign_cases``) and
+2. unassigned open cases are assigned round-robin (``cases.service.assign_many``) and
    each collector works their real queue (``cases.service.my_queue``) top down within
    capacity and working hours (:func:`cuishou.simulate.rules.plan_calls`);
 3. the debtor model (:mod:`cuishou.simulate.model`) decides how each call ends and who
@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +37,7 @@ from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.service import assign_cases, queue_heads
+from cuishou.cases.service import assign_many, queue_heads
 from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
 from cuishou.contact.schemas import CallImportResult
@@ -61,6 +61,7 @@ from cuishou.simulate.rules import (
     simulated_days,
     split_payments,
 )
+from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
 from cuishou.store.tables import User
 
@@ -195,13 +196,12 @@ def _principal(user: User) -> Principal:
 def _assign_round_robin(
     engine: Engine, manager: Principal, collectors: list[Principal], now: datetime
 ) -> int:
-    """分案: unassigned open cases dealt to the collectors in turn, through cases.service."""
+    """分案: unassigned open cases dealt to the collectors in turn, through cases.service
+    (one set-based assignment for all collectors: ``assign_many``)."""
     with transaction(engine) as session:
         ids = repo.unassigned_open_cases(session)
-        for n, collector in enumerate(collectors):
-            mine = ids[n :: len(collectors)]
-            if mine:
-                assign_cases(session, manager, mine, collector=collector.username, now=now)
+        deal = {c.username: ids[n :: len(collectors)] for n, c in enumerate(collectors)}
+        assign_many(session, manager, deal, now=now)
     return len(ids)
 
 
@@ -221,16 +221,15 @@ def _queues(
 
 
 def _queue_facts(
-    session: Session, queue: pl.DataFrame, *, day: date, zone: ZoneInfo
+    queue: pl.DataFrame, day_facts: repo.DayFacts, *, day: date, zone: ZoneInfo
 ) -> pl.DataFrame:
     """The queue with what the collector sees of each case (:data:`rules.QUEUE_SCHEMA`)
     and ``creditor_code, account_no, due_fen, promise_open``."""
-    ids = queue["case_id"].to_list()
-    facts = repo.case_facts(session, ids)
-    points = repo.phones(session, facts["debtor_id"].unique().to_list())
-    since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
-    history = repo.contact_history(session, ids, since)
-    promises = repo.open_promises(session, ids)
+    queued = queue.select("case_id")
+    facts = day_facts.cases.join(queued, on="case_id", how="semi")
+    points = day_facts.phones.join(facts.select("debtor_id"), on="debtor_id", how="semi")
+    history = day_facts.history.join(queued, on="case_id", how="semi")
+    promises = day_facts.promises.join(queued, on="case_id", how="semi")
 
     own = (
         points.filter(pl.col("owner") == "debtor")
@@ -300,8 +299,7 @@ def record_calls(
     that cannot be read stops the run; rows the import quarantines are reported.
     """
     file = _write_csv(dialer_rows(calls, day=day, seed=seed), path)
-    # the import compares the calls' UTC times with ``now``: give it in UTC
-    options = DialerOptions(now=now.astimezone(UTC), source=DIALER_SOURCE, actor=ACTOR)
+    options = DialerOptions(now=now, source=DIALER_SOURCE, actor=ACTOR)
     result = import_call_results(engine, [file], options)
     if result.errors:
         raise InvalidInput(f"the simulated dialer file {file} was not imported: {result.errors}")
@@ -356,14 +354,13 @@ def _pay(
     day: date,
     zone: ZoneInfo,
     traits_of: Callable[[pl.Series], model.Traits],
+    facts: repo.DayFacts,
     excitation: pl.DataFrame,
     tally: Tally,
 ) -> pl.DataFrame:
     """The day's payments: decided by the model, posted by importing a payments file.
     Returns ``case_id, paid`` (whether the case paid today)."""
-    with transaction(engine) as session:
-        accounts = repo.open_accounts(session)
-        promises = repo.open_promises(session)
+    accounts, promises = facts.accounts, facts.promises
     cases = (
         accounts.group_by("case_id")
         .agg(pl.col("debtor_id").first(), pl.col("creditor_code").first(), pl.col("owed_fen").sum())
@@ -554,13 +551,9 @@ def simulate(
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
         run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
-        if day == first:
-            with transaction(engine) as session:
-                owed = repo.open_accounts(session)
-            truth_frame = _truth_frame(config, options.seed, owed, traits_of, first, len(days))
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
 
-        # the workforce works its queues
+        # the workforce works its queues, knowing what the store says today (one read)
         with transaction(engine) as session:
             queue = _queues(
                 session,
@@ -568,9 +561,15 @@ def simulate(
                 now=local_moment(day, workforce.start_minute, zone),
                 depth=workforce.queue_depth * workforce.calls_per_day,
             )
-            facts = _queue_facts(session, queue, day=day, zone=zone)
+        since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
+        with BulkStore(engine).read() as bulk:
+            facts = repo.day_facts(bulk, since=since)
+        if day == first:
+            truth_frame = _truth_frame(
+                config, options.seed, facts.accounts, traits_of, first, len(days)
+            )
         calls = plan_calls(
-            facts,
+            _queue_facts(queue, facts, day=day, zone=zone),
             day=day,
             calls_per_day=workforce.calls_per_day,
             start_minute=workforce.start_minute,
@@ -598,7 +597,7 @@ def simulate(
         )
 
         # the debtors pay, and the day's contacts and payments excite tomorrow
-        paid = _pay(engine, config, options, day, zone, traits_of, excitation, tally)
+        paid = _pay(engine, config, options, day, zone, traits_of, facts, excitation, tally)
         excitation = _excite(config, excitation, jumps, paid)
         total.add(tally)
 
