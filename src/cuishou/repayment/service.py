@@ -233,9 +233,12 @@ def post_batch(
     """
     if parts.height == 0:
         return True
+    # ids first: the events below name each posting's payment without looking it up again
+    # (every part is inserted or the batch is refused, so every reserved id is used)
+    parts = parts.with_columns(SessionBulk(session).reserve_ids("payments", parts.height))
     inserted = repo.record_postings(
         session,
-        parts.select(list(repo.PART_SCHEMA)),
+        parts.select("id", *repo.PART_SCHEMA),
         creditor_id=creditor_id,
         source=source,
         import_file_id=import_file_id,
@@ -265,7 +268,6 @@ def post_batch(
     repo.record_posted_events(
         session,
         _posted_payloads(parts, source=source, file_name=file_name),
-        creditor_id=creditor_id,
         actor=actor,
         now=now,
     )
@@ -288,6 +290,8 @@ def _posted_payloads(parts: pl.DataFrame, *, source: str, file_name: str | None)
         parts.sort("reference", "part")
         .group_by("reference", maintain_order=True)
         .agg(
+            pl.col("id").first().alias("payment_id"),
+            pl.col("account_id").first(),
             pl.col("amount_fen").sum(),
             pl.col("paid_at").first(),
             share.alias("parts"),
@@ -302,7 +306,9 @@ def _posted_payloads(parts: pl.DataFrame, *, source: str, file_name: str | None)
     ]
     if file_name is not None:
         fields.append(pl.lit(file_name).alias("file"))
-    return grouped.select("reference", pl.struct(fields).struct.json_encode().alias("payload"))
+    return grouped.select(
+        "payment_id", "account_id", pl.struct(fields).struct.json_encode().alias("payload")
+    )
 
 
 def get_payment(session: Session, principal: Principal, payment_id: int) -> PaymentOut:
