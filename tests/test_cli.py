@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from cuishou.web.deps import WebSettings
 from tests.factories import make_debtor, valid_id_number
 from tests.logs import log_everything
 from tests.web.factories import Clock
+from tests.web.live import free_port
 
 runner = CliRunner()
 
@@ -166,15 +166,9 @@ def test_demo_rejects_a_bad_size(tmp_path: Path) -> None:
     assert "--days" in no_days.output and "Traceback" not in no_days.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_demo_serves_and_the_pages_answer(tmp_path: Path) -> None:
     # given `cuishou demo` as `make demo` runs it (serving at the end), on a free port
-    port = _free_port()
+    port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "cuishou.cli", "demo", "--accounts", "300",
          "--history-accounts", "200", "--days", "2", "--as-of", "2026-11-20",

@@ -14,16 +14,12 @@ missing browser into a failure.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
@@ -39,6 +35,7 @@ from tests.web.factories import (
     make_team,
     make_user,
 )
+from tests.web.live import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -111,12 +108,6 @@ def seed(engine: Engine, clock: Clock) -> Portfolio:
         return Portfolio([c.id for c in cases], theirs.id, alert.id)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Site:
     url: str
@@ -131,21 +122,8 @@ def site(engine: Engine) -> Iterator[Site]:
     """The app served by uvicorn in a thread on a free port, on a seeded store."""
     clock = Clock(now=WORKDAY_MORNING)
     portfolio = seed(engine, clock)
-    port = _free_port()
-    app = create_app(engine, WebSettings(clock=clock))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", portfolio, engine, clock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(engine, WebSettings(clock=clock))) as url:
+        yield Site(url, portfolio, engine, clock)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ small (600 accounts, 300 of them living a simulated week), with the demo's clock
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 
 from cuishou.demo import DEMO_PASSWORD, DEMO_TEAM, run_demo
@@ -25,8 +22,8 @@ from cuishou.store.db import make_engine, transaction
 from cuishou.store.tables import Case, Contact, Promise, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.browser.conftest import _free_port
 from tests.web.factories import Clock
+from tests.web.live import served
 
 pytestmark = pytest.mark.browser
 
@@ -55,21 +52,10 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         clock=lambda: DEMO_NOW,
     )
     engine = make_engine(result.database)
-    app = create_app(engine, WebSettings(clock=Clock(now=DEMO_NOW)))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield DemoSite(f"http://127.0.0.1:{port}", engine, result.history)
+        with served(create_app(engine, WebSettings(clock=Clock(now=DEMO_NOW)))) as url:
+            yield DemoSite(url, engine, result.history)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -28,7 +28,8 @@ def run_clients(clients: Coroutine[Any, Any, T]) -> T:
         return thread.submit(asyncio.run, clients).result()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nobody listens on now, on 127.0.0.1."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -37,7 +38,7 @@ def _free_port() -> int:
 @contextmanager
 def served(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on a free port of 127.0.0.1; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,
