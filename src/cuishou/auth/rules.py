@@ -24,6 +24,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "admin": ("管理员", "Administrator"),
     "auditor": ("审计", "Auditor"),
     "agency": ("委外机构", "Agency user"),
+    "strategist": ("策略经理", "Strategy manager"),
 }
 
 ALL_ROLES = frozenset(ROLES)
@@ -58,7 +59,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "workload.read": frozenset({"team_lead", "manager"}),
     "report.read": frozenset({"manager", "admin", "auditor"}),
     # KPIs (绩效): everyone who works cases or oversees them, each within their case scope
-    "kpi.read": WORKING_ROLES | {"admin", "auditor", "compliance"},
+    "kpi.read": WORKING_ROLES | {"admin", "auditor", "compliance", "strategist"},
     # a system feeding payments (bank, payment gateway) through an integration user
     "payment.post": frozenset({"manager", "admin"}),
     # a person entering a payment the debtor proved (receipt), on a case in their scope
@@ -71,6 +72,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # says which level must approve it (agreements/approval_matrix.yaml)
     "agreement.request": frozenset({"collector", "team_lead", "manager"}),
     "agreement.approve": frozenset({"team_lead", "manager"}),
+    # scoring (风险分级与意向预测): the strategy manager trains, promotes and monitors
+    # models; managers and auditors read the model cards
+    "model.read": frozenset({"strategist", "manager", "auditor"}),
+    "model.train": frozenset({"strategist"}),
+    "model.promote": frozenset({"strategist"}),
 }
 
 #: roles that may receive case assignments

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -227,6 +228,8 @@ class Case(Base):
     bucket: Mapped[str] = mapped_column(String(8), default="M0")
     amount_tier: Mapped[str] = mapped_column(String(8), default="small")
     cycle_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: 风险等级 A–D from the ``pay_30d`` champion's score (``scoring``); null until scored
+    risk_grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -395,13 +398,15 @@ class LedgerEntry(Base):
 
 
 class Alert(Base):
-    """预警 — a condition a team lead must handle."""
+    """预警 — a condition a team lead (or, for a model, the strategy manager) must handle."""
 
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("case_id", "kind", "raised_on"),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: null for an alert about no case: a model's (``subject`` names it)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True, nullable=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(64), nullable=True)
     kind: Mapped[str] = mapped_column(String(32))
     raised_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -728,6 +733,85 @@ class AgreementInstallment(Base):
     status: Mapped[str] = mapped_column(String(16), default="due")  # due | paid | missed
 
 
+class ModelVersion(Base):
+    """A trained model in the registry (模型库): what it predicts (``target``), its kind
+    (``scorecard`` | ``gbm``), the windows it was trained and validated on, its features,
+    metrics and PSI reference, and the artefact itself with its SHA-256. One version per
+    target is the ``champion`` the daily cycle scores with.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        Index(
+            "uq_model_versions_champion",
+            "target",
+            unique=True,
+            sqlite_where=text("status = 'champion'"),
+            postgresql_where=text("status = 'champion'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    target: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # scorecard | gbm
+    status: Mapped[str] = mapped_column(String(16), default="candidate")  # | champion | retired
+    train_from: Mapped[date] = mapped_column(Date)
+    train_to: Mapped[date] = mapped_column(Date)
+    validation_from: Mapped[date] = mapped_column(Date)
+    validation_to: Mapped[date] = mapped_column(Date)
+    train_rows: Mapped[int] = mapped_column(Integer)
+    validation_rows: Mapped[int] = mapped_column(Integer)
+    features: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    #: the training population's distributions the daily PSI compares against
+    reference: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    artefact: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    trained_by: Mapped[str] = mapped_column(String(100))
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    promoted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CaseScore(Base):
+    """A case's latest score for one target by that target's champion (``scored_on`` the
+    business date of the cycle that scored it), with the top reasons (feature codes)."""
+
+    __tablename__ = "case_scores"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    probability: Mapped[float] = mapped_column(Float)
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    scored_on: Mapped[date] = mapped_column(Date)
+
+
+class CaseLabel(Base):
+    """A customer label (客户画像) a case carries now, given ``since`` a business date, with
+    the facts that made its rule true. Given and removed labels are events."""
+
+    __tablename__ = "case_labels"
+    __table_args__ = (Index("ix_case_labels_code", "code"),)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    since: Mapped[date] = mapped_column(Date)
+
+
+class ModelDrift(Base):
+    """One day's population stability index (PSI) of a model's score or one of its features
+    against the training population."""
+
+    __tablename__ = "model_drift"
+    __table_args__ = (UniqueConstraint("version", "day", "subject"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(64))  # "score" or a feature code
+    psi: Mapped[float] = mapped_column(Float)
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -738,6 +822,8 @@ __all__ = [
     "Base",
     "BucketHistory",
     "Case",
+    "CaseLabel",
+    "CaseScore",
     "ComplianceOverride",
     "Contact",
     "ContactHold",
@@ -751,6 +837,8 @@ __all__ = [
     "LedgerEntry",
     "LoginAttempt",
     "MessageTemplate",
+    "ModelDrift",
+    "ModelVersion",
     "Payment",
     "Placement",
     "Product",
