@@ -75,7 +75,14 @@ DEMO_AGENCY = "DEMOAGENCY"
 DEMO_AGENCY_CASES = 200
 #: the roles with a ``demo_<role>`` login besides the team's collectors
 OTHER_ROLES = (
-    "team_lead", "manager", "compliance", "legal", "admin", "auditor", "agency", "strategist",
+    "team_lead",
+    "manager",
+    "compliance",
+    "legal",
+    "admin",
+    "auditor",
+    "agency",
+    "strategist",
 )
 #: how many fixed steps the progress bar has besides the simulated days
 _STEPS = 6
