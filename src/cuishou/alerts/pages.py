@@ -34,7 +34,7 @@ def alerts_page(
         alerts=alerts,
         status=status,
         statuses=["unresolved", "open", "acknowledged", "resolved"],
-        can_handle=page.can("alert.handle"),
+        can_handle=page.can("alert.handle") or page.can("model.promote"),
         page_no=p,
         pages=max(1, (alerts.total + PAGE_SIZE - 1) // PAGE_SIZE),
     )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cuishou.alerts.rules import ExistingAlert
@@ -24,10 +24,21 @@ AnySelect = Select[*tuple[Any, ...]]
 SYSTEM_ALERT_EVENT = "alert.raised"
 
 
+def _in_scope(scope: CaseScope, *, models: bool) -> Any:
+    """Alerts on cases in ``scope``, and (``models``) the alerts about models."""
+    on_cases = and_(Alert.case_id.is_not(None), case_scope_clause(scope))
+    return or_(on_cases, Alert.case_id.is_(None)) if models else on_cases
+
+
 def _scoped(
-    query: AnySelect, scope: CaseScope, *, status: str | None, kind: str | None
+    query: AnySelect,
+    scope: CaseScope,
+    *,
+    status: str | None,
+    kind: str | None,
+    models: bool = False,
 ) -> AnySelect:
-    query = query.join(Case, Case.id == Alert.case_id).where(case_scope_clause(scope))
+    query = query.outerjoin(Case, Case.id == Alert.case_id).where(_in_scope(scope, models=models))
     if status == "unresolved":
         query = query.where(Alert.status != "resolved")
     elif status is not None:
@@ -45,12 +56,15 @@ def list_alerts(
     kind: str | None,
     limit: int,
     offset: int,
+    models: bool = False,
 ) -> tuple[int, list[tuple[Alert, str | None]]]:
     total = session.scalar(
-        _scoped(select(func.count()).select_from(Alert), scope, status=status, kind=kind)
+        _scoped(
+            select(func.count()).select_from(Alert), scope, status=status, kind=kind, models=models
+        )
     )
     query = (
-        _scoped(select(Alert, User.username), scope, status=status, kind=kind)
+        _scoped(select(Alert, User.username), scope, status=status, kind=kind, models=models)
         .outerjoin(User, User.id == Alert.resolved_by)
         .order_by(Alert.raised_on.desc(), Alert.id.desc())
         .limit(limit)
@@ -59,12 +73,13 @@ def list_alerts(
     return int(total or 0), [(a, name) for a, name in session.execute(query)]
 
 
-def get_alert(session: Session, alert_id: int, scope: CaseScope) -> Alert:
-    """The alert if its case is within ``scope``; otherwise 404."""
+def get_alert(session: Session, alert_id: int, scope: CaseScope, *, models: bool = False) -> Alert:
+    """The alert if its case is within ``scope`` (or, with ``models``, it is about a model);
+    otherwise 404."""
     query = (
         select(Alert)
-        .join(Case, Case.id == Alert.case_id)
-        .where(Alert.id == alert_id, case_scope_clause(scope))
+        .outerjoin(Case, Case.id == Alert.case_id)
+        .where(Alert.id == alert_id, _in_scope(scope, models=models))
         .with_for_update(of=Alert)
     )
     found = session.scalar(query)
@@ -103,17 +118,29 @@ def existing_of_kind(session: Session, case_id: int, kind: str) -> list[Existing
     return [ExistingAlert(kind=k, status=s, raised_on=d) for k, s, d in rows]
 
 
+def existing_of_subject(session: Session, subject: str, kind: str) -> list[ExistingAlert]:
+    """The alerts of ``kind`` about ``subject`` (a model) that may block a new one."""
+    rows = session.execute(
+        select(Alert.kind, Alert.status, Alert.raised_on).where(
+            Alert.case_id.is_(None), Alert.subject == subject, Alert.kind == kind
+        )
+    ).all()
+    return [ExistingAlert(kind=k, status=s, raised_on=d) for k, s, d in rows]
+
+
 def add_alert(
     session: Session,
     *,
-    case_id: int,
+    case_id: int | None,
     kind: str,
     raised_on: date,
     details: dict[str, Any],
     now: datetime,
+    subject: str | None = None,
 ) -> Alert:
     alert = Alert(
         case_id=case_id,
+        subject=subject,
         kind=kind,
         raised_on=raised_on,
         status="open",

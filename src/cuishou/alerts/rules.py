@@ -23,7 +23,13 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
     "entered_m4_plus": ("入M4+", "case entered the alert bucket"),
     "legal_review_candidate": ("移交法务评估", "legal review candidate"),
     "compliance_violation": ("违规联系", "contact the compliance gate would have refused"),
+    # about a model, not a case (``subject`` names the model version): for the strategist
+    "model_drift": ("模型漂移", "model drift: a population stability index above 0.25"),
+    "model_retrain_due": ("模型需重训", "model older than its configured age: retrain"),
 }
+
+#: kinds raised about a model (no case); seen and handled by those who may read models
+MODEL_ALERT_KINDS = frozenset({"model_drift", "model_retrain_due"})
 
 #: (current status, action) -> next status. open → acknowledged → resolved; open → resolved.
 TRANSITIONS: dict[tuple[str, str], str] = {

@@ -12,7 +12,9 @@ from cuishou.kit.text import Text
 
 class AlertOut(BaseModel):
     id: int
-    case_id: int
+    #: null for an alert about a model (``subject`` names it)
+    case_id: int | None
+    subject: str | None = None
     kind: str
     kind_zh: str
     kind_en: str

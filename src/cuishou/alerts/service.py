@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cuishou.alerts import repository as repo
-from cuishou.alerts.rules import alert_label, may_raise, next_alert_status
+from cuishou.alerts.rules import MODEL_ALERT_KINDS, alert_label, may_raise, next_alert_status
 from cuishou.alerts.schemas import AlertOut, AlertPage
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.auth.rules import CaseScope, Principal, can, case_scope_of
 from cuishou.auth.service import require
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict
@@ -31,6 +31,7 @@ def alert_out(alert: Alert, resolved_by: str | None) -> AlertOut:
     return AlertOut(
         id=alert.id,
         case_id=alert.case_id,
+        subject=alert.subject,
         kind=alert.kind,
         kind_zh=zh,
         kind_en=en,
@@ -54,7 +55,13 @@ def list_alerts(
 ) -> AlertPage:
     require(principal, "alert.read")
     total, rows = repo.list_alerts(
-        session, case_scope_of(principal), status=status, kind=kind, limit=limit, offset=offset
+        session,
+        case_scope_of(principal),
+        status=status,
+        kind=kind,
+        limit=limit,
+        offset=offset,
+        models=can(principal.role, "model.read"),
     )
     return AlertPage(
         total=total,
@@ -73,9 +80,15 @@ def handle_alert(
     note: str,
     now: datetime,
 ) -> AlertOut:
-    """``acknowledge`` (已知悉) or ``resolve`` (已处理) an alert on a case in scope."""
-    require(principal, "alert.handle")
-    alert = repo.get_alert(session, alert_id, case_scope_of(principal))
+    """``acknowledge`` (已知悉) or ``resolve`` (已处理) an alert on a case in scope, or (for
+    those who may promote models) an alert about a model."""
+    models = can(principal.role, "model.promote")
+    if models and not can(principal.role, "alert.handle"):
+        scope = CaseScope("nothing")  # the models' alerts only
+    else:
+        require(principal, "alert.handle")
+        scope = case_scope_of(principal)
+    alert = repo.get_alert(session, alert_id, scope, models=models)
     new_status = next_alert_status(alert.status, action)
     if new_status is None:
         raise Conflict(
@@ -130,6 +143,44 @@ def raise_alert(
         entity_id=alert.id,
         case_id=case_id,
         payload=details,
+    )
+    return alert
+
+
+def raise_model_alert(
+    session: Session,
+    *,
+    subject: str,
+    kind: str,
+    today: date,
+    details: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> Alert | None:
+    """Raise an alert of ``kind`` about a model (``subject``: its version) on ``today``,
+    under the same rule as a case's: not while one is unresolved, not twice a day."""
+    if kind not in MODEL_ALERT_KINDS:
+        raise ValueError(f"{kind} is not an alert about a model")
+    if not may_raise(kind, repo.existing_of_subject(session, subject, kind), today):
+        return None
+    alert = repo.add_alert(
+        session,
+        case_id=None,
+        subject=subject,
+        kind=kind,
+        raised_on=today,
+        details={"subject": subject, **details},
+        now=now,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type=ALERT_RAISED,
+        entity_type="alert",
+        entity_id=alert.id,
+        case_id=None,
+        payload={"subject": subject, "kind": kind, **details},
     )
     return alert
 
