@@ -209,7 +209,7 @@ def write_labels(
         as_of=as_of,
     )
     payload = (
-        f"json_object('code', s.code, 'facts', json(s.facts))"
+        "json_object('code', s.code, 'facts', json(s.facts))"
         if bulk.sqlite
         else "json_build_object('code', s.code, 'facts', CAST(s.facts AS JSON))"
     )
