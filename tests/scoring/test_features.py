@@ -3,13 +3,12 @@
 D is Sunday 2027-01-10. Windows: 30 days from 2026-12-12, 90 days from 2026-10-13, 180 days
 from 2026-07-15. Creditor 1 is in Beijing, creditor 2 in New York (13 hours behind in winter).
 
-| case | creditor | debtor | accounts at D | DPD (bucket) | notes |
-|---|---|---|---|---|---|
-| 1 | 1 (Beijing) | 10 | 100 lump 1,000.00 owed 830.00 (DPD 41); 101 instalments 3,000.00 by 1,000.00 owed 1,970.00 (DPD 9); 102 placed after D | 41 (M2) | payments, contacts, promises, holds, history |
-| 2 | 2 (New York) | 10 | 200 lump 1,000.00 owed 500.00 (DPD 51) | 51 (M2) | times cut in New York's zone |
-| 3 | 1 | 11 | 300 owes 100.00, due on D (DPD 0) | 0 (M0) | birthday tomorrow |
-| 4 | 1 | 12 | settled | — | not open: no row |
-| 5 | 1 | 13 | opened after D | — | no row |
+Case 1 (creditor 1, Beijing; debtor 10): account 100, a lump sum of 1,000.00 owing 830.00 (DPD
+41); 101, 3,000.00 in instalments of 1,000.00 owing 1,970.00 (one instalment paid: DPD 9); 102
+placed after D. Payments, contacts, promises, holds and bucket history. Case 2 (creditor 2, New
+York; debtor 10): 200, 1,000.00 owing 500.00 (DPD 51); its times are cut in New York's zone.
+Case 3 (debtor 11): owes 100.00 due on D (DPD 0); a birthday tomorrow. Case 4 is settled and
+case 5 opened after D: no rows.
 """
 
 from __future__ import annotations
@@ -22,13 +21,17 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from cuishou.accounts.rules import bucket_of
 from cuishou.kit.ids import birth_date_expr, birth_date_of
 from cuishou.scoring.catalogue import FEATURES, KEY_COLUMNS, feature
 from cuishou.scoring.config import FeatureConfig, load_feature_config, shipped_config
 from cuishou.scoring.features import OUTPUT_SCHEMA, FeatureFrames, build_features
+from cuishou.scoring.repository import features_at
 from tests.factories import valid_id_number
+from tests.scoring.story import D as STORY_D
+from tests.scoring.story import live_until_d
 
 D = date(2027, 1, 10)
 BJ = ZoneInfo("Asia/Shanghai")
@@ -63,9 +66,12 @@ def frames() -> FeatureFrames:
     accounts = pl.DataFrame(
         [
             (100, 1, "credit_card", 100_000, date(2026, 11, 30), 0, placed, 83_000, 100_000),
-            (101, 1, "consumer_loan", 300_000, date(2026, 12, 1), 100_000, placed, 197_000, 300_000),
-            (102, 1, "cash_loan", 900_000, date(2026, 12, 1), 0, date(2027, 2, 1), 900_000, 900_000),
-            (200, 2, "personal_loan", 100_000, date(2026, 11, 20), 0, date(2026, 12, 1), 50_000, 100_000),
+            (101, 1, "consumer_loan", 300_000, date(2026, 12, 1), 100_000, placed, 197_000,
+             300_000),
+            (102, 1, "cash_loan", 900_000, date(2026, 12, 1), 0, date(2027, 2, 1), 900_000,
+             900_000),
+            (200, 2, "personal_loan", 100_000, date(2026, 11, 20), 0, date(2026, 12, 1), 50_000,
+             100_000),
             (300, 3, "cash_loan", 10_000, D, 0, placed, 10_000, 10_000),
             (400, 4, "cash_loan", 10_000, date(2026, 10, 1), 0, placed, 0, 10_000),
             (500, 5, "cash_loan", 10_000, date(2026, 10, 1), 0, placed, 10_000, 10_000),
@@ -286,7 +292,9 @@ def test_a_custom_bucket_scheme_is_used_for_bucket_and_rank() -> None:
     from cuishou.engine.config import CycleConfig
 
     scheme = BucketScheme((Bucket("C", 0, 0), Bucket("X", 1, 59), Bucket("Y", 60, None)))
-    built = build_features(frames(), D, config=FeatureConfig(cycle=CycleConfig(buckets=scheme, alert_bucket="Y")))
+    built = build_features(
+        frames(), D, config=FeatureConfig(cycle=CycleConfig(buckets=scheme, alert_bucket="Y"))
+    )
     got = dict(zip(built["case_id"].to_list(), built["bucket"].to_list(), strict=True))
     assert got == {1: "X", 2: "X", 3: "C"}
     assert bucket_of(41) == "M2"
@@ -297,3 +305,47 @@ def test_birth_date_twin_agrees_with_the_scalar(born: date) -> None:
     number = valid_id_number(serial=7, born=born)
     frame = pl.DataFrame({"n": [number]})
     assert frame.select(birth_date_expr(pl.col("n"))).item() == birth_date_of(number)
+
+
+# --------------------------------------------------------------------- on the store
+
+STORE_A = {
+    # lump sum overdue since 09-01, 100.00 of 10,000.00 paid (PAY2 reversed on 11-12)
+    "dpd": 80, "bucket": "M3", "bucket_rank": 3, "max_dpd_180d": 80, "days_in_bucket": 19,
+    "roll_backs_180d": 0, "roll_forwards_180d": 0,
+    "owed_fen": 990_000, "original_fen": 1_000_000, "owed_share": 0.99, "accounts": 1,
+    "product": "consumer_loan",
+    "payments_count": 1, "payments_90d": 1, "paid_fen_90d": 10_000, "paid_ratio": 0.01,
+    "partial_payments_90d": 1, "reversals": 1, "days_since_payment": 15,
+    # 11-06 RPC, 11-09 refused (note: 失业), 11-10 空号, 11-10 promise, 11-16 promise
+    "attempts_30d": 5, "connected_30d": 4, "connect_rate_30d": 0.8, "right_party_30d": 4,
+    "right_party_rate_30d": 0.8, "right_party_90d": 4, "refusals_90d": 1,
+    "refusals_with_reason_90d": 1, "hardship_contacts_90d": 1, "days_since_right_party": 4,
+    "days_unreached": 4, "attempts_since_payment": 5, "right_party_since_payment": 4,
+    # 11-10 promise broken at the 11-19 cycle; 11-16 promise open
+    "promises_made_180d": 2, "promises_kept_180d": 0, "promises_broken_180d": 1,
+    "promises_partly_kept_180d": 0, "promises_open": 1,
+    "dispute_hold": True, "complaint_hold": False,
+    "debtor_points_valid": 1, "third_party_points": 1,  # M2 marked invalid on 11-10
+    "co_debts": 1, "age": 36, "region": "11",
+}  # fmt: skip
+STORE_B = {
+    # overdue since 10-15; M1 → M2 recorded by the 11-19 cycle; opened 11-01, never reached
+    "dpd": 36, "bucket": "M2", "max_dpd_180d": 36, "days_in_bucket": 1, "roll_forwards_180d": 1,
+    "owed_fen": 200_000, "product": "credit_card", "payments_count": 0,
+    "days_since_payment": None, "attempts_30d": 0, "connect_rate_30d": None,
+    "days_since_right_party": None, "days_unreached": 19, "dispute_hold": True,
+    "debtor_points_valid": 1, "co_debts": 1,
+}  # fmt: skip
+
+
+def test_features_at_reads_the_store_as_of_d(engine: Engine) -> None:
+    story = live_until_d(engine)
+    built = features_at(engine, STORY_D)
+    rows = {row["case_id"]: row for row in built.iter_rows(named=True)}
+    assert set(rows) == {story.case_a, story.case_b}
+    for case_id, expected in ((story.case_a, STORE_A), (story.case_b, STORE_B)):
+        for code, value in expected.items():
+            assert rows[case_id][code] == (
+                pytest.approx(value) if isinstance(value, float) else value
+            ), (case_id, code)

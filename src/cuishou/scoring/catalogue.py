@@ -38,8 +38,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("bucket_rank", "账龄序号", "bucket rank", "numeric",
             "The bucket's rank (0 = M0, best; accounts.rules.bucket_rank_expr)."),
     Feature("max_dpd_180d", "近180天最大逾期天数", "max DPD in 180 days", "numeric",
-            "The largest DPD recorded for the case's accounts in the 180 days to D: bucket-history "
-            "rows dated in the window, the row standing at the window's start, and D's DPD."),
+            "The largest DPD recorded for the case's accounts in the 180 days to D: the DPD of "
+            "bucket-history rows dated in the window (written when a bucket changes) and D's."),
     Feature("days_in_bucket", "当前账龄持续天数", "days in bucket", "numeric",
             "Days since the case entered its current bucket: the start of the latest run of "
             "bucket-history rows in that bucket; estimated from DPD when the bucket was not "

@@ -210,9 +210,9 @@ def account_state(frames: FeatureFrames, as_of: date, config: FeatureConfig) -> 
     daily cycle's own step): ``outstanding_fen, new_dpd, new_bucket, new_status`` besides the
     account's columns. What it owes is its ledger up to D (``owed_fen``)."""
     placed = frames.accounts.filter(pl.col("placed_on") <= as_of).with_columns(
-        (
-            pl.col("snapshot_due_fen") - pl.max_horizontal(pl.col("owed_fen"), pl.lit(0))
-        ).alias("paid_fen")
+        (pl.col("snapshot_due_fen") - pl.max_horizontal(pl.col("owed_fen"), pl.lit(0))).alias(
+            "paid_fen"
+        )
     )
     return age(placed, as_of, config.cycle)
 
@@ -440,9 +440,7 @@ def _contact_features(
             "connected_30d",
             _ratio(pl.col("connected_30d"), pl.col("attempts_30d")).alias("connect_rate_30d"),
             "right_party_30d",
-            _ratio(pl.col("right_party_30d"), pl.col("attempts_30d")).alias(
-                "right_party_rate_30d"
-            ),
+            _ratio(pl.col("right_party_30d"), pl.col("attempts_30d")).alias("right_party_rate_30d"),
             "right_party_90d",
             "refusals_90d",
             "refusals_with_reason_90d",

@@ -127,10 +127,11 @@ def read_frames(bulk: Bulk, as_of: date) -> FeatureFrames:
     )
     # a point marked invalid is invalid from its first invalidation event (from when it was
     # recorded when no event says when); one marked after D is still valid at D
+    since = "COALESCE(e.first_at, p.created_at)"
+    invalidated = f"CASE WHEN p.status = 'invalid' AND {since} < :upper THEN {since} END"
     points = bulk.fetch(
         f"""SELECT p.debtor_id, p.owner, p.created_at,
-            {bulk.nullable("CASE WHEN p.status = 'invalid' AND COALESCE(e.first_at, p.created_at) < :upper THEN COALESCE(e.first_at, p.created_at) END", "''")}
-                AS invalidated_at
+            {bulk.nullable(invalidated, "''")} AS invalidated_at
         FROM contact_points p LEFT JOIN (
             SELECT entity_id, MIN(at) AS first_at FROM events
             WHERE type = :invalidated GROUP BY entity_id
