@@ -59,7 +59,7 @@ def test_the_pure_step_cuts_later_rows_itself() -> None:
     )
     extra = replace(
         base,
-        payments=pl.concat([base.payments, later.cast(base.payments.schema)]),  # type: ignore[arg-type]
+        payments=pl.concat([base.payments, later.cast(base.payments.schema)]),
         contacts=pl.concat(
             [
                 base.contacts,
@@ -71,7 +71,7 @@ def test_the_pure_step_cuts_later_rows_itself() -> None:
                         "point_owner": ["debtor", "debtor"],
                         "notes": ["失业", "失业"],
                     }
-                ).cast(base.contacts.schema),  # type: ignore[arg-type]
+                ).cast(base.contacts.schema),
             ]
         ),
     )

@@ -217,13 +217,19 @@ def account_state(frames: FeatureFrames, as_of: date, config: FeatureConfig) -> 
     return age(placed, as_of, config.cycle)
 
 
-def case_state(frames: FeatureFrames, as_of: date, config: FeatureConfig) -> pl.DataFrame:
+def case_state(
+    frames: FeatureFrames,
+    as_of: date,
+    config: FeatureConfig,
+    accounts: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Every case opened by D with its state at D, as the daily cycle's roll-up decides it
     (:func:`cuishou.engine.steps.case_rollup`): ``is_open`` (an account still owes), ``dpd``
     (worst open account), ``bucket``, ``bucket_rank``, ``owed_fen``, ``original_fen``,
     ``accounts``, ``product`` (of the largest account), ``instalment_fen`` (the accounts'
-    monthly instalments)."""
-    accounts = account_state(frames, as_of, config)
+    monthly instalments). ``accounts``: :func:`account_state`, when already computed."""
+    if accounts is None:
+        accounts = account_state(frames, as_of, config)
     is_open = pl.col("new_status") == "open"
     rolled = accounts.group_by("case_id").agg(
         is_open.any().alias("is_open"),
@@ -257,27 +263,45 @@ def _history_features(
     """``max_dpd_180d, days_in_bucket, roll_backs_180d, roll_forwards_180d`` per case."""
     history = (
         frames.history.filter(pl.col("as_of") <= as_of)
-        .join(accounts.select("account_id", "case_id"), on="account_id", how="inner")
         .sort("account_id", "as_of")
+        .join(
+            accounts.select("account_id", "case_id"),
+            on="account_id",
+            how="inner",
+            maintain_order="left",
+        )
     )
+    # flags first, then plain sums per case (expressions inside an aggregation run per group)
     in_window = _within(pl.col("as_of"), as_of, LONG)
-    recorded = history.group_by("case_id").agg(
-        pl.col("dpd").filter(in_window).max().cast(pl.Int64).alias("_max_recorded"),
-        pl.col("movement").is_in(["roll_back", "cure"]).and_(in_window).sum()
-        .cast(pl.Int64).alias("roll_backs_180d"),
-        (pl.col("movement") == "roll_forward").and_(in_window).sum()
-        .cast(pl.Int64).alias("roll_forwards_180d"),
-    )  # fmt: skip
+    recorded = (
+        history.select(
+            "case_id",
+            pl.when(in_window).then(pl.col("dpd")).alias("_dpd"),
+            (pl.col("movement").is_in(["roll_back", "cure"]) & in_window).alias("_back"),
+            ((pl.col("movement") == "roll_forward") & in_window).alias("_forward"),
+        )
+        .group_by("case_id")
+        .agg(
+            pl.col("_dpd").max().cast(pl.Int64).alias("_max_recorded"),
+            pl.col("_back").sum().cast(pl.Int64).alias("roll_backs_180d"),
+            pl.col("_forward").sum().cast(pl.Int64).alias("roll_forwards_180d"),
+        )
+    )
     # the start of each account's latest run of rows in one bucket, and its last row
     runs = (
         history.with_columns(
-            (pl.col("bucket") != pl.col("bucket").shift(1).over("account_id"))
+            # sorted by account and date: a run starts at an account's first row or a new bucket
+            (
+                (pl.col("account_id") != pl.col("account_id").shift(1))
+                | (pl.col("bucket") != pl.col("bucket").shift(1))
+            )
             .fill_null(True)
             .alias("_starts")
         )
+        .with_columns(pl.when(pl.col("_starts")).then(pl.col("as_of")).alias("_run_start"))
         .group_by("account_id")
         .agg(
-            pl.col("as_of").filter(pl.col("_starts")).max().alias("_run_start"),
+            pl.col("_run_start").max(),
             pl.col("as_of").max().alias("_last_row"),
             pl.col("bucket").last().alias("_last_bucket"),
         )
@@ -300,8 +324,9 @@ def _history_features(
         .join(runs, on="account_id", how="left")
         .join(cases.select("case_id", "bucket"), on="case_id", how="inner")
         .filter(pl.col("new_bucket") == pl.col("bucket"))
+        .select("case_id", entered.alias("_entered"))
         .group_by("case_id")
-        .agg(entered.min().alias("_entered"))
+        .agg(pl.col("_entered").min())
     )
     return (
         cases.select("case_id", "dpd", "opened_on")
@@ -357,16 +382,23 @@ def _payment_features(payments: pl.DataFrame, cases: pl.DataFrame, as_of: date) 
         .otherwise(pl.col("owed_fen") + pl.col("amount_fen").cum_sum().over("case_id"))
     )
     in_90 = _within(pl.col("paid_on"), as_of, MEDIUM)
-    paid = ordered.group_by("case_id").agg(
-        pl.len().cast(pl.Int64).alias("payments_count"),
-        in_90.sum().cast(pl.Int64).alias("payments_90d"),
-        pl.col("amount_fen").filter(in_90).sum().cast(pl.Int64).alias("paid_fen_90d"),
-        pl.col("amount_fen").sum().cast(pl.Int64).alias("_paid_fen"),
-        (in_90 & (pl.col("amount_fen") < due_then)).sum().cast(pl.Int64)
-        .alias("partial_payments_90d"),
-        pl.col("paid_on").max().alias("_last_paid_on"),
-        pl.col("paid_at").max().alias("_last_paid_at"),
-    )  # fmt: skip
+    paid = (
+        ordered.with_columns(
+            in_90.alias("_in_90"),
+            pl.when(in_90).then(pl.col("amount_fen")).otherwise(0).alias("_amount_90"),
+            (in_90 & (pl.col("amount_fen") < due_then)).alias("_partial"),
+        )
+        .group_by("case_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("payments_count"),
+            pl.col("_in_90").sum().cast(pl.Int64).alias("payments_90d"),
+            pl.col("_amount_90").sum().cast(pl.Int64).alias("paid_fen_90d"),
+            pl.col("amount_fen").sum().cast(pl.Int64).alias("_paid_fen"),
+            pl.col("_partial").sum().cast(pl.Int64).alias("partial_payments_90d"),
+            pl.col("paid_on").max().alias("_last_paid_on"),
+            pl.col("paid_at").max().alias("_last_paid_at"),
+        )
+    )
     reversals = (
         known.filter(reversed_by_d)
         .group_by("case_id")
@@ -394,12 +426,13 @@ def _contact_features(
 ) -> pl.DataFrame:  # fmt: skip
     """``attempts_30d … right_party_since_payment`` per case."""
     connected_codes = [code for code, o in OUTCOMES.items() if o.connected]
-    keywords = [w.lower() for w in config.hardship_keywords]
+    keywords = list(config.hardship_keywords)
     contacts = (
-        frames.contacts.join(cases.select("case_id", "tz"), on="case_id", how="inner")
+        frames.contacts.lazy()
+        .join(cases.lazy().select("case_id", "tz"), on="case_id", how="inner")
         .with_columns(local_date_expr(pl.col("at"), pl.col("tz"), zones).alias("day"))
         .filter(pl.col("day") <= as_of)
-        .join(paid.select("case_id", "_last_paid_at"), on="case_id", how="left")
+        .join(paid.lazy().select("case_id", "_last_paid_at"), on="case_id", how="left")
         .with_columns(
             (party_expr(pl.col("outcome"), pl.col("point_owner")) == "debtor").alias("_rpc"),
             pl.col("outcome").is_in(connected_codes).alias("_connected"),
@@ -410,20 +443,31 @@ def _contact_features(
     in_90 = _within(pl.col("day"), as_of, MEDIUM)
     since_paid = pl.col("_last_paid_at").is_not_null() & (pl.col("at") > pl.col("_last_paid_at"))
     refused = pl.col("outcome") == "refused"
-    hardship = pl.col("_note").str.to_lowercase().str.contains_any(keywords)
-    agg = contacts.group_by("case_id").agg(
-        in_30.sum().cast(pl.Int64).alias("attempts_30d"),
-        (in_30 & pl.col("_connected")).sum().cast(pl.Int64).alias("connected_30d"),
-        (in_30 & pl.col("_rpc")).sum().cast(pl.Int64).alias("right_party_30d"),
-        (in_90 & pl.col("_rpc")).sum().cast(pl.Int64).alias("right_party_90d"),
-        (in_90 & refused).sum().cast(pl.Int64).alias("refusals_90d"),
-        (in_90 & refused & (pl.col("_note") != "")).sum().cast(pl.Int64)
-        .alias("refusals_with_reason_90d"),
-        (in_90 & hardship).sum().cast(pl.Int64).alias("hardship_contacts_90d"),
-        pl.col("day").filter(pl.col("_rpc")).max().alias("_last_rpc"),
-        since_paid.sum().cast(pl.Int64).alias("attempts_since_payment"),
-        (since_paid & pl.col("_rpc")).sum().cast(pl.Int64).alias("right_party_since_payment"),
-    )  # fmt: skip
+    hardship = pl.col("_note").str.contains_any(keywords, ascii_case_insensitive=True)
+    flags = {
+        "attempts_30d": in_30,
+        "connected_30d": in_30 & pl.col("_connected"),
+        "right_party_30d": in_30 & pl.col("_rpc"),
+        "right_party_90d": in_90 & pl.col("_rpc"),
+        "refusals_90d": in_90 & refused,
+        "refusals_with_reason_90d": in_90 & refused & (pl.col("_note") != ""),
+        "hardship_contacts_90d": in_90 & hardship,
+        "attempts_since_payment": since_paid,
+        "right_party_since_payment": since_paid & pl.col("_rpc"),
+    }
+    agg = (
+        contacts.select(
+            "case_id",
+            *(flag.alias(name) for name, flag in flags.items()),
+            pl.when(pl.col("_rpc")).then(pl.col("day")).alias("_last_rpc"),
+        )
+        .group_by("case_id")
+        .agg(
+            *(pl.col(name).sum().cast(pl.Int64) for name in flags),
+            pl.col("_last_rpc").max(),
+        )
+        .collect()
+    )
     counts = [
         "attempts_30d", "connected_30d", "right_party_30d", "right_party_90d", "refusals_90d",
         "refusals_with_reason_90d", "hardship_contacts_90d", "attempts_since_payment",
@@ -469,17 +513,17 @@ def _promise_features(
         )
     )
     made = _within(pl.col("taken"), as_of, LONG)
-    agg = promises.group_by("case_id").agg(
-        made.sum().cast(pl.Int64).alias("promises_made_180d"),
-        *(
-            (made & (pl.col("_status") == status)).sum().cast(pl.Int64).alias(f"promises_{name}")
-            for status, name in (
-                ("kept", "kept_180d"),
-                ("broken", "broken_180d"),
-                ("partly_kept", "partly_kept_180d"),
-            )
-        ),
-        (pl.col("_status") == "open").sum().cast(pl.Int64).alias("promises_open"),
+    flags = {
+        "promises_made_180d": made,
+        "promises_kept_180d": made & (pl.col("_status") == "kept"),
+        "promises_broken_180d": made & (pl.col("_status") == "broken"),
+        "promises_partly_kept_180d": made & (pl.col("_status") == "partly_kept"),
+        "promises_open": pl.col("_status") == "open",
+    }
+    agg = (
+        promises.select("case_id", *(flag.alias(name) for name, flag in flags.items()))
+        .group_by("case_id")
+        .agg(pl.col(name).sum().cast(pl.Int64) for name in flags)
     )
     columns = [
         "promises_made_180d", "promises_kept_180d", "promises_broken_180d",
@@ -509,11 +553,13 @@ def _hold_features(
             (pl.col("_opened") <= as_of)
             & (pl.col("_lifted").is_null() | (pl.col("_lifted") > as_of))
         )
-        .group_by("case_id")
-        .agg(
-            (pl.col("kind") == "dispute").any().alias("dispute_hold"),
-            (pl.col("kind") == "complaint").any().alias("complaint_hold"),
+        .select(
+            "case_id",
+            (pl.col("kind") == "dispute").alias("dispute_hold"),
+            (pl.col("kind") == "complaint").alias("complaint_hold"),
         )
+        .group_by("case_id")
+        .agg(pl.col("dispute_hold", "complaint_hold").any())
     )
     return (
         cases.select("case_id")
@@ -536,11 +582,13 @@ def _point_features(
             (pl.col("_recorded") <= as_of)
             & (pl.col("_invalid").is_null() | (pl.col("_invalid") > as_of))
         )
-        .group_by("case_id")
-        .agg(
-            (pl.col("owner") == "debtor").sum().cast(pl.Int64).alias("debtor_points_valid"),
-            (pl.col("owner") == "third_party").sum().cast(pl.Int64).alias("third_party_points"),
+        .select(
+            "case_id",
+            (pl.col("owner") == "debtor").alias("debtor_points_valid"),
+            (pl.col("owner") == "third_party").alias("third_party_points"),
         )
+        .group_by("case_id")
+        .agg(pl.col("debtor_points_valid", "third_party_points").sum().cast(pl.Int64))
     )
     return (
         cases.select("case_id")
@@ -578,7 +626,7 @@ def build_features(
     accounts = account_state(frames, as_of, config).join(
         frames.cases.select("case_id", "tz"), on="case_id", how="inner"
     )
-    states = case_state(frames, as_of, config)
+    states = case_state(frames, as_of, config, accounts)
     cases = states.filter(pl.col("is_open"))
     # payments are dated for every case, so co-debts and the last payment see all of them
     paid = _payment_features(_payments(frames, accounts, zones), cases, as_of)

@@ -60,11 +60,11 @@ def build_targets(
     end = as_of + timedelta(days=horizon)
     zones = [str(z) for z in later.cases.get_column("tz").unique().drop_nulls().to_list()]
     at_d = features.select("case_id", "owed_fen", "bucket_rank")
-    state = case_state(later, end, config).select(
-        "case_id", "is_open", pl.col("dpd").alias("_dpd"), pl.col("bucket_rank").alias("_rank")
-    )
     accounts = account_state(later, end, config).join(
         later.cases.select("case_id", "tz"), on="case_id", how="inner"
+    )
+    state = case_state(later, end, config, accounts).select(
+        "case_id", "is_open", pl.col("dpd").alias("_dpd"), pl.col("bucket_rank").alias("_rank")
     )
     paid = (
         later.payments.join(accounts.select("account_id", "case_id", "tz"), on="account_id")
