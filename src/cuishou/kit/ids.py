@@ -74,6 +74,12 @@ def birth_date_of(id_number: str) -> date:
     return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
+def birth_date_expr(id_number: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`birth_date_of` (null where the number holds no real date)."""
+    value = id_number.str.strip_chars().str.to_uppercase().str.replace_all(" ", "", literal=True)
+    return value.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+
+
 def gender_of(id_number: str) -> str:
     """``"M"`` or ``"F"`` from the 17th digit (odd = male)."""
     return "M" if int(normalize_id_number(id_number)[16]) % 2 == 1 else "F"

@@ -1,0 +1,186 @@
+"""Scoring reads: the feature step's frames as of a business date, in bulk.
+
+Every read goes through a :class:`~cuishou.store.bulk.Bulk` (an ADBC read transaction of its
+own, or the caller's — the daily cycle's or a request's session), one query per frame, each
+table read once with only the columns the feature step uses, as typed Polars frames.
+
+Only what was known at the end of D is read: ledger entries effective on or before D (summed
+per account), bucket history dated on or before D, and rows with a time (payments, reversals,
+contacts, promises, holds, contact points and their invalidation) up to the end of D in UTC
+plus 15 hours — every zone's end of D; the feature step cuts each to D in its creditor's zone.
+A time after that window is read as "not yet" (a reversal, a lift, a judgement), never as a
+value. See ``docs/scoring.md`` ("As of D").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import polars as pl
+from sqlalchemy import Engine
+
+from cuishou.scoring.config import FeatureConfig, shipped_config
+from cuishou.scoring.features import (
+    ACCOUNTS_SCHEMA,
+    CASES_SCHEMA,
+    CONTACTS_SCHEMA,
+    HISTORY_SCHEMA,
+    HOLDS_SCHEMA,
+    MEDIUM,
+    PAYMENTS_SCHEMA,
+    POINTS_SCHEMA,
+    PROMISES_SCHEMA,
+    FeatureFrames,
+    build_features,
+)
+from cuishou.scoring.targets import HORIZON, build_targets
+from cuishou.store.bulk import NULLABLE_ID, Bulk, BulkStore
+
+#: time zones are at most 14 hours from UTC: this margin holds every zone's end of a date
+ZONE_MARGIN = timedelta(hours=15)
+HOLD_KINDS = ("dispute", "complaint")
+INVALIDATED = "contact_point.invalidated"
+_OWED = "fee_fen + penalty_fen + interest_fen + principal_fen"
+
+
+def _end_of(day: date) -> datetime:
+    """A UTC time after the end of ``day`` in every zone."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC) + ZONE_MARGIN
+
+
+def _start_of(day: date) -> datetime:
+    """A UTC time before the start of ``day`` in every zone."""
+    return datetime.combine(day, time(0), tzinfo=UTC) - ZONE_MARGIN
+
+
+def _time_until(bulk: Bulk, column: str) -> str:
+    """``column`` when it is within the window, else null (not yet, as of D)."""
+    return bulk.nullable(f"CASE WHEN {column} < :upper THEN {column} END", "''")
+
+
+def read_frames(bulk: Bulk, as_of: date) -> FeatureFrames:
+    """The feature step's frames as known at the end of ``as_of`` (module docstring)."""
+    window = {"as_of": as_of, "upper": _end_of(as_of)}
+    cases = bulk.fetch(
+        """SELECT k.id AS case_id, k.creditor_id, k.debtor_id, k.opened_on, c.timezone AS tz,
+            d.id_number
+        FROM cases k JOIN creditors c ON c.id = k.creditor_id JOIN debtors d ON d.id = k.debtor_id
+        WHERE k.opened_on <= :as_of""",
+        CASES_SCHEMA,
+        as_of=as_of,
+    )
+    accounts = bulk.fetch(
+        f"""SELECT a.id AS account_id, a.case_id, a.product_code, a.snapshot_due_fen,
+            {bulk.nullable("a.overdue_since", "''")} AS overdue_since, a.installment_fen,
+            l.placed_on, l.owed_fen, l.original_fen
+        FROM accounts a JOIN (
+            SELECT account_id, MIN(effective_on) AS placed_on,
+                CAST(SUM(CASE WHEN effective_on <= :as_of THEN {_OWED} ELSE 0 END) AS BIGINT)
+                    AS owed_fen,
+                CAST(SUM(CASE WHEN kind = 'placement' THEN {_OWED} ELSE 0 END) AS BIGINT)
+                    AS original_fen
+            FROM ledger_entries GROUP BY account_id
+        ) l ON l.account_id = a.id
+        WHERE a.case_id IS NOT NULL AND l.placed_on <= :as_of""",  # noqa: S608 - constant fragments only
+        ACCOUNTS_SCHEMA,
+        as_of=as_of,
+    )
+    payments = bulk.fetch(
+        f"""SELECT p.account_id, p.reference, p.paid_at, p.amount_fen,
+            {_time_until(bulk, "p.reversed_at")} AS reversed_at
+        FROM payments p WHERE p.paid_at < :upper""",  # noqa: S608 - constant fragments only
+        PAYMENTS_SCHEMA,
+        upper=window["upper"],
+    )
+    history = bulk.fetch(
+        """SELECT account_id, as_of, dpd, bucket, movement FROM bucket_history
+        WHERE as_of <= :as_of""",
+        HISTORY_SCHEMA,
+        as_of=as_of,
+    )
+    # notes only where a feature reads them (the 90 days to D): a case's whole history of
+    # contacts is read as codes and times
+    contacts = bulk.fetch(
+        """SELECT c.case_id, c.at, c.outcome, p.owner AS point_owner,
+            CASE WHEN c.at >= :notes_from THEN c.notes ELSE '' END AS notes
+        FROM contacts c JOIN contact_points p ON p.id = c.contact_point_id
+        WHERE c.at < :upper""",
+        CONTACTS_SCHEMA,
+        upper=window["upper"],
+        notes_from=_start_of(as_of - timedelta(days=MEDIUM - 1)),
+    )
+    promises = bulk.fetch(
+        f"""SELECT id AS promise_id, case_id, created_at, amount_fen,
+            CASE WHEN judged_on <= :as_of THEN status ELSE 'open' END AS status,
+            {bulk.nullable("CASE WHEN judged_on <= :as_of THEN judged_on END", "''")}
+                AS judged_on
+        FROM promises WHERE created_at < :upper""",  # noqa: S608 - constant fragments only
+        PROMISES_SCHEMA,
+        **window,
+    )
+    holds = bulk.fetch(
+        f"""SELECT debtor_id, {bulk.nullable("case_id", "0")} AS case_id, kind, opened_at,
+            {_time_until(bulk, "lifted_at")} AS lifted_at
+        FROM contact_holds WHERE opened_at < :upper AND kind IN ('dispute', 'complaint')""",  # noqa: S608 - constant fragments only
+        {**HOLDS_SCHEMA, "case_id": NULLABLE_ID},
+        upper=window["upper"],
+    )
+    # a point marked invalid is invalid from its first invalidation event (from when it was
+    # recorded when no event says when); one marked after D is still valid at D
+    since = "COALESCE(e.first_at, p.created_at)"
+    invalidated = f"CASE WHEN p.status = 'invalid' AND {since} < :upper THEN {since} END"
+    points = bulk.fetch(
+        f"""SELECT p.debtor_id, p.owner, p.created_at,
+            {bulk.nullable(invalidated, "''")} AS invalidated_at
+        FROM contact_points p LEFT JOIN (
+            SELECT entity_id, MIN(at) AS first_at FROM events
+            WHERE type = :invalidated GROUP BY entity_id
+        ) e ON e.entity_id = p.id
+        WHERE p.created_at < :upper""",  # noqa: S608 - constant fragments only
+        POINTS_SCHEMA,
+        upper=window["upper"],
+        invalidated=INVALIDATED,
+    )
+    return FeatureFrames(
+        cases=cases,
+        accounts=accounts,
+        payments=payments,
+        history=history,
+        contacts=contacts,
+        promises=promises,
+        holds=holds,
+        points=points,
+    )
+
+
+def _with_bulk(store: Engine | Bulk, as_of: date) -> FeatureFrames:
+    if isinstance(store, Bulk):
+        return read_frames(store, as_of)
+    with BulkStore(store).read() as bulk:
+        return read_frames(bulk, as_of)
+
+
+def features_at(
+    store: Engine | Bulk, as_of: date, *, config: FeatureConfig | None = None
+) -> pl.DataFrame:
+    """The feature frame of every case open at ``as_of`` (read, then
+    :func:`~cuishou.scoring.features.build_features`); ``store`` is an engine (a read
+    transaction of its own) or the caller's :class:`Bulk`."""
+    config = config or shipped_config()
+    return build_features(_with_bulk(store, as_of), as_of, config=config)
+
+
+def targets_at(
+    store: Engine | Bulk,
+    as_of: date,
+    *,
+    horizon: int = HORIZON,
+    config: FeatureConfig | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The targets of the cases open at ``as_of`` from what happened in (D, D + horizon]:
+    ``(cases, promises)`` frames of :func:`~cuishou.scoring.targets.build_targets`. Only
+    meaningful once D + horizon has passed (the caller picks training dates)."""
+    config = config or shipped_config()
+    features = build_features(_with_bulk(store, as_of), as_of, config=config)
+    later = _with_bulk(store, as_of + timedelta(days=horizon))
+    return build_targets(features, later, as_of, horizon=horizon, config=config)
