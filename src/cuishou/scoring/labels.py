@@ -18,8 +18,9 @@ loaded, never a label silently not given:
 Columns are checked against the columns the caller passes in (the contract's feature
 columns with their kind, as in ``scoring.catalogue``: ``numeric``, ``categorical``, ``flag``).
 
-**Missing facts.** A null value (or a float NaN, read as null) makes every comparison false,
-``!=`` included; only ``is null`` sees it. ``all``/``any`` then combine plain true/false.
+**Missing facts.** A null value (or a float NaN or ±inf, read as null) makes every
+comparison false, ``!=`` included; only ``is null`` sees it. ``all``/``any`` then combine
+plain true/false.
 The scalar form (:func:`labels_of`, the case page) and the Polars form (:func:`label_frame`,
 the daily cycle) follow this one definition; a property test holds them equal.
 """
@@ -291,7 +292,7 @@ class LabelPack(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(min_length=1)
-    labels: tuple[LabelRule, ...] = Field(min_length=1)
+    labels: tuple[LabelRule, ...]
     #: the kind of every column the pack reads (from the columns it was checked against)
     _kinds: dict[str, ColumnKind] = PrivateAttr(default_factory=dict)
 
@@ -300,12 +301,24 @@ class LabelPack(_Strict):
     def _version_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
 
-    @model_validator(mode="after")
-    def _codes_unique_and_kinds(self, info: ValidationInfo) -> LabelPack:
-        codes = [rule.code for rule in self.labels]
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _some_labels(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and not value:
+            raise ValueError("a pack gives at least one label")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _codes_unique(cls, value: tuple[LabelRule, ...]) -> tuple[LabelRule, ...]:
+        codes = [rule.code for rule in value]
         repeated = sorted({code for code in codes if codes.count(code) > 1})
         if repeated:
-            raise ValueError(f"label code(s) {', '.join(repeated)} given more than once")
+            raise ValueError(f"the code(s) {', '.join(repeated)} name more than one label")
+        return value
+
+    @model_validator(mode="after")
+    def _kinds_read(self, info: ValidationInfo) -> LabelPack:
         columns = _columns_in(info)
         used = {
             name: columns[name]
@@ -384,8 +397,8 @@ def _value(row: Mapping[str, object], name: str, kind: ColumnKind) -> object:
             f"feature {name} should be {kind}, not {type(value).__name__} ({value!r})",
             column=name,
         )
-    if isinstance(value, float) and math.isnan(value):
-        return None  # NaN is a missing fact, as in the Polars form
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN or ±inf is a missing fact, as in the Polars form
     return value
 
 
@@ -423,7 +436,8 @@ def facts_json(facts: Mapping[str, object]) -> str:
 def condition_expr(condition: Condition) -> pl.Expr:
     """The condition as a Boolean expression that is never null (missing facts → false).
 
-    Float columns must have had NaN turned into null first (:func:`label_frame` does).
+    Float columns must have had NaN and ±inf turned into null first (:func:`label_frame`
+    does).
     """
     if isinstance(condition, Comparison):
         column = pl.col(condition.column)
@@ -481,7 +495,10 @@ def label_frame(features: pl.DataFrame, pack: LabelPack) -> pl.DataFrame:
     cases = (
         features.lazy()
         .select("case_id", *pack.kinds)
-        .with_columns(pl.col(floats).fill_nan(None), pl.col(categories).cast(pl.String))
+        .with_columns(
+            *(pl.when(pl.col(name).is_finite()).then(pl.col(name)).alias(name) for name in floats),
+            pl.col(categories).cast(pl.String),
+        )
     )
     per_label = [
         cases.filter(condition_expr(rule.when)).select(
@@ -518,12 +535,16 @@ def label_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     old = before.select(
         pl.col("case_id").cast(pl.Int64),
         pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in before.columns else pl.lit(None)).cast(pl.String),
+        (pl.col("facts") if "facts" in before.columns else pl.lit(None)).cast(pl.String).alias(
+            "facts"
+        ),
     ).unique(keys, keep="first", maintain_order=True)
     new = after.select(
         pl.col("case_id").cast(pl.Int64),
         pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in after.columns else pl.lit(None)).cast(pl.String),
+        (pl.col("facts") if "facts" in after.columns else pl.lit(None)).cast(pl.String).alias(
+            "facts"
+        ),
     ).unique(keys, keep="first", maintain_order=True)
     given = new.join(old, on=keys, how="anti").with_columns(change=pl.lit("given"))
     removed = old.join(new, on=keys, how="anti").with_columns(change=pl.lit("removed"))
