@@ -71,18 +71,11 @@ _PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 #: one label in the Polars form: a row per (case, label given)
-LABEL_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.Int64(),
-    "code": pl.String(),
-    "facts": pl.String(),
-}
+LABEL_SCHEMA = pl.Schema({"case_id": pl.Int64(), "code": pl.String(), "facts": pl.String()})
 #: one change of a case's labels, for the events the lead records
-CHANGE_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.Int64(),
-    "code": pl.String(),
-    "change": pl.String(),
-    "facts": pl.String(),
-}
+CHANGE_SCHEMA = pl.Schema(
+    {"case_id": pl.Int64(), "code": pl.String(), "change": pl.String(), "facts": pl.String()}
+)
 
 
 class LabelPackError(ConfigError):
@@ -339,9 +332,7 @@ class LabelPack(_Strict):
         raise KeyError(code)
 
 
-def parse_label_pack(
-    raw: Any, *, source: str, columns: Mapping[str, ColumnKind]
-) -> LabelPack:
+def parse_label_pack(raw: Any, *, source: str, columns: Mapping[str, ColumnKind]) -> LabelPack:
     """Validate a pack read from YAML against the feature ``columns`` (name → kind)."""
     return parse_document(
         LabelPack,
@@ -354,9 +345,7 @@ def parse_label_pack(
     )
 
 
-def load_label_pack(
-    path: Path | None = None, *, columns: Mapping[str, ColumnKind]
-) -> LabelPack:
+def load_label_pack(path: Path | None = None, *, columns: Mapping[str, ColumnKind]) -> LabelPack:
     """The shipped pack (``labels.yaml``) or a pack file, checked against ``columns``."""
     return load_document(
         LabelPack,
@@ -510,11 +499,7 @@ def label_frame(features: pl.DataFrame, pack: LabelPack) -> pl.DataFrame:
         for index, rule in enumerate(pack.labels)
     ]
     return (
-        pl.concat(per_label)
-        .sort("case_id", "_order")
-        .drop("_order")
-        .collect()
-        .cast(LABEL_SCHEMA)  # type: ignore[arg-type]
+        pl.concat(per_label).sort("case_id", "_order").drop("_order").collect().cast(LABEL_SCHEMA)
     )
 
 
@@ -535,23 +520,17 @@ def label_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     old = before.select(
         pl.col("case_id").cast(pl.Int64),
         pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in before.columns else pl.lit(None)).cast(pl.String).alias(
-            "facts"
-        ),
+        (pl.col("facts") if "facts" in before.columns else pl.lit(None))
+        .cast(pl.String)
+        .alias("facts"),
     ).unique(keys, keep="first", maintain_order=True)
     new = after.select(
         pl.col("case_id").cast(pl.Int64),
         pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in after.columns else pl.lit(None)).cast(pl.String).alias(
-            "facts"
-        ),
+        (pl.col("facts") if "facts" in after.columns else pl.lit(None))
+        .cast(pl.String)
+        .alias("facts"),
     ).unique(keys, keep="first", maintain_order=True)
     given = new.join(old, on=keys, how="anti").with_columns(change=pl.lit("given"))
     removed = old.join(new, on=keys, how="anti").with_columns(change=pl.lit("removed"))
-    return (
-        pl.concat([given, removed])
-        .select(list(CHANGE_SCHEMA))
-        .sort(keys)
-        .cast(CHANGE_SCHEMA)  # type: ignore[arg-type]
-    )
-
+    return pl.concat([given, removed]).select(list(CHANGE_SCHEMA)).sort(keys).cast(CHANGE_SCHEMA)
