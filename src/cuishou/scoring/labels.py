@@ -517,20 +517,26 @@ def label_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
         if missing:
             raise InvalidInput(f"label_changes: {name} has no column {', '.join(missing)}")
     keys = ["case_id", "code"]
-    old = before.select(
-        pl.col("case_id").cast(pl.Int64),
-        pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in before.columns else pl.lit(None))
-        .cast(pl.String)
-        .alias("facts"),
-    ).unique(keys, keep="first", maintain_order=True)
-    new = after.select(
-        pl.col("case_id").cast(pl.Int64),
-        pl.col("code").cast(pl.String),
-        (pl.col("facts") if "facts" in after.columns else pl.lit(None))
-        .cast(pl.String)
-        .alias("facts"),
-    ).unique(keys, keep="first", maintain_order=True)
-    given = new.join(old, on=keys, how="anti").with_columns(change=pl.lit("given"))
-    removed = old.join(new, on=keys, how="anti").with_columns(change=pl.lit("removed"))
-    return pl.concat([given, removed]).select(list(CHANGE_SCHEMA)).sort(keys).cast(CHANGE_SCHEMA)
+
+    def side(frame: pl.DataFrame, present: str) -> pl.LazyFrame:
+        facts = pl.col("facts") if "facts" in frame.columns else pl.lit(None)
+        return frame.lazy().select(
+            pl.col("case_id").cast(pl.Int64),
+            pl.col("code").cast(pl.String),
+            facts.cast(pl.String).alias(f"facts_{present}"),
+            pl.lit(True).alias(present),
+        )
+
+    # one full join; a key on one side only is a change (a repeated key: one change)
+    both = side(before, "was").join(side(after, "is"), on=keys, how="full", coalesce=True)
+    changed = both.filter(pl.col("was").is_null() | pl.col("is").is_null()).select(
+        *keys,
+        change=pl.when(pl.col("is")).then(pl.lit("given")).otherwise(pl.lit("removed")),
+        facts=pl.when(pl.col("is")).then("facts_is").otherwise("facts_was"),
+    )
+    return (
+        changed.unique(keys, keep="first", maintain_order=True)
+        .sort(keys)
+        .collect()
+        .cast(CHANGE_SCHEMA)
+    )
