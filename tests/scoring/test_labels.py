@@ -507,7 +507,7 @@ def agree(rows: list[dict[str, object]], pack: LabelPack) -> None:
     assert bulk == scalar
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rows=feature_rows())
 def test_the_default_pack_gives_the_same_labels_in_both_forms(
     rows: list[dict[str, object]],
@@ -561,7 +561,7 @@ def packs(draw: st.DrawFn) -> LabelPack:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(pack=packs(), rows=feature_rows())
 def test_any_pack_gives_the_same_labels_in_both_forms(
     pack: LabelPack, rows: list[dict[str, object]]
