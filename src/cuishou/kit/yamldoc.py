@@ -46,12 +46,17 @@ def parse_document(
     source: str,
     error: type[CuishouError],
     named_lists: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> M:
-    """Validate a document read from YAML; errors name ``source`` and the field."""
+    """Validate a document read from YAML; errors name ``source`` and the field.
+
+    ``context`` reaches the model's validators (``info.context``): what a document is
+    checked against that is not in it, such as the feature columns a label pack may name.
+    """
     if not isinstance(raw, dict):
         raise error(f"{what} {source}: expected a mapping of fields at the top level")
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=dict(context) if context is not None else None)
     except ValidationError as exc:
         detail = describe(exc, raw, named_lists=named_lists)
         raise error(f"{what} {source}: {detail}", source=source) from exc
@@ -64,11 +69,18 @@ def load_document(
     what: str,
     error: type[CuishouError],
     named_lists: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> M:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise error(f"cannot read {what} {path}: {exc}", source=str(path)) from exc
     return parse_document(
-        model, raw, what=what, source=str(path), error=error, named_lists=named_lists
+        model,
+        raw,
+        what=what,
+        source=str(path),
+        error=error,
+        named_lists=named_lists,
+        context=context,
     )
