@@ -1,0 +1,1 @@
+"""Risk grading and propensity scoring (风险分级与意向预测)."""
