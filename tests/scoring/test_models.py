@@ -24,8 +24,8 @@ from cuishou.scoring.models import (
     PointsScale,
     ScorecardModel,
     ScorecardOptions,
-    _optbinning_columns,
     _apply_steps,
+    _optbinning_columns,
     fit_model,
     fit_optbinning,
     load_model,
@@ -188,7 +188,12 @@ def test_a_gbm_with_interactions_takes_its_reasons_from_pred_contrib(
     train: pl.DataFrame, test_frame: pl.DataFrame
 ) -> None:
     model = fit_model(
-        "gbm", train, "pay_30d", FEATURES, seed=3, gbm=GbmOptions(additive=False, num_boost_round=40)
+        "gbm",
+        train,
+        "pay_30d",
+        FEATURES,
+        seed=3,
+        gbm=GbmOptions(additive=False, num_boost_round=40),
     )
     assert isinstance(model, GbmModel) and not model.additive
     sample = test_frame.head(300)

@@ -90,12 +90,10 @@ def _numeric_counts(series: pl.Series, edges: tuple[float, ...]) -> npt.NDArray[
     values, missing = _numeric_values(series)
     index = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="left")
     counts = np.bincount(index, minlength=len(edges) + 1).astype(np.float64)
-    return np.r_[counts, float(missing)]
+    return np.asarray(np.r_[counts, float(missing)], dtype=np.float64)
 
 
-def _categorical_counts(
-    series: pl.Series, categories: tuple[str, ...]
-) -> npt.NDArray[np.float64]:
+def _categorical_counts(series: pl.Series, categories: tuple[str, ...]) -> npt.NDArray[np.float64]:
     text = series.cast(pl.Utf8)
     present = text.drop_nulls()
     counts = {str(k): int(v) for k, v in present.value_counts().iter_rows()}
@@ -108,7 +106,7 @@ def _shares(counts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     total = counts.sum()
     if total == 0:
         raise InvalidInput("no rows to compare: PSI needs a non-empty sample")
-    return counts / total
+    return np.asarray(counts / total, dtype=np.float64)
 
 
 def reference_of(series: pl.Series, *, bins: int = DEFAULT_BINS) -> PsiReference:

@@ -34,6 +34,7 @@ neither.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from abc import ABC, abstractmethod
@@ -278,7 +279,9 @@ class StepFunction:
         """This feature's value for every row (Float64), in Polars."""
         col = pl.col(self.code)
         if self.kind == "categorical":
-            mapping = {c: v for group, v in zip(self.groups, self.values, strict=True) for c in group}
+            mapping = {
+                c: v for group, v in zip(self.groups, self.values, strict=True) for c in group
+            }
             return (
                 col.cast(pl.Utf8)
                 .replace_strict(
@@ -294,15 +297,16 @@ class StepFunction:
         for split, v in zip(self.splits, self.values, strict=False):
             inside = (value <= split) if self.right_closed else (value < split)
             chain = chain.when(inside).then(pl.lit(v))
-        return chain.otherwise(pl.lit(self.values[-1])).cast(pl.Float64)
+        result: pl.Expr = chain.otherwise(pl.lit(self.values[-1])).cast(pl.Float64)
+        return result
 
     def labels(self) -> list[str]:
         if self.kind == "categorical":
             return [", ".join(g) for g in self.groups]
         edges = [-math.inf, *self.splits, math.inf]
         if self.right_closed:
-            return [f"({lo:g}, {hi:g}]" for lo, hi in zip(edges, edges[1:], strict=False)]
-        return [f"[{lo:g}, {hi:g})" for lo, hi in zip(edges, edges[1:], strict=False)]
+            return [f"({lo:g}, {hi:g}]" for lo, hi in itertools.pairwise(edges)]
+        return [f"[{lo:g}, {hi:g})" for lo, hi in itertools.pairwise(edges)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,9 +332,7 @@ class StepFunction:
         )
 
 
-def _apply_steps(
-    frame: pl.DataFrame, steps: Sequence[StepFunction]
-) -> npt.NDArray[np.float64]:
+def _apply_steps(frame: pl.DataFrame, steps: Sequence[StepFunction]) -> npt.NDArray[np.float64]:
     """rows × features: each step function's value, computed in Polars."""
     names = [f"__step_{i}" for i in range(len(steps))]
     values = frame.select(s.expr().alias(n) for s, n in zip(steps, names, strict=True))
@@ -490,7 +492,7 @@ def _additive_contributions(
             probes += [(j, float(code)) for code in range(len(categories[f.code]))]
         else:
             cuts = thresholds[j]
-            inner = [(a + b) / 2 for a, b in zip(cuts, cuts[1:], strict=False)]
+            inner = [(a + b) / 2 for a, b in itertools.pairwise(cuts)]
             ends = [cuts[0] - 1.0, *inner, cuts[-1] + 1.0] if cuts else [0.0]
             probes += [(j, v) for v in ends]
         probes.append((j, math.nan))
@@ -586,8 +588,12 @@ def fit_model(
     }
     model: FittedModel
     if kind == "scorecard":
-        fitted = fit_optbinning(rows, good, specs, common["scale"], seed, scorecard or ScorecardOptions())
-        model = ScorecardModel(kind="scorecard", variables=scorecard_variables(fitted, specs), **common)
+        fitted = fit_optbinning(
+            rows, good, specs, common["scale"], seed, scorecard or ScorecardOptions()
+        )
+        model = ScorecardModel(
+            kind="scorecard", variables=scorecard_variables(fitted, specs), **common
+        )
     else:
         model = _fit_gbm(rows, good, specs, seed, gbm or GbmOptions(), common)
     model.references = {f.code: reference_of(_model_input(rows, f)) for f in specs}
@@ -596,9 +602,7 @@ def fit_model(
 
 
 def _outcomes(column: pl.Series, target: str) -> npt.NDArray[np.float64]:
-    if column.dtype == pl.Boolean:
-        y = column.cast(pl.Float64).to_numpy()
-    elif column.dtype.is_integer() and column.is_in([0, 1]).all():
+    if column.dtype == pl.Boolean or (column.dtype.is_integer() and column.is_in([0, 1]).all()):
         y = column.cast(pl.Float64).to_numpy()
     else:
         raise InvalidInput(f"target {target!r} must be true/false (or 0/1), got {column.dtype}")
@@ -672,9 +676,7 @@ def _optbinning_columns(
     return columns
 
 
-def scorecard_variables(
-    card: Any, features: Sequence[ModelFeature]
-) -> tuple[StepFunction, ...]:
+def scorecard_variables(card: Any, features: Sequence[ModelFeature]) -> tuple[StepFunction, ...]:
     """The fitted optbinning ``Scorecard`` as plain bins and points (what the Polars apply
     reads): bins in optbinning's order, then its Missing row's points, which optbinning's own
     ``score`` also gives to categories it never saw."""
@@ -762,7 +764,9 @@ def load_model(data: bytes) -> FittedModel:
     common: dict[str, Any] = {
         "target": str(document["target"]),
         "adverse": bool(document["adverse"]),
-        "features": tuple(ModelFeature(code=f["code"], kind=f["kind"]) for f in document["features"]),
+        "features": tuple(
+            ModelFeature(code=f["code"], kind=f["kind"]) for f in document["features"]
+        ),
         "scale": PointsScale(
             pdo=float(scale["pdo"]),
             base_points=float(scale["base_points"]),
