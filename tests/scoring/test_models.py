@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from cuishou.kit.errors import InvalidInput
 from cuishou.scoring.metrics import auc
 from cuishou.scoring.models import (
+    MIN_REASON_POINTS,
     REASONS,
     FittedModel,
     GbmModel,
@@ -201,7 +202,8 @@ def test_a_gbm_with_interactions_takes_its_reasons_from_pred_contrib(
     predicted = model.predict(sample)
     codes = [f.code for f in FEATURES]
     for row, reasons in zip(contrib, predicted["reasons"].to_list(), strict=True):
-        expected = [codes[j] for j in np.argsort(row, kind="stable")[:REASONS] if row[j] < 0]
+        order = np.argsort(row, kind="stable")[:REASONS]
+        expected = [codes[j] for j in order if -row[j] * PointsScale().factor >= MIN_REASON_POINTS]
         assert reasons == expected
     assert load_model(model.to_bytes()).predict(sample).equals(predicted)
 
@@ -214,13 +216,13 @@ def test_reasons_are_the_features_that_pulled_the_score_down_most(
     steps = model.variables if isinstance(model, ScorecardModel) else model.contributions  # type: ignore[attr-defined]
     values = _apply_steps(test_frame, steps)
     best = np.array([s.best for s in steps])
-    gaps = best - values if kind == "scorecard" else -values
+    gaps = best - values if kind == "scorecard" else -values * PointsScale().factor
     codes = [f.code for f in FEATURES]
     reasons = model.predict(test_frame)["reasons"].to_list()
     assert any(len(r) == REASONS for r in reasons)
     for gap, given_reasons in zip(gaps, reasons, strict=True):
         order = sorted(range(len(codes)), key=lambda j: (-gap[j], j))
-        assert given_reasons == [codes[j] for j in order[:REASONS] if gap[j] > 1e-9]
+        assert given_reasons == [codes[j] for j in order[:REASONS] if gap[j] >= MIN_REASON_POINTS]
 
 
 def test_a_case_at_the_best_bin_of_every_feature_has_no_reason(scorecard: FittedModel) -> None:
@@ -249,7 +251,7 @@ def stability_sample(test_frame: pl.DataFrame) -> pl.DataFrame:
     return test_frame.head(600)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.001, 0.01))
 @pytest.mark.parametrize("kind", ["scorecard", "gbm"])
 def test_reason_codes_are_stable_under_small_feature_noise(
@@ -274,8 +276,12 @@ def test_reason_codes_are_stable_under_small_feature_noise(
     same_bins = (_apply_steps(stability_sample, steps) == _apply_steps(noisy, steps)).all(axis=1)
     # a case whose features stayed in their bins keeps exactly its reasons …
     assert all(b == a for b, a, s in zip(before, after, same_bins, strict=True) if s)
-    # … and nearly every case keeps them
-    assert sum(b == a for b, a in zip(before, after, strict=True)) >= 0.9 * len(before)
+    # … and nearly every case keeps its first reason, most keep all three in order (the
+    # GBM's step functions are finer than the card's bins, so its lists move a little more)
+    kept_first = sum(b[:1] == a[:1] for b, a in zip(before, after, strict=True))
+    kept_all = sum(b == a for b, a in zip(before, after, strict=True))
+    assert kept_first >= 0.95 * len(before)
+    assert kept_all >= (0.95 if kind == "scorecard" else 0.85) * len(before)
 
 
 @pytest.mark.parametrize("kind", ["scorecard", "gbm"])

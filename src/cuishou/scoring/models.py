@@ -17,8 +17,8 @@ Both give :meth:`FittedModel.predict`: per row ``probability`` (of the target), 
 ``roll_30d`` less likely) and ``reasons``, up to :data:`REASONS` feature codes that pulled the
 score down the most: for the scorecard the largest gaps between the best points a feature
 can give and the points it gave, for the GBM the most negative of LightGBM's own SHAP
-contributions (``pred_contrib``). A feature that did not pull the score down is never a
-reason.
+contributions (``pred_contrib``), in points. A feature that cost less than
+:data:`MIN_REASON_POINTS` (one point) is never a reason.
 
 A fitted model is saved with :meth:`FittedModel.to_bytes` as JSON (the scorecard's bins and
 points, or LightGBM's own model text) — no pickle — and read back with :func:`load_model`;
@@ -61,8 +61,9 @@ REASONS = 3
 ADVERSE_TARGETS = frozenset({"roll_30d"})
 #: the artefact's format version (bumped when its JSON changes shape)
 ARTEFACT_FORMAT = 1
-#: a point gap or contribution this small is no reason
-_TINY = 1e-9
+#: a feature must have cost at least this many points to be a reason (smaller pulls are
+#: noise: they flip order under the slightest change of the case)
+MIN_REASON_POINTS = 1.0
 
 
 class FeatureSpec(Protocol):
@@ -126,6 +127,8 @@ class ScorecardOptions:
     monotonic_trend: str = "auto_asc_desc"
     #: the logistic regression's inverse regularisation strength
     c: float = 1.0
+    #: leave out features whose information value is below this (None: keep all)
+    min_iv: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +195,7 @@ class FittedModel(ABC):
     def _predict(
         self, frame: pl.DataFrame
     ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(score, per-feature pull-down matrix rows × features, log-odds of good)."""
+        """(score, rows × features: points each feature cost, log-odds of good)."""
 
     @abstractmethod
     def _payload(self) -> dict[str, Any]:
@@ -204,11 +207,14 @@ class FittedModel(ABC):
         score, pull, log_odds_good = self._predict(frame)
         p_good = 1.0 / (1.0 + np.exp(-log_odds_good))
         probability = (1.0 - p_good) if self.adverse else p_good
-        return frame.select(keys).with_columns(
-            pl.Series("probability", probability, dtype=pl.Float64),
-            score.alias("score"),
-            _reasons(pull, [f.code for f in self.features]),
+        out = pl.DataFrame(
+            [
+                pl.Series("probability", probability, dtype=pl.Float64),
+                score.alias("score"),
+                _reasons(pull, [f.code for f in self.features]),
+            ]
         )
+        return pl.concat([frame.select(keys), out], how="horizontal") if keys else out
 
     def drift(self, frame: pl.DataFrame, scores: pl.Series | None = None) -> dict[str, float]:
         """PSI of every feature (and of the score) of ``frame`` against the training rows."""
@@ -259,8 +265,8 @@ class StepFunction:
     numeric: ``splits`` cut the line into ``len(splits) + 1`` bins; with ``right_closed``
     bin ``i`` holds ``splits[i-1] < x ≤ splits[i]`` (LightGBM's ``x ≤ threshold``), else
     ``splits[i-1] ≤ x < splits[i]`` (optbinning's bins). categorical: bin ``i`` holds the
-    categories ``groups[i]``. Missing values — and categories never seen in training — get
-    ``missing``.
+    categories ``groups[i]``. Missing values (null, NaN, ±infinity) and categories never seen
+    in training get ``missing``.
     """
 
     code: str
@@ -293,7 +299,8 @@ class StepFunction:
                 .fill_null(self.missing)
             )
         value = col.cast(pl.Float64)
-        chain: Any = pl.when(value.is_null() | value.is_nan()).then(pl.lit(self.missing))
+        unknown = value.is_null() | value.is_nan() | value.is_infinite()
+        chain: Any = pl.when(unknown).then(pl.lit(self.missing))
         for split, v in zip(self.splits, self.values, strict=False):
             inside = (value <= split) if self.right_closed else (value < split)
             chain = chain.when(inside).then(pl.lit(v))
@@ -415,7 +422,8 @@ class GbmModel(FittedModel):
             contrib = self.pred_contrib(frame)
             log_odds = contrib.sum(axis=1)
             contrib = contrib[:, :-1]
-        return pl.Series("score", self.scale.points(log_odds)), -contrib, log_odds
+        pull = -contrib * self.scale.factor  # in points
+        return pl.Series("score", self.scale.points(log_odds)), pull, log_odds
 
     def pred_contrib(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
         """LightGBM's own SHAP contributions: rows × (features + expected value)."""
@@ -455,7 +463,8 @@ def _gbm_matrix(
                 .alias(f.code)
             )
         else:
-            columns.append(pl.col(f.code).cast(pl.Float64).alias(f.code))
+            value = pl.col(f.code).cast(pl.Float64)
+            columns.append(pl.when(value.is_infinite()).then(None).otherwise(value).alias(f.code))
     return frame.select(columns).fill_null(float("nan")).to_numpy().astype(np.float64, copy=False)
 
 
@@ -524,26 +533,26 @@ def _additive_contributions(
 # --------------------------------------------------------------------------- reasons
 
 
-def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Expr:
+def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Series:
     """Up to :data:`REASONS` codes per row, the largest pull-down first (ties: feature order);
-    only features that pulled the score down."""
+    only features that cost at least :data:`MIN_REASON_POINTS`."""
     work = np.array(pull, dtype=np.float64, copy=True)
     rows = np.arange(work.shape[0])
     code_series = pl.Series(list(codes), dtype=pl.Utf8)
-    picks: list[pl.Series] = []
+    picks: dict[str, pl.Series] = {}
     for k in range(min(REASONS, work.shape[1])):
         index = np.argmax(work, axis=1)
         value = work[rows, index]
         work[rows, index] = -np.inf
-        picked = code_series.gather(pl.Series(index, dtype=pl.UInt32))
-        picks.append(
-            pl.select(
-                pl.when(pl.Series(value > _TINY)).then(pl.lit(picked)).alias(f"r{k}")
-            ).to_series()
-        )
-    if not picks:
-        return pl.lit([], dtype=pl.List(pl.Utf8)).alias("reasons")
-    return pl.concat_list([pl.lit(p) for p in picks]).list.drop_nulls().alias("reasons")
+        picks[f"r{k}"] = code_series.gather(pl.Series(index, dtype=pl.UInt32))
+        picks[f"m{k}"] = pl.Series(value >= MIN_REASON_POINTS)
+    names = [f"r{k}" for k in range(min(REASONS, work.shape[1]))]
+    reasons = pl.DataFrame(picks).select(
+        pl.concat_list([pl.when(pl.col(f"m{n[1:]}")).then(pl.col(n)) for n in names])
+        .list.drop_nulls()
+        .alias("reasons")
+    )
+    return reasons.to_series()
 
 
 # --------------------------------------------------------------------------- fitting
@@ -591,12 +600,15 @@ def fit_model(
         fitted = fit_optbinning(
             rows, good, specs, common["scale"], seed, scorecard or ScorecardOptions()
         )
-        model = ScorecardModel(
-            kind="scorecard", variables=scorecard_variables(fitted, specs), **common
-        )
+        kept = set(fitted.binning_process_.get_support(names=True))
+        if not kept:
+            raise InvalidInput("no feature reached the minimum information value")
+        common["features"] = tuple(f for f in specs if f.code in kept)
+        variables = scorecard_variables(fitted, common["features"])
+        model = ScorecardModel(kind="scorecard", variables=variables, **common)
     else:
         model = _fit_gbm(rows, good, specs, seed, gbm or GbmOptions(), common)
-    model.references = {f.code: reference_of(_model_input(rows, f)) for f in specs}
+    model.references = {f.code: reference_of(_model_input(rows, f)) for f in model.features}
     model.references["score"] = reference_of(model._predict(rows)[0])
     return model
 
@@ -649,6 +661,7 @@ def fit_optbinning(
             for f in features
             if f.kind != "categorical"
         },
+        selection_criteria=None if options.min_iv is None else {"iv": {"min": options.min_iv}},
     )
     card = Scorecard(
         binning_process=process,
@@ -672,7 +685,8 @@ def _optbinning_columns(
         if f.kind == "categorical":
             columns[f.code] = np.asarray(frame[f.code].cast(pl.Utf8).to_list(), dtype=object)
         else:
-            columns[f.code] = frame[f.code].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            values = frame[f.code].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            columns[f.code] = np.where(np.isinf(values), np.nan, values)
     return columns
 
 
