@@ -59,6 +59,8 @@ def test_missing_values_have_their_own_bin() -> None:
     # bins ≤35, >35, missing: reference .25 .25 .5; current .5 .25 .25
     expected = 0.25 * math.log(2) + (-0.25) * math.log(0.5)
     assert psi(reference, fewer_missing, bins=2) == pytest.approx(expected)
+    with_infinity = pl.Series("ratio", [1.0, 2.0, float("inf"), None])
+    assert reference_of(with_infinity, bins=2).shares == (0.25, 0.25, 0.5)
     flags = pl.Series("hold", [True, False, None, False])
     assert psi(flags, flags) == 0.0
 

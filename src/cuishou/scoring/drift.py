@@ -10,7 +10,8 @@ training population) spread over the same bins::
   edge up to and including its upper edge);
 - **categorical** columns (text, categorical, boolean) have one bin per reference category
   and one for categories the reference never had;
-- missing values (null, NaN) have a bin of their own in both kinds;
+- missing values (null, NaN, and ±infinity, as the models treat it) have a bin of their own
+  in both kinds;
 - an empty bin counts as :data:`EPSILON` so the logarithm stays finite.
 
 A :class:`PsiReference` keeps only the bins and the reference shares, so the training
@@ -81,8 +82,8 @@ def _is_categorical(series: pl.Series) -> bool:
 
 
 def _numeric_values(series: pl.Series) -> tuple[npt.NDArray[np.float64], int]:
-    values = series.cast(pl.Float64).to_numpy()
-    missing = np.isnan(values)
+    values = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    missing = ~np.isfinite(values)
     return values[~missing], int(missing.sum())
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 from cuishou.kit.errors import InvalidInput
 from cuishou.scoring.drift import PsiReference, psi_against, reference_of
@@ -299,13 +300,13 @@ class StepFunction:
                 .fill_null(self.missing)
             )
         value = col.cast(pl.Float64)
-        unknown = value.is_null() | value.is_nan() | value.is_infinite()
-        chain: Any = pl.when(unknown).then(pl.lit(self.missing))
-        for split, v in zip(self.splits, self.values, strict=False):
-            inside = (value <= split) if self.right_closed else (value < split)
-            chain = chain.when(inside).then(pl.lit(v))
-        result: pl.Expr = chain.otherwise(pl.lit(self.values[-1])).cast(pl.Float64)
-        return result
+        # the bin: how many splits lie below x (left-closed bins: at or below x)
+        index = pl.lit(pl.Series(self.splits, dtype=pl.Float64)).search_sorted(
+            value, side="left" if self.right_closed else "right"
+        )
+        looked_up = pl.lit(pl.Series(self.values, dtype=pl.Float64)).gather(index)
+        # null, NaN and ±infinity are not finite (null: the condition is null, so otherwise)
+        return pl.when(value.is_finite()).then(looked_up).otherwise(pl.lit(self.missing))
 
     def labels(self) -> list[str]:
         if self.kind == "categorical":
@@ -536,23 +537,26 @@ def _additive_contributions(
 def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Series:
     """Up to :data:`REASONS` codes per row, the largest pull-down first (ties: feature order);
     only features that cost at least :data:`MIN_REASON_POINTS`."""
-    work = np.array(pull, dtype=np.float64, copy=True)
-    rows = np.arange(work.shape[0])
-    code_series = pl.Series(list(codes), dtype=pl.Utf8)
-    picks: dict[str, pl.Series] = {}
-    for k in range(min(REASONS, work.shape[1])):
+    work = np.ascontiguousarray(pull, dtype=np.float64)
+    n_rows, n_features = work.shape
+    if work is pull:
+        work = work.copy()
+    rows = np.arange(n_rows)
+    picked = np.empty((n_rows, min(REASONS, n_features)), dtype=np.int64)
+    valid = np.empty(picked.shape, dtype=bool)
+    for k in range(picked.shape[1]):
         index = np.argmax(work, axis=1)
-        value = work[rows, index]
+        picked[:, k] = index
+        valid[:, k] = work[rows, index] >= MIN_REASON_POINTS
         work[rows, index] = -np.inf
-        picks[f"r{k}"] = code_series.gather(pl.Series(index, dtype=pl.UInt32))
-        picks[f"m{k}"] = pl.Series(value >= MIN_REASON_POINTS)
-    names = [f"r{k}" for k in range(min(REASONS, work.shape[1]))]
-    reasons = pl.DataFrame(picks).select(
-        pl.concat_list([pl.when(pl.col(f"m{n[1:]}")).then(pl.col(n)) for n in names])
-        .list.drop_nulls()
-        .alias("reasons")
-    )
-    return reasons.to_series()
+    # valid picks come first in each row (they are the largest), so a row's list is a prefix
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=offsets[1:])
+    values = pl.Series(list(codes), dtype=pl.Utf8).gather(picked[valid]).to_arrow()
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    series = pl.from_arrow(lists)
+    assert isinstance(series, pl.Series)
+    return series.cast(pl.List(pl.Utf8)).alias("reasons")
 
 
 # --------------------------------------------------------------------------- fitting
