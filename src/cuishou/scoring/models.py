@@ -141,7 +141,7 @@ class GbmOptions:
     its SHAP contributions are exact step functions read once from ``pred_contrib``, and a
     million rows are scored with reasons in Polars in about a second. Without it the trees
     may combine features and every row's reasons come from ``pred_contrib`` at predict time
-    (TreeSHAP: about 1 ms per row on this box; see ADR 0020).
+    (TreeSHAP: about 0.6 ms per row on this box; see ADR 0020).
     """
 
     additive: bool = True
