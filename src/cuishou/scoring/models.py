@@ -553,7 +553,7 @@ def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Series:
     offsets = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(valid.sum(axis=1), out=offsets[1:])
     values = pl.Series(list(codes), dtype=pl.Utf8).gather(picked[valid]).to_arrow()
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
     series = pl.from_arrow(lists)
     assert isinstance(series, pl.Series)
     return series.cast(pl.List(pl.Utf8)).alias("reasons")
