@@ -8,7 +8,8 @@ columns as in ``scoring.catalogue``) for one target:
   of their own), weight of evidence, a logistic regression, and points on the
   :class:`PointsScale`. The fitted card is then **plain data** — per feature its split
   points (or category groups) and the points of each bin — and is applied in pure Polars
-  (one ``when/then`` chain per feature), never through optbinning again;
+  (per feature one Polars expression: the bin by ``search_sorted``, its points by
+  ``gather``), never through optbinning again;
 - ``"gbm"`` — LightGBM with deterministic parameters and the seed; its log-odds are put on
   the same points scale.
 
