@@ -1,0 +1,849 @@
+"""Propensity models (意向预测模型): a scorecard and gradient boosting, fitted and applied.
+
+:func:`fit_model` fits one of two kinds on a feature frame (one row per case and date,
+columns as in ``scoring.catalogue``) for one target:
+
+- ``"scorecard"`` — optbinning: each feature binned on the training rows (numeric features
+  with a monotonic trend, categorical ones grouped by outcome rate, missing values in a bin
+  of their own), weight of evidence, a logistic regression, and points on the
+  :class:`PointsScale`. The fitted card is then **plain data** — per feature its split
+  points (or category groups) and the points of each bin — and is applied in pure Polars
+  (per feature one Polars expression: the bin by ``search_sorted``, its points by
+  ``gather``), never through optbinning again;
+- ``"gbm"`` — LightGBM with deterministic parameters and the seed; its log-odds are put on
+  the same points scale.
+
+Both give :meth:`FittedModel.predict`: per row ``probability`` (of the target), ``score``
+(points, higher = better: more likely to pay/cure/keep, and for an adverse target such as
+``roll_30d`` less likely) and ``reasons``, up to :data:`REASONS` feature codes that pulled the
+score down the most: for the scorecard the largest gaps between the best points a feature
+can give and the points it gave, for the GBM the most negative of LightGBM's own SHAP
+contributions (``pred_contrib``), in points. A feature that cost less than
+:data:`MIN_REASON_POINTS` (one point) is never a reason.
+
+A fitted model is saved with :meth:`FittedModel.to_bytes` as JSON (the scorecard's bins and
+points, or LightGBM's own model text) — no pickle — and read back with :func:`load_model`;
+``sha256`` is the hash of those bytes. The artefact also carries the training population's
+PSI profile of every feature and of the score (``scoring.drift``). Choices: ADR 0020;
+definitions: ``docs/models.md``.
+
+optbinning and LightGBM are imported inside the functions that need them (ADR 0020): a
+scorecard is applied without either, and a command that only loads this module pays for
+neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+
+from cuishou.kit.errors import InvalidInput
+from cuishou.scoring.drift import PsiReference, psi_against, reference_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    import lightgbm
+
+ModelKind = Literal["scorecard", "gbm"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("scorecard", "gbm")
+#: how many reason codes a prediction carries at most
+REASONS = 3
+#: targets whose positive outcome is bad for the creditor: a higher score = less likely
+ADVERSE_TARGETS = frozenset({"roll_30d"})
+#: the artefact's format version (bumped when its JSON changes shape)
+ARTEFACT_FORMAT = 1
+#: a feature must have cost at least this many points to be a reason (smaller pulls are
+#: noise: they flip order under the slightest change of the case)
+MIN_REASON_POINTS = 1.0
+
+
+class FeatureSpec(Protocol):
+    """What a model needs of a catalogue feature: its code and its kind."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFeature:
+    """A feature as a model keeps it: ``kind`` is ``numeric``, ``categorical`` or ``flag``."""
+
+    code: str
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("numeric", "categorical", "flag"):
+            raise InvalidInput(
+                f"feature {self.code!r} has kind {self.kind!r}; "
+                "expected numeric, categorical or flag"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsScale:
+    """Points from odds: ``base_points`` at odds ``base_odds``:1 (good:bad), and every
+    ``pdo`` points the odds double. ``score = offset + factor × ln(odds)``."""
+
+    pdo: float = 20.0
+    base_points: float = 600.0
+    base_odds: float = 50.0
+
+    def __post_init__(self) -> None:
+        if not (self.pdo > 0 and self.base_odds > 0):
+            raise InvalidInput("the points scale needs a positive PDO and positive base odds")
+
+    @property
+    def factor(self) -> float:
+        return self.pdo / math.log(2)
+
+    @property
+    def offset(self) -> float:
+        return self.base_points - self.factor * math.log(self.base_odds)
+
+    def points(self, log_odds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The score of the log-odds of the good outcome."""
+        return self.offset + self.factor * log_odds
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardOptions:
+    """optbinning's binning and the regression's settings for the scorecard."""
+
+    max_n_prebins: int = 20
+    min_prebin_size: float = 0.05
+    #: optbinning's ``monotonic_trend`` for numeric features
+    monotonic_trend: str = "auto_asc_desc"
+    #: the logistic regression's inverse regularisation strength
+    c: float = 1.0
+    #: leave out features whose information value is below this (None: keep all)
+    min_iv: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GbmOptions:
+    """LightGBM's settings (deterministic, row-wise, with the model's seed).
+
+    ``additive`` (the default) lets each tree split on one feature only (LightGBM's
+    ``interaction_constraints``): the model is then a sum of one function per feature,
+    its SHAP contributions are exact step functions read once from ``pred_contrib``, and a
+    million rows are scored with reasons in Polars in about a second. Without it the trees
+    may combine features and every row's reasons come from ``pred_contrib`` at predict time
+    (TreeSHAP: about 0.6 ms per row on this box; see ADR 0020).
+    """
+
+    additive: bool = True
+
+    num_boost_round: int = 200
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_data_in_leaf: int = 50
+    feature_fraction: float = 0.9
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 1.0
+    #: one thread: OpenMP on a shared 2-core box spins (a 20k-row fit took 15 s on 2, 0.5 s on 1)
+    num_threads: int = 1
+
+    def params(self, seed: int) -> dict[str, Any]:
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "lambda_l2": self.lambda_l2,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.num_threads,
+            "verbosity": -1,
+        }
+
+
+# --------------------------------------------------------------------------- the interface
+
+
+@dataclass(kw_only=True)
+class FittedModel(ABC):
+    """A fitted model: what it predicts, on which features, and how to apply it."""
+
+    kind: ModelKind
+    target: str
+    adverse: bool
+    features: tuple[ModelFeature, ...]
+    scale: PointsScale
+    seed: int
+    training_rows: int
+    training_positives: int
+    #: the training population's PSI profile per feature code and for ``score``
+    references: dict[str, PsiReference] = field(default_factory=dict)
+
+    @abstractmethod
+    def _predict(
+        self, frame: pl.DataFrame
+    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(score, rows × features: points each feature cost, log-odds of good)."""
+
+    @abstractmethod
+    def _payload(self) -> dict[str, Any]:
+        """The kind's own part of the artefact."""
+
+    def predict(self, frame: pl.DataFrame, *, keys: Sequence[str] = ("case_id",)) -> pl.DataFrame:
+        """``keys…, probability, score, reasons`` for every row of ``frame``."""
+        _require_columns(frame, [*keys, *(f.code for f in self.features)], "predict")
+        score, pull, log_odds_good = self._predict(frame)
+        p_good = 1.0 / (1.0 + np.exp(-log_odds_good))
+        probability = (1.0 - p_good) if self.adverse else p_good
+        out = pl.DataFrame(
+            [
+                pl.Series("probability", probability, dtype=pl.Float64),
+                score.alias("score"),
+                _reasons(pull, [f.code for f in self.features]),
+            ]
+        )
+        return pl.concat([frame.select(keys), out], how="horizontal") if keys else out
+
+    def drift(self, frame: pl.DataFrame, scores: pl.Series | None = None) -> dict[str, float]:
+        """PSI of every feature (and of the score) of ``frame`` against the training rows."""
+        _require_columns(frame, [f.code for f in self.features], "compare")
+        out = {
+            f.code: psi_against(self.references[f.code], _model_input(frame, f))
+            for f in self.features
+            if f.code in self.references
+        }
+        if "score" in self.references:
+            current = scores if scores is not None else self._predict(frame)[0]
+            out["score"] = psi_against(self.references["score"], current)
+        return out
+
+    def to_bytes(self) -> bytes:
+        """The artefact: UTF-8 JSON with sorted keys (the same model gives the same bytes)."""
+        document = {
+            "format": ARTEFACT_FORMAT,
+            "kind": self.kind,
+            "target": self.target,
+            "adverse": self.adverse,
+            "features": [{"code": f.code, "kind": f.kind} for f in self.features],
+            "scale": {
+                "pdo": self.scale.pdo,
+                "base_points": self.scale.base_points,
+                "base_odds": self.scale.base_odds,
+            },
+            "seed": self.seed,
+            "training_rows": self.training_rows,
+            "training_positives": self.training_positives,
+            "references": {c: r.to_dict() for c, r in self.references.items()},
+            "model": self._payload(),
+        }
+        return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False).encode()
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- step functions
+
+
+@dataclass(frozen=True, slots=True)
+class StepFunction:
+    """One feature's part of an additive model, as plain data: a value per bin.
+
+    numeric: ``splits`` cut the line into ``len(splits) + 1`` bins; with ``right_closed``
+    bin ``i`` holds ``splits[i-1] < x ≤ splits[i]`` (LightGBM's ``x ≤ threshold``), else
+    ``splits[i-1] ≤ x < splits[i]`` (optbinning's bins). categorical: bin ``i`` holds the
+    categories ``groups[i]``. Missing values (null, NaN, ±infinity) and categories never seen
+    in training get ``missing``.
+    """
+
+    code: str
+    kind: str
+    splits: tuple[float, ...]
+    groups: tuple[tuple[str, ...], ...]
+    values: tuple[float, ...]
+    missing: float
+    right_closed: bool = False
+
+    @property
+    def best(self) -> float:
+        return max(*self.values, self.missing)
+
+    def expr(self) -> pl.Expr:
+        """This feature's value for every row (Float64), in Polars."""
+        col = pl.col(self.code)
+        if self.kind == "categorical":
+            mapping = {
+                c: v for group, v in zip(self.groups, self.values, strict=True) for c in group
+            }
+            return (
+                col.cast(pl.Utf8)
+                .replace_strict(
+                    list(mapping),
+                    list(mapping.values()),
+                    default=self.missing,
+                    return_dtype=pl.Float64,
+                )
+                .fill_null(self.missing)
+            )
+        value = col.cast(pl.Float64)
+        # the bin: how many splits lie below x (left-closed bins: at or below x)
+        index = pl.lit(pl.Series(self.splits, dtype=pl.Float64)).search_sorted(
+            value, side="left" if self.right_closed else "right"
+        )
+        looked_up = pl.lit(pl.Series(self.values, dtype=pl.Float64)).gather(index)
+        # null, NaN and ±infinity are not finite (null: the condition is null, so otherwise)
+        return pl.when(value.is_finite()).then(looked_up).otherwise(pl.lit(self.missing))
+
+    def labels(self) -> list[str]:
+        if self.kind == "categorical":
+            return [", ".join(g) for g in self.groups]
+        edges = [-math.inf, *self.splits, math.inf]
+        if self.right_closed:
+            return [f"({lo:g}, {hi:g}]" for lo, hi in itertools.pairwise(edges)]
+        return [f"[{lo:g}, {hi:g})" for lo, hi in itertools.pairwise(edges)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "splits": list(self.splits),
+            "groups": [list(g) for g in self.groups],
+            "values": list(self.values),
+            "missing": self.missing,
+            "right_closed": self.right_closed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepFunction:
+        return cls(
+            code=str(data["code"]),
+            kind=str(data["kind"]),
+            splits=tuple(float(s) for s in data["splits"]),
+            groups=tuple(tuple(str(c) for c in g) for g in data["groups"]),
+            values=tuple(float(v) for v in data["values"]),
+            missing=float(data["missing"]),
+            right_closed=bool(data["right_closed"]),
+        )
+
+
+def _apply_steps(frame: pl.DataFrame, steps: Sequence[StepFunction]) -> npt.NDArray[np.float64]:
+    """rows × features: each step function's value, computed in Polars."""
+    names = [f"__step_{i}" for i in range(len(steps))]
+    values = frame.select(s.expr().alias(n) for s, n in zip(steps, names, strict=True))
+    return values.to_numpy().astype(np.float64, copy=False)
+
+
+def _table(steps: Sequence[StepFunction], value: str) -> pl.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for s in steps:
+        rows += [
+            {"feature": s.code, "bin": b, value: v}
+            for b, v in zip(s.labels(), s.values, strict=True)
+        ]
+        rows.append({"feature": s.code, "bin": "missing", value: s.missing})
+    return pl.DataFrame(rows, schema={"feature": pl.Utf8, "bin": pl.Utf8, value: pl.Float64})
+
+
+# --------------------------------------------------------------------------- the scorecard
+
+
+@dataclass(kw_only=True)
+class ScorecardModel(FittedModel):
+    """optbinning's card as step functions of points (bins left-closed, as optbinning's)."""
+
+    variables: tuple[StepFunction, ...]
+
+    def _predict(
+        self, frame: pl.DataFrame
+    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        points = _apply_steps(frame, self.variables)
+        score = points.sum(axis=1)
+        best = np.asarray([v.best for v in self.variables], dtype=np.float64)
+        log_odds = (score - self.scale.offset) / self.scale.factor
+        return pl.Series("score", score), best - points, log_odds
+
+    def _payload(self) -> dict[str, Any]:
+        return {"variables": [v.to_dict() for v in self.variables]}
+
+    def table(self) -> pl.DataFrame:
+        """The card for people: one row per feature and bin, with its points."""
+        return _table(self.variables, "points")
+
+
+# --------------------------------------------------------------------------- the GBM
+
+
+@dataclass(kw_only=True)
+class GbmModel(FittedModel):
+    """A LightGBM booster. Additive (the default: each tree splits on one feature) it is
+    applied as step functions of LightGBM's own contributions, read once from
+    ``pred_contrib``; with interactions every prediction calls ``pred_contrib``."""
+
+    booster_text: str
+    #: per categorical feature the categories seen in training, in code order
+    categories: dict[str, tuple[str, ...]]
+    #: the additive model's contribution per feature and bin, and the expected value
+    contributions: tuple[StepFunction, ...] = ()
+    bias: float = 0.0
+    _booster: lightgbm.Booster | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def additive(self) -> bool:
+        return bool(self.contributions)
+
+    @property
+    def booster(self) -> lightgbm.Booster:
+        if self._booster is None:
+            import lightgbm  # heavy (≈3 s): only when a booster is needed; ADR 0020
+
+            self._booster = lightgbm.Booster(model_str=self.booster_text)
+        return self._booster
+
+    def _predict(
+        self, frame: pl.DataFrame
+    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if self.additive:
+            contrib = _apply_steps(frame, self.contributions)
+            log_odds = contrib.sum(axis=1) + self.bias
+        else:
+            contrib = self.pred_contrib(frame)
+            log_odds = contrib.sum(axis=1)
+            contrib = contrib[:, :-1]
+        pull = -contrib * self.scale.factor  # in points
+        return pl.Series("score", self.scale.points(log_odds)), pull, log_odds
+
+    def pred_contrib(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
+        """LightGBM's own SHAP contributions: rows × (features + expected value)."""
+        matrix = _gbm_matrix(frame, self.features, self.categories)
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "booster": self.booster_text,
+            "categories": {c: list(v) for c, v in self.categories.items()},
+            "contributions": [c.to_dict() for c in self.contributions],
+            "bias": self.bias,
+        }
+
+    def table(self) -> pl.DataFrame:
+        """An additive model's contributions (log-odds) per feature and bin."""
+        return _table(self.contributions, "contribution")
+
+
+def _gbm_matrix(
+    frame: pl.DataFrame,
+    features: Sequence[ModelFeature],
+    categories: Mapping[str, tuple[str, ...]],
+) -> npt.NDArray[np.float64]:
+    """Features as LightGBM reads them: floats, NaN when missing; categories as their codes
+    (a category unseen in training is missing)."""
+    columns = []
+    for f in features:
+        if f.kind == "categorical":
+            vocab = categories[f.code]
+            columns.append(
+                pl.col(f.code)
+                .cast(pl.Utf8)
+                .replace_strict(
+                    vocab, list(range(len(vocab))), default=None, return_dtype=pl.Float64
+                )
+                .alias(f.code)
+            )
+        else:
+            value = pl.col(f.code).cast(pl.Float64)
+            columns.append(pl.when(value.is_infinite()).then(None).otherwise(value).alias(f.code))
+    return frame.select(columns).fill_null(float("nan")).to_numpy().astype(np.float64, copy=False)
+
+
+def _thresholds(booster: lightgbm.Booster, n_features: int) -> list[list[float]]:
+    """Every numeric threshold the booster splits each feature on, sorted."""
+    found: list[set[float]] = [set() for _ in range(n_features)]
+
+    def walk(node: Mapping[str, Any]) -> None:
+        if "split_feature" not in node:
+            return
+        if node["decision_type"] == "<=":
+            found[int(node["split_feature"])].add(float(node["threshold"]))
+        walk(node["left_child"])
+        walk(node["right_child"])
+
+    for tree in booster.dump_model()["tree_info"]:
+        walk(tree["tree_structure"])
+    return [sorted(t) for t in found]
+
+
+def _additive_contributions(
+    booster: lightgbm.Booster,
+    features: Sequence[ModelFeature],
+    categories: Mapping[str, tuple[str, ...]],
+) -> tuple[tuple[StepFunction, ...], float]:
+    """An additive booster's contributions as step functions, read from ``pred_contrib`` on
+    one probe row per bin (a point inside each interval between thresholds, each category,
+    and a missing value). In an additive model a feature's contribution depends on its own
+    value only, so the probes give it exactly."""
+    thresholds = _thresholds(booster, len(features))
+    probes: list[tuple[int, float]] = []  # (feature index, value)
+    for j, f in enumerate(features):
+        if f.kind == "categorical":
+            probes += [(j, float(code)) for code in range(len(categories[f.code]))]
+        else:
+            cuts = thresholds[j]
+            inner = [(a + b) / 2 for a, b in itertools.pairwise(cuts)]
+            ends = [cuts[0] - 1.0, *inner, cuts[-1] + 1.0] if cuts else [0.0]
+            probes += [(j, v) for v in ends]
+        probes.append((j, math.nan))
+    matrix = np.full((len(probes), len(features)), np.nan)
+    for row, (j, value) in enumerate(probes):
+        matrix[row, j] = value
+    contrib = np.asarray(booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+    out: list[StepFunction] = []
+    row = 0
+    for j, f in enumerate(features):
+        n_bins = len(categories[f.code]) if f.kind == "categorical" else len(thresholds[j]) + 1
+        values = contrib[row : row + n_bins, j]
+        missing = float(contrib[row + n_bins, j])
+        row += n_bins + 1
+        out.append(
+            StepFunction(
+                code=f.code,
+                kind=f.kind,
+                splits=() if f.kind == "categorical" else tuple(thresholds[j]),
+                groups=tuple((c,) for c in categories[f.code]) if f.kind == "categorical" else (),
+                values=tuple(float(v) for v in values),
+                missing=missing,
+                right_closed=True,
+            )
+        )
+    return tuple(out), float(contrib[0, -1])
+
+
+# --------------------------------------------------------------------------- reasons
+
+
+def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Series:
+    """Up to :data:`REASONS` codes per row, the largest pull-down first (ties: feature order);
+    only features that cost at least :data:`MIN_REASON_POINTS`."""
+    work = np.ascontiguousarray(pull, dtype=np.float64)
+    n_rows, n_features = work.shape
+    if work is pull:
+        work = work.copy()
+    rows = np.arange(n_rows)
+    picked = np.empty((n_rows, min(REASONS, n_features)), dtype=np.int64)
+    valid = np.empty(picked.shape, dtype=bool)
+    for k in range(picked.shape[1]):
+        index = np.argmax(work, axis=1)
+        picked[:, k] = index
+        valid[:, k] = work[rows, index] >= MIN_REASON_POINTS
+        work[rows, index] = -np.inf
+    # valid picks come first in each row (they are the largest), so a row's list is a prefix
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=offsets[1:])
+    values = pl.Series(list(codes), dtype=pl.Utf8).gather(picked[valid]).to_arrow()
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
+    series = pl.from_arrow(lists)
+    assert isinstance(series, pl.Series)
+    return series.cast(pl.List(pl.Utf8)).alias("reasons")
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fit_model(
+    kind: ModelKind,
+    frame: pl.DataFrame,
+    target: str,
+    features: Sequence[FeatureSpec],
+    seed: int = 0,
+    *,
+    scale: PointsScale | None = None,
+    adverse: bool | None = None,
+    scorecard: ScorecardOptions | None = None,
+    gbm: GbmOptions | None = None,
+) -> FittedModel:
+    """Fit a model of ``kind`` for ``target`` on ``frame`` (rows whose target is null — an
+    outcome not known yet — are left out). ``adverse`` defaults to the target being in
+    :data:`ADVERSE_TARGETS`."""
+    if kind not in MODEL_KINDS:
+        raise InvalidInput(f"unknown model kind {kind!r}; expected scorecard or gbm")
+    specs = tuple(ModelFeature(code=f.code, kind=f.kind) for f in features)
+    if not specs:
+        raise InvalidInput("a model needs at least one feature")
+    codes = [f.code for f in specs]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("a feature is listed twice")
+    _require_columns(frame, [target, *codes], "fit")
+    rows = frame.filter(pl.col(target).is_not_null())
+    y = _outcomes(rows[target], target)
+    is_adverse = target in ADVERSE_TARGETS if adverse is None else adverse
+    good = (1 - y) if is_adverse else y
+    common: dict[str, Any] = {
+        "target": target,
+        "adverse": is_adverse,
+        "features": specs,
+        "scale": scale or PointsScale(),
+        "seed": seed,
+        "training_rows": int(y.size),
+        "training_positives": int(y.sum()),
+    }
+    model: FittedModel
+    if kind == "scorecard":
+        fitted = fit_optbinning(
+            rows, good, specs, common["scale"], seed, scorecard or ScorecardOptions()
+        )
+        kept = set(fitted.binning_process_.get_support(names=True))
+        if not kept:
+            raise InvalidInput("no feature reached the minimum information value")
+        common["features"] = tuple(f for f in specs if f.code in kept)
+        variables = scorecard_variables(fitted, common["features"])
+        model = ScorecardModel(kind="scorecard", variables=variables, **common)
+    else:
+        model = _fit_gbm(rows, good, specs, seed, gbm or GbmOptions(), common)
+    model.references = {f.code: reference_of(_model_input(rows, f)) for f in model.features}
+    model.references["score"] = reference_of(model._predict(rows)[0])
+    return model
+
+
+def _outcomes(column: pl.Series, target: str) -> npt.NDArray[np.float64]:
+    if column.dtype == pl.Boolean or (column.dtype.is_integer() and column.is_in([0, 1]).all()):
+        y = column.cast(pl.Float64).to_numpy()
+    else:
+        raise InvalidInput(f"target {target!r} must be true/false (or 0/1), got {column.dtype}")
+    if y.size == 0 or y.min() == y.max():
+        raise InvalidInput(
+            f"target {target!r} has {int(y.sum())} positives in {y.size} rows; "
+            "a model needs both outcomes"
+        )
+    return np.asarray(y, dtype=np.float64)
+
+
+def _model_input(frame: pl.DataFrame, feature: ModelFeature) -> pl.Series:
+    column = frame[feature.code]
+    if feature.kind == "flag":
+        return column.cast(pl.Int8)
+    if feature.kind == "categorical":
+        return column.cast(pl.Utf8)
+    return column
+
+
+def fit_optbinning(
+    frame: pl.DataFrame,
+    good: npt.NDArray[np.float64],
+    features: Sequence[ModelFeature],
+    scale: PointsScale,
+    seed: int,
+    options: ScorecardOptions,
+) -> Any:
+    """optbinning's fitted ``Scorecard`` (its event is the bad outcome, so that more points
+    mean better odds, as credit scorecards have them)."""
+    import pandas as pd  # optbinning's own input; heavy, fit-time only (ADR 0020)
+    from optbinning import BinningProcess, Scorecard
+    from sklearn.linear_model import LogisticRegression
+
+    data = pd.DataFrame(_optbinning_columns(frame, features))
+    codes = [f.code for f in features]
+    process = BinningProcess(
+        variable_names=codes,
+        categorical_variables=[f.code for f in features if f.kind == "categorical"] or None,
+        max_n_prebins=options.max_n_prebins,
+        min_prebin_size=options.min_prebin_size,
+        binning_fit_params={
+            f.code: {"monotonic_trend": options.monotonic_trend}
+            for f in features
+            if f.kind != "categorical"
+        },
+        selection_criteria=None if options.min_iv is None else {"iv": {"min": options.min_iv}},
+    )
+    card = Scorecard(
+        binning_process=process,
+        estimator=LogisticRegression(C=options.c, max_iter=1000, random_state=seed),
+        scaling_method="pdo_odds",
+        scaling_method_params={
+            "pdo": scale.pdo,
+            "odds": scale.base_odds,
+            "scorecard_points": scale.base_points,
+        },
+    )
+    card.fit(data, (1 - good).astype(np.int64), metric_missing="empirical")
+    return card
+
+
+def _optbinning_columns(
+    frame: pl.DataFrame, features: Sequence[ModelFeature]
+) -> dict[str, npt.NDArray[Any]]:
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for f in features:
+        if f.kind == "categorical":
+            columns[f.code] = np.asarray(frame[f.code].cast(pl.Utf8).to_list(), dtype=object)
+        else:
+            values = frame[f.code].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            columns[f.code] = np.where(np.isinf(values), np.nan, values)
+    return columns
+
+
+def scorecard_variables(card: Any, features: Sequence[ModelFeature]) -> tuple[StepFunction, ...]:
+    """The fitted optbinning ``Scorecard`` as plain bins and points (what the Polars apply
+    reads): bins in optbinning's order, then its Missing row's points, which optbinning's own
+    ``score`` also gives to categories it never saw."""
+    table = card.table(style="detailed")
+    process = card.binning_process_
+    out: list[StepFunction] = []
+    for f in features:
+        points = [float(p) for p in table.loc[table["Variable"] == f.code, "Points"]]
+        binned = process.get_binned_variable(f.code)
+        if f.kind == "categorical":
+            groups = tuple(tuple(str(c) for c in g) for g in binned.splits)
+            splits: tuple[float, ...] = ()
+            n_bins = len(groups)
+        else:
+            groups = ()
+            splits = tuple(float(s) for s in binned.splits)
+            n_bins = len(splits) + 1
+        # rows: the bins, then Special, then Missing
+        out.append(
+            StepFunction(
+                code=f.code,
+                kind=f.kind,
+                splits=splits,
+                groups=groups,
+                values=tuple(points[:n_bins]),
+                missing=points[-1],
+            )
+        )
+    return tuple(out)
+
+
+def _fit_gbm(
+    frame: pl.DataFrame,
+    good: npt.NDArray[np.float64],
+    features: tuple[ModelFeature, ...],
+    seed: int,
+    options: GbmOptions,
+    common: dict[str, Any],
+) -> GbmModel:
+    import lightgbm  # heavy (≈3 s): only when a GBM is fitted; ADR 0020
+
+    categories = {
+        f.code: tuple(sorted(str(v) for v in frame[f.code].cast(pl.Utf8).drop_nulls().unique()))
+        for f in features
+        if f.kind == "categorical"
+    }
+    matrix = _gbm_matrix(frame, features, categories)
+    dataset = lightgbm.Dataset(
+        matrix,
+        label=good,
+        feature_name=[f.code for f in features],
+        categorical_feature=[i for i, f in enumerate(features) if f.kind == "categorical"],
+        free_raw_data=True,
+    )
+    params = options.params(seed)
+    if options.additive:
+        params["interaction_constraints"] = [[j] for j in range(len(features))]
+    booster = lightgbm.train(params, dataset, num_boost_round=options.num_boost_round)
+    contributions, bias = (
+        _additive_contributions(booster, features, categories) if options.additive else ((), 0.0)
+    )
+    return GbmModel(
+        kind="gbm",
+        booster_text=booster.model_to_string(),
+        categories=categories,
+        contributions=contributions,
+        bias=bias,
+        _booster=booster,
+        **common,
+    )
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_model(data: bytes) -> FittedModel:
+    """A model back from :meth:`FittedModel.to_bytes`."""
+    try:
+        document = json.loads(data.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"not a model artefact: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != ARTEFACT_FORMAT:
+        raise InvalidInput(f"not a model artefact of format {ARTEFACT_FORMAT}")
+    scale = document["scale"]
+    common: dict[str, Any] = {
+        "target": str(document["target"]),
+        "adverse": bool(document["adverse"]),
+        "features": tuple(
+            ModelFeature(code=f["code"], kind=f["kind"]) for f in document["features"]
+        ),
+        "scale": PointsScale(
+            pdo=float(scale["pdo"]),
+            base_points=float(scale["base_points"]),
+            base_odds=float(scale["base_odds"]),
+        ),
+        "seed": int(document["seed"]),
+        "training_rows": int(document["training_rows"]),
+        "training_positives": int(document["training_positives"]),
+        "references": {c: PsiReference.from_dict(r) for c, r in document["references"].items()},
+    }
+    payload = document["model"]
+    if document["kind"] == "scorecard":
+        return ScorecardModel(
+            kind="scorecard",
+            variables=tuple(StepFunction.from_dict(v) for v in payload["variables"]),
+            **common,
+        )
+    if document["kind"] == "gbm":
+        return GbmModel(
+            kind="gbm",
+            booster_text=str(payload["booster"]),
+            categories={c: tuple(v) for c, v in payload["categories"].items()},
+            contributions=tuple(StepFunction.from_dict(c) for c in payload["contributions"]),
+            bias=float(payload["bias"]),
+            **common,
+        )
+    raise InvalidInput(f"unknown model kind {document['kind']!r} in the artefact")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def split_out_of_time(
+    frame: pl.DataFrame,
+    *,
+    validation_from: date,
+    horizon_days: int = 30,
+    date_column: str = "as_of",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Training and out-of-time validation rows.
+
+    Validation: rows dated ``validation_from`` or later. Training: rows whose outcome window
+    ``(D, D + horizon_days]`` closed before ``validation_from`` (``D + horizon < from``), so
+    no training label was observed inside the validation period.
+    """
+    _require_columns(frame, [date_column], "split")
+    last_training_day = validation_from - timedelta(days=horizon_days + 1)
+    train = frame.filter(pl.col(date_column) <= last_training_day)
+    validation = frame.filter(pl.col(date_column) >= validation_from)
+    if train.is_empty() or validation.is_empty():
+        raise InvalidInput(
+            f"the split at {validation_from.isoformat()} leaves {train.height} training and "
+            f"{validation.height} validation rows; both need some"
+        )
+    return train, validation
+
+
+def _require_columns(frame: pl.DataFrame, columns: Sequence[str], verb: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"cannot {verb}: the frame has no column(s) {', '.join(missing)}")
