@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         args.dir.mkdir(parents=True)
         build_store(url, args.accounts)
         engine = make_engine(url)
-        run_daily_cycle(engine, SNAPSHOT, now=NOW)
+        run_daily_cycle(engine, SNAPSHOT, now=NOW, scoring=False)
         engine.dispose()
         added = add_history(url, args.days, args.contacts_per_day)
     built = round(time.perf_counter() - t, 1)

@@ -176,8 +176,10 @@ def bench_promises_in_store(directory: Path, accounts: int) -> dict[str, Any]:
     console.print(f"building a store of {accounts:,} accounts and cycling it …")
     build_store(url, accounts)
     engine = make_engine(url)
-    run_daily_cycle(engine, SNAPSHOT, now=datetime(2026, 11, 2, 1, tzinfo=UTC))
-    plain = run_daily_cycle(engine, SNAPSHOT + timedelta(days=1), now=datetime.now(UTC))
+    run_daily_cycle(engine, SNAPSHOT, now=datetime(2026, 11, 2, 1, tzinfo=UTC), scoring=False)
+    plain = run_daily_cycle(
+        engine, SNAPSHOT + timedelta(days=1), now=datetime.now(UTC), scoring=False
+    )
     with BulkStore(engine).write() as bulk:
         bulk.execute(
             "INSERT INTO users (id, username, display_name, role, active, created_at) "
@@ -191,7 +193,9 @@ def bench_promises_in_store(directory: Path, accounts: int) -> dict[str, Any]:
             due=SNAPSHOT + timedelta(days=2),
             at=datetime(2026, 11, 1, 2, tzinfo=UTC),
         )
-    judged = run_daily_cycle(engine, SNAPSHOT + timedelta(days=6), now=datetime.now(UTC))
+    judged = run_daily_cycle(
+        engine, SNAPSHOT + timedelta(days=6), now=datetime.now(UTC), scoring=False
+    )
     steps_of = {s.name: round(s.seconds, 2) for s in judged.steps}
     return {
         "accounts": accounts,

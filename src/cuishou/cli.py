@@ -21,6 +21,7 @@ from cuishou.kpis.cli import kpis_command
 from cuishou.ledger.cli import ledger_app
 from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
+from cuishou.scoring.cli import models_app
 from cuishou.simulate.cli import simulate_command
 from cuishou.web.cli import serve_command
 
@@ -65,6 +66,7 @@ app.add_typer(compliance_app, name="compliance")
 app.add_typer(payments_app, name="payments")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(models_app, name="models")
 
 
 def command_words(argv: list[str]) -> str:

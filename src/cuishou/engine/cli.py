@@ -41,6 +41,15 @@ def _print_tables(result: CycleResult) -> None:
         f"reopened {result.cases_reopened:,}) · not yet placed "
         f"{result.excluded_not_yet_placed:,}\nmovements: {moves or 'none'}\nalerts: {alerts}"
     )
+    if result.scoring is not None:
+        scoring = result.scoring
+        grades = ", ".join(f"{k} {v:,}" for k, v in scoring["grades"].items()) or "no champion"
+        labels = ", ".join(f"{k} {v:,}" for k, v in scoring["labels"].items()) or "none"
+        out.print(
+            f"scoring (风险分级): grades {grades} · labels (客户画像) {labels} "
+            f"(+{scoring['labels_given']:,} −{scoring['labels_removed']:,})"
+            + (f" · alerts {', '.join(scoring['alerts'])}" if scoring["alerts"] else "")
+        )
     if result.rescheme:
         out.print(
             f"[yellow]bucket scheme changed[/] (now version {result.scheme}): "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -68,6 +68,8 @@ class CycleResult:
     steps: list[StepTiming] = field(default_factory=list)
     seconds: float = 0.0
     note: str | None = None
+    #: what the scoring step did after the cycle (``scoring.service.ScoringSummary``)
+    scoring: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class CycleResult:
             ],
             "seconds": round(self.seconds, 4),
             "note": self.note,
+            "scoring": self.scoring,
         }
 
 
@@ -136,9 +139,18 @@ def run_daily_cycle(
     *,
     now: datetime | None = None,
     progress: Progress | None = None,
+    scoring: bool = True,
 ) -> CycleResult:
-    """Run the cycle for ``as_of`` on the store and write its decisions in one transaction."""
-    return run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
+    """Run the cycle for ``as_of`` on the store and write its decisions in one transaction;
+    then (``scoring``) score, grade and label the open cases as they now stand
+    (:func:`cuishou.scoring.service.score_open_cases`, its own transaction)."""
+    result = run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
+    if not scoring or result.note is not None:
+        return result
+    from cuishou.scoring.service import score_open_cases  # Polars models load only here
+
+    summary = score_open_cases(engine, as_of, now=now or utc_now())
+    return replace(result, scoring=summary.to_json())
 
 
 def run_cycle(

@@ -550,7 +550,7 @@ def simulate(
     truth_frame = pl.DataFrame()
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
-        run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone))
+        run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone), scoring=False)
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
 
         # the workforce works its queues, knowing what the store says today (one read)
