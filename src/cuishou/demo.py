@@ -45,6 +45,7 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.placement.cli import run_import
 from cuishou.placement.schemas import ImportResult
 from cuishou.placement.service import ImportOptions
+from cuishou.scoring.service import install_starter
 from cuishou.simulate.config import load_model_config
 from cuishou.simulate.rules import simulated_days
 from cuishou.simulate.service import (
@@ -200,6 +201,9 @@ def run_demo(
             imported = run_import(
                 engine, paths, ImportOptions(as_of=eve, now=last_night, creditor_code=NEW_CREDITOR)
             )
+        # the shipped starter scorecard grades the cases until the shop trains its own
+        with transaction(engine) as session:
+            install_starter(session, actor="demo", now=clock())
         step(f"daily cycle for {today.isoformat()}")
         cycle = run_daily_cycle(engine, today, now=clock())
         step("placing cases with the demo agency")

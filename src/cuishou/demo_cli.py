@@ -79,6 +79,11 @@ def print_summary(result: DemoResult) -> None:
         buckets.add_column(name, justify="right")
     buckets.add_row(*(f"{n:,}" for n in last["buckets"].values()))
     out_console.print(buckets)
+    scoring = last.get("scoring")
+    if scoring:
+        grades = ", ".join(f"{k} {v:,}" for k, v in scoring["grades"].items()) or "none"
+        labels = ", ".join(f"{k} {v:,}" for k, v in scoring["labels"].items()) or "none"
+        out_console.print(f"risk grades 风险等级: {grades}; customer labels 客户画像: {labels}")
     alerts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.open_alerts.items())) or "none"
     out_console.print(
         f"open cases {result.open_cases:,} ({result.assigned_cases:,} assigned); "

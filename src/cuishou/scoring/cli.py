@@ -118,3 +118,27 @@ def list_command(
             f"{row['auc']:.3f}", f"{row['ks']:.3f}", row["trained_at"][:10], row["trained_by"],
         )  # fmt: skip
     out.print(table)
+
+
+@models_app.command("starter")
+@friendly_errors
+def starter_command(
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Install the shipped starter scorecard (冷启动模型, trained on a simulated history) and
+    make it the pay_30d champion if there is none, so cases are graded from the first day."""
+    from cuishou.scoring.service import install_starter
+    from cuishou.store.db import transaction
+
+    engine = store_engine()
+    try:
+        with transaction(engine) as session:
+            result = install_starter(session, actor=_actor(), now=utc_now())
+    finally:
+        engine.dispose()
+    if json_output:
+        print_json(result)
+        return
+    done = "installed" if result["installed"] else "already installed"
+    crowned = "; now the pay_30d champion" if result["champion"] else ""
+    out.print(f"{result['version']} {done}{crowned}")

@@ -18,9 +18,11 @@ alerts domain.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -600,3 +602,85 @@ def model_card(session: Session, principal: Principal | None, version: str) -> d
         "grade_cutoffs": (chosen.reference or {}).get("grade_cutoffs"),
         "history": [_version_row(v) for v in registry.list_versions(session, chosen.target)],
     }
+
+
+# --------------------------------------------------------------------------- starter model
+
+#: a scorecard shipped with Cuishou (冷启动模型), trained on a simulated history by
+#: ``scripts/train_starter_model.py``: grades from the first day, until the shop has the
+#: history to train its own (``cuishou models train``) and promotes it
+STARTER_DIRECTORY = Path(__file__).with_name("starter")
+STARTER_VERSION = "pay_30d-scorecard-starter"
+
+
+def starter_files() -> tuple[Path, Path]:
+    return (
+        STARTER_DIRECTORY / f"{STARTER_VERSION}.json",
+        STARTER_DIRECTORY / f"{STARTER_VERSION}.meta.json",
+    )
+
+
+def export_version(session: Session, version: str, directory: Path, name: str) -> None:
+    """Write a registered version's artefact and its registry facts as files (the starter)."""
+    chosen = registry.get_version(session, version)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.json").write_bytes(chosen.artefact)
+    meta = {
+        **_version_row(chosen),
+        "version": name,
+        "status": "candidate",
+        "features": chosen.features,
+        "metrics": chosen.metrics,
+        "reference": chosen.reference,
+        "promoted_at": None,
+        "promoted_by": None,
+    }
+    (directory / f"{name}.meta.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def install_starter(session: Session, *, actor: str, now: datetime) -> dict[str, Any]:
+    """Register the shipped starter scorecard (once) and make it the ``pay_30d`` champion
+    when that target has none. Returns what was done."""
+    artefact_path, meta_path = starter_files()
+    artefact = artefact_path.read_bytes()
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    model = load_model(artefact)
+    if model.sha256 != meta["sha256"]:
+        raise Conflict(f"the starter model {artefact_path} does not match its SHA-256")
+    installed = STARTER_VERSION in {v.version for v in registry.list_versions(session, None)}
+    if not installed:
+        version = registry.add_version(
+            session,
+            version=STARTER_VERSION,
+            target=meta["target"],
+            kind=meta["kind"],
+            status="candidate",
+            train_from=date.fromisoformat(meta["train_from"]),
+            train_to=date.fromisoformat(meta["train_to"]),
+            validation_from=date.fromisoformat(meta["validation_from"]),
+            validation_to=date.fromisoformat(meta["validation_to"]),
+            train_rows=meta["train_rows"],
+            validation_rows=meta["validation_rows"],
+            features=meta["features"],
+            metrics=meta["metrics"],
+            reference=meta["reference"],
+            artefact=artefact,
+            sha256=meta["sha256"],
+            trained_by=meta["trained_by"],
+            trained_at=datetime.fromisoformat(meta["trained_at"]),
+        )
+        append_event(
+            session,
+            at=now,
+            actor=actor,
+            type="model.installed",
+            entity_type="model",
+            entity_id=version.id,
+            payload={"version": STARTER_VERSION, "sha256": meta["sha256"]},
+        )
+    crowned = not any(v.target == meta["target"] for v in registry.champions(session))
+    if crowned:
+        promote(session, STARTER_VERSION, actor=actor, now=now)
+    return {"version": STARTER_VERSION, "installed": not installed, "champion": crowned}
