@@ -39,8 +39,9 @@ import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from time import perf_counter
@@ -222,6 +223,15 @@ def named_parameters(sql: str, params: Mapping[str, Any], style: str) -> tuple[s
     return rewritten, [params[name] for name in order]
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One read for :meth:`Bulk.fetch_many`: SQL with ``:name`` parameters and the schema."""
+
+    sql: str
+    schema: Mapping[str, pl.DataType]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Bulk(ABC):
     """One connection inside one transaction, for set-based work on many rows."""
 
@@ -245,6 +255,11 @@ class Bulk(ABC):
     @abstractmethod
     def fetch(self, sql: str, schema: Mapping[str, pl.DataType], **params: Any) -> pl.DataFrame:
         """The rows of a query as a frame with ``schema``'s column types."""
+
+    def fetch_many(self, queries: Mapping[str, Query]) -> dict[str, pl.DataFrame]:
+        """Several independent queries, each as :meth:`fetch` gives it; in the order given
+        here, one after another (a :class:`ParallelRead` runs them side by side)."""
+        return {name: self.fetch(q.sql, q.schema, **q.params) for name, q in queries.items()}
 
     def stage(
         self,
@@ -375,6 +390,35 @@ class AdbcBulk(Bulk):
         self.cursor.execute(f"DROP TABLE IF EXISTS {_checked_name(table)}")
 
 
+class ParallelRead(AdbcBulk):
+    """A read transaction on several connections that all see the same state of the store:
+    :meth:`fetch_many` runs its queries side by side, one connection per thread (reading rows
+    is the driver's C code, which releases the GIL). Everything else runs on the first
+    connection, as in :meth:`BulkStore.read`."""
+
+    def __init__(self, dialect: Dialect, cursors: Sequence[Any]) -> None:
+        super().__init__(dialect, cursors[0])
+        self.readers = [AdbcBulk(dialect, c) for c in cursors]
+
+    def fetch_many(self, queries: Mapping[str, Query]) -> dict[str, pl.DataFrame]:
+        if len(self.readers) == 1 or len(queries) < 2:
+            return super().fetch_many(queries)
+        names = list(queries)
+        lanes = [names[i :: len(self.readers)] for i in range(len(self.readers))]
+
+        def run(lane: int) -> dict[str, pl.DataFrame]:
+            reader = self.readers[lane]
+            return {
+                n: reader.fetch(queries[n].sql, queries[n].schema, **queries[n].params)
+                for n in lanes[lane]
+            }
+
+        with ThreadPoolExecutor(max_workers=len(self.readers)) as pool:
+            done = list(pool.map(run, range(len(self.readers))))
+        found = {name: frame for part in done for name, frame in part.items()}
+        return {name: found[name] for name in names}
+
+
 class BulkStore:
     """ADBC connections to the store behind a SQLAlchemy engine."""
 
@@ -426,6 +470,62 @@ class BulkStore:
                 yield AdbcBulk(self.dialect, cursor)
             finally:
                 cursor.execute("COMMIT")
+
+    @contextmanager
+    def read_parallel(self, connections: int = 2) -> Iterator[AdbcBulk]:
+        """One read transaction over ``connections`` connections that see the same state
+        (:class:`ParallelRead`), for a batch that reads several large tables.
+
+        SQLite (WAL): while a third connection holds the write lock for a moment, so that
+        nothing can commit, each reader starts its read transaction; they then all see the
+        last commit before it. When the lock is not free at once (a long write is running),
+        the read falls back to one connection (:meth:`read`). PostgreSQL: the first
+        connection exports its snapshot (``pg_export_snapshot``) and the others adopt it."""
+        if connections < 2:
+            with self.read() as bulk:
+                yield bulk
+            return
+        with contextlib.ExitStack() as stack:
+            opened = [stack.enter_context(self.connect()) for _ in range(connections)]
+            cursors = [stack.enter_context(c.cursor()) for c in opened]
+            if not self._same_snapshot(cursors):
+                cursors = cursors[:1]
+            try:
+                yield ParallelRead(self.dialect, cursors)
+            finally:
+                for cursor in cursors:
+                    cursor.execute("COMMIT")
+
+    def _same_snapshot(self, cursors: list[Any]) -> bool:
+        """Begin a read transaction on every cursor, all on one snapshot; ``False`` (only
+        the first has begun) when that cannot be arranged now."""
+        first, others = cursors[0], cursors[1:]
+        if not self.sqlite:
+            first.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            first.execute("SELECT pg_export_snapshot()")
+            snapshot = str(first.fetchone()[0])
+            for cursor in others:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return True
+        from adbc_driver_manager import dbapi as adbc_dbapi
+
+        with self.connect() as locking, locking.cursor() as lock:
+            lock.execute("PRAGMA busy_timeout=200")
+            try:
+                lock.execute("BEGIN IMMEDIATE")
+            except adbc_dbapi.Error:  # busy: a writer is at work; read on one connection
+                first.execute("BEGIN")
+                return False
+            try:
+                for cursor in cursors:
+                    cursor.execute("BEGIN")
+                    # the read transaction (the snapshot) starts at the first read
+                    cursor.execute("SELECT COUNT(*) FROM sqlite_schema")
+                    cursor.fetchall()
+            finally:
+                lock.execute("ROLLBACK")
+        return True
 
     @contextmanager
     def write(self) -> Iterator[AdbcBulk]:
