@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect as SqlDialect
 
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
-from cuishou.store.bulk import NULLABLE_ID, Bulk
+from cuishou.store.bulk import NULLABLE_ID, Bulk, Query
 
 #: time zones are at most 14 hours from UTC: this margin holds every time of the dates
 ZONE_MARGIN = timedelta(hours=15)
@@ -142,15 +142,10 @@ def _blank_to_null(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
     )
 
 
-def fetch_users(bulk: Bulk) -> pl.DataFrame:
-    users = bulk.fetch(
-        """SELECT u.id AS user_id, u.username AS collector, COALESCE(t.name, '') AS team,
-            COALESCE(ag.code, '') AS agency
-        FROM users u LEFT JOIN teams t ON t.id = u.team_id
-        LEFT JOIN agencies ag ON ag.id = u.agency_id""",
-        USERS_SCHEMA,
-    )
-    return _blank_to_null(users, ("team", "agency"))
+USERS_SQL = """SELECT u.id AS user_id, u.username AS collector, COALESCE(t.name, '') AS team,
+    COALESCE(ag.code, '') AS agency
+FROM users u LEFT JOIN teams t ON t.id = u.team_id
+LEFT JOIN agencies ag ON ag.id = u.agency_id"""
 
 
 PAYLOAD = pl.Struct(
@@ -158,23 +153,15 @@ PAYLOAD = pl.Struct(
 )
 
 
-def fetch_assignments(
-    bulk: Bulk, teams: pl.DataFrame, agencies: pl.DataFrame, *, lower: datetime
+def assignments_of(
+    events: pl.DataFrame, teams: pl.DataFrame, agencies: pl.DataFrame
 ) -> pl.DataFrame:
-    """The ``case.assigned`` events from ``lower`` on: the case, when, who had it
-    (``from_collector``) and who got it, with the team and agency it went to (as
-    ``cases.service.assign_cases`` records). Earlier events are not needed: a case's owner
-    before its first event here is that event's ``from``, and a case without one has had its
-    current owner since before ``lower``. The JSON payloads are read as text and decoded
-    here, in one vectorised pass."""
-    payload = "e.payload" if bulk.sqlite else "CAST(e.payload AS TEXT)"
-    events = bulk.fetch(
-        f"""SELECT e.case_id, e.at, e.id AS event_id, {payload} AS payload FROM events e
-        WHERE e.type = :type AND e.at >= :lower AND e.case_id IS NOT NULL""",  # noqa: S608
-        EVENTS_SCHEMA,
-        type=ASSIGNED,
-        lower=lower,
-    )
+    """The ``case.assigned`` events (``case_id, at, event_id, payload``) decoded: the case,
+    when, who had it (``from_collector``) and who got it, with the team and agency it went to
+    (as ``cases.service.assign_cases`` records). Earlier events are not needed: a case's
+    owner before its first event read is that event's ``from``, and a case without one has
+    had its current owner since before the window. The JSON payloads are read as text and
+    decoded here, in one vectorised pass."""
     fields = pl.col("payload").str.json_decode(PAYLOAD)
     return (
         events.select(
@@ -191,15 +178,11 @@ def fetch_assignments(
 
 
 def _named_cases(
-    bulk: Bulk, cases: pl.DataFrame, users: pl.DataFrame, teams: pl.DataFrame,
+    cases: pl.DataFrame, creditors: pl.DataFrame, users: pl.DataFrame, teams: pl.DataFrame,
     agencies: pl.DataFrame,
 ) -> pl.DataFrame:  # fmt: skip
     """Cases with their creditor's code and zone and their current collector, team and
     agency by name (the small tables joined here, not per case row in SQL)."""
-    creditors = bulk.fetch(
-        "SELECT id AS creditor_id, code AS creditor, timezone AS tz FROM creditors",
-        CREDITORS_SCHEMA,
-    )
     return (
         cases.join(creditors, on="creditor_id", how="left")
         .join(users.select("user_id", "collector"), on="user_id", how="left")
@@ -265,77 +248,92 @@ def fetch_facts(
     asks who had a case when)."""
     first = since or start
     params = _window(first, end)
-    users = fetch_users(bulk)
-    teams = bulk.fetch("SELECT id AS team_id, name AS team FROM teams", TEAMS_SCHEMA)
-    agencies = bulk.fetch("SELECT id AS agency_id, code AS agency FROM agencies", AGENCIES_SCHEMA)
-    cases = bulk.fetch(
-        f"""SELECT id AS case_id, opened_on, creditor_id,
-            {bulk.nullable("assigned_user_id", "0")} AS user_id,
-            {bulk.nullable("team_id", "0")} AS team_id,
-            {bulk.nullable("agency_id", "0")} AS agency_id, bucket AS current_bucket
-        FROM cases WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
-        CASES_SCHEMA,
-    )
-    reached_before = bulk.fetch(
-        """SELECT DISTINCT case_id FROM contacts WHERE party = 'debtor' AND at < :lower""",
-        REACHED_SCHEMA,
-        lower=params["lower"],
-    )
     owed = "fee_fen + penalty_fen + interest_fen + principal_fen"
-    ledger = bulk.fetch(
-        f"""SELECT account_id, kind, effective_on AS day, COALESCE(reference, '') AS reference,
-            CAST({owed} AS BIGINT) AS owed_fen, CAST(credit_fen - ({owed}) AS BIGINT) AS cash_fen
-        FROM ledger_entries WHERE effective_on <= :end""",  # noqa: S608 - constant fragments
-        LEDGER_SCHEMA,
-        end=end,
-    )
-    accounts = bulk.fetch(
-        "SELECT id AS account_id, case_id FROM accounts WHERE case_id IS NOT NULL",
-        ACCOUNTS_SCHEMA,
-    )
-    book, first_paid, cash = _from_ledger(ledger, accounts, start=start, since=first)
-    history = bulk.fetch(
-        """SELECT account_id, as_of, dpd, bucket, status FROM bucket_history
-        WHERE as_of <= :end""",
-        HISTORY_SCHEMA,
-        end=end,
-    )
-    contacts = bulk.fetch(
-        """SELECT id AS contact_id, case_id, user_id, channel, party, outcome, at
-        FROM contacts WHERE at >= :lower AND at < :upper""",
-        CONTACTS_SCHEMA,
-        lower=params["lower"],
-        upper=params["upper"],
-    )
-    promises = bulk.fetch(
-        f"""SELECT id AS promise_id, case_id, created_by AS user_id,
-            {bulk.nullable("contact_id", "0")} AS contact_id,
-            amount_fen, created_at AS at, status
-        FROM promises WHERE created_at >= :lower AND created_at < :upper""",  # noqa: S608
-        PROMISES_SCHEMA,
-        lower=params["lower"],
-        upper=params["upper"],
-    )
-    violations = bulk.fetch(
-        """SELECT case_id, raised_on AS day FROM alerts
-        WHERE kind = :kind AND raised_on >= :start AND raised_on <= :end""",
-        VIOLATIONS_SCHEMA,
-        kind=VIOLATION,
-        start=first,
-        end=end,
+    payload = "e.payload" if bulk.sqlite else "CAST(e.payload AS TEXT)"
+    # the largest reads first, in turns: a parallel read runs them side by side
+    queries = {
+        "contacts": Query(
+            """SELECT id AS contact_id, case_id, user_id, channel, party, outcome, at
+            FROM contacts WHERE at >= :lower AND at < :upper""",
+            CONTACTS_SCHEMA,
+            {"lower": params["lower"], "upper": params["upper"]},
+        ),
+        "history": Query(
+            """SELECT account_id, as_of, dpd, bucket, status FROM bucket_history
+            WHERE as_of <= :end""",
+            HISTORY_SCHEMA,
+            {"end": end},
+        ),
+        "ledger": Query(
+            f"""SELECT account_id, kind, effective_on AS day, COALESCE(reference, '') AS reference,
+                CAST({owed} AS BIGINT) AS owed_fen,
+                CAST(credit_fen - ({owed}) AS BIGINT) AS cash_fen
+            FROM ledger_entries WHERE effective_on <= :end""",  # noqa: S608 - constant fragments
+            LEDGER_SCHEMA,
+            {"end": end},
+        ),
+        "cases": Query(
+            f"""SELECT id AS case_id, opened_on, creditor_id,
+                {bulk.nullable("assigned_user_id", "0")} AS user_id,
+                {bulk.nullable("team_id", "0")} AS team_id,
+                {bulk.nullable("agency_id", "0")} AS agency_id, bucket AS current_bucket
+            FROM cases WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
+            CASES_SCHEMA,
+        ),
+        "accounts": Query(
+            "SELECT id AS account_id, case_id FROM accounts WHERE case_id IS NOT NULL",
+            ACCOUNTS_SCHEMA,
+        ),
+        "promises": Query(
+            f"""SELECT id AS promise_id, case_id, created_by AS user_id,
+                {bulk.nullable("contact_id", "0")} AS contact_id,
+                amount_fen, created_at AS at, status
+            FROM promises WHERE created_at >= :lower AND created_at < :upper""",  # noqa: S608
+            PROMISES_SCHEMA,
+            {"lower": params["lower"], "upper": params["upper"]},
+        ),
+        "reached_before": Query(
+            """SELECT DISTINCT case_id FROM contacts WHERE party = 'debtor' AND at < :lower""",
+            REACHED_SCHEMA,
+            {"lower": params["lower"]},
+        ),
+        "violations": Query(
+            """SELECT case_id, raised_on AS day FROM alerts
+            WHERE kind = :kind AND raised_on >= :start AND raised_on <= :end""",
+            VIOLATIONS_SCHEMA,
+            {"kind": VIOLATION, "start": first, "end": end},
+        ),
+        "users": Query(USERS_SQL, USERS_SCHEMA),
+        "teams": Query("SELECT id AS team_id, name AS team FROM teams", TEAMS_SCHEMA),
+        "agencies": Query("SELECT id AS agency_id, code AS agency FROM agencies", AGENCIES_SCHEMA),
+        "creditors": Query(
+            "SELECT id AS creditor_id, code AS creditor, timezone AS tz FROM creditors",
+            CREDITORS_SCHEMA,
+        ),
+    }
+    if owners:
+        queries["events"] = Query(
+            f"""SELECT e.case_id, e.at, e.id AS event_id, {payload} AS payload FROM events e
+            WHERE e.type = :type AND e.at >= :lower AND e.case_id IS NOT NULL""",  # noqa: S608
+            EVENTS_SCHEMA,
+            {"type": ASSIGNED, "lower": params["lower"]},
+        )
+    read = bulk.fetch_many(queries)
+    users = _blank_to_null(read["users"], ("team", "agency"))
+    teams, agencies = read["teams"], read["agencies"]
+    book, first_paid, cash = _from_ledger(
+        read["ledger"], read["accounts"], start=start, since=first
     )
     return RawFacts(
-        cases=_named_cases(bulk, cases, users, teams, agencies),
-        reached_before=reached_before,
+        cases=_named_cases(read["cases"], read["creditors"], users, teams, agencies),
+        reached_before=read["reached_before"],
         first_paid=first_paid,
         book=book,
-        history=history,
+        history=read["history"],
         cash=cash,
-        contacts=contacts,
-        promises=promises,
-        violations=violations,
+        contacts=read["contacts"],
+        promises=read["promises"],
+        violations=read["violations"],
         users=users,
-        assignments=fetch_assignments(bulk, teams, agencies, lower=params["lower"])
-        if owners
-        else None,
+        assignments=assignments_of(read["events"], teams, agencies) if owners else None,
     )
