@@ -146,3 +146,26 @@ def test_the_demo_manager_sees_the_months_recovery_in_the_overview(
     assert recovered >= float(demo_site.history["recovered"]) > 0
     cases = tab.locator("#by-bucket tbody td.num").all_inner_texts()[0::2]
     assert sum(int(n.replace(",", "")) for n in cases) > 0
+
+
+def test_every_open_demo_case_is_graded_scored_and_labelled(demo_site: DemoSite) -> None:
+    """After the demo's daily cycle, the starter scorecard has graded (A–D), scored and given
+    reasons to every open case, and the labels (客户画像) are on the cases they fit."""
+    from cuishou.scoring.service import STARTER_VERSION
+    from cuishou.store.tables import CaseLabel, CaseScore
+
+    with transaction(demo_site.engine) as session:
+        open_ids = set(session.scalars(select(Case.id).where(Case.status == "open")))
+        rows = session.execute(select(Case.id, Case.risk_grade).where(Case.status == "open"))
+        graded = {case_id: grade for case_id, grade in rows}
+        scores = {
+            s.case_id: s
+            for s in session.scalars(select(CaseScore).where(CaseScore.target == "pay_30d"))
+        }
+        labelled = set(session.scalars(select(CaseLabel.case_id)))
+    assert open_ids and set(scores) == open_ids
+    assert {g for g in graded.values()} <= {"A", "B", "C", "D"} and None not in graded.values()
+    assert {s.version for s in scores.values()} == {STARTER_VERSION}
+    assert all(len(s.reasons) <= 3 for s in scores.values())
+    assert sum(1 for s in scores.values() if s.reasons) > len(open_ids) // 2
+    assert labelled and labelled <= open_ids
