@@ -16,13 +16,14 @@ from cuishou.kit.errors import Conflict, InvalidInput
 from cuishou.scoring.models import load_model
 from cuishou.scoring.service import (
     STARTER_VERSION,
+    grade_cutoffs,
     install_starter,
     promote,
     score_open_cases,
     train_model,
     training_window,
 )
-from cuishou.scoring.settings import shipped_settings
+from cuishou.scoring.settings import Grades, shipped_settings
 from cuishou.simulate.config import load_model_config
 from cuishou.simulate.service import SimulationOptions, simulate
 from cuishou.store.db import transaction
@@ -112,6 +113,18 @@ def test_train_promote_and_score_every_open_case(engine: Engine, tmp_path: Path)
         )
         assert open_cases == summary["cases"] == scored == graded == summary["scored"]["pay_30d"]
         assert sum(summary["grades"].values()) == open_cases
+        # by share (the default): today's open cases, best first, 20/30/30/20 (ties go up)
+        grades = summary["grades"]
+        cumulative = [sum(grades.get(g, 0) for g in "ABCD"[: k + 1]) for k in range(3)]
+        for have, share in zip(cumulative, (0.2, 0.5, 0.8), strict=True):
+            assert have >= round(open_cases * share)
+        stored_ruler = grade_cutoffs(
+            ModelVersion(reference={"grade_cutoffs": cutoffs}),
+            shipped_settings().model_copy(update={"grades": Grades(by="training_share")}),
+        )
+        assert (stored_ruler.a, stored_ruler.b, stored_ruler.c) == (
+            cutoffs["A"], cutoffs["B"], cutoffs["C"],
+        )  # fmt: skip
         assert set(summary["grades"]) <= {"A", "B", "C", "D"} and len(summary["grades"]) >= 3
         reasons = session.scalars(select(CaseScore.reasons)).all()
         assert all(len(r) <= 3 for r in reasons) and any(reasons)

@@ -221,7 +221,7 @@ def train_model(
     predicted = model.predict(known, keys=("case_id",))
     metrics = evaluate(known.get_column(target).cast(pl.Int8), predicted.get_column("probability"))
     cutoffs = None
-    if target == GRADE_TARGET and settings.grades.by == "share":
+    if target == GRADE_TARGET:
         found = cutoffs_by_share(predicted.get_column("score"), settings.grades.share_list)
         cutoffs = {"A": found.a, "B": found.b, "C": found.c}
     artefact = model.to_bytes()
@@ -346,8 +346,11 @@ def _loaded(version: ModelVersion) -> FittedModel:
 
 
 def grade_cutoffs(version: ModelVersion, settings: Settings) -> GradeCutoffs:
+    """The fixed cut-offs of ``by: training_share`` (set from the version's validation
+    scores when it was trained) or ``by: points``; ``by: share`` sets them each day from
+    the scores of that day's open cases instead (in :func:`score_open_cases`)."""
     stored = (version.reference or {}).get("grade_cutoffs")
-    if settings.grades.by == "share" and stored:
+    if settings.grades.by == "training_share" and stored:
         return cutoffs_by_points(stored["A"], stored["B"], stored["C"])
     points = settings.grades.points
     return cutoffs_by_points(points["A"], points["B"], points["C"])
@@ -401,8 +404,14 @@ def score_open_cases(
         summary.scored[version.target] = predicted.height
     grades = pl.DataFrame(schema=registry.GRADES_SCHEMA)
     if GRADE_TARGET in scored:
+        ruler = cutoffs[GRADE_TARGET]
+        if settings.grades.by == "share" and scored[GRADE_TARGET].height:
+            # today's open cases, best to worst, in the configured shares
+            ruler = cutoffs_by_share(
+                scored[GRADE_TARGET].get_column("score"), settings.grades.share_list
+            )
         grades = scored[GRADE_TARGET].select(
-            "case_id", grade_expr("score", cutoffs[GRADE_TARGET]).alias("risk_grade")
+            "case_id", grade_expr("score", ruler).alias("risk_grade")
         )
         summary.grades = {
             str(g): int(n) for g, n in grades.group_by("risk_grade").len().sort("risk_grade").rows()

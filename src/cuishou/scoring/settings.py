@@ -29,7 +29,7 @@ class Training(_Strict):
 
 
 class Grades(_Strict):
-    by: Literal["share", "points"] = "share"
+    by: Literal["share", "training_share", "points"] = "share"
     shares: dict[str, float] = {"A": 0.2, "B": 0.3, "C": 0.3, "D": 0.2}
     points: dict[str, float] = {"A": 620, "B": 580, "C": 540}
 
