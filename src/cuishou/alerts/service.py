@@ -134,6 +134,14 @@ def raise_alert(
     alert = repo.add_alert(
         session, case_id=case_id, kind=kind, raised_on=today, details=details, now=now
     )
+    _raised(session, alert, actor=actor, now=now, payload=details)
+    return alert
+
+
+def _raised(
+    session: Session, alert: Alert, *, actor: str, now: datetime, payload: dict[str, Any]
+) -> None:
+    """The ``alert.raised`` event of an alert raised online."""
     append_event(
         session,
         at=now,
@@ -141,10 +149,9 @@ def raise_alert(
         type=ALERT_RAISED,
         entity_type="alert",
         entity_id=alert.id,
-        case_id=case_id,
-        payload=details,
+        case_id=alert.case_id,
+        payload=payload,
     )
-    return alert
 
 
 def raise_model_alert(
@@ -172,16 +179,8 @@ def raise_model_alert(
         details={"subject": subject, **details},
         now=now,
     )
-    append_event(
-        session,
-        at=now,
-        actor=actor,
-        type=ALERT_RAISED,
-        entity_type="alert",
-        entity_id=alert.id,
-        case_id=None,
-        payload={"subject": subject, "kind": kind, **details},
-    )
+    _raised(session, alert, actor=actor, now=now, payload={"subject": subject, "kind": kind,
+                                                          **details})  # fmt: skip
     return alert
 
 
