@@ -7,8 +7,9 @@ scored, graded and labelled by :func:`cuishou.scoring.service.score_open_cases` 
 The model predicts ``pay_30d`` from the amount owed and right-party contacts (a smaller
 debt is likelier paid), so the factory cases — owing 500.00 to 60,000.00 — fall in
 different grades. Labels come from the shipped label pack on the store's features: the case
-whose debtor refused with a reason is 争议拒付型 (``dispute``); the case whose only own
-mobile turned out 空号 is 失联型 (``unreachable``).
+whose debtor said they lost their job is 暂时困难型 (``hardship``); the one whose debtor
+refused with a reason is 争议拒付型 (``dispute``); the one whose only own mobile turned out
+空号 is 失联型 (``unreachable``).
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ class Scored:
     version: str
     #: col_a's cases, by what they owe (fen)
     cases: dict[int, int]
+    #: the case whose debtor said they lost their job (hardship)
+    hardship: int
     #: the case whose debtor refused with a reason (dispute) and the one 空号 (unreachable)
     disputed: int
     unreachable: int
@@ -146,9 +149,10 @@ def score_cases(
             make_case(session, assigned=col_a, team=team_a, due_fen=due).id: due for due in DUES
         }
         other = make_case(session, assigned=col_b, team=team_b, due_fen=900_000).id
-        disputed, unreachable = list(cases)[1], list(cases)[4]
+        hardship, disputed, unreachable = list(cases)[0], list(cases)[1], list(cases)[4]
         collector = principal_of(col_a)
         for case_id, outcome, notes in (
+            (hardship, "connected_debtor", "最近失业了，下月找到工作再还"),
             (disputed, "refused", "金额不对，不认可这笔罚息"),
             (unreachable, "invalid_number", ""),
         ):
@@ -166,7 +170,7 @@ def score_cases(
             scoring.promote(session, version, actor="strategist", now=TRAINED_AT)
     for day in (DAY_1, DAY_2):
         scoring.score_open_cases(engine, day, now=bj(day, 23))
-    return Scored(version, cases, disputed, unreachable, other)
+    return Scored(version, cases, hardship, disputed, unreachable, other)
 
 
 def make_strategist(session: Session, *, password: str | None = None) -> User:

@@ -84,11 +84,11 @@ def test_a_collector_sees_the_grade_score_reasons_and_labels_of_their_case(
         assert score["scored_on"] == DAY_2.isoformat()
         assert 0 < score["probability"] < 1
     # a smaller debt is likelier paid: the score falls and the grade worsens with the debt
-    # (among the cases nobody reached; the disputed debtor was reached, which counts for them)
+    # (among the cases nobody reached: reaching the debtor counts for them)
     by_debt = [
         files[cid]
         for cid in sorted(scored.cases, key=scored.cases.__getitem__)
-        if cid != scored.disputed
+        if cid not in (scored.disputed, scored.hardship)
     ]
     scores = [body["score"] for body in by_debt]
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
@@ -106,6 +106,9 @@ def test_a_collector_sees_the_grade_score_reasons_and_labels_of_their_case(
     assert unreachable["unreachable"]["zh"] == "失联型"
     assert unreachable["unreachable"]["facts"]["debtor_points_valid"] == 0
     assert "dispute" not in unreachable
+    hardship = {lb["code"]: lb for lb in files[scored.hardship]["labels"]}
+    assert hardship["hardship"]["facts"]["hardship_contacts_90d"] == 1
+    assert hardship["hardship"]["facts"]["paid_fen_90d"] == 0
 
 
 def test_a_case_not_scored_yet_has_no_grade_score_or_labels(

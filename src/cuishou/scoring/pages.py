@@ -26,8 +26,12 @@ router = APIRouter(include_in_schema=False)
 
 Version = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
-#: feature codes shown as a share (0.42 → 42.0%)
-_SHARES = ("_rate", "_ratio", "_share", "_rate_30d")
+#: words of the feature codes shown as a share (connect_rate_30d 0.42 → 42.0%)
+_SHARE_WORDS = frozenset({"rate", "ratio", "share"})
+
+
+def _is_share(code: str) -> bool:
+    return not _SHARE_WORDS.isdisjoint(code.split("_"))
 
 
 # --------------------------------------------------------------------------- the case page
@@ -75,7 +79,7 @@ def fact_view(page: Page, code: str, value: Any) -> FactView:
     except KeyError:
         zh = en = code
         kind = "numeric"
-    money = code.endswith("_fen")
+    money = "fen" in code.split("_")  # owed_fen, paid_fen_90d …
     if money:
         zh, en = _fen_name(zh), _fen_name(en)
     name, other = _names(page, zh, en)
@@ -85,7 +89,7 @@ def fact_view(page: Page, code: str, value: Any) -> FactView:
         text = page.t("common.yes") if value else page.t("common.no")
     elif money and isinstance(value, int | float):
         text = format_yuan_grouped(round(value))
-    elif code.endswith(_SHARES) and isinstance(value, int | float):
+    elif _is_share(code) and isinstance(value, int | float):
         text = f"{value * 100:.1f}%"
     elif isinstance(value, float):
         text = f"{value:.0f}" if value.is_integer() else f"{value:.2f}"
