@@ -149,7 +149,8 @@ def score_cases(
             make_case(session, assigned=col_a, team=team_a, due_fen=due).id: due for due in DUES
         }
         other = make_case(session, assigned=col_b, team=team_b, due_fen=900_000).id
-        hardship, disputed, unreachable = list(cases)[0], list(cases)[1], list(cases)[4]
+        ids = list(cases)
+        hardship, disputed, unreachable = ids[0], ids[1], ids[4]
         collector = principal_of(col_a)
         for case_id, outcome, notes in (
             (hardship, "connected_debtor", "最近失业了，下月找到工作再还"),
