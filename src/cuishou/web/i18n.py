@@ -228,6 +228,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.contact_point.invalidated": ("联系方式标记无效", "Contact point marked invalid"),
     "event.promise.created": ("承诺还款", "Promise taken"),
     "event.alert.raised": ("触发预警", "Alert raised"),
+    "event.case.label_given": ("新增画像标签", "Customer label given"),
+    "event.case.label_removed": ("移除画像标签", "Customer label removed"),
     "event.alert.acknowledged": ("预警已知悉", "Alert acknowledged"),
     "event.alert.resolved": ("预警已处理", "Alert resolved"),
     "event.case.assigned": ("分案", "Case assigned"),

@@ -56,7 +56,7 @@
                      itemStyle: { color: palette[i % palette.length] } };
         if (i === 0) {
           line.markLine = { silent: true, symbol: "none", lineStyle: { color: "#9b1c1c", type: "dashed" },
-                            label: { formatter: psi.thresholdLabel + " " + psi.threshold },
+                            label: { position: "insideEndTop", formatter: psi.thresholdLabel + " " + psi.threshold },
                             data: [{ yAxis: psi.threshold }] };
         }
         return line;
