@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from cuishou.demo import DEMO_PASSWORD, DEMO_TEAM, run_demo
 from cuishou.store.db import make_engine, transaction
-from cuishou.store.tables import Case, Contact, Promise, User
+from cuishou.store.tables import Case, Contact, ModelVersion, Promise, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.web.factories import Clock
@@ -146,3 +146,16 @@ def test_the_demo_manager_sees_the_months_recovery_in_the_overview(
     assert recovered >= float(demo_site.history["recovered"]) > 0
     cases = tab.locator("#by-bucket tbody td.num").all_inner_texts()[0::2]
     assert sum(int(n.replace(",", "")) for n in cases) > 0
+
+
+def test_the_demo_strategist_opens_the_model_registry(tab: Any, demo_site: DemoSite) -> None:
+    log_in(tab, demo_site, "demo_strategist")
+    tab.click('nav a[href="/models"]')
+    tab.wait_for_url("**/models")
+    assert tab.locator("main h1").inner_text() == "模型库"
+    with transaction(demo_site.engine) as session:
+        versions = session.scalars(select(ModelVersion.version)).all()
+    rows = tab.locator("tr[data-version]")
+    assert rows.count() == len(versions)
+    if not versions:  # the demo trains no model: the page says how to train one
+        assert "cuishou models train" in tab.locator("#no-models").inner_text()
