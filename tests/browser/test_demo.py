@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from cuishou.demo import DEMO_PASSWORD, DEMO_TEAM, run_demo
 from cuishou.store.db import make_engine, transaction
-from cuishou.store.tables import Case, Contact, Promise, User
+from cuishou.store.tables import Case, Contact, ModelVersion, Promise, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.web.factories import Clock
@@ -169,3 +169,16 @@ def test_every_open_demo_case_is_graded_scored_and_labelled(demo_site: DemoSite)
     assert all(len(s.reasons) <= 3 for s in scores.values())
     assert sum(1 for s in scores.values() if s.reasons) > len(open_ids) // 2
     assert labelled and labelled <= open_ids
+
+
+def test_the_demo_strategist_opens_the_model_registry(tab: Any, demo_site: DemoSite) -> None:
+    log_in(tab, demo_site, "demo_strategist")
+    tab.click('nav a[href="/models"]')
+    tab.wait_for_url("**/models")
+    assert tab.locator("main h1").inner_text() == "模型库"
+    with transaction(demo_site.engine) as session:
+        versions = session.scalars(select(ModelVersion.version)).all()
+    rows = tab.locator("tr[data-version]")
+    # the demo installs the starter scorecard: the strategist sees it, the champion
+    assert versions and rows.count() == len(versions)
+    assert "pay_30d-scorecard-starter" in tab.locator("main").inner_text()

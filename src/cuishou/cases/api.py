@@ -30,6 +30,11 @@ Tier = Annotated[Literal["large", "medium", "small"] | None, Query()]
 Assigned = Annotated[
     Text | None, Query(max_length=64, description="a username, 'me' or 'none' (unassigned)")
 ]
+Grade = Annotated[Literal["A", "B", "C", "D"] | None, Query(description="风险等级 A (best) … D")]
+Label = Annotated[
+    Text | None,
+    Query(max_length=32, description="a customer label (客户画像): hardship, dispute, evading …"),
+]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
@@ -41,12 +46,15 @@ def queue(
     now: NowDep,
     bucket: Bucket = None,
     status: Status = "open",
+    grade: Grade = None,
+    label: Label = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> QueuePage:
     filters = service.filters_for(
-        session, principal, bucket=bucket, status=status, tier=None, assigned=None
-    )
+        session, principal, bucket=bucket, status=status, tier=None, assigned=None,
+        grade=grade, label=label,
+    )  # fmt: skip
     return service.my_queue(session, principal, filters, now=now, limit=limit, offset=offset)
 
 
@@ -58,12 +66,15 @@ def list_cases(
     status: Status = None,
     tier: Tier = None,
     assigned: Assigned = None,
+    grade: Grade = None,
+    label: Label = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> CasePage:
     filters = service.filters_for(
-        session, principal, bucket=bucket, status=status, tier=tier, assigned=assigned
-    )
+        session, principal, bucket=bucket, status=status, tier=tier, assigned=assigned,
+        grade=grade, label=label,
+    )  # fmt: skip
     return service.list_cases(session, principal, filters, limit=limit, offset=offset)
 
 

@@ -21,6 +21,9 @@ from cuishou.contact.rules import CHANNELS, OUTCOMES
 from cuishou.kit.text import Text
 from cuishou.kpis import service as kpis
 from cuishou.ledger import service as ledger
+from cuishou.scoring import pages as scoring_pages
+from cuishou.scoring import service as scoring
+from cuishou.scoring.grades import GRADES
 from cuishou.web.deps import CaseId, NowDep, SessionDep
 from cuishou.web.pages import FormDep, Page, PageDep, attempt, redirect, render, validated
 
@@ -32,6 +35,8 @@ TIMELINE_SHOWN = 1000
 
 BucketParam = Annotated[Text | None, Query(max_length=8)]
 StatusParam = Annotated[Literal["open", "closed", ""] | None, Query()]
+GradeParam = Annotated[Literal["A", "B", "C", "D", ""] | None, Query()]
+LabelParam = Annotated[Text | None, Query(max_length=32)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
 
@@ -46,12 +51,16 @@ def queue_page(
     now: NowDep,
     bucket: BucketParam = None,
     status: StatusParam = "open",
+    grade: GradeParam = None,
+    label: LabelParam = None,
     p: PageNo = 1,
 ) -> Response:
-    """工作队列: the API's queue order, with bucket and status filters and pages."""
+    """工作队列: the API's queue order, with bucket, status, risk grade and label filters
+    and pages."""
     filters = service.filters_for(
-        session, page.user, bucket=bucket or None, status=status or None, tier=None, assigned=None
-    )
+        session, page.user, bucket=bucket or None, status=status or None, tier=None,
+        assigned=None, grade=grade or None, label=label or None,
+    )  # fmt: skip
     queue = service.my_queue(
         session, page.user, filters, now=now, limit=PAGE_SIZE, offset=(p - 1) * PAGE_SIZE
     )
@@ -69,6 +78,13 @@ def queue_page(
         buckets=DEFAULT_BUCKETS.names,
         bucket=bucket or "",
         status=status or "",
+        grades=GRADES,
+        grade=grade or "",
+        labels=[
+            (r.code, r.zh if page.language == "zh" else r.en)
+            for r in scoring.default_label_pack().labels
+        ],
+        label=label or "",
         page_no=p,
         pages=_pages(queue.total),
     )
@@ -89,6 +105,7 @@ def case_context(page: Page, session: SessionDep, case_id: int) -> dict[str, Any
         "can_log": page.can("contact.create"),
         "can_reveal": page.can("pii.reveal"),
         "can_check": page.can("compliance.check"),
+        "scoring": scoring_pages.case_panel(page, detail),
     }
 
 

@@ -32,6 +32,7 @@ from cuishou.store.tables import (
     Account,
     Agency,
     Case,
+    CaseLabel,
     Contact,
     ContactPoint,
     Creditor,
@@ -70,6 +71,10 @@ class CaseFilters:
     tier: str | None = None
     assigned_user_id: int | None = None
     unassigned: bool = False
+    #: 风险等级 A–D (``cases.risk_grade``)
+    grade: str | None = None
+    #: a customer label code (客户画像) the case carries now
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,12 @@ def _filtered(query: AnySelect, scope: CaseScope, filters: CaseFilters) -> AnySe
         query = query.where(Case.assigned_user_id.is_(None))
     elif filters.assigned_user_id is not None:
         query = query.where(Case.assigned_user_id == filters.assigned_user_id)
+    if filters.grade is not None:
+        query = query.where(Case.risk_grade == filters.grade)
+    if filters.label is not None:
+        query = query.where(
+            exists().where(CaseLabel.case_id == Case.id, CaseLabel.code == filters.label)
+        )
     return query
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from cuishou.contact.schemas import ContactOut
 from cuishou.kit.text import Text
 from cuishou.promises.schemas import PromiseOut
+from cuishou.scoring.schemas import Grade, LabelOut, ReasonOut, TargetScoreOut
 
 
 class CaseSummary(BaseModel):
@@ -25,6 +26,9 @@ class CaseSummary(BaseModel):
     assigned_to: str | None
     team: str | None
     agency: str | None
+    risk_grade: Grade | None = Field(
+        description="风险等级 A (best) … D from the pay_30d champion; null: not graded"
+    )
 
 
 class CasePage(BaseModel):
@@ -112,6 +116,10 @@ class CaseDetail(CaseSummary):
     promises: list[PromiseOut]
     contacts: list[ContactOut]
     timeline: list[EventOut]
+    score: int | None = Field(description="the pay_30d champion's score; null: not scored")
+    reasons: list[ReasonOut] = Field(description="the top reasons of that score (at most 3)")
+    scores: list[TargetScoreOut] = Field(description="every target's latest score of the case")
+    labels: list[LabelOut] = Field(description="customer labels (客户画像) with their facts")
 
 
 class AssignIn(BaseModel):

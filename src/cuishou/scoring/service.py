@@ -583,6 +583,15 @@ def list_versions(
     return [_version_row(v) for v in registry.list_versions(session, target)]
 
 
+def _card_cutoffs(version: ModelVersion) -> dict[str, float] | None:
+    """The A–D cut-offs the daily cycle grades by when ``version`` is the grade target's
+    champion (``None`` for the other targets)."""
+    if version.target != GRADE_TARGET:
+        return None
+    found = grade_cutoffs(version, shipped_settings())
+    return {"A": found.a, "B": found.b, "C": found.c}
+
+
 def model_card(session: Session, principal: Principal | None, version: str) -> dict[str, Any]:
     """Everything the model card shows: the version, its validation metrics and deciles
     (lift, calibration), its features with their zh/en names, the daily PSI of its score
@@ -608,7 +617,7 @@ def model_card(session: Session, principal: Principal | None, version: str) -> d
         "deciles": (chosen.metrics or {}).get("validation", {}).get("deciles", []),
         "features": features,
         "psi": psi,
-        "grade_cutoffs": (chosen.reference or {}).get("grade_cutoffs"),
+        "grade_cutoffs": _card_cutoffs(chosen),
         "history": [_version_row(v) for v in registry.list_versions(session, chosen.target)],
     }
 

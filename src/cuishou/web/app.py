@@ -1,6 +1,6 @@
 """The app factory: ``create_app(engine)`` → FastAPI with the JSON API under ``/api/v1``
 and the pages for people (login, queue, case, agreements, team, alerts, overview, KPI
-dashboards, admin) at the root. ``/docs`` is Swagger UI from the vendored files in
+dashboards, model cards, admin) at the root. ``/docs`` is Swagger UI from the vendored files in
 ``static/swagger-ui`` (nothing is loaded from a CDN, so it works offline); ReDoc is not served."""
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
 from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
+from cuishou.scoring.api import router as scoring_router
+from cuishou.scoring.pages import router as scoring_pages
 from cuishou.templates.api import router as templates_router
 from cuishou.web.deps import RequestStore, WebSettings
 from cuishou.web.errors import install_error_handlers
@@ -95,6 +97,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         ledger_router,
         agreements_router,
         kpis_router,
+        scoring_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -107,6 +110,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         compliance_pages,
         agreements_pages,
         kpis_pages,
+        scoring_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

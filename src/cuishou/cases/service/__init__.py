@@ -32,6 +32,7 @@ from cuishou.kit.clock import DEFAULT_TZ, zone
 from cuishou.kit.errors import InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.masking import mask_name
 from cuishou.kit.money import format_yuan
+from cuishou.scoring import service as scoring
 from cuishou.store.tables import Case, User
 
 TIMELINE_LENGTH = 50
@@ -53,6 +54,7 @@ def summary_of(row: repo.CaseRow) -> CaseSummary:
         assigned_to=row.assigned_to,
         team=row.team,
         agency=row.agency,
+        risk_grade=case.risk_grade,  # A–D, written by scoring (None: not graded)
     )
 
 
@@ -64,8 +66,16 @@ def filters_for(
     status: str | None,
     tier: str | None,
     assigned: str | None,
+    grade: str | None = None,
+    label: str | None = None,
 ) -> repo.CaseFilters:
-    """``assigned`` is a username, ``me`` or ``none`` (unassigned)."""
+    """``assigned`` is a username, ``me`` or ``none`` (unassigned); ``grade`` a risk grade
+    A–D; ``label`` a customer label code of the label pack (another is a clear error)."""
+    codes = [rule.code for rule in scoring.default_label_pack().labels]
+    if label is not None and label not in codes:
+        raise InvalidInput(
+            f"unknown label {label!r}; expected one of {', '.join(codes)}", field="label"
+        )
     assigned_user_id = None
     unassigned = assigned == "none"
     if assigned == "me":
@@ -79,6 +89,8 @@ def filters_for(
         tier=tier,
         assigned_user_id=assigned_user_id,
         unassigned=unassigned,
+        grade=grade,
+        label=label,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,8 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.kit.masking import mask_id_number, mask_name
 from cuishou.kit.money import format_yuan
 from cuishou.promises.service import case_promises
+from cuishou.scoring import service as scoring
+from cuishou.scoring.schemas import LabelOut, ReasonOut, TargetScoreOut
 from cuishou.store.tables import Account, ContactPoint
 
 
@@ -109,6 +112,40 @@ def _point_out(point: ContactPoint) -> ContactPointOut:
     )
 
 
+def _reasons_out(reasons: list[scoring.Reason]) -> list[ReasonOut]:
+    return [ReasonOut(code=r.code, zh=r.zh, en=r.en) for r in reasons]
+
+
+def _order(target: str) -> int:
+    """Targets in the order the scoring service lists them (pay_30d first)."""
+    return scoring.TARGETS.index(target) if target in scoring.TARGETS else len(scoring.TARGETS)
+
+
+def _scoring_fields(session: Session, case_id: int, risk_grade: str | None) -> dict[str, Any]:
+    """What scoring adds to the case file: the grade's score and reasons, every target's
+    score, the labels with their facts (through the scoring service)."""
+    found = scoring.case_scoring(session, case_id, risk_grade)
+    return {
+        "score": found.score,
+        "reasons": _reasons_out(found.reasons),
+        "scores": [
+            TargetScoreOut(
+                target=target,
+                version=s["version"],
+                score=s["score"],
+                probability=s["probability"],
+                reasons=_reasons_out(s["reasons"]),
+                scored_on=s["scored_on"],
+            )
+            for target, s in sorted(found.scores.items(), key=lambda item: _order(item[0]))
+        ],
+        "labels": [
+            LabelOut(code=lb.code, zh=lb.zh, en=lb.en, facts=lb.facts, since=lb.since)
+            for lb in found.labels
+        ],
+    }
+
+
 def case_detail(
     session: Session, principal: Principal, case_id: int, *, timeline: int = TIMELINE_LENGTH
 ) -> CaseDetail:
@@ -136,6 +173,7 @@ def case_detail(
             EventOut(at=e.at, actor=e.actor, type=e.type, payload=dict(e.payload or {}))
             for e in repo.case_events(session, case.id, limit=timeline)
         ],
+        **_scoring_fields(session, case.id, case.risk_grade),
     )
 
 
