@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cuishou.kit.errors import NotFound
 from cuishou.store.bulk import Bulk
-from cuishou.store.tables import CaseLabel, CaseScore, ModelDrift, ModelVersion
+from cuishou.store.tables import Case, CaseLabel, CaseScore, ModelDrift, ModelVersion
 
 ACTOR = "system:scoring"
 
@@ -135,6 +135,18 @@ def case_labels(session: Session, case_id: int) -> list[CaseLabel]:
             select(CaseLabel).where(CaseLabel.case_id == case_id).order_by(CaseLabel.code)
         )
     )
+
+
+def grade_floors(session: Session, version: str) -> dict[str, int]:
+    """The lowest score in each grade among the cases ``version`` scored last (the cut-offs
+    the last day's grading by share used)."""
+    rows = session.execute(
+        select(Case.risk_grade, func.min(CaseScore.score))
+        .join(Case, Case.id == CaseScore.case_id)
+        .where(CaseScore.version == version, Case.risk_grade.is_not(None))
+        .group_by(Case.risk_grade)
+    ).all()
+    return {str(grade): int(low) for grade, low in rows}
 
 
 def label_counts(session: Session) -> dict[str, int]:

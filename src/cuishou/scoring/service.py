@@ -583,13 +583,25 @@ def list_versions(
     return [_version_row(v) for v in registry.list_versions(session, target)]
 
 
-def _card_cutoffs(version: ModelVersion) -> dict[str, float] | None:
+def _card_cutoffs(session: Session, version: ModelVersion) -> dict[str, float] | None:
     """The A–D cut-offs the daily cycle grades by when ``version`` is the grade target's
-    champion (``None`` for the other targets)."""
+    champion: fixed ones (``training_share``, ``points``), or with ``share`` those of the
+    last day it graded (``None``: another target, or never graded by share)."""
     if version.target != GRADE_TARGET:
         return None
-    found = grade_cutoffs(version, shipped_settings())
-    return {"A": found.a, "B": found.b, "C": found.c}
+    settings = shipped_settings()
+    if settings.grades.by != "share":
+        found = grade_cutoffs(version, settings)
+        return {"A": found.a, "B": found.b, "C": found.c}
+    floors = registry.grade_floors(session, version.version)
+    if not floors:
+        return None
+    out: dict[str, float] = {}
+    better = float(max(floors.values()))
+    for grade in ("A", "B", "C"):  # a grade nobody fell into starts where the better one does
+        better = float(floors.get(grade, better))
+        out[grade] = better
+    return out
 
 
 def model_card(session: Session, principal: Principal | None, version: str) -> dict[str, Any]:
@@ -617,7 +629,7 @@ def model_card(session: Session, principal: Principal | None, version: str) -> d
         "deciles": (chosen.metrics or {}).get("validation", {}).get("deciles", []),
         "features": features,
         "psi": psi,
-        "grade_cutoffs": _card_cutoffs(chosen),
+        "grade_cutoffs": _card_cutoffs(session, chosen),
         "history": [_version_row(v) for v in registry.list_versions(session, chosen.target)],
     }
 
