@@ -12,7 +12,7 @@ from cuishou.alerts.service import handle_alert, list_alerts, raise_alert, raise
 from cuishou.auth.rules import Principal
 from cuishou.contact.schemas import ContactIn
 from cuishou.contact.service import log_contact
-from cuishou.kit.errors import NotFound
+from cuishou.kit.errors import PermissionDenied
 from cuishou.store.db import transaction
 from cuishou.store.tables import Alert, Case, ContactPoint, Creditor, Event, User
 from tests.web.factories import make_case, make_user
@@ -138,7 +138,7 @@ def test_a_model_alert_is_about_no_case_and_only_model_readers_see_it(engine: En
         assert handled.status == "resolved" and handled.subject == "pay_30d-gbm-1"
         refusal = session.scalar(select(Alert).where(Alert.kind == "refusal"))
         assert refusal is not None
-        with pytest.raises(NotFound):
+        with pytest.raises(PermissionDenied):
             handle_alert(
                 session, strategist, refusal.id, action="resolve", note="",
                 now=LATE_EVENING_IN_NEW_YORK,

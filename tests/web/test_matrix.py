@@ -8,6 +8,7 @@ specification, not a copy of ``auth.rules.PERMISSIONS``.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,8 +17,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from cuishou.scoring.service import starter_files
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Agreement
+from cuishou.store.tables import Account, Agreement, ModelVersion
 from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import ROLE_ACTORS, World, build_world
@@ -124,6 +126,29 @@ def _agreement_call(world: World, engine: Engine) -> Call:
         return Call("POST", f"/api/v1/agreements/{agreement.id}/approve", {"reason": "ok"})
 
 
+def _model_call(suffix: str, method: str) -> Callable[[World, Engine], Call]:
+    """A fresh candidate version of the shipped starter scorecard (a real artefact)."""
+
+    def make(world: World, engine: Engine) -> Call:
+        artefact, meta = (path.read_text(encoding="utf-8") for path in starter_files())
+        facts = json.loads(meta)
+        with transaction(engine) as session:
+            version = f"pay_30d-scorecard-m{next(_names)}"
+            session.add(
+                ModelVersion(
+                    version=version, target="pay_30d", kind="scorecard", status="candidate",
+                    train_from=NOW.date(), train_to=NOW.date(), validation_from=NOW.date(),
+                    validation_to=NOW.date(), train_rows=1, validation_rows=1,
+                    features=facts["features"], metrics=facts["metrics"], reference={},
+                    artefact=artefact.encode(), sha256=facts["sha256"], trained_by="t",
+                    trained_at=NOW,
+                )
+            )  # fmt: skip
+        return Call(method, f"/api/v1/models/{version}{suffix}")
+
+    return make
+
+
 PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isoformat()}
 
 ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
@@ -152,32 +177,38 @@ ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
     "POST /cases/{id}/agreements": _case_call("/agreements", lambda w, c, p: PLAN),
     "GET /agreements/inbox": _plain("GET", "/api/v1/agreements/inbox"),
     "POST /agreements/{id}/approve": _agreement_call,
+    "GET /models": _plain("GET", "/api/v1/models"),
+    "GET /models/{version}": _model_call("", "GET"),
+    "POST /models/{version}/promote": _model_call("/promote", "POST"),
 }
 
-#                                  collector lead mgr  compl legal admin audit agency
+#                                  collector lead mgr  compl legal admin audit agency strat
 EXPECTED: dict[str, tuple[int, ...]] = {
-    "GET /queue":                    (200, 200, 200, 200, 200, 200, 200, 200),
-    "GET /cases":                    (200, 200, 200, 200, 200, 200, 200, 200),
-    "GET /cases/{id}":               (200, 200, 200, 200, 200, 200, 200, 200),
-    "POST /cases/{id}/contacts":     (201, 201, 201, 403, 403, 403, 403, 201),
-    "POST /cases/{id}/promises":     (201, 201, 201, 403, 403, 403, 403, 201),
-    "POST /cases/{id}/assign":       (403, 200, 200, 403, 403, 200, 403, 403),
-    "POST /cases/assign":            (403, 200, 200, 403, 403, 200, 403, 403),
-    "POST /cases/{id}/reveal":       (403, 200, 200, 200, 200, 200, 200, 403),
-    "GET /alerts":                   (200, 200, 200, 200, 200, 200, 200, 200),
-    "POST /alerts/{id}/acknowledge": (403, 200, 200, 403, 403, 403, 403, 403),
-    "POST /alerts/{id}/resolve":     (403, 200, 200, 403, 403, 403, 403, 403),
-    "GET /users":                    (403, 200, 200, 403, 403, 200, 200, 403),
-    "POST /users":                   (403, 403, 403, 403, 403, 201, 403, 403),
-    "POST /payments (api)":          (403, 403, 201, 403, 403, 201, 403, 403),
-    "POST /payments (manual)":       (403, 201, 201, 403, 403, 403, 403, 403),
-    "GET /payments/{id}":            (200, 200, 200, 200, 200, 200, 200, 200),
-    "POST /payments/{id}/reversal":  (403, 403, 200, 403, 403, 403, 403, 403),
-    "GET /promises/stats":           (403, 200, 200, 403, 403, 403, 200, 403),
-    "POST /cases/{id}/agreements/quote": (200, 200, 200, 403, 403, 403, 403, 403),
-    "POST /cases/{id}/agreements":   (201, 201, 201, 403, 403, 403, 403, 403),
-    "GET /agreements/inbox":         (403, 200, 200, 403, 403, 403, 403, 403),
-    "POST /agreements/{id}/approve": (403, 200, 200, 403, 403, 403, 403, 403),
+    "GET /queue":                    (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /cases":                    (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /cases/{id}":               (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /cases/{id}/contacts":     (201, 201, 201, 403, 403, 403, 403, 201, 403),
+    "POST /cases/{id}/promises":     (201, 201, 201, 403, 403, 403, 403, 201, 403),
+    "POST /cases/{id}/assign":       (403, 200, 200, 403, 403, 200, 403, 403, 403),
+    "POST /cases/assign":            (403, 200, 200, 403, 403, 200, 403, 403, 403),
+    "POST /cases/{id}/reveal":       (403, 200, 200, 200, 200, 200, 200, 403, 200),
+    "GET /alerts":                   (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /alerts/{id}/acknowledge": (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /alerts/{id}/resolve":     (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /users":                    (403, 200, 200, 403, 403, 200, 200, 403, 403),
+    "POST /users":                   (403, 403, 403, 403, 403, 201, 403, 403, 403),
+    "POST /payments (api)":          (403, 403, 201, 403, 403, 201, 403, 403, 403),
+    "POST /payments (manual)":       (403, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /payments/{id}":            (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /payments/{id}/reversal":  (403, 403, 200, 403, 403, 403, 403, 403, 403),
+    "GET /promises/stats":           (403, 200, 200, 403, 403, 403, 200, 403, 403),
+    "POST /cases/{id}/agreements/quote": (200, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /cases/{id}/agreements":   (201, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /agreements/inbox":         (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /agreements/{id}/approve": (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /models":                   (403, 403, 200, 403, 403, 403, 200, 403, 200),
+    "GET /models/{version}":         (403, 403, 200, 403, 403, 403, 200, 403, 200),
+    "POST /models/{version}/promote": (403, 403, 403, 403, 403, 403, 403, 403, 200),
 }  # fmt: skip
 
 

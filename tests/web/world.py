@@ -28,6 +28,7 @@ ROLE_ACTORS = {
     "admin": "admin",
     "auditor": "auditor",
     "agency": "agency_x",
+    "strategist": "strategist",
 }
 
 
@@ -74,7 +75,7 @@ def build_world(engine: Engine) -> World:
             "agency_x": make_user(session, username="agency_x", role="agency", agency=agency_x),
             "agency_y": make_user(session, username="agency_y", role="agency", agency=agency_y),
         }
-        for role in ("manager", "compliance", "legal", "admin", "auditor"):
+        for role in ("manager", "compliance", "legal", "admin", "auditor", "strategist"):
             users[role] = make_user(session, username=role, role=role)
         tokens = {name: token_for(session, user=user) for name, user in users.items()}
     return World(team_a, team_b, agency_x, agency_y, users, tokens)

@@ -16,7 +16,7 @@ from cuishou.alerts import repository as repo
 from cuishou.alerts.rules import MODEL_ALERT_KINDS, alert_label, may_raise, next_alert_status
 from cuishou.alerts.schemas import AlertOut, AlertPage
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import CaseScope, Principal, can, case_scope_of
+from cuishou.auth.rules import Principal, can, case_scope_of
 from cuishou.auth.service import require
 from cuishou.creditors.service import business_day
 from cuishou.kit.errors import Conflict
@@ -83,12 +83,11 @@ def handle_alert(
     """``acknowledge`` (已知悉) or ``resolve`` (已处理) an alert on a case in scope, or (for
     those who may promote models) an alert about a model."""
     models = can(principal.role, "model.promote")
-    if models and not can(principal.role, "alert.handle"):
-        scope = CaseScope("nothing")  # the models' alerts only
-    else:
+    if not models:
         require(principal, "alert.handle")
-        scope = case_scope_of(principal)
-    alert = repo.get_alert(session, alert_id, scope, models=models)
+    alert = repo.get_alert(session, alert_id, case_scope_of(principal), models=models)
+    if alert.case_id is not None:  # the strategist sees the cases' alerts, handles none
+        require(principal, "alert.handle")
     new_status = next_alert_status(alert.status, action)
     if new_status is None:
         raise Conflict(
