@@ -129,9 +129,7 @@ def add_extras(url: str, seed: int = 13) -> dict[str, int]:
                 "payload": "{}",
             }
         )
-        bulk.cursor.adbc_ingest(
-            "events", store.dialect.stageable(events).to_arrow(), mode="append"
-        )
+        bulk.cursor.adbc_ingest("events", store.dialect.stageable(events).to_arrow(), mode="append")
         staged = bulk.stage("stg_invalid", pl.DataFrame({"id": invalid}), index=["id"])
         bulk.execute(
             f"UPDATE contact_points SET status = 'invalid' WHERE id IN (SELECT id FROM {staged})"  # noqa: S608
@@ -145,8 +143,9 @@ def add_extras(url: str, seed: int = 13) -> dict[str, int]:
                 "reason": "bench",
                 "opened_at": opened,
                 "opened_by": "bench",
-                "lifted_at": [o + timedelta(days=3) if rng.random() < 0.33 else None
-                              for o in opened],  # fmt: skip
+                "lifted_at": [
+                    o + timedelta(days=3) if rng.random() < 0.33 else None for o in opened
+                ],  # fmt: skip
             },
             schema_overrides={"lifted_at": pl.Datetime("us", "UTC")},
         )
@@ -188,9 +187,7 @@ def synthetic_target(features: pl.DataFrame, seed: int) -> pl.DataFrame:
         - 0.8 * pl.col("dispute_hold").cast(pl.Float64)
     )
     noise = pl.Series([rng.random() for _ in range(features.height)])
-    return features.with_columns(
-        (noise < 1 / (1 + (-logit).exp())).alias("pay_30d")
-    )
+    return features.with_columns((noise < 1 / (1 + (-logit).exp())).alias("pay_30d"))
 
 
 def register(engine: Engine, model: FittedModel, kind: str, as_of: date) -> str:
@@ -252,9 +249,7 @@ def steps(engine: Engine, as_of: date, names: dict[str, str]) -> dict[str, Any]:
         timings, "build_features", lambda: build_features(frames, as_of, config=config)
     )
     with transaction(engine) as session:
-        loaded = {
-            kind: registry.get_version(session, name) for kind, name in names.items()
-        }
+        loaded = {kind: registry.get_version(session, name) for kind, name in names.items()}
         models = {kind: _loaded(v) for kind, v in loaded.items()}
         cutoffs = {kind: grade_cutoffs(v, settings) for kind, v in loaded.items()}
     scored: dict[str, pl.DataFrame] = {}
