@@ -132,7 +132,7 @@ def add_extras(url: str, seed: int = 13) -> dict[str, int]:
         bulk.cursor.adbc_ingest("events", store.dialect.stageable(events).to_arrow(), mode="append")
         staged = bulk.stage("stg_invalid", pl.DataFrame({"id": invalid}), index=["id"])
         bulk.execute(
-            f"UPDATE contact_points SET status = 'invalid' WHERE id IN (SELECT id FROM {staged})"  # noqa: S608
+            f"UPDATE contact_points SET status = 'invalid' WHERE id IN (SELECT id FROM {staged})"
         )
         held = sorted(rng.sample(ids, k=len(ids) // 100))
         opened = [start + timedelta(days=rng.randrange(85), hours=5) for _ in held]
@@ -145,7 +145,7 @@ def add_extras(url: str, seed: int = 13) -> dict[str, int]:
                 "opened_by": "bench",
                 "lifted_at": [
                     o + timedelta(days=3) if rng.random() < 0.33 else None for o in opened
-                ],  # fmt: skip
+                ],
             },
             schema_overrides={"lifted_at": pl.Datetime("us", "UTC")},
         )

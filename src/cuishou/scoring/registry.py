@@ -202,8 +202,8 @@ def write_labels(
 ) -> None:
     """Make ``case_labels`` equal ``labels`` (every label every open case carries today,
     with its facts): labels newly given are inserted ``since`` today, removed ones deleted,
-    the facts of the others rewritten where they changed; each change (``changes``) is a ``case.label_given``
-    or ``case.label_removed`` event with the facts."""
+    the facts of the others rewritten where they changed; each change (``changes``) is a
+    ``case.label_given`` or ``case.label_removed`` event with the facts."""
     staged = bulk.stage("stg_labels", labels, schema=LABELS_SCHEMA, index=["case_id", "code"])
     moved = bulk.stage("stg_label_changes", changes, schema=LABEL_CHANGES_SCHEMA)
     bulk.execute(
