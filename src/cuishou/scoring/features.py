@@ -231,17 +231,30 @@ def case_state(
     if accounts is None:
         accounts = account_state(frames, as_of, config)
     is_open = pl.col("new_status") == "open"
-    rolled = accounts.group_by("case_id").agg(
-        is_open.any().alias("is_open"),
-        pl.col("new_dpd").filter(is_open).max().fill_null(0).cast(pl.Int64).alias("dpd"),
-        pl.col("outstanding_fen").sum().cast(pl.Int64).alias("owed_fen"),
-        pl.col("original_fen").sum().cast(pl.Int64).alias("original_fen"),
-        pl.len().cast(pl.Int64).alias("accounts"),
-        pl.col("product_code")
-        .sort_by(["original_fen", "account_id"], descending=[True, False])
-        .first()
-        .alias("product"),
-        pl.col("installment_fen").clip(lower_bound=0).sum().cast(pl.Int64).alias("instalment_fen"),
+    # per-row values first and one sort (the largest account first), then plain aggregations
+    # in row order: an expression that sorts or filters inside an aggregation runs per group
+    rolled = (
+        accounts.select(
+            "case_id",
+            is_open.alias("_open"),
+            pl.when(is_open).then(pl.col("new_dpd")).alias("_open_dpd"),
+            "outstanding_fen",
+            "original_fen",
+            "product_code",
+            pl.col("installment_fen").clip(lower_bound=0).alias("_instalment"),
+            "account_id",
+        )
+        .sort(["case_id", "original_fen", "account_id"], descending=[False, True, False])
+        .group_by("case_id")
+        .agg(
+            pl.col("_open").any().alias("is_open"),
+            pl.col("_open_dpd").max().fill_null(0).cast(pl.Int64).alias("dpd"),
+            pl.col("outstanding_fen").sum().cast(pl.Int64).alias("owed_fen"),
+            pl.col("original_fen").sum().cast(pl.Int64).alias("original_fen"),
+            pl.len().cast(pl.Int64).alias("accounts"),
+            pl.col("product_code").first().alias("product"),
+            pl.col("_instalment").sum().cast(pl.Int64).alias("instalment_fen"),
+        )
     )
     return (
         frames.cases.filter(pl.col("opened_on") <= as_of)

@@ -160,21 +160,33 @@ def label_counts(session: Session) -> dict[str, int]:
 def write_scores(
     bulk: Bulk, scores: pl.DataFrame, *, target: str, version: str, as_of: date
 ) -> int:
-    """Replace ``target``'s scores with ``scores`` (one row per open case scored today);
-    cases not scored today (closed since) lose their score for this target."""
-    staged = bulk.stage("stg_scores", scores, schema=SCORES_SCHEMA)
-    bulk.execute("DELETE FROM case_scores WHERE target = :target", target=target)
+    """Make ``target``'s scores equal ``scores`` (one row per open case scored today): a case
+    whose version, probability, score and reasons are what it already has keeps its row
+    (``scored_on`` stays the day it got that score); new or changed ones are written with
+    ``scored_on`` today; cases not scored today (closed since) lose their score for this
+    target. Returns the number of rows written (changed ones)."""
+    staged = bulk.stage("stg_scores", scores, schema=SCORES_SCHEMA, index=["case_id"])
     bulk.execute(
+        f"""DELETE FROM case_scores WHERE target = :target
+        AND NOT EXISTS (SELECT 1 FROM {staged} s WHERE s.case_id = case_scores.case_id)""",  # noqa: S608
+        target=target,
+    )
+    # only the rows that differ: on SQLite rewriting a row costs as much as inserting it
+    return bulk.execute(
         f"""INSERT INTO case_scores (case_id, target, version, probability, score, reasons,
             scored_on)
         SELECT s.case_id, :target, :version, s.probability, s.score, {bulk.json("s.reasons")},
             :as_of
-        FROM {staged} s""",  # noqa: S608 - staged table name
+        FROM {staged} s LEFT JOIN case_scores c ON c.case_id = s.case_id AND c.target = :target
+        WHERE c.case_id IS NULL OR c.version <> :version OR c.probability <> s.probability
+            OR c.score <> s.score OR CAST(c.reasons AS TEXT) <> s.reasons
+        ON CONFLICT (case_id, target) DO UPDATE SET version = excluded.version,
+            probability = excluded.probability, score = excluded.score,
+            reasons = excluded.reasons, scored_on = excluded.scored_on""",  # noqa: S608
         target=target,
         version=version,
         as_of=as_of,
     )
-    return scores.height
 
 
 def write_grades(bulk: Bulk, grades: pl.DataFrame) -> int:
@@ -202,8 +214,8 @@ def write_labels(
 ) -> None:
     """Make ``case_labels`` equal ``labels`` (every label every open case carries today,
     with its facts): labels newly given are inserted ``since`` today, removed ones deleted,
-    the facts of the others refreshed; each change (``changes``) is a ``case.label_given``
-    or ``case.label_removed`` event with the facts."""
+    the facts of the others rewritten where they changed; each change (``changes``) is a
+    ``case.label_given`` or ``case.label_removed`` event with the facts."""
     staged = bulk.stage("stg_labels", labels, schema=LABELS_SCHEMA, index=["case_id", "code"])
     moved = bulk.stage("stg_label_changes", changes, schema=LABEL_CHANGES_SCHEMA)
     bulk.execute(
@@ -212,7 +224,8 @@ def write_labels(
     )
     bulk.execute(
         f"""UPDATE case_labels SET facts = {bulk.json("s.facts")} FROM {staged} s
-        WHERE case_labels.case_id = s.case_id AND case_labels.code = s.code"""  # noqa: S608
+        WHERE case_labels.case_id = s.case_id AND case_labels.code = s.code
+            AND CAST(case_labels.facts AS TEXT) <> s.facts"""  # noqa: S608
     )
     bulk.execute(
         f"""INSERT INTO case_labels (case_id, code, facts, since)

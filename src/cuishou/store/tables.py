@@ -775,7 +775,8 @@ class ModelVersion(Base):
 
 class CaseScore(Base):
     """A case's latest score for one target by that target's champion (``scored_on`` the
-    business date of the cycle that scored it), with the top reasons (feature codes)."""
+    business date of the cycle that gave it this score — a day that scores it the same
+    leaves the row alone), with the top reasons (feature codes)."""
 
     __tablename__ = "case_scores"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)

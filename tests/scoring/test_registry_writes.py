@@ -1,0 +1,97 @@
+"""The daily bulk writes rewrite only what changed: a case whose score (version, probability,
+score, reasons) is what it already has keeps its row and its ``scored_on``; a changed or new
+one is written with today's date; a case not scored today loses its score. Label facts are
+rewritten only where they changed (a label given keeps its ``since``)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+from sqlalchemy import Engine, select
+
+from cuishou.scoring import registry
+from cuishou.store.bulk import BulkStore
+from cuishou.store.db import transaction
+from cuishou.store.tables import Case, CaseLabel, CaseScore
+from tests.factories import NOW, make_creditor, make_debtor
+
+D = date(2027, 1, 10)
+LATER = D + timedelta(days=1)
+
+
+def _cases(engine: Engine, n: int) -> list[int]:
+    with transaction(engine) as session:
+        creditor = make_creditor(session)
+        ids = []
+        for _ in range(n):
+            debtor = make_debtor(session)
+            case = Case(creditor_id=creditor.id, debtor_id=debtor.id, opened_on=D,
+                        created_at=NOW, updated_at=NOW)  # fmt: skip
+            session.add(case)
+            session.flush()
+            ids.append(case.id)
+    return ids
+
+
+def _scores(rows: list[tuple[int, float, int, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=registry.SCORES_SCHEMA, orient="row")
+
+
+def _stored(engine: Engine) -> dict[int, tuple[str, float, int, list[str], date]]:
+    with transaction(engine) as session:
+        return {
+            s.case_id: (s.version, s.probability, s.score, s.reasons, s.scored_on)
+            for s in session.scalars(select(CaseScore).where(CaseScore.target == "pay_30d"))
+        }
+
+
+def _write(engine: Engine, frame: pl.DataFrame, version: str, day: date) -> None:
+    with BulkStore(engine).write() as bulk:
+        registry.write_scores(bulk, frame, target="pay_30d", version=version, as_of=day)
+
+
+def test_only_changed_scores_are_rewritten(engine: Engine) -> None:
+    a, b, c, d = _cases(engine, 4)
+    _write(engine, _scores([(a, 0.25, 610, '["dpd"]'), (b, 0.5, 580, '["dpd","age"]'),
+                            (c, 0.125, 640, "[]")]), "v1", D)  # fmt: skip
+    assert _stored(engine) == {
+        a: ("v1", 0.25, 610, ["dpd"], D),
+        b: ("v1", 0.5, 580, ["dpd", "age"], D),
+        c: ("v1", 0.125, 640, [], D),
+    }
+    # the next day: a unchanged, b's reasons changed, c closed, d new
+    _write(engine, _scores([(a, 0.25, 610, '["dpd"]'), (b, 0.5, 580, '["age","dpd"]'),
+                            (d, 0.75, 550, '["age"]')]), "v1", LATER)  # fmt: skip
+    assert _stored(engine) == {
+        a: ("v1", 0.25, 610, ["dpd"], D),  # kept: scored so since D
+        b: ("v1", 0.5, 580, ["age", "dpd"], LATER),
+        d: ("v1", 0.75, 550, ["age"], LATER),
+    }
+    # a new champion rescores every case, even with the same figures
+    _write(engine, _scores([(a, 0.25, 610, '["dpd"]')]), "v2", LATER)
+    assert _stored(engine) == {a: ("v2", 0.25, 610, ["dpd"], LATER)}
+    # a probability that moved under an unchanged score is written too
+    _write(engine, _scores([(a, 0.2500001, 610, '["dpd"]')]), "v2", LATER + timedelta(days=1))
+    assert _stored(engine)[a][1:] == (0.2500001, 610, ["dpd"], LATER + timedelta(days=1))
+
+
+def test_label_facts_are_refreshed_where_they_changed(engine: Engine) -> None:
+    a, b = _cases(engine, 2)
+    schema = registry.LABELS_SCHEMA
+    labels = pl.DataFrame([(a, "cooperative", '{"n": 1}'), (b, "cooperative", '{"n": 2}')],
+                          schema=schema, orient="row")  # fmt: skip
+    given = labels.with_columns(pl.lit("given").alias("change")).select(
+        *registry.LABEL_CHANGES_SCHEMA
+    )
+    with BulkStore(engine).write() as bulk:
+        registry.write_labels(bulk, labels, given, as_of=D, now=NOW)
+    later = pl.DataFrame([(a, "cooperative", '{"n": 1}'), (b, "cooperative", '{"n": 3}')],
+                         schema=schema, orient="row")  # fmt: skip
+    with BulkStore(engine).write() as bulk:
+        registry.write_labels(
+            bulk, later, pl.DataFrame(schema=registry.LABEL_CHANGES_SCHEMA), as_of=LATER, now=NOW
+        )
+    with transaction(engine) as session:
+        rows = {r.case_id: (r.facts, r.since) for r in session.scalars(select(CaseLabel))}
+    assert rows == {a: ({"n": 1}, D), b: ({"n": 3}, D)}
