@@ -113,6 +113,7 @@ def test_train_promote_and_score_every_open_case(engine: Engine, tmp_path: Path)
         )
         assert open_cases == summary["cases"] == scored == graded == summary["scored"]["pay_30d"]
         assert sum(summary["grades"].values()) == open_cases
+        assert summary["grades_changed"] == open_cases  # none had a grade before
         # by share (the default): today's open cases, best first, 20/30/30/20 (ties go up)
         grades = summary["grades"]
         cumulative = [sum(grades.get(g, 0) for g in "ABCD"[: k + 1]) for k in range(3)]

@@ -193,16 +193,22 @@ def write_grades(bulk: Bulk, grades: pl.DataFrame) -> int:
     """Set ``cases.risk_grade`` where it changed; open cases without a grade today (no
     champion scored them) keep none. Returns the number of cases whose grade changed."""
     staged = bulk.stage("stg_grades", grades, schema=GRADES_SCHEMA, index=["case_id"])
-    changed = bulk.execute(
+    differs = "(cases.risk_grade IS NULL OR cases.risk_grade <> s.risk_grade)"
+    # counted first: drivers do not all report the rows an UPDATE … FROM changed
+    changed = bulk.fetch(
+        f"""SELECT COUNT(*) AS n FROM cases JOIN {staged} s ON s.case_id = cases.id
+        WHERE {differs}""",  # noqa: S608
+        {"n": pl.Int64()},
+    ).item(0, 0)
+    bulk.execute(
         f"""UPDATE cases SET risk_grade = s.risk_grade FROM {staged} s
-        WHERE cases.id = s.case_id
-            AND (cases.risk_grade IS NULL OR cases.risk_grade <> s.risk_grade)"""  # noqa: S608
+        WHERE cases.id = s.case_id AND {differs}"""  # noqa: S608
     )
     bulk.execute(
         f"""UPDATE cases SET risk_grade = NULL WHERE risk_grade IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM {staged} s WHERE s.case_id = cases.id)"""  # noqa: S608
     )
-    return changed
+    return int(changed)
 
 
 def current_labels(bulk: Bulk) -> pl.DataFrame:
