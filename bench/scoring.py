@@ -450,7 +450,7 @@ def simulated(store: Path | None, truth_path: Path | None, accounts: int = 3_000
         )
         settings = settings.model_copy(update={"training": training})
         with transaction(engine) as session:
-            window = training_window(cycle_days(session), settings=settings)
+            window = training_window(cycle_days(session), start=None, end=None, settings=settings)
         days = [d for d in window.dates if d >= window.validation_from]
         with BulkStore(engine).read() as bulk:
             rows = pl.concat(
