@@ -421,3 +421,17 @@ def test_bad_input_gets_a_clear_error(train: pl.DataFrame) -> None:
         ModelFeature("dpd", "ordinal")
     with pytest.raises(InvalidInput, match="not a model artefact"):
         load_model(b"\x80\x04not json")
+
+
+def test_a_scorecard_whose_features_all_fall_below_the_iv_floor_is_refused(
+    train: pl.DataFrame,
+) -> None:
+    # the noise feature alone carries no information (IV ≈ 0)
+    with pytest.raises(InvalidInput, match="minimum information value"):
+        fit_model(
+            "scorecard",
+            train,
+            "pay_30d",
+            [ModelFeature("noise", "numeric")],
+            scorecard=ScorecardOptions(min_iv=0.02),
+        )
