@@ -22,8 +22,8 @@ from cuishou.store.db import transaction
 from cuishou.store.tables import Event, ModelVersion
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.scoring.scored import DAY_1, DAY_2, Scored, make_strategist, register, score_cases
-from tests.web.factories import Clock, bearer, token_for
+from tests.scoring.scored import DAY_1, DAY_2, Scored, register, score_cases
+from tests.web.factories import Clock, bearer
 from tests.web.world import World, build_world
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:optbinning")
@@ -37,12 +37,7 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 @pytest.fixture
 def world(engine: Engine) -> World:
-    world = build_world(engine)
-    with transaction(engine) as session:
-        strategist = make_strategist(session)
-        world.users["strategist"] = strategist
-        world.tokens["strategist"] = token_for(session, user=strategist)
-    return world
+    return build_world(engine)  # its people include a strategist with a token
 
 
 @pytest.fixture

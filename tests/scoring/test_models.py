@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,6 @@ from cuishou.scoring.models import (
     _apply_steps,
     _optbinning_columns,
     fit_model,
-    fit_optbinning,
     load_model,
     split_out_of_time,
 )
@@ -141,20 +141,65 @@ def test_the_points_scale_is_600_at_50_to_1_and_doubles_the_odds_every_20_points
     assert scale.points(np.log(np.array([50.0, 100.0, 25.0]))) == pytest.approx([600, 620, 580])
 
 
+def optbinnings_own_card(
+    train: pl.DataFrame, seed: int, options: ScorecardOptions
+) -> tuple[Any, pd.DataFrame]:
+    """optbinning's own ``Scorecard(BinningProcess, LogisticRegression)`` with the options,
+    and how it reads a frame."""
+    from optbinning import BinningProcess, Scorecard
+    from sklearn.linear_model import LogisticRegression
+
+    codes = [f.code for f in FEATURES]
+    process = BinningProcess(
+        variable_names=codes,
+        categorical_variables=[f.code for f in FEATURES if f.kind == "categorical"],
+        max_n_prebins=options.max_n_prebins,
+        min_prebin_size=options.min_prebin_size,
+        binning_fit_params={
+            f.code: {"monotonic_trend": options.monotonic_trend}
+            for f in FEATURES
+            if f.kind != "categorical"
+        },
+        selection_criteria=None if options.min_iv is None else {"iv": {"min": options.min_iv}},
+    )
+    card = Scorecard(
+        binning_process=process,
+        estimator=LogisticRegression(C=options.c, max_iter=1000, random_state=seed),
+        scaling_method="pdo_odds",
+        scaling_method_params={"pdo": 20.0, "odds": 50.0, "scorecard_points": 600.0},
+    )
+    data = pd.DataFrame(_optbinning_columns(train, FEATURES))
+    bad = (~train["pay_30d"].to_numpy()).astype(np.int64)
+    return card.fit(data, bad, metric_missing="empirical"), data
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ScorecardOptions(),
+        ScorecardOptions(min_iv=0.02),
+        ScorecardOptions(monotonic_trend="auto", min_prebin_size=0.1, c=0.1),
+    ],
+    ids=["defaults", "min_iv", "trend_auto_c"],
+)
 def test_the_polars_scorecard_gives_optbinnings_own_scores(
-    train: pl.DataFrame, test_frame: pl.DataFrame, scorecard: FittedModel
+    train: pl.DataFrame, test_frame: pl.DataFrame, options: ScorecardOptions
 ) -> None:
     # given optbinning's own fitted card on the same rows, seed and options
-    good = train["pay_30d"].cast(pl.Float64).to_numpy()
-    card = fit_optbinning(train, good, FEATURES, PointsScale(), 3, ScorecardOptions())
+    card, _ = optbinnings_own_card(train, 3, options)
+    ours = fit_model("scorecard", train, "pay_30d", FEATURES, seed=3, scorecard=options)
+    # it keeps the same features (with an IV floor, the noise is left out)
+    kept = list(card.binning_process_.get_support(names=True))
+    assert [f.code for f in ours.features] == kept
+    assert ("noise" in kept) == (options.min_iv is None)
     # with missing values in numeric features and an unseen product in the test frame
     assert test_frame["right_party_rate_30d"].null_count() > 0
     assert (test_frame["product"] == "mortgage").sum() > 0
     data = pd.DataFrame(_optbinning_columns(test_frame, FEATURES))
-    ours = scorecard.predict(test_frame)
-    np.testing.assert_allclose(ours["score"].to_numpy(), card.score(data), rtol=0, atol=1e-9)
+    predicted = ours.predict(test_frame)
+    np.testing.assert_allclose(predicted["score"].to_numpy(), card.score(data), rtol=0, atol=1e-9)
     np.testing.assert_allclose(
-        ours["probability"].to_numpy(), card.predict_proba(data)[:, 0], rtol=0, atol=1e-9
+        predicted["probability"].to_numpy(), card.predict_proba(data)[:, 0], rtol=0, atol=1e-9
     )
 
 
@@ -376,3 +421,17 @@ def test_bad_input_gets_a_clear_error(train: pl.DataFrame) -> None:
         ModelFeature("dpd", "ordinal")
     with pytest.raises(InvalidInput, match="not a model artefact"):
         load_model(b"\x80\x04not json")
+
+
+def test_a_scorecard_whose_features_all_fall_below_the_iv_floor_is_refused(
+    train: pl.DataFrame,
+) -> None:
+    # the noise feature alone carries no information (IV ≈ 0)
+    with pytest.raises(InvalidInput, match="minimum information value"):
+        fit_model(
+            "scorecard",
+            train,
+            "pay_30d",
+            [ModelFeature("noise", "numeric")],
+            scorecard=ScorecardOptions(min_iv=0.02),
+        )

@@ -19,8 +19,8 @@ from cuishou.store.db import transaction
 from cuishou.store.tables import Case, ModelVersion
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.scoring.scored import Scored, make_strategist, register, score_cases
-from tests.web.factories import Clock, token_for
+from tests.scoring.scored import Scored, register, score_cases
+from tests.web.factories import Clock
 from tests.web.pages import HTML, csrf_of
 from tests.web.world import World, build_world
 
@@ -35,12 +35,7 @@ def web(engine: Engine) -> Iterator[TestClient]:
 
 @pytest.fixture
 def world(engine: Engine) -> World:
-    world = build_world(engine)
-    with transaction(engine) as session:
-        strategist = make_strategist(session)
-        world.users["strategist"] = strategist
-        world.tokens["strategist"] = token_for(session, user=strategist)
-    return world
+    return build_world(engine)  # its people include a strategist with a token
 
 
 @pytest.fixture

@@ -602,14 +602,11 @@ def fit_model(
     }
     model: FittedModel
     if kind == "scorecard":
-        fitted = fit_optbinning(
+        variables = fit_optbinning(
             rows, good, specs, common["scale"], seed, scorecard or ScorecardOptions()
         )
-        kept = set(fitted.binning_process_.get_support(names=True))
-        if not kept:
-            raise InvalidInput("no feature reached the minimum information value")
+        kept = {v.code for v in variables}
         common["features"] = tuple(f for f in specs if f.code in kept)
-        variables = scorecard_variables(fitted, common["features"])
         model = ScorecardModel(kind="scorecard", variables=variables, **common)
     else:
         model = _fit_gbm(rows, good, specs, seed, gbm or GbmOptions(), common)
@@ -647,39 +644,103 @@ def fit_optbinning(
     scale: PointsScale,
     seed: int,
     options: ScorecardOptions,
-) -> Any:
-    """optbinning's fitted ``Scorecard`` (its event is the bad outcome, so that more points
-    mean better odds, as credit scorecards have them)."""
-    import pandas as pd  # optbinning's own input; heavy, fit-time only (ADR 0020)
-    from optbinning import BinningProcess, Scorecard
+) -> tuple[StepFunction, ...]:
+    """The scorecard's variables (the features kept, in order), as optbinning's
+    ``Scorecard(BinningProcess(...), LogisticRegression(...))`` with ``pdo_odds`` scaling
+    would give them, for a third of its time.
+
+    Each feature is binned by optbinning's own ``OptimalBinning`` with the parameters
+    ``BinningProcess`` passes it (its event is the bad outcome, so that more points mean
+    better odds, as credit scorecards have them); the weight of evidence and information
+    value of each bin are optbinning's formulas on its counts; features below
+    ``options.min_iv`` are left out (``BinningProcess``'s ``selection_criteria``); a logistic
+    regression on the weights of evidence; and points per bin by optbinning's ``pdo_odds``
+    scaling (the intercept spread evenly over the features). What is skipped is what the card
+    never reads: ``BinningProcess`` computes Gini, Jensen–Shannon, p-values and a quality
+    score for every feature, and ``Scorecard`` builds pandas tables (on German credit ≈ 0.4
+    of 0.6 CPU seconds). A test holds the result equal to optbinning's own ``Scorecard``.
+    """
+    from optbinning import OptimalBinning  # heavy, fit-time only (ADR 0020)
     from sklearn.linear_model import LogisticRegression
 
-    data = pd.DataFrame(_optbinning_columns(frame, features))
-    codes = [f.code for f in features]
-    process = BinningProcess(
-        variable_names=codes,
-        categorical_variables=[f.code for f in features if f.kind == "categorical"] or None,
-        max_n_prebins=options.max_n_prebins,
-        min_prebin_size=options.min_prebin_size,
-        binning_fit_params={
-            f.code: {"monotonic_trend": options.monotonic_trend}
-            for f in features
-            if f.kind != "categorical"
-        },
-        selection_criteria=None if options.min_iv is None else {"iv": {"min": options.min_iv}},
+    bad = (1 - good).astype(np.int64)
+    columns = _optbinning_columns(frame, features)
+    binned: list[StepFunction] = []  # per kept feature its bins' weights of evidence
+    for f in features:
+        categorical = f.kind == "categorical"
+        optb = OptimalBinning(
+            name=f.code,
+            dtype="categorical" if categorical else "numerical",
+            max_n_prebins=options.max_n_prebins,
+            min_prebin_size=options.min_prebin_size,
+        )
+        if not categorical:
+            optb.set_params(monotonic_trend=options.monotonic_trend)
+        optb.fit(columns[f.code], bad)
+        # counts per bin, then the special and the missing bin (optbinning's table rows)
+        woe, iv = _woe_and_iv(
+            np.asarray(optb.binning_table.n_nonevent, dtype=np.float64),
+            np.asarray(optb.binning_table.n_event, dtype=np.float64),
+        )
+        if options.min_iv is not None and iv < options.min_iv:
+            continue
+        if categorical:
+            groups = tuple(tuple(str(c) for c in g) for g in optb.splits)
+            splits: tuple[float, ...] = ()
+            n_bins = len(groups)
+        else:
+            groups = ()
+            splits = tuple(float(s) for s in optb.splits)
+            n_bins = len(splits) + 1
+        binned.append(
+            StepFunction(
+                code=f.code,
+                kind=f.kind,
+                splits=splits,
+                groups=groups,
+                values=tuple(float(w) for w in woe[:n_bins]),
+                missing=float(woe[-1]),
+            )
+        )
+    if not binned:
+        raise InvalidInput("no feature reached the minimum information value")
+    # the weights of evidence of the training rows: the same Polars step functions
+    x = _apply_steps(frame, binned)
+    regression = LogisticRegression(C=options.c, max_iter=1000, random_state=seed).fit(x, bad)
+    coefficients = regression.coef_.ravel()
+    intercept = float(regression.intercept_[0])
+    n = len(binned)
+
+    def points(woe: float, coefficient: float) -> float:
+        # optbinning's pdo_odds: -(WoE × coefficient + intercept / n) × factor + offset / n
+        return -(woe * coefficient + intercept / n) * scale.factor + scale.offset / n
+
+    return tuple(
+        StepFunction(
+            code=b.code,
+            kind=b.kind,
+            splits=b.splits,
+            groups=b.groups,
+            values=tuple(points(w, float(c)) for w in b.values),
+            missing=points(b.missing, float(c)),
+        )
+        for b, c in zip(binned, coefficients, strict=True)
     )
-    card = Scorecard(
-        binning_process=process,
-        estimator=LogisticRegression(C=options.c, max_iter=1000, random_state=seed),
-        scaling_method="pdo_odds",
-        scaling_method_params={
-            "pdo": scale.pdo,
-            "odds": scale.base_odds,
-            "scorecard_points": scale.base_points,
-        },
-    )
-    card.fit(data, (1 - good).astype(np.int64), metric_missing="empirical")
-    return card
+
+
+def _woe_and_iv(
+    n_nonevent: npt.NDArray[np.float64], n_event: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], float]:
+    """Weight of evidence per bin and the information value, as optbinning's binning table
+    has them: a bin without events or without non-events has WoE 0 and adds no IV."""
+    mask = (n_event > 0) & (n_nonevent > 0)
+    woe = np.zeros(n_event.size)
+    rate = n_event[mask] / (n_event[mask] + n_nonevent[mask])
+    woe[mask] = np.log(1 / rate - 1) + np.log(n_event.sum() / n_nonevent.sum())
+    p_event = n_event[mask] / n_event.sum()
+    p_nonevent = n_nonevent[mask] / n_nonevent.sum()
+    iv = float(np.sum((p_event - p_nonevent) * np.log(p_event / p_nonevent)))
+    return woe, iv
 
 
 def _optbinning_columns(
@@ -693,38 +754,6 @@ def _optbinning_columns(
             values = frame[f.code].cast(pl.Float64).fill_null(np.nan).to_numpy()
             columns[f.code] = np.where(np.isinf(values), np.nan, values)
     return columns
-
-
-def scorecard_variables(card: Any, features: Sequence[ModelFeature]) -> tuple[StepFunction, ...]:
-    """The fitted optbinning ``Scorecard`` as plain bins and points (what the Polars apply
-    reads): bins in optbinning's order, then its Missing row's points, which optbinning's own
-    ``score`` also gives to categories it never saw."""
-    table = card.table(style="detailed")
-    process = card.binning_process_
-    out: list[StepFunction] = []
-    for f in features:
-        points = [float(p) for p in table.loc[table["Variable"] == f.code, "Points"]]
-        binned = process.get_binned_variable(f.code)
-        if f.kind == "categorical":
-            groups = tuple(tuple(str(c) for c in g) for g in binned.splits)
-            splits: tuple[float, ...] = ()
-            n_bins = len(groups)
-        else:
-            groups = ()
-            splits = tuple(float(s) for s in binned.splits)
-            n_bins = len(splits) + 1
-        # rows: the bins, then Special, then Missing
-        out.append(
-            StepFunction(
-                code=f.code,
-                kind=f.kind,
-                splits=splits,
-                groups=groups,
-                values=tuple(points[:n_bins]),
-                missing=points[-1],
-            )
-        )
-    return tuple(out)
 
 
 def _fit_gbm(
