@@ -39,7 +39,10 @@ class TargetScoreOut(BaseModel):
     score: int = Field(description="points: higher is better for the collector")
     probability: float = Field(description="the model's probability of the target's event")
     reasons: list[ReasonOut]
-    scored_on: date
+    scored_on: date = Field(
+        description="the day the case got this score: cases are re-scored after every daily "
+        "cycle, and a score that did not change keeps its day"
+    )
 
 
 class CaseScoringOut(BaseModel):
