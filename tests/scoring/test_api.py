@@ -22,9 +22,9 @@ from cuishou.store.db import transaction
 from cuishou.store.tables import Event, ModelVersion
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.scoring.scored import DAY_1, DAY_2, Scored, register, score_cases
+from tests.scoring.scored import DAY_1, DAY_2, Scored, register
 from tests.web.factories import Clock, bearer
-from tests.web.world import World, build_world
+from tests.web.world import World
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:optbinning")
 
@@ -33,22 +33,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::Warning:optbinning")
 def client(engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(engine, WebSettings(clock=Clock()))) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def world(engine: Engine) -> World:
-    return build_world(engine)  # its people include a strategist with a token
-
-
-@pytest.fixture
-def scored(engine: Engine, world: World) -> Scored:
-    return score_cases(
-        engine,
-        col_a=world.users["col_a"],
-        team_a=world.team_a,
-        col_b=world.users["col_b"],
-        team_b=world.team_b,
-    )
 
 
 def get(client: TestClient, world: World, who: str, path: str, **params: Any) -> Any:

@@ -19,10 +19,10 @@ from cuishou.store.db import transaction
 from cuishou.store.tables import Case, ModelVersion
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.scoring.scored import Scored, register, score_cases
+from tests.scoring.scored import Scored, register
 from tests.web.factories import Clock
 from tests.web.pages import HTML, csrf_of
-from tests.web.world import World, build_world
+from tests.web.world import World
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:optbinning")
 
@@ -31,22 +31,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::Warning:optbinning")
 def web(engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(engine, WebSettings(clock=Clock()))) as client:
         yield client
-
-
-@pytest.fixture
-def world(engine: Engine) -> World:
-    return build_world(engine)  # its people include a strategist with a token
-
-
-@pytest.fixture
-def scored(engine: Engine, world: World) -> Scored:
-    return score_cases(
-        engine,
-        col_a=world.users["col_a"],
-        team_a=world.team_a,
-        col_b=world.users["col_b"],
-        team_b=world.team_b,
-    )
 
 
 def as_user(web: TestClient, world: World, who: str, lang: str = "zh") -> TestClient:
