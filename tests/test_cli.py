@@ -107,6 +107,7 @@ def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert (tmp_path / "cuishou-demo.db.truth.parquet").exists()
     assert {login["role"] for login in summary["logins"]} == {
         "collector", "team_lead", "manager", "compliance", "legal", "admin", "auditor", "agency",
+        "strategist",
     }  # fmt: skip
 
 

@@ -305,6 +305,9 @@ def _written_event_types() -> set[str]:
     found |= {f"promise.{s}" for s in ("kept", "partly_kept", "broken")}
     found |= {f"case.{c}" for c in ("opened", "closed", "reopened")}
     found |= {f"agreement.{s}" for s in ("approved", "rejected", "completed", "broken")}
+    # written as 'case.label_' || change (given, removed)
+    found.discard("case.label_")
+    found |= {f"case.label_{c}" for c in ("given", "removed")}
     return found
 
 

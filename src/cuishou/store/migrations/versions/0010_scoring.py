@@ -109,8 +109,9 @@ def downgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_column("subject")
         batch_op.alter_column("case_id", existing_type=IdType, nullable=False)
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("risk_grade")
+    # a plain DROP COLUMN (SQLite ≥ 3.35): a batch copy of ``cases`` would drop the table
+    # every account, contact and promise refers to
+    op.execute("ALTER TABLE cases DROP COLUMN risk_grade")
     op.drop_table("model_drift")
     op.drop_index("ix_case_labels_code", table_name="case_labels")
     op.drop_table("case_labels")
