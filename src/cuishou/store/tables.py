@@ -813,6 +813,118 @@ class ModelDrift(Base):
     psi: Mapped[float] = mapped_column(Float)
 
 
+class StrategyVersion(Base):
+    """A version of a strategy (催收策略): its YAML document and where it stands.
+
+    ``draft`` → ``approved`` (by someone other than the author: four eyes) → ``active`` from
+    ``effective_from``; a later active version supersedes it (``retired``), a rollback
+    retires it and brings the one before back. ``rejected`` drafts are kept. Each step is
+    an event.
+    """
+
+    __tablename__ = "strategy_versions"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    zh: Mapped[str] = mapped_column(String(100))
+    en: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # draft | approved | active | retired | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    activated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CaseSegment(Base):
+    """The segment (客群) an open case is in under the strategy version that plans for it,
+    ``since`` the business date it entered it (day 0 of its treatment path)."""
+
+    __tablename__ = "case_segments"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id"))
+    segment: Mapped[str] = mapped_column(String(32))
+    rule_no: Mapped[int] = mapped_column(Integer)
+    since: Mapped[date] = mapped_column(Date)
+    updated_on: Mapped[date] = mapped_column(Date)
+
+
+class PlannedAction(Base):
+    """One action a case's treatment path plans for a business date (催收时间表), with the
+    compliance gate's word on it: ``planned`` (allowed in ``window_start``–``window_end``),
+    ``moved`` (allowed later in the day than planned), ``dropped`` (denied: ``rule_ids``),
+    ``capped`` (beyond the step's daily cap), ``no_point`` (nothing to contact it on) or
+    ``hold`` (the path holds the case). One row per case, strategy step and day."""
+
+    __tablename__ = "planned_actions"
+    __table_args__ = (
+        UniqueConstraint("day", "case_id", "version_id", "step"),
+        Index("ix_planned_actions_day_action", "day", "action", "status"),
+        Index("ix_planned_actions_case_id", "case_id", "day"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id"))
+    segment: Mapped[str] = mapped_column(String(32))
+    step: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    template: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id"), nullable=True
+    )
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    rule_ids: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    arm: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Experiment(Base):
+    """A champion/challenger experiment (策略效果评估): a share of eligible cases is planned
+    by the challenger version, the rest by the champion; a case keeps its arm."""
+
+    __tablename__ = "experiments"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    champion_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id"))
+    challenger_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id"))
+    share_pct: Mapped[float] = mapped_column(Float)
+    #: the champion's segments whose cases take part (empty: every case)
+    segments: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # running | stopped | promoted | ended
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    guardrails: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    started_on: Mapped[date] = mapped_column(Date)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    stopped_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ExperimentCase(Base):
+    """A case's arm in an experiment, fixed the day it joined."""
+
+    __tablename__ = "experiment_cases"
+    __table_args__ = (Index("ix_experiment_cases_case_id", "case_id"),)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(16))  # champion | challenger
+    joined_on: Mapped[date] = mapped_column(Date)
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -825,6 +937,7 @@ __all__ = [
     "Case",
     "CaseLabel",
     "CaseScore",
+    "CaseSegment",
     "ComplianceOverride",
     "Contact",
     "ContactHold",
@@ -834,6 +947,8 @@ __all__ = [
     "CycleRun",
     "Debtor",
     "Event",
+    "Experiment",
+    "ExperimentCase",
     "ImportFile",
     "LedgerEntry",
     "LoginAttempt",
@@ -842,9 +957,11 @@ __all__ = [
     "ModelVersion",
     "Payment",
     "Placement",
+    "PlannedAction",
     "Product",
     "Promise",
     "QaItem",
+    "StrategyVersion",
     "Task",
     "Team",
     "User",
