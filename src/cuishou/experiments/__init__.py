@@ -1,0 +1,1 @@
+"""Champion/challenger experiments (策略效果评估)."""

@@ -1,0 +1,1 @@
+"""The strategy domain's queries: versions (lifecycle) and planning (segments, plans)."""

@@ -1,0 +1,1 @@
+"""The strategy domain's services: lifecycle (versions) and planning (the daily step)."""
