@@ -77,6 +77,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "model.read": frozenset({"strategist", "manager", "auditor"}),
     "model.train": frozenset({"strategist"}),
     "model.promote": frozenset({"strategist"}),
+    # strategies (策略管理): the strategy manager drafts and submits; another strategy manager
+    # or a manager approves (four eyes) and activates; team leads and compliance read them
+    "strategy.read": frozenset({"strategist", "manager", "auditor", "team_lead", "compliance"}),
+    "strategy.edit": frozenset({"strategist"}),
+    "strategy.approve": frozenset({"strategist", "manager"}),
+    "strategy.activate": frozenset({"strategist", "manager"}),
+    # champion/challenger (策略效果评估): started and stopped by the strategy manager; a
+    # winner is promoted on a second person's approval
+    "experiment.read": frozenset({"strategist", "manager", "auditor"}),
+    "experiment.manage": frozenset({"strategist"}),
+    "experiment.approve": frozenset({"strategist", "manager"}),
 }
 
 #: roles that may receive case assignments
