@@ -47,7 +47,7 @@ def _party(owner: pl.Expr) -> pl.Expr:
     return pl.when(owner == "third_party").then(pl.lit("third_party")).otherwise(pl.lit("debtor"))
 
 
-def _zones(bulk: Bulk, staged: str) -> pl.DataFrame:
+def debtor_zones(bulk: Bulk, staged: str) -> pl.DataFrame:
     """``debtor_id, zones`` (home first, then the other zones of their own points, sorted);
     an unknown zone is a clear error, never a silent allow (as the scalar path)."""
     rows = repo.debtors_zones(bulk, staged)
@@ -68,7 +68,7 @@ def _zones(bulk: Bulk, staged: str) -> pl.DataFrame:
     )
 
 
-def _holds(calls: pl.DataFrame, holds: pl.DataFrame) -> pl.DataFrame:
+def holds_at(calls: pl.DataFrame, holds: pl.DataFrame) -> pl.DataFrame:
     """``contact_id, suspended, opted_out``: the holds in force at each call's time."""
     hits = (
         calls.select("contact_id", "debtor_id", "case_id", "at")
@@ -160,7 +160,7 @@ def judge_logged_calls(bulk: Bulk, calls: pl.DataFrame, *, pack_name: str) -> pl
         pl.col("at").max().alias("until"),
     )
     staged = repo.stage_debtor_windows(bulk, windows)
-    zones = _zones(bulk, staged)
+    zones = debtor_zones(bulk, staged)
     stored = repo.debtors_history(bulk, staged)
     holds = repo.debtors_holds(bulk, staged)
     phones = repo.debtors_phones(bulk, staged)
@@ -178,7 +178,7 @@ def judge_logged_calls(bulk: Bulk, calls: pl.DataFrame, *, pack_name: str) -> pl
             ),
         ]
     )  # fmt: skip
-    held = _holds(calls, holds)
+    held = holds_at(calls, holds)
     invalid = _numbers_invalid(calls, phones)
     candidates = (
         calls.join(zones.select("debtor_id", "zones"), on="debtor_id", how="left")

@@ -559,8 +559,11 @@ def _hours_checks(pack: RulePack, zones: Sequence[str]) -> tuple[pl.Expr, pl.Exp
     return applies & hours_bad, visit & visit_bad, visit & holiday_visit
 
 
-def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Add ``allowed`` and ``rule_ids`` (in :data:`CHECK_ORDER`) to candidates with facts.
+def decide_frame(
+    pack: RulePack, candidates: pl.DataFrame, *, with_failed: bool = False
+) -> pl.DataFrame:
+    """Add ``allowed`` and ``rule_ids`` (in :data:`CHECK_ORDER`) to candidates with facts
+    (and, ``with_failed``, the names of the failed checks as ``failed``).
 
     The twin of :func:`decide`: the same checks over a frame with the
     :data:`CANDIDATE_SCHEMA` columns plus the :class:`Facts` columns.
@@ -622,11 +625,152 @@ def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
                 [pack.rule_id(name) for bit, name in enumerate(enabled) if combo >> bit & 1]
                 for combo in combos
             ],
+            "failed": [
+                [name for bit, name in enumerate(enabled) if combo >> bit & 1] for combo in combos
+            ],
         },
-        schema={"_mask": pl.UInt32, "rule_ids": pl.List(pl.String)},
+        schema={"_mask": pl.UInt32, "rule_ids": pl.List(pl.String), "failed": pl.List(pl.String)},
     )
     return (
         masked.join(lookup, on="_mask", how="left")
         .with_columns((pl.col("_mask") == 0).alias("allowed"))
-        .select(*candidates.columns, "rule_ids", "allowed")
+        .select(*candidates.columns, "rule_ids", *(["failed"] if with_failed else []), "allowed")
     )
+
+
+# ------------------------------------------------------------------ planned contacts
+
+
+def contact_window(
+    pack: RulePack, zones: Sequence[str], channel: str, day: date
+) -> tuple[datetime, datetime] | None:
+    """The instants of ``day`` (in the home zone, the first of ``zones``) at which the hours
+    this channel keeps hold in every zone: ``(start, end)``, end exclusive, aware UTC.
+
+    ``None`` when the windows of the zones do not meet that day. A channel no hours apply
+    to (a letter) gets the whole home-zone day.
+    """
+    home = ZoneInfo(zones[0])
+    day_start = datetime.combine(day, time(0), tzinfo=home).astimezone(UTC)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=home).astimezone(UTC)
+    start, end = day_start, day_end
+    for name in zones:
+        zone = ZoneInfo(name)
+        # the zone's local dates the home day touches, each with its own window
+        first = day_start.astimezone(zone).date()
+        last = (day_end - timedelta(microseconds=1)).astimezone(zone).date()
+        spans: list[tuple[datetime, datetime]] = []
+        local_day = first
+        while local_day <= last:
+            noon = datetime.combine(local_day, time(12), tzinfo=zone)
+            window = _window_for(pack, channel, noon)
+            if window is None:
+                spans.append((day_start, day_end))
+            else:
+                spans.append(
+                    (
+                        datetime.combine(local_day, window.start, tzinfo=zone).astimezone(UTC),
+                        datetime.combine(local_day, window.end, tzinfo=zone).astimezone(UTC),
+                    )
+                )
+            local_day += timedelta(days=1)
+        # the home day's part where this zone's hours hold: the longest span inside it
+        inside = [(max(a, start), min(b, end)) for a, b in spans if max(a, start) < min(b, end)]
+        if not inside:
+            return None
+        start, end = max(inside, key=lambda s: s[1] - s[0])
+    return (start, end) if start < end else None
+
+
+def plan_windows(pack: RulePack, candidates: pl.DataFrame, day: date) -> pl.DataFrame:
+    """Add ``window_start`` and ``window_end`` (aware UTC; null: the zones' hours never
+    meet on ``day``) to candidates with ``zones`` and ``channel``: one window per distinct
+    (zones, channel), as :func:`contact_window` gives it."""
+    keys = candidates.select("zones", "channel").unique()
+    rows = []
+    for zones, channel in keys.iter_rows():
+        window = contact_window(pack, tuple(zones), channel, day)
+        rows.append((zones, channel, *(window or (None, None))))
+    windows = pl.DataFrame(
+        rows,
+        schema={"zones": pl.List(pl.String), "channel": pl.String,
+                "window_start": pl.Datetime("us", "UTC"), "window_end": pl.Datetime("us", "UTC")},
+        orient="row",
+    )  # fmt: skip
+    return candidates.join(windows, on=["zones", "channel"], how="left", nulls_equal=True)
+
+
+def _blocked(rule_ids: pl.Expr, ids: Sequence[str]) -> pl.Expr:
+    """The refusal names a rule no waiting within the day can satisfy."""
+    return rule_ids.list.eval(pl.element().is_in(list(ids))).list.any()
+
+
+def earliest_allowed_frame(
+    pack: RulePack,
+    candidates: pl.DataFrame,
+    history: pl.DataFrame,
+    *,
+    window: timedelta | None = None,
+) -> pl.DataFrame:
+    """For candidates with ``window_start``/``window_end``: ``candidate_id, at, rule_ids,
+    allowed`` — ``at`` the first instant in the window the gate allows the contact, as far
+    as the history known now tells (the twin of :func:`check`'s search, over a frame);
+    ``rule_ids`` the rules that refused it at the window's start; ``allowed`` false when no
+    such instant exists today (a permanent rule, a daily cap reached, or waiting runs past
+    the window's end; a null window: the zones' hours never meet, refused by the hours).
+
+    Allowed at ``at`` means allowed at every later instant of the window as long as no new
+    contact is logged: the hours hold through the window, and each waiting check only
+    relaxes with time (a conversation or a call moves further into the past).
+    """
+    out = ["candidate_id", "at", "rule_ids", "allowed"]
+    closed = candidates.filter(pl.col("window_start").is_null()).select(
+        "candidate_id",
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("at"),
+        pl.when(pl.col("channel") == "visit")
+        .then(pl.concat_list(pl.lit(pack.rule_id("visit_hours"))))
+        .otherwise(pl.concat_list(pl.lit(pack.rule_id("hours"))))
+        .alias("rule_ids"),
+        pl.lit(False).alias("allowed"),
+    )
+    open_ = candidates.filter(pl.col("window_start").is_not_null()).with_columns(
+        pl.col("window_start").alias("at")
+    )
+    first = decide_frame(pack, history_facts(open_, history, window=window), with_failed=True)
+    #: the checks waiting within the day can satisfy, and when each stops failing
+    quiet = timedelta(days=pack.limits.quiet_days_after_conversation or 0)
+    waits = {
+        "calls_7_days": pl.col("oldest_call_last_7_days") + timedelta(days=7, microseconds=1),
+        "conversation_quiet": pl.col("last_conversation_at") + quiet,
+    }
+    waiting = pl.col("failed").list.eval(pl.element().is_in(list(waits))).list.all()
+    allowed = [first.filter(pl.col("allowed")).select("candidate_id", "at")]
+    pending = first.filter(~pl.col("allowed") & waiting)
+    for _ in range(_MAX_STEPS):
+        if pending.height == 0:
+            break
+        moves = [
+            pl.when(pl.col("failed").list.contains(pl.lit(name))).then(moment)
+            for name, moment in waits.items()
+        ]
+        later = (
+            pending.select(
+                "candidate_id", "window_end", pl.col("at").alias("_was"),
+                pl.max_horizontal(pl.col("at"), *moves).alias("at"),
+            )
+            .filter((pl.col("at") > pl.col("_was")) & (pl.col("at") < pl.col("window_end")))
+            .select("candidate_id", "at")
+        )  # fmt: skip
+        if later.height == 0:
+            break
+        retry = open_.drop("at").join(later, on="candidate_id", how="inner")
+        again = decide_frame(pack, history_facts(retry, history, window=window), with_failed=True)
+        allowed.append(again.filter(pl.col("allowed")).select("candidate_id", "at"))
+        pending = again.filter(~pl.col("allowed") & waiting)
+    found = pl.concat(allowed).with_columns(pl.lit(True).alias("allowed"))
+    decided = (
+        first.select("candidate_id", "rule_ids")
+        .join(found, on="candidate_id", how="left")
+        .with_columns(pl.col("allowed").fill_null(False))
+    )
+    return pl.concat([decided.select(out), closed.select(out)])

@@ -70,6 +70,8 @@ class CycleResult:
     note: str | None = None
     #: what the scoring step did after the cycle (``scoring.service.ScoringSummary``)
     scoring: dict[str, Any] | None = None
+    #: what the strategy's planning step did (``strategy.service.planning.PlanningSummary``)
+    strategy: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class CycleResult:
             "seconds": round(self.seconds, 4),
             "note": self.note,
             "scoring": self.scoring,
+            "strategy": self.strategy,
         }
 
 
@@ -140,17 +143,26 @@ def run_daily_cycle(
     now: datetime | None = None,
     progress: Progress | None = None,
     scoring: bool = True,
+    strategy: bool = True,
 ) -> CycleResult:
     """Run the cycle for ``as_of`` on the store and write its decisions in one transaction;
     then (``scoring``) score, grade and label the open cases as they now stand
-    (:func:`cuishou.scoring.service.score_open_cases`, its own transaction)."""
+    (:func:`cuishou.scoring.service.score_open_cases`, its own transaction); then
+    (``strategy``) segment them and plan the day's actions under the strategy in force
+    (:func:`cuishou.strategy.service.planning.plan_open_cases`, its own transaction)."""
     result = run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
-    if not scoring or result.note is not None:
+    if result.note is not None:
         return result
-    from cuishou.scoring.service import score_open_cases  # Polars models load only here
+    moment = now or utc_now()
+    if scoring:
+        from cuishou.scoring.service import score_open_cases  # Polars models load only here
 
-    summary = score_open_cases(engine, as_of, now=now or utc_now())
-    return replace(result, scoring=summary.to_json())
+        result = replace(result, scoring=score_open_cases(engine, as_of, now=moment).to_json())
+    if strategy:
+        from cuishou.strategy.service.planning import plan_open_cases
+
+        result = replace(result, strategy=plan_open_cases(engine, as_of, now=moment).to_json())
+    return result
 
 
 def run_cycle(

@@ -1,0 +1,218 @@
+"""What the daily planning step reads and writes (``case_segments``, ``planned_actions``).
+
+Set-based, through a :class:`~cuishou.store.bulk.Bulk`: a handful of queries read every
+open case with what the decision table looks at, and the step's decisions go back in a few
+statements (segments changed, the day's plan replaced, an event per segment change).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cuishou.store.bulk import Bulk
+from cuishou.store.tables import Case
+
+ACTOR = "system:strategy"
+#: the bucket-history movements that put an account in a (new) bucket
+BUCKET_MOVES = ("new", "roll_forward", "roll_back", "cure", "reopen")
+PREVIOUS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "segment": pl.String(),
+    "since": pl.Date(),
+    "version_id": pl.Int64(),
+}
+POINTS_SCHEMA: dict[str, pl.DataType] = {
+    "debtor_id": pl.Int64(),
+    "kind": pl.String(),
+    "contact_point_id": pl.Int64(),
+}
+#: a planned action as written (``planned_actions`` less its id)
+PLAN_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "version_id": pl.Int64(),
+    "segment": pl.String(),
+    "step": pl.Int32(),
+    "action": pl.String(),
+    "channel": pl.String(),
+    "template": pl.String(),
+    "priority": pl.Int32(),
+    "contact_point_id": pl.Int64(),
+    "window_start": pl.Datetime("us", "UTC"),
+    "window_end": pl.Datetime("us", "UTC"),
+    "status": pl.String(),
+    "rule_ids": pl.String(),  # JSON text
+    "arm": pl.String(),
+}
+SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "version_id": pl.Int64(),
+    "segment": pl.String(),
+    "rule_no": pl.Int32(),
+    "since": pl.Date(),
+    "from_segment": pl.String(),
+}
+
+
+def open_cases(bulk: Bulk, day: date) -> pl.DataFrame:
+    """Every open case with what the decision table reads (``strategy.rules.CASE_SCHEMA``)
+    and ``creditor_id``."""
+    cases = bulk.fetch(
+        f"""SELECT c.id AS case_id, c.debtor_id, c.creditor_id, cr.code AS creditor_code,
+            c.bucket, c.dpd, {bulk.nullable("c.risk_grade", "''")} AS risk_grade,
+            c.amount_tier, c.due_fen
+        FROM cases c JOIN creditors cr ON cr.id = c.creditor_id
+        WHERE c.status = 'open'""",  # noqa: S608 - constant fragments only
+        {
+            "case_id": pl.Int64(), "debtor_id": pl.Int64(), "creditor_id": pl.Int64(),
+            "creditor_code": pl.String(), "bucket": pl.String(), "dpd": pl.Int64(),
+            "risk_grade": pl.String(), "amount_tier": pl.String(), "due_fen": pl.Int64(),
+        },
+    )  # fmt: skip
+    accounts = bulk.fetch(
+        """SELECT a.case_id, a.product_code, a.bucket, p.placed_on
+        FROM cases c JOIN accounts a ON a.case_id = c.id
+        JOIN placements p ON p.id = a.placement_id
+        WHERE c.status = 'open'""",
+        {"case_id": pl.Int64(), "product_code": pl.String(), "bucket": pl.String(),
+         "placed_on": pl.Date()},
+    )  # fmt: skip
+    moved = bulk.fetch(
+        f"""SELECT a.case_id, a.bucket, MAX(h.as_of) AS since
+        FROM cases c JOIN accounts a ON a.case_id = c.id
+        JOIN bucket_history h ON h.account_id = a.id
+        WHERE c.status = 'open' AND h.as_of <= :day
+            AND h.movement IN ({", ".join(f"'{m}'" for m in BUCKET_MOVES)})
+        GROUP BY a.id, a.case_id, a.bucket""",  # noqa: S608 - constant fragments only
+        {"case_id": pl.Int64(), "bucket": pl.String(), "since": pl.Date()},
+        day=day,
+    )
+    labels = bulk.fetch(
+        """SELECT l.case_id, l.code FROM case_labels l
+        JOIN cases c ON c.id = l.case_id WHERE c.status = 'open'""",
+        {"case_id": pl.Int64(), "code": pl.String()},
+    )
+    per_case = accounts.group_by("case_id").agg(
+        pl.col("product_code").unique().sort().alias("products"),
+        pl.col("placed_on").min().alias("_placed_on"),
+    )
+    in_bucket = (
+        cases.select("case_id", "bucket")
+        .join(moved, on=["case_id", "bucket"], how="inner")
+        .group_by("case_id")
+        .agg(pl.col("since").min().alias("_bucket_since"))
+    )
+    carried = labels.group_by("case_id").agg(pl.col("code").sort().alias("labels"))
+    return (
+        cases.join(per_case, on="case_id", how="left")
+        .join(in_bucket, on="case_id", how="left")
+        .join(carried, on="case_id", how="left")
+        .with_columns(
+            pl.when(pl.col("risk_grade") == "")
+            .then(None)
+            .otherwise(pl.col("risk_grade"))
+            .alias("risk_grade"),
+            pl.col("products").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("labels").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            (pl.lit(day) - pl.col("_placed_on"))
+            .dt.total_days()
+            .fill_null(0)
+            .alias("days_since_placement"),
+            (pl.lit(day) - pl.col("_bucket_since"))
+            .dt.total_days()
+            .fill_null(0)
+            .alias("days_in_bucket"),
+        )
+        .drop("_placed_on", "_bucket_since")
+        .sort("case_id")
+    )
+
+
+def previous_segments(bulk: Bulk) -> pl.DataFrame:
+    return bulk.fetch(
+        "SELECT case_id, segment, since, version_id FROM case_segments", PREVIOUS_SCHEMA
+    )
+
+
+def debtor_points(bulk: Bulk, kinds: tuple[str, ...]) -> pl.DataFrame:
+    """Each debtor's first active own point of each kind (the one the plan contacts)."""
+    wanted = ", ".join(f"'{k}'" for k in kinds if k.isalpha())
+    return bulk.fetch(
+        f"""SELECT p.debtor_id, p.kind, MIN(p.id) AS contact_point_id
+        FROM contact_points p
+        WHERE p.owner = 'debtor' AND p.status = 'active' AND p.kind IN ({wanted})
+            AND EXISTS (SELECT 1 FROM cases c WHERE c.debtor_id = p.debtor_id
+                        AND c.status = 'open')
+        GROUP BY p.debtor_id, p.kind""",  # noqa: S608 - letters only
+        POINTS_SCHEMA,
+    )
+
+
+def write_segments(
+    bulk: Bulk, segments: pl.DataFrame, *, day: date, now: datetime
+) -> dict[str, int]:
+    """Make ``case_segments`` hold ``segments`` (every open case that has one today):
+    rows of cases no longer segmented are deleted, changed ones rewritten, and each change
+    is a ``case.segment_changed`` event (from, to, version, row)."""
+    kept = bulk.stage("stg_segmented", segments.select("case_id"), index=["case_id"])
+    removed = bulk.execute(
+        f"""DELETE FROM case_segments WHERE NOT EXISTS (SELECT 1 FROM {kept} s
+            WHERE s.case_id = case_segments.case_id)"""  # noqa: S608 - staged table name
+    )
+    bulk.drop(kept)
+    moved = segments.filter(pl.col("changed"))
+    if moved.height == 0:
+        return {"changed": 0, "removed": removed}
+    staged = bulk.stage("stg_segments", moved, schema=SEGMENTS_SCHEMA, index=["case_id"])
+    bulk.execute(
+        f"""DELETE FROM case_segments WHERE EXISTS (SELECT 1 FROM {staged} s
+            WHERE s.case_id = case_segments.case_id)"""  # noqa: S608 - staged table name
+    )
+    bulk.execute(
+        f"""INSERT INTO case_segments (case_id, version_id, segment, rule_no, since, updated_on)
+        SELECT s.case_id, s.version_id, s.segment, s.rule_no, s.since, :day
+        FROM {staged} s""",  # noqa: S608 - staged table name
+        day=day,
+    )
+    payload = (
+        "json_object('from', s.from_segment, 'to', s.segment, 'version_id', s.version_id, "
+        "'row', s.rule_no)"
+        if bulk.sqlite
+        else "json_build_object('from', s.from_segment, 'to', s.segment, "
+        "'version_id', s.version_id, 'row', s.rule_no)"
+    )
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'case.segment_changed', 'case', s.case_id, s.case_id, {payload}
+        FROM {staged} s""",  # noqa: S608 - constant fragments only
+        now=now,
+        actor=ACTOR,
+    )
+    bulk.drop(staged)
+    return {"changed": moved.height, "removed": removed}
+
+
+def write_plan(bulk: Bulk, plan: pl.DataFrame, *, day: date) -> int:
+    """Replace the day's plan with ``plan`` (:data:`PLAN_SCHEMA`): a re-run gives one plan."""
+    bulk.execute("DELETE FROM planned_actions WHERE day = :day", day=day)
+    if plan.height == 0:
+        return 0
+    staged = bulk.stage("stg_plan", plan, schema=PLAN_SCHEMA)
+    columns = [c for c in PLAN_SCHEMA if c != "rule_ids"]
+    bulk.execute(
+        f"""INSERT INTO planned_actions (day, {", ".join(columns)}, rule_ids)
+        SELECT :day, {", ".join(f"s.{c}" for c in columns)}, {bulk.json("s.rule_ids")}
+        FROM {staged} s""",  # noqa: S608 - staged table name, constant columns
+        day=day,
+    )
+    bulk.drop(staged)
+    return plan.height
+
+
+def open_creditor_ids(session: Session) -> list[int]:
+    """The creditors with open cases."""
+    query = select(Case.creditor_id).where(Case.status == "open").distinct()
+    return sorted(int(v) for v in session.scalars(query))

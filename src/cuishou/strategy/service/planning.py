@@ -1,0 +1,223 @@
+"""The daily planning step (策略执行): every open case's segment and today's actions.
+
+After the cycle and scoring, for business date D and the strategy version in force on D:
+
+1. read every open case with what the decision table looks at (bucket, DPD, grade, labels,
+   amount tier, products, creditor, days since placement, days in the bucket);
+2. segment them (:func:`cuishou.strategy.rules.segment_cases`) and carry each case's day in
+   its segment from yesterday (a new segment starts at day 0);
+3. list the path's steps due today and apply each step's daily cap;
+4. send every planned contact through the compliance gate's bulk form
+   (:func:`cuishou.compliance.planned.judge_planned`): allowed from the window's start,
+   moved later in the day, or dropped with the rules; a contact with nothing to contact it
+   on is ``no_point``;
+5. write the segments (an event per change) and replace the day's plan, in one transaction.
+
+The outputs are read by the work queue (call priority), the dialer list
+(:func:`calls_list`), the message batches, visit requests and the agency/legal candidate
+lists (:func:`task_list`), and the case page (:func:`case_plan`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+
+from cuishou.compliance.planned import judge_planned
+from cuishou.compliance.service import creditor_pack
+from cuishou.store.bulk import BulkStore
+from cuishou.store.db import transaction
+from cuishou.strategy.definition import POINT_KIND, Strategy, strategy_from_text
+from cuishou.strategy.repository import planning as repo
+from cuishou.strategy.repository.versions import effective_version
+from cuishou.strategy.rules import apply_caps, plan_actions, segment_cases, segment_days
+
+NO_STRATEGY = "no strategy in force"
+
+
+@dataclass
+class PlanningSummary:
+    """What the planning step did (the ``strategy`` key of ``cuishou daily --json``)."""
+
+    strategy: str | None = None
+    cases: int = 0
+    unsegmented: int = 0
+    conflicts: int = 0
+    segments: dict[str, int] = field(default_factory=dict)
+    segments_changed: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    step_seconds: float = 0.0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "cases": self.cases,
+            "unsegmented": self.unsegmented,
+            "conflicts": self.conflicts,
+            "segments": self.segments,
+            "segments_changed": self.segments_changed,
+            "actions": self.actions,
+            "statuses": self.statuses,
+            "seconds": round(self.seconds, 3),
+            "step_seconds": round(self.step_seconds, 3),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class VersionInForce:
+    id: int
+    label: str  # code@version
+    strategy: Strategy
+    #: the rule pack of each creditor with open cases (creditor id → pack name)
+    packs: dict[int, str]
+
+
+def version_in_force(engine: Engine, day: date) -> VersionInForce | None:
+    with transaction(engine) as session:
+        version = effective_version(session, day)
+        if version is None:
+            return None
+        label = f"{version.code}@{version.version}"
+        packs = {cid: creditor_pack(session, cid) for cid in repo.open_creditor_ids(session)}
+        strategy = strategy_from_text(version.body, source=label)
+        return VersionInForce(version.id, label, strategy, packs)
+
+
+def decide_plan(
+    strategy: Strategy,
+    version_id: int,
+    cases: pl.DataFrame,
+    previous: pl.DataFrame,
+    *,
+    day: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pure part: ``(segments, actions)`` for the cases planned by one version.
+
+    ``segments``: ``case_id, version_id, segment, rule_no, since, changed, from_segment,
+    conflict``; ``actions``: :data:`cuishou.strategy.rules.ACTION_SCHEMA` with ``capped``.
+    """
+    segmented = segment_cases(strategy, cases)
+    dated = segment_days(segmented, previous, today=day, version_id=version_id)
+    actions = apply_caps(plan_actions(strategy, dated))
+    before = previous.select("case_id", pl.col("segment").alias("from_segment"))
+    segments = (
+        dated.join(before, on="case_id", how="left")
+        .select(
+            "case_id",
+            pl.lit(version_id, dtype=pl.Int64).alias("version_id"),
+            "segment", "rule_no", "since", "changed", "from_segment", "conflict",
+        )
+    )  # fmt: skip
+    return segments, actions
+
+
+def _plan_rows(
+    actions: pl.DataFrame,
+    points: pl.DataFrame,
+    packs: dict[int, str],
+    cases: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(rows, contacts)``: every action with its point and a provisional status, and the
+    contacts the gate must judge (``candidate_id`` = the row's index)."""
+    kinds = pl.DataFrame(
+        {"action": list(POINT_KIND), "kind": list(POINT_KIND.values())},
+        schema={"action": pl.String, "kind": pl.String},
+    )
+    creditor = cases.select("case_id", "creditor_id")
+    pack_of = pl.DataFrame(
+        {"creditor_id": list(packs), "pack": list(packs.values())},
+        schema={"creditor_id": pl.Int64, "pack": pl.String},
+    )
+    rows = (
+        actions.join(kinds, on="action", how="left")
+        .join(points, on=["debtor_id", "kind"], how="left")
+        .join(creditor, on="case_id", how="left")
+        .join(pack_of, on="creditor_id", how="left")
+        .with_row_index("candidate_id")
+        .with_columns(
+            pl.col("candidate_id").cast(pl.Int64),
+            pl.when(pl.col("action") == "hold").then(pl.lit("hold"))
+            .when(pl.col("capped")).then(pl.lit("capped"))
+            .when(pl.col("channel").is_not_null() & pl.col("contact_point_id").is_null())
+            .then(pl.lit("no_point"))
+            .otherwise(pl.lit("planned"))
+            .alias("status"),
+        )
+    )  # fmt: skip
+    contacts = rows.filter(pl.col("channel").is_not_null() & (pl.col("status") == "planned"))
+    return rows, contacts
+
+
+def plan_open_cases(engine: Engine, day: date, *, now: datetime) -> PlanningSummary:
+    """The planning step for ``day`` (module docstring); without a strategy in force it
+    plans nothing and says so."""
+    started = time.perf_counter()
+    summary = PlanningSummary()
+    version = version_in_force(engine, day)
+    if version is None:
+        summary.note = NO_STRATEGY
+        return summary
+    summary.strategy = version.label
+    with BulkStore(engine).write() as bulk:
+        cases = repo.open_cases(bulk, day)
+        previous = repo.previous_segments(bulk)
+        points = repo.debtor_points(bulk, tuple(sorted(set(POINT_KIND.values()))))
+        step_started = time.perf_counter()
+        segments, actions = decide_plan(version.strategy, version.id, cases, previous, day=day)
+        rows, contacts = _plan_rows(actions, points, version.packs, cases)
+        step_seconds = time.perf_counter() - step_started
+        gate_started = time.perf_counter()
+        judged = judge_planned(
+            bulk,
+            contacts.select(
+                "candidate_id", "case_id", "debtor_id", "channel", "contact_point_id", "pack"
+            ),
+            day=day,
+        )
+        summary.step_seconds = step_seconds + (time.perf_counter() - gate_started)
+        plan = (
+            rows.join(judged, on="candidate_id", how="left")
+            .select(
+                "case_id",
+                pl.lit(version.id, dtype=pl.Int64).alias("version_id"),
+                "segment", "step", "action", "channel", "template", "priority",
+                "contact_point_id", "window_start", "window_end",
+                pl.coalesce(pl.col("status_right"), pl.col("status")).alias("status"),
+                _json_list(pl.col("rule_ids")).alias("rule_ids"),
+                pl.lit(None, dtype=pl.String).alias("arm"),
+            )
+        )  # fmt: skip
+        kept = segments.filter(pl.col("segment").is_not_null())
+        written = repo.write_segments(bulk, kept, day=day, now=now)
+        repo.write_plan(bulk, plan, day=day)
+    summary.cases = cases.height
+    summary.unsegmented = segments.filter(pl.col("segment").is_null()).height
+    summary.conflicts = int(segments.get_column("conflict").sum())
+    summary.segments = _counts(kept, "segment")
+    summary.segments_changed = written["changed"]
+    summary.actions = _counts(plan, "action")
+    summary.statuses = _counts(plan, "status")
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _json_list(ids: pl.Expr) -> pl.Expr:
+    """A list of rule ids (plain codes such as ``CN-01``) as JSON text."""
+    return (
+        pl.when(ids.is_null() | (ids.list.len() == 0))
+        .then(pl.lit("[]"))
+        .otherwise(pl.concat_str(pl.lit('["'), ids.list.join('", "'), pl.lit('"]')))
+    )
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    return {str(k): int(n) for k, n in frame.group_by(column).len().sort(column).rows()}
