@@ -16,15 +16,19 @@ facts = st.builds(
     promise_due=st.booleans(),
     bucket_rank=st.integers(min_value=-1, max_value=7),
     due_fen=st.integers(min_value=0, max_value=10**10),
+    call_priority=st.sampled_from([1, 2, 5, 9, 99]),
 )
 
 
 @given(st.lists(facts, max_size=30, unique_by=lambda f: f.case_id))
-def test_queue_order_is_callbacks_then_promises_then_bucket_then_amount(
+def test_queue_order_is_call_priority_then_callbacks_then_promises_then_bucket_then_amount(
     items: list[QueueFacts],
 ) -> None:
     ordered = sorted(items, key=queue_priority_key)
     for first, second in itertools.pairwise(ordered):
+        assert first.call_priority <= second.call_priority
+        if first.call_priority != second.call_priority:
+            continue
         assert first.callback_due >= second.callback_due
         if first.callback_due == second.callback_due:
             assert first.promise_due >= second.promise_due

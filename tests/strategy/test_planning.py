@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from cuishou.auth.rules import Principal
+from cuishou.cases.service import queue_heads
 from cuishou.compliance.service import decide_contact, use_pack
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.kit.clock import CHINA_TZ
@@ -316,3 +318,27 @@ def test_the_daily_cycle_plans_after_scoring(engine: Engine, world: dict[str, in
     assert result.to_json()["strategy"]["segments"] == {"EARLY": 3, "LATE": 2, "REST": 1}
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 6
+
+
+def test_the_work_queue_puts_the_strategys_call_priority_first(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    """LATE's calls (priority 1) come before EARLY's (priority 2), then cases with no call
+    planned today (the held case, the dropped ones), whatever their amounts."""
+    plan_open_cases(engine, DAY, now=NOW)
+    with transaction(engine) as session:
+        collector = make_user(session)
+        for case in session.scalars(select(Case)):
+            case.assigned_user_id = collector.id
+        principal = Principal(
+            user_id=collector.id, username=collector.username, role="collector",
+            team_id=None, agency_id=None,
+        )  # fmt: skip
+    with transaction(engine) as session:
+        heads = queue_heads(session, [principal], now=NOW, depth=10)
+        debtor_of = {c: d for c, d in session.execute(select(Case.id, Case.debtor_id))}
+    order = [debtor_of[case_id] for _, _, case_id in heads]
+    late = {world["late_a"], world["late_b"]}
+    assert set(order[:2]) == late
+    assert order[2] == world["early"]
+    assert set(order[3:]) == {world["no_mobile"], world["disputed"], world["middle"]}

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
+from cuishou.cases.rules import NO_PLANNED_CALL
 from cuishou.kit.errors import NotFound
 from cuishou.store.bulk import SessionBulk
 from cuishou.store.tables import (
@@ -38,6 +39,7 @@ from cuishou.store.tables import (
     Creditor,
     Debtor,
     Event,
+    PlannedAction,
     Product,
     Promise,
     Team,
@@ -45,6 +47,10 @@ from cuishou.store.tables import (
 )
 
 AnySelect = Select[*tuple[Any, ...]]
+#: the strategy's planned actions (``planned_actions``) that put a case in the call queue:
+#: calls and robot calls the compliance gate allows today (from the window's start or later)
+PLANNED_CALLS = ("call", "ivr")
+CALLABLE = ("planned", "moved")
 
 
 def get_case(session: Session, case_id: int, scope: CaseScope, *, for_update: bool = False) -> Case:
@@ -178,6 +184,18 @@ def _queue_order(
         .where(Promise.case_id == Case.id, Promise.status == "open")
         .scalar_subquery()
     )
+    # the strategy's plan for today (strategy.service.planning): its best call priority
+    call_priority = func.coalesce(
+        select(func.min(PlannedAction.priority))
+        .where(
+            PlannedAction.case_id == Case.id,
+            PlannedAction.day == today,
+            PlannedAction.action.in_(PLANNED_CALLS),
+            PlannedAction.status.in_(CALLABLE),
+        )
+        .scalar_subquery(),
+        NO_PLANNED_CALL,
+    )
     callback_due = case((pending_callback < day_end, 0), else_=1)
     promise_due = case((open_promise_due <= today, 0), else_=1)
     rank = case(
@@ -185,7 +203,7 @@ def _queue_order(
         value=Case.bucket,
         else_=-1,
     )
-    order = [callback_due, promise_due, rank.desc(), Case.due_fen.desc(), Case.id]
+    order = [call_priority, callback_due, promise_due, rank.desc(), Case.due_fen.desc(), Case.id]
     return pending_callback, open_promise_due, order
 
 

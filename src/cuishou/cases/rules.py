@@ -121,6 +121,10 @@ def legal_review_due_expr(dpd: pl.Expr, threshold_dpd: int) -> pl.Expr:
 # ------------------------------------------------------------- work queue order
 
 
+#: the call priority of a case the strategy plans no call for today (after every priority)
+NO_PLANNED_CALL = 99
+
+
 @dataclass(frozen=True, slots=True)
 class QueueFacts:
     """What orders a collector's work queue (工作队列) for one case."""
@@ -130,15 +134,19 @@ class QueueFacts:
     promise_due: bool  # an open promise (承诺还款) falls due today or earlier
     bucket_rank: int  # 0 = best bucket; unknown buckets rank -1
     due_fen: int
+    #: the strategy's best priority (1 first) of the calls it plans for the case today
+    call_priority: int = NO_PLANNED_CALL
 
 
-def queue_priority_key(facts: QueueFacts) -> tuple[int, int, int, int, int]:
-    """Sort key, best first: callbacks due, promises due, worse bucket, larger amount due.
+def queue_priority_key(facts: QueueFacts) -> tuple[int, int, int, int, int, int]:
+    """Sort key, best first: the strategy's call priority for today, then callbacks due,
+    promises due, worse bucket, larger amount due.
 
     The case id breaks ties so the order is total and stable. The repository orders the
     queue in SQL by the same key; ``tests/web`` checks they agree.
     """
     return (
+        facts.call_priority,
         0 if facts.callback_due else 1,
         0 if facts.promise_due else 1,
         -facts.bucket_rank,

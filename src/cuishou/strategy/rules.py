@@ -17,6 +17,7 @@ from datetime import date
 
 import polars as pl
 
+from cuishou.cases.rules import NO_PLANNED_CALL
 from cuishou.strategy.definition import (
     CHANNEL_OF,
     UNGRADED,
@@ -54,7 +55,7 @@ ACTION_SCHEMA: dict[str, pl.DataType] = {
     "due_fen": pl.Int64(),
 }
 #: the call priority of a case with no call planned today (after every real priority)
-NO_CALL_PRIORITY = 99
+NO_CALL_PRIORITY = NO_PLANNED_CALL
 
 
 def _range(column: str, bounds: Range) -> pl.Expr:
