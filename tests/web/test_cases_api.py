@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -11,7 +11,9 @@ from cuishou.auth.rules import Principal
 from cuishou.cases.rules import QueueFacts, queue_priority_key
 from cuishou.cases.service import filters_for, my_queue, queue_heads
 from cuishou.store.db import transaction
-from cuishou.store.tables import Case, Contact, Event, Promise, User
+from cuishou.store.tables import Case, Contact, ContactHold, Event, Promise, StrategyVersion, User
+from cuishou.strategy.definition import shipped_text, text_sha256
+from cuishou.strategy.service.planning import plan_open_cases
 from tests.factories import NOW
 from tests.web.factories import bearer, debtor_mobile
 from tests.web.world import build_world
@@ -45,6 +47,54 @@ def test_case_detail_is_masked_with_yuan_amounts_accounts_points_and_timeline(
     assert body["assigned_to"] == "col_a" and body["team"] == "一组" and body["agency"] == "AGX"
     assert "13812341234" not in response.text
     assert body["timeline"] == [] and body["promises"] == []
+    assert body["segment"] is None and body["plan"] is None
+
+
+def test_case_detail_shows_the_segment_and_todays_plan_with_the_gates_decision(
+    engine: Engine, client: TestClient
+) -> None:
+    """After the planning step: ``segment`` {code, name, strategy_version} and ``plan`` (the
+    day's actions, each with the gate's decision) — a dispute hold drops the call."""
+    world = build_world(engine)
+    day = date(2026, 11, 2)
+    with transaction(engine) as session:
+        case_id = world.case_for_a(session, bucket="M2", dpd=45).id
+        disputed = world.case_for_a(session, bucket="M2", dpd=45)
+        session.add(
+            ContactHold(
+                debtor_id=disputed.debtor_id, case_id=None, kind="dispute", reason="",
+                opened_at=NOW, opened_by="compliance",
+            )
+        )  # fmt: skip
+        disputed_id = disputed.id
+        body = shipped_text()
+        session.add(
+            StrategyVersion(
+                code="default", version=1, zh="默认", en="Default", body=body,
+                sha256=text_sha256(body), status="active", note="", author="strategist",
+                created_at=NOW, effective_from=day,
+            )
+        )  # fmt: skip
+    plan_open_cases(engine, day, now=NOW)
+
+    response = client.get(f"/api/v1/cases/{case_id}", headers=bearer(world.tokens["col_a"]))
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # not graded yet: the default strategy's NEW segment, day 0 — an SMS reminder
+    assert body["segment"] == {
+        "code": "NEW", "name": "待评分", "name_en": "Not yet graded",
+        "strategy_version": "default@1", "since": "2026-11-02", "day": 0,
+    }  # fmt: skip
+    assert body["plan"]["day"] == "2026-11-02"
+    [sms] = body["plan"]["actions"]
+    assert (sms["action"], sms["status"], sms["allowed"]) == ("sms", "planned", True)
+    assert sms["template"] == "SMS_REMINDER" and sms["rule_ids"] == []
+    assert sms["window_start"].startswith("2026-11-02T00:00:00")  # 08:00 Beijing, in UTC
+    other = client.get(f"/api/v1/cases/{disputed_id}", headers=bearer(world.tokens["col_a"]))
+    [refused] = other.json()["plan"]["actions"]
+    assert (refused["status"], refused["allowed"]) == ("dropped", False)
+    assert refused["rule_ids"] == ["CN-X-SUSPEND"] and refused["window_start"] is None
 
 
 def test_case_list_filters_and_pages_with_a_total(engine: Engine, client: TestClient) -> None:

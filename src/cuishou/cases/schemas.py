@@ -11,6 +11,7 @@ from cuishou.contact.schemas import ContactOut
 from cuishou.kit.text import Text
 from cuishou.promises.schemas import PromiseOut
 from cuishou.scoring.schemas import Grade, LabelOut, ReasonOut, TargetScoreOut
+from cuishou.strategy.schemas import CasePlanOut, SegmentOut
 
 
 class CaseSummary(BaseModel):
@@ -120,6 +121,13 @@ class CaseDetail(CaseSummary):
     reasons: list[ReasonOut] = Field(description="the top reasons of that score (at most 3)")
     scores: list[TargetScoreOut] = Field(description="every target's latest score of the case")
     labels: list[LabelOut] = Field(description="customer labels (客户画像) with their facts")
+    segment: SegmentOut | None = Field(
+        description="the strategy segment (客群) the case is in; null: not segmented"
+    )
+    plan: CasePlanOut | None = Field(
+        description="the strategy's planned actions for the case's latest planned day, each "
+        "with the compliance gate's decision; null: nothing planned"
+    )
 
 
 class AssignIn(BaseModel):

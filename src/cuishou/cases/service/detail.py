@@ -46,6 +46,7 @@ from cuishou.promises.service import case_promises
 from cuishou.scoring import service as scoring
 from cuishou.scoring.schemas import LabelOut, ReasonOut, TargetScoreOut
 from cuishou.store.tables import Account, ContactPoint
+from cuishou.strategy.service import planning
 
 
 def _account_out(
@@ -174,6 +175,8 @@ def case_detail(
             for e in repo.case_events(session, case.id, limit=timeline)
         ],
         **_scoring_fields(session, case.id, case.risk_grade),
+        segment=planning.case_segment(session, case.id),
+        plan=planning.case_plan(session, case.id),
     )
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cuishou.store.bulk import Bulk
-from cuishou.store.tables import Case
+from cuishou.store.tables import Case, CaseSegment, PlannedAction, StrategyVersion
 
 ACTOR = "system:strategy"
 #: the bucket-history movements that put an account in a (new) bucket
@@ -216,3 +216,30 @@ def open_creditor_ids(session: Session) -> list[int]:
     """The creditors with open cases."""
     query = select(Case.creditor_id).where(Case.status == "open").distinct()
     return sorted(int(v) for v in session.scalars(query))
+
+
+# --------------------------------------------------------------------------- one case
+
+
+def case_segment(session: Session, case_id: int) -> tuple[CaseSegment, StrategyVersion] | None:
+    """The case's segment row and the version it is under (``None``: not segmented)."""
+    row = session.execute(
+        select(CaseSegment, StrategyVersion)
+        .join(StrategyVersion, StrategyVersion.id == CaseSegment.version_id)
+        .where(CaseSegment.case_id == case_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def case_actions(session: Session, case_id: int) -> list[PlannedAction]:
+    """The case's planned actions of the latest day it has a plan for, in path order."""
+    latest = (
+        select(func.max(PlannedAction.day)).where(PlannedAction.case_id == case_id)
+    ).scalar_subquery()
+    return list(
+        session.scalars(
+            select(PlannedAction)
+            .where(PlannedAction.case_id == case_id, PlannedAction.day == latest)
+            .order_by(PlannedAction.step, PlannedAction.id)
+        )
+    )

@@ -23,10 +23,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from cuishou.compliance.planned import judge_planned
 from cuishou.compliance.service import creditor_pack
@@ -36,8 +38,11 @@ from cuishou.strategy.definition import POINT_KIND, Strategy, strategy_from_text
 from cuishou.strategy.repository import planning as repo
 from cuishou.strategy.repository.versions import effective_version
 from cuishou.strategy.rules import apply_caps, plan_actions, segment_cases, segment_days
+from cuishou.strategy.schemas import CasePlanOut, PlannedActionOut, SegmentOut
 
 NO_STRATEGY = "no strategy in force"
+#: the statuses of a planned action the gate allows today
+ALLOWED = frozenset({"planned", "moved"})
 
 
 @dataclass
@@ -221,3 +226,49 @@ def _json_list(ids: pl.Expr) -> pl.Expr:
 
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(k): int(n) for k, n in frame.group_by(column).len().sort(column).rows()}
+
+
+# --------------------------------------------------------------------------- one case
+
+
+@cache
+def _document(sha256: str, body: str) -> Strategy:
+    return strategy_from_text(body, source=sha256[:12])
+
+
+def case_segment(session: Session, case_id: int) -> SegmentOut | None:
+    """The case's segment with its names (``GET /api/v1/cases/{id}``'s ``segment``)."""
+    found = repo.case_segment(session, case_id)
+    if found is None:
+        return None
+    row, version = found
+    try:
+        segment = _document(version.sha256, version.body).segment(row.segment)
+        zh, en = segment.zh, segment.en
+    except KeyError:  # pragma: no cover - a stored version always names its segments
+        zh = en = row.segment
+    plans = repo.case_actions(session, case_id)
+    on = plans[0].day if plans else row.updated_on
+    return SegmentOut(
+        code=row.segment, name=zh, name_en=en,
+        strategy_version=f"{version.code}@{version.version}",
+        since=row.since, day=max((on - row.since).days, 0),
+    )  # fmt: skip
+
+
+def case_plan(session: Session, case_id: int) -> CasePlanOut | None:
+    """The case's plan for the latest day it has one (``plan`` of the case API)."""
+    rows = repo.case_actions(session, case_id)
+    if not rows:
+        return None
+    return CasePlanOut(
+        day=rows[0].day,
+        actions=[
+            PlannedActionOut(
+                action=r.action, channel=r.channel, template=r.template, priority=r.priority,
+                status=r.status, allowed=r.status in ALLOWED, window_start=r.window_start,
+                window_end=r.window_end, rule_ids=list(r.rule_ids or []),
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
