@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,7 +8,13 @@ from hypothesis import strategies as st
 from cuishou.kit.clock import ensure_aware, parse_date, to_utc, zone
 from cuishou.kit.dates import add_months, parse_date_text
 from cuishou.kit.errors import InvalidInput
-from cuishou.kit.masking import mask_address, mask_id_number, mask_mobile, mask_name
+from cuishou.kit.masking import (
+    mask_address,
+    mask_id_number,
+    mask_mobile,
+    mask_mobile_expr,
+    mask_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,3 +72,10 @@ def test_masks() -> None:
     assert mask_id_number("110101199003071234") == "110***********1234"
     assert mask_name("张三丰") == "张**"
     assert mask_address("广东省深圳市南山区科技园路1号") == "广东省深圳市****"
+
+
+@given(st.lists(st.text(alphabet="0123456789+-", max_size=20), max_size=30))
+def test_the_polars_mobile_mask_is_the_scalar_one(values: list[str]) -> None:
+    frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
+    masked = frame.select(mask_mobile_expr(pl.col("value")).alias("masked"))["masked"].to_list()
+    assert masked == [mask_mobile(v) for v in values]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from cuishou.cases.service import queue_heads
 from cuishou.compliance.service import decide_contact, use_pack
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.kit.clock import CHINA_TZ
+from cuishou.kit.errors import InvalidInput, PermissionDenied
 from cuishou.store.db import transaction
 from cuishou.store.tables import (
     Account,
@@ -28,7 +30,12 @@ from cuishou.store.tables import (
     StrategyVersion,
 )
 from cuishou.strategy.definition import text_sha256
-from cuishou.strategy.service.planning import NO_STRATEGY, plan_open_cases
+from cuishou.strategy.service.planning import (
+    NO_STRATEGY,
+    dialer_list,
+    plan_open_cases,
+    task_list,
+)
 from tests.factories import make_account, make_creditor, make_debtor, make_placement
 from tests.web.factories import make_contact_point, make_user
 
@@ -342,3 +349,53 @@ def test_the_work_queue_puts_the_strategys_call_priority_first(
     assert set(order[:2]) == late
     assert order[2] == world["early"]
     assert set(order[3:]) == {world["no_mobile"], world["disputed"], world["middle"]}
+
+
+def test_the_dialer_list_is_masked_ordered_and_windowed(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    plan_open_cases(engine, DAY, now=NOW)
+    listed = dialer_list(engine, DAY, now=NOW)
+    assert listed.columns[:6] == [
+        "case_id", "contact_point_id", "number", "priority", "window_start", "window_end",
+    ]  # fmt: skip
+    # LATE's two calls (priority 1, the larger amount first), then EARLY's call (priority 2)
+    assert listed["priority"].to_list() == [1, 1, 2]
+    assert listed["number"].str.contains(r"^\d{3}\*{4}\d{4}$").all()
+    assert set(listed["window_start"]) == {"2026-11-02T08:00:00+08:00"}
+    assert set(listed["window_end"]) == {"2026-11-02T21:00:00+08:00"}
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).where(Event.type == "pii.revealed")) == 0
+
+
+def test_revealing_the_dialer_list_needs_the_permission_and_is_audited(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    plan_open_cases(engine, DAY, now=NOW)
+    with transaction(engine) as session:
+        collector = make_user(session)
+        lead = make_user(session, role="team_lead")
+        as_collector = Principal(collector.id, collector.username, "collector", None, None)
+        as_lead = Principal(lead.id, lead.username, "team_lead", None, None)
+    with pytest.raises(PermissionDenied):
+        dialer_list(engine, DAY, revealer=as_collector, now=NOW)
+    listed = dialer_list(engine, DAY, revealer=as_lead, now=NOW)
+    assert listed["number"].str.contains(r"^\d{11}$").all()
+    with transaction(engine) as session:
+        events = session.scalars(select(Event).where(Event.type == "pii.revealed")).all()
+        assert sorted(e.case_id for e in events) == sorted(listed["case_id"].to_list())
+        assert {e.actor for e in events} == {lead.username}
+
+
+def test_the_task_lists_carry_the_gates_decision(engine: Engine, world: dict[str, int]) -> None:
+    plan_open_cases(engine, DAY, now=NOW)
+    tasks = task_list(engine, DAY)
+    by_action = {a: g for (a,), g in tasks.group_by("action")}
+    assert sorted(by_action) == ["legal", "sms"]
+    assert sorted(by_action["sms"]["status"].to_list()) == ["dropped", "no_point", "planned"]
+    assert by_action["legal"].height == 2
+    assert by_action["legal"]["window_start"].is_null().all()
+    dropped = by_action["sms"].filter(pl.col("status") == "dropped")
+    assert dropped["rule_ids"].to_list() == ['["CN-X-SUSPEND"]']
+    with pytest.raises(InvalidInput):
+        task_list(engine, DAY, actions=("fax",))

@@ -5,6 +5,8 @@ Unmasking is a permission checked by the caller and recorded as an audited event
 
 from __future__ import annotations
 
+import polars as pl
+
 
 def mask_mobile(value: str) -> str:
     """``13812341234 -> 138****1234``."""
@@ -40,3 +42,14 @@ def mask_email(value: str) -> str:
     if not at:
         return mask_name(value)
     return f"{mask_name(local)}@{domain}"
+
+
+def mask_mobile_expr(value: pl.Expr) -> pl.Expr:
+    """The Polars twin of :func:`mask_mobile`, for a column of numbers."""
+    length = value.str.len_chars()
+    stars = pl.lit("*").repeat_by((length - 7).clip(lower_bound=0)).list.join("")
+    return (
+        pl.when(length < 7)
+        .then(pl.lit("*").repeat_by(length).list.join(""))
+        .otherwise(pl.concat_str(value.str.slice(0, 3), stars, value.str.slice(-4)))
+    )

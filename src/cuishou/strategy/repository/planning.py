@@ -243,3 +243,62 @@ def case_actions(session: Session, case_id: int) -> list[PlannedAction]:
             .order_by(PlannedAction.step, PlannedAction.id)
         )
     )
+
+
+# --------------------------------------------------------------------------- lists
+
+LIST_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "action": pl.String(),
+    "segment": pl.String(),
+    "template": pl.String(),
+    "priority": pl.Int64(),
+    "status": pl.String(),
+    "contact_point_id": pl.Int64(),
+    "point_kind": pl.String(),
+    "point_value": pl.String(),
+    "window_start": pl.Datetime("us", "UTC"),
+    "window_end": pl.Datetime("us", "UTC"),
+    "home_zone": pl.String(),
+    "collector": pl.String(),
+    "due_fen": pl.Int64(),
+    "dpd": pl.Int64(),
+    "bucket": pl.String(),
+    "rule_ids": pl.String(),
+}
+
+
+def plan_list(
+    bulk: Bulk, day: date, *, actions: tuple[str, ...], statuses: tuple[str, ...]
+) -> pl.DataFrame:
+    """The day's planned actions of some kinds and statuses with the contact point, the
+    debtor's home zone and the case's collector (:data:`LIST_SCHEMA`), in priority order."""
+    listed = ", ".join(f"'{a}'" for a in actions if a.isalpha())
+    kept = ", ".join(f"'{s}'" for s in statuses if s.replace("_", "").isalpha())
+    return bulk.fetch(
+        f"""SELECT pa.case_id, pa.action, pa.segment, {bulk.nullable("pa.template", "''")}
+                AS template, {bulk.nullable("pa.priority", "0")} AS priority, pa.status,
+            {bulk.nullable("pa.contact_point_id", "0")} AS contact_point_id,
+            {bulk.nullable("p.kind", "''")} AS point_kind,
+            {bulk.nullable("p.value", "''")} AS point_value,
+            {bulk.nullable("pa.window_start", "''")} AS window_start,
+            {bulk.nullable("pa.window_end", "''")} AS window_end,
+            d.timezone AS home_zone, {bulk.nullable("u.username", "''")} AS collector,
+            c.due_fen, c.dpd, c.bucket,
+            {"pa.rule_ids" if bulk.sqlite else "CAST(pa.rule_ids AS TEXT)"} AS rule_ids
+        FROM planned_actions pa
+        JOIN cases c ON c.id = pa.case_id
+        JOIN debtors d ON d.id = c.debtor_id
+        LEFT JOIN contact_points p ON p.id = pa.contact_point_id
+        LEFT JOIN users u ON u.id = c.assigned_user_id
+        WHERE pa.day = :day AND pa.action IN ({listed}) AND pa.status IN ({kept})
+        ORDER BY {bulk.nullable("pa.priority", "99")}, c.due_fen DESC, pa.case_id, pa.step""",  # noqa: S608
+        LIST_SCHEMA,
+        day=day,
+    ).with_columns(
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("template", "point_kind", "point_value", "collector")
+    ).with_columns(
+        pl.when(pl.col(c) == 0).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("priority", "contact_point_id")
+    )  # fmt: skip

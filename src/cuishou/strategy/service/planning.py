@@ -30,11 +30,15 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from cuishou.auth.rules import Principal
+from cuishou.cases.service import record_reveal, require_reveal
 from cuishou.compliance.planned import judge_planned
 from cuishou.compliance.service import creditor_pack
+from cuishou.kit.errors import InvalidInput
+from cuishou.kit.masking import mask_mobile_expr
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
-from cuishou.strategy.definition import POINT_KIND, Strategy, strategy_from_text
+from cuishou.strategy.definition import ACTIONS, POINT_KIND, Strategy, strategy_from_text
 from cuishou.strategy.repository import planning as repo
 from cuishou.strategy.repository.versions import effective_version
 from cuishou.strategy.rules import apply_caps, plan_actions, segment_cases, segment_days
@@ -43,6 +47,8 @@ from cuishou.strategy.schemas import CasePlanOut, PlannedActionOut, SegmentOut
 NO_STRATEGY = "no strategy in force"
 #: the statuses of a planned action the gate allows today
 ALLOWED = frozenset({"planned", "moved"})
+#: every status a planned action can have
+PLAN_STATUSES = ("planned", "moved", "dropped", "capped", "no_point", "hold")
 
 
 @dataclass
@@ -272,3 +278,88 @@ def case_plan(session: Session, case_id: int) -> CasePlanOut | None:
             for r in rows
         ],
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- lists
+
+#: the dialer list's columns (``cuishou strategy calls``), in file order
+DIALER_COLUMNS = (
+    "case_id", "contact_point_id", "number", "priority", "window_start", "window_end",
+    "action", "segment", "collector", "due", "dpd", "bucket",
+)  # fmt: skip
+#: the task lists' columns (``cuishou strategy tasks``), in file order
+TASK_COLUMNS = (
+    "case_id", "action", "segment", "template", "status", "contact_point_id", "point_kind",
+    "window_start", "window_end", "collector", "due", "dpd", "bucket", "rule_ids",
+)  # fmt: skip
+#: what ``cuishou strategy tasks`` lists by default: everything that is not a call
+TASK_ACTIONS = ("sms", "letter", "email", "wechat", "visit", "agency", "legal")
+
+
+def _iso_local(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """``column`` (aware UTC) as ISO 8601 text with the offset of each row's home zone."""
+    result: pl.Expr = pl.lit(None, dtype=pl.String)
+    for name in sorted(frame.get_column("home_zone").drop_nulls().unique().to_list()):
+        local = pl.col(column).dt.convert_time_zone(name).dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+        result = pl.when(pl.col("home_zone") == name).then(local).otherwise(result)
+    return result.alias(column)
+
+
+def _yuan(fen: pl.Expr) -> pl.Expr:
+    """Fen as a yuan decimal string (``123456`` → ``1234.56``)."""
+    return pl.concat_str(
+        (fen // 100).cast(pl.String), pl.lit("."), (fen % 100).cast(pl.String).str.zfill(2)
+    )
+
+
+def dialer_list(
+    engine: Engine, day: date, *, revealer: Principal | None = None, now: datetime
+) -> pl.DataFrame:
+    """The day's dialer list (外呼名单): every call and robot call the gate allows, in call
+    priority order, with its window (ISO 8601 with the debtor's offset: the gate allows the
+    call at any instant from ``window_start`` up to ``window_end``, as far as is known now).
+
+    Numbers are masked unless ``revealer`` may reveal them; then each case listed gets a
+    ``pii.revealed`` event (audit), as the case page's reveal does.
+    """
+    if revealer is not None:
+        require_reveal(revealer)
+    with BulkStore(engine).read() as bulk:
+        rows = repo.plan_list(bulk, day, actions=("call", "ivr"), statuses=tuple(ALLOWED))
+    number = (
+        pl.col("point_value") if revealer is not None else mask_mobile_expr(pl.col("point_value"))
+    )
+    listed = rows.with_columns(
+        number.alias("number"),
+        _iso_local(rows, "window_start"),
+        _iso_local(rows, "window_end"),
+        _yuan(pl.col("due_fen")).alias("due"),
+    ).select(DIALER_COLUMNS)
+    if revealer is not None and listed.height:
+        with transaction(engine) as session:
+            for case_id, point_id in listed.select("case_id", "contact_point_id").iter_rows():
+                record_reveal(
+                    session, revealer, case_id=case_id, now=now, field="contact_point",
+                    contact_point_id=point_id, reason="dialer list",
+                )  # fmt: skip
+    return listed
+
+
+def task_list(
+    engine: Engine, day: date, *, actions: tuple[str, ...] = TASK_ACTIONS
+) -> pl.DataFrame:
+    """The day's other planned work: message batches (SMS, letters, e-mail, WeChat) for the
+    channel adapters, visit requests, and agency-placement and legal-referral candidates —
+    with the gate's decision (``status``, ``rule_ids``); points are named by id only."""
+    unknown = sorted(set(actions) - set(ACTIONS))
+    if unknown:
+        raise InvalidInput(
+            f"unknown action {', '.join(unknown)} (one of {', '.join(ACTIONS)})", field="action"
+        )
+    with BulkStore(engine).read() as bulk:
+        rows = repo.plan_list(bulk, day, actions=actions, statuses=PLAN_STATUSES)
+    return rows.with_columns(
+        _iso_local(rows, "window_start"),
+        _iso_local(rows, "window_end"),
+        _yuan(pl.col("due_fen")).alias("due"),
+    ).select(TASK_COLUMNS)
