@@ -37,6 +37,7 @@ from cuishou.kit.errors import (
     CuishouError,
     InvalidInput,
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     TooManyAttempts,
 )
@@ -279,3 +280,15 @@ def create_team(session: Session, principal: Principal, data: TeamIn, *, now: da
         payload={"name": name, "agency": data.agency},
     )
     return TeamOut(id=team.id, name=name, agency=data.agency, members=0, leads=[])
+
+
+def principal_named(session: Session, username: str) -> Principal:
+    """The active user ``username`` as a principal — for a command run on someone's behalf
+    (``cuishou strategy calls --reveal-as``); an unknown or inactive name is a clear error."""
+    user = repo.user_by_username(session, username)
+    if user is None or not user.active:
+        raise NotFound(f"no active user {username!r}")
+    return Principal(
+        user_id=user.id, username=user.username, role=user.role, team_id=user.team_id,
+        agency_id=user.agency_id,
+    )  # fmt: skip
