@@ -109,7 +109,7 @@ def _print_report(report: Report, source: str) -> None:
         )  # fmt: skip
         out.print(f"[bold red]{problem.kind}[/] {escape(where + problem.en)}", highlight=False)
     if report.rows:
-        table = Table(title=f"rows of {source} over {report.open_cases:,} open cases")
+        table = Table(title=f"decision table over {report.open_cases:,} open cases")
         for header in ("row", "segment", "cases matched", "cases decided"):
             table.add_column(header)
         for row in report.rows:

@@ -71,7 +71,7 @@ class VersionDetail(VersionOut):
 
 class ProblemOut(BaseModel):
     kind: Literal[
-        "document", "overlap", "shadowed", "unknown_value", "gap", "conflict",
+        "document", "overlap", "shadowed", "unknown_value", "gap",
         "unknown_template", "template_channel", "never_allowed",
     ]  # fmt: skip
     rows: list[int] = Field(description="the decision table's rows it is about (1-based)")

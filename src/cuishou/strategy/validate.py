@@ -499,24 +499,6 @@ def _gaps(strategy: Strategy, decided: pl.DataFrame) -> list[Problem]:
     ]
 
 
-def _conflicts(strategy: Strategy, decided: pl.DataFrame) -> list[Problem]:
-    """Under ``unique``: how many open cases several rows hold for (they get no segment)."""
-    clashing = decided.filter(pl.col("conflict")).height
-    if clashing == 0:
-        return []
-    return [
-        Problem(
-            kind="conflict",
-            zh=f"{clashing} 个在催案件同时符合多行（unique 命中策略下视为冲突，不分群）。",
-            en=(
-                f"{clashing} open cases match more than one row; under hit policy unique they "
-                "are conflicts and get no segment."
-            ),
-            data={"cases": clashing},
-        )
-    ]
-
-
 def _rows_of(strategy: Strategy, segment: str) -> tuple[int, ...]:
     return tuple(n for n, rule in enumerate(strategy.rules, start=1) if rule.segment == segment)
 
@@ -619,9 +601,10 @@ def _never_allowed(
             limit = pack.limits.calls_per_7_days
             if limit is None:
                 continue
-            worst, start = max(
-                (sum(per_day[d : d + 7]), d) for d in range(max(1, len(per_day) - 6))
+            start = max(
+                range(max(1, len(per_day) - 6)), key=lambda d: (sum(per_day[d : d + 7]), -d)
             )
+            worst = sum(per_day[start : start + 7])
             if worst <= limit:
                 continue
             rule_id = pack.rule_ids.get("calls_7_days", "")
@@ -691,8 +674,6 @@ def validate(
     problems += _unknown_values(strategy, scheme, store)
     if store is not None and decided is not None:
         problems += _gaps(strategy, decided)
-        if strategy.hit_policy == "unique":
-            problems += _conflicts(strategy, decided)
         problems += _templates(strategy, store.templates)
     problems += _never_allowed(strategy, store.packs if store else {}, default_pack)
     counts = row_counts(strategy, hits, decided) if hits is not None and decided is not None else ()
