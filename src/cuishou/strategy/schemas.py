@@ -110,3 +110,8 @@ class DiffOut(BaseModel):
     segments: list[dict[str, Any]] = Field(description="segments and path steps changed")
     lines: list[str] = Field(description="the changes in plain language (English)")
     lines_zh: list[str] = Field(description="the changes in plain language (Chinese)")
+
+
+class RollbackOut(BaseModel):
+    retired: VersionOut
+    restored: VersionOut

@@ -44,7 +44,14 @@ from cuishou.strategy.definition import (
 )
 from cuishou.strategy.diff import Diff, diff_strategies
 from cuishou.strategy.repository import versions as repo
-from cuishou.strategy.schemas import EventOut, VersionDetail, VersionOut
+from cuishou.strategy.schemas import (
+    DiffOut,
+    EventOut,
+    ReportOut,
+    SideOut,
+    VersionDetail,
+    VersionOut,
+)
 from cuishou.strategy.validate import (
     Report,
     StoreFacts,
@@ -437,3 +444,28 @@ def diff_against_in_force(
 def default_text() -> str:
     """The shipped default strategy (a starting point for a new one)."""
     return shipped_text()
+
+
+# --------------------------------------------------------------------------- the API's shapes
+
+
+def described(session: Session, version: StrategyVersion, *, now: datetime) -> VersionOut:
+    today = today_of(now)
+    return version_out(version, in_force_id=_in_force_id(session, today), today=today)
+
+
+def diff_stored(session: Session, principal: Principal | None, a: str, b: str) -> DiffOut:
+    """The diff of two stored versions, each named by id or ``code@version``."""
+    if principal is not None:
+        require(principal, "strategy.read")
+    sides = [resolve(session, f"#{spec}" if spec.isdigit() else spec) for spec in (a, b)]
+    diff, first, second = diff_texts(sides[0], sides[1])
+    return DiffOut(
+        a=SideOut(source=sides[0][0], code=first.code, sha256=text_sha256(sides[0][1])),
+        b=SideOut(source=sides[1][0], code=second.code, sha256=text_sha256(sides[1][1])),
+        **diff.to_json(),
+    )
+
+
+def report_out(report: Report) -> ReportOut:
+    return ReportOut.model_validate(report.to_json())
