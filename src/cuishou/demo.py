@@ -13,9 +13,9 @@ The demo is built the way a shop's store grows, through the real paths only:
 3. the rest of the book (``accounts - history_accounts``) arrives last night as a new
    placement of a second creditor (``DEMOCFC``, with a few spoiled rows to show
    quarantine), not yet allocated; today's daily cycle runs over the whole book;
-4. the default strategy is put in force from today, before its cycle (its templates screened and activated by
-   ``demo_compliance``; submitted by ``demo_strategist``, approved and activated by
-   ``demo_manager``: four eyes);
+4. before that cycle, the default strategy is put in force from today (its templates
+   screened and activated by ``demo_compliance``; submitted by ``demo_strategist``,
+   approved and activated by ``demo_manager``: four eyes);
 5. a few of the new cases are placed with the demo agency.
 
 Why not simulate the whole book: a month of 100,000 accounts takes many minutes (see
