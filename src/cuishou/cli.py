@@ -23,6 +23,7 @@ from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
 from cuishou.scoring.cli import models_app
 from cuishou.simulate.cli import simulate_command
+from cuishou.strategy.cli import strategy_app
 from cuishou.web.cli import serve_command
 
 app = typer.Typer(
@@ -67,6 +68,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(models_app, name="models")
+app.add_typer(strategy_app, name="strategy")
 
 
 def command_words(argv: list[str]) -> str:

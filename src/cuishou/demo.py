@@ -13,7 +13,10 @@ The demo is built the way a shop's store grows, through the real paths only:
 3. the rest of the book (``accounts - history_accounts``) arrives last night as a new
    placement of a second creditor (``DEMOCFC``, with a few spoiled rows to show
    quarantine), not yet allocated; today's daily cycle runs over the whole book;
-4. a few of the new cases are placed with the demo agency.
+4. before that cycle, the default strategy is put in force from today (its templates
+   screened and activated by ``demo_compliance``; submitted by ``demo_strategist``,
+   approved and activated by ``demo_manager``: four eyes);
+5. a few of the new cases are placed with the demo agency.
 
 Why not simulate the whole book: a month of 100,000 accounts takes many minutes (see
 ``bench/README.md`` "Demo"); the demo must be up in about a minute.
@@ -37,7 +40,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from cuishou.audit.events import SYSTEM
 from cuishou.auth.schemas import UserIn
-from cuishou.auth.service import add_user
+from cuishou.auth.service import add_user, principal_named
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
 from cuishou.kit.clock import CHINA_TZ, business_day_in
@@ -56,6 +59,13 @@ from cuishou.simulate.service import (
 )
 from cuishou.store.db import make_engine, transaction, upgrade
 from cuishou.store.tables import Alert, Case, Event, User
+from cuishou.strategy.service.lifecycle import (
+    activate,
+    approve,
+    default_text,
+    submit,
+)
+from cuishou.templates.service import install_default_templates
 
 #: the creditor whose placement the demo team has worked for a month
 DEMO_CREDITOR = "DEMOBANK"
@@ -204,6 +214,7 @@ def run_demo(
         # the shipped starter scorecard grades the cases until the shop trains its own
         with transaction(engine) as session:
             install_starter(session, actor="demo", now=clock())
+        _install_strategy(engine, now=clock())
         step(f"daily cycle for {today.isoformat()}")
         cycle = run_daily_cycle(engine, today, now=clock())
         step("placing cases with the demo agency")
@@ -266,6 +277,21 @@ def _demo_people(engine: Engine, *, now: datetime) -> list[dict[str, str]]:
     return [
         {"username": username, "role": role, "password": DEMO_PASSWORD} for username, role in people
     ]
+
+
+def _install_strategy(engine: Engine, *, now: datetime) -> None:
+    """The default strategy in force from today, the way a shop puts one in force: the
+    default templates it names saved, screened and activated by compliance; the strategy
+    submitted by the strategy manager, approved (four eyes) and activated by the manager."""
+    with transaction(engine) as session:
+        officer = principal_named(session, "demo_compliance")
+        writer = principal_named(session, "demo_strategist")
+        approver = principal_named(session, "demo_manager")
+        install_default_templates(session, officer, now=now)
+        draft = submit(session, default_text(), actor=writer.username, now=now,
+                       principal=writer, note="默认分级催收策略")  # fmt: skip
+        approve(session, draft.id, actor=approver.username, now=now, principal=approver)
+        activate(session, draft.id, actor=approver.username, now=now, principal=approver)
 
 
 def _place_with_agency(engine: Engine, *, now: datetime) -> None:

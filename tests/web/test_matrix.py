@@ -19,7 +19,8 @@ from sqlalchemy import Engine, select
 
 from cuishou.scoring.service import starter_files
 from cuishou.store.db import transaction
-from cuishou.store.tables import Account, Agreement, ModelVersion
+from cuishou.store.tables import Account, Agreement, ModelVersion, StrategyVersion
+from cuishou.strategy.definition import shipped_text, text_sha256
 from tests.factories import NOW, make_payment
 from tests.web.factories import bearer, debtor_mobile, make_alert
 from tests.web.world import ROLE_ACTORS, World, build_world
@@ -149,6 +150,55 @@ def _model_call(suffix: str, method: str) -> Callable[[World, Engine], Call]:
     return make
 
 
+def _stored_strategy(session: Any, status: str) -> StrategyVersion:
+    """A version of the shipped default strategy (its own text), written by another person."""
+    text = shipped_text() + f"\n# matrix {next(_names)}\n"
+    version = StrategyVersion(
+        code="default", version=next(_names), zh="默认", en="Default", body=text,
+        sha256=text_sha256(text), status=status, note="", author="someone-else",
+        created_at=NOW, approved_by="another" if status != "draft" else None,
+        approved_at=NOW if status != "draft" else None,
+        effective_from=NOW.date() if status == "active" else None,
+        activated_by="another" if status == "active" else None,
+        activated_at=NOW if status == "active" else None,
+    )  # fmt: skip
+    session.add(version)
+    session.flush()
+    return version  # type: ignore[no-any-return]
+
+
+def _strategy_call(
+    suffix: str, status: str, method: str = "POST"
+) -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        with transaction(engine) as session:
+            version = _stored_strategy(session, status)
+            return Call(method, f"/api/v1/strategies/{version.id}{suffix}")
+
+    return make
+
+
+def _strategy_text(path: str) -> Callable[[World, Engine], Call]:
+    def make(world: World, engine: Engine) -> Call:
+        return Call("POST", path, {"body": shipped_text() + f"\n# matrix {next(_names)}\n"})
+
+    return make
+
+
+def _strategy_diff(world: World, engine: Engine) -> Call:
+    with transaction(engine) as session:
+        a, b = _stored_strategy(session, "draft"), _stored_strategy(session, "draft")
+        return Call("GET", f"/api/v1/strategies/diff?a={a.id}&b=default@{b.version}")
+
+
+def _strategy_rollback(world: World, engine: Engine) -> Call:
+    """Two versions in force one after the other, so that there is something to roll back."""
+    with transaction(engine) as session:
+        _stored_strategy(session, "active")
+        _stored_strategy(session, "active")
+    return Call("POST", "/api/v1/strategies/rollback")
+
+
 PROMISE = {"amount": "100.00", "due_date": (NOW.date() + timedelta(days=3)).isoformat()}
 
 ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
@@ -180,6 +230,15 @@ ENDPOINTS: dict[str, Callable[[World, Engine], Call]] = {
     "GET /models": _plain("GET", "/api/v1/models"),
     "GET /models/{version}": _model_call("", "GET"),
     "POST /models/{version}/promote": _model_call("/promote", "POST"),
+    "GET /strategies": _plain("GET", "/api/v1/strategies"),
+    "GET /strategies/{id}": _strategy_call("", "draft", "GET"),
+    "GET /strategies/diff": _strategy_diff,
+    "POST /strategies": _strategy_text("/api/v1/strategies"),
+    "POST /strategies/validate": _strategy_text("/api/v1/strategies/validate"),
+    "POST /strategies/{id}/approve": _strategy_call("/approve", "draft"),
+    "POST /strategies/{id}/reject": _strategy_call("/reject", "draft"),
+    "POST /strategies/{id}/activate": _strategy_call("/activate", "approved"),
+    "POST /strategies/rollback": _strategy_rollback,
 }
 
 #                                  collector lead mgr  compl legal admin audit agency strat
@@ -209,6 +268,15 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET /models":                   (403, 403, 200, 403, 403, 403, 200, 403, 200),
     "GET /models/{version}":         (403, 403, 200, 403, 403, 403, 200, 403, 200),
     "POST /models/{version}/promote": (403, 403, 403, 403, 403, 403, 403, 403, 200),
+    "GET /strategies":               (403, 200, 200, 200, 403, 403, 200, 403, 200),
+    "GET /strategies/{id}":          (403, 200, 200, 200, 403, 403, 200, 403, 200),
+    "GET /strategies/diff":          (403, 200, 200, 200, 403, 403, 200, 403, 200),
+    "POST /strategies":              (403, 403, 403, 403, 403, 403, 403, 403, 201),
+    "POST /strategies/validate":     (403, 200, 200, 200, 403, 403, 200, 403, 200),
+    "POST /strategies/{id}/approve": (403, 403, 200, 403, 403, 403, 403, 403, 200),
+    "POST /strategies/{id}/reject":  (403, 403, 200, 403, 403, 403, 403, 403, 200),
+    "POST /strategies/{id}/activate": (403, 403, 200, 403, 403, 403, 403, 403, 200),
+    "POST /strategies/rollback":     (403, 403, 200, 403, 403, 403, 403, 403, 200),
 }  # fmt: skip
 
 

@@ -287,7 +287,7 @@ def principal_named(session: Session, username: str) -> Principal:
     (``cuishou strategy calls --reveal-as``); an unknown or inactive name is a clear error."""
     user = repo.user_by_username(session, username)
     if user is None or not user.active:
-        raise NotFound(f"no active user {username!r}")
+        raise NotFound(f"no active user {username!r} in the store", field="as")
     return Principal(
         user_id=user.id, username=user.username, role=user.role, team_id=user.team_id,
         agency_id=user.agency_id,

@@ -9,7 +9,9 @@ the code's previous active version. Every step is an event.
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import resources
 
+import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -131,3 +133,26 @@ def list_templates(
 ) -> list[TemplateOut]:
     require(principal, "template.read")
     return [template_out(t) for t in repo.listing(session, status=status)]
+
+
+#: the default zh templates the default strategy pack names (``default_templates.yaml``)
+DEFAULT_TEMPLATES = resources.files("cuishou.templates") / "default_templates.yaml"
+
+
+def install_default_templates(
+    session: Session, principal: Principal, *, now: datetime
+) -> list[TemplateOut]:
+    """Save, screen and activate each default template whose code has no active version
+    (the demo's; the strategy pack names them). A template with findings stays a draft."""
+    raw = yaml.safe_load(DEFAULT_TEMPLATES.read_text(encoding="utf-8"))
+    active = {t.code for t in repo.listing(session, status="active")}
+    installed = []
+    for entry in raw["templates"]:
+        data = TemplateIn.model_validate(entry)
+        if data.code in active:
+            continue
+        saved = save_template(session, principal, data, now=now)
+        if not saved.findings:
+            saved = activate_template(session, principal, saved.id, now=now)
+        installed.append(saved)
+    return installed

@@ -33,6 +33,8 @@ from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
 from cuishou.scoring.api import router as scoring_router
 from cuishou.scoring.pages import router as scoring_pages
+from cuishou.strategy.api import router as strategy_router
+from cuishou.strategy.pages import router as strategy_pages
 from cuishou.templates.api import router as templates_router
 from cuishou.web.deps import RequestStore, WebSettings
 from cuishou.web.errors import install_error_handlers
@@ -98,6 +100,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         agreements_router,
         kpis_router,
         scoring_router,
+        strategy_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -111,6 +114,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         agreements_pages,
         kpis_pages,
         scoring_pages,
+        strategy_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

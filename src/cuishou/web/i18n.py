@@ -15,6 +15,7 @@ from cuishou.auth.rules import ROLES
 from cuishou.contact.rules import CHANNELS, OUTCOMES
 from cuishou.kpis.rules import METRICS
 from cuishou.promises.rules import STATUSES as PROMISE_STATUSES
+from cuishou.strategy.texts import LABELS as STRATEGY_LABELS
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -736,6 +737,7 @@ for _code, _metric in METRICS.items():
     _LABELS[f"metric.{_code}"] = (_metric.zh, _metric.en)
 for _code, (_zh, _en) in PROMISE_STATUSES.items():
     _LABELS[f"promise_status.{_code}"] = (_zh, _en)
+_LABELS.update(STRATEGY_LABELS)
 
 #: language -> key -> label
 MESSAGES: dict[str, dict[str, str]] = {
