@@ -279,3 +279,17 @@ def create_team(session: Session, principal: Principal, data: TeamIn, *, now: da
         payload={"name": name, "agency": data.agency},
     )
     return TeamOut(id=team.id, name=name, agency=data.agency, members=0, leads=[])
+
+
+def principal_named(session: Session, username: str) -> Principal:
+    """The active user ``username`` as a principal: who a command line acts as (``--as``)."""
+    user = repo.user_by_username(session, username)
+    if user is None or not user.active:
+        raise InvalidInput(f"--as: no active user {username!r}", field="as")
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        team_id=user.team_id,
+        agency_id=user.agency_id,
+    )
