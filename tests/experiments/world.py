@@ -45,9 +45,12 @@ from cuishou.store.tables import (
 from cuishou.strategy.definition import shipped_text, text_sha256
 from tests.factories import NOW, make_payment
 from tests.web.factories import debtor_mobile, make_case, make_user, token_for
+from tests.web.pages import PASSWORD
 
 START = date(2026, 11, 2)
 TODAY = date(2026, 11, 8)
+#: the app's clock in the API and page tests: Sunday 2026-11-08, 10:00 in Beijing
+CLOCK = datetime(2026, 11, 8, 2, 0, tzinfo=UTC)
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
@@ -129,12 +132,11 @@ def _reverse(session: Session, account: Account, reference: str, on: date) -> No
 
 
 def make_users(session: Session) -> dict[str, User]:
+    roles = {"strat_a": "strategist", "strat_b": "strategist", "manager": "manager",
+             "auditor": "auditor", "col": "collector"}  # fmt: skip
     return {
-        "strat_a": make_user(session, username="strat_a", role="strategist"),
-        "strat_b": make_user(session, username="strat_b", role="strategist"),
-        "manager": make_user(session, username="manager", role="manager"),
-        "auditor": make_user(session, username="auditor", role="auditor"),
-        "col": make_user(session, username="col"),
+        name: make_user(session, username=name, role=role, password=PASSWORD)
+        for name, role in roles.items()
     }
 
 
@@ -193,7 +195,7 @@ def build_world(engine: Engine) -> World:
 
         record_arms(session, experiment.id, arms(["C1", "C2", "C3", "H1", "H2"]), START)
         record_arms(session, experiment.id, arms(["C1", "H3"]), date(2026, 11, 4))
-        tokens = {name: token_for(session, user=user) for name, user in users.items()}
+        tokens = {name: token_for(session, user=user, now=CLOCK) for name, user in users.items()}
         return World(
             experiment_id=experiment.id,
             cases={name: case.id for name, case in cases.items()},

@@ -163,6 +163,8 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
         items.append(("/kpis/team", "nav.kpis_team"))
     if page.can("model.read"):
         items.append(("/models", "nav.models"))
+    if page.can("experiment.read"):
+        items.append(("/experiments", "nav.experiments"))
     if page.can("compliance.report"):
         items.append(("/compliance", "nav.compliance"))
     if page.can("qa.read"):
