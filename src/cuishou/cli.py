@@ -16,6 +16,7 @@ from cuishou.compliance.cli import compliance_app
 from cuishou.contact.cli import contacts_app
 from cuishou.demo_cli import demo_command
 from cuishou.engine.cli import daily_command
+from cuishou.experiments.cli import experiment_app
 from cuishou.generator.cli import generate_command
 from cuishou.kpis.cli import kpis_command
 from cuishou.ledger.cli import ledger_app
@@ -69,6 +70,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(models_app, name="models")
 app.add_typer(strategy_app, name="strategy")
+app.add_typer(experiment_app, name="experiment")
 
 
 def command_words(argv: list[str]) -> str:

@@ -26,10 +26,17 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
     # about a model, not a case (``subject`` names the model version): for the strategist
     "model_drift": ("模型漂移", "model drift: a population stability index above 0.25"),
     "model_retrain_due": ("模型需重训", "model older than its configured age: retrain"),
+    # about a champion/challenger experiment (``subject``: ``experiment:<name>``)
+    "experiment_guardrail": (
+        "实验护栏触发",
+        "experiment stopped: the challenger broke a guard rail (complaints, violations)",
+    ),
 }
 
 #: kinds raised about a model (no case); seen and handled by those who may read models
 MODEL_ALERT_KINDS = frozenset({"model_drift", "model_retrain_due"})
+#: kinds raised about an experiment (no case); seen and handled as the model alerts are
+EXPERIMENT_ALERT_KINDS = frozenset({"experiment_guardrail"})
 
 #: (current status, action) -> next status. open → acknowledged → resolved; open → resolved.
 TRANSITIONS: dict[tuple[str, str], str] = {

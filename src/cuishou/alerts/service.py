@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cuishou.alerts import repository as repo
-from cuishou.alerts.rules import MODEL_ALERT_KINDS, alert_label, may_raise, next_alert_status
+from cuishou.alerts.rules import (
+    EXPERIMENT_ALERT_KINDS,
+    MODEL_ALERT_KINDS,
+    alert_label,
+    may_raise,
+    next_alert_status,
+)
 from cuishou.alerts.schemas import AlertOut, AlertPage
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal, can, case_scope_of
@@ -167,6 +173,43 @@ def raise_model_alert(
     under the same rule as a case's: not while one is unresolved, not twice a day."""
     if kind not in MODEL_ALERT_KINDS:
         raise ValueError(f"{kind} is not an alert about a model")
+    return _raise_about(
+        session, subject=subject, kind=kind, today=today, details=details, actor=actor, now=now
+    )
+
+
+def raise_experiment_alert(
+    session: Session,
+    *,
+    experiment: str,
+    kind: str,
+    today: date,
+    details: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> Alert | None:
+    """Raise an alert of ``kind`` about a champion/challenger experiment (subject
+    ``experiment:<name>``), under the same rule as a model's; the strategy manager sees and
+    handles it with the model alerts."""
+    if kind not in EXPERIMENT_ALERT_KINDS:
+        raise ValueError(f"{kind} is not an alert about an experiment")
+    return _raise_about(
+        session, subject=f"experiment:{experiment}", kind=kind, today=today, details=details,
+        actor=actor, now=now,
+    )  # fmt: skip
+
+
+def _raise_about(
+    session: Session,
+    *,
+    subject: str,
+    kind: str,
+    today: date,
+    details: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> Alert | None:
+    """An alert about ``subject`` (no case): not while one is unresolved, not twice a day."""
     if not may_raise(kind, repo.existing_of_subject(session, subject, kind), today):
         return None
     alert = repo.add_alert(

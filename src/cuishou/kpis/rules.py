@@ -737,3 +737,34 @@ def cut(facts: Facts, first: date, last: date) -> Facts:
         promises=facts.promises.filter(in_days),
         violations=facts.violations.filter(in_days),
     )
+
+
+def of_members(facts: Facts, members: pl.DataFrame) -> Facts:
+    """The facts of a set of cases, each counted from its own first day — a cohort whose
+    cases joined on different days (a champion/challenger arm, 策略实验分组).
+
+    ``members`` has ``case_id``, ``since`` (the first business day counted for the case) and
+    any slice columns (e.g. ``arm``): they join the cases frame, so ``compute(by=<column>)``
+    cuts the figures by them. Cases not in ``members`` are left out; the daily facts (cash,
+    contacts, promises, violations) keep the days from each case's ``since``. The book stays
+    the period's (the amount due at the period's start, or at placement if later)."""
+    since = members.select("case_id", "since")
+    ids = members.select("case_id")
+
+    def from_since(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(since, on="case_id", how="inner")
+            .filter(pl.col("day") >= pl.col("since"))
+            .drop("since")
+        )
+
+    return replace(
+        facts,
+        cases=facts.cases.join(members.drop("since"), on="case_id", how="inner"),
+        accounts=facts.accounts.join(ids, on="case_id", how="semi"),
+        cash=from_since(facts.cash),
+        contacts=from_since(facts.contacts),
+        promises=from_since(facts.promises),
+        violations=from_since(facts.violations),
+        owners=facts.owners.join(ids, on="case_id", how="semi"),
+    )

@@ -24,6 +24,8 @@ from cuishou.compliance.api import router as compliance_router
 from cuishou.compliance.pages import router as compliance_pages
 from cuishou.contact.api import router as contact_router
 from cuishou.contact.pages import router as contact_pages
+from cuishou.experiments.api import router as experiments_router
+from cuishou.experiments.pages import router as experiments_pages
 from cuishou.kpis.api import router as kpis_router
 from cuishou.kpis.pages import router as kpis_pages
 from cuishou.ledger.api import router as ledger_router
@@ -101,6 +103,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         kpis_router,
         scoring_router,
         strategy_router,
+        experiments_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -115,6 +118,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         kpis_pages,
         scoring_pages,
         strategy_pages,
+        experiments_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

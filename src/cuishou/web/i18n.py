@@ -13,6 +13,7 @@ from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.alerts.rules import ALERT_KINDS
 from cuishou.auth.rules import ROLES
 from cuishou.contact.rules import CHANNELS, OUTCOMES
+from cuishou.experiments.labels import LABELS as EXPERIMENT_LABELS
 from cuishou.kpis.rules import METRICS
 from cuishou.promises.rules import STATUSES as PROMISE_STATUSES
 from cuishou.strategy.texts import LABELS as STRATEGY_LABELS
@@ -738,6 +739,7 @@ for _code, _metric in METRICS.items():
 for _code, (_zh, _en) in PROMISE_STATUSES.items():
     _LABELS[f"promise_status.{_code}"] = (_zh, _en)
 _LABELS.update(STRATEGY_LABELS)
+_LABELS.update(EXPERIMENT_LABELS)
 
 #: language -> key -> label
 MESSAGES: dict[str, dict[str, str]] = {

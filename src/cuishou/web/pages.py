@@ -165,6 +165,8 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
         items.append(("/models", "nav.models"))
     if page.can("strategy.read"):
         items.append(("/strategies", "nav.strategies"))
+    if page.can("experiment.read"):
+        items.append(("/experiments", "nav.experiments"))
     if page.can("compliance.report"):
         items.append(("/compliance", "nav.compliance"))
     if page.can("qa.read"):
