@@ -26,7 +26,15 @@ from cuishou.experiments.service import (
 )
 from cuishou.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cuishou.store.db import transaction
-from cuishou.store.tables import Alert, Case, Event, Experiment, ExperimentCase, User
+from cuishou.store.tables import (
+    Alert,
+    Case,
+    Event,
+    Experiment,
+    ExperimentCase,
+    StrategyVersion,
+    User,
+)
 from tests.experiments.world import START, contact, local, make_users, make_version
 from tests.web.factories import make_case
 
@@ -188,6 +196,12 @@ def test_promotion_needs_a_second_person(engine: Engine, setup: dict[str, Princi
             ("experiment.promotion_requested", "strat_b"),
             ("experiment.promoted", "manager"),
         ]
+        # the approved challenger is now the strategy in force, the champion retired
+        challenger = session.get(StrategyVersion, experiment.challenger_id)
+        champion = session.get(StrategyVersion, experiment.champion_id)
+        assert challenger is not None and champion is not None
+        assert (challenger.status, challenger.activated_by) == ("active", "manager")
+        assert champion.status == "retired"
         with pytest.raises(Conflict):  # over
             request_promotion(session, setup["strat_a"], experiment.id, actor="", now=NOW)
 

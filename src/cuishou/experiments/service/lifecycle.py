@@ -28,6 +28,7 @@ from cuishou.kit.errors import Conflict, InvalidInput, PermissionDenied
 from cuishou.store.tables import Experiment, StrategyVersion
 from cuishou.strategy.definition import StrategyError, strategy_from_text
 from cuishou.strategy.repository.versions import effective_version
+from cuishou.strategy.service import lifecycle as strategy_lifecycle
 
 #: the statuses a challenger version may have to be tried
 CHALLENGER_STATUSES = ("approved", "active")
@@ -266,13 +267,14 @@ def approve_promotion(
 def _activate_challenger(
     session: Session, experiment: Experiment, *, actor: str, day: date, now: datetime
 ) -> None:
-    """▶ LIFECYCLE CALL SITE — the one place promotion hands the challenger to the strategy
-    lifecycle (``strategy/service/lifecycle.py``, being written): there it becomes the active
-    version (four eyes were this experiment's request and approval), the champion retires,
-    each with its own event. Until that service lands the experiment's status and its
-    ``experiment.promoted`` event are all a promotion writes; the lead points this at the
-    lifecycle's activate function (the challenger is ``experiment.challenger_id``)."""
-    del session, experiment, actor, day, now
+    """The one place promotion hands the challenger to the strategy lifecycle: an approved
+    challenger is activated from ``day`` (four eyes were this experiment's request and
+    approval), the champion it replaces retires, each with its own event. A challenger
+    already active (scheduled) is left as it stands."""
+    del day
+    challenger = strategy_lifecycle.version_status(session, experiment.challenger_id)
+    if challenger == "approved":
+        strategy_lifecycle.activate(session, experiment.challenger_id, actor=actor, now=now)
 
 
 def reject_promotion(

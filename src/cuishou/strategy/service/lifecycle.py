@@ -151,6 +151,11 @@ def show(
     )
 
 
+def version_status(session: Session, version_id: int) -> str:
+    """Where a stored version stands (``draft`` … ``retired``); unknown ids are not found."""
+    return repo.get_version(session, version_id).status
+
+
 def in_force(session: Session, *, now: datetime) -> StrategyVersion | None:
     return repo.effective_version(session, today_of(now))
 
