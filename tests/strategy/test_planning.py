@@ -3,6 +3,7 @@ compliance gate's word on every planned contact, caps, days in segment, events, 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from cuishou.auth.rules import Principal
 from cuishou.cases.service import queue_heads
 from cuishou.compliance.service import decide_contact, use_pack
 from cuishou.engine.runner import run_daily_cycle
+from cuishou.experiments.rules import in_challenger
+from cuishou.experiments.service import start_experiment
 from cuishou.kit.clock import CHINA_TZ
 from cuishou.kit.errors import InvalidInput, PermissionDenied
 from cuishou.store.db import transaction
@@ -26,6 +29,7 @@ from cuishou.store.tables import (
     ContactHold,
     ContactPoint,
     Event,
+    ExperimentCase,
     PlannedAction,
     StrategyVersion,
 )
@@ -399,3 +403,65 @@ def test_the_task_lists_carry_the_gates_decision(engine: Engine, world: dict[str
     assert dropped["rule_ids"].to_list() == ['["CN-X-SUSPEND"]']
     with pytest.raises(InvalidInput):
         task_list(engine, DAY, actions=("fax",))
+
+
+CHALLENGER_BODY = STRATEGY.replace("template: SMS_REMINDER", "template: SMS_BROKEN_PROMISE")
+
+
+def test_an_experiment_plans_its_challenger_arm_by_the_challenger(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    """Half the EARLY cases (by the arm hash) are planned by version 2, the rest and every
+    other case by version 1; the arms are recorded once and kept the next day."""
+    with transaction(engine) as session:
+        challenger = StrategyVersion(
+            code="test", version=2, zh="挑战者", en="Challenger", body=CHALLENGER_BODY,
+            sha256=text_sha256(CHALLENGER_BODY), status="approved", note="", author="ann",
+            created_at=NOW, approved_by="bob", approved_at=NOW,
+        )  # fmt: skip
+        session.add(challenger)
+        session.flush()
+        experiment = start_experiment(
+            session, None, name="tone", champion="test@1", challenger="test@2",
+            share_pct=50, segments=("EARLY",), actor="ann", day=DAY, now=NOW,
+        )  # fmt: skip
+        experiment_id, salt, challenger_id = experiment.id, experiment.salt, challenger.id
+    summary = plan_open_cases(engine, DAY, now=NOW)
+    with transaction(engine) as session:
+        arms = dict(
+            session.execute(
+                select(ExperimentCase.case_id, ExperimentCase.arm).where(
+                    ExperimentCase.experiment_id == experiment_id
+                )
+            ).all()
+        )
+        early = session.scalars(
+            select(Case.id).where(
+                Case.debtor_id.in_([world[k] for k in ("early", "no_mobile", "disputed")])
+            )
+        ).all()
+        plans = session.scalars(select(PlannedAction).where(PlannedAction.day == DAY)).all()
+    # only EARLY's three cases take part, each in the arm its hash gives
+    assert sorted(arms) == sorted(early)
+    hashed = in_challenger(sorted(early), salt=salt, share_pct=50)
+    expected = {
+        c: "challenger" if h else "champion" for c, h in zip(sorted(early), hashed, strict=True)
+    }
+    assert arms == expected
+    assert set(expected.values()) == {"champion", "challenger"}  # both arms are exercised
+    assert summary.arms == {arm: n for arm, n in Counter(expected.values()).items()}
+    for row in plans:
+        if row.case_id in arms:
+            assert row.arm == arms[row.case_id]
+            challenged = arms[row.case_id] == "challenger"
+            assert row.version_id == (challenger_id if challenged else world["version"])
+            if row.action == "sms":
+                assert row.template == ("SMS_BROKEN_PROMISE" if challenged else "SMS_REMINDER")
+        else:
+            assert row.arm is None and row.version_id == world["version"]
+    # the next day: the same arms, nothing joins again
+    again = plan_open_cases(engine, DAY + timedelta(days=1), now=NOW + timedelta(days=1))
+    assert again.arms == summary.arms
+    with transaction(engine) as session:
+        joined = session.scalars(select(Event).where(Event.type == "experiment.cases_joined")).all()
+        assert len(joined) == 1

@@ -27,6 +27,7 @@ from cuishou.alerts.rules import raisable
 from cuishou.engine import io, steps
 from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
 from cuishou.kit.clock import utc_now
+from cuishou.store.db import transaction
 
 #: Called before each step starts: (step name, step number from 1, number of steps).
 Progress = Callable[[str, int, int], None]
@@ -159,9 +160,17 @@ def run_daily_cycle(
 
         result = replace(result, scoring=score_open_cases(engine, as_of, now=moment).to_json())
     if strategy:
+        from cuishou.experiments.service import check_guardrails
         from cuishou.strategy.service.planning import plan_open_cases
 
-        result = replace(result, strategy=plan_open_cases(engine, as_of, now=moment).to_json())
+        # a challenger that broke a guard rail is stopped before it plans another day
+        with transaction(engine) as session:
+            stops = check_guardrails(session, as_of, moment)
+        planned = plan_open_cases(engine, as_of, now=moment).to_json()
+        planned["guardrail_stops"] = [
+            {"experiment": stop.name, "reasons": list(stop.reasons)} for stop in stops
+        ]
+        result = replace(result, strategy=planned)
     return result
 
 

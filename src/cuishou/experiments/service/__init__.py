@@ -24,7 +24,12 @@ from cuishou.experiments.service.lifecycle import (
     start_experiment,
     stop_experiment,
 )
-from cuishou.experiments.service.planning import ExperimentPlan, record_arms, running_experiments
+from cuishou.experiments.service.planning import (
+    ExperimentPlan,
+    experiment_arms,
+    record_arms,
+    running_experiments,
+)
 from cuishou.experiments.service.results import (
     ArmFigures,
     DayPoint,
@@ -37,6 +42,7 @@ __all__ = [
     "ArmFigures",
     "DayPoint",
     "ExperimentPlan",
+    "experiment_arms",
     "ExperimentReport",
     "GuardrailStop",
     "approve_promotion",

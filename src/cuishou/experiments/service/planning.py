@@ -74,3 +74,8 @@ def record_arms(session: Session, experiment_id: int, arms: pl.DataFrame, day: d
 def _noon(day: date) -> datetime:
     """The time stamped on an event the planning of ``day`` writes (it has no clock)."""
     return datetime(day.year, day.month, day.day, 12, tzinfo=CHINA_TZ)
+
+
+def experiment_arms(session: Session, experiment_id: int) -> pl.DataFrame:
+    """``case_id, arm`` of every case already in the experiment (a case keeps its arm)."""
+    return repo.members(session, experiment_id).select("case_id", "arm")

@@ -34,13 +34,20 @@ from cuishou.auth.rules import Principal
 from cuishou.cases.service import record_reveal, require_reveal
 from cuishou.compliance.planned import judge_planned
 from cuishou.compliance.service import creditor_pack
+from cuishou.experiments.rules import CHALLENGER, CHAMPION, arm_expr
+from cuishou.experiments.service import (
+    ExperimentPlan,
+    experiment_arms,
+    record_arms,
+    running_experiments,
+)
 from cuishou.kit.errors import InvalidInput
 from cuishou.kit.masking import mask_mobile_expr
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
 from cuishou.strategy.definition import ACTIONS, POINT_KIND, Strategy, strategy_from_text
 from cuishou.strategy.repository import planning as repo
-from cuishou.strategy.repository.versions import effective_version
+from cuishou.strategy.repository.versions import effective_version, version_by_id
 from cuishou.strategy.rules import apply_caps, plan_actions, segment_cases, segment_days
 from cuishou.strategy.schemas import CasePlanOut, PlannedActionOut, SegmentOut
 
@@ -63,6 +70,8 @@ class PlanningSummary:
     segments_changed: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
+    #: cases in a running experiment's arms (champion, challenger)
+    arms: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     step_seconds: float = 0.0
     note: str | None = None
@@ -77,10 +86,22 @@ class PlanningSummary:
             "segments_changed": self.segments_changed,
             "actions": self.actions,
             "statuses": self.statuses,
+            "arms": self.arms,
             "seconds": round(self.seconds, 3),
             "step_seconds": round(self.step_seconds, 3),
             "note": self.note,
         }
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A running experiment as planning uses it: its challenger's strategy and the arms
+    its cases already hold."""
+
+    experiment: ExperimentPlan
+    challenger_id: int
+    challenger: Strategy
+    arms: pl.DataFrame  # case_id, arm
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,8 @@ class VersionInForce:
     strategy: Strategy
     #: the rule pack of each creditor with open cases (creditor id → pack name)
     packs: dict[int, str]
+    #: the running experiments whose champion is this version
+    trials: tuple[Trial, ...] = ()
 
 
 def version_in_force(engine: Engine, day: date) -> VersionInForce | None:
@@ -100,7 +123,61 @@ def version_in_force(engine: Engine, day: date) -> VersionInForce | None:
         label = f"{version.code}@{version.version}"
         packs = {cid: creditor_pack(session, cid) for cid in repo.open_creditor_ids(session)}
         strategy = strategy_from_text(version.body, source=label)
-        return VersionInForce(version.id, label, strategy, packs)
+        trials = []
+        for experiment in running_experiments(session, day):
+            challenger = version_by_id(session, experiment.challenger_id)
+            # an experiment against a champion no longer in force plans nothing
+            if experiment.champion_id != version.id or challenger is None:
+                continue
+            trials.append(
+                Trial(
+                    experiment=experiment,
+                    challenger_id=challenger.id,
+                    challenger=_document(challenger.sha256, challenger.body),
+                    arms=experiment_arms(session, experiment.id),
+                )
+            )
+        return VersionInForce(version.id, label, strategy, packs, tuple(trials))
+
+
+def assign_arms(champion: Strategy, cases: pl.DataFrame, trials: tuple[Trial, ...]) -> pl.DataFrame:
+    """``case_id, experiment_id, arm, new``: each open case in a running experiment — the
+    arm it already holds, or, for an eligible case not yet in it (its champion segment is
+    one the experiment takes part with), the arm of the hash of its id and the salt. A case
+    takes part in one experiment at most (the oldest that takes it)."""
+    schema = {"case_id": pl.Int64, "experiment_id": pl.Int64, "arm": pl.String,
+              "new": pl.Boolean}  # fmt: skip
+    if not trials:
+        return pl.DataFrame(schema=schema)
+    segmented = segment_cases(champion, cases).select("case_id", "segment")
+    taken: list[pl.DataFrame] = []
+    for trial in trials:
+        plan = trial.experiment
+        open_ids = cases.select("case_id")
+        held = (
+            trial.arms.join(open_ids, on="case_id", how="semi")
+            .select("case_id", pl.lit(plan.id, dtype=pl.Int64).alias("experiment_id"), "arm",
+                    pl.lit(False).alias("new"))
+        )  # fmt: skip
+        eligible = segmented.filter(
+            pl.col("segment").is_in(list(plan.segments))
+            if plan.segments
+            else pl.col("segment").is_not_null()
+        ).join(held, on="case_id", how="anti")
+        for earlier in taken:
+            eligible = eligible.join(earlier, on="case_id", how="anti")
+            held = held.join(earlier, on="case_id", how="anti")
+        joined = eligible.select(
+            "case_id",
+            pl.lit(plan.id, dtype=pl.Int64).alias("experiment_id"),
+            pl.when(arm_expr(pl.col("case_id"), salt=plan.salt, share_pct=plan.share_pct))
+            .then(pl.lit(CHALLENGER))
+            .otherwise(pl.lit(CHAMPION))
+            .alias("arm"),
+            pl.lit(True).alias("new"),
+        )
+        taken.append(pl.concat([held, joined]).select(list(schema)))
+    return pl.concat(taken).select(*[pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def decide_plan(
@@ -114,11 +191,14 @@ def decide_plan(
     """The pure part: ``(segments, actions)`` for the cases planned by one version.
 
     ``segments``: ``case_id, version_id, segment, rule_no, since, changed, from_segment,
-    conflict``; ``actions``: :data:`cuishou.strategy.rules.ACTION_SCHEMA` with ``capped``.
+    conflict``; ``actions``: :data:`cuishou.strategy.rules.ACTION_SCHEMA` with ``capped``
+    and ``version_id``.
     """
     segmented = segment_cases(strategy, cases)
     dated = segment_days(segmented, previous, today=day, version_id=version_id)
-    actions = apply_caps(plan_actions(strategy, dated))
+    actions = apply_caps(plan_actions(strategy, dated)).with_columns(
+        pl.lit(version_id, dtype=pl.Int64).alias("version_id")
+    )
     before = previous.select("case_id", pl.col("segment").alias("from_segment"))
     segments = (
         dated.join(before, on="case_id", how="left")
@@ -129,6 +209,37 @@ def decide_plan(
         )
     )  # fmt: skip
     return segments, actions
+
+
+def decide_day(
+    version: VersionInForce, cases: pl.DataFrame, previous: pl.DataFrame, *, day: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``(segments, actions, arms)`` for every open case: the champion plans the cases in no
+    experiment's challenger arm, each experiment's challenger plans its arm; ``actions`` carry
+    the ``arm`` of cases in an experiment."""
+    arms = assign_arms(version.strategy, cases, version.trials)
+    challenged = arms.filter(pl.col("arm") == CHALLENGER)
+    parts = [
+        (version.strategy, version.id, cases.join(challenged, on="case_id", how="anti")),
+        *(
+            (
+                trial.challenger,
+                trial.challenger_id,
+                cases.join(
+                    challenged.filter(pl.col("experiment_id") == trial.experiment.id),
+                    on="case_id",
+                    how="semi",
+                ),
+            )
+            for trial in version.trials
+        ),
+    ]
+    decided = [decide_plan(s, vid, subset, previous, day=day) for s, vid, subset in parts]
+    segments = pl.concat([d[0] for d in decided])
+    actions = pl.concat([d[1] for d in decided]).join(
+        arms.select("case_id", "arm"), on="case_id", how="left"
+    )
+    return segments, actions, arms
 
 
 def _plan_rows(
@@ -183,7 +294,7 @@ def plan_open_cases(engine: Engine, day: date, *, now: datetime) -> PlanningSumm
         previous = repo.previous_segments(bulk)
         points = repo.debtor_points(bulk, tuple(sorted(set(POINT_KIND.values()))))
         step_started = time.perf_counter()
-        segments, actions = decide_plan(version.strategy, version.id, cases, previous, day=day)
+        segments, actions, arms = decide_day(version, cases, previous, day=day)
         rows, contacts = _plan_rows(actions, points, version.packs, cases)
         step_seconds = time.perf_counter() - step_started
         gate_started = time.perf_counter()
@@ -198,18 +309,22 @@ def plan_open_cases(engine: Engine, day: date, *, now: datetime) -> PlanningSumm
         plan = (
             rows.join(judged, on="candidate_id", how="left")
             .select(
-                "case_id",
-                pl.lit(version.id, dtype=pl.Int64).alias("version_id"),
-                "segment", "step", "action", "channel", "template", "priority",
-                "contact_point_id", "window_start", "window_end",
+                "case_id", "version_id", "segment", "step", "action", "channel", "template",
+                "priority", "contact_point_id", "window_start", "window_end",
                 pl.coalesce(pl.col("status_right"), pl.col("status")).alias("status"),
                 _json_list(pl.col("rule_ids")).alias("rule_ids"),
-                pl.lit(None, dtype=pl.String).alias("arm"),
+                "arm",
             )
         )  # fmt: skip
         kept = segments.filter(pl.col("segment").is_not_null())
         written = repo.write_segments(bulk, kept, day=day, now=now)
         repo.write_plan(bulk, plan, day=day)
+    joined = arms.filter(pl.col("new"))
+    if joined.height:
+        with transaction(engine) as session:
+            for (experiment_id,), group in joined.group_by("experiment_id"):
+                record_arms(session, int(experiment_id), group.select("case_id", "arm"), day)
+    summary.arms = _counts(arms, "arm")
     summary.cases = cases.height
     summary.unsegmented = segments.filter(pl.col("segment").is_null()).height
     summary.conflicts = int(segments.get_column("conflict").sum())
