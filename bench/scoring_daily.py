@@ -242,7 +242,7 @@ def steps(engine: Engine, as_of: date, names: dict[str, str]) -> dict[str, Any]:
     timings: dict[str, dict[str, float]] = {}
     config = shipped_config()
     settings = shipped_settings()
-    with BulkStore(engine).read() as bulk:
+    with BulkStore(engine).read_parallel() as bulk:  # as score_open_cases reads
         frames = timed(timings, "read_frames", lambda: read_frames(bulk, as_of))
         before = timed(timings, "current_labels", lambda: registry.current_labels(bulk))
     features = timed(

@@ -26,8 +26,10 @@ from cuishou.scoring.models import (
     PointsScale,
     ScorecardModel,
     ScorecardOptions,
+    StepFunction,
     _apply_steps,
     _optbinning_columns,
+    _reasons,
     fit_model,
     load_model,
     split_out_of_time,
@@ -435,3 +437,63 @@ def test_a_scorecard_whose_features_all_fall_below_the_iv_floor_is_refused(
             [ModelFeature("noise", "numeric")],
             scorecard=ScorecardOptions(min_iv=0.02),
         )
+
+
+_SPLITS = st.lists(
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), min_size=0, max_size=6, unique=True
+).map(sorted)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    splits=_SPLITS,
+    right_closed=st.booleans(),
+    missing=st.floats(-50, 50),
+    data=st.data(),
+)
+def test_a_step_function_gives_the_same_values_in_numpy_as_in_polars(
+    splits: list[float], right_closed: bool, missing: float, data: st.DataObject
+) -> None:
+    # given a numeric step function and values on, between and beyond its splits, missing ones
+    values = data.draw(
+        st.lists(st.floats(-50, 50), min_size=len(splits) + 1, max_size=len(splits) + 1)
+    )
+    step = StepFunction(
+        code="x", kind="numeric", splits=tuple(splits), groups=(), values=tuple(values),
+        missing=missing, right_closed=right_closed,
+    )  # fmt: skip
+    special = st.sampled_from([None, math.nan, math.inf, -math.inf, *splits])
+    column = data.draw(
+        st.lists(st.one_of(special, st.floats(-2e6, 2e6, allow_nan=False)), max_size=30)
+    )
+    frame = pl.DataFrame({"x": column}, schema={"x": pl.Float64})
+    # when it is applied both ways
+    out = np.empty(frame.height)
+    step.values_of(frame, out)
+    # then every row gets the same value
+    assert out.tolist() == frame.select(step.expr()).to_series().to_list()
+
+
+def test_a_categorical_step_function_gives_the_same_values_in_numpy_as_in_polars() -> None:
+    step = StepFunction(
+        code="product", kind="categorical", splits=(), groups=(("card", "loan"), ("auto",)),
+        values=(1.5, -2.0), missing=7.0,
+    )  # fmt: skip
+    frame = pl.DataFrame({"product": ["card", "auto", None, "unseen", "loan"]})
+    out = np.empty(frame.height)
+    step.values_of(frame, out)
+    assert out.tolist() == [1.5, -2.0, 7.0, 7.0, 1.5]
+    assert out.tolist() == frame.select(step.expr()).to_series().to_list()
+
+
+@pytest.mark.parametrize("block", [1, 7, 64])
+def test_reasons_do_not_depend_on_the_block_size(
+    block: int, scorecard: FittedModel, test_frame: pl.DataFrame
+) -> None:
+    assert isinstance(scorecard, ScorecardModel)
+    given_points = _apply_steps(test_frame, scorecard.variables).T
+    best = np.array([s.best for s in scorecard.variables])
+    codes = [f.code for f in scorecard.features]
+    whole = _reasons(given_points, best, codes, block=test_frame.height)
+    assert any(len(r) == REASONS for r in whole.to_list())
+    assert _reasons(given_points, best, codes, block=block).equals(whole)

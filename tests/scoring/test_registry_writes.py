@@ -95,3 +95,29 @@ def test_label_facts_are_refreshed_where_they_changed(engine: Engine) -> None:
     with transaction(engine) as session:
         rows = {r.case_id: (r.facts, r.since) for r in session.scalars(select(CaseLabel))}
     assert rows == {a: ({"n": 1}, D), b: ({"n": 3}, D)}
+
+
+def _grades(engine: Engine) -> dict[int, str | None]:
+    with transaction(engine) as session:
+        return {c.id: c.risk_grade for c in session.scalars(select(Case))}
+
+
+def _write_grades(engine: Engine, rows: list[tuple[int, str]]) -> int:
+    frame = pl.DataFrame(rows, schema=registry.GRADES_SCHEMA, orient="row")
+    with BulkStore(engine).write() as bulk:
+        return registry.write_grades(bulk, frame)
+
+
+def test_grades_are_written_where_they_changed_and_cleared_where_none_was_given(
+    engine: Engine,
+) -> None:
+    # given four cases, three graded yesterday
+    a, b, c, d = _cases(engine, 4)
+    assert _write_grades(engine, [(a, "A"), (b, "B"), (c, "C")]) == 3
+    # when today a keeps its grade, b moves, c gets none (closed) and d gets its first
+    changed = _write_grades(engine, [(a, "A"), (b, "D"), (d, "B")])
+    # then the two changes are counted, c's grade is cleared and a's is untouched
+    assert changed == 2
+    assert _grades(engine) == {a: "A", b: "D", c: None, d: "B"}
+    # and a day with nothing new changes nothing
+    assert _write_grades(engine, [(a, "A"), (b, "D"), (d, "B")]) == 0

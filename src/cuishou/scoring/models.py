@@ -8,8 +8,9 @@ columns as in ``scoring.catalogue``) for one target:
   of their own), weight of evidence, a logistic regression, and points on the
   :class:`PointsScale`. The fitted card is then **plain data** — per feature its split
   points (or category groups) and the points of each bin — and is applied in pure Polars
-  (per feature one Polars expression: the bin by ``search_sorted``, its points by
-  ``gather``), never through optbinning again;
+  (per feature the bin by NumPy's ``searchsorted`` on its split points and its points by
+  ``take``; the same rule as a Polars expression, ``StepFunction.expr``), never through
+  optbinning again;
 - ``"gbm"`` — LightGBM with deterministic parameters and the seed; its log-odds are put on
   the same points scale.
 
@@ -178,6 +179,19 @@ class GbmOptions:
 # --------------------------------------------------------------------------- the interface
 
 
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What a model's ``_predict`` gives: per row the ``score`` and the ``log_odds`` of the
+    good outcome; ``given`` (features × rows) the points each feature gave each row, and
+    ``best`` (per feature) the most it can give — a feature's pull on a row's score is
+    ``best − given``, the reasons are the largest pulls."""
+
+    score: pl.Series
+    given: npt.NDArray[np.float64]
+    best: npt.NDArray[np.float64]
+    log_odds: npt.NDArray[np.float64]
+
+
 @dataclass(kw_only=True)
 class FittedModel(ABC):
     """A fitted model: what it predicts, on which features, and how to apply it."""
@@ -194,10 +208,8 @@ class FittedModel(ABC):
     references: dict[str, PsiReference] = field(default_factory=dict)
 
     @abstractmethod
-    def _predict(
-        self, frame: pl.DataFrame
-    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(score, rows × features: points each feature cost, log-odds of good)."""
+    def _predict(self, frame: pl.DataFrame) -> Prediction:
+        """Scores, the points each feature gave, and the log-odds of the good outcome."""
 
     @abstractmethod
     def _payload(self) -> dict[str, Any]:
@@ -206,14 +218,14 @@ class FittedModel(ABC):
     def predict(self, frame: pl.DataFrame, *, keys: Sequence[str] = ("case_id",)) -> pl.DataFrame:
         """``keys…, probability, score, reasons`` for every row of ``frame``."""
         _require_columns(frame, [*keys, *(f.code for f in self.features)], "predict")
-        score, pull, log_odds_good = self._predict(frame)
-        p_good = 1.0 / (1.0 + np.exp(-log_odds_good))
+        found = self._predict(frame)
+        p_good = 1.0 / (1.0 + np.exp(-found.log_odds))
         probability = (1.0 - p_good) if self.adverse else p_good
         out = pl.DataFrame(
             [
                 pl.Series("probability", probability, dtype=pl.Float64),
-                score.alias("score"),
-                _reasons(pull, [f.code for f in self.features]),
+                found.score.alias("score"),
+                _reasons(found.given, found.best, [f.code for f in self.features]),
             ]
         )
         return pl.concat([frame.select(keys), out], how="horizontal") if keys else out
@@ -227,7 +239,7 @@ class FittedModel(ABC):
             if f.code in self.references
         }
         if "score" in self.references:
-            current = scores if scores is not None else self._predict(frame)[0]
+            current = scores if scores is not None else self._predict(frame).score
             out["score"] = psi_against(self.references["score"], current)
         return out
 
@@ -309,6 +321,23 @@ class StepFunction:
         # null, NaN and ±infinity are not finite (null: the condition is null, so otherwise)
         return pl.when(value.is_finite()).then(looked_up).otherwise(pl.lit(self.missing))
 
+    def values_of(self, frame: pl.DataFrame, out: npt.NDArray[np.float64]) -> None:
+        """This feature's value for every row into ``out``: the same as :meth:`expr` (a
+        test holds them equal), in NumPy — a numeric feature's bin by ``searchsorted`` on
+        its splits, about ten times faster than the Polars expression on a million rows."""
+        if self.kind == "categorical":
+            out[:] = frame.select(self.expr()).to_series().to_numpy()
+            return
+        # null → NaN; NaN sorts after every split, so its index is in range, then replaced
+        value = frame.get_column(self.code).cast(pl.Float64).to_numpy()
+        index = np.searchsorted(
+            np.asarray(self.splits, dtype=np.float64),
+            value,
+            side="left" if self.right_closed else "right",
+        )
+        np.take(np.asarray(self.values, dtype=np.float64), index, out=out)
+        out[~np.isfinite(value)] = self.missing
+
     def labels(self) -> list[str]:
         if self.kind == "categorical":
             return [", ".join(g) for g in self.groups]
@@ -341,11 +370,17 @@ class StepFunction:
         )
 
 
+def _step_values(frame: pl.DataFrame, steps: Sequence[StepFunction]) -> npt.NDArray[np.float64]:
+    """features × rows: each step function's value (:meth:`StepFunction.values_of`)."""
+    out = np.empty((len(steps), frame.height), dtype=np.float64)
+    for j, step in enumerate(steps):
+        step.values_of(frame, out[j])
+    return out
+
+
 def _apply_steps(frame: pl.DataFrame, steps: Sequence[StepFunction]) -> npt.NDArray[np.float64]:
-    """rows × features: each step function's value, computed in Polars."""
-    names = [f"__step_{i}" for i in range(len(steps))]
-    values = frame.select(s.expr().alias(n) for s, n in zip(steps, names, strict=True))
-    return values.to_numpy().astype(np.float64, copy=False)
+    """rows × features: each step function's value."""
+    return _step_values(frame, steps).T
 
 
 def _table(steps: Sequence[StepFunction], value: str) -> pl.DataFrame:
@@ -368,14 +403,13 @@ class ScorecardModel(FittedModel):
 
     variables: tuple[StepFunction, ...]
 
-    def _predict(
-        self, frame: pl.DataFrame
-    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        points = _apply_steps(frame, self.variables)
-        score = points.sum(axis=1)
+    def _predict(self, frame: pl.DataFrame) -> Prediction:
+        points = _step_values(frame, self.variables)
+        # summed feature by feature in order, as a rows × features matrix's rows were
+        score = points.sum(axis=0)
         best = np.asarray([v.best for v in self.variables], dtype=np.float64)
         log_odds = (score - self.scale.offset) / self.scale.factor
-        return pl.Series("score", score), best - points, log_odds
+        return Prediction(pl.Series("score", score), points, best, log_odds)
 
     def _payload(self) -> dict[str, Any]:
         return {"variables": [v.to_dict() for v in self.variables]}
@@ -414,18 +448,17 @@ class GbmModel(FittedModel):
             self._booster = lightgbm.Booster(model_str=self.booster_text)
         return self._booster
 
-    def _predict(
-        self, frame: pl.DataFrame
-    ) -> tuple[pl.Series, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def _predict(self, frame: pl.DataFrame) -> Prediction:
         if self.additive:
-            contrib = _apply_steps(frame, self.contributions)
-            log_odds = contrib.sum(axis=1) + self.bias
+            contrib = _step_values(frame, self.contributions)  # features × rows
+            log_odds = contrib.sum(axis=0) + self.bias
         else:
             contrib = self.pred_contrib(frame)
             log_odds = contrib.sum(axis=1)
-            contrib = contrib[:, :-1]
-        pull = -contrib * self.scale.factor  # in points
-        return pl.Series("score", self.scale.points(log_odds)), pull, log_odds
+            contrib = contrib[:, :-1].T
+        contrib *= self.scale.factor  # in points; a feature's pull is minus what it gave
+        best = np.zeros(contrib.shape[0], dtype=np.float64)
+        return Prediction(pl.Series("score", self.scale.points(log_odds)), contrib, best, log_odds)
 
     def pred_contrib(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
         """LightGBM's own SHAP contributions: rows × (features + expected value)."""
@@ -535,21 +568,35 @@ def _additive_contributions(
 # --------------------------------------------------------------------------- reasons
 
 
-def _reasons(pull: npt.NDArray[np.float64], codes: Sequence[str]) -> pl.Series:
-    """Up to :data:`REASONS` codes per row, the largest pull-down first (ties: feature order);
-    only features that cost at least :data:`MIN_REASON_POINTS`."""
-    work = np.ascontiguousarray(pull, dtype=np.float64)
-    n_rows, n_features = work.shape
-    if work is pull:
-        work = work.copy()
-    rows = np.arange(n_rows)
+#: rows per block when reasons are picked (a block of pulls stays in the CPU's cache)
+REASON_BLOCK = 1 << 15
+
+
+def _reasons(
+    given: npt.NDArray[np.float64],
+    best: npt.NDArray[np.float64],
+    codes: Sequence[str],
+    *,
+    block: int = REASON_BLOCK,
+) -> pl.Series:
+    """Up to :data:`REASONS` codes per row, the largest pull-down (``best − given``, features
+    × rows) first (ties: feature order); only features that cost at least
+    :data:`MIN_REASON_POINTS`. Worked in blocks of rows: one reused rows × features buffer
+    instead of a matrix of pulls the size of the frame."""
+    n_features, n_rows = given.shape
     picked = np.empty((n_rows, min(REASONS, n_features)), dtype=np.int64)
     valid = np.empty(picked.shape, dtype=bool)
-    for k in range(picked.shape[1]):
-        index = np.argmax(work, axis=1)
-        picked[:, k] = index
-        valid[:, k] = work[rows, index] >= MIN_REASON_POINTS
-        work[rows, index] = -np.inf
+    buffer = np.empty((min(block, n_rows), n_features), dtype=np.float64)
+    for start in range(0, n_rows, block):
+        stop = min(n_rows, start + block)
+        work = buffer[: stop - start]
+        np.subtract(best[None, :], given[:, start:stop].T, out=work)
+        rows = np.arange(stop - start)
+        for k in range(picked.shape[1]):
+            index = np.argmax(work, axis=1)
+            picked[start:stop, k] = index
+            valid[start:stop, k] = work[rows, index] >= MIN_REASON_POINTS
+            work[rows, index] = -np.inf
     # valid picks come first in each row (they are the largest), so a row's list is a prefix
     offsets = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(valid.sum(axis=1), out=offsets[1:])
@@ -611,7 +658,7 @@ def fit_model(
     else:
         model = _fit_gbm(rows, good, specs, seed, gbm or GbmOptions(), common)
     model.references = {f.code: reference_of(_model_input(rows, f)) for f in model.features}
-    model.references["score"] = reference_of(model._predict(rows)[0])
+    model.references["score"] = reference_of(model._predict(rows).score)
     return model
 
 

@@ -157,6 +157,10 @@ def label_counts(session: Session) -> dict[str, int]:
 # --------------------------------------------------------------------------- bulk writes
 
 
+#: what a case's stored score is compared on (a case whose four are unchanged keeps its row)
+_STORED_SCORES: dict[str, pl.DataType] = {**SCORES_SCHEMA, "version": pl.String()}
+
+
 def write_scores(
     bulk: Bulk, scores: pl.DataFrame, *, target: str, version: str, as_of: date
 ) -> int:
@@ -164,22 +168,44 @@ def write_scores(
     whose version, probability, score and reasons are what it already has keeps its row
     (``scored_on`` stays the day it got that score); new or changed ones are written with
     ``scored_on`` today; cases not scored today (closed since) lose their score for this
-    target. Returns the number of rows written (changed ones)."""
-    staged = bulk.stage("stg_scores", scores, schema=SCORES_SCHEMA, index=["case_id"])
-    bulk.execute(
-        f"""DELETE FROM case_scores WHERE target = :target
-        AND NOT EXISTS (SELECT 1 FROM {staged} s WHERE s.case_id = case_scores.case_id)""",  # noqa: S608
+    target. Returns the number of rows written (changed ones).
+
+    The stored scores are read and compared in Polars, and only the differences are staged
+    and written: a steady day changes few scores, and reading a million rows costs less
+    than staging and indexing them to compare in SQL."""
+    scores = scores.select(pl.col(c).cast(t) for c, t in SCORES_SCHEMA.items())
+    stored = bulk.fetch(
+        """SELECT case_id, probability, score, CAST(reasons AS TEXT) AS reasons, version
+        FROM case_scores WHERE target = :target""",
+        _STORED_SCORES,
         target=target,
     )
-    # only the rows that differ: on SQLite rewriting a row costs as much as inserting it
-    return bulk.execute(
+    old = {c: f"_old_{c}" for c in _STORED_SCORES if c != "case_id"}
+    compared = scores.join(stored.rename(old), on="case_id", how="left")
+    changed = compared.filter(
+        pl.col("_old_version").is_null()
+        | (pl.col("_old_version") != version)
+        | (pl.col("_old_probability") != pl.col("probability"))
+        | (pl.col("_old_score") != pl.col("score"))
+        | (pl.col("_old_reasons") != pl.col("reasons"))
+    ).select(list(SCORES_SCHEMA))
+    gone = stored.join(scores, on="case_id", how="anti").select("case_id")
+    if gone.height:
+        dropped = bulk.stage("stg_scores_gone", gone, index=["case_id"])
+        bulk.execute(
+            f"""DELETE FROM case_scores WHERE target = :target
+            AND case_id IN (SELECT case_id FROM {dropped})""",  # noqa: S608
+            target=target,
+        )
+    if not changed.height:
+        return 0
+    staged = bulk.stage("stg_scores", changed, schema=SCORES_SCHEMA, index=["case_id"])
+    bulk.execute(
         f"""INSERT INTO case_scores (case_id, target, version, probability, score, reasons,
             scored_on)
         SELECT s.case_id, :target, :version, s.probability, s.score, {bulk.json("s.reasons")},
             :as_of
-        FROM {staged} s LEFT JOIN case_scores c ON c.case_id = s.case_id AND c.target = :target
-        WHERE c.case_id IS NULL OR c.version <> :version OR c.probability <> s.probability
-            OR c.score <> s.score OR CAST(c.reasons AS TEXT) <> s.reasons
+        FROM {staged} s WHERE true
         ON CONFLICT (case_id, target) DO UPDATE SET version = excluded.version,
             probability = excluded.probability, score = excluded.score,
             reasons = excluded.reasons, scored_on = excluded.scored_on""",  # noqa: S608
@@ -187,28 +213,37 @@ def write_scores(
         version=version,
         as_of=as_of,
     )
+    return changed.height
 
 
 def write_grades(bulk: Bulk, grades: pl.DataFrame) -> int:
     """Set ``cases.risk_grade`` where it changed; open cases without a grade today (no
-    champion scored them) keep none. Returns the number of cases whose grade changed."""
-    staged = bulk.stage("stg_grades", grades, schema=GRADES_SCHEMA, index=["case_id"])
-    differs = "(cases.risk_grade IS NULL OR cases.risk_grade <> s.risk_grade)"
-    # counted first: drivers do not all report the rows an UPDATE … FROM changed
-    changed = bulk.fetch(
-        f"""SELECT COUNT(*) AS n FROM cases JOIN {staged} s ON s.case_id = cases.id
-        WHERE {differs}""",  # noqa: S608
-        {"n": pl.Int64()},
-    ).item(0, 0)
-    bulk.execute(
-        f"""UPDATE cases SET risk_grade = s.risk_grade FROM {staged} s
-        WHERE cases.id = s.case_id AND {differs}"""  # noqa: S608
+    champion scored them) keep none. Returns the number of cases whose grade changed.
+    Compared in Polars with the stored grades; only the changes are staged and written."""
+    grades = grades.select(pl.col(c).cast(t) for c, t in GRADES_SCHEMA.items())
+    stored = bulk.fetch(
+        "SELECT id AS case_id, risk_grade FROM cases WHERE risk_grade IS NOT NULL",
+        GRADES_SCHEMA,
     )
-    bulk.execute(
-        f"""UPDATE cases SET risk_grade = NULL WHERE risk_grade IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM {staged} s WHERE s.case_id = cases.id)"""  # noqa: S608
+    changed = (
+        grades.join(stored.rename({"risk_grade": "_old"}), on="case_id", how="left")
+        .filter(pl.col("_old").is_null() | (pl.col("_old") != pl.col("risk_grade")))
+        .select(list(GRADES_SCHEMA))
     )
-    return int(changed)
+    ungraded = stored.join(grades, on="case_id", how="anti").select("case_id")
+    if changed.height:
+        staged = bulk.stage("stg_grades", changed, index=["case_id"])
+        bulk.execute(
+            f"""UPDATE cases SET risk_grade = s.risk_grade FROM {staged} s
+            WHERE cases.id = s.case_id"""  # noqa: S608
+        )
+    if ungraded.height:
+        dropped = bulk.stage("stg_grades_gone", ungraded, index=["case_id"])
+        bulk.execute(
+            f"""UPDATE cases SET risk_grade = NULL
+            WHERE id IN (SELECT case_id FROM {dropped})"""  # noqa: S608
+        )
+    return changed.height
 
 
 def current_labels(bulk: Bulk) -> pl.DataFrame:

@@ -1,8 +1,11 @@
 """Scoring reads: the feature step's frames as of a business date, in bulk.
 
 Every read goes through a :class:`~cuishou.store.bulk.Bulk` (an ADBC read transaction of its
-own, or the caller's — the daily cycle's or a request's session), one query per frame, each
-table read once with only the columns the feature step uses, as typed Polars frames.
+own, or the caller's — the daily cycle's or a request's session), one query per table, each
+table read once with only the columns the feature step uses, as typed Polars frames; rows of
+two tables are matched in Polars on their ids (a contact's point owner, a point's first
+invalidation event) rather than joined in SQL, and the daily step reads its queries side by
+side on two connections of one snapshot (``BulkStore.read_parallel``).
 
 Only what was known at the end of D is read: ledger entries effective on or before D (summed
 per account), bucket history dated on or before D, and rows with a time (payments, reversals,
@@ -30,11 +33,12 @@ from cuishou.scoring.features import (
     PAYMENTS_SCHEMA,
     POINTS_SCHEMA,
     PROMISES_SCHEMA,
+    UTC_TIME,
     FeatureFrames,
     build_features,
 )
 from cuishou.scoring.targets import HORIZON, build_targets
-from cuishou.store.bulk import NULLABLE_ID, Bulk, BulkStore
+from cuishou.store.bulk import NULLABLE_ID, Bulk, BulkStore, Query
 
 #: time zones are at most 14 hours from UTC: this margin holds every zone's end of a date
 ZONE_MARGIN = timedelta(hours=15)
@@ -58,105 +62,154 @@ def _time_until(bulk: Bulk, column: str) -> str:
     return bulk.nullable(f"CASE WHEN {column} < :upper THEN {column} END", "''")
 
 
+#: what is read of contact points: every point (a contact's owner) with its status
+_POINTS_READ: dict[str, pl.DataType] = {
+    "point_id": pl.Int64(),
+    "debtor_id": pl.Int64(),
+    "owner": pl.String(),
+    "status": pl.String(),
+    "created_at": UTC_TIME,
+}
+_CONTACTS_READ: dict[str, pl.DataType] = {
+    **{c: t for c, t in CONTACTS_SCHEMA.items() if c != "point_owner"},
+    "point_id": pl.Int64(),
+}
+_FIRST_INVALIDATED: dict[str, pl.DataType] = {"point_id": pl.Int64(), "first_at": UTC_TIME}
+
+
+def frame_queries(bulk: Bulk, as_of: date) -> dict[str, Query]:
+    """The reads of :func:`read_frames`, independent of each other (one query per table,
+    joined in Polars on ids: a join in SQLite looks each row up in another B-tree)."""
+    upper = _end_of(as_of)
+    return {
+        "cases": Query(
+            """SELECT k.id AS case_id, k.creditor_id, k.debtor_id, k.opened_on,
+                c.timezone AS tz, d.id_number
+            FROM cases k JOIN creditors c ON c.id = k.creditor_id
+                JOIN debtors d ON d.id = k.debtor_id
+            WHERE k.opened_on <= :as_of""",
+            CASES_SCHEMA,
+            {"as_of": as_of},
+        ),
+        "accounts": Query(
+            f"""SELECT a.id AS account_id, a.case_id, a.product_code, a.snapshot_due_fen,
+                {bulk.nullable("a.overdue_since", "''")} AS overdue_since, a.installment_fen,
+                l.placed_on, l.owed_fen, l.original_fen
+            FROM accounts a JOIN (
+                SELECT account_id, MIN(effective_on) AS placed_on,
+                    CAST(SUM(CASE WHEN effective_on <= :as_of THEN {_OWED} ELSE 0 END)
+                        AS BIGINT) AS owed_fen,
+                    CAST(SUM(CASE WHEN kind = 'placement' THEN {_OWED} ELSE 0 END) AS BIGINT)
+                        AS original_fen
+                FROM ledger_entries GROUP BY account_id
+            ) l ON l.account_id = a.id
+            WHERE a.case_id IS NOT NULL AND l.placed_on <= :as_of""",  # noqa: S608 - constant fragments only
+            ACCOUNTS_SCHEMA,
+            {"as_of": as_of},
+        ),
+        "payments": Query(
+            f"""SELECT p.account_id, p.reference, p.paid_at, p.amount_fen,
+                {_time_until(bulk, "p.reversed_at")} AS reversed_at
+            FROM payments p WHERE p.paid_at < :upper""",  # noqa: S608 - constant fragments only
+            PAYMENTS_SCHEMA,
+            {"upper": upper},
+        ),
+        "history": Query(
+            """SELECT account_id, as_of, dpd, bucket, movement FROM bucket_history
+            WHERE as_of <= :as_of""",
+            HISTORY_SCHEMA,
+            {"as_of": as_of},
+        ),
+        # notes only where a feature reads them (the 90 days to D): a case's whole history
+        # of contacts is read as codes and times; the point's owner is joined in Polars
+        "contacts": Query(
+            """SELECT c.case_id, c.at, c.outcome,
+                CASE WHEN c.at >= :notes_from THEN c.notes ELSE '' END AS notes,
+                c.contact_point_id AS point_id
+            FROM contacts c WHERE c.at < :upper""",
+            _CONTACTS_READ,
+            {"upper": upper, "notes_from": _start_of(as_of - timedelta(days=MEDIUM - 1))},
+        ),
+        "promises": Query(
+            f"""SELECT id AS promise_id, case_id, created_at, amount_fen,
+                CASE WHEN judged_on <= :as_of THEN status ELSE 'open' END AS status,
+                {bulk.nullable("CASE WHEN judged_on <= :as_of THEN judged_on END", "''")}
+                    AS judged_on
+            FROM promises WHERE created_at < :upper""",  # noqa: S608 - constant fragments only
+            PROMISES_SCHEMA,
+            {"as_of": as_of, "upper": upper},
+        ),
+        "holds": Query(
+            f"""SELECT debtor_id, {bulk.nullable("case_id", "0")} AS case_id, kind, opened_at,
+                {_time_until(bulk, "lifted_at")} AS lifted_at
+            FROM contact_holds
+            WHERE opened_at < :upper AND kind IN ('dispute', 'complaint')""",  # noqa: S608 - constant fragments only
+            {**HOLDS_SCHEMA, "case_id": NULLABLE_ID},
+            {"upper": upper},
+        ),
+        "points": Query(
+            """SELECT id AS point_id, debtor_id, owner, status, created_at
+            FROM contact_points""",
+            _POINTS_READ,
+        ),
+        "invalidated": Query(
+            """SELECT entity_id AS point_id, MIN(at) AS first_at FROM events
+            WHERE type = :invalidated GROUP BY entity_id""",
+            _FIRST_INVALIDATED,
+            {"invalidated": INVALIDATED},
+        ),
+    }
+
+
 def read_frames(bulk: Bulk, as_of: date) -> FeatureFrames:
-    """The feature step's frames as known at the end of ``as_of`` (module docstring)."""
-    window = {"as_of": as_of, "upper": _end_of(as_of)}
-    cases = bulk.fetch(
-        """SELECT k.id AS case_id, k.creditor_id, k.debtor_id, k.opened_on, c.timezone AS tz,
-            d.id_number
-        FROM cases k JOIN creditors c ON c.id = k.creditor_id JOIN debtors d ON d.id = k.debtor_id
-        WHERE k.opened_on <= :as_of""",
-        CASES_SCHEMA,
-        as_of=as_of,
+    """The feature step's frames as known at the end of ``as_of`` (module docstring); the
+    reads run side by side when ``bulk`` is a parallel read
+    (:meth:`~cuishou.store.bulk.BulkStore.read_parallel`)."""
+    queries = frame_queries(bulk, as_of)
+    # the largest reads first: a parallel read deals them to its connections in turn
+    order = ("contacts", "accounts", "history", "points", "cases", "promises", "payments")
+    read = bulk.fetch_many(
+        {n: queries[n] for n in (*order, *(q for q in queries if q not in order))}
     )
-    accounts = bulk.fetch(
-        f"""SELECT a.id AS account_id, a.case_id, a.product_code, a.snapshot_due_fen,
-            {bulk.nullable("a.overdue_since", "''")} AS overdue_since, a.installment_fen,
-            l.placed_on, l.owed_fen, l.original_fen
-        FROM accounts a JOIN (
-            SELECT account_id, MIN(effective_on) AS placed_on,
-                CAST(SUM(CASE WHEN effective_on <= :as_of THEN {_OWED} ELSE 0 END) AS BIGINT)
-                    AS owed_fen,
-                CAST(SUM(CASE WHEN kind = 'placement' THEN {_OWED} ELSE 0 END) AS BIGINT)
-                    AS original_fen
-            FROM ledger_entries GROUP BY account_id
-        ) l ON l.account_id = a.id
-        WHERE a.case_id IS NOT NULL AND l.placed_on <= :as_of""",  # noqa: S608 - constant fragments only
-        ACCOUNTS_SCHEMA,
-        as_of=as_of,
-    )
-    payments = bulk.fetch(
-        f"""SELECT p.account_id, p.reference, p.paid_at, p.amount_fen,
-            {_time_until(bulk, "p.reversed_at")} AS reversed_at
-        FROM payments p WHERE p.paid_at < :upper""",  # noqa: S608 - constant fragments only
-        PAYMENTS_SCHEMA,
-        upper=window["upper"],
-    )
-    history = bulk.fetch(
-        """SELECT account_id, as_of, dpd, bucket, movement FROM bucket_history
-        WHERE as_of <= :as_of""",
-        HISTORY_SCHEMA,
-        as_of=as_of,
-    )
-    # notes only where a feature reads them (the 90 days to D): a case's whole history of
-    # contacts is read as codes and times
-    contacts = bulk.fetch(
-        """SELECT c.case_id, c.at, c.outcome, p.owner AS point_owner,
-            CASE WHEN c.at >= :notes_from THEN c.notes ELSE '' END AS notes
-        FROM contacts c JOIN contact_points p ON p.id = c.contact_point_id
-        WHERE c.at < :upper""",
-        CONTACTS_SCHEMA,
-        upper=window["upper"],
-        notes_from=_start_of(as_of - timedelta(days=MEDIUM - 1)),
-    )
-    promises = bulk.fetch(
-        f"""SELECT id AS promise_id, case_id, created_at, amount_fen,
-            CASE WHEN judged_on <= :as_of THEN status ELSE 'open' END AS status,
-            {bulk.nullable("CASE WHEN judged_on <= :as_of THEN judged_on END", "''")}
-                AS judged_on
-        FROM promises WHERE created_at < :upper""",  # noqa: S608 - constant fragments only
-        PROMISES_SCHEMA,
-        **window,
-    )
-    holds = bulk.fetch(
-        f"""SELECT debtor_id, {bulk.nullable("case_id", "0")} AS case_id, kind, opened_at,
-            {_time_until(bulk, "lifted_at")} AS lifted_at
-        FROM contact_holds WHERE opened_at < :upper AND kind IN ('dispute', 'complaint')""",  # noqa: S608 - constant fragments only
-        {**HOLDS_SCHEMA, "case_id": NULLABLE_ID},
-        upper=window["upper"],
-    )
+    upper = _end_of(as_of)
     # a point marked invalid is invalid from its first invalidation event (from when it was
     # recorded when no event says when); one marked after D is still valid at D
-    since = "COALESCE(e.first_at, p.created_at)"
-    invalidated = f"CASE WHEN p.status = 'invalid' AND {since} < :upper THEN {since} END"
-    points = bulk.fetch(
-        f"""SELECT p.debtor_id, p.owner, p.created_at,
-            {bulk.nullable(invalidated, "''")} AS invalidated_at
-        FROM contact_points p LEFT JOIN (
-            SELECT entity_id, MIN(at) AS first_at FROM events
-            WHERE type = :invalidated GROUP BY entity_id
-        ) e ON e.entity_id = p.id
-        WHERE p.created_at < :upper""",  # noqa: S608 - constant fragments only
-        POINTS_SCHEMA,
-        upper=window["upper"],
-        invalidated=INVALIDATED,
+    since = pl.coalesce("first_at", "created_at")
+    points = (
+        read["points"]
+        .join(read["invalidated"], on="point_id", how="left")
+        .filter(pl.col("created_at") < upper)
+        .select(
+            "debtor_id",
+            "owner",
+            "created_at",
+            pl.when((pl.col("status") == "invalid") & (since < upper))
+            .then(since)
+            .alias("invalidated_at"),
+        )
+    )
+    contacts = read["contacts"].join(
+        read["points"].select("point_id", pl.col("owner").alias("point_owner")),
+        on="point_id",
+        how="inner",
+        maintain_order="left",
     )
     return FeatureFrames(
-        cases=cases,
-        accounts=accounts,
-        payments=payments,
-        history=history,
-        contacts=contacts,
-        promises=promises,
-        holds=holds,
-        points=points,
+        cases=read["cases"],
+        accounts=read["accounts"],
+        payments=read["payments"],
+        history=read["history"],
+        contacts=contacts.select(list(CONTACTS_SCHEMA)),
+        promises=read["promises"],
+        holds=read["holds"],
+        points=points.select(list(POINTS_SCHEMA)),
     )
 
 
 def _with_bulk(store: Engine | Bulk, as_of: date) -> FeatureFrames:
     if isinstance(store, Bulk):
         return read_frames(store, as_of)
-    with BulkStore(store).read() as bulk:
+    with BulkStore(store).read_parallel() as bulk:
         return read_frames(bulk, as_of)
 
 

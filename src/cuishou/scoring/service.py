@@ -386,7 +386,7 @@ def score_open_cases(
         crowned = [(v, _loaded(v)) for v in registry.champions(session)]
         cutoffs = {v.target: grade_cutoffs(v, settings) for v, _ in crowned}
         versions = {v.target: (v.version, v.trained_at) for v, _ in crowned}
-    with BulkStore(engine).read() as bulk:
+    with BulkStore(engine).read_parallel() as bulk:
         features = build_features(read_frames(bulk, as_of), as_of, config=config)
         before = registry.current_labels(bulk)
     summary.cases = features.height
