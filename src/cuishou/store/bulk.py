@@ -145,7 +145,7 @@ class Dialect:
         Integer columns that may be null are read as ``COALESCE(col, 0)`` on SQLite
         (:meth:`nullable`): give them a schema type of :data:`NULLABLE_ID` to have 0 → null.
         """
-        columns: list[pl.Expr] = []
+        columns: list[pl.Expr | pl.Series] = []
         for name, dtype in schema.items():
             if name not in frame.columns:
                 columns.append(pl.lit(None, dtype=dtype).alias(name))
@@ -163,13 +163,7 @@ class Dialect:
                     pl.when(col == "").then(None).otherwise(col).str.to_date("%Y-%m-%d").alias(name)
                 )
             elif isinstance(dtype, pl.Datetime) and current == pl.String:
-                columns.append(
-                    pl.when(col == "")
-                    .then(None)
-                    .otherwise(col)
-                    .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC")
-                    .alias(name)
-                )
+                columns.append(text_times(frame.get_column(name)).alias(name))
             elif isinstance(dtype, pl.Datetime) and isinstance(current, pl.Datetime):
                 moved = col.dt.cast_time_unit("us")
                 moved = (
@@ -185,6 +179,49 @@ class Dialect:
 
 #: schema type for an integer id column read through :meth:`Dialect.nullable` (0 → null)
 NULLABLE_ID: pl.DataType = pl.Int64()
+
+#: SQLAlchemy's SQLite DATETIME text, to the microsecond (:data:`SQLITE_DATETIME`)
+_FIXED_TIME = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$"
+_US_PER_DAY = 86_400_000_000
+#: the clock's fields in that text: name, offset, width
+_CLOCK = (("h", 11, 2), ("m", 14, 2), ("s", 17, 2), ("us", 20, 6))
+
+
+def text_times(text: pl.Series) -> pl.Series:
+    """SQLite's text times (UTC) as aware datetimes (``us``, UTC); ``""`` and nulls → null.
+
+    The store writes every time in one fixed format (``2026-11-01 03:56:51.000000``). When
+    every value has it, the date is parsed once per distinct day and the clock read from
+    fixed positions as integers — about twice as fast as the general parser. Any other
+    value (no fraction, an offset, an impossible date or hour…) sends the whole column
+    through the general parser, whose result or error is then what the caller gets."""
+    t = pl.col(text.name)
+    frame = text.to_frame()
+    general = pl.when(t == "").then(None).otherwise(t)
+    general = general.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC"
+    ).alias(text.name)
+    if not frame.select(((t == "") | t.str.contains(_FIXED_TIME)).all()).item():
+        return frame.select(general).to_series()
+    parts = frame.select(
+        t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("day"),
+        *(
+            t.str.slice(at, width).cast(pl.Int64, strict=False).alias(name)
+            for name, at, width in _CLOCK
+        ),
+        blank=(t == "") | t.is_null(),
+    )
+    possible = parts.select(
+        (pl.col("day").is_null() == pl.col("blank")).all()
+        & (pl.col("h").max().fill_null(0) < 24)
+        & (pl.col("m").max().fill_null(0) < 60)
+        & (pl.col("s").max().fill_null(0) < 60)
+    ).item()
+    if not possible:
+        return frame.select(general).to_series()
+    clock = ((pl.col("h") * 60 + pl.col("m")) * 60 + pl.col("s")) * 1_000_000 + pl.col("us")
+    moment = pl.col("day").cast(pl.Int64) * _US_PER_DAY + clock
+    return parts.select(moment.cast(pl.Datetime("us", "UTC")).alias(text.name)).to_series()
 
 
 def dialect_of(engine_or_session: Engine | Session) -> Dialect:
