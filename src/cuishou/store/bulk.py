@@ -35,6 +35,7 @@ import atexit
 import contextlib
 import logging
 import os
+import queue
 import re
 import uuid
 from abc import ABC, abstractmethod
@@ -441,17 +442,24 @@ class ParallelRead(AdbcBulk):
         if len(self.readers) == 1 or len(queries) < 2:
             return super().fetch_many(queries)
         names = list(queries)
-        lanes = [names[i :: len(self.readers)] for i in range(len(self.readers))]
+        # each connection takes the next query as soon as it is free: listed largest first,
+        # the reads then end close together whatever their sizes
+        waiting: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for name in names:
+            waiting.put(name)
 
-        def run(lane: int) -> dict[str, pl.DataFrame]:
-            reader = self.readers[lane]
-            return {
-                n: reader.fetch(queries[n].sql, queries[n].schema, **queries[n].params)
-                for n in lanes[lane]
-            }
+        def run(reader: AdbcBulk) -> dict[str, pl.DataFrame]:
+            read: dict[str, pl.DataFrame] = {}
+            while True:
+                try:
+                    name = waiting.get_nowait()
+                except queue.Empty:
+                    return read
+                query = queries[name]
+                read[name] = reader.fetch(query.sql, query.schema, **query.params)
 
         with ThreadPoolExecutor(max_workers=len(self.readers)) as pool:
-            done = list(pool.map(run, range(len(self.readers))))
+            done = list(pool.map(run, self.readers))
         found = {name: frame for part in done for name, frame in part.items()}
         return {name: found[name] for name in names}
 
