@@ -203,27 +203,36 @@ def _from_ledger(
     before ``start`` plus the opening (``placement``) balance; ``first_paid`` — per case,
     the date of its first payment not reversed, when that is in the period; ``cash`` —
     payments (+) and reversals (−) effective from ``since``."""
-    ledger = ledger.join(accounts, on="account_id", how="inner")
-    book = ledger.group_by("account_id", "case_id").agg(
-        pl.col("owed_fen")
-        .filter((pl.col("day") < start) | (pl.col("kind") == "placement"))
-        .sum()
-        .alias("due_start_fen")
+    # lazy, and the book summed per account before meeting the accounts: the joins then see
+    # one row per account and the payments only (about half the CPU of joining every entry)
+    known = accounts.lazy()
+    opening = (pl.col("day") < start) | (pl.col("kind") == "placement")
+    books = (
+        ledger.lazy()
+        .group_by("account_id")
+        .agg(pl.col("owed_fen").filter(opening).sum().alias("due_start_fen"))
+        .join(known, on="account_id", how="inner")
+        .select("account_id", "case_id", "due_start_fen")
     )
-    moves = ledger.filter(pl.col("kind").is_in(["payment", "reversal"]))
+    moves = (
+        ledger.lazy()
+        .filter(pl.col("kind").is_in(["payment", "reversal"]))
+        .join(known, on="account_id", how="inner")
+    )
     reversed_ = moves.filter((pl.col("kind") == "reversal") & (pl.col("reference") != "")).select(
         "account_id", "reference"
     )
-    first_paid = (
+    firsts = (
         moves.filter(pl.col("kind") == "payment")
         .join(reversed_, on=["account_id", "reference"], how="anti")
         .group_by("case_id")
         .agg(pl.col("day").min().alias("first_paid_on"))
         .filter(pl.col("first_paid_on") >= start)
     )
-    cash = moves.filter(pl.col("day") >= since).select(
+    moved = moves.filter(pl.col("day") >= since).select(
         "case_id", "day", "kind", "reference", "cash_fen"
     )
+    book, first_paid, cash = pl.collect_all([books, firsts, moved])
     return book, first_paid, cash
 
 
