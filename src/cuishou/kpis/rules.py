@@ -181,37 +181,48 @@ def owner_on(frame: pl.DataFrame, owners: pl.DataFrame, by: str) -> pl.DataFrame
 
     Most cases have one owner in the period: they are a plain join; only the rows of cases
     that changed hands are matched to their intervals."""
+    return _owner_on(frame.lazy(), owners, by).collect()
+
+
+def _owner_on(frame: pl.LazyFrame, owners: pl.DataFrame, by: str) -> pl.LazyFrame:
     key = pl.col(by).alias("key")
-    steady = owners.filter(pl.col("until").is_null() & (pl.col("since") == EVER))
-    moved = owners.join(steady.select("case_id"), on="case_id", how="anti")
+    is_steady = pl.col("until").is_null() & (pl.col("since") == EVER)
+    steady = owners.filter(is_steady)
+    moved = owners.filter(~pl.col("case_id").is_in(steady.get_column("case_id").implode()))
     held = (pl.col("day") >= pl.col("since")) & (
         pl.col("until").is_null() | (pl.col("day") < pl.col("until"))
     )
     return pl.concat(
         [
-            frame.join(steady.select("case_id", key), on="case_id", how="inner"),
-            frame.join(moved.select("case_id", "since", "until", key), on="case_id", how="inner")
+            frame.join(steady.lazy().select("case_id", key), on="case_id", how="inner"),
+            frame.join(
+                moved.lazy().select("case_id", "since", "until", key), on="case_id", how="inner"
+            )
             .filter(held)
             .drop("since", "until"),
         ]
     )
 
 
-def _keyed(frame: pl.DataFrame, facts: Facts, by: str | None, credit: str) -> pl.DataFrame:
-    """``frame`` with a ``key`` column: its day's time key, its case's slice value, or for
-    an attributed slice (:data:`ATTRIBUTED`) the ``by`` of who gets the credit — ``actor``:
-    the user who did it (``user_id``); ``owner``: who had the case that day (``day``)."""
+def _keyed(
+    frame: pl.DataFrame | pl.LazyFrame, facts: Facts, by: str | None, credit: str
+) -> pl.LazyFrame:
+    """``frame`` (as a lazy plan) with a ``key`` column: its day's time key, its case's
+    slice value, or for an attributed slice (:data:`ATTRIBUTED`) the ``by`` of who gets the
+    credit — ``actor``: the user who did it (``user_id``); ``owner``: who had the case that
+    day (``day``)."""
+    rows = frame.lazy()
     if by is None:
-        return frame.with_columns(pl.lit("total").alias("key"))
+        return rows.with_columns(pl.lit("total").alias("key"))
     if by in TIME_SLICES:
-        return frame.with_columns(time_key(pl.col("day"), by).alias("key"))
+        return rows.with_columns(time_key(pl.col("day"), by).alias("key"))
     if by in ATTRIBUTED:
         if credit == "actor":
-            who = facts.users.select("user_id", pl.col(by).alias("key"))
-            return frame.join(who, on="user_id", how="left")
-        return owner_on(frame, facts.owners, by)
-    keys = facts.cases.select("case_id", pl.col(by).cast(pl.String).alias("key"))
-    return frame.join(keys, on="case_id", how="inner")
+            who = facts.users.lazy().select("user_id", pl.col(by).alias("key"))
+            return rows.join(who, on="user_id", how="left")
+        return _owner_on(rows, facts.owners, by)
+    keys = facts.cases.lazy().select("case_id", pl.col(by).cast(pl.String).alias("key"))
+    return rows.join(keys, on="case_id", how="inner")
 
 
 COUNTS = (
@@ -226,10 +237,11 @@ COUNTS = (
 STATE_COUNTS = ("delinquent", "cured", "self_cured")
 
 
-def _book(facts: Facts) -> pl.DataFrame:
+def _book(facts: Facts) -> pl.LazyFrame:
     """Per case: the amount due at period start (the book) — ``due_start_fen``."""
     return (
-        facts.accounts.group_by("case_id")
+        facts.accounts.lazy()
+        .group_by("case_id")
         .agg(pl.col("due_start_fen").sum())
         .filter(pl.col("due_start_fen") > 0)
     )
@@ -242,22 +254,21 @@ def _contact_cost(costs: UnitCosts) -> pl.Expr:
     return unit.sum().alias("contact_cost_fen")
 
 
-def _cures(facts: Facts) -> pl.DataFrame:
+def _cures(facts: Facts) -> pl.LazyFrame:
     """Per account delinquent at period start: cured and self-cured flags (0/1)."""
-    reached = facts.contacts.filter(pl.col("party") == RIGHT_PARTY).select("case_id").unique()
-    delinquent = facts.accounts.filter(
+    reached = facts.contacts.filter(pl.col("party") == RIGHT_PARTY).get_column("case_id")
+    delinquent = facts.accounts.lazy().filter(
         (pl.col("start_status") == "open")
         & pl.col("start_bucket").is_not_null()
         & (pl.col("start_bucket") != CURRENT_BUCKET)
     )
-    cured = (pl.col("end_status") == SETTLED) | (pl.col("end_bucket") == CURRENT_BUCKET)
-    return delinquent.join(
-        reached.with_columns(pl.lit(True).alias("reached")), on="case_id", how="left"
-    ).select(
+    ended = (pl.col("end_status") == SETTLED) | (pl.col("end_bucket") == CURRENT_BUCKET)
+    cured = ended.fill_null(False)
+    return delinquent.select(
         "case_id",
         pl.lit(1).alias("delinquent"),
-        cured.fill_null(False).cast(pl.Int64).alias("cured"),
-        (cured.fill_null(False) & pl.col("reached").is_null()).cast(pl.Int64).alias("self_cured"),
+        cured.cast(pl.Int64).alias("cured"),
+        (cured & ~pl.col("case_id").is_in(reached.implode())).cast(pl.Int64).alias("self_cured"),
     )
 
 
@@ -277,18 +288,19 @@ def compute(
     the state counts (cures) are null — they compare the period's start with its end.
     """
     timed = by in TIME_SLICES
-    parts: list[pl.DataFrame] = []
+    # every part is a lazy plan over the facts, collected together at the end
+    plans: list[pl.LazyFrame] = []
 
     book = _book(facts)
     if timed or by is None:
-        total_book = pl.DataFrame(
-            {
-                "due_start_fen": [int(book["due_start_fen"].sum() or 0)],
-                "book_cases": [book.height],
-            }
+        plans.append(
+            book.select(
+                pl.col("due_start_fen").sum().fill_null(0).cast(pl.Int64),
+                pl.len().cast(pl.Int64).alias("book_cases"),
+            )
         )
     else:
-        parts.append(
+        plans.append(
             _keyed(book.with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col("due_start_fen").sum(), pl.len().alias("book_cases"))
@@ -296,7 +308,7 @@ def compute(
 
     cash = _keyed(facts.cash, facts, by, "owner")
     refs = cash.group_by("key", "kind").agg(pl.struct("case_id", "reference").n_unique().alias("n"))
-    parts.append(
+    plans.append(
         cash.group_by("key")
         .agg(pl.col("cash_fen").sum().alias("recovered_fen"))
         .join(
@@ -310,7 +322,7 @@ def compute(
             how="left",
         )
     )
-    parts.append(
+    plans.append(
         cash.group_by("key", "case_id")
         .agg(pl.col("cash_fen").sum())
         .group_by("key")
@@ -319,21 +331,26 @@ def compute(
 
     contacts = _keyed(facts.contacts, facts, by, "actor")
     is_call = pl.col("channel") == CALL
-    parts.append(
+    plans.append(
         contacts.group_by("key").agg(
             pl.len().alias("contacts"),
             is_call.sum().alias("calls"),
             (is_call & pl.col("outcome").is_in(CONNECTED)).sum().alias("connected"),
             (pl.col("party") == RIGHT_PARTY).sum().alias("right_party"),
             (pl.col("outcome") == COMPLAINT).sum().alias("complaints"),
-            pl.struct("user_id", "day").n_unique().alias("collector_days"),
-            pl.struct("user_id", "day").filter(is_call).n_unique().alias("call_collector_days"),
             _contact_cost(costs),
         )
     )
+    # collector days: the distinct (user, day) pairs of a key, with or without a call
+    plans.append(
+        contacts.group_by("key", "user_id", "day")
+        .agg(is_call.any().alias("called"))
+        .group_by("key")
+        .agg(pl.len().alias("collector_days"), pl.col("called").sum().alias("call_collector_days"))
+    )
 
     promises = _keyed(facts.promises, facts, by, "actor")
-    parts.append(
+    plans.append(
         promises.group_by("key").agg(
             pl.len().alias("promises"),
             pl.col("amount_fen").sum().alias("promised_fen"),
@@ -346,12 +363,17 @@ def compute(
 
     # 首次承诺: the case's first right-party contact ever falls in the period; a promise
     # taken at it (linked to that contact, or unlinked and taken the same day) counts
-    first = facts.cases.filter(pl.col("first_rpc_day").is_between(start, end)).select(
-        "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day"),
-        pl.col("first_rpc_user").alias("user_id"),
+    first = (
+        facts.cases.lazy()
+        .filter(pl.col("first_rpc_day").is_between(start, end))
+        .select(
+            "case_id", "first_rpc_id", pl.col("first_rpc_day").alias("day"),
+            pl.col("first_rpc_user").alias("user_id"),
+        )
     )  # fmt: skip
     promised = (
-        facts.promises.join(first.rename({"day": "first_day"}), on="case_id", how="inner")
+        facts.promises.lazy()
+        .join(first.rename({"day": "first_day"}), on="case_id", how="inner")
         .filter(
             (pl.col("contact_id") == pl.col("first_rpc_id"))
             | (pl.col("contact_id").is_null() & (pl.col("day") == pl.col("first_day")))
@@ -360,7 +382,7 @@ def compute(
         .unique()
         .with_columns(pl.lit(1).alias("promised"))
     )
-    parts.append(
+    plans.append(
         _keyed(first.join(promised, on="case_id", how="left"), facts, by, "actor")
         .group_by("key")
         .agg(
@@ -369,29 +391,38 @@ def compute(
         )
     )
 
-    paid = facts.cases.filter(pl.col("first_paid_on").is_between(start, end)).select(
-        "case_id",
-        pl.col("first_paid_on").alias("day"),
-        (pl.col("first_paid_on") - pl.col("opened_on")).dt.total_days().alias("days"),
+    paid = (
+        facts.cases.lazy()
+        .filter(pl.col("first_paid_on").is_between(start, end))
+        .select(
+            "case_id",
+            pl.col("first_paid_on").alias("day"),
+            (pl.col("first_paid_on") - pl.col("opened_on")).dt.total_days().alias("days"),
+        )
     )
-    parts.append(
+    plans.append(
         _keyed(paid, facts, by, "owner")
         .group_by("key")
         .agg(pl.len().alias("first_payments"), pl.col("days").sum().alias("days_to_first_payment"))
     )
 
-    parts.append(
+    plans.append(
         _keyed(facts.violations, facts, by, "owner")
         .group_by("key")
         .agg(pl.len().alias("violations"))
     )
     if not timed:
-        parts.append(
+        plans.append(
             _keyed(_cures(facts).with_columns(pl.lit(start).alias("day")), facts, by, "owner")
             .group_by("key")
             .agg(pl.col(c).sum() for c in STATE_COUNTS)
         )
 
+    collected = pl.collect_all(plans)
+    if timed or by is None:
+        total_book, parts = collected[0], collected[1:]
+    else:
+        parts = collected
     if by is None:
         keys = pl.DataFrame({"key": ["total"]})
     elif timed:
