@@ -387,6 +387,11 @@ class Bulk(ABC):
 # --------------------------------------------------------------------------- ADBC
 
 
+#: the SQLite ADBC driver's statement option for the rows of one Arrow batch
+SQLITE_BATCH_ROWS = "adbc.sqlite.query.batch_rows"
+FETCH_BATCH_ROWS = 65_536
+
+
 class AdbcBulk(Bulk):
     """Bulk work on an ADBC cursor (its own connection; transactions are explicit)."""
 
@@ -406,6 +411,10 @@ class AdbcBulk(Bulk):
         return int(getattr(self.cursor, "rowcount", -1) or 0)
 
     def fetch(self, sql: str, schema: Mapping[str, pl.DataType], **params: Any) -> pl.DataFrame:
+        if self.sqlite:
+            # the driver's default is 1,024 rows a batch: a million-row read then comes as a
+            # thousand chunks, each a cost to read and to join into one frame
+            self.cursor.adbc_statement.set_options(**{SQLITE_BATCH_ROWS: str(FETCH_BATCH_ROWS)})
         self.execute(sql, **params)
         table: pa.Table = self.cursor.fetch_arrow_table()
         frame = pl.from_arrow(table)
