@@ -33,6 +33,8 @@ CASES_SCHEMA: dict[str, pl.DataType] = {
     "agency_id": NULLABLE_ID,
     "current_bucket": pl.String(),
 }
+#: who has a case now (read only for an attributed slice; null otherwise)
+HOLDERS = ("user_id", "team_id", "agency_id")
 CREDITORS_SCHEMA: dict[str, pl.DataType] = {
     "creditor_id": pl.Int64(),
     "creditor": pl.String(),
@@ -292,7 +294,7 @@ def fetch_facts(
         "cases": Query(
             f"""SELECT id AS case_id, opened_on, creditor_id, {holders}bucket AS current_bucket
             FROM cases WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
-            CASES_SCHEMA,
+            CASES_SCHEMA if owners else {c: t for c, t in CASES_SCHEMA.items() if c not in HOLDERS},
         ),
         "accounts": Query(
             "SELECT id AS account_id, case_id FROM accounts WHERE case_id IS NOT NULL",
@@ -347,8 +349,11 @@ def fetch_facts(
     book, first_paid, cash = _from_ledger(
         read["entries"], read["moves"], read["accounts"], start=start, since=first
     )
+    cases = read["cases"].with_columns(
+        pl.lit(None, dtype=CASES_SCHEMA[c]).alias(c) for c in HOLDERS if not owners
+    )
     return RawFacts(
-        cases=_named_cases(read["cases"], read["creditors"], users, teams, agencies),
+        cases=_named_cases(cases, read["creditors"], users, teams, agencies),
         reached_before=read["reached_before"],
         first_paid=first_paid,
         book=book,
