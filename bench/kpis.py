@@ -15,7 +15,8 @@
    history row at each month end for a third of the accounts;
 3. times :func:`cuishou.kpis.service.figures` on the engine (the batch path) for the whole
    period: the total, ``by=collector``, ``by=bucket`` and ``by=day`` (which also reads the
-   4 weeks before for the anomaly flags).
+   4 weeks before for the anomaly flags) — wall and this process's CPU time, and a digest
+   of every figure of the four reports (``reports_sha256``) to compare runs by.
 
 Target (issue #11): ≤ 10 s on SQLite for every metric. Prints a table (stderr) and JSON.
 ``--reuse`` times a store an earlier run left in ``--dir`` instead of building one.
@@ -24,6 +25,7 @@ Target (issue #11): ≤ 10 s on SQLite for every metric. Prints a table (stderr)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -233,14 +235,25 @@ def add_history(url: str, days: int, contacts_per_day: int, seed: int = 11) -> d
             "history_rows": len(history)}  # fmt: skip
 
 
+def digest(reports: dict[str, Any]) -> str:
+    """A fingerprint of every figure of the timed reports (their JSON, keys sorted): two runs
+    with the same figures have the same digest, whatever their speed."""
+    text = json.dumps(reports, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def measure(url: str, days: int) -> dict[str, Any]:
     engine = make_engine(url)
     end = SNAPSHOT + timedelta(days=days - 1)
     timings: dict[str, Any] = {}
+    cpu: dict[str, float] = {}
+    reports: dict[str, Any] = {}
     for by in (None, "collector", "bucket", "day"):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         report = figures(engine, None, SNAPSHOT, end, by)
         timings[by or "total"] = round(time.perf_counter() - t, 2)
+        cpu[by or "total"] = round(time.process_time() - c, 2)
+        reports[by or "total"] = report.model_dump(mode="json", by_alias=True)
         if by is None:
             total = report.total
             timings["figures"] = {
@@ -249,6 +262,8 @@ def measure(url: str, days: int) -> dict[str, Any]:
                 "promises": total.promises, "book_cases": total.book_cases,
             }  # fmt: skip
     engine.dispose()
+    timings["cpu"] = cpu
+    timings["reports_sha256"] = digest(reports)
     return timings
 
 
@@ -280,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     table = Table(title=f"KPIs, {args.accounts:,} accounts, {args.days} days (SQLite)")
     for name in ("total", "collector", "bucket", "day"):
         table.add_column(f"by {name}" if name != "total" else "total", justify="right")
-    table.add_row(*(f"{timings[n]:.2f} s" for n in ("total", "collector", "bucket", "day")))
+    names = ("total", "collector", "bucket", "day")
+    table.add_row(*(f"{timings[n]:.2f} s" for n in names))
+    table.add_row(*(f"CPU {timings['cpu'][n]:.2f} s" for n in names))
     Console(stderr=True).print(table)
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
 

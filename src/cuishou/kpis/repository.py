@@ -33,6 +33,8 @@ CASES_SCHEMA: dict[str, pl.DataType] = {
     "agency_id": NULLABLE_ID,
     "current_bucket": pl.String(),
 }
+#: who has a case now (read only for an attributed slice; null otherwise)
+HOLDERS = ("user_id", "team_id", "agency_id")
 CREDITORS_SCHEMA: dict[str, pl.DataType] = {
     "creditor_id": pl.Int64(),
     "creditor": pl.String(),
@@ -41,12 +43,12 @@ CREDITORS_SCHEMA: dict[str, pl.DataType] = {
 TEAMS_SCHEMA: dict[str, pl.DataType] = {"team_id": pl.Int64(), "team": pl.String()}
 AGENCIES_SCHEMA: dict[str, pl.DataType] = {"agency_id": pl.Int64(), "agency": pl.String()}
 ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "case_id": pl.Int64()}
-LEDGER_SCHEMA: dict[str, pl.DataType] = {
+ENTRIES_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "owed_fen": pl.Int64()}
+MOVES_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
     "kind": pl.String(),
     "day": pl.Date(),
     "reference": pl.String(),
-    "owed_fen": pl.Int64(),
     "cash_fen": pl.Int64(),
 }
 REACHED_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64()}
@@ -196,34 +198,41 @@ def _named_cases(
 
 
 def _from_ledger(
-    ledger: pl.DataFrame, accounts: pl.DataFrame, *, start: date, since: date
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The book, first payments and cash from one pass over the ledger (entries effective
-    up to the period's end): ``book`` — per account of a case, the balance from entries
-    before ``start`` plus the opening (``placement``) balance; ``first_paid`` — per case,
-    the date of its first payment not reversed, when that is in the period; ``cash`` —
-    payments (+) and reversals (−) effective from ``since``."""
-    ledger = ledger.join(accounts, on="account_id", how="inner")
-    book = ledger.group_by("account_id", "case_id").agg(
-        pl.col("owed_fen")
-        .filter((pl.col("day") < start) | (pl.col("kind") == "placement"))
-        .sum()
-        .alias("due_start_fen")
+    entries: pl.DataFrame, moves: pl.DataFrame, accounts: pl.DataFrame, *, start: date,
+    since: date,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:  # fmt: skip
+    """The book, first payments and cash from the ledger (entries effective up to the
+    period's end): ``entries`` — every entry's ``owed_fen`` when it counts towards the book
+    (before ``start``, or the opening ``placement``), else 0; ``moves`` — the payments and
+    reversals. Gives ``book`` — per account of a case, the balance from entries before
+    ``start`` plus the opening balance; ``first_paid`` — per case, the date of its first
+    payment not reversed, when that is in the period; ``cash`` — payments (+) and
+    reversals (−) effective from ``since``."""
+    # lazy, and the book summed per account before meeting the accounts: the joins then see
+    # one row per account and the payments only
+    known = accounts.lazy()
+    books = (
+        entries.lazy()
+        .group_by("account_id")
+        .agg(pl.col("owed_fen").sum().alias("due_start_fen"))
+        .join(known, on="account_id", how="inner")
+        .select("account_id", "case_id", "due_start_fen")
     )
-    moves = ledger.filter(pl.col("kind").is_in(["payment", "reversal"]))
-    reversed_ = moves.filter((pl.col("kind") == "reversal") & (pl.col("reference") != "")).select(
+    paid = moves.lazy().join(known, on="account_id", how="inner")
+    reversed_ = paid.filter((pl.col("kind") == "reversal") & (pl.col("reference") != "")).select(
         "account_id", "reference"
     )
-    first_paid = (
-        moves.filter(pl.col("kind") == "payment")
+    firsts = (
+        paid.filter(pl.col("kind") == "payment")
         .join(reversed_, on=["account_id", "reference"], how="anti")
         .group_by("case_id")
         .agg(pl.col("day").min().alias("first_paid_on"))
         .filter(pl.col("first_paid_on") >= start)
     )
-    cash = moves.filter(pl.col("day") >= since).select(
+    moved = paid.filter(pl.col("day") >= since).select(
         "case_id", "day", "kind", "reference", "cash_fen"
     )
+    book, first_paid, cash = pl.collect_all([books, firsts, moved])
     return book, first_paid, cash
 
 
@@ -244,13 +253,22 @@ def fetch_facts(
     Only the cases query carries the scope filter: every other frame is read without joins
     (a join to ``cases`` per fact row costs more than the facts) and the rules keep the rows
     of cases in scope (``kpis.rules.assemble``). Each table is read once, with only the
-    columns the rules use; the assignment events only when ``owners`` (an attributed slice
-    asks who had a case when)."""
+    columns the rules use (the ledger in two narrow reads: book amounts, and payments and
+    reversals); the assignment events and the cases' current holders only when ``owners``
+    (an attributed slice asks who had a case when)."""
     first = since or start
     params = _window(first, end)
     owed = "fee_fen + penalty_fen + interest_fen + principal_fen"
     payload = "e.payload" if bulk.sqlite else "CAST(e.payload AS TEXT)"
-    # the largest reads first, in turns: a parallel read runs them side by side
+    # who has each case now: only an attributed slice asks (else null, not read)
+    holders = (
+        f"""{bulk.nullable("assigned_user_id", "0")} AS user_id,
+        {bulk.nullable("team_id", "0")} AS team_id,
+        {bulk.nullable("agency_id", "0")} AS agency_id, """
+        if owners
+        else ""
+    )
+    # the largest reads first: a parallel read runs them side by side
     queries = {
         "contacts": Query(
             """SELECT id AS contact_id, case_id, user_id, channel, party, outcome, at
@@ -264,25 +282,32 @@ def fetch_facts(
             HISTORY_SCHEMA,
             {"end": end},
         ),
-        "ledger": Query(
-            f"""SELECT account_id, kind, effective_on AS day, COALESCE(reference, '') AS reference,
-                CAST({owed} AS BIGINT) AS owed_fen,
-                CAST(credit_fen - ({owed}) AS BIGINT) AS cash_fen
+        # the ledger in two reads: what each entry adds to the book (two columns a row)
+        # and the payments and reversals with their dates and references
+        "entries": Query(
+            f"""SELECT account_id, CAST(CASE WHEN effective_on < :start OR kind = 'placement'
+                THEN {owed} ELSE 0 END AS BIGINT) AS owed_fen
             FROM ledger_entries WHERE effective_on <= :end""",  # noqa: S608 - constant fragments
-            LEDGER_SCHEMA,
-            {"end": end},
+            ENTRIES_SCHEMA,
+            {"start": start, "end": end},
         ),
         "cases": Query(
-            f"""SELECT id AS case_id, opened_on, creditor_id,
-                {bulk.nullable("assigned_user_id", "0")} AS user_id,
-                {bulk.nullable("team_id", "0")} AS team_id,
-                {bulk.nullable("agency_id", "0")} AS agency_id, bucket AS current_bucket
+            f"""SELECT id AS case_id, opened_on, creditor_id, {holders}bucket AS current_bucket
             FROM cases WHERE ({scope})""",  # noqa: S608 - the scope filter is rendered by SQLAlchemy
-            CASES_SCHEMA,
+            CASES_SCHEMA if owners else {c: t for c, t in CASES_SCHEMA.items() if c not in HOLDERS},
         ),
         "accounts": Query(
             "SELECT id AS account_id, case_id FROM accounts WHERE case_id IS NOT NULL",
             ACCOUNTS_SCHEMA,
+        ),
+        "moves": Query(
+            f"""SELECT account_id, kind, effective_on AS day,
+                COALESCE(reference, '') AS reference,
+                CAST(credit_fen - ({owed}) AS BIGINT) AS cash_fen
+            FROM ledger_entries
+            WHERE kind IN ('payment', 'reversal') AND effective_on <= :end""",  # noqa: S608
+            MOVES_SCHEMA,
+            {"end": end},
         ),
         "promises": Query(
             f"""SELECT id AS promise_id, case_id, created_by AS user_id,
@@ -322,10 +347,13 @@ def fetch_facts(
     users = _blank_to_null(read["users"], ("team", "agency"))
     teams, agencies = read["teams"], read["agencies"]
     book, first_paid, cash = _from_ledger(
-        read["ledger"], read["accounts"], start=start, since=first
+        read["entries"], read["moves"], read["accounts"], start=start, since=first
+    )
+    cases = read["cases"].with_columns(
+        pl.lit(None, dtype=CASES_SCHEMA[c]).alias(c) for c in HOLDERS if not owners
     )
     return RawFacts(
-        cases=_named_cases(read["cases"], read["creditors"], users, teams, agencies),
+        cases=_named_cases(cases, read["creditors"], users, teams, agencies),
         reached_before=read["reached_before"],
         first_paid=first_paid,
         book=book,
