@@ -157,6 +157,10 @@ class Tally:
     contacts: dict[str, int] = field(default_factory=dict)
     candidates: dict[str, int] = field(default_factory=dict)
     cost_fen: int = 0
+    #: with a :class:`PaymentEffect`: what the model decided for the treated cases, and
+    #: what the effect added to it (the injected effect as it was realised)
+    effect_base_fen: int = 0
+    effect_added_fen: int = 0
 
     def add(self, other: Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -583,6 +587,8 @@ def _pay(
             cases["case_id"].to_numpy(), salt=effect.salt, share_pct=effect.share_pct
         )
         raised = np.minimum(np.rint(paid * effect.multiplier).astype(np.int64), owed)
+        tally.effect_base_fen += int(paid[treated].sum())
+        tally.effect_added_fen += int((raised - paid)[treated].sum())
         paid = np.where(treated, raised, paid)
     hours = config.payments.hours
     minute = 60.0 * (
