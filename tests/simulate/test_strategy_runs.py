@@ -17,18 +17,20 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from cuishou.cli import app
+from cuishou.experiments.rules import in_challenger
 from cuishou.simulate import model
 from cuishou.simulate.compare import compare
 from cuishou.simulate.config import load_model_config
 from cuishou.simulate.service import (
     CHANNELS_USER,
     IVR_SOURCE,
+    PaymentEffect,
     SimulationOptions,
     SimulationResult,
     StrategyToRun,
     simulate,
 )
-from cuishou.store.db import transaction
+from cuishou.store.db import make_engine, transaction, upgrade
 from cuishou.store.tables import Contact, PlannedAction, StrategyVersion, User
 from cuishou.strategy.definition import shipped, shipped_text
 from tests.factories import NOW
@@ -168,3 +170,30 @@ def test_bad_arguments_are_clear_errors(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert words in result.output and "Traceback" not in result.output
+
+
+def test_a_payment_effect_raises_the_treated_cases_payments_only(tmp_path: Path) -> None:
+    # given one day simulated twice from one seed, the second with a +50% payment effect
+    # on half the cases (the bench's known effect)
+    effect = PaymentEffect(salt="power-7", share_pct=50, multiplier=1.5)
+    runs = []
+    for name, chosen in (("plain", None), ("effect", effect)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(engine)
+        runs.append(
+            _run(engine, tmp_path / name, days=1, accounts=1_000, strategy=None, effect=chosen)
+        )
+        engine.dispose()
+    plain, raised = runs
+    joined = plain.recovered_by_case.join(
+        raised.recovered_by_case, on="case_id", how="full", coalesce=True, suffix="_fx"
+    ).fill_null(0)
+    treated = in_challenger(joined["case_id"].to_numpy(), salt="power-7", share_pct=50)
+    before = joined["recovered_fen"].to_numpy()
+    after = joined["recovered_fen_fx"].to_numpy()
+    # then the untreated cases paid exactly the same (common random numbers) …
+    assert (before[~treated] == after[~treated]).all()
+    # … and the treated ones more (never beyond what they owed), as the run accounts for it
+    assert (after[treated] >= before[treated]).all() and (after[treated] > before[treated]).any()
+    assert raised.total.effect_base_fen == int(before[treated].sum())
+    assert raised.total.effect_added_fen == int((after - before)[treated].sum()) > 0
