@@ -23,7 +23,7 @@ from cuishou.ledger.cli import ledger_app
 from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
 from cuishou.scoring.cli import models_app
-from cuishou.simulate.cli import simulate_command
+from cuishou.simulate.cli import simulate_app
 from cuishou.strategy.cli import strategy_app
 from cuishou.web.cli import serve_command
 
@@ -61,7 +61,7 @@ app.command("daily")(daily_command)
 app.command("generate")(generate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
-app.command("simulate")(simulate_command)
+app.add_typer(simulate_app, name="simulate")
 app.command("kpis")(kpis_command)
 app.add_typer(user_app, name="user")
 app.add_typer(compliance_app, name="compliance")

@@ -1,8 +1,10 @@
-"""``cuishou simulate``: a month of collections in minutes (仿真), through the real system."""
+"""``cuishou simulate``: a month of collections in minutes (仿真), through the real system;
+``cuishou simulate compare``: two strategies on the same simulated debtors."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,6 +12,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from cuishou.cli_support import console, friendly_errors, print_json, store_engine
 from cuishou.cli_support import out as out_console
 from cuishou.kit.clock import parse_date, utc_now
+from cuishou.kit.errors import InvalidInput
+
+simulate_app = typer.Typer(
+    help="Simulate collections day by day through the real system (仿真).",
+    invoke_without_command=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
 def store_paths(url: str, directory: Path | None) -> tuple[Path, Path]:
@@ -22,9 +32,11 @@ def store_paths(url: str, directory: Path | None) -> tuple[Path, Path]:
     return folder, folder / "truth.parquet"
 
 
+@simulate_app.callback()
 @friendly_errors
 def simulate_command(
-    days: int = typer.Option(..., "--days", help="Business days to simulate."),
+    ctx: typer.Context,
+    days: int | None = typer.Option(None, "--days", help="Business days to simulate."),
     accounts: int = typer.Option(
         10_000, "--accounts", help="Accounts to generate when the store is empty."
     ),
@@ -39,15 +51,30 @@ def simulate_command(
     directory: Path | None = typer.Option(
         None, "--dir", help="Where the day's dialer and payments files go."
     ),
+    strategy: str | None = typer.Option(
+        None,
+        "--strategy",
+        help="Put this strategy in force (a YAML file or a shipped pack name, e.g. default).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Simulate collections day by day through the real system (仿真): daily cycle, queues
-    worked by simulated collectors, dialer and payments files imported."""
+    worked by simulated collectors, dialer and payments files imported. With --strategy the
+    strategy is in force and the plan is worked: its calls, robot calls, messages, letters
+    and visits."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if days is None:
+        raise typer.BadParameter("Missing option '--days'.", param_hint="--days")
     # the simulation stack loads when the command runs, not for --help (ADR 0011)
+    from cuishou.simulate.compare import BASELINE, resolve_arm
     from cuishou.simulate.config import load_model_config
     from cuishou.simulate.service import SimulationOptions, simulate
     from cuishou.store.db import upgrade
 
+    if strategy == BASELINE:
+        raise InvalidInput("--strategy needs a strategy file or pack name", field="strategy")
+    to_run = resolve_arm(strategy).strategy if strategy is not None else None
     config = load_model_config(model_file)
     first = parse_date(as_of, field="--as-of") if as_of else None
     engine = store_engine(migrated=False)
@@ -61,6 +88,7 @@ def simulate_command(
         seed=seed,
         first_day=first,
         collectors=collectors,
+        strategy=to_run,
     )
     with Progress(
         TextColumn("[bold]simulate[/] {task.description}"),
@@ -95,7 +123,96 @@ def simulate_command(
         f"payments {figures['payments']:,}, recovered ¥{figures['recovered']} of "
         f"¥{figures['due_at_start']} ({_percent(figures['recovery_rate'])})"
     )
+    if figures["strategy"]:
+        channels = ", ".join(f"{k} {v:,}" for k, v in figures["contacts_by_channel"].items())
+        out_console.print(
+            f"strategy {figures['strategy']}: contacts {channels}; "
+            f"contact cost ¥{figures['contact_cost']}"
+        )
     out_console.print(f"day files in {figures['directory']}; ground truth {figures['truth']}")
+
+
+@simulate_app.command("compare")
+@friendly_errors
+def compare_command(
+    first: str = typer.Argument(..., help="Strategy file, shipped pack name or 'baseline'."),
+    second: str = typer.Argument(..., help="Strategy file, shipped pack name or 'baseline'."),
+    days: int = typer.Option(30, "--days", help="Business days to simulate."),
+    seed: int = typer.Option(
+        2026, "--seed", help="Seed: both arms share it (common random numbers)."
+    ),
+    accounts: int = typer.Option(3_000, "--accounts", help="Accounts to generate."),
+    collectors: int = typer.Option(3, "--collectors", help="Simulated collectors in each arm."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="First simulated day (default: the history ends yesterday)."
+    ),
+    model_file: Path | None = typer.Option(
+        None, "--model", help="Model parameters YAML (default: the shipped model.yaml)."
+    ),
+    directory: Path | None = typer.Option(
+        None, "--dir", help="An empty folder for the two arms' stores (default: a temporary one)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Run two strategies on the same simulated debtors (common random numbers) and report
+    each one's recovery, contacts by channel, cost and complaints, and the difference."""
+    import tempfile
+
+    from cuishou.simulate.compare import compare
+    from cuishou.simulate.config import load_model_config
+
+    config = load_model_config(model_file)
+    first_day = parse_date(as_of, field="--as-of") if as_of else None
+    with tempfile.TemporaryDirectory(prefix="cuishou-compare-") as scratch:
+        folder = directory or Path(scratch)
+        with Progress(
+            TextColumn("[bold]compare[/] {task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=json_output,
+        ) as bar:
+            task = bar.add_task("", total=days + 2)
+
+            def arm_progress(name: str) -> Any:
+                def progress(label: str, number: int, steps: int) -> None:
+                    bar.update(task, description=f"{name}: {label}", completed=number, total=steps)
+
+                return progress
+
+            result = compare(
+                (first, second), days=days, seed=seed, accounts=accounts,
+                collectors=collectors, directory=folder, config=config, clock=utc_now,
+                first_day=first_day, progress=arm_progress,
+            )  # fmt: skip
+        figures = result.to_json()
+    if json_output:
+        print_json(figures)
+        return
+    truth = figures["truth"]
+    out_console.print(
+        f"{figures['days']} days {figures['from']} … {figures['to']}, seed {figures['seed']}, "
+        f"{truth['cases']:,} cases owing ¥{truth['owed_at_start']}, "
+        f"{figures['collectors']} collectors in each arm"
+    )
+    out_console.print(
+        f"ground truth: expected ¥{truth['expected_no_action']} with no action, "
+        f"¥{truth['expected_full_treatment']} with full treatment"
+    )
+    for arm in figures["arms"]:
+        channels = ", ".join(f"{k} {v:,}" for k, v in arm["contacts_by_channel"].items())
+        out_console.print(
+            f"{arm['arm']}: recovered ¥{arm['recovered']} ({_percent(arm['recovery_rate'])}), "
+            f"contacts {channels}; cost ¥{arm['cost']}; complaints {arm['complaints']}; "
+            f"share of the full-treatment uplift {_percent(arm['share_of_full_treatment_uplift'])}"
+        )
+    diff = figures["difference"]
+    low, high = diff["recovered_ci95"]
+    out_console.print(
+        f"difference (second − first): ¥{diff['recovered']} (95% paired interval ¥{low} … "
+        f"¥{high}), cost ¥{diff['cost']}"
+    )
 
 
 def _percent(rate: float | None) -> str:

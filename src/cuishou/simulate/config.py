@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cuishou.kit.errors import ConfigError
+from cuishou.kit.money import parse_yuan
 from cuishou.kit.yamldoc import load_document, parse_document
 
 Probability = float
@@ -159,6 +160,43 @@ class Truth(_Strict):
     replications: int = Field(ge=1, le=1000)
 
 
+class Channel(_Strict):
+    """How the debtor takes one contact on a channel and what it costs.
+
+    ``reach``: the chance the contact reaches the debtor (reads the SMS, opens the letter,
+    is at home for the visit; an IVR call is answered as a call is, by the hour-shaped
+    answer chance, and ``reach`` is not read); ``jump``: the jump it adds to the intensity
+    of paying when it reaches them, as a multiple of a right-party call's (``response ×
+    willingness``, skill 1); ``complaint``: the debtor's complaint propensity per reached
+    contact, as a multiple of a call's; ``cost``: yuan per contact (two decimals).
+    """
+
+    reach: Probability = Field(default=1.0, ge=0, le=1)
+    jump: float = Field(default=0.0, ge=0, le=20)
+    complaint: float = Field(default=0.0, ge=0, le=20)
+    cost: str = Field(pattern=r"^\d{1,6}(\.\d{1,2})?$")
+
+    @property
+    def cost_fen(self) -> int:
+        return parse_yuan(self.cost, field="cost")
+
+
+class Channels(_Strict):
+    """Every contact channel a strategy can plan (``model.yaml`` ``channels``)."""
+
+    call: Channel
+    ivr: Channel
+    sms: Channel
+    email: Channel
+    wechat: Channel
+    letter: Channel
+    visit: Channel
+
+    def of(self, action: str) -> Channel:
+        channel: Channel = getattr(self, action)
+        return channel
+
+
 class ModelConfig(_Strict):
     """Every parameter of the simulation (``model.yaml``)."""
 
@@ -170,6 +208,7 @@ class ModelConfig(_Strict):
     collectors: Collectors
     workforce: Workforce
     truth: Truth
+    channels: Channels
 
 
 def load_model_config(path: Path | None = None) -> ModelConfig:

@@ -302,6 +302,74 @@ def call_outcomes(
     )
 
 
+# ------------------------------------------------------------ the other channels
+
+#: what a message on a live point is recorded as: delivered to the debtor's own point
+DELIVERED = DEBTOR
+#: channels that go to the debtor's mobile (a 空号 bounces)
+MOBILE_CHANNELS = frozenset({"ivr", "sms", "wechat"})
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOutcomes:
+    """What each planned non-call contact did (aligned with the contacts asked about)."""
+
+    outcome: npt.NDArray[np.str_]
+    reached: B  # the debtor took it in (read, answered, met)
+    jump: F
+
+
+def channel_outcomes(
+    config: ModelConfig, seed: int, day: date, traits: Traits, *, action: str, hour: F
+) -> ChannelOutcomes:
+    """Outcomes of one day's ``action`` contacts (``ivr``, ``sms``, ``email``, ``wechat``,
+    ``letter`` or ``visit``), one per debtor of ``traits``, each on its own stream
+    ``(seed, debtor, day, action)`` so they line up across policies as calls do.
+
+    An IVR (robot) call is answered as a call is (the hour-shaped chance on a live mobile)
+    and fails as a call does; a message to a mobile that is 空号 bounces (``invalid_number``)
+    and is otherwise delivered (recorded ``connected_debtor``: it reached the debtor's own
+    point), read with ``reach``; a letter or e-mail is delivered and read with ``reach``; a
+    visit meets the debtor with ``reach`` (else ``no_answer``: nobody at home). A reached
+    debtor complains with ``complaint`` × their propensity (recorded ``complaint``) and
+    otherwise gets ``jump`` × a right-party call's jump (:func:`contact_jump`, skill 1).
+    """
+    spec = config.channels.of(action)
+    ids = traits.debtor_id
+
+    def u(j: int) -> F:
+        return uniforms(seed, ids, day, action, j)
+
+    u_reach, u_fail, u_complaint = u(0), u(1), u(2)
+    live = ~traits.dead_mobile
+    if action == "ivr":
+        reached = live & (u_reach < answer_chance(config, traits, hour))
+        mix = config.calls.failed_mix
+        total = mix.no_answer + mix.rejected + mix.powered_off
+        failed_live = np.where(
+            u_fail < mix.no_answer / total,
+            NO_ANSWER,
+            np.where(u_fail < (mix.no_answer + mix.rejected) / total, REJECTED, POWERED_OFF),
+        )
+        dead = np.where(traits.dead_invalid, INVALID, POWERED_OFF)
+        failed = np.where(live, failed_live, dead)
+    elif action in MOBILE_CHANNELS:
+        bounced = traits.dead_mobile & traits.dead_invalid
+        reached = ~traits.dead_mobile & (u_reach < spec.reach)
+        failed = np.where(bounced, INVALID, DELIVERED)
+    elif action == "visit":
+        reached = u_reach < spec.reach
+        failed = np.full(ids.shape, NO_ANSWER)
+    else:  # letter, email: sent and delivered, read or not
+        reached = u_reach < spec.reach
+        failed = np.full(ids.shape, DELIVERED)
+    complained = reached & (u_complaint < np.clip(traits.complaint * spec.complaint, 0.0, 1.0))
+    outcome = np.where(complained, COMPLAINT, np.where(reached, DEBTOR, failed))
+    full = spec.jump * contact_jump(traits, np.ones(ids.shape))
+    jump = np.where(reached & ~complained, full, 0.0)
+    return ChannelOutcomes(outcome=outcome.astype(np.str_), reached=reached, jump=jump)
+
+
 # ------------------------------------------------------------------------ payments
 
 

@@ -1,21 +1,28 @@
 """The simulator's reads (查询): the facts its workforce and debtors act on, as frames.
 
-Only reads: everything the simulation writes goes through the real paths (the daily
-cycle, ``cases.service``, the dialer result import, the payments file import).
+Reads, and one write: :func:`install_strategy` puts the strategy a run is given in force
+(a ``strategy_versions`` row, as the simulator's people are its own users) until the
+strategy lifecycle service gives a path for it. Everything else the simulation writes goes
+through the real paths (the daily cycle, ``cases.service``, the dialer result import,
+``contact.service.log_contact``, the payments file import).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cuishou.store.bulk import Bulk
-from cuishou.store.tables import Account, Case, User
+from cuishou.store.tables import Account, Case, StrategyVersion, User
+from cuishou.strategy.definition import Strategy, text_sha256
+
+#: the author of a strategy version the simulator puts in force
+STRATEGY_AUTHOR = "simulator"
 
 
 def account_count(session: Session) -> int:
@@ -60,7 +67,8 @@ class DayFacts:
       account), ``due_fen`` of every open case;
     * ``phones``: ``debtor_id, point_id, value, owner, named`` — active phones of their
       debtors, by debtor and id;
-    * ``history``: ``case_id, at, party, outcome`` of their contacts since ``since``, in order;
+    * ``history``: ``case_id, at, party, outcome, channel, source`` of their contacts since
+      ``since``, in order;
     * ``promises``: ``case_id, due_date, left_fen`` of open promises;
     * ``accounts``: see :func:`open_accounts`.
 
@@ -102,12 +110,12 @@ def day_facts(bulk: Bulk, *, since: datetime) -> DayFacts:
                 "owner": pl.String(), "owner_name": pl.String()},
     )  # fmt: skip
     history = bulk.fetch(
-        """SELECT ct.case_id, ct.at, ct.party, ct.outcome
+        """SELECT ct.case_id, ct.at, ct.party, ct.outcome, ct.channel, ct.source
         FROM contacts ct JOIN cases c ON c.id = ct.case_id
         WHERE c.status = 'open' AND ct.at >= :since
         ORDER BY ct.case_id, ct.at, ct.id""",
         schema={"case_id": pl.Int64(), "at": pl.Datetime("us", "UTC"), "party": pl.String(),
-                "outcome": pl.String()},
+                "outcome": pl.String(), "channel": pl.String(), "source": pl.String()},
         since=since,
     )  # fmt: skip
     promises = bulk.fetch(
@@ -146,4 +154,67 @@ def open_accounts(bulk: Bulk) -> pl.DataFrame:
         frame.sort("case_id", "since", "account_id", nulls_last=True)
         .with_columns(pl.int_range(pl.len()).over("case_id").alias("order"))
         .drop("since", "account_id")
+    )
+
+
+def install_strategy(
+    session: Session, strategy: Strategy, text: str, *, effective_from: date, now: datetime
+) -> StrategyVersion:
+    """Put ``strategy`` in force from ``effective_from``: an ``active`` version by the author
+    ``simulator`` (the next version number of its code). A continued run finds the same
+    text already in force and adds nothing."""
+    sha = text_sha256(text)
+    current = session.scalars(
+        select(StrategyVersion).where(
+            StrategyVersion.code == strategy.code, StrategyVersion.status == "active"
+        )
+    ).all()
+    for version in current:
+        started = version.effective_from
+        if version.sha256 == sha and started is not None and started <= effective_from:
+            return version
+    number = session.scalar(
+        select(func.max(StrategyVersion.version)).where(StrategyVersion.code == strategy.code)
+    )
+    version = StrategyVersion(
+        code=strategy.code,
+        version=int(number or 0) + 1,
+        zh=strategy.zh,
+        en=strategy.en,
+        body=text,
+        sha256=sha,
+        status="active",
+        note="put in force by cuishou simulate --strategy",
+        author=STRATEGY_AUTHOR,
+        created_at=now,
+        approved_by=STRATEGY_AUTHOR,
+        approved_at=now,
+        effective_from=effective_from,
+        activated_by=STRATEGY_AUTHOR,
+        activated_at=now,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+#: ``planned_actions`` rows the day's work acts on
+PLANNED_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "action": pl.String(),
+    "status": pl.String(),
+    "contact_point_id": pl.Int64(),
+    "window_start": pl.Datetime("us", "UTC"),
+}
+
+
+def planned_today(bulk: Bulk, day: date) -> pl.DataFrame:
+    """The day's plan of open cases (:data:`PLANNED_SCHEMA`), every status."""
+    return bulk.fetch(
+        """SELECT p.case_id, p.action, p.status, p.contact_point_id, p.window_start
+        FROM planned_actions p JOIN cases c ON c.id = p.case_id
+        WHERE p.day = :day AND c.status = 'open'
+        ORDER BY p.case_id, p.step""",
+        PLANNED_SCHEMA,
+        day=day,
     )

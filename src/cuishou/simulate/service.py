@@ -13,6 +13,17 @@ creates the collectors and teams it needs (``auth.service``). Then, day by day:
 4. the outcomes go in through the real bulk paths: the day's calls as a dialer result
    file (:func:`record_calls`) and its payments as a payments file (the one posting path).
 
+With a strategy (``SimulationOptions.strategy``) the run puts it in force from the first
+day (:func:`cuishou.simulate.repository.install_strategy`), installs the shipped starter
+scorecard so the cases have grades, and the cycle scores and plans each day. The workforce
+then works the plan: collectors call, in their queue's order (the strategy's call priority
+first), only cases with a ``call`` planned today that the gate allows (``planned`` or
+``moved``); the plan's IVR calls go out as a robot dialer's result file (source
+``simulator_ivr``) and its SMS, e-mails, WeChat messages, letters and visits are logged
+through ``contact.service.log_contact`` (:func:`deliver_planned`); agency and legal
+candidates are counted. The debtor model answers each channel with its own reach, jump and
+cost (``model.yaml`` ``channels``).
+
 The debtors' hidden traits and their expected payments under "no action" and "full
 treatment" go to a Parquet file beside the store (``truth``), never into it.
 """
@@ -40,15 +51,19 @@ from cuishou.auth.service import add_user
 from cuishou.cases.service import assign_many, queue_heads
 from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
-from cuishou.contact.schemas import CallImportResult
+from cuishou.contact.schemas import CallImportResult, ContactIn
+from cuishou.contact.service import log_contact
 from cuishou.engine.runner import run_daily_cycle
+from cuishou.experiments.rules import in_challenger
 from cuishou.generator.portfolio import generate_portfolio, write_portfolio
 from cuishou.kit.clock import CHINA_TZ, business_day_in
 from cuishou.kit.errors import InvalidInput
+from cuishou.kit.money import format_yuan
 from cuishou.kpis.schemas import KpiRow
 from cuishou.kpis.service import figures as kpi_figures
 from cuishou.placement.cli import run_import
 from cuishou.placement.service import ImportOptions
+from cuishou.scoring.service import install_starter
 from cuishou.simulate import model
 from cuishou.simulate import repository as repo
 from cuishou.simulate.config import ModelConfig
@@ -64,12 +79,23 @@ from cuishou.simulate.rules import (
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
 from cuishou.store.tables import User
+from cuishou.strategy.definition import Strategy
 
 SIM_CREDITOR = "SIMBANK"
 MANAGER = "sim_manager"
 ACTOR = "simulate"
 #: the dialer's name on the simulated calls (``contacts.source``)
 DIALER_SOURCE = "simulator"
+#: the robot dialer's name on the strategy's IVR calls
+IVR_SOURCE = "simulator_ivr"
+#: the user the robot dialer, the message gateway and the field team log their contacts as
+CHANNELS_USER = "sim_channels"
+#: contact actions the plan delivers without a collector (the rest of ``model.yaml`` channels)
+MESSAGE_ACTIONS = ("sms", "email", "wechat", "letter", "visit")
+#: plan statuses the gate allows today
+ALLOWED = ("planned", "moved")
+#: actions a strategy plans that contact nobody: counted as candidate lists
+CANDIDATE_ACTIONS = ("agency", "legal")
 #: contacts older than this are not read for a case's failed run and last reach
 HISTORY_DAYS = 30
 FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
@@ -86,6 +112,25 @@ DAY_FIGURES = ("calls", "connected", "right_party", "promises", "payments", "rec
 
 
 @dataclass(frozen=True, slots=True)
+class StrategyToRun:
+    """A strategy the run puts in force: its document and its YAML text."""
+
+    strategy: Strategy
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEffect:
+    """A known, real effect for proving the statistics (bench/experiment_aa.py): every
+    payment of a case in the challenger arm (``in_challenger(case_id, salt, share_pct)``)
+    is ``multiplier`` times what the model decided (never above what the case owes)."""
+
+    salt: str
+    share_pct: float
+    multiplier: float
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationOptions:
     days: int
     directory: Path
@@ -95,6 +140,8 @@ class SimulationOptions:
     first_day: date | None = None
     collectors: int = 10
     creditor: str = SIM_CREDITOR
+    strategy: StrategyToRun | None = None
+    effect: PaymentEffect | None = None
 
 
 @dataclass
@@ -106,10 +153,23 @@ class Tally:
     violations: int = 0
     payments: int = 0
     recovered_fen: int = 0
+    #: contacts by action (``call``, ``ivr``, ``sms`` …) and agency/legal candidates
+    contacts: dict[str, int] = field(default_factory=dict)
+    candidates: dict[str, int] = field(default_factory=dict)
+    cost_fen: int = 0
+    #: with a :class:`PaymentEffect`: what the model decided for the treated cases, and
+    #: what the effect added to it (the injected effect as it was realised)
+    effect_base_fen: int = 0
+    effect_added_fen: int = 0
 
     def add(self, other: Tally) -> None:
         for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, dict):
+                for key, number in theirs.items():
+                    mine[key] = mine.get(key, 0) + number
+            else:
+                setattr(self, name, mine + theirs)
 
 
 @dataclass
@@ -126,6 +186,9 @@ class SimulationResult:
     directory: str = ""
     truth: str = ""
     seconds: float = 0.0
+    strategy: str | None = None
+    #: ``case_id, recovered_fen``: what the run posted per case (the payments files)
+    recovered_by_case: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def to_json(self) -> dict[str, Any]:
         """The run's figures: those of ``GET /api/v1/kpis`` for ``from``…``to`` (the KPI
@@ -140,6 +203,10 @@ class SimulationResult:
             "collectors": self.collectors,
             **{name: getattr(k, name) for name in KPI_FIGURES},
             "quarantined": self.total.quarantined,
+            "strategy": self.strategy,
+            "contacts_by_channel": dict(sorted(self.total.contacts.items())),
+            "candidates": dict(sorted(self.total.candidates.items())),
+            "contact_cost": format_yuan(self.total.cost_fen),
             "per_day": [
                 {"day": row.key, **{name: getattr(row, name) for name in DAY_FIGURES}}
                 for row in self.per_day
@@ -157,16 +224,21 @@ def collector_names(count: int) -> list[str]:
 
 
 def _ensure_people(
-    engine: Engine, count: int, per_team: int, now: datetime
-) -> tuple[Principal, list[Principal]]:
-    """The simulation's manager and collectors, created when missing (``auth.service``).
-    They have no password (no hash is spent on one): nobody logs in as a simulated person."""
+    engine: Engine, count: int, per_team: int, now: datetime, *, channels: bool = False
+) -> tuple[Principal, list[Principal], Principal | None]:
+    """The simulation's manager and collectors (and with ``channels`` the user its robot
+    dialer, message gateway and field team log contacts as), created when missing
+    (``auth.service``). They have no password (no hash is spent on one): nobody logs in as
+    a simulated person."""
     names = collector_names(count)
+    extra = [CHANNELS_USER] if channels else []
     with transaction(engine) as session:
-        existing = repo.users_by_name(session, [MANAGER, *names])
-        wanted = [(MANAGER, "manager", None)] + [
-            (name, "collector", f"仿真{i // per_team + 1}组") for i, name in enumerate(names)
-        ]
+        existing = repo.users_by_name(session, [MANAGER, *names, *extra])
+        wanted = (
+            [(MANAGER, "manager", None)]
+            + [(name, "collector", f"仿真{i // per_team + 1}组") for i, name in enumerate(names)]
+            + [(name, "manager", None) for name in extra]
+        )
         for username, role, team in wanted:
             if username not in existing:
                 add_user(
@@ -175,9 +247,10 @@ def _ensure_people(
                            password=secrets.token_urlsafe(24)),
                     actor=SYSTEM, now=now, login=False,
                 )  # fmt: skip
-        users = repo.users_by_name(session, [MANAGER, *names])
+        users = repo.users_by_name(session, [MANAGER, *names, *extra])
         principals = {name: _principal(user) for name, user in users.items()}
-    return principals[MANAGER], [principals[name] for name in names]
+    robot = principals[CHANNELS_USER] if channels else None
+    return principals[MANAGER], [principals[name] for name in names], robot
 
 
 def _principal(user: User) -> Principal:
@@ -228,7 +301,10 @@ def _queue_facts(
     queued = queue.select("case_id")
     facts = day_facts.cases.join(queued, on="case_id", how="semi")
     points = day_facts.phones.join(facts.select("debtor_id"), on="debtor_id", how="semi")
-    history = day_facts.history.join(queued, on="case_id", how="semi")
+    # a collector goes by the calls made on the case (not the robot's, nor messages)
+    history = day_facts.history.join(queued, on="case_id", how="semi").filter(
+        (pl.col("channel") == "call") & (pl.col("source") != IVR_SOURCE)
+    )
     promises = day_facts.promises.join(queued, on="case_id", how="semi")
 
     own = (
@@ -288,7 +364,14 @@ def _queue_facts(
 
 
 def record_calls(
-    engine: Engine, path: Path, calls: pl.DataFrame, *, day: date, seed: int, now: datetime
+    engine: Engine,
+    path: Path,
+    calls: pl.DataFrame,
+    *,
+    day: date,
+    seed: int,
+    now: datetime,
+    source: str = DIALER_SOURCE,
 ) -> CallImportResult:
     """Write the day's dialer result file and import it (外呼话单导入).
 
@@ -299,7 +382,7 @@ def record_calls(
     that cannot be read stops the run; rows the import quarantines are reported.
     """
     file = _write_csv(dialer_rows(calls, day=day, seed=seed), path)
-    options = DialerOptions(now=now, source=DIALER_SOURCE, actor=ACTOR)
+    options = DialerOptions(now=now, source=source, actor=ACTOR)
     result = import_call_results(engine, [file], options)
     if result.errors:
         raise InvalidInput(f"the simulated dialer file {file} was not imported: {result.errors}")
@@ -347,6 +430,122 @@ def _decide_calls(
     )
 
 
+def _local_minute(column: str, zone: ZoneInfo) -> pl.Expr:
+    """Minutes after local midnight of an aware UTC column."""
+    local = pl.col(column).dt.convert_time_zone(str(zone))
+    return (local.dt.hour().cast(pl.Int64) * 60 + local.dt.minute().cast(pl.Int64)).cast(pl.Float64)
+
+
+def deliver_planned(
+    engine: Engine,
+    config: ModelConfig,
+    options: SimulationOptions,
+    day: date,
+    zone: ZoneInfo,
+    plan: pl.DataFrame,
+    facts: repo.DayFacts,
+    traits_of: Callable[[pl.Series], model.Traits],
+    robot: Principal,
+    tally: Tally,
+) -> pl.DataFrame:
+    """Deliver the day's planned contacts that need no collector, each at the first instant
+    the gate allows it (``window_start``), and count the candidate lists. Returns
+    ``case_id, jump`` (the debtors reached and the jump it gives them).
+
+    IVR calls go through the dialer result import as a robot dialer's file (source
+    :data:`IVR_SOURCE`); SMS, e-mail, WeChat, letters and visits are logged one by one through
+    ``contact.service.log_contact`` (the workbench's path: the gate judges, alerts, events),
+    as :data:`CHANNELS_USER`: the dialer import takes calls only, and no bulk path for
+    messages exists yet (the channel issue sends them).
+    """
+    for action in CANDIDATE_ACTIONS:
+        count = plan.filter((pl.col("action") == action) & (pl.col("status") == "planned")).height
+        if count:
+            tally.candidates[action] = tally.candidates.get(action, 0) + count
+    allowed = (
+        plan.filter(pl.col("status").is_in(ALLOWED) & pl.col("window_start").is_not_null())
+        .join(facts.cases, on="case_id", how="inner")
+        .with_columns(_local_minute("window_start", zone).alias("minute"))
+        .sort("case_id", "action")
+    )
+    jumps: list[pl.DataFrame] = []
+    now = local_moment(day, 22 * 60 + 50, zone)
+
+    ivr = allowed.filter(pl.col("action") == "ivr").join(
+        facts.phones.select(pl.col("point_id").alias("contact_point_id"), pl.col("value")),
+        on="contact_point_id",
+        how="inner",
+    )
+    if ivr.height:
+        got = model.channel_outcomes(
+            config, options.seed, day, traits_of(ivr["debtor_id"]), action="ivr",
+            hour=ivr["minute"].to_numpy() / 60.0,
+        )  # fmt: skip
+        rows = ivr.with_columns(
+            pl.int_range(pl.len()).alias("slot"),
+            pl.lit(CHANNELS_USER).alias("collector"),
+            pl.col("value").alias("number"),
+            pl.Series("outcome", got.outcome.tolist(), dtype=pl.String),
+            pl.Series("duration", np.where(got.reached, 45, 20), dtype=pl.Int64),
+            pl.lit(0, dtype=pl.Int64).alias("promise_fen"),
+            pl.lit(0, dtype=pl.Int64).alias("promise_days"),
+        )
+        dialled = record_calls(
+            engine,
+            options.directory / "calls" / f"ivr-{day.isoformat()}.csv",
+            rows,
+            day=day,
+            seed=options.seed,
+            now=now,
+            source=IVR_SOURCE,
+        )
+        tally.quarantined += dialled.quarantined
+        tally.violations += dialled.violations
+        _count(tally, config, "ivr", ivr.height)
+        jumps.append(rows.select("case_id", pl.Series("jump", got.jump)))
+
+    messages = allowed.filter(pl.col("action").is_in(MESSAGE_ACTIONS))
+    if messages.height:
+        with transaction(engine) as session:
+            for action in MESSAGE_ACTIONS:
+                part = messages.filter(pl.col("action") == action)
+                if part.height == 0:
+                    continue
+                got = model.channel_outcomes(
+                    config, options.seed, day, traits_of(part["debtor_id"]), action=action,
+                    hour=part["minute"].to_numpy() / 60.0,
+                )  # fmt: skip
+                for row, outcome in zip(
+                    part.select("case_id", "contact_point_id", "window_start").iter_rows(),
+                    got.outcome.tolist(),
+                    strict=True,
+                ):
+                    case_id, point_id, at = row
+                    log_contact(
+                        session,
+                        robot,
+                        case_id,
+                        ContactIn(
+                            contact_point_id=point_id,
+                            channel=action,
+                            outcome=outcome,
+                            at=at,
+                            collectors=2 if action == "visit" else None,
+                        ),
+                        now=now,
+                    )
+                _count(tally, config, action, part.height)
+                jumps.append(part.select("case_id", pl.Series("jump", got.jump)))
+    if not jumps:
+        return pl.DataFrame(schema={"case_id": pl.Int64, "jump": pl.Float64})
+    return pl.concat(jumps).filter(pl.col("jump") > 0)
+
+
+def _count(tally: Tally, config: ModelConfig, action: str, number: int) -> None:
+    tally.contacts[action] = tally.contacts.get(action, 0) + number
+    tally.cost_fen += number * config.channels.of(action).cost_fen
+
+
 def _pay(
     engine: Engine,
     config: ModelConfig,
@@ -381,6 +580,16 @@ def _pay(
         excitation=cases["excitation"].to_numpy(),
         promise_fen=cases["left_fen"].to_numpy(),
     )  # fmt: skip
+    if options.effect is not None:
+        effect = options.effect
+        owed = cases["owed_fen"].to_numpy()
+        treated = in_challenger(
+            cases["case_id"].to_numpy(), salt=effect.salt, share_pct=effect.share_pct
+        )
+        raised = np.minimum(np.rint(paid * effect.multiplier).astype(np.int64), owed)
+        tally.effect_base_fen += int(paid[treated].sum())
+        tally.effect_added_fen += int((raised - paid)[treated].sum())
+        paid = np.where(treated, raised, paid)
     hours = config.payments.hours
     minute = 60.0 * (
         hours.low
@@ -411,7 +620,7 @@ def _pay(
             )
         tally.payments += parts.height
         tally.recovered_fen += int(parts["amount_fen"].sum())
-    return payers.select("case_id", pl.lit(True).alias("paid"))
+    return payers.select("case_id", pl.lit(True).alias("paid"), "amount_fen")
 
 
 def _excite(
@@ -531,9 +740,20 @@ def simulate(
             raise InvalidInput(f"the generated placement did not import cleanly: {imported}")
         generated = portfolio.accounts.height
     workforce = config.workforce
-    manager, collectors = _ensure_people(
-        engine, options.collectors, workforce.collectors_per_team, arrival
+    planning = options.strategy is not None
+    manager, collectors, robot = _ensure_people(
+        engine, options.collectors, workforce.collectors_per_team, arrival, channels=planning
     )
+    label: str | None = None
+    if options.strategy is not None:
+        # the strategy in force from the first day, graded by the shipped starter scorecard
+        with transaction(engine) as session:
+            version = repo.install_strategy(
+                session, options.strategy.strategy, options.strategy.text,
+                effective_from=first, now=arrival,
+            )  # fmt: skip
+            label = f"{version.code}@{version.version}"
+            install_starter(session, actor=ACTOR, now=arrival)
     skill = model.collector_skill(config, options.seed, np.arange(1, options.collectors + 1))
 
     with transaction(engine) as session:
@@ -548,9 +768,13 @@ def simulate(
     excitation = pl.DataFrame(schema={"case_id": pl.Int64, "excitation": pl.Float64})
     total = Tally()
     truth_frame = pl.DataFrame()
+    posted: list[pl.DataFrame] = []
     for number, day in enumerate(days, start=1):
         report(f"simulating {day.isoformat()}", number)
-        run_daily_cycle(engine, day, now=local_moment(day, 6 * 60, zone), scoring=False)
+        # with a strategy the cycle scores (grades for the table) and plans the day
+        run_daily_cycle(
+            engine, day, now=local_moment(day, 6 * 60, zone), scoring=planning, strategy=planning
+        )
         _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
 
         # the workforce works its queues, knowing what the store says today (one read)
@@ -564,9 +788,24 @@ def simulate(
         since = local_moment(day - timedelta(days=HISTORY_DAYS), 0, zone)
         with BulkStore(engine).read() as bulk:
             facts = repo.day_facts(bulk, since=since)
+            plan = repo.planned_today(bulk, day) if planning else None
         if day == first:
             truth_frame = _truth_frame(
                 config, options.seed, facts.accounts, traits_of, first, len(days)
+            )
+        tally = Tally()
+        channel_jumps = pl.DataFrame(schema={"case_id": pl.Int64, "jump": pl.Float64})
+        if plan is not None and robot is not None:
+            # the robot dialer, the gateway and the field team go first (from 08:00) …
+            channel_jumps = deliver_planned(
+                engine, config, options, day, zone, plan, facts, traits_of, robot, tally
+            )
+            # … and the collectors call only the cases the plan has a call for today
+            wanted = plan.filter(
+                (pl.col("action") == "call") & pl.col("status").is_in(ALLOWED)
+            ).select("case_id")
+            queue = queue.join(wanted.unique(), on="case_id", how="semi").sort(
+                "collector_no", "position"
             )
         calls = plan_calls(
             _queue_facts(queue, facts, day=day, zone=zone),
@@ -578,7 +817,8 @@ def simulate(
             third_party_after_failed=workforce.third_party_after_failed,
         )
         calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
-        tally = Tally(calls=calls.height)
+        tally.calls = calls.height
+        _count(tally, config, "call", calls.height)
         if calls.height:
             dialled = record_calls(
                 engine,
@@ -591,14 +831,22 @@ def simulate(
             tally.quarantined += dialled.quarantined
             tally.violations += dialled.violations
         jumps = (
-            calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY)))
+            pl.concat(
+                [
+                    calls.filter(pl.col("outcome").is_in(list(model.RIGHT_PARTY))).select(
+                        "case_id", "jump"
+                    ),
+                    channel_jumps,
+                ]
+            )
             .group_by("case_id")
             .agg(pl.col("jump").sum())
         )
 
         # the debtors pay, and the day's contacts and payments excite tomorrow
         paid = _pay(engine, config, options, day, zone, traits_of, facts, excitation, tally)
-        excitation = _excite(config, excitation, jumps, paid)
+        posted.append(paid.select("case_id", "amount_fen"))
+        excitation = _excite(config, excitation, jumps, paid.select("case_id", "paid"))
         total.add(tally)
 
     truth_frame.write_parquet(options.truth_path)
@@ -618,4 +866,9 @@ def simulate(
         directory=str(options.directory),
         truth=str(options.truth_path),
         seconds=round(time.perf_counter() - started, 2),
+        strategy=label,
+        recovered_by_case=pl.concat(posted)
+        .group_by("case_id")
+        .agg(pl.col("amount_fen").sum().alias("recovered_fen"))
+        .sort("case_id"),
     )

@@ -360,3 +360,17 @@ def show_command(
 
 
 plan_cli.register(strategy_app)
+
+
+def _compare_alias() -> None:
+    """``cuishou strategy compare V1 V2`` is ``cuishou simulate compare`` (issue 13's name)."""
+    from cuishou.simulate.cli import compare_command
+
+    strategy_app.command(
+        "compare",
+        help="What-if on the simulator: two strategies on the same simulated debtors "
+        "(common random numbers); same as `cuishou simulate compare`.",
+    )(compare_command)
+
+
+_compare_alias()
