@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import polars as pl
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from cuishou.kit.errors import NotFound
-from cuishou.store.bulk import Bulk
 from cuishou.store.tables import (
     Creditor,
     Event,
@@ -166,78 +164,3 @@ def creditor_packs(session: Session) -> dict[str, str]:
 
 def product_codes(session: Session) -> frozenset[str]:
     return frozenset(str(code) for code in session.scalars(select(Product.code)))
-
-
-def open_case_frame(bulk: Bulk, day: date) -> pl.DataFrame:
-    """Every open case with what the decision table reads (``strategy.rules.CASE_SCHEMA``).
-
-    A minimal read for validation (the daily planning step reads the same facts for its
-    own purposes; the two are to become one query)."""
-    cases = bulk.fetch(
-        f"""SELECT c.id AS case_id, c.debtor_id, cr.code AS creditor_code,
-            c.bucket, c.dpd, {bulk.nullable("c.risk_grade", "''")} AS risk_grade,
-            c.amount_tier, c.due_fen
-        FROM cases c JOIN creditors cr ON cr.id = c.creditor_id
-        WHERE c.status = 'open'""",  # noqa: S608 - constant fragments only
-        {
-            "case_id": pl.Int64(), "debtor_id": pl.Int64(), "creditor_code": pl.String(),
-            "bucket": pl.String(), "dpd": pl.Int64(), "risk_grade": pl.String(),
-            "amount_tier": pl.String(), "due_fen": pl.Int64(),
-        },
-    )  # fmt: skip
-    accounts = bulk.fetch(
-        """SELECT a.case_id, a.product_code, p.placed_on
-        FROM cases c JOIN accounts a ON a.case_id = c.id
-        JOIN placements p ON p.id = a.placement_id
-        WHERE c.status = 'open'""",
-        {"case_id": pl.Int64(), "product_code": pl.String(), "placed_on": pl.Date()},
-    )
-    moved = bulk.fetch(
-        f"""SELECT a.case_id, a.bucket, MAX(h.as_of) AS since
-        FROM cases c JOIN accounts a ON a.case_id = c.id
-        JOIN bucket_history h ON h.account_id = a.id
-        WHERE c.status = 'open' AND h.as_of <= :day
-            AND h.movement IN ({", ".join(f"'{m}'" for m in BUCKET_MOVES)})
-        GROUP BY a.id, a.case_id, a.bucket""",  # noqa: S608 - constant fragments only
-        {"case_id": pl.Int64(), "bucket": pl.String(), "since": pl.Date()},
-        day=day,
-    )
-    labels = bulk.fetch(
-        """SELECT l.case_id, l.code FROM case_labels l
-        JOIN cases c ON c.id = l.case_id WHERE c.status = 'open'""",
-        {"case_id": pl.Int64(), "code": pl.String()},
-    )
-    per_case = accounts.group_by("case_id").agg(
-        pl.col("product_code").unique().sort().alias("products"),
-        pl.col("placed_on").min().alias("_placed_on"),
-    )
-    in_bucket = (
-        cases.select("case_id", "bucket")
-        .join(moved, on=["case_id", "bucket"], how="inner")
-        .group_by("case_id")
-        .agg(pl.col("since").min().alias("_bucket_since"))
-    )
-    carried = labels.group_by("case_id").agg(pl.col("code").sort().alias("labels"))
-    return (
-        cases.join(per_case, on="case_id", how="left")
-        .join(in_bucket, on="case_id", how="left")
-        .join(carried, on="case_id", how="left")
-        .with_columns(
-            pl.when(pl.col("risk_grade") == "")
-            .then(None)
-            .otherwise(pl.col("risk_grade"))
-            .alias("risk_grade"),
-            pl.col("products").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            pl.col("labels").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            (pl.lit(day) - pl.col("_placed_on"))
-            .dt.total_days()
-            .fill_null(0)
-            .alias("days_since_placement"),
-            (pl.lit(day) - pl.col("_bucket_since"))
-            .dt.total_days()
-            .fill_null(0)
-            .alias("days_in_bucket"),
-        )
-        .drop("_placed_on", "_bucket_since")
-        .sort("case_id")
-    )

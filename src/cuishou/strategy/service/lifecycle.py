@@ -43,6 +43,7 @@ from cuishou.strategy.definition import (
     text_sha256,
 )
 from cuishou.strategy.diff import Diff, diff_strategies
+from cuishou.strategy.repository import planning as planning_repo
 from cuishou.strategy.repository import versions as repo
 from cuishou.strategy.schemas import (
     DiffOut,
@@ -385,7 +386,7 @@ def store_facts(session: Session, *, as_of: date) -> StoreFacts:
     """What validation checks a strategy against: the open cases, active templates, each
     creditor's rule pack and the known products."""
     return StoreFacts(
-        cases=repo.open_case_frame(SessionBulk(session), as_of),
+        cases=planning_repo.open_cases(SessionBulk(session), as_of),
         templates={
             code: TemplateFact(code, channel, audience)
             for code, channel, audience in repo.active_templates(session)
