@@ -76,3 +76,13 @@ def test_validate_through_the_api(engine: Engine, client: TestClient) -> None:
     assert "not valid YAML" in broken["problems"][0]["en"]
     refused = client.post("/api/v1/strategies", json={"body": "code: [x"}, headers=auth["alice"])
     assert refused.status_code == 422 and refused.json()["code"] == "invalid_strategy"
+
+
+def test_numbers_too_large_for_the_store_name_no_version(
+    engine: Engine, client: TestClient
+) -> None:
+    auth = tokens(engine)
+    huge = "9" * 30
+    for query in (f"a={huge}&b=1", f"a=default@{huge}&b=1", "a=" + "x" * 40 + "@1&b=1"):
+        response = client.get(f"/api/v1/strategies/diff?{query}", headers=auth["boss"])
+        assert response.status_code == 404, (query, response.text)

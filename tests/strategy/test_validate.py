@@ -6,9 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+import pytest
 
 from cuishou.compliance.pack import load_pack
-from cuishou.strategy.definition import shipped, strategy_from_text
+from cuishou.strategy.definition import (
+    StrategyError,
+    shipped,
+    shipped_text,
+    strategy_from_text,
+)
 from cuishou.strategy.rules import CASE_SCHEMA
 from cuishou.strategy.validate import Report, StoreFacts, TemplateFact, validate, when_words
 
@@ -192,3 +198,9 @@ def test_conditions_in_words() -> None:
     assert when_words(rule.when, "zh") == "标签含 hardship，标签不含 evading"
     assert when_words(shipped().rules[-1].when, "zh") == "所有案件"
     assert when_words(shipped().rules[3].when, "en") == "DPD ≥91; grade D"
+
+
+def test_a_document_error_names_the_row_by_its_number() -> None:
+    text = shipped_text().replace("{risk_grade: [D], dpd: {min: 91}}", "{dpd: {min: 9, max: 2}}")
+    with pytest.raises(StrategyError, match=r"rules\[row 4\]\.when\.dpd: min 9 is above max 2"):
+        strategy_from_text(text, source="x.yaml")

@@ -27,6 +27,7 @@ unknown templates, actions a pack never allows — is :mod:`cuishou.strategy.val
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -294,16 +295,25 @@ class Strategy(_Strict):
         return {s.template for seg in self.segments for s in seg.path if s.template}
 
 
+#: a decision-table row in a validation message (``rules.0.when``: 0-based, from pydantic)
+_ROW_FIELD = re.compile(r"\brules\.(\d+)\b")
+
+
 def parse_strategy(raw: Any, *, source: str) -> Strategy:
-    """Validate a strategy read from YAML; errors name ``source`` and the field."""
-    return parse_document(
-        Strategy,
-        raw,
-        what="strategy",
-        source=source,
-        error=StrategyError,
-        named_lists={"segments": "code"},
-    )
+    """Validate a strategy read from YAML; errors name ``source`` and the field, a row of
+    the decision table by its 1-based number as everywhere else (``rules[row 1].when``)."""
+    try:
+        return parse_document(
+            Strategy,
+            raw,
+            what="strategy",
+            source=source,
+            error=StrategyError,
+            named_lists={"segments": "code"},
+        )
+    except StrategyError as exc:
+        message = _ROW_FIELD.sub(lambda m: f"rules[row {int(m.group(1)) + 1}]", exc.message)
+        raise StrategyError(message, **exc.details) from exc
 
 
 def strategy_from_text(text: str, *, source: str) -> Strategy:

@@ -45,7 +45,15 @@ def version_by_id(session: Session, version_id: int) -> StrategyVersion | None:
     return session.get(StrategyVersion, version_id)
 
 
+#: ids are BIGINT and version numbers INTEGER: a larger number names no row (and must not
+#: reach the driver)
+MAX_ID = 2**63 - 1
+MAX_NUMBER = 2**31 - 1
+
+
 def get_version(session: Session, version_id: int, *, for_update: bool = False) -> StrategyVersion:
+    if not 1 <= version_id <= MAX_ID:
+        raise NotFound(f"no strategy version {version_id}", version_id=version_id)
     found = session.get(StrategyVersion, version_id, with_for_update=for_update)
     if found is None:
         raise NotFound(f"no strategy version {version_id}", version_id=version_id)
@@ -53,6 +61,8 @@ def get_version(session: Session, version_id: int, *, for_update: bool = False) 
 
 
 def version_by_code(session: Session, code: str, version: int) -> StrategyVersion:
+    if not 1 <= version <= MAX_NUMBER or len(code) > 32:
+        raise NotFound(f"no strategy {code}@{version}", code=code, version=version)
     found = session.scalar(
         select(StrategyVersion).where(
             StrategyVersion.code == code, StrategyVersion.version == version
