@@ -232,6 +232,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.alert.raised": ("触发预警", "Alert raised"),
     "event.case.label_given": ("新增画像标签", "Customer label given"),
     "event.case.label_removed": ("移除画像标签", "Customer label removed"),
+    "event.case.segment_changed": ("策略客群变更", "Strategy segment changed"),
     "event.model.trained": ("模型训练", "Model trained"),
     "event.model.promoted": ("模型上线为冠军", "Model promoted to champion"),
     "event.model.installed": ("安装冷启动模型", "Starter model installed"),
