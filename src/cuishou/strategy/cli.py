@@ -19,7 +19,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cuishou.auth.service import principal_named
 from cuishou.cli_support import friendly_errors, out, print_json, store_engine
 from cuishou.kit.clock import parse_date, utc_now
 from cuishou.kit.errors import InvalidInput
@@ -65,6 +64,8 @@ def _session(url: str | None = None) -> Iterator[Session]:
 def _who(session: Session, username: str | None) -> tuple[str, Principal | None]:
     if username is None:
         return _operator(), None
+    from cuishou.auth.service import principal_named
+
     principal = principal_named(session, username)
     return principal.username, principal
 

@@ -8,17 +8,18 @@ on the ``strategy`` command group by :mod:`cuishou.strategy.cli`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
 
 from cuishou.auth.rules import Principal
-from cuishou.auth.service import principal_named
 from cuishou.cli_support import friendly_errors, out, print_json, store_engine
 from cuishou.kit.clock import parse_date, utc_now
 from cuishou.kit.errors import InvalidInput
-from cuishou.store.db import transaction
-from cuishou.strategy.service.planning import TASK_ACTIONS, dialer_list, task_list
+from cuishou.strategy import TASK_ACTIONS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _write(frame: pl.DataFrame, path: Path | None, *, as_json: bool) -> None:
@@ -44,6 +45,10 @@ def calls_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """外呼名单: the day's calls the compliance gate allows, in priority order, with windows."""
+    from cuishou.auth.service import principal_named
+    from cuishou.store.db import transaction
+    from cuishou.strategy.service.planning import dialer_list
+
     day = parse_date(as_of)
     engine = store_engine()
     revealer: Principal | None = None
@@ -63,6 +68,8 @@ def tasks_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """今日任务: message batches, visits, agency and legal candidates, with the gate's word."""
+    from cuishou.strategy.service.planning import task_list
+
     day = parse_date(as_of)
     chosen = tuple(action) or TASK_ACTIONS
     if "call" in chosen or "ivr" in chosen:

@@ -45,6 +45,7 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.kit.masking import mask_mobile_expr
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
+from cuishou.strategy import TASK_ACTIONS
 from cuishou.strategy.definition import ACTIONS, POINT_KIND, Strategy, strategy_from_text
 from cuishou.strategy.repository import planning as repo
 from cuishou.strategy.repository.versions import effective_version, version_by_id
@@ -407,8 +408,6 @@ TASK_COLUMNS = (
     "case_id", "action", "segment", "template", "status", "contact_point_id", "point_kind",
     "window_start", "window_end", "collector", "due", "dpd", "bucket", "rule_ids",
 )  # fmt: skip
-#: what ``cuishou strategy tasks`` lists by default: everything that is not a call
-TASK_ACTIONS = ("sms", "letter", "email", "wechat", "visit", "agency", "legal")
 
 
 def _iso_local(frame: pl.DataFrame, column: str) -> pl.Expr:
