@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from cuishou.compliance.pack import load_pack
+from cuishou.scoring.service import default_label_pack
 from cuishou.strategy.definition import (
     StrategyError,
     shipped,
@@ -180,12 +181,33 @@ def test_values_the_cycle_or_the_store_never_gives() -> None:
     assert report.problems[0].en.startswith("row 1 names bucket M9, which does not exist")
 
 
+def test_label_names_the_label_pack_never_gives() -> None:
+    strategy = table(
+        """  - {segment: S1, when: {labels_any: [disputed, hardship]}}
+  - {segment: S2, when: {labels_none: [evasive]}}
+  - {segment: S3}""",
+        policy="first",
+    )
+    labels = frozenset({"dispute", "hardship", "evading"})
+    report = validate(strategy, store=facts(case(1)), default_pack=CN, labels=labels)
+    assert kinds(report) == [("unknown_value", (1,)), ("unknown_value", (2,))]
+    first, second = report.problems
+    assert first.data == {"field": "labels_any", "values": ["disputed"]}
+    assert first.en.startswith("row 1 names label disputed, which does not exist")
+    assert first.en.endswith("that condition matches no case.")
+    assert second.en.endswith("that condition excludes no case.")
+    assert "此条件不会排除任何案件" in second.zh
+    # without the label pack's codes, label names are not checked
+    assert validate(strategy, store=facts(case(1)), default_pack=CN).clean
+
+
 def test_the_shipped_default_strategy_is_clean() -> None:
     cases = [
         case(1), case(2, risk_grade=None), case(3, labels=["dispute"]),
         case(4, risk_grade="D", dpd=120, bucket="M4"), case(5, risk_grade="A", bucket="M1", dpd=3),
     ]  # fmt: skip
-    report = validate(shipped(), store=facts(*cases), default_pack=CN)
+    labels = frozenset(rule.code for rule in default_label_pack().labels)
+    report = validate(shipped(), store=facts(*cases), default_pack=CN, labels=labels)
     assert report.clean, report.problems
     assert {r.segment: r.decided for r in report.rows if r.decided} == {
         "B_CALL": 1, "NEW": 1, "DISPUTE": 1, "D_LEGAL": 1, "A_REMIND": 1,

@@ -418,13 +418,19 @@ def _shadowed(strategy: Strategy) -> list[Problem]:
 
 
 def _unknown_values(
-    strategy: Strategy, scheme: BucketScheme, store: StoreFacts | None
+    strategy: Strategy,
+    scheme: BucketScheme,
+    store: StoreFacts | None,
+    labels: frozenset[str] | None,
 ) -> list[Problem]:
     problems = []
     known: dict[str, tuple[frozenset[str], str, str]] = {
         "bucket": (frozenset(scheme.names), "账龄", "bucket"),
         "amount_tier": (frozenset(TIER_NAMES), "金额分层", "amount tier"),
     }
+    if labels is not None:
+        for name in ("labels_any", "labels_all", "labels_none"):
+            known[name] = (labels, "标签", "label")
     if store is not None:
         creditors = frozenset(store.packs)
         known["creditor"] = (creditors, "委托方", "creditor")
@@ -443,12 +449,14 @@ def _unknown_values(
                     segment=rule.segment,
                     zh=(
                         f"第 {number} 行的{zh_name} {listed} 不存在"
-                        f"（已有：{', '.join(sorted(values)) or '无'}），此条件不会命中任何案件。"
+                        f"（已有：{', '.join(sorted(values)) or '无'}），"
+                        f"此条件不会{'排除' if name == 'labels_none' else '命中'}任何案件。"
                     ),
                     en=(
                         f"row {number} names {en_name} {listed}, which "
                         f"{'does' if len(unknown) == 1 else 'do'} not exist (known: "
-                        f"{', '.join(sorted(values)) or 'none'}); that condition matches no case."
+                        f"{', '.join(sorted(values)) or 'none'}); that condition "
+                        f"{'excludes' if name == 'labels_none' else 'matches'} no case."
                     ),
                     data={"field": name, "values": unknown},
                 )
@@ -659,9 +667,11 @@ def validate(
     store: StoreFacts | None,
     default_pack: RulePack,
     scheme: BucketScheme = DEFAULT_BUCKETS,
+    labels: frozenset[str] | None = None,
 ) -> Report:
     """Every problem of ``strategy`` against ``store`` (``None``: the checks that need
-    the store's cases and templates are left out; packs fall back to ``default_pack``)."""
+    the store's cases and templates are left out; packs fall back to ``default_pack``)
+    and against the label pack's codes ``labels`` (``None``: label names are not checked)."""
     problems: list[Problem] = []
     hits = decided = None
     if store is not None:
@@ -671,7 +681,7 @@ def validate(
         problems += _overlaps(strategy, hits, scheme)
     else:
         problems += _shadowed(strategy)
-    problems += _unknown_values(strategy, scheme, store)
+    problems += _unknown_values(strategy, scheme, store, labels)
     if store is not None and decided is not None:
         problems += _gaps(strategy, decided)
         problems += _templates(strategy, store.templates)

@@ -397,7 +397,12 @@ def store_facts(session: Session, *, as_of: date) -> StoreFacts:
 
 
 def check(strategy: Strategy, facts: StoreFacts | None) -> Report:
-    return validate(strategy, store=facts, default_pack=load_pack(DEFAULT_PACK))
+    """:func:`validate` against the store's facts, the default rule pack and the codes of
+    the label pack scoring gives (a label no rule gives matches no case)."""
+    from cuishou.scoring.service import default_label_pack  # YAML and Polars load here
+
+    labels = frozenset(rule.code for rule in default_label_pack().labels)
+    return validate(strategy, store=facts, default_pack=load_pack(DEFAULT_PACK), labels=labels)
 
 
 def check_text(
