@@ -40,7 +40,9 @@ def kpis_command(
     start: str = typer.Option(..., "--from", help="First business day (YYYY-MM-DD)."),
     end: str = typer.Option(..., "--to", help="Last business day, inclusive (YYYY-MM-DD)."),
     by: str | None = typer.Option(
-        None, "--by", help="Slice: collector, team, agency, creditor, bucket, day, week, month."
+        None,
+        "--by",
+        help="Slice: collector, team, agency, creditor, bucket, arm, day, week, month.",
     ),
     config: Path | None = typer.Option(
         None, "--config", help="KPI config YAML (targets, unit costs); default the shipped one."

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect as SqlDialect
 
 from cuishou.auth.rules import CaseScope
 from cuishou.auth.scope import case_scope_clause
+from cuishou.kpis.rules import NO_ARM
 from cuishou.store.bulk import NULLABLE_ID, Bulk, Query
 
 #: time zones are at most 14 hours from UTC: this margin holds every time of the dates
@@ -42,6 +43,12 @@ CREDITORS_SCHEMA: dict[str, pl.DataType] = {
 }
 TEAMS_SCHEMA: dict[str, pl.DataType] = {"team_id": pl.Int64(), "team": pl.String()}
 AGENCIES_SCHEMA: dict[str, pl.DataType] = {"agency_id": pl.Int64(), "agency": pl.String()}
+ARMS_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "experiment_id": pl.Int64(),
+    "experiment": pl.String(),
+    "arm_name": pl.String(),
+}
 ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "case_id": pl.Int64()}
 ENTRIES_SCHEMA: dict[str, pl.DataType] = {"account_id": pl.Int64(), "owed_fen": pl.Int64()}
 MOVES_SCHEMA: dict[str, pl.DataType] = {
@@ -181,19 +188,32 @@ def assignments_of(
 
 def _named_cases(
     cases: pl.DataFrame, creditors: pl.DataFrame, users: pl.DataFrame, teams: pl.DataFrame,
-    agencies: pl.DataFrame,
+    agencies: pl.DataFrame, arms: pl.DataFrame | None = None,
 ) -> pl.DataFrame:  # fmt: skip
-    """Cases with their creditor's code and zone and their current collector, team and
-    agency by name (the small tables joined here, not per case row in SQL)."""
-    return (
+    """Cases with their creditor's code and zone, their current collector, team and agency
+    by name (the small tables joined here, not per case row in SQL) and, when ``arms`` are
+    read, their experiment arm as ``experiment/arm`` (a case in several experiments: its
+    latest; in none: :data:`~cuishou.kpis.rules.NO_ARM`)."""
+    named = (
         cases.join(creditors, on="creditor_id", how="left")
         .join(users.select("user_id", "collector"), on="user_id", how="left")
         .join(teams, on="team_id", how="left")
         .join(agencies, on="agency_id", how="left")
-        .select(
-            "case_id", "opened_on", "creditor", "tz", "collector", "team", "agency",
-            "current_bucket",
+    )
+    if arms is None:
+        named = named.with_columns(pl.lit(None, dtype=pl.String).alias("arm"))
+    else:
+        latest = (
+            arms.sort("case_id", "experiment_id", descending=[False, True])
+            .unique("case_id", keep="first")
+            .select("case_id", pl.format("{}/{}", "experiment", "arm_name").alias("arm"))
         )
+        named = named.join(latest, on="case_id", how="left").with_columns(
+            pl.col("arm").fill_null(NO_ARM)
+        )
+    return named.select(
+        "case_id", "opened_on", "creditor", "tz", "collector", "team", "agency",
+        "current_bucket", "arm",
     )  # fmt: skip
 
 
@@ -244,6 +264,7 @@ def fetch_facts(
     end: date,
     since: date | None = None,
     owners: bool = True,
+    arms: bool = False,
 ) -> RawFacts:
     """Everything the KPIs of ``[start, end]`` (business dates) read, for cases in ``scope``
     (SQL text from :func:`scope_sql`); the daily facts (contacts, promises, cash,
@@ -255,7 +276,8 @@ def fetch_facts(
     of cases in scope (``kpis.rules.assemble``). Each table is read once, with only the
     columns the rules use (the ledger in two narrow reads: book amounts, and payments and
     reversals); the assignment events and the cases' current holders only when ``owners``
-    (an attributed slice asks who had a case when)."""
+    (an attributed slice asks who had a case when); the cases' experiment arms only when
+    ``arms`` (the ``arm`` slice)."""
     first = since or start
     params = _window(first, end)
     owed = "fee_fen + penalty_fen + interest_fen + principal_fen"
@@ -343,6 +365,12 @@ def fetch_facts(
             EVENTS_SCHEMA,
             {"type": ASSIGNED, "lower": params["lower"]},
         )
+    if arms:
+        queries["arms"] = Query(
+            """SELECT m.case_id, m.experiment_id, e.name AS experiment, m.arm AS arm_name
+            FROM experiment_cases m JOIN experiments e ON e.id = m.experiment_id""",
+            ARMS_SCHEMA,
+        )
     read = bulk.fetch_many(queries)
     users = _blank_to_null(read["users"], ("team", "agency"))
     teams, agencies = read["teams"], read["agencies"]
@@ -353,7 +381,9 @@ def fetch_facts(
         pl.lit(None, dtype=CASES_SCHEMA[c]).alias(c) for c in HOLDERS if not owners
     )
     return RawFacts(
-        cases=_named_cases(cases, read["creditors"], users, teams, agencies),
+        cases=_named_cases(
+            cases, read["creditors"], users, teams, agencies, read["arms"] if arms else None
+        ),
         reached_before=read["reached_before"],
         first_paid=first_paid,
         book=book,

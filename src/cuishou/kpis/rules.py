@@ -91,7 +91,9 @@ TIME_SLICES = ("day", "week", "month")
 #: slices that credit work to who did it and money to who had the case (see ``Facts``)
 ATTRIBUTED = ("collector", "team", "agency")
 #: slices that are a column of the cases frame (add ``arm`` here with its column)
-CASE_COLUMNS = ("creditor", "bucket")
+CASE_COLUMNS = ("creditor", "bucket", "arm")
+#: a case's key in the ``arm`` slice when it never joined an experiment
+NO_ARM = "none"
 CASE_SLICES = (*ATTRIBUTED, *CASE_COLUMNS)
 #: the ``since`` of a case's first owner: from the beginning
 EVER = date(1, 1, 1)
@@ -807,7 +809,10 @@ def of_members(facts: Facts, members: pl.DataFrame) -> Facts:
 
     return replace(
         facts,
-        cases=facts.cases.join(members.drop("since"), on="case_id", how="inner"),
+        # the members' slice columns replace the cases' own (e.g. ``arm``)
+        cases=facts.cases.drop(
+            [c for c in members.columns if c not in ("case_id", "since")], strict=False
+        ).join(members.drop("since"), on="case_id", how="inner"),
         accounts=facts.accounts.join(ids, on="case_id", how="semi"),
         cash=from_since(facts.cash),
         contacts=from_since(facts.contacts),

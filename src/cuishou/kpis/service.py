@@ -102,11 +102,15 @@ def period_facts(
     since: date | None = None,
     *,
     owners: bool = True,
+    arms: bool = False,
 ) -> Facts:
     """Fetch (one read transaction) and assemble the facts of ``[start, end]`` in scope; with
     ``since``, the daily facts from ``since`` too (:func:`cuishou.kpis.rules.cut` splits);
-    who had each case when only if ``owners`` (needed by an attributed slice)."""
-    args: dict[str, Any] = {"start": start, "end": end, "since": since, "owners": owners}
+    who had each case when only if ``owners`` (needed by an attributed slice); the cases'
+    experiment arms only if ``arms`` (the ``arm`` slice)."""
+    args: dict[str, Any] = {
+        "start": start, "end": end, "since": since, "owners": owners, "arms": arms,
+    }  # fmt: skip
     if isinstance(source, Session):
         where = repo.scope_sql(scope, source.get_bind().dialect)
         raw = repo.fetch_facts(SessionBulk(source), scope=where, **args)
@@ -143,7 +147,9 @@ def slice_counts(
     for by in slices:
         check_request(start, end, by)
     attributed = any(by in ATTRIBUTED for by in slices)
-    facts = period_facts(source, CaseScope("all"), start, end, owners=attributed)
+    facts = period_facts(
+        source, CaseScope("all"), start, end, owners=attributed, arms="arm" in slices
+    )
     return {
         by: with_rates(compute(facts, by=by, start=start, end=end), UnitCosts()) for by in slices
     }
@@ -183,7 +189,7 @@ def figures_by(
     anomalies_wanted = flag_anomalies and "day" in slices
     since = trailing_start(start) if anomalies_wanted else None
     attributed = any(by in ATTRIBUTED for by in slices)
-    wide = period_facts(source, scope, start, end, since, owners=attributed)
+    wide = period_facts(source, scope, start, end, since, owners=attributed, arms="arm" in slices)
     facts = cut(wide, start, end) if since else wide
     costs = config.costs
     total = _row(
