@@ -169,13 +169,21 @@ def _queue_order(
     """The work queue's order (``cases.rules.queue_priority_key``): the pending callback and
     the earliest open promise of each case, and the ORDER BY terms (one definition for
     :func:`queue` and :func:`queue_heads`)."""
-    later = aliased(Contact)
+    # the callback the case's latest contact (or contacts, at one instant) scheduled: two
+    # probes of the (case_id, at) index, not a search for a later contact per contact
+    latest = aliased(Contact)
+    last_at = (
+        select(func.max(latest.at))
+        .where(latest.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
     pending_callback = (
         select(func.min(Contact.callback_at))
         .where(
             Contact.case_id == Case.id,
+            Contact.at == last_at,
             Contact.callback_at.is_not(None),
-            ~exists().where(later.case_id == Contact.case_id, later.at > Contact.at),
         )
         .scalar_subquery()
     )
