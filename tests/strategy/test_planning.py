@@ -34,6 +34,7 @@ from cuishou.store.tables import (
     StrategyVersion,
 )
 from cuishou.strategy.definition import text_sha256
+from cuishou.strategy.repository.planning import PLAN_KEEP_DAYS
 from cuishou.strategy.service.planning import (
     NO_STRATEGY,
     dialer_list,
@@ -246,6 +247,16 @@ def test_a_rerun_gives_one_plan_and_no_new_events(engine: Engine, world: dict[st
             first.statuses.values()
         )
         assert session.scalar(select(func.count()).where(Event.type == "case.segment_changed")) == 6
+
+
+def test_plans_are_kept_a_quarter(engine: Engine, world: dict[str, int]) -> None:
+    plan_open_cases(engine, DAY, now=NOW)
+    kept = DAY + timedelta(days=PLAN_KEEP_DAYS)
+    plan_open_cases(engine, kept, now=NOW + timedelta(days=PLAN_KEEP_DAYS))
+    assert _plan(engine, DAY) and _plan(engine, kept)
+    plan_open_cases(engine, kept + timedelta(days=1), now=NOW + timedelta(days=PLAN_KEEP_DAYS + 1))
+    assert not _plan(engine, DAY)
+    assert _plan(engine, kept) and _plan(engine, kept + timedelta(days=1))
 
 
 def test_a_segment_change_is_an_event_and_restarts_the_path(

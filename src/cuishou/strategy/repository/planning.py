@@ -7,7 +7,7 @@ statements (segments changed, the day's plan replaced, an event per segment chan
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import func, select
@@ -17,6 +17,8 @@ from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Case, CaseSegment, PlannedAction, StrategyVersion
 
 ACTOR = "system:strategy"
+#: days of planned actions kept before the planning day (one row per case, step and day)
+PLAN_KEEP_DAYS = 92
 #: the bucket-history movements that put an account in a (new) bucket
 BUCKET_MOVES = ("new", "roll_forward", "roll_back", "cure", "reopen")
 PREVIOUS_SCHEMA: dict[str, pl.DataType] = {
@@ -196,8 +198,14 @@ def write_segments(
 
 
 def write_plan(bulk: Bulk, plan: pl.DataFrame, *, day: date) -> int:
-    """Replace the day's plan with ``plan`` (:data:`PLAN_SCHEMA`): a re-run gives one plan."""
+    """Replace the day's plan with ``plan`` (:data:`PLAN_SCHEMA`): a re-run gives one plan.
+    Plans older than :data:`PLAN_KEEP_DAYS` before ``day`` are deleted (what was done is in
+    the contacts; a plan is kept for a quarter, to answer "why was this case sent that")."""
     bulk.execute("DELETE FROM planned_actions WHERE day = :day", day=day)
+    bulk.execute(
+        "DELETE FROM planned_actions WHERE day < :cutoff",
+        cutoff=day - timedelta(days=PLAN_KEEP_DAYS),
+    )
     if plan.height == 0:
         return 0
     staged = bulk.stage("stg_plan", plan, schema=PLAN_SCHEMA)
