@@ -349,15 +349,21 @@ class Solution:
     bound: float
 
 
-def _blocks(problem: Problem, per_segment: int) -> tuple[NDArray[np.int64], list[NDArray[np.int64]]]:
+def _blocks(
+    problem: Problem, per_segment: int, single: Sequence[int] = ()
+) -> tuple[NDArray[np.int64], list[NDArray[np.int64]]]:
     """Case positions sorted by (segment, value descending) and split into blocks of at
-    most ``ceil(n_segment / per_segment)`` cases; returns each block's segment and members."""
-    order = np.lexsort((-problem.value, problem.seg))
+    most ``ceil(n_segment / per_segment)`` cases, the cases in ``single`` each a block of
+    its own; returns each block's segment and members."""
+    alone = np.zeros(len(problem.value), dtype=np.bool_)
+    alone[list(single)] = True
+    block_seg: list[int] = [int(problem.seg[i]) for i in single]
+    members: list[NDArray[np.int64]] = [np.array([i], dtype=np.int64) for i in single]
+    rest = np.flatnonzero(~alone)
+    order = rest[np.lexsort((-problem.value[rest], problem.seg[rest]))]
     segs = problem.seg[order]
-    starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    block_seg: list[int] = []
-    members: list[NDArray[np.int64]] = []
+    starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]]) if len(order) else order
+    ends = np.r_[starts[1:], len(order)] if len(order) else order
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         n = end - start
         size = max(1, -(-n // per_segment))
@@ -389,6 +395,7 @@ def _flow(
     block_seg: NDArray[np.int64],
     block_value: NDArray[np.float64],
     block_size: NDArray[np.int64],
+    banned: frozenset[tuple[int, int]] = frozenset(),
 ) -> _Network:
     """Min-cost flow: block → (collector, bucket) → collector → sink, plus block → sink
     (left unassigned, cost 0); cost is minus the gain (block value × effect)."""
@@ -401,6 +408,10 @@ def _flow(
     blk, col = np.nonzero(problem.eligible[block_seg])
     blk = blk.astype(np.int64)
     col = col.astype(np.int64)
+    if banned:
+        drop = np.array([(b, c) in banned for b, c in zip(blk.tolist(), col.tolist(), strict=True)]
+                        , dtype=np.bool_)  # fmt: skip
+        blk, col = blk[~drop], col[~drop]
     gain = block_value[blk] * problem.effect[block_seg[blk], col]
     cols = np.repeat(np.arange(n_col, dtype=np.int64), n_buckets)
     buckets = np.tile(np.arange(n_buckets, dtype=np.int64), n_col)
@@ -469,7 +480,9 @@ def _dual_bound(problem: Problem, net: _Network) -> float:
     are the block flow's shadow prices (from its node potentials), so the bound is close to
     the exact LP optimum — and equal to it when every case is its own block."""
     dist = _distances_to_sink(net)
-    dist = np.where(np.isfinite(dist), dist, 0.0) / COST_SCALE
+    # a node that cannot reach the sink has no room left: price it above any gain
+    top = float(problem.value.max() * problem.effect.max()) * COST_SCALE + COST_SCALE
+    dist = np.where(np.isfinite(dist), dist, top) / COST_SCALE
     n_col = problem.eligible.shape[1]
     n_buckets = problem.room_by_bucket.shape[1]
     lam = np.maximum(dist[net.c0 : net.c0 + n_col], 0.0)
@@ -488,24 +501,31 @@ def _dual_bound(problem: Problem, net: _Network) -> float:
     return total
 
 
-def solve(problem: Problem, *, per_segment: int, exact: bool) -> Solution:
+def solve(
+    problem: Problem, *, per_segment: int, exact: bool, exact_up_to: int = 5000
+) -> Solution:
     """The assignment maximising Σ value × effect (expected recovery) under the collectors'
     room overall and by bucket, skills (``eligible``) and per-case exclusions.
 
     Cases of one segment are alike but for their value, so the flow runs on blocks of
     similar value (every case its own block when ``exact``); within a block the most
     valuable cases go to the collectors with the largest effect (rearrangement), skipping
-    a case's excluded collectors. ``bound`` is the LP relaxation's dual value over the
+    a case's excluded collectors (a case with exclusions is its own block, its excluded
+    arcs left out, when exact or when there are at most ``exact_up_to`` such cases). ``bound`` is the LP relaxation's dual value over the
     cases themselves (without the per-case exclusions): no feasible assignment is worth
     more; it equals the optimum when exact and nothing is excluded."""
     n = len(problem.value)
     assigned = np.full(n, -1, dtype=np.int64)
     if n == 0 or problem.eligible.shape[1] == 0:
         return Solution(assigned, 0.0, 0.0)
-    block_seg, members = _blocks(problem, n if exact else per_segment)
+    single = sorted(problem.excluded) if exact or len(problem.excluded) <= exact_up_to else []
+    block_seg, members = _blocks(problem, n if exact else per_segment, single)
     size = np.array([len(m) for m in members], dtype=np.int64)
     mean = np.array([problem.value[m].mean() for m in members], dtype=np.float64)
-    net = _flow(problem, block_seg, mean, size)
+    banned = frozenset(
+        (b, c) for b, i in enumerate(single) for c in problem.excluded[i]
+    )  # the first len(single) blocks are those cases, in that order
+    net = _flow(problem, block_seg, mean, size, banned)
     bound = _dual_bound(problem, net)
     used = net.flow[: net.n_assign] > 0
     by_block: dict[int, list[tuple[float, int, int]]] = {}
@@ -530,7 +550,35 @@ def solve(problem: Problem, *, per_segment: int, exact: bool) -> Solution:
                     assigned[i] = slot[0]
                     slot[1] -= 1
                     break
+    _repair(problem, assigned)
     return Solution(assigned, objective_of(problem, assigned), bound)
+
+
+def _repair(problem: Problem, assigned: NDArray[np.int64]) -> None:
+    """Cases the flow placed with a collector they may not go to are left over: each, most
+    valuable first, goes to the best skilled collector (largest effect) still with room."""
+    unplaced = np.flatnonzero(assigned < 0)
+    if not len(unplaced) or not problem.excluded:
+        return
+    n_col = problem.eligible.shape[1]
+    taken = assigned[assigned >= 0]
+    room = problem.room - np.bincount(taken, minlength=n_col)
+    room_b = problem.room_by_bucket.copy()
+    buckets = problem.seg_bucket[problem.seg[assigned >= 0]]
+    np.subtract.at(room_b, (taken, buckets), 1)
+    for i in unplaced[np.argsort(-problem.value[unplaced], kind="stable")].tolist():
+        s = int(problem.seg[i])
+        b = int(problem.seg_bucket[s])
+        banned = problem.excluded.get(i, frozenset())
+        options = [
+            c for c in np.flatnonzero(problem.eligible[s]).tolist()
+            if room[c] > 0 and room_b[c, b] > 0 and c not in banned
+        ]  # fmt: skip
+        if options:
+            c = max(options, key=lambda c: (problem.effect[s, c], -c))
+            assigned[i] = c
+            room[c] -= 1
+            room_b[c, b] -= 1
 
 
 def objective_of(problem: Problem, assigned: NDArray[np.int64]) -> float:
@@ -637,6 +685,7 @@ def plan(
         problem,
         per_segment=policy.blocks_per_segment,
         exact=pool.height <= policy.exact_up_to,
+        exact_up_to=policy.exact_up_to,
     )
     baseline = greedy(problem, pool["due_fen"].to_numpy().astype(np.int64))
     ids = np.array([c.user_id for c in collectors] + [0], dtype=np.int64)
