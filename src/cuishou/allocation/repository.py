@@ -252,12 +252,13 @@ def batch(session: Session, batch_id: int, *, for_update: bool = False) -> Alloc
 
 
 def batch_moves(session: Session, batch_id: int, *, since: datetime) -> pl.DataFrame:
-    """The batch's moves with the case's collector now, who it came from, and whether the
-    case was worked after ``since`` (a contact, a promise, a later assignment)."""
+    """The batch's moves with the case's collector now, who it came from (and whether they
+    are still active), and whether the case was worked after ``since`` (a contact, a
+    promise, a later assignment)."""
     bulk = SessionBulk(session)
     return bulk.fetch(
         """SELECT m.case_id, m.from_user_id, m.from_team_id, m.to_user_id, u.username,
-            c.assigned_user_id,
+            u.active, c.assigned_user_id,
             CASE WHEN EXISTS (SELECT 1 FROM contacts ct
                               WHERE ct.case_id = m.case_id AND ct.at > :since)
                  THEN 'contact'
@@ -278,6 +279,7 @@ def batch_moves(session: Session, batch_id: int, *, since: datetime) -> pl.DataF
             "from_team_id": pl.Int64,
             "to_user_id": pl.Int64,
             "from_username": pl.String,
+            "from_active": pl.Boolean,
             "assigned_user_id": pl.Int64,
             "worked": pl.String,
         },

@@ -231,7 +231,7 @@ def apply(
 def undo(session: Session, principal: Principal, batch_id: int, *, now: datetime) -> UndoOut:
     """``--undo BATCH``: put every case of the batch back with the collector (and team) it
     had, unless it was worked since (a contact, a promise, a later assignment, another
-    collector now): those are kept as they are and listed."""
+    collector now) or its collector has left: those are kept as they are and listed."""
     require_allocator(principal)
     batch = repo.batch(session, batch_id, for_update=True)
     if batch is None:
@@ -242,7 +242,11 @@ def undo(session: Session, principal: Principal, batch_id: int, *, now: datetime
     moves = moves.with_columns(
         why=pl.when(pl.col("assigned_user_id").ne_missing(pl.col("to_user_id")))
         .then(pl.lit("reassigned"))
-        .otherwise(pl.col("worked"))
+        .when(pl.col("worked").is_not_null())
+        .then(pl.col("worked"))
+        .when(pl.col("from_user_id").is_not_null() & ~pl.col("from_active").fill_null(False))
+        .then(pl.lit("collector_left"))  # cases are never given back to someone who left
+        .otherwise(None)
     )
     kept = moves.filter(pl.col("why").is_not_null())
     back = moves.filter(pl.col("why").is_null())
