@@ -101,7 +101,6 @@ def test_capacity_skill_continuity_and_bounds_hold(
     # cases they keep and receive; a case that had to leave but that no one else could
     # take stays where it is (listed in unassigned_left) and is the only excess allowed
     buckets = dict(zip(cases["case_id"], cases["bucket"], strict=True))
-    start = dict(zip(cases["case_id"], cases["assigned_user_id"], strict=True))
     stuck = set(moves.filter(pl.col("to_user_id").is_null())["case_id"])
     for user_id, c in by_id.items():
         mine = [k for k, v in final.items() if v == user_id and k not in stuck
@@ -145,9 +144,12 @@ def _tiny(draw: st.DrawFn) -> Problem:
             [[draw(st.booleans()) for _ in range(n_col)] for _ in range(n_seg)], dtype=np.bool_
         ),
         effect=np.array(
-            [[draw(st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0])) for _ in range(n_col)]
-             for _ in range(n_seg)], dtype=np.float64,
-        ),  # fmt: skip
+            [
+                [draw(st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0])) for _ in range(n_col)]
+                for _ in range(n_seg)
+            ],
+            dtype=np.float64,
+        ),
         room=np.array([draw(st.integers(0, 3)) for _ in range(n_col)], dtype=np.int64),
         room_by_bucket=np.array(
             [[draw(st.integers(0, 3)) for _ in range(n_seg)] for _ in range(n_col)],
@@ -185,7 +187,10 @@ def test_exact_solve_equals_brute_force_and_its_bound(data: st.DataObject) -> No
     best = _brute_force(problem)
     assert abs(solution.objective - best) < 0.05
     assert abs(solution.bound - best) < 0.05
-    assert solution.objective >= objective_of(problem, greedy(problem, problem.value.astype(np.int64))) - 0.05
+    assert (
+        solution.objective
+        >= objective_of(problem, greedy(problem, problem.value.astype(np.int64))) - 0.05
+    )
 
 
 @settings(max_examples=100)
@@ -201,8 +206,12 @@ def test_collector_effect_shrinks_small_histories_toward_the_team() -> None:
     collectors = [Collector(1, "big", "t", 10), Collector(2, "small", "t", 10),
                   Collector(3, "other", "u", 10)]  # fmt: skip
     history = pl.DataFrame(
-        {"user_id": [1, 2, 3], "bucket": ["M1"] * 3, "worked": [1000, 2, 1000],
-         "paid": [500, 2, 250]}  # fmt: skip
+        {
+            "user_id": [1, 2, 3],
+            "bucket": ["M1"] * 3,
+            "worked": [1000, 2, 1000],
+            "paid": [500, 2, 250],
+        }
     )
     effects = collector_effects(history, collectors, prior_strength=30, low=0.1, high=10)
     effect = {u: e for u, _, e in effects.iter_rows()}

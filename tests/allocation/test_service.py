@@ -51,6 +51,14 @@ def unassigned_cases(engine: Engine, n: int, **kwargs: object) -> list[int]:
         return [make_case(session, **kwargs).id for _ in range(n)]  # type: ignore[arg-type]
 
 
+def touched(session: Session, case_id: int, *, days_ago: int) -> None:
+    """The case was last assigned ``days_ago`` days before NOW."""
+    session.add(
+        Event(at=NOW - timedelta(days=days_ago), actor="t", type="case.assigned",
+              entity_type="case", entity_id=case_id, case_id=case_id, payload={})
+    )  # fmt: skip
+
+
 def state(engine: Engine) -> dict[int, tuple[int | None, int | None]]:
     with transaction(engine) as session:
         rows = session.execute(select(Case.id, Case.assigned_user_id, Case.team_id)).all()
@@ -103,8 +111,7 @@ def test_skills_and_continuity(engine: Engine) -> None:
     m2 = unassigned_cases(engine, 2, bucket="M2")
     rules = settings(teams={"一组": SkillSpec(buckets=frozenset({"M1"}))}, capacity=10)
     with transaction(engine) as session:
-        session.add(Event(at=NOW - timedelta(days=2), actor="t", type="case.assigned",
-                          entity_type="case", entity_id=kept, case_id=kept, payload={}))  # fmt: skip
+        touched(session, kept, days_ago=2)
     manager = principal_of(world.users["manager"])
     with transaction(engine) as session:
         result = service.apply(session, manager, AS_OF, rules, now=NOW)
@@ -121,8 +128,7 @@ def test_rotation_never_returns_a_case_to_the_collector_it_left(engine: Engine) 
     world = build_world(engine)
     with transaction(engine) as session:
         stale = in_house_case_of(session, world, "col_a").id
-        session.add(Event(at=NOW - timedelta(days=40), actor="t", type="case.assigned",
-                          entity_type="case", entity_id=stale, case_id=stale, payload={}))  # fmt: skip
+        touched(session, stale, days_ago=40)
     with transaction(engine) as session:
         result = service.apply(
             session, principal_of(world.users["manager"]), AS_OF, settings(), now=NOW
@@ -135,8 +141,7 @@ def test_undo_restores_the_exact_prior_assignment_and_lists_worked_cases(engine:
     world = build_world(engine)
     with transaction(engine) as session:
         stale = in_house_case_of(session, world, "col_a").id
-        session.add(Event(at=NOW - timedelta(days=40), actor="t", type="case.assigned",
-                          entity_type="case", entity_id=stale, case_id=stale, payload={}))  # fmt: skip
+        touched(session, stale, days_ago=40)
         queued = make_case(session, team=world.team_b).id  # in team B's queue, no collector
     fresh = unassigned_cases(engine, 3)
     before = state(engine)

@@ -65,25 +65,28 @@ def case_facts(
                               WHERE status = 'champion' AND target = 'pay_30d')
         WHERE c.status = 'open' AND c.agency_id IS NULL{scope}""",  # noqa: S608 - fixed text
         {
-            "case_id": pl.Int64,
-            "debtor_id": pl.Int64,
-            "assigned_user_id": pl.Int64,
-            "assignee_active": pl.Boolean,
-            "bucket": pl.String,
-            "amount_tier": pl.String,
-            "due_fen": pl.Int64,
-            "region": pl.String,
-            "probability": pl.Float64,
-            "team_id": pl.Int64,
+            "case_id": pl.Int64(),
+            "debtor_id": pl.Int64(),
+            "assigned_user_id": pl.Int64(),
+            "assignee_active": pl.Boolean(),
+            "bucket": pl.String(),
+            "amount_tier": pl.String(),
+            "due_fen": pl.Int64(),
+            "region": pl.String(),
+            "probability": pl.Float64(),
+            "team_id": pl.Int64(),
         },
         **params,
     )
-    open_cases = f"SELECT c.id FROM cases c WHERE c.status = 'open' AND c.agency_id IS NULL{scope}"
+    open_cases = (
+        "SELECT c.id FROM cases c WHERE c.status = 'open' AND c.agency_id IS NULL"  # noqa: S608
+        + scope
+    )
     products = bulk.fetch(
         f"""SELECT a.case_id, a.product_code, a.principal_fen + a.interest_fen
                 + a.penalty_fen + a.fee_fen
         FROM accounts a WHERE a.case_id IN ({open_cases})""",  # noqa: S608 - fixed text
-        {"case_id": pl.Int64, "product": pl.String, "owed": pl.Int64},
+        {"case_id": pl.Int64(), "product": pl.String(), "owed": pl.Int64()},
         **params,
     )
     product = (
@@ -99,7 +102,7 @@ def case_facts(
             SELECT e.case_id, e.at FROM events e
                 WHERE e.type = 'case.assigned' AND e.case_id IN ({open_cases})
         ) t GROUP BY t.case_id""",  # noqa: S608 - fixed text
-        {"case_id": pl.Int64, "at": UTC_TIME},
+        {"case_id": pl.Int64(), "at": UTC_TIME},
         **params,
     ).select(
         "case_id",
@@ -112,7 +115,7 @@ def case_facts(
                        JOIN allocation_batches b2 ON b2.id = m2.batch_id
                        WHERE b2.status = 'applied' GROUP BY m2.case_id)
           AND m.case_id IN ({open_cases})""",  # noqa: S608 - fixed text
-        {"case_id": pl.Int64, "left_user_id": pl.Int64, "bucket_at_move": pl.String},
+        {"case_id": pl.Int64(), "left_user_id": pl.Int64(), "bucket_at_move": pl.String()},
         **params,
     )
     excluded = _exclusions(bulk, open_cases, params, labels, hold_kinds, alert_kinds)
@@ -158,7 +161,7 @@ def _exclusions(
             f"""SELECT l.case_id, 'label:' || l.code FROM case_labels l
             WHERE l.code IN ({names}) AND l.case_id IN ({open_cases})"""  # noqa: S608
         )
-    schema = {"case_id": pl.Int64, "excluded": pl.String}
+    schema = {"case_id": pl.Int64(), "excluded": pl.String()}
     if not parts:
         return pl.DataFrame(schema=schema)
     rows = SessionBulk.fetch(bulk, " UNION ALL ".join(parts), schema, **values)
@@ -180,13 +183,13 @@ def history(session: Session, *, since: datetime) -> pl.DataFrame:
     worked = bulk.fetch(
         """SELECT DISTINCT ct.user_id, ct.case_id, c.bucket FROM contacts ct
         JOIN cases c ON c.id = ct.case_id WHERE ct.at >= :since""",
-        {"user_id": pl.Int64, "case_id": pl.Int64, "bucket": pl.String},
+        {"user_id": pl.Int64(), "case_id": pl.Int64(), "bucket": pl.String()},
         since=since,
     )
     paid = bulk.fetch(
         """SELECT DISTINCT a.case_id FROM payments p JOIN accounts a ON a.id = p.account_id
         WHERE p.paid_at >= :since AND p.reversed_at IS NULL AND a.case_id IS NOT NULL""",
-        {"case_id": pl.Int64},
+        {"case_id": pl.Int64()},
         since=since,
     ).with_columns(paid=pl.lit(1, dtype=pl.Int64))
     return (
@@ -274,14 +277,14 @@ def batch_moves(session: Session, batch_id: int, *, since: datetime) -> pl.DataF
         LEFT JOIN users u ON u.id = m.from_user_id
         WHERE m.batch_id = :batch ORDER BY m.case_id""",
         {
-            "case_id": pl.Int64,
-            "from_user_id": pl.Int64,
-            "from_team_id": pl.Int64,
-            "to_user_id": pl.Int64,
-            "from_username": pl.String,
-            "from_active": pl.Boolean,
-            "assigned_user_id": pl.Int64,
-            "worked": pl.String,
+            "case_id": pl.Int64(),
+            "from_user_id": pl.Int64(),
+            "from_team_id": pl.Int64(),
+            "to_user_id": pl.Int64(),
+            "from_username": pl.String(),
+            "from_active": pl.Boolean(),
+            "assigned_user_id": pl.Int64(),
+            "worked": pl.String(),
         },
         since=since,
         batch=batch_id,

@@ -249,7 +249,9 @@ def _over_capacity(framed: pl.DataFrame, collectors: Sequence[Collector]) -> pl.
         .otherwise(None)
     )
     framed = framed.with_columns(
-        reason=pl.when(kept & pl.col("bucket_cap").is_not_null() & (pl.col("rank_b") > pl.col("bucket_cap")))
+        reason=pl.when(
+            kept & pl.col("bucket_cap").is_not_null() & (pl.col("rank_b") > pl.col("bucket_cap"))
+        )
         .then(pl.lit("over_capacity"))
         .otherwise(pl.col("reason"))
     )
@@ -501,9 +503,7 @@ def _dual_bound(problem: Problem, net: _Network) -> float:
     return total
 
 
-def solve(
-    problem: Problem, *, per_segment: int, exact: bool, exact_up_to: int = 5000
-) -> Solution:
+def solve(problem: Problem, *, per_segment: int, exact: bool, exact_up_to: int = 5000) -> Solution:
     """The assignment maximising Σ value × effect (expected recovery) under the collectors'
     room overall and by bucket, skills (``eligible``) and per-case exclusions.
 
@@ -511,9 +511,10 @@ def solve(
     similar value (every case its own block when ``exact``); within a block the most
     valuable cases go to the collectors with the largest effect (rearrangement), skipping
     a case's excluded collectors (a case with exclusions is its own block, its excluded
-    arcs left out, when exact or when there are at most ``exact_up_to`` such cases). ``bound`` is the LP relaxation's dual value over the
-    cases themselves (without the per-case exclusions): no feasible assignment is worth
-    more; it equals the optimum when exact and nothing is excluded."""
+    arcs left out, when exact or when there are at most ``exact_up_to`` such cases).
+    ``bound`` is the LP relaxation's dual value over the cases themselves (without the
+    per-case exclusions): no feasible assignment is worth more; it equals the optimum when
+    exact and nothing is excluded."""
     n = len(problem.value)
     assigned = np.full(n, -1, dtype=np.int64)
     if n == 0 or problem.eligible.shape[1] == 0:
@@ -530,7 +531,9 @@ def solve(
     used = net.flow[: net.n_assign] > 0
     by_block: dict[int, list[tuple[float, int, int]]] = {}
     for b, c, a in zip(
-        net.blk[used].tolist(), net.col[used].tolist(), net.flow[: net.n_assign][used].tolist(),
+        net.blk[used].tolist(),
+        net.col[used].tolist(),
+        net.flow[: net.n_assign][used].tolist(),
         strict=True,
     ):
         by_block.setdefault(b, []).append((-float(problem.effect[block_seg[b], c]), c, a))
@@ -544,9 +547,9 @@ def solve(
             continue
         left = [[c, a] for _, c, a in slots]
         for i in cases.tolist():
-            banned = problem.excluded.get(i, frozenset())
+            barred = problem.excluded.get(i, frozenset())
             for slot in left:
-                if slot[1] > 0 and slot[0] not in banned:
+                if slot[1] > 0 and slot[0] not in barred:
                     assigned[i] = slot[0]
                     slot[1] -= 1
                     break
@@ -584,9 +587,7 @@ def _repair(problem: Problem, assigned: NDArray[np.int64]) -> None:
 def objective_of(problem: Problem, assigned: NDArray[np.int64]) -> float:
     """Σ value × effect over the assigned cases (fen)."""
     mask = assigned >= 0
-    return float(
-        (problem.value[mask] * problem.effect[problem.seg[mask], assigned[mask]]).sum()
-    )
+    return float((problem.value[mask] * problem.effect[problem.seg[mask], assigned[mask]]).sum())
 
 
 def greedy(problem: Problem, order_by: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -650,7 +651,8 @@ def plan(
     }
     pool = framed.filter(pl.col("reason").is_not_null()).sort("case_id")
     kept = framed.filter(
-        pl.col("reason").is_null() & pl.col("excluded").is_null()
+        pl.col("reason").is_null()
+        & pl.col("excluded").is_null()
         & pl.col("assigned_user_id").is_not_null()
     )
     buckets = sorted({s.bucket for s in segments})
@@ -709,19 +711,25 @@ def plan(
         left_reason=pl.Series(left, dtype=pl.String),
     )
     before = dict.fromkeys(c_index, 0)
-    for user_id, n in framed.filter(pl.col("assigned_user_id").is_not_null()).group_by(
-        "assigned_user_id"
-    ).len().iter_rows():
+    for user_id, n in (
+        framed.filter(pl.col("assigned_user_id").is_not_null())
+        .group_by("assigned_user_id")
+        .len()
+        .iter_rows()
+    ):
         if user_id in before:
             before[user_id] = int(n)
     after = {c.user_id: int(load[i]) for i, c in enumerate(collectors)}
-    for user_id, n in moves.filter(pl.col("to_user_id").is_not_null()).group_by(
-        "to_user_id"
-    ).len().iter_rows():
+    for user_id, n in (
+        moves.filter(pl.col("to_user_id").is_not_null()).group_by("to_user_id").len().iter_rows()
+    ):
         after[user_id] += int(n)
-    for user_id, n in moves.filter(
-        pl.col("to_user_id").is_null() & pl.col("from_user_id").is_not_null()
-    ).group_by("from_user_id").len().iter_rows():
+    for user_id, n in (
+        moves.filter(pl.col("to_user_id").is_null() & pl.col("from_user_id").is_not_null())
+        .group_by("from_user_id")
+        .len()
+        .iter_rows()
+    ):
         if user_id in after:  # a case no one else could take stays where it is
             after[user_id] += int(n)
     pooled = {str(k): int(n) for k, n in pool.group_by("reason").len().iter_rows()}
@@ -764,7 +772,7 @@ def _left_reasons(problem: Problem, assigned: NDArray[np.int64]) -> list[str | N
     """Why each unassigned pooled case is left: no collector has the skill, or the skilled
     ones are full, or only a collector it may not go to had room."""
     out: list[str | None] = []
-    has_skill = problem.eligible.any(axis=1)
+    has_skill: NDArray[np.bool_] = np.asarray(problem.eligible.any(axis=1), dtype=np.bool_)
     for i, c in enumerate(assigned.tolist()):
         if c >= 0:
             out.append(None)
@@ -774,7 +782,9 @@ def _left_reasons(problem: Problem, assigned: NDArray[np.int64]) -> list[str | N
             out.append("no_skilled_collector")
             continue
         b = int(problem.seg_bucket[s])
-        open_ = np.flatnonzero(problem.eligible[s] & (problem.room > 0) & (problem.room_by_bucket[:, b] > 0))
+        open_ = np.flatnonzero(
+            problem.eligible[s] & (problem.room > 0) & (problem.room_by_bucket[:, b] > 0)
+        )
         banned = problem.excluded.get(i, frozenset())
         out.append("conflict" if len(open_) and set(open_.tolist()) <= banned else "no_capacity")
     return out

@@ -251,9 +251,11 @@ def undo(session: Session, principal: Principal, batch_id: int, *, now: datetime
     kept = moves.filter(pl.col("why").is_not_null())
     back = moves.filter(pl.col("why").is_null())
     to_collector: dict[str, list[int]] = {}
-    for case_id, name in back.filter(pl.col("from_user_id").is_not_null()).select(
-        "case_id", "from_username"
-    ).iter_rows():
+    for case_id, name in (
+        back.filter(pl.col("from_user_id").is_not_null())
+        .select("case_id", "from_username")
+        .iter_rows()
+    ):
         to_collector.setdefault(str(name), []).append(int(case_id))
     cases.assign_many(session, principal, to_collector, now=now)
     queues = {
@@ -263,7 +265,9 @@ def undo(session: Session, principal: Principal, batch_id: int, *, now: datetime
         .iter_rows()
     }
     cases.unassign_many(session, principal, queues, now=now)
-    kept_list = [KeptCase(case_id=int(c), why=str(w)) for c, w in kept.select("case_id", "why").iter_rows()]
+    kept_list = [
+        KeptCase(case_id=int(c), why=str(w)) for c, w in kept.select("case_id", "why").iter_rows()
+    ]
     batch.status = "undone"
     batch.undone_at = now
     batch.undone_by = principal.username

@@ -962,13 +962,13 @@ class AllocationMove(Base):
 
 
 __all__ = [
-    "AllocationBatch",
-    "AllocationMove",
     "Account",
     "Agency",
     "Agreement",
     "AgreementInstallment",
     "Alert",
+    "AllocationBatch",
+    "AllocationMove",
     "ApiToken",
     "Base",
     "BucketHistory",
