@@ -12,17 +12,19 @@ import json
 from datetime import date, datetime
 
 import polars as pl
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cuishou.allocation import repository as repo
-from cuishou.allocation.config import AllocationSettings, SkillSpec
+from cuishou.allocation.config import AllocationSettings, SkillSpec, default_settings
 from cuishou.allocation.rules import Collector, Plan, Policy, Skills, collector_effects, plan
 from cuishou.allocation.schemas import AllocationOut, KeptCase, Left, UndoOut, Workload
 from cuishou.auth.rules import Principal
-from cuishou.auth.service import require
+from cuishou.auth.service import principal_named, require
 from cuishou.cases import service as cases
 from cuishou.kit.errors import InvalidInput, NotFound, PermissionDenied
 from cuishou.kit.money import format_yuan
+from cuishou.store.db import transaction
 
 #: who may apply or undo an allocation (组长, 主管/经理)
 ALLOCATORS = frozenset({"team_lead", "manager"})
@@ -273,3 +275,27 @@ def undo(session: Session, principal: Principal, batch_id: int, *, now: datetime
     batch.undone_by = principal.username
     batch.summary = {**batch.summary, "undo": {"restored": back.height, "kept": kept.height}}
     return UndoOut(batch=batch_id, restored=back.height, kept=kept_list)
+
+
+def allocate_in_cycle(
+    engine: Engine,
+    as_of: date,
+    *,
+    now: datetime,
+    force: bool | None = None,
+    settings: AllocationSettings | None = None,
+) -> dict[str, object] | None:
+    """The daily cycle's allocation step (its own transaction): runs when ``force`` is true,
+    or when ``force`` is None and the settings say ``enabled_in_daily_cycle``; acts as the
+    settings' ``run_as`` (a team lead or manager). None when it did not run."""
+    settings = settings or default_settings()
+    if not (settings.enabled_in_daily_cycle if force is None else force):
+        return None
+    if not settings.run_as:
+        raise InvalidInput(
+            "the daily cycle allocates as allocation.yaml's run_as (a team lead or manager)",
+            field="run_as",
+        )
+    with transaction(engine) as session:
+        who = principal_named(session, settings.run_as)
+        return apply(session, who, as_of, settings, now=now).model_dump(mode="json")

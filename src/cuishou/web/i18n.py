@@ -245,7 +245,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "allocation.reason.unassigned": ("无人跟进", "No collector"),
     "allocation.reason.collector_left": ("原催收员已停用", "Collector left"),
     "allocation.reason.no_skill": ("原催收员无此专长", "Collector lacks the skill"),
-    "allocation.reason.rotation_no_rpc": ("长期未联系到本人, 轮换", "Rotated: no right-party contact"),
+    "allocation.reason.rotation_no_rpc": (
+        "长期未联系到本人, 轮换",
+        "Rotated: no right-party contact",
+    ),
     "allocation.reason.rotation_bucket": ("账龄变化, 轮换", "Rotated: bucket changed"),
     "allocation.reason.over_capacity": ("超出人均案件量", "Over capacity"),
     "event.pii.revealed": ("查看明文", "PII revealed"),
