@@ -178,25 +178,19 @@ def _in_list(prefix: str, items: Sequence[str], values: dict[str, Any]) -> str:
 
 def history(session: Session, *, since: datetime) -> pl.DataFrame:
     """Per collector and bucket: cases worked since ``since`` (a contact logged) and how many
-    of those had a payment since then (``user_id``, ``bucket``, ``worked``, ``paid``)."""
-    bulk = SessionBulk(session)
-    worked = bulk.fetch(
-        """SELECT DISTINCT ct.user_id, ct.case_id, c.bucket FROM contacts ct
-        JOIN cases c ON c.id = ct.case_id WHERE ct.at >= :since""",
-        {"user_id": pl.Int64(), "case_id": pl.Int64(), "bucket": pl.String()},
+    of those had a payment since then (``user_id``, ``bucket``, ``worked``, ``paid``),
+    counted in the store."""
+    return SessionBulk(session).fetch(
+        """SELECT w.user_id, w.bucket, COUNT(*),
+            SUM(CASE WHEN EXISTS (
+                SELECT 1 FROM accounts a JOIN payments p ON p.account_id = a.id
+                WHERE a.case_id = w.case_id AND p.paid_at >= :since AND p.reversed_at IS NULL
+            ) THEN 1 ELSE 0 END)
+        FROM (SELECT DISTINCT ct.user_id, ct.case_id, c.bucket FROM contacts ct
+              JOIN cases c ON c.id = ct.case_id WHERE ct.at >= :since) w
+        GROUP BY w.user_id, w.bucket ORDER BY w.user_id, w.bucket""",
+        {"user_id": pl.Int64(), "bucket": pl.String(), "worked": pl.Int64(), "paid": pl.Int64()},
         since=since,
-    )
-    paid = bulk.fetch(
-        """SELECT DISTINCT a.case_id FROM payments p JOIN accounts a ON a.id = p.account_id
-        WHERE p.paid_at >= :since AND p.reversed_at IS NULL AND a.case_id IS NOT NULL""",
-        {"case_id": pl.Int64()},
-        since=since,
-    ).with_columns(paid=pl.lit(1, dtype=pl.Int64))
-    return (
-        worked.join(paid, on="case_id", how="left")
-        .group_by("user_id", "bucket")
-        .agg(worked=pl.len().cast(pl.Int64), paid=pl.col("paid").fill_null(0).sum())
-        .sort("user_id", "bucket")
     )
 
 
