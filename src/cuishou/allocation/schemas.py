@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date
+
+from pydantic import BaseModel, Field
 
 
 class Workload(BaseModel):
@@ -49,3 +51,9 @@ class UndoOut(BaseModel):
     batch: int
     restored: int
     kept: list[KeptCase]
+
+
+class AllocateIn(BaseModel):
+    """The business date to allocate for (YYYY-MM-DD)."""
+
+    as_of: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
