@@ -10,6 +10,7 @@ similar cases of one segment, with its LP bound and a round-robin-by-amount gree
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -593,36 +594,58 @@ def objective_of(problem: Problem, assigned: NDArray[np.int64]) -> float:
 def greedy(problem: Problem, order_by: NDArray[np.int64]) -> NDArray[np.int64]:
     """The documented baseline (轮流分案): cases by amount due, largest first, dealt to the
     collectors in turn; each case goes to the next collector in the rotation with the skill,
-    room overall and in its bucket and no exclusion; the rotation moves past them."""
+    room overall and in its bucket and no exclusion; the rotation moves past them.
+
+    Each segment keeps the sorted list of collectors who may still take its cases (skilled,
+    with room), so finding "the next one from the rotation's position" is a binary search."""
     n_col = problem.eligible.shape[1]
     assigned = np.full(len(problem.value), -1, dtype=np.int64)
-    room = problem.room.astype(np.int64).copy()
-    room_b = problem.room_by_bucket.astype(np.int64).copy()
-    eligible = problem.eligible
-    dead: set[int] = set()  # segments no collector can take any more
+    room = problem.room.astype(np.int64).tolist()
+    room_b = problem.room_by_bucket.astype(np.int64).tolist()
+    seg_bucket = problem.seg_bucket.tolist()
+    open_for: list[list[int]] = [
+        [c for c in np.flatnonzero(problem.eligible[s]).tolist()
+         if room[c] > 0 and room_b[c][seg_bucket[s]] > 0]
+        for s in range(problem.eligible.shape[0])
+    ]  # fmt: skip
+    segs_of_bucket: dict[int, list[int]] = {}
+    for s, b in enumerate(seg_bucket):
+        segs_of_bucket.setdefault(b, []).append(s)
+    segs = problem.seg.tolist()
     cursor = 0
     for i in np.argsort(-order_by, kind="stable").tolist():
-        s = int(problem.seg[i])
-        if s in dead or n_col == 0:
+        s = segs[i]
+        options = open_for[s]
+        if not options:
             continue
-        b = int(problem.seg_bucket[s])
         banned = problem.excluded.get(i, frozenset())
-        blocked_only_by_ban = False
-        for step in range(n_col):
-            c = (cursor + step) % n_col
-            if eligible[s, c] and room[c] > 0 and room_b[c, b] > 0:
-                if c in banned:
-                    blocked_only_by_ban = True
-                    continue
-                assigned[i] = c
-                room[c] -= 1
-                room_b[c, b] -= 1
-                cursor = (c + 1) % n_col
+        start = bisect_left(options, cursor)
+        chosen = -1
+        for k in range(len(options)):
+            c = options[(start + k) % len(options)]
+            if c not in banned:
+                chosen = c
                 break
-        else:
-            if not blocked_only_by_ban:
-                dead.add(s)
+        if chosen < 0:
+            continue
+        b = seg_bucket[s]
+        assigned[i] = chosen
+        room[chosen] -= 1
+        room_b[chosen][b] -= 1
+        cursor = (chosen + 1) % max(n_col, 1)
+        if room[chosen] == 0:
+            for lst in open_for:
+                _discard(lst, chosen)
+        elif room_b[chosen][b] == 0:
+            for t in segs_of_bucket[b]:
+                _discard(open_for[t], chosen)
     return assigned
+
+
+def _discard(sorted_list: list[int], item: int) -> None:
+    at = bisect_left(sorted_list, item)
+    if at < len(sorted_list) and sorted_list[at] == item:
+        del sorted_list[at]
 
 
 # ------------------------------------------------------------------------ the whole plan

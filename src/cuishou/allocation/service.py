@@ -23,7 +23,7 @@ from cuishou.auth.rules import Principal
 from cuishou.auth.service import principal_named, require
 from cuishou.cases import service as cases
 from cuishou.kit.errors import InvalidInput, NotFound, PermissionDenied
-from cuishou.kit.money import format_yuan
+from cuishou.kit.money import format_yuan, format_yuan_expr
 from cuishou.store.db import transaction
 
 #: who may apply or undo an allocation (组长, 主管/经理)
@@ -216,7 +216,7 @@ def apply(
         pl.lit(batch.id).alias("batch"),
         "reason",
         pl.col("to_user_id").replace_strict(names, return_dtype=pl.String).alias("to"),
-        pl.col("gain_fen").map_elements(format_yuan, return_dtype=pl.String).alias("gain"),
+        format_yuan_expr(pl.col("gain_fen")).alias("gain"),
     ).struct.json_encode()
     repo.record_moves(
         session,
