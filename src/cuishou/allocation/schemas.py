@@ -57,3 +57,14 @@ class AllocateIn(BaseModel):
     """The business date to allocate for (YYYY-MM-DD)."""
 
     as_of: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+
+
+class BatchRow(BaseModel):
+    """An applied (or undone) allocation batch, for the team lead's page."""
+
+    id: int
+    as_of: str
+    actor: str
+    status: str
+    assigned: int
+    reassigned: int

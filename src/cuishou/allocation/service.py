@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from cuishou.allocation import repository as repo
 from cuishou.allocation.config import AllocationSettings, SkillSpec, default_settings
 from cuishou.allocation.rules import Collector, Plan, Policy, Skills, collector_effects, plan
-from cuishou.allocation.schemas import AllocationOut, KeptCase, Left, UndoOut, Workload
+from cuishou.allocation.schemas import (
+    AllocationOut,
+    BatchRow,
+    KeptCase,
+    Left,
+    UndoOut,
+    Workload,
+)
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import principal_named, require
 from cuishou.cases import service as cases
@@ -299,3 +306,16 @@ def allocate_in_cycle(
     with transaction(engine) as session:
         who = principal_named(session, settings.run_as)
         return apply(session, who, as_of, settings, now=now).model_dump(mode="json")
+
+
+def recent_batches(session: Session, principal: Principal) -> list[BatchRow]:
+    """The latest allocation batches, newest first (team leads and managers)."""
+    require_allocator(principal)
+    return [
+        BatchRow(
+            id=b.id, as_of=b.as_of.isoformat(), actor=b.actor, status=b.status,
+            assigned=int(b.summary.get("assigned", 0)),
+            reassigned=int(b.summary.get("reassigned", 0)),
+        )
+        for b in repo.recent_batches(session)
+    ]  # fmt: skip
