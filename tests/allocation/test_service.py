@@ -217,3 +217,17 @@ def test_preview_writes_nothing(engine: Engine) -> None:
     assert result.dry_run and result.batch is None and result.assigned == 2
     assert state(engine) == before
     del world
+
+
+def test_a_run_with_nothing_to_move_records_an_empty_batch(engine: Engine) -> None:
+    world = build_world(engine)
+    with transaction(engine) as session:
+        result = service.apply(
+            session, principal_of(world.users["manager"]), AS_OF, settings(), now=NOW
+        )
+    assert (result.assigned, result.reassigned, result.unassigned_left.count) == (0, 0, 0)
+    assert result.objective == result.bound == result.greedy_objective == "0.00"
+    with transaction(engine) as session:
+        undone = service.undo(session, principal_of(world.users["manager"]), result.batch or 0,
+                              now=LATER)  # fmt: skip
+    assert (undone.restored, undone.kept) == (0, [])
