@@ -394,6 +394,55 @@ def assign_staged(
     return events.height
 
 
+#: cases returned to a team's queue (or to nobody), one row per case (:func:`unassign_staged`)
+UNASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "team_id": pl.Int64()}
+
+
+def unassign_staged(
+    session: Session, queues: pl.DataFrame, *, scope: CaseScope, actor: str, now: datetime
+) -> int:
+    """Take each case of ``queues`` (:data:`UNASSIGNMENT_SCHEMA`) from its collector back
+    to its ``team_id``'s queue (null: no team), with a ``case.assigned`` event each (``to``
+    null), set-based; a case not found in ``scope`` is :class:`NotFound`."""
+    bulk = SessionBulk(session)
+    staged = bulk.stage("unassignments", queues, schema=UNASSIGNMENT_SCHEMA, index=["case_id"])
+    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
+    found = session.execute(
+        select(Case.id, User.username)
+        .outerjoin(User, User.id == Case.assigned_user_id)
+        .where(Case.id.in_(ids), case_scope_clause(scope))
+    ).all()
+    before = pl.DataFrame(found, schema={"case_id": pl.Int64, "from": pl.String}, orient="row")
+    missing = queues.join(before, on="case_id", how="anti")
+    if missing.height:
+        case_id = int(missing["case_id"].min())  # type: ignore[arg-type]
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    bulk.execute(
+        f"""UPDATE cases SET assigned_user_id = NULL,
+            team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
+            agency_id = NULL, updated_at = :now
+        WHERE id IN (SELECT case_id FROM {staged})""",  # noqa: S608 - staged table name
+        now=now,
+    )
+    events = queues.join(before, on="case_id").select(
+        "case_id",
+        pl.struct("from", pl.lit(None, dtype=pl.String).alias("to"), "team_id",
+                  pl.lit(None, dtype=pl.Int64).alias("agency_id"))
+        .struct.json_encode()
+        .alias("payload"),
+    )  # fmt: skip
+    rows = bulk.stage("unassigned_events", events)
+    bulk.execute(
+        f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
+        SELECT :now, :actor, 'case.assigned', 'case', s.case_id, s.case_id,
+            {bulk.json("s.payload")}
+        FROM {rows} s ORDER BY s.case_id""",  # noqa: S608 - staged table name
+        now=now,
+        actor=actor,
+    )
+    return events.height
+
+
 def cases_in_scope(session: Session, case_ids: Sequence[int], scope: CaseScope) -> list[Case]:
     query = (
         select(Case).where(Case.id.in_(list(case_ids)), case_scope_clause(scope)).order_by(Case.id)

@@ -73,6 +73,8 @@ class CycleResult:
     scoring: dict[str, Any] | None = None
     #: what the strategy's planning step did (``strategy.service.planning.PlanningSummary``)
     strategy: dict[str, Any] | None = None
+    #: what the day's allocation did (``allocation.schemas.AllocationOut``), when it ran
+    allocation: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class CycleResult:
             "note": self.note,
             "scoring": self.scoring,
             "strategy": self.strategy,
+            **({} if self.allocation is None else {"allocation": self.allocation}),
         }
 
 
@@ -145,6 +148,7 @@ def run_daily_cycle(
     progress: Progress | None = None,
     scoring: bool = True,
     strategy: bool = True,
+    allocation: bool | None = None,
 ) -> CycleResult:
     """Run the cycle for ``as_of`` on the store and write its decisions in one transaction;
     then (``scoring``) score, grade and label the open cases as they now stand
@@ -171,6 +175,13 @@ def run_daily_cycle(
             {"experiment": stop.name, "reasons": list(stop.reasons)} for stop in stops
         ]
         result = replace(result, strategy=planned)
+    # after the strategy step: the day's allocation (案件分配), when the allocation settings
+    # enable it (``allocation=None``) or when asked; its own transaction
+    from cuishou.allocation.service import allocate_in_cycle
+
+    allocated = allocate_in_cycle(engine, as_of, now=moment, force=allocation)
+    if allocated is not None:
+        result = replace(result, allocation=allocated)
     return result
 
 

@@ -925,12 +925,50 @@ class ExperimentCase(Base):
     joined_on: Mapped[date] = mapped_column(Date)
 
 
+class AllocationBatch(Base):
+    """One run of the daily allocation (案件分配批次) that was applied: when, by whom, for
+    which business date, its totals (``summary``), and whether it was undone."""
+
+    __tablename__ = "allocation_batches"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="applied")  # applied | undone
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class AllocationMove(Base):
+    """One case an allocation batch moved: from whom (and which team) to whom, why (the
+    rule that fired) and the expected recovery it was given for (``gain_fen``). Undo puts
+    ``from_user_id``/``from_team_id`` back."""
+
+    __tablename__ = "allocation_moves"
+    __table_args__ = (
+        Index("ix_allocation_moves_batch_id", "batch_id"),
+        Index("ix_allocation_moves_case_id", "case_id"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("allocation_batches.id"))
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    from_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    from_team_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    to_user_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[str] = mapped_column(String(8))
+    gain_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "Account",
     "Agency",
     "Agreement",
     "AgreementInstallment",
     "Alert",
+    "AllocationBatch",
+    "AllocationMove",
     "ApiToken",
     "Base",
     "BucketHistory",

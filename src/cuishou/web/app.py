@@ -16,6 +16,8 @@ from cuishou.agreements.api import router as agreements_router
 from cuishou.agreements.pages import router as agreements_pages
 from cuishou.alerts.api import router as alerts_router
 from cuishou.alerts.pages import router as alerts_pages
+from cuishou.allocation.api import router as allocation_router
+from cuishou.allocation.pages import router as allocation_pages
 from cuishou.auth.api import router as auth_router
 from cuishou.auth.pages import router as auth_pages
 from cuishou.cases.api import router as cases_router
@@ -104,6 +106,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_router,
         strategy_router,
         experiments_router,
+        allocation_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -119,6 +122,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_pages,
         strategy_pages,
         experiments_pages,
+        allocation_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

@@ -298,6 +298,28 @@ def assign_many(
     )
 
 
+def unassign_many(
+    session: Session,
+    principal: Principal,
+    queues: Mapping[int, int | None],
+    *,
+    now: datetime,
+) -> int:
+    """撤回分案 in bulk: each case (id → team id or None) leaves its collector for that
+    team's queue — the inverse of :func:`assign_many` (undoing an allocation batch needs
+    it), with the same permission, scope and ``case.assigned`` events (``to`` null)."""
+    require(principal, "case.assign")
+    if not queues:
+        return 0
+    frame = pl.DataFrame(
+        {"case_id": list(queues), "team_id": list(queues.values())},
+        schema=repo.UNASSIGNMENT_SCHEMA,
+    ).sort("case_id")
+    return repo.unassign_staged(
+        session, frame, scope=case_scope_of(principal), actor=principal.username, now=now
+    )
+
+
 def assign_case(
     session: Session, principal: Principal, case_id: int, *, collector: str, now: datetime
 ) -> CaseSummary:
