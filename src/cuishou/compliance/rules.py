@@ -440,12 +440,13 @@ def _zones_of(candidates: pl.DataFrame) -> list[str]:
     return sorted(candidates.get_column("zones").explode().drop_nulls().unique().to_list())
 
 
-def _home_day(frame: pl.DataFrame, zones: Iterable[str]) -> pl.Series:
-    """The local date (as days since 1970, Int32) of each row's ``at`` in its ``_home``
-    zone: each zone converts only its own rows."""
+def _home_day(frame: pl.DataFrame, zones: Sequence[str]) -> pl.Series:
+    """The local date (days since 1970, Int32) of each row's ``at`` in its home zone
+    (``_home``, an index into ``zones``): each zone converts only its own rows."""
     day = pl.Series("_day", [None] * frame.height, dtype=pl.Int32)
-    for zone in zones:
-        rows = frame.get_column("_home") == zone
+    homes = frame.get_column("_home")
+    for index, zone in enumerate(zones):
+        rows = homes == index
         if not rows.any():
             continue
         local = (
@@ -484,30 +485,28 @@ def history_facts(
     scalar path reads it: ``[at - window, at)``); ``None``: all of it before the candidate.
 
     Only calls (any party) and contacts with a third party bear on any fact (as
-    :func:`facts_of` counts them); other rows are left out before pairing. Times are
-    compared as integers (microseconds since 1970), dates as days since 1970.
+    :func:`facts_of` counts them): other rows are left out before pairing, and what each
+    row is (a call, failed, …) is worked out once per row as bits. Times are compared as
+    integers (microseconds since 1970), dates as days since 1970, zones by index.
     """
     zones = _zones_of(candidates)
     cands = candidates.select(
-        "candidate_id", "debtor_id", "at", "contact_point_id",
-        pl.col("zones").list.first().alias("_home"),
-    )  # fmt: skip
-    cands = cands.with_columns(_home_day(cands, zones).alias("_today"))
-    # the facts of a (debtor, home, time, point) are the same for every candidate with them
-    keys = cands.select(
-        "debtor_id", "_home", "_today",
-        pl.col("at").dt.epoch("us").alias("_at"), pl.col("contact_point_id").alias("_cp"),
-    ).unique().with_row_index("_key")  # fmt: skip
+        "debtor_id", "at",
+        pl.col("zones").list.first().replace_strict(zones, range(len(zones)),
+                                                    return_dtype=pl.UInt16).alias("_home"),
+        pl.col("at").dt.epoch("us").alias("_at"),
+        pl.col("contact_point_id").alias("_cp"),
+    ).with_row_index("_key")  # fmt: skip
+    cands = cands.with_columns(_home_day(cands, zones).alias("_today")).drop("at")
     relevant = history.filter((pl.col("channel") == "call") | (pl.col("party") == "third_party"))
-    homes = keys.select("debtor_id", "_home").unique()
-    past = relevant.join(homes, on="debtor_id", how="inner")
+    past = relevant.join(cands.select("debtor_id", "_home").unique(), on="debtor_id")
     past = past.select(
         "debtor_id", "_home", "contact_point_id",
         pl.col("at").dt.epoch("us").alias("_t"),
         _history_bits().alias("_bits"),
         _home_day(past, zones).alias("_day"),
     )  # fmt: skip
-    pairs = keys.join(past, on=["debtor_id", "_home"], how="inner").filter(
+    pairs = cands.join(past, on=["debtor_id", "_home"], how="inner").filter(
         pl.col("_t") < pl.col("_at")
     )
     if window is not None:
@@ -520,13 +519,15 @@ def history_facts(
     talk = (bits & _TALK) != 0
     call = (bits & _CALL) != 0
     recent = call & (pl.col("_t") > pl.col("_at") - _micros(timedelta(days=7)))
+    success = pl.when(debtor_call & ~failed).then(pl.col("_t"))
     flagged = pairs.select(
-        "_key", "_t",
+        "_key",
         (same_day & same_point & failed & call).alias("_unanswered"),
         (same_day & talk).alias("_connected"),
         (same_day & same_point & ((bits & _THIRD) != 0)).alias("_third"),
-        pl.when(debtor_call & ~failed).then(pl.col("_t")).alias("_success"),
-        pl.when(debtor_call & failed).then(pl.col("_t")).alias("_failure"),
+        # failed calls to the debtor since the last call that reached them
+        (debtor_call & failed & (pl.col("_t") > success.max().over("_key").fill_null(-1)))
+        .alias("_trailing"),
         recent.alias("_recent"),
         pl.when(recent).then(pl.col("_t")).alias("_recent_t"),
         pl.when(talk).then(pl.col("_t")).alias("_talk_t"),
@@ -535,9 +536,7 @@ def history_facts(
         pl.col("_unanswered").sum().alias("unanswered_on_number_today"),
         pl.col("_connected").sum().alias("connected_debtor_calls_today"),
         pl.col("_third").sum().alias("third_party_attempts_today"),
-        (pl.col("_failure") > pl.col("_success").max().fill_null(-1))
-        .sum()
-        .alias("trailing_debtor_failures"),
+        pl.col("_trailing").sum().alias("trailing_debtor_failures"),
         pl.col("_recent").sum().alias("calls_last_7_days"),
         pl.col("_recent_t").min().alias("oldest_call_last_7_days"),
         pl.col("_talk_t").max().alias("last_conversation_at"),
@@ -549,23 +548,18 @@ def history_facts(
         "trailing_debtor_failures",
         "calls_last_7_days",
     ]
-    facts = keys.join(agg, on="_key", how="left").select(
-        "debtor_id", "_home", "_at", "_cp",
-        *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
-        *(
-            pl.col(c).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-            for c in ("oldest_call_last_7_days", "last_conversation_at")
-        ),
-    )  # fmt: skip
-    return (
-        candidates.with_columns(
-            pl.col("zones").list.first().alias("_home"),
-            pl.col("at").dt.epoch("us").alias("_at"),
-            pl.col("contact_point_id").alias("_cp"),
+    facts = (
+        cands.select("_key")
+        .join(agg, on="_key", how="left", maintain_order="left")
+        .select(
+            *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
+            *(
+                pl.col(c).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                for c in ("oldest_call_last_7_days", "last_conversation_at")
+            ),
         )
-        .join(facts, on=["debtor_id", "_home", "_at", "_cp"], how="left", maintain_order="left")
-        .drop("_home", "_at", "_cp")
     )
+    return pl.concat([candidates, facts], how="horizontal")
 
 
 def _micros(span: timedelta) -> int:
