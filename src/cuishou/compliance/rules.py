@@ -486,31 +486,49 @@ def history_facts(
 
     Only calls (any party) and contacts with a third party bear on any fact (as
     :func:`facts_of` counts them): other rows are left out before pairing, and what each
-    row is (a call, failed, …) is worked out once per row as bits. Times are compared as
-    integers (microseconds since 1970), dates as days since 1970, zones by index.
+    row is (a call, failed, …) is worked out once per row as bits. Both sides are sorted by
+    debtor so that the pairing is a merge; times are compared as integers (microseconds
+    since 1970), dates as days since 1970, zones by index.
     """
     zones = _zones_of(candidates)
-    cands = candidates.select(
-        "debtor_id", "at",
-        pl.col("zones").list.first().replace_strict(zones, range(len(zones)),
-                                                    return_dtype=pl.UInt16).alias("_home"),
-        pl.col("at").dt.epoch("us").alias("_at"),
-        pl.col("contact_point_id").alias("_cp"),
-    ).with_row_index("_key")  # fmt: skip
+    cands = (
+        candidates.select(
+            "debtor_id", "at",
+            pl.col("zones").list.first().replace_strict(zones, range(len(zones)),
+                                                        return_dtype=pl.UInt16).alias("_home"),
+            pl.col("at").dt.epoch("us").alias("_at"),
+            pl.col("contact_point_id").alias("_cp"),
+        )
+        .with_row_index("_row")
+        .sort("debtor_id", maintain_order=True)
+        .with_row_index("_key")
+    )  # fmt: skip
     cands = cands.with_columns(_home_day(cands, zones).alias("_today")).drop("at")
     relevant = history.filter((pl.col("channel") == "call") | (pl.col("party") == "third_party"))
-    past = relevant.join(cands.select("debtor_id", "_home").unique(), on="debtor_id")
+    homes = cands.select("debtor_id", "_home").unique()
+    several = homes.get_column("_home").n_unique() > 1
+    if several:  # each stored row once for each home zone its debtor's candidates have
+        past = relevant.join(homes, on="debtor_id")
+    else:
+        past = relevant.with_columns(pl.lit(cands.item(0, "_home") if cands.height else 0,
+                                            dtype=pl.UInt16).alias("_home"))  # fmt: skip
     past = past.select(
-        "debtor_id", "_home", "contact_point_id",
+        "debtor_id", "contact_point_id",
         pl.col("at").dt.epoch("us").alias("_t"),
         _history_bits().alias("_bits"),
         _home_day(past, zones).alias("_day"),
-    )  # fmt: skip
-    pairs = cands.join(past, on=["debtor_id", "_home"], how="inner").filter(
-        pl.col("_t") < pl.col("_at")
-    )
+        *(["_home"] if several else []),
+    ).sort("debtor_id")  # fmt: skip
+    before = pl.col("_t") < pl.col("_at")
     if window is not None:
-        pairs = pairs.filter(pl.col("_t") >= pl.col("_at") - _micros(window))
+        before = before & (pl.col("_t") >= pl.col("_at") - _micros(window))
+    if several:
+        before = before & (pl.col("_home") == pl.col("_home_right"))
+    pairs = (
+        cands.join(past, on="debtor_id", how="inner", maintain_order="left")
+        .filter(before)
+        .with_columns(pl.col("_key").set_sorted())
+    )
     bits = pl.col("_bits")
     same_day = pl.col("_day") == pl.col("_today")
     same_point = pl.col("contact_point_id") == pl.col("_cp")
@@ -532,7 +550,7 @@ def history_facts(
         pl.when(recent).then(pl.col("_t")).alias("_recent_t"),
         pl.when(talk).then(pl.col("_t")).alias("_talk_t"),
     )  # fmt: skip
-    agg = flagged.group_by("_key").agg(
+    agg = flagged.group_by("_key", maintain_order=True).agg(
         pl.col("_unanswered").sum().alias("unanswered_on_number_today"),
         pl.col("_connected").sum().alias("connected_debtor_calls_today"),
         pl.col("_third").sum().alias("third_party_attempts_today"),
@@ -549,8 +567,9 @@ def history_facts(
         "calls_last_7_days",
     ]
     facts = (
-        cands.select("_key")
+        cands.select("_row", "_key")
         .join(agg, on="_key", how="left", maintain_order="left")
+        .sort("_row")
         .select(
             *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
             *(
