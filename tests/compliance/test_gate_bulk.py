@@ -104,12 +104,22 @@ def _history(debtor: int, history: list[PastContact]) -> list[dict[str, Any]]:
 @given(
     world=st.lists(debtors(), min_size=1, max_size=6),
     pack_name=st.sampled_from(sorted(PACKS)),
+    together=st.sampled_from([None, timedelta(hours=1, minutes=30), timedelta(hours=13)]),
 )
 def test_candidates_sharing_a_debtors_history_agree_with_the_scalar_gate(
-    world: list[tuple[list[tuple[Attempt, CaseState]], list[PastContact]]], pack_name: str
+    world: list[tuple[list[tuple[Attempt, CaseState]], list[PastContact]]],
+    pack_name: str,
+    together: timedelta | None,
 ) -> None:
     # given several debtors, each with several attempts over one history, shuffled by debtor
+    # (``together``: every attempt at one instant, as a day's plan opens its windows — the
+    # hours are then worked out once per distinct time)
     pack = PACKS[pack_name]
+    if together is not None:
+        world = [
+            ([(Attempt(**{**_fields(a), "at": BASE + together}), s) for a, s in attempts], h)
+            for attempts, h in world
+        ]
     rows: list[dict[str, Any]] = []
     past: list[dict[str, Any]] = []
     expected: dict[int, tuple[Attempt, CaseState, list[PastContact]]] = {}

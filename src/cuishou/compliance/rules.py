@@ -646,7 +646,6 @@ def _failing_masks(pack: RulePack, candidates: pl.DataFrame) -> tuple[pl.DataFra
     third = party == "third_party"
     rules = pack.third_parties
     limits = pack.limits
-    hours_bad, visit_hours_bad, holiday_visit = _hours_checks(pack, zones)
     failing: dict[str, pl.Expr] = {}
     for reason in ("dispute", "complaint", "cease"):
         failing[f"suspended_{reason}"] = pl.col("suspended").list.contains(pl.lit(reason))
@@ -664,9 +663,9 @@ def _failing_masks(pack: RulePack, candidates: pl.DataFrame) -> tuple[pl.DataFra
         else pl.lit(False)
     )
     failing["visit_collectors"] = visit & (pl.col("collectors") < pack.visit_min_collectors)
-    failing["holiday"] = holiday_visit
-    failing["visit_hours"] = visit_hours_bad
-    failing["hours"] = hours_bad
+    failing["holiday"] = pl.col("_holiday_visit")
+    failing["visit_hours"] = pl.col("_visit_hours_bad")
+    failing["hours"] = pl.col("_hours_bad")
     cap = limits.unanswered_per_number_per_day
     failing["unanswered"] = call & (pl.col("unanswered_on_number_today") >= (cap or 0))
     cap = limits.connected_calls_per_debtor_per_day
@@ -686,9 +685,35 @@ def _failing_masks(pack: RulePack, candidates: pl.DataFrame) -> tuple[pl.DataFra
     mask = pl.sum_horizontal(
         failing[name].cast(pl.UInt32) * (1 << bit) for bit, name in enumerate(enabled)
     ).alias("_mask")
-    holidays = sorted(pack.holidays.dates) if pack.holidays is not None else []
-    masked = candidates.with_columns(_local_columns(zones, holidays)).with_columns(mask)
+    masked = _with_hours(pack, candidates, zones).with_columns(mask)
     return masked, enabled
+
+
+def _with_hours(pack: RulePack, candidates: pl.DataFrame, zones: Sequence[str]) -> pl.DataFrame:
+    """``candidates`` with ``_hours_bad``, ``_visit_hours_bad`` and ``_holiday_visit`` (over
+    every zone of each row): worked out once per distinct (zones, at, channel) when the
+    times repeat (the day's plan: a few window openings), else row by row (a dialer's
+    file: times to the second)."""
+    holidays = sorted(pack.holidays.dates) if pack.holidays is not None else []
+    hours_bad, visit_hours_bad, holiday_visit = _hours_checks(pack, zones)
+    flags = [
+        hours_bad.alias("_hours_bad"),
+        visit_hours_bad.alias("_visit_hours_bad"),
+        holiday_visit.alias("_holiday_visit"),
+    ]
+    keys = ["zones", "at", "channel"]
+    if candidates.get_column("at").n_unique() * 4 < candidates.height:
+        found = (
+            candidates.select(keys)
+            .unique()
+            .with_columns(_local_columns(zones, holidays))
+            .select(*keys, *flags)
+        )
+        return candidates.join(found, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    local = candidates.with_columns(_local_columns(zones, holidays))
+    return local.with_columns(flags).select(
+        *candidates.columns, "_hours_bad", "_visit_hours_bad", "_holiday_visit"
+    )
 
 
 def _bits(enabled: Sequence[str], names: Iterable[str]) -> int:
