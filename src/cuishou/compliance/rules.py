@@ -7,7 +7,8 @@ Two forms of one rule set, proven to agree by a property test:
   judged by it after the fact) and finds the next time the attempt would be allowed;
 * Polars — :func:`history_facts` + :func:`decide_frame` decide a frame of candidate
   contacts at once: the calls of a dialer's result file are judged this way
-  (:mod:`cuishou.compliance.logged`); the daily cycle generates no contacts yet.
+  (:mod:`cuishou.compliance.logged`), and the day's planned contacts through
+  :func:`earliest_allowed_frame` (:mod:`cuishou.compliance.planned`).
 
 Opt-outs of electronic channels are judged under every pack (``pack.UNIVERSAL_CHECKS``).
 
