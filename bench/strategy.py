@@ -30,6 +30,7 @@ Prints a table (stderr) and one JSON object (stdout).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -174,6 +175,15 @@ def judge(pack_name: str, contacts: pl.DataFrame, history: pl.DataFrame) -> pl.D
         "window_start", "window_end",
     )  # fmt: skip
     return earliest_allowed_frame(pack, candidates, history, window=WINDOW)
+
+
+def decisions_digest(judged: pl.DataFrame) -> str:
+    """SHA-256 (first 16 hex digits) of every decision (``candidate_id, at, rule_ids,
+    allowed`` by candidate): equal digests, equal decisions, before and after a change."""
+    rows = judged.sort("candidate_id").select(
+        "candidate_id", "at", pl.col("rule_ids").list.join("|"), "allowed"
+    )
+    return hashlib.sha256(rows.write_csv().encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------- zen-engine
@@ -344,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "actions": actions.height,
         "contacts_judged": contacts.height,
         "allowed": int(judged["allowed"].sum()),
+        "gate_digest": decisions_digest(judged),
         "history_rows": history.height,
         "steps": {k: {"cpu_s": round(c, 3), "wall_s": round(w, 3)} for k, (c, w) in steps.items()},
         "total_cpu_s": round(total_cpu, 3),
@@ -363,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(name, f"{cpu:.3f}", f"{wall:.3f}")
     table.add_row("total", f"{total_cpu:.3f}", f"{total_wall:.3f}")
     console.print(table)
+    console.print(f"gate decisions digest {figures['gate_digest']}")
     if "zen" in figures:
         for mode in ("per_row", "evaluate_batch", "loop_node"):
             z = figures["zen"][mode]

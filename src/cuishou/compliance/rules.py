@@ -7,7 +7,8 @@ Two forms of one rule set, proven to agree by a property test:
   judged by it after the fact) and finds the next time the attempt would be allowed;
 * Polars — :func:`history_facts` + :func:`decide_frame` decide a frame of candidate
   contacts at once: the calls of a dialer's result file are judged this way
-  (:mod:`cuishou.compliance.logged`); the daily cycle generates no contacts yet.
+  (:mod:`cuishou.compliance.logged`), and the day's planned contacts through
+  :func:`earliest_allowed_frame` (:mod:`cuishou.compliance.planned`).
 
 Opt-outs of electronic channels are judged under every pack (``pack.UNIVERSAL_CHECKS``).
 
@@ -435,14 +436,45 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _home_date(at: pl.Expr, home: pl.Expr, zones: Iterable[str]) -> pl.Expr:
-    """The local date of ``at`` in each row's home zone (one branch per distinct zone)."""
-    result: pl.Expr = pl.lit(None, dtype=pl.Date)
-    for zone in zones:
-        result = (
-            pl.when(home == zone).then(at.dt.convert_time_zone(zone).dt.date()).otherwise(result)
+def _zones_of(candidates: pl.DataFrame) -> list[str]:
+    """Every zone named in the candidates' ``zones`` (sorted)."""
+    return sorted(candidates.get_column("zones").explode().drop_nulls().unique().to_list())
+
+
+def _home_day(frame: pl.DataFrame, zones: Sequence[str]) -> pl.Series:
+    """The local date (days since 1970, Int32) of each row's ``at`` in its home zone
+    (``_home``, an index into ``zones``): each zone converts only its own rows."""
+    day = pl.Series("_day", [None] * frame.height, dtype=pl.Int32)
+    homes = frame.get_column("_home")
+    for index, zone in enumerate(zones):
+        rows = homes == index
+        if not rows.any():
+            continue
+        local = (
+            frame.filter(rows).get_column("at").dt.convert_time_zone(zone).dt.date().cast(pl.Int32)
         )
-    return result
+        day = day.scatter(rows.arg_true(), local)
+    return day
+
+
+#: the history's rows as :func:`history_facts` reads them, a bit per row (computed once per
+#: stored row, not once per candidate it is paired with)
+_CALL, _FAILED, _DEBTOR_CALL, _TALK, _THIRD = 1, 2, 4, 8, 16
+
+
+def _history_bits() -> pl.Expr:
+    call = pl.col("channel") == "call"
+    failed = pl.col("outcome").is_in(list(UNANSWERED))
+    debtor_call = call & (pl.col("party") == "debtor")
+    talk = debtor_call & pl.col("outcome").is_in(list(CONNECTED_DEBTOR))
+    third = pl.col("party") == "third_party"
+    return pl.sum_horizontal(
+        flag.cast(pl.UInt8) * bit
+        for flag, bit in (
+            (call, _CALL), (failed, _FAILED), (debtor_call, _DEBTOR_CALL), (talk, _TALK),
+            (third, _THIRD),
+        )
+    ).cast(pl.UInt8)  # fmt: skip
 
 
 def history_facts(
@@ -452,46 +484,81 @@ def history_facts(
 
     ``window``: only history within that long before each candidate counts (as the
     scalar path reads it: ``[at - window, at)``); ``None``: all of it before the candidate.
+
+    Only calls (any party) and contacts with a third party bear on any fact (as
+    :func:`facts_of` counts them): other rows are left out before pairing, and what each
+    row is (a call, failed, …) is worked out once per row as bits. Both sides are sorted by
+    debtor so that the pairing is a merge; times are compared as integers (microseconds
+    since 1970), dates as days since 1970, zones by index.
     """
-    zones = sorted({z for zs in candidates.get_column("zones").to_list() for z in zs})
-    cands = candidates.with_columns(pl.col("zones").list.first().alias("_home"))
-    cands = cands.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_today"))
-    pairs = cands.select(
-        "candidate_id", "debtor_id", "_home", "_today",
-        pl.col("at").alias("_at"), pl.col("contact_point_id").alias("_cp"),
-    ).join(history, on="debtor_id", how="inner").filter(pl.col("at") < pl.col("_at"))  # fmt: skip
+    zones = _zones_of(candidates)
+    cands = (
+        candidates.select(
+            "debtor_id", "at",
+            pl.col("zones").list.first().replace_strict(zones, range(len(zones)),
+                                                        return_dtype=pl.UInt16).alias("_home"),
+            pl.col("at").dt.epoch("us").alias("_at"),
+            pl.col("contact_point_id").alias("_cp"),
+        )
+        .with_row_index("_row")
+        .sort("debtor_id", maintain_order=True)
+        .with_row_index("_key")
+    )  # fmt: skip
+    cands = cands.with_columns(_home_day(cands, zones).alias("_today")).drop("at")
+    relevant = history.filter((pl.col("channel") == "call") | (pl.col("party") == "third_party"))
+    homes = cands.select("debtor_id", "_home").unique()
+    several = homes.get_column("_home").n_unique() > 1
+    if several:  # each stored row once for each home zone its debtor's candidates have
+        past = relevant.join(homes, on="debtor_id")
+    else:
+        past = relevant.with_columns(pl.lit(cands.item(0, "_home") if cands.height else 0,
+                                            dtype=pl.UInt16).alias("_home"))  # fmt: skip
+    past = past.select(
+        "debtor_id", "contact_point_id",
+        pl.col("at").dt.epoch("us").alias("_t"),
+        _history_bits().alias("_bits"),
+        _home_day(past, zones).alias("_day"),
+        *(["_home"] if several else []),
+    ).sort("debtor_id")  # fmt: skip
+    before = pl.col("_t") < pl.col("_at")
     if window is not None:
-        pairs = pairs.filter(pl.col("at") >= pl.col("_at") - window)
-    pairs = pairs.with_columns(_home_date(pl.col("at"), pl.col("_home"), zones).alias("_day"))
+        before = before & (pl.col("_t") >= pl.col("_at") - _micros(window))
+    if several:
+        before = before & (pl.col("_home") == pl.col("_home_right"))
+    pairs = (
+        cands.join(past, on="debtor_id", how="inner", maintain_order="left")
+        .filter(before)
+        .with_columns(pl.col("_key").set_sorted())
+    )
+    bits = pl.col("_bits")
     same_day = pl.col("_day") == pl.col("_today")
     same_point = pl.col("contact_point_id") == pl.col("_cp")
-    failed = pl.col("outcome").is_in(list(UNANSWERED))
-    debtor_call = (pl.col("channel") == "call") & (pl.col("party") == "debtor")
-    talk = debtor_call & pl.col("outcome").is_in(list(CONNECTED_DEBTOR))
-    recent_call = (pl.col("channel") == "call") & (pl.col("at") > pl.col("_at") - timedelta(days=7))
-    success_at = pl.col("at").filter(debtor_call & ~failed).max()
-    agg = pairs.group_by("candidate_id").agg(
-        (same_day & same_point & failed & (pl.col("channel") == "call"))
-        .sum()
-        .alias("unanswered_on_number_today"),
-        (same_day & talk).sum().alias("connected_debtor_calls_today"),
-        (same_day & same_point & (pl.col("party") == "third_party"))
-        .sum()
-        .alias("third_party_attempts_today"),
-        success_at.alias("_success"),
-        recent_call.sum().alias("calls_last_7_days"),
-        pl.col("at").filter(recent_call).min().alias("oldest_call_last_7_days"),
-        pl.col("at").filter(talk).max().alias("last_conversation_at"),
-    )
-    trailing = (
-        pairs.join(agg.select("candidate_id", "_success"), on="candidate_id")
-        .filter(
-            debtor_call
-            & failed
-            & (pl.col("_success").is_null() | (pl.col("at") > pl.col("_success")))
-        )
-        .group_by("candidate_id")
-        .len(name="trailing_debtor_failures")
+    debtor_call = (bits & _DEBTOR_CALL) != 0
+    failed = (bits & _FAILED) != 0
+    talk = (bits & _TALK) != 0
+    call = (bits & _CALL) != 0
+    recent = call & (pl.col("_t") > pl.col("_at") - _micros(timedelta(days=7)))
+    success = pl.when(debtor_call & ~failed).then(pl.col("_t"))
+    flagged = pairs.select(
+        "_key",
+        (same_day & same_point & failed & call).alias("_unanswered"),
+        (same_day & talk).alias("_connected"),
+        (same_day & same_point & ((bits & _THIRD) != 0)).alias("_third"),
+        # failed calls to the debtor since the last call that reached them
+        (debtor_call & failed & (pl.col("_t") > success.max().over("_key").fill_null(-1)))
+        .alias("_trailing"),
+        recent.alias("_recent"),
+        pl.when(recent).then(pl.col("_t")).alias("_recent_t"),
+        pl.when(talk).then(pl.col("_t")).alias("_talk_t"),
+    )  # fmt: skip
+    agg = flagged.group_by("_key", maintain_order=True).agg(
+        pl.col("_unanswered").sum().alias("unanswered_on_number_today"),
+        pl.col("_connected").sum().alias("connected_debtor_calls_today"),
+        pl.col("_third").sum().alias("third_party_attempts_today"),
+        pl.col("_trailing").sum().alias("trailing_debtor_failures"),
+        pl.col("_recent").sum().alias("calls_last_7_days"),
+        pl.col("_recent_t").min().alias("oldest_call_last_7_days"),
+        pl.col("_talk_t").max().alias("last_conversation_at"),
     )
     counts = [
         "unanswered_on_number_today",
@@ -500,12 +567,23 @@ def history_facts(
         "trailing_debtor_failures",
         "calls_last_7_days",
     ]
-    return (
-        cands.drop("_home", "_today")
-        .join(agg.drop("_success"), on="candidate_id", how="left")
-        .join(trailing, on="candidate_id", how="left")
-        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
+    facts = (
+        cands.select("_row", "_key")
+        .join(agg, on="_key", how="left", maintain_order="left")
+        .sort("_row")
+        .select(
+            *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
+            *(
+                pl.col(c).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                for c in ("oldest_call_last_7_days", "last_conversation_at")
+            ),
+        )
     )
+    return pl.concat([candidates, facts], how="horizontal")
+
+
+def _micros(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
 
 
 def _window_expr(window: Window, minute: pl.Expr) -> pl.Expr:
@@ -559,23 +637,16 @@ def _hours_checks(pack: RulePack, zones: Sequence[str]) -> tuple[pl.Expr, pl.Exp
     return applies & hours_bad, visit & visit_bad, visit & holiday_visit
 
 
-def decide_frame(
-    pack: RulePack, candidates: pl.DataFrame, *, with_failed: bool = False
-) -> pl.DataFrame:
-    """Add ``allowed`` and ``rule_ids`` (in :data:`CHECK_ORDER`) to candidates with facts
-    (and, ``with_failed``, the names of the failed checks as ``failed``).
-
-    The twin of :func:`decide`: the same checks over a frame with the
-    :data:`CANDIDATE_SCHEMA` columns plus the :class:`Facts` columns.
-    """
-    zones = sorted({z for zs in candidates.get_column("zones").to_list() for z in zs})
+def _failing_masks(pack: RulePack, candidates: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``candidates`` with ``_mask``: bit ``i`` set when the ``i``-th check of the pack (in
+    :data:`CHECK_ORDER`, the second value) fails — the checks :func:`_failing` makes."""
+    zones = _zones_of(candidates)
     checks = pack.checks()
     channel, party = pl.col("channel"), pl.col("party")
     call, visit = channel == "call", channel == "visit"
     third = party == "third_party"
     rules = pack.third_parties
     limits = pack.limits
-    hours_bad, visit_hours_bad, holiday_visit = _hours_checks(pack, zones)
     failing: dict[str, pl.Expr] = {}
     for reason in ("dispute", "complaint", "cease"):
         failing[f"suspended_{reason}"] = pl.col("suspended").list.contains(pl.lit(reason))
@@ -593,9 +664,9 @@ def decide_frame(
         else pl.lit(False)
     )
     failing["visit_collectors"] = visit & (pl.col("collectors") < pack.visit_min_collectors)
-    failing["holiday"] = holiday_visit
-    failing["visit_hours"] = visit_hours_bad
-    failing["hours"] = hours_bad
+    failing["holiday"] = pl.col("_holiday_visit")
+    failing["visit_hours"] = pl.col("_visit_hours_bad")
+    failing["hours"] = pl.col("_hours_bad")
     cap = limits.unanswered_per_number_per_day
     failing["unanswered"] = call & (pl.col("unanswered_on_number_today") >= (cap or 0))
     cap = limits.connected_calls_per_debtor_per_day
@@ -610,31 +681,74 @@ def decide_frame(
         & pl.col("last_conversation_at").is_not_null()
         & (pl.col("at") < pl.col("last_conversation_at") + quiet)
     )
-    # one bit per check; the rule ids are looked up once per distinct combination
+    # one bit per check; names are looked up once per distinct combination
     enabled = [name for name in CHECK_ORDER if name in checks]
     mask = pl.sum_horizontal(
         failing[name].cast(pl.UInt32) * (1 << bit) for bit, name in enumerate(enabled)
     ).alias("_mask")
+    masked = _with_hours(pack, candidates, zones).with_columns(mask)
+    return masked, enabled
+
+
+def _with_hours(pack: RulePack, candidates: pl.DataFrame, zones: Sequence[str]) -> pl.DataFrame:
+    """``candidates`` with ``_hours_bad``, ``_visit_hours_bad`` and ``_holiday_visit`` (over
+    every zone of each row): worked out once per distinct (zones, at, channel) when the
+    times repeat (the day's plan: a few window openings), else row by row (a dialer's
+    file: times to the second)."""
     holidays = sorted(pack.holidays.dates) if pack.holidays is not None else []
-    masked = candidates.with_columns(_local_columns(zones, holidays)).with_columns(mask)
-    combos = masked.get_column("_mask").unique().to_list()
-    lookup = pl.DataFrame(
+    hours_bad, visit_hours_bad, holiday_visit = _hours_checks(pack, zones)
+    flags = [
+        hours_bad.alias("_hours_bad"),
+        visit_hours_bad.alias("_visit_hours_bad"),
+        holiday_visit.alias("_holiday_visit"),
+    ]
+    keys = ["zones", "at", "channel"]
+    if candidates.get_column("at").n_unique() * 4 < candidates.height:
+        found = (
+            candidates.select(keys)
+            .unique()
+            .with_columns(_local_columns(zones, holidays))
+            .select(*keys, *flags)
+        )
+        return candidates.join(found, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    local = candidates.with_columns(_local_columns(zones, holidays))
+    return local.with_columns(flags).select(
+        *candidates.columns, "_hours_bad", "_visit_hours_bad", "_holiday_visit"
+    )
+
+
+def _bits(enabled: Sequence[str], names: Iterable[str]) -> int:
+    """The mask of the checks ``names`` (those the pack makes)."""
+    return sum(1 << bit for bit, name in enumerate(enabled) if name in set(names))
+
+
+def _rule_ids_of(pack: RulePack, enabled: Sequence[str], masks: pl.Series) -> pl.DataFrame:
+    """``_mask, rule_ids``: the rule ids of each distinct mask, in :data:`CHECK_ORDER`."""
+    combos = masks.unique().to_list()
+    return pl.DataFrame(
         {
             "_mask": combos,
             "rule_ids": [
                 [pack.rule_id(name) for bit, name in enumerate(enabled) if combo >> bit & 1]
                 for combo in combos
             ],
-            "failed": [
-                [name for bit, name in enumerate(enabled) if combo >> bit & 1] for combo in combos
-            ],
         },
-        schema={"_mask": pl.UInt32, "rule_ids": pl.List(pl.String), "failed": pl.List(pl.String)},
+        schema={"_mask": pl.UInt32, "rule_ids": pl.List(pl.String)},
     )
+
+
+def decide_frame(pack: RulePack, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Add ``allowed`` and ``rule_ids`` (in :data:`CHECK_ORDER`) to candidates with facts.
+
+    The twin of :func:`decide`: the same checks over a frame with the
+    :data:`CANDIDATE_SCHEMA` columns plus the :class:`Facts` columns.
+    """
+    masked, enabled = _failing_masks(pack, candidates)
+    lookup = _rule_ids_of(pack, enabled, masked.get_column("_mask"))
     return (
-        masked.join(lookup, on="_mask", how="left")
+        masked.join(lookup, on="_mask", how="left", maintain_order="left")
         .with_columns((pl.col("_mask") == 0).alias("allowed"))
-        .select(*candidates.columns, "rule_ids", *(["failed"] if with_failed else []), "allowed")
+        .select(*candidates.columns, "rule_ids", "allowed")
     )
 
 
@@ -700,11 +814,6 @@ def plan_windows(pack: RulePack, candidates: pl.DataFrame, day: date) -> pl.Data
     return candidates.join(windows, on=["zones", "channel"], how="left", nulls_equal=True)
 
 
-def _blocked(rule_ids: pl.Expr, ids: Sequence[str]) -> pl.Expr:
-    """The refusal names a rule no waiting within the day can satisfy."""
-    return rule_ids.list.eval(pl.element().is_in(list(ids))).list.any()
-
-
 def earliest_allowed_frame(
     pack: RulePack,
     candidates: pl.DataFrame,
@@ -722,6 +831,9 @@ def earliest_allowed_frame(
     Allowed at ``at`` means allowed at every later instant of the window as long as no new
     contact is logged: the hours hold through the window, and each waiting check only
     relaxes with time (a conversation or a call moves further into the past).
+
+    The failed checks travel as a bitmask (:func:`_failing_masks`); rule ids are looked up
+    once per distinct mask at the end.
     """
     out = ["candidate_id", "at", "rule_ids", "allowed"]
     closed = candidates.filter(pl.col("window_start").is_null()).select(
@@ -736,23 +848,26 @@ def earliest_allowed_frame(
     open_ = candidates.filter(pl.col("window_start").is_not_null()).with_columns(
         pl.col("window_start").alias("at")
     )
-    first = decide_frame(pack, history_facts(open_, history, window=window), with_failed=True)
+    first, enabled = _failing_masks(pack, history_facts(open_, history, window=window))
     #: the checks waiting within the day can satisfy, and when each stops failing
     quiet = timedelta(days=pack.limits.quiet_days_after_conversation or 0)
     waits = {
         "calls_7_days": pl.col("oldest_call_last_7_days") + timedelta(days=7, microseconds=1),
         "conversation_quiet": pl.col("last_conversation_at") + quiet,
     }
-    waiting = pl.col("failed").list.eval(pl.element().is_in(list(waits))).list.all()
-    allowed = [first.filter(pl.col("allowed")).select("candidate_id", "at")]
-    pending = first.filter(~pl.col("allowed") & waiting)
+    mask = pl.col("_mask")
+    # every failed check is one waiting can satisfy (a mask of none of them fails no check)
+    waiting = (mask & ~pl.lit(_bits(enabled, waits), dtype=pl.UInt32)) == 0
+    moves = [
+        pl.when((mask & _bits(enabled, [name])) != 0).then(moment)
+        for name, moment in waits.items()
+        if name in enabled
+    ]
+    allowed = [first.filter(mask == 0).select("candidate_id", "at")]
+    pending = first.filter((mask != 0) & waiting)
     for _ in range(_MAX_STEPS):
         if pending.height == 0:
             break
-        moves = [
-            pl.when(pl.col("failed").list.contains(pl.lit(name))).then(moment)
-            for name, moment in waits.items()
-        ]
         later = (
             pending.select(
                 "candidate_id", "window_end", pl.col("at").alias("_was"),
@@ -764,12 +879,14 @@ def earliest_allowed_frame(
         if later.height == 0:
             break
         retry = open_.drop("at").join(later, on="candidate_id", how="inner")
-        again = decide_frame(pack, history_facts(retry, history, window=window), with_failed=True)
-        allowed.append(again.filter(pl.col("allowed")).select("candidate_id", "at"))
-        pending = again.filter(~pl.col("allowed") & waiting)
+        again, _ = _failing_masks(pack, history_facts(retry, history, window=window))
+        allowed.append(again.filter(mask == 0).select("candidate_id", "at"))
+        pending = again.filter((mask != 0) & waiting)
     found = pl.concat(allowed).with_columns(pl.lit(True).alias("allowed"))
+    lookup = _rule_ids_of(pack, enabled, first.get_column("_mask"))
     decided = (
-        first.select("candidate_id", "rule_ids")
+        first.select("candidate_id", "_mask")
+        .join(lookup, on="_mask", how="left")
         .join(found, on="candidate_id", how="left")
         .with_columns(pl.col("allowed").fill_null(False))
     )
