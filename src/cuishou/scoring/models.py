@@ -51,7 +51,7 @@ import polars as pl
 import pyarrow as pa
 
 from cuishou.kit.errors import InvalidInput
-from cuishou.scoring.drift import PsiReference, psi_against, reference_of
+from cuishou.scoring.drift import PsiReference, bins_of_values, psi_against, reference_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import lightgbm
@@ -342,16 +342,13 @@ class StepFunction:
                 .fill_null(missing)
             )
             return np.asarray(found.to_series().to_numpy(), dtype=np.intp)
-        column = frame.get_column(self.code)
-        # null → NaN; NaN sorts after every split, so its index is in range, then replaced
-        value = column.cast(pl.Float64).to_numpy()
-        bins = np.searchsorted(
+        bins, absent = bins_of_values(
+            frame.get_column(self.code),
             np.asarray(self.splits, dtype=np.float64),
-            value,
             side="left" if self.right_closed else "right",
         )
-        if column.null_count() or column.dtype.is_float():  # else every value is finite
-            bins[~np.isfinite(value)] = missing
+        if absent is not None:
+            bins[absent] = missing
         return bins
 
     def values_of(self, frame: pl.DataFrame, out: npt.NDArray[np.float64]) -> None:
