@@ -3,6 +3,7 @@ case frames with a known signal."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 from typing import Any
@@ -571,3 +572,18 @@ def test_reasons_kept_feature_by_feature_are_the_reasons_of_the_whole_matrix(
     best = np.zeros(n_features) if gbm else np.array([s.best for s in steps])
     assert found is not None
     assert found.to_list() == _reasons(given_points, best, [s.code for s in steps]).to_list()
+
+
+@pytest.mark.parametrize("kind", ["scorecard", "gbm"])
+def test_reasons_as_json_are_the_lists_as_the_store_keeps_them(
+    kind: str, scorecard: FittedModel, gbm: FittedModel, test_frame: pl.DataFrame
+) -> None:
+    model = scorecard if kind == "scorecard" else gbm
+    # when the reasons are asked for as JSON text
+    as_json = model.predict(test_frame, reasons="json")
+    as_lists = model.predict(test_frame)
+    # then each is its list as compact JSON, and nothing else differs
+    expected = [json.dumps(r, separators=(",", ":")) for r in as_lists["reasons"].to_list()]
+    assert as_json["reasons"].to_list() == expected
+    assert any(len(r) == REASONS for r in as_lists["reasons"].to_list())
+    assert as_json.drop("reasons").equals(as_lists.drop("reasons"))

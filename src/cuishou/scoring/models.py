@@ -57,6 +57,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import lightgbm
 
 ModelKind = Literal["scorecard", "gbm"]
+#: how :meth:`FittedModel.predict` gives the reasons: a list of codes, or that list as JSON
+#: text (``["dpd","paid_ratio"]``, ``[]`` for none: what the store keeps)
+ReasonForm = Literal["list", "json"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("scorecard", "gbm")
 #: how many reason codes a prediction carries at most
 REASONS = 3
@@ -207,17 +210,24 @@ class FittedModel(ABC):
     references: dict[str, PsiReference] = field(default_factory=dict)
 
     @abstractmethod
-    def _predict(self, frame: pl.DataFrame, *, reasons: bool = False) -> Prediction:
-        """Scores and the log-odds of the good outcome; the reasons with ``reasons``."""
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
+        """Scores and the log-odds of the good outcome; the reasons in the form asked for."""
 
     @abstractmethod
     def _payload(self) -> dict[str, Any]:
         """The kind's own part of the artefact."""
 
-    def predict(self, frame: pl.DataFrame, *, keys: Sequence[str] = ("case_id",)) -> pl.DataFrame:
-        """``keys…, probability, score, reasons`` for every row of ``frame``."""
+    def predict(
+        self,
+        frame: pl.DataFrame,
+        *,
+        keys: Sequence[str] = ("case_id",),
+        reasons: ReasonForm = "list",
+    ) -> pl.DataFrame:
+        """``keys…, probability, score, reasons`` for every row of ``frame`` (``reasons`` a
+        list of codes, or with ``reasons="json"`` that list as JSON text)."""
         _require_columns(frame, [*keys, *(f.code for f in self.features)], "predict")
-        found = self._predict(frame, reasons=True)
+        found = self._predict(frame, reasons=reasons)
         assert found.reasons is not None
         p_good = 1.0 / (1.0 + np.exp(-found.log_odds))
         probability = (1.0 - p_good) if self.adverse else p_good
@@ -406,24 +416,26 @@ def _additive(
     steps: Sequence[StepFunction],
     *,
     factor: float | None = None,
-    reasons: bool,
+    reasons: ReasonForm | None,
 ) -> tuple[npt.NDArray[np.float64], pl.Series | None]:
     """An additive model applied feature by feature: the sum of the step functions' values
     (added in feature order, as NumPy sums a features × rows matrix over its features) and,
-    with ``reasons``, the reasons as :func:`_reasons` picks them — each feature's points are
+    when asked for, the reasons as :func:`_reasons` picks them — each feature's points are
     its value (scorecard) or its value × ``factor`` (the additive GBM, whose contributions
     are log-odds), its pull the most points it can give minus those.
 
     No features × rows matrix is built: per feature the rows' bins (:meth:`bins_of`) give
-    its value and a key that orders its pull among all others (:func:`_pull_keys`); each
+    its value and a key that orders its pull among all others (:func:`_pull_keys`; 0 for a
+    pull too small to be a reason, and a feature that never pulls enough is skipped); each
     row's three largest keys are kept as the features go by (a running insertion into three
-    sorted arrays)."""
+    sorted arrays), and the lists are built once per distinct combination (a few thousand)
+    and gathered."""
     codes = [s.code for s in steps]
     points = [s.table if factor is None else s.table * factor for s in steps]
     best = [s.best if factor is None else 0.0 for s in steps]
     pulls = [b - p for b, p in zip(best, points, strict=True)]
-    ordered = reasons and all(bool(np.isfinite(p).all()) for p in pulls)
-    keys, floor = _pull_keys(pulls) if ordered else ([], 0)
+    ordered = reasons is not None and all(bool(np.isfinite(p).all()) for p in pulls)
+    keys = _pull_keys(pulls) if ordered else []
     top = [np.zeros(frame.height, dtype=np.uint32) for _ in range(min(REASONS, len(steps)))]
     given: list[npt.NDArray[np.float64]] = []  # only when the pulls cannot be ordered by keys
     total = np.zeros(frame.height, dtype=np.float64)
@@ -434,42 +446,94 @@ def _additive(
             total = value
         else:
             total += value
-        if ordered:
+        if ordered and keys[j].any():
             key = np.take(keys[j], bins)
             for kept in top:  # insert: the larger stays, the smaller moves down
                 low = np.minimum(kept, key)
                 np.maximum(kept, key, out=kept)
                 key = low
-        elif reasons:
+        elif reasons is not None and not ordered:
             given.append(np.take(points[j], bins))
-    if not reasons:
+    if reasons is None:
         return total, None
     if not ordered:  # a value that is not finite (never from a fit): pick the slow way
-        return total, _reasons(np.stack(given), np.asarray(best), codes)
-    picked = np.stack(top, axis=1)  # rows × picks, the largest key first
-    n = len(steps)
-    features = (n - 1) - (picked.astype(np.int64) - 1) % n
-    return total, _reason_lists(features, picked >= floor, codes)
+        return total, _in_form(_reasons(np.stack(given), np.asarray(best), codes), reasons)
+    return total, _reasons_of_keys(top, codes, reasons)
 
 
-def _pull_keys(
-    pulls: Sequence[npt.NDArray[np.float64]],
-) -> tuple[list[npt.NDArray[np.uint32]], int]:
+def _pull_keys(pulls: Sequence[npt.NDArray[np.float64]]) -> list[npt.NDArray[np.uint32]]:
     """Per feature and bin a key that orders every (feature, bin) pull as :func:`_reasons`
-    does — the larger pull first, between equal pulls the earlier feature — and the smallest
-    key of a pull of at least :data:`MIN_REASON_POINTS`. For feature ``j`` of ``n`` a key is
-    ``rank × n + (n − j)``, ``rank`` the pull's place among all distinct pulls: no two
-    features of a row share a key, and every key is above 0."""
+    does — the larger pull first, between equal pulls the earlier feature — with 0 for a
+    pull below :data:`MIN_REASON_POINTS` (never a reason). For feature ``j`` of ``n`` a key
+    is ``rank × n + (n − j)``, ``rank`` the pull's place among all distinct pulls: no two
+    features of a row share a key."""
     n = len(pulls)
     distinct = np.unique(np.concatenate(pulls))
     if distinct.size * n + n >= 2**32:  # pragma: no cover - millions of bins
         raise InvalidInput("too many bins to order the reasons")
-    keys = [
-        (np.searchsorted(distinct, p).astype(np.int64) * n + (n - j)).astype(np.uint32)
+    return [
+        np.where(
+            p >= MIN_REASON_POINTS, np.searchsorted(distinct, p).astype(np.int64) * n + (n - j), 0
+        ).astype(np.uint32)
         for j, p in enumerate(pulls)
     ]
-    floor = int(np.searchsorted(distinct, MIN_REASON_POINTS)) * n + 1
-    return keys, floor
+
+
+def _reasons_of_keys(
+    top: Sequence[npt.NDArray[np.uint32]], codes: Sequence[str], form: ReasonForm
+) -> pl.Series:
+    """The reasons from each row's largest keys (largest first, 0 for none): one list per
+    distinct combination of features, gathered for every row."""
+    n = len(codes)
+    combination = np.zeros(top[0].size if top else 0, dtype=np.int64)
+    for kept in top:
+        feature = np.where(kept > 0, (n - 1) - (kept.astype(np.int64) - 1) % n, n)
+        combination = combination * (n + 1) + feature
+    distinct, row_of = _distinct(combination, (n + 1) ** len(top))
+    lists: list[list[str]] = []
+    for value in distinct.tolist():
+        picked = []
+        for _ in top:
+            value, feature = divmod(value, n + 1)
+            picked.append(feature)
+        lists.append([codes[f] for f in reversed(picked) if f < n])
+    if form == "json":
+        one: pl.Series = pl.Series("reasons", [_json_list(c) for c in lists], dtype=pl.Utf8)
+    else:
+        one = pl.Series("reasons", lists, dtype=pl.List(pl.Utf8))
+    return one.gather(row_of)
+
+
+def _distinct(
+    values: npt.NDArray[np.int64], bound: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(values, return_inverse=True)`` for values in ``0 … bound − 1``: by a
+    table of which values occur when ``bound`` is small (one pass, no sort of the rows)."""
+    if bound > 1 << 24:  # pragma: no cover - hundreds of features
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int64)
+    seen = np.zeros(bound, dtype=np.bool_)
+    seen[values] = True
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen), np.take(rank, values)
+
+
+def _json_list(codes: Sequence[str]) -> str:
+    """``["a","b"]`` (``[]`` for none): reason codes are plain identifiers."""
+    return '["' + '","'.join(codes) + '"]' if codes else "[]"
+
+
+def _in_form(lists: pl.Series, form: ReasonForm) -> pl.Series:
+    """Reason lists as asked for: as they are, or each as JSON text (:func:`_json_list`)."""
+    if form == "list":
+        return lists
+    joined = lists.list.join('","')
+    text = pl.select(
+        pl.when(lists.list.len() == 0)
+        .then(pl.lit("[]"))
+        .otherwise(pl.concat_str(pl.lit('["'), joined, pl.lit('"]')))
+    ).to_series()
+    return text.alias("reasons")
 
 
 def _reason_lists(
@@ -506,7 +570,7 @@ class ScorecardModel(FittedModel):
 
     variables: tuple[StepFunction, ...]
 
-    def _predict(self, frame: pl.DataFrame, *, reasons: bool = False) -> Prediction:
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
         # summed feature by feature in order, as a rows × features matrix's rows were
         score, found = _additive(frame, self.variables, reasons=reasons)
         log_odds = (score - self.scale.offset) / self.scale.factor
@@ -549,7 +613,7 @@ class GbmModel(FittedModel):
             self._booster = lightgbm.Booster(model_str=self.booster_text)
         return self._booster
 
-    def _predict(self, frame: pl.DataFrame, *, reasons: bool = False) -> Prediction:
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
         found = None
         if self.additive:
             raw, found = _additive(
@@ -559,11 +623,11 @@ class GbmModel(FittedModel):
         else:
             contrib = self.pred_contrib(frame)
             log_odds = contrib.sum(axis=1)
-            if reasons:
+            if reasons is not None:
                 # in points; a feature's pull is minus what it gave
                 given = contrib[:, :-1].T * self.scale.factor
                 best = np.zeros(given.shape[0], dtype=np.float64)
-                found = _reasons(given, best, [f.code for f in self.features])
+                found = _in_form(_reasons(given, best, [f.code for f in self.features]), reasons)
         return Prediction(pl.Series("score", self.scale.points(log_odds)), log_odds, found)
 
     def pred_contrib(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
