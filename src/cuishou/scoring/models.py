@@ -135,6 +135,9 @@ class ScorecardOptions:
     c: float = 1.0
     #: leave out features whose information value is below this (None: keep all)
     min_iv: float | None = None
+    #: the smallest share of the training rows a bin may hold (optbinning's ``min_bin_size``;
+    #: None: no floor)
+    min_bin_size: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -884,6 +887,7 @@ def fit_optbinning(
             dtype="categorical" if categorical else "numerical",
             max_n_prebins=options.max_n_prebins,
             min_prebin_size=options.min_prebin_size,
+            min_bin_size=options.min_bin_size,
         )
         if not categorical:
             optb.set_params(monotonic_trend=options.monotonic_trend)
