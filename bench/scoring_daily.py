@@ -62,7 +62,6 @@ from cuishou.scoring.models import FittedModel, fit_model
 from cuishou.scoring.repository import read_frames
 from cuishou.scoring.service import (
     _loaded,
-    _reasons_json,
     default_label_pack,
     grade_cutoffs,
     promote,
@@ -255,10 +254,8 @@ def steps(engine: Engine, as_of: date, names: dict[str, str]) -> dict[str, Any]:
     scored: dict[str, pl.DataFrame] = {}
     for kind, model in models.items():
         with clock(timings, f"predict_{kind}"):
-            predicted = model.predict(features)
-            scored[kind] = predicted.with_columns(
-                pl.col("score").round(0).cast(pl.Int64), _reasons_json()
-            )
+            predicted = model.predict(features, reasons="json")
+            scored[kind] = predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
             grades = scored[kind].select(
                 "case_id", grade_expr("score", cutoffs[kind]).alias("risk_grade")
             )

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cuishou.kit.errors import InvalidInput
 from cuishou.scoring.drift import (
@@ -16,6 +18,7 @@ from cuishou.scoring.drift import (
     drifted,
     feature_psi,
     psi,
+    psi_against,
     reference_of,
     references_of,
 )
@@ -88,3 +91,20 @@ def test_feature_psi_from_stored_profiles_round_trips_through_plain_data() -> No
         feature_psi(stored, today.drop("dpd"))
     with pytest.raises(InvalidInput, match="non-empty"):
         psi(pl.Series([1.0, 2.0]), pl.Series([], dtype=pl.Float64))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    reference=st.lists(st.integers(-50, 50), min_size=1, max_size=60),
+    current=st.lists(st.one_of(st.none(), st.integers(-80, 80)), min_size=1, max_size=60),
+)
+def test_an_integer_column_drifts_as_the_same_values_as_floats(
+    reference: list[int], current: list[int | None]
+) -> None:
+    # given a reference profile and an integer column (binned through a lookup table)
+    profile = reference_of(pl.Series(reference, dtype=pl.Int64))
+    column = pl.Series(current, dtype=pl.Int64)
+    if column.null_count() == column.len():
+        return
+    # then its PSI is that of the same values as floats (a binary search per value)
+    assert psi_against(profile, column) == psi_against(profile, column.cast(pl.Float64))

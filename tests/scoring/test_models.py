@@ -3,6 +3,7 @@ case frames with a known signal."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from cuishou.scoring.models import (
     ScorecardModel,
     ScorecardOptions,
     StepFunction,
+    _additive,
     _apply_steps,
     _optbinning_columns,
     _reasons,
@@ -497,3 +499,91 @@ def test_reasons_do_not_depend_on_the_block_size(
     whole = _reasons(given_points, best, codes, block=test_frame.height)
     assert any(len(r) == REASONS for r in whole.to_list())
     assert _reasons(given_points, best, codes, block=block).equals(whole)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    splits=_SPLITS.map(lambda s: [round(x / 1e4, 1) for x in s]),
+    right_closed=st.booleans(),
+    dtype=st.sampled_from([pl.Int64, pl.Int32, pl.UInt8, pl.Boolean]),
+    data=st.data(),
+)
+def test_an_integer_column_gives_the_same_bins_looked_up_as_searched(
+    splits: list[float], right_closed: bool, dtype: pl.DataType, data: st.DataObject
+) -> None:
+    # given a step function and an integer (or flag) column, with nulls, on and around splits
+    splits = sorted(set(splits))
+    step = StepFunction(
+        code="x", kind="numeric", splits=tuple(splits), groups=(),
+        values=tuple(float(i) for i in range(len(splits) + 1)), missing=-1.0,
+        right_closed=right_closed,
+    )  # fmt: skip
+    if dtype == pl.Boolean:
+        cells = st.one_of(st.none(), st.booleans())
+    elif dtype == pl.UInt8:
+        cells = st.one_of(st.none(), st.integers(0, 255))
+    else:  # near the splits, and far apart (a span too wide for a lookup table)
+        near = st.sampled_from([int(s) + d for s in splits for d in (-1, 0, 1)] or [0])
+        far = 2**40 if dtype == pl.Int64 else 2**30
+        cells = st.one_of(st.none(), near, st.integers(-200, 200), st.integers(-far, far))
+    column = data.draw(st.lists(cells, max_size=40))
+    frame = pl.DataFrame({"x": column}, schema={"x": dtype})
+    # when its values are found in NumPy (a lookup table for a narrow integer span)
+    out = np.empty(frame.height)
+    step.values_of(frame, out)
+    # then they are the Polars expression's (a binary search on the values as floats)
+    assert out.tolist() == frame.select(step.expr()).to_series().to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n_features=st.integers(1, 6),
+    gbm=st.booleans(),
+    data=st.data(),
+)
+def test_reasons_kept_feature_by_feature_are_the_reasons_of_the_whole_matrix(
+    n_features: int, gbm: bool, data: st.DataObject
+) -> None:
+    # given additive step functions whose bins often tie (points from a few values, some of
+    # them one point apart: the reason floor) and rows over every bin and missing values
+    points = st.sampled_from([-3.0, -1.0, 0.0, 0.5, 1.0, 2.0, 3.5, 4.5])
+    steps, columns = [], {}
+    for j in range(n_features):
+        n_splits = data.draw(st.integers(0, 3))
+        steps.append(
+            StepFunction(
+                code=f"f{j}", kind="numeric", splits=tuple(float(10 * k) for k in range(n_splits)),
+                groups=(), values=tuple(data.draw(points) for _ in range(n_splits + 1)),
+                missing=data.draw(points),
+            )
+        )  # fmt: skip
+    n_rows = data.draw(st.integers(0, 25))
+    for j in range(n_features):
+        cells = st.one_of(st.none(), st.integers(-5, 35))
+        columns[f"f{j}"] = data.draw(st.lists(cells, min_size=n_rows, max_size=n_rows))
+    frame = pl.DataFrame(columns, schema={f"f{j}": pl.Int64 for j in range(n_features)})
+    factor = PointsScale().factor if gbm else None
+    # when the model is applied feature by feature
+    total, found = _additive(frame, steps, factor=factor, reasons=True)
+    # then the sum is the features × rows matrix's, and the reasons those picked on it
+    values = _apply_steps(frame, steps).T  # features × rows
+    assert total.tolist() == values.sum(axis=0).tolist()
+    given_points = values * factor if factor is not None else values
+    best = np.zeros(n_features) if gbm else np.array([s.best for s in steps])
+    assert found is not None
+    assert found.to_list() == _reasons(given_points, best, [s.code for s in steps]).to_list()
+
+
+@pytest.mark.parametrize("kind", ["scorecard", "gbm"])
+def test_reasons_as_json_are_the_lists_as_the_store_keeps_them(
+    kind: str, scorecard: FittedModel, gbm: FittedModel, test_frame: pl.DataFrame
+) -> None:
+    model = scorecard if kind == "scorecard" else gbm
+    # when the reasons are asked for as JSON text
+    as_json = model.predict(test_frame, reasons="json")
+    as_lists = model.predict(test_frame)
+    # then each is its list as compact JSON, and nothing else differs
+    expected = [json.dumps(r, separators=(",", ":")) for r in as_lists["reasons"].to_list()]
+    assert as_json["reasons"].to_list() == expected
+    assert any(len(r) == REASONS for r in as_lists["reasons"].to_list())
+    assert as_json.drop("reasons").equals(as_lists.drop("reasons"))

@@ -76,6 +76,22 @@ def test_only_changed_scores_are_rewritten(engine: Engine) -> None:
     assert _stored(engine)[a][1:] == (0.2500001, 610, ["dpd"], LATER + timedelta(days=1))
 
 
+def test_a_day_with_the_same_cases_rewrites_only_the_changed_scores(engine: Engine) -> None:
+    # given three cases scored yesterday (written in another order than today's)
+    a, b, c = _cases(engine, 3)
+    _write(engine, _scores([(c, 0.125, 640, "[]"), (a, 0.25, 610, '["dpd"]'),
+                            (b, 0.5, 580, '["dpd","age"]')]), "v1", D)  # fmt: skip
+    # when today the same cases are scored and only c's reasons and b's score move
+    _write(engine, _scores([(a, 0.25, 610, '["dpd"]'), (b, 0.5, 581, '["dpd","age"]'),
+                            (c, 0.125, 640, '["age"]')]), "v1", LATER)  # fmt: skip
+    # then those two are rewritten today and a keeps its row from yesterday
+    assert _stored(engine) == {
+        a: ("v1", 0.25, 610, ["dpd"], D),
+        b: ("v1", 0.5, 581, ["dpd", "age"], LATER),
+        c: ("v1", 0.125, 640, ["age"], LATER),
+    }
+
+
 def test_label_facts_are_refreshed_where_they_changed(engine: Engine) -> None:
     a, b = _cases(engine, 2)
     schema = registry.LABELS_SCHEMA
@@ -121,3 +137,6 @@ def test_grades_are_written_where_they_changed_and_cleared_where_none_was_given(
     assert _grades(engine) == {a: "A", b: "D", c: None, d: "B"}
     # and a day with nothing new changes nothing
     assert _write_grades(engine, [(a, "A"), (b, "D"), (d, "B")]) == 0
+    # and a day with the same cases where one grade moves rewrites that one only
+    assert _write_grades(engine, [(a, "A"), (b, "C"), (d, "B")]) == 1
+    assert _grades(engine) == {a: "A", b: "C", c: None, d: "B"}

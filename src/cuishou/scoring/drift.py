@@ -41,6 +41,8 @@ EPSILON = 1e-4
 DEFAULT_BINS = 10
 
 _CATEGORICAL = (pl.Utf8, pl.Categorical, pl.Enum, pl.Boolean)
+#: an integer column spanning at most this many values is binned through a lookup table
+LOOKUP_SPAN = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +89,42 @@ def _numeric_values(series: pl.Series) -> tuple[npt.NDArray[np.float64], int]:
     return values[~missing], int(missing.sum())
 
 
+def bins_of_values(
+    series: pl.Series, edges: npt.NDArray[np.float64], *, side: Literal["left", "right"]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_] | None]:
+    """``np.searchsorted(edges, values, side)`` for every value of ``series`` taken as a
+    float (a null as NaN), and which values are missing (null, NaN, ±infinity; ``None``:
+    none is). An integer column spanning few values is looked up instead of searched: the
+    bin of every integer from its minimum to its maximum once, then a ``take`` per row —
+    the same bins (the same integers as the same floats), several times faster than a
+    binary search per row."""
+    if series.dtype == pl.Boolean:
+        series = series.cast(pl.Int8)
+    if series.dtype.is_integer() and series.len() > series.null_count():
+        low, high = int(series.min()), int(series.max())  # type: ignore[arg-type]
+        if high - low < LOOKUP_SPAN:
+            lookup = np.searchsorted(
+                edges, np.arange(low, high + 1, dtype=np.int64).astype(np.float64), side=side
+            )
+            missing = series.is_null().to_numpy() if series.null_count() else None
+            values = series.fill_null(low).to_numpy() if missing is not None else series.to_numpy()
+            return np.take(lookup, np.subtract(values, low, dtype=np.int64)), missing
+    # null → NaN; NaN sorts after every edge, so its index is in range (the caller drops it)
+    floats = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    bins = np.searchsorted(edges, floats, side=side)
+    if series.dtype.is_integer() and not series.null_count():
+        return bins, None
+    return bins, ~np.isfinite(floats)
+
+
 def _numeric_counts(series: pl.Series, edges: tuple[float, ...]) -> npt.NDArray[np.float64]:
-    values, missing = _numeric_values(series)
-    index = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="left")
-    counts = np.bincount(index, minlength=len(edges) + 1).astype(np.float64)
-    return np.asarray(np.r_[counts, float(missing)], dtype=np.float64)
+    bins, missing = bins_of_values(series, np.asarray(edges, dtype=np.float64), side="left")
+    n_missing = 0
+    if missing is not None:
+        n_missing = int(missing.sum())
+        bins = bins[~missing]
+    counts = np.bincount(bins, minlength=len(edges) + 1).astype(np.float64)
+    return np.asarray(np.r_[counts, float(n_missing)], dtype=np.float64)
 
 
 def _categorical_counts(series: pl.Series, categories: tuple[str, ...]) -> npt.NDArray[np.float64]:

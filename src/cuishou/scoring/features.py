@@ -643,25 +643,34 @@ def build_features(
     cases = states.filter(pl.col("is_open"))
     # payments are dated for every case, so co-debts and the last payment see all of them
     paid = _payment_features(_payments(frames, accounts, zones), cases, as_of)
-    frame = (
-        cases.select(
-            *KEY_COLUMNS[:3],
-            pl.lit(as_of, dtype=pl.Date).alias("as_of"),
-            "dpd",
-            "bucket",
-            "bucket_rank",
-            "owed_fen",
-            "original_fen",
-            _ratio(pl.col("owed_fen"), pl.col("original_fen")).alias("owed_share"),
-            "accounts",
-            "product",
-        )
-        .join(_history_features(frames, accounts, cases, as_of, config), on="case_id", how="left")
-        .join(paid, on="case_id", how="left")
-        .join(_contact_features(frames, cases, paid, as_of, zones, config), on="case_id")
-        .join(_promise_features(frames, cases, as_of, zones), on="case_id", how="left")
-        .join(_hold_features(frames, cases, as_of, zones), on="case_id", how="left")
-        .join(_point_features(frames, cases, as_of, zones), on="case_id", how="left")
-        .join(_person_features(cases, as_of), on="case_id", how="left")
-    )
-    return frame.select(pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()).sort("case_id")
+    head = cases.select(
+        *KEY_COLUMNS[:3],
+        pl.lit(as_of, dtype=pl.Date).alias("as_of"),
+        "dpd",
+        "bucket",
+        "bucket_rank",
+        "owed_fen",
+        "original_fen",
+        _ratio(pl.col("owed_fen"), pl.col("original_fen")).alias("owed_share"),
+        "accounts",
+        "product",
+    ).sort("case_id")
+    groups = [
+        _history_features(frames, accounts, cases, as_of, config),
+        paid,
+        _contact_features(frames, cases, paid, as_of, zones, config),
+        _promise_features(frames, cases, as_of, zones),
+        _hold_features(frames, cases, as_of, zones),
+        _point_features(frames, cases, as_of, zones),
+        _person_features(cases, as_of),
+    ]
+    # every group has one row per open case: sorted by case, they sit side by side (a
+    # chain of seven joins on a million cases cost ten times as much)
+    columns = [head]
+    for group in groups:
+        group = group.sort("case_id")
+        if not group.get_column("case_id").equals(head.get_column("case_id")):
+            raise AssertionError("a feature group lost or repeated a case")  # pragma: no cover
+        columns.append(group.drop("case_id"))
+    frame = pl.concat(columns, how="horizontal")
+    return frame.select(pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items())

@@ -51,12 +51,15 @@ import polars as pl
 import pyarrow as pa
 
 from cuishou.kit.errors import InvalidInput
-from cuishou.scoring.drift import PsiReference, psi_against, reference_of
+from cuishou.scoring.drift import PsiReference, bins_of_values, psi_against, reference_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import lightgbm
 
 ModelKind = Literal["scorecard", "gbm"]
+#: how :meth:`FittedModel.predict` gives the reasons: a list of codes, or that list as JSON
+#: text (``["dpd","paid_ratio"]``, ``[]`` for none: what the store keeps)
+ReasonForm = Literal["list", "json"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("scorecard", "gbm")
 #: how many reason codes a prediction carries at most
 REASONS = 3
@@ -132,6 +135,9 @@ class ScorecardOptions:
     c: float = 1.0
     #: leave out features whose information value is below this (None: keep all)
     min_iv: float | None = None
+    #: the smallest share of the training rows a bin may hold (optbinning's ``min_bin_size``;
+    #: None: no floor)
+    min_bin_size: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +188,13 @@ class GbmOptions:
 @dataclass(frozen=True, slots=True)
 class Prediction:
     """What a model's ``_predict`` gives: per row the ``score`` and the ``log_odds`` of the
-    good outcome; ``given`` (features × rows) the points each feature gave each row, and
-    ``best`` (per feature) the most it can give — a feature's pull on a row's score is
-    ``best − given``, the reasons are the largest pulls."""
+    good outcome, and (when asked for) the ``reasons``: up to :data:`REASONS` codes of the
+    features whose pull on the score (``best − given``: the most a feature can give minus
+    what it gave the row) was the largest."""
 
     score: pl.Series
-    given: npt.NDArray[np.float64]
-    best: npt.NDArray[np.float64]
     log_odds: npt.NDArray[np.float64]
+    reasons: pl.Series | None = None
 
 
 @dataclass(kw_only=True)
@@ -208,24 +213,32 @@ class FittedModel(ABC):
     references: dict[str, PsiReference] = field(default_factory=dict)
 
     @abstractmethod
-    def _predict(self, frame: pl.DataFrame) -> Prediction:
-        """Scores, the points each feature gave, and the log-odds of the good outcome."""
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
+        """Scores and the log-odds of the good outcome; the reasons in the form asked for."""
 
     @abstractmethod
     def _payload(self) -> dict[str, Any]:
         """The kind's own part of the artefact."""
 
-    def predict(self, frame: pl.DataFrame, *, keys: Sequence[str] = ("case_id",)) -> pl.DataFrame:
-        """``keys…, probability, score, reasons`` for every row of ``frame``."""
+    def predict(
+        self,
+        frame: pl.DataFrame,
+        *,
+        keys: Sequence[str] = ("case_id",),
+        reasons: ReasonForm = "list",
+    ) -> pl.DataFrame:
+        """``keys…, probability, score, reasons`` for every row of ``frame`` (``reasons`` a
+        list of codes, or with ``reasons="json"`` that list as JSON text)."""
         _require_columns(frame, [*keys, *(f.code for f in self.features)], "predict")
-        found = self._predict(frame)
+        found = self._predict(frame, reasons=reasons)
+        assert found.reasons is not None
         p_good = 1.0 / (1.0 + np.exp(-found.log_odds))
         probability = (1.0 - p_good) if self.adverse else p_good
         out = pl.DataFrame(
             [
                 pl.Series("probability", probability, dtype=pl.Float64),
                 found.score.alias("score"),
-                _reasons(found.given, found.best, [f.code for f in self.features]),
+                found.reasons,
             ]
         )
         return pl.concat([frame.select(keys), out], how="horizontal") if keys else out
@@ -321,22 +334,40 @@ class StepFunction:
         # null, NaN and ±infinity are not finite (null: the condition is null, so otherwise)
         return pl.when(value.is_finite()).then(looked_up).otherwise(pl.lit(self.missing))
 
-    def values_of(self, frame: pl.DataFrame, out: npt.NDArray[np.float64]) -> None:
-        """This feature's value for every row into ``out``: the same as :meth:`expr` (a
-        test holds them equal), in NumPy — a numeric feature's bin by ``searchsorted`` on
-        its splits, about ten times faster than the Polars expression on a million rows."""
+    @property
+    def table(self) -> npt.NDArray[np.float64]:
+        """The value of each bin, then the missing value: indexed by :meth:`bins_of`."""
+        return np.asarray([*self.values, self.missing], dtype=np.float64)
+
+    def bins_of(self, frame: pl.DataFrame) -> npt.NDArray[np.intp]:
+        """Each row's bin, ``len(values)`` for a missing value (the last of :attr:`table`):
+        in NumPy, a numeric feature's bin by ``searchsorted`` on its splits — about ten
+        times faster than the Polars expression (:meth:`expr`) on a million rows."""
+        missing = len(self.values)
         if self.kind == "categorical":
-            out[:] = frame.select(self.expr()).to_series().to_numpy()
-            return
-        # null → NaN; NaN sorts after every split, so its index is in range, then replaced
-        value = frame.get_column(self.code).cast(pl.Float64).to_numpy()
-        index = np.searchsorted(
+            index = {c: i for i, group in enumerate(self.groups) for c in group}
+            found = frame.select(
+                pl.col(self.code)
+                .cast(pl.Utf8)
+                .replace_strict(
+                    list(index), list(index.values()), default=missing, return_dtype=pl.Int64
+                )
+                .fill_null(missing)
+            )
+            return np.asarray(found.to_series().to_numpy(), dtype=np.intp)
+        bins, absent = bins_of_values(
+            frame.get_column(self.code),
             np.asarray(self.splits, dtype=np.float64),
-            value,
             side="left" if self.right_closed else "right",
         )
-        np.take(np.asarray(self.values, dtype=np.float64), index, out=out)
-        out[~np.isfinite(value)] = self.missing
+        if absent is not None:
+            bins[absent] = missing
+        return bins
+
+    def values_of(self, frame: pl.DataFrame, out: npt.NDArray[np.float64]) -> None:
+        """This feature's value for every row into ``out``: the same as :meth:`expr` (a
+        test holds them equal), in NumPy (:meth:`bins_of`)."""
+        np.take(self.table, self.bins_of(frame), out=out)
 
     def labels(self) -> list[str]:
         if self.kind == "categorical":
@@ -383,6 +414,145 @@ def _apply_steps(frame: pl.DataFrame, steps: Sequence[StepFunction]) -> npt.NDAr
     return _step_values(frame, steps).T
 
 
+def _additive(
+    frame: pl.DataFrame,
+    steps: Sequence[StepFunction],
+    *,
+    factor: float | None = None,
+    reasons: ReasonForm | None,
+) -> tuple[npt.NDArray[np.float64], pl.Series | None]:
+    """An additive model applied feature by feature: the sum of the step functions' values
+    (added in feature order, as NumPy sums a features × rows matrix over its features) and,
+    when asked for, the reasons as :func:`_reasons` picks them — each feature's points are
+    its value (scorecard) or its value × ``factor`` (the additive GBM, whose contributions
+    are log-odds), its pull the most points it can give minus those.
+
+    No features × rows matrix is built: per feature the rows' bins (:meth:`bins_of`) give
+    its value and a key that orders its pull among all others (:func:`_pull_keys`; 0 for a
+    pull too small to be a reason, and a feature that never pulls enough is skipped); each
+    row's three largest keys are kept as the features go by (a running insertion into three
+    sorted arrays), and the lists are built once per distinct combination (a few thousand)
+    and gathered."""
+    codes = [s.code for s in steps]
+    points = [s.table if factor is None else s.table * factor for s in steps]
+    best = [s.best if factor is None else 0.0 for s in steps]
+    pulls = [b - p for b, p in zip(best, points, strict=True)]
+    ordered = reasons is not None and all(bool(np.isfinite(p).all()) for p in pulls)
+    keys = _pull_keys(pulls) if ordered else []
+    top = [np.zeros(frame.height, dtype=np.uint32) for _ in range(min(REASONS, len(steps)))]
+    given: list[npt.NDArray[np.float64]] = []  # only when the pulls cannot be ordered by keys
+    total = np.zeros(frame.height, dtype=np.float64)
+    for j, step in enumerate(steps):
+        bins = step.bins_of(frame)
+        value = np.take(step.table, bins)
+        if j == 0:
+            total = value
+        else:
+            total += value
+        if ordered and keys[j].any():
+            key = np.take(keys[j], bins)
+            for kept in top:  # insert: the larger stays, the smaller moves down
+                low = np.minimum(kept, key)
+                np.maximum(kept, key, out=kept)
+                key = low
+        elif reasons is not None and not ordered:
+            given.append(np.take(points[j], bins))
+    if reasons is None:
+        return total, None
+    if not ordered:  # a value that is not finite (never from a fit): pick the slow way
+        return total, _in_form(_reasons(np.stack(given), np.asarray(best), codes), reasons)
+    return total, _reasons_of_keys(top, codes, reasons)
+
+
+def _pull_keys(pulls: Sequence[npt.NDArray[np.float64]]) -> list[npt.NDArray[np.uint32]]:
+    """Per feature and bin a key that orders every (feature, bin) pull as :func:`_reasons`
+    does — the larger pull first, between equal pulls the earlier feature — with 0 for a
+    pull below :data:`MIN_REASON_POINTS` (never a reason). For feature ``j`` of ``n`` a key
+    is ``rank × n + (n − j)``, ``rank`` the pull's place among all distinct pulls: no two
+    features of a row share a key."""
+    n = len(pulls)
+    distinct = np.unique(np.concatenate(pulls))
+    if distinct.size * n + n >= 2**32:  # pragma: no cover - millions of bins
+        raise InvalidInput("too many bins to order the reasons")
+    return [
+        np.where(
+            p >= MIN_REASON_POINTS, np.searchsorted(distinct, p).astype(np.int64) * n + (n - j), 0
+        ).astype(np.uint32)
+        for j, p in enumerate(pulls)
+    ]
+
+
+def _reasons_of_keys(
+    top: Sequence[npt.NDArray[np.uint32]], codes: Sequence[str], form: ReasonForm
+) -> pl.Series:
+    """The reasons from each row's largest keys (largest first, 0 for none): one list per
+    distinct combination of features, gathered for every row."""
+    n = len(codes)
+    combination = np.zeros(top[0].size if top else 0, dtype=np.int64)
+    for kept in top:
+        feature = np.where(kept > 0, (n - 1) - (kept.astype(np.int64) - 1) % n, n)
+        combination = combination * (n + 1) + feature
+    distinct, row_of = _distinct(combination, (n + 1) ** len(top))
+    lists: list[list[str]] = []
+    for value in distinct.tolist():
+        picked = []
+        for _ in top:
+            value, feature = divmod(value, n + 1)
+            picked.append(feature)
+        lists.append([codes[f] for f in reversed(picked) if f < n])
+    if form == "json":
+        one: pl.Series = pl.Series("reasons", [_json_list(c) for c in lists], dtype=pl.Utf8)
+    else:
+        one = pl.Series("reasons", lists, dtype=pl.List(pl.Utf8))
+    return one.gather(row_of)
+
+
+def _distinct(
+    values: npt.NDArray[np.int64], bound: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(values, return_inverse=True)`` for values in ``0 … bound − 1``: by a
+    table of which values occur when ``bound`` is small (one pass, no sort of the rows)."""
+    if bound > 1 << 24:  # pragma: no cover - hundreds of features
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int64)
+    seen = np.zeros(bound, dtype=np.bool_)
+    seen[values] = True
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    return np.flatnonzero(seen), np.take(rank, values)
+
+
+def _json_list(codes: Sequence[str]) -> str:
+    """``["a","b"]`` (``[]`` for none): reason codes are plain identifiers."""
+    return '["' + '","'.join(codes) + '"]' if codes else "[]"
+
+
+def _in_form(lists: pl.Series, form: ReasonForm) -> pl.Series:
+    """Reason lists as asked for: as they are, or each as JSON text (:func:`_json_list`)."""
+    if form == "list":
+        return lists
+    joined = lists.list.join('","')
+    text = pl.select(
+        pl.when(lists.list.len() == 0)
+        .then(pl.lit("[]"))
+        .otherwise(pl.concat_str(pl.lit('["'), joined, pl.lit('"]')))
+    ).to_series()
+    return text.alias("reasons")
+
+
+def _reason_lists(
+    picked: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_], codes: Sequence[str]
+) -> pl.Series:
+    """A list of codes per row: the valid picks (a prefix of each row), in order."""
+    n_rows = picked.shape[0]
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=offsets[1:])
+    values = pl.Series(list(codes), dtype=pl.Utf8).gather(picked[valid]).to_arrow()
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
+    series = pl.from_arrow(lists)
+    assert isinstance(series, pl.Series)
+    return series.cast(pl.List(pl.Utf8)).alias("reasons")
+
+
 def _table(steps: Sequence[StepFunction], value: str) -> pl.DataFrame:
     rows: list[dict[str, Any]] = []
     for s in steps:
@@ -403,13 +573,11 @@ class ScorecardModel(FittedModel):
 
     variables: tuple[StepFunction, ...]
 
-    def _predict(self, frame: pl.DataFrame) -> Prediction:
-        points = _step_values(frame, self.variables)
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
         # summed feature by feature in order, as a rows × features matrix's rows were
-        score = points.sum(axis=0)
-        best = np.asarray([v.best for v in self.variables], dtype=np.float64)
+        score, found = _additive(frame, self.variables, reasons=reasons)
         log_odds = (score - self.scale.offset) / self.scale.factor
-        return Prediction(pl.Series("score", score), points, best, log_odds)
+        return Prediction(pl.Series("score", score), log_odds, found)
 
     def _payload(self) -> dict[str, Any]:
         return {"variables": [v.to_dict() for v in self.variables]}
@@ -448,17 +616,22 @@ class GbmModel(FittedModel):
             self._booster = lightgbm.Booster(model_str=self.booster_text)
         return self._booster
 
-    def _predict(self, frame: pl.DataFrame) -> Prediction:
+    def _predict(self, frame: pl.DataFrame, *, reasons: ReasonForm | None = None) -> Prediction:
+        found = None
         if self.additive:
-            contrib = _step_values(frame, self.contributions)  # features × rows
-            log_odds = contrib.sum(axis=0) + self.bias
+            raw, found = _additive(
+                frame, self.contributions, factor=self.scale.factor, reasons=reasons
+            )
+            log_odds = raw + self.bias
         else:
             contrib = self.pred_contrib(frame)
             log_odds = contrib.sum(axis=1)
-            contrib = contrib[:, :-1].T
-        contrib *= self.scale.factor  # in points; a feature's pull is minus what it gave
-        best = np.zeros(contrib.shape[0], dtype=np.float64)
-        return Prediction(pl.Series("score", self.scale.points(log_odds)), contrib, best, log_odds)
+            if reasons is not None:
+                # in points; a feature's pull is minus what it gave
+                given = contrib[:, :-1].T * self.scale.factor
+                best = np.zeros(given.shape[0], dtype=np.float64)
+                found = _in_form(_reasons(given, best, [f.code for f in self.features]), reasons)
+        return Prediction(pl.Series("score", self.scale.points(log_odds)), log_odds, found)
 
     def pred_contrib(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
         """LightGBM's own SHAP contributions: rows × (features + expected value)."""
@@ -598,13 +771,7 @@ def _reasons(
             valid[start:stop, k] = work[rows, index] >= MIN_REASON_POINTS
             work[rows, index] = -np.inf
     # valid picks come first in each row (they are the largest), so a row's list is a prefix
-    offsets = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(valid.sum(axis=1), out=offsets[1:])
-    values = pl.Series(list(codes), dtype=pl.Utf8).gather(picked[valid]).to_arrow()
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
-    series = pl.from_arrow(lists)
-    assert isinstance(series, pl.Series)
-    return series.cast(pl.List(pl.Utf8)).alias("reasons")
+    return _reason_lists(picked, valid, codes)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -720,6 +887,7 @@ def fit_optbinning(
             dtype="categorical" if categorical else "numerical",
             max_n_prebins=options.max_n_prebins,
             min_prebin_size=options.min_prebin_size,
+            min_bin_size=options.min_bin_size,
         )
         if not categorical:
             optb.set_params(monotonic_trend=options.monotonic_trend)

@@ -157,6 +157,25 @@ def label_counts(session: Session) -> dict[str, int]:
 # --------------------------------------------------------------------------- bulk writes
 
 
+def _differences(
+    new: pl.DataFrame, stored: pl.DataFrame, differs: pl.Expr
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of ``new`` (one per ``case_id``) that ``stored`` lacks or that ``differs``
+    (over ``new``'s columns and ``stored``'s, named ``_old_…``), and the ``case_id`` of the
+    stored rows ``new`` lacks. Both sorted by case: when they hold the same cases (a steady
+    day) the rows are compared side by side, else matched by a join."""
+    new = new.sort("case_id")
+    stored = stored.sort("case_id")
+    old = stored.rename({c: f"_old_{c}" for c in stored.columns if c != "case_id"})
+    if new.get_column("case_id").equals(stored.get_column("case_id")):
+        compared = pl.concat([new, old.drop("case_id")], how="horizontal")
+        return compared.filter(differs).select(new.columns), stored.clear().select("case_id")
+    compared = new.join(old, on="case_id", how="left")
+    missing = pl.col(old.columns[1]).is_null()  # every stored column is NOT NULL
+    changed = compared.filter(missing | differs).select(new.columns)
+    return changed, stored.join(new, on="case_id", how="anti").select("case_id")
+
+
 #: what a case's stored score is compared on (a case whose four are unchanged keeps its row)
 _STORED_SCORES: dict[str, pl.DataType] = {**SCORES_SCHEMA, "version": pl.String()}
 
@@ -180,16 +199,14 @@ def write_scores(
         _STORED_SCORES,
         target=target,
     )
-    old = {c: f"_old_{c}" for c in _STORED_SCORES if c != "case_id"}
-    compared = scores.join(stored.rename(old), on="case_id", how="left")
-    changed = compared.filter(
-        pl.col("_old_version").is_null()
-        | (pl.col("_old_version") != version)
+    changed, gone = _differences(
+        scores,
+        stored,
+        (pl.col("_old_version") != version)
         | (pl.col("_old_probability") != pl.col("probability"))
         | (pl.col("_old_score") != pl.col("score"))
-        | (pl.col("_old_reasons") != pl.col("reasons"))
-    ).select(list(SCORES_SCHEMA))
-    gone = stored.join(scores, on="case_id", how="anti").select("case_id")
+        | (pl.col("_old_reasons") != pl.col("reasons")),
+    )
     if gone.height:
         dropped = bulk.stage("stg_scores_gone", gone, index=["case_id"])
         bulk.execute(
@@ -225,12 +242,9 @@ def write_grades(bulk: Bulk, grades: pl.DataFrame) -> int:
         "SELECT id AS case_id, risk_grade FROM cases WHERE risk_grade IS NOT NULL",
         GRADES_SCHEMA,
     )
-    changed = (
-        grades.join(stored.rename({"risk_grade": "_old"}), on="case_id", how="left")
-        .filter(pl.col("_old").is_null() | (pl.col("_old") != pl.col("risk_grade")))
-        .select(list(GRADES_SCHEMA))
+    changed, ungraded = _differences(
+        grades, stored, pl.col("_old_risk_grade") != pl.col("risk_grade")
     )
-    ungraded = stored.join(grades, on="case_id", how="anti").select("case_id")
     if changed.height:
         staged = bulk.stage("stg_grades", changed, index=["case_id"])
         bulk.execute(

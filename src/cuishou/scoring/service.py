@@ -356,16 +356,6 @@ def grade_cutoffs(version: ModelVersion, settings: Settings) -> GradeCutoffs:
     return cutoffs_by_points(points["A"], points["B"], points["C"])
 
 
-def _reasons_json() -> pl.Expr:
-    joined = pl.col("reasons").list.join('","')
-    return (
-        pl.when(pl.col("reasons").list.len() == 0)
-        .then(pl.lit("[]"))
-        .otherwise(pl.concat_str(pl.lit('["'), joined, pl.lit('"]')))
-        .alias("reasons")
-    )
-
-
 def score_open_cases(
     engine: Engine,
     as_of: date,
@@ -396,10 +386,8 @@ def score_open_cases(
         rows = features
         if version.target == "keep_promise":
             rows = features.filter(pl.col("promises_open") > 0)
-        predicted = model.predict(rows)
-        scored[version.target] = predicted.with_columns(
-            pl.col("score").round(0).cast(pl.Int64), _reasons_json()
-        )
+        predicted = model.predict(rows, reasons="json")  # as the store keeps them
+        scored[version.target] = predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
         drift[version.version] = model.drift(rows, predicted.get_column("score"))
         summary.scored[version.target] = predicted.height
     grades = pl.DataFrame(schema=registry.GRADES_SCHEMA)
