@@ -35,6 +35,7 @@ from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
 from cuishou.scoring.api import router as scoring_router
 from cuishou.scoring.pages import router as scoring_pages
+from cuishou.skiptrace.api import router as skiptrace_router
 from cuishou.strategy.api import router as strategy_router
 from cuishou.strategy.pages import router as strategy_pages
 from cuishou.templates.api import router as templates_router
@@ -104,6 +105,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_router,
         strategy_router,
         experiments_router,
+        skiptrace_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
