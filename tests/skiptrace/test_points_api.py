@@ -45,9 +45,7 @@ def setup(engine: Engine) -> tuple[World, int, int, int]:
 
 
 def add(client: TestClient, token: str, case_id: int, **body: Any) -> Any:
-    return client.post(
-        f"/api/v1/cases/{case_id}/contact-points", json=body, headers=bearer(token)
-    )
+    return client.post(f"/api/v1/cases/{case_id}/contact-points", json=body, headers=bearer(token))
 
 
 def verify(client: TestClient, token: str, point_id: int, **body: Any) -> Any:
@@ -93,7 +91,8 @@ def test_a_third_party_needs_a_name_and_gets_a_coded_relation(
     assert unnamed.status_code == 422 and "name" in unnamed.json()["message"]
 
     named = add(client, token, case_id, kind="phone", value="(0755)12345678",
-                owner="third_party", owner_name="王芳", relation="同事", source="debtor")  # fmt: skip
+                owner="third_party", owner_name="王芳", relation="同事",
+                source="debtor")  # fmt: skip
     assert named.status_code == 201, named.text
     assert named.json()["relation"] == "colleague" and named.json()["owner_name"] == "王*"
 
@@ -135,7 +134,7 @@ def test_a_duplicate_is_refused_with_409_even_when_written_differently(
 def test_review_moves_status_keeps_a_history_and_needs_a_reason_to_invalidate(
     engine: Engine, client: TestClient, clock: Clock
 ) -> None:
-    world, case_id, mobile, _ = setup(engine)
+    world, _case_id, mobile, _ = setup(engine)
     token = world.tokens["col_a"]
     assert verify(client, token, mobile, status="invalid").status_code == 422  # no reason
     assert verify(client, token, mobile, status="unknown", reason="x").status_code == 422

@@ -104,19 +104,19 @@ def test_the_request_file_is_masked_and_each_case_sent_is_an_event(
 
 
 def test_vendor_results_add_new_points_and_quarantine_bad_rows_with_reasons(
-    engine: Engine, client: TestClient, tmp_path: Path
+    engine: Engine, tmp_path: Path
 ) -> None:
-    world, case_id, mobile, _ = setup(engine)
+    _world, case_id, _mobile, _ = setup(engine)
     results = tmp_path / "results.csv"
     results.write_text(
         "案件号,类型,联系方式,归属,联系人姓名,关系\n"
-        f"{case_id},mobile,+86 136 5555 6666,本人,,\n"          # row 2: good
-        f"{case_id},mobile,12345,本人,,\n"                       # row 3: not a mobile
-        "999999,mobile,13677778888,本人,,\n"                     # row 4: no such case
-        f"{case_id},mobile,13812341234,本人,,\n"                 # row 5: already on file
-        f"{case_id},phone,010-66667777,第三方,,同事\n"            # row 6: third party unnamed
+        f"{case_id},mobile,+86 136 5555 6666,本人,,\n"  # row 2: good
+        f"{case_id},mobile,12345,本人,,\n"  # row 3: not a mobile
+        "999999,mobile,13677778888,本人,,\n"  # row 4: no such case
+        f"{case_id},mobile,13812341234,本人,,\n"  # row 5: already on file
+        f"{case_id},phone,010-66667777,第三方,,同事\n"  # row 6: third party unnamed
         f"{case_id},address,北京市朝阳区建国路88号,第三方,王芳,同事\n"  # row 7: good
-        "abc,mobile,13677778888,本人,,\n",                       # row 8: bad case id
+        "abc,mobile,13677778888,本人,,\n",  # row 8: bad case id
         encoding="gb18030",
     )
 

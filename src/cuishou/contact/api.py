@@ -73,5 +73,7 @@ def verify_contact_point(
     response_model=ContactPointOut,
     summary="A contact point (masked) with its history",
 )
-def contact_point(point_id: PointId, session: SessionDep, principal: PrincipalDep) -> ContactPointOut:
+def contact_point(
+    point_id: PointId, session: SessionDep, principal: PrincipalDep
+) -> ContactPointOut:
     return service.contact_point_detail(session, principal, point_id)

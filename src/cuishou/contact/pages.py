@@ -137,9 +137,7 @@ def add_contact_point(
             session,
             page.user,
             case_id,
-            ContactPointIn.model_validate(
-                {**values, "relation": values["relation"] or None}
-            ),
+            ContactPointIn.model_validate({**values, "relation": values["relation"] or None}),
             now=now,
         ),
         shown=(422, 409),

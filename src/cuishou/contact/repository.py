@@ -58,7 +58,9 @@ def mark_point_invalid(session: Session, contact_point_id: int) -> None:
     )
 
 
-def point_with_value(session: Session, debtor_id: int, kind: str, value: str) -> ContactPoint | None:
+def point_with_value(
+    session: Session, debtor_id: int, kind: str, value: str
+) -> ContactPoint | None:
     """The debtor's point of this kind and value, whoever owns it (a duplicate)."""
     query = select(ContactPoint).where(
         ContactPoint.debtor_id == debtor_id, ContactPoint.kind == kind, ContactPoint.value == value

@@ -15,10 +15,9 @@ from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases.service import case_for
+from cuishou.cases.service import case_for, case_in_scope_of
 from cuishou.compliance.service import COMPLIANCE_VIOLATION, judge_logged_contact
 from cuishou.contact import repository as repo
-from cuishou.cases.service import case_in_scope_of
 from cuishou.contact.rules import (
     OUTCOMES,
     STATUS_OF_VERIFICATION,
@@ -214,9 +213,7 @@ POINT_VERIFIED = "contact_point.verified"
 POINT_INVALIDATED = "contact_point.invalidated"
 
 
-def point_out(
-    point: ContactPoint, history: list[PointHistoryOut] | None = None
-) -> ContactPointOut:
+def point_out(point: ContactPoint, history: list[PointHistoryOut] | None = None) -> ContactPointOut:
     """A point as shown: value and third-party name masked (PII)."""
     return ContactPointOut(
         id=point.id,
@@ -298,7 +295,9 @@ def add_contact_point(
     return point_out(store_point(session, case, decided, actor=principal.username, now=now))
 
 
-def _point_in_scope(session: Session, principal: Principal, point_id: int) -> tuple[ContactPoint, int]:
+def _point_in_scope(
+    session: Session, principal: Principal, point_id: int
+) -> tuple[ContactPoint, int]:
     """The point and the first of its debtor's cases the principal may see (404 otherwise:
     ids do not leak)."""
     point = repo.contact_point(session, point_id)
@@ -343,9 +342,7 @@ def verify_contact_point(
     return point_out(point, _history(session, point.id))
 
 
-def contact_point_detail(
-    session: Session, principal: Principal, point_id: int
-) -> ContactPointOut:
+def contact_point_detail(session: Session, principal: Principal, point_id: int) -> ContactPointOut:
     """A point with its history (masked)."""
     require(principal, "case.read")
     point, _case_id = _point_in_scope(session, principal, point_id)

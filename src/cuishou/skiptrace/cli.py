@@ -46,10 +46,11 @@ def export_command(
 def import_command(
     path: Path = typer.Argument(..., help="Contact points: CSV (UTF-8/GBK) or XLSX."),
     source: str = typer.Option(
-        "repair_vendor", "--source",
+        "repair_vendor",
+        "--source",
         help="Where the points come from when a row has no source column: repair_vendor, "
         "public_record, debtor or third_party.",
-    ),  # fmt: skip
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Add contact points from a file (a vendor's results), bad rows quarantined."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cuishou.auth.rules import CaseScope
@@ -17,11 +18,24 @@ from cuishou.store.tables import Case, CaseLabel, Creditor, Debtor, Event
 REQUESTED = "skiptrace.requested"
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    case: Case
+    name: str
+    id_number: str
+    province: str | None
+    city: str | None
+    creditor: str
+    since: date
+    facts: dict[str, Any]
+    requested_at: datetime | None
+
+
 def queue(
     session: Session, scope: CaseScope, *, label: str, limit: int | None = None
-) -> Sequence[Row[Any]]:
-    """Open cases in scope carrying ``label``, longest-labelled first: ``(case, debtor name,
-    ID number, province, city, creditor code, since, facts, last requested at)``."""
+) -> list[QueueRow]:
+    """Open cases in scope carrying ``label``, longest-labelled first, with the debtor,
+    the creditor, the label's date and facts and when a vendor was last asked."""
     requested = (
         select(Event.case_id, func.max(Event.at).label("at"))
         .where(Event.type == REQUESTED)
@@ -48,7 +62,7 @@ def queue(
         .order_by(CaseLabel.since, Case.id)
         .limit(limit)
     )
-    return session.execute(query).all()
+    return [QueueRow(*row) for row in session.execute(query).all()]
 
 
 def cases_by_id(session: Session, case_ids: Collection[int]) -> dict[int, Case]:

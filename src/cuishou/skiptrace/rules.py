@@ -45,7 +45,12 @@ POINT_COLUMNS: tuple[Column, ...] = (
            "repair_vendor"),
 )  # fmt: skip
 
-_OWNER_WORDS = {"本人": "debtor", "债务人": "debtor", "第三方": "third_party", "他人": "third_party"}
+_OWNER_WORDS = {
+    "本人": "debtor",
+    "债务人": "debtor",
+    "第三方": "third_party",
+    "他人": "third_party",
+}
 
 
 @dataclass(frozen=True, slots=True)

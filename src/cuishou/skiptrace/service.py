@@ -47,52 +47,60 @@ from cuishou.store.db import transaction
 ALL = CaseScope("all")
 
 
-def repair_queue(
-    session: Session, principal: Principal, *, limit: int = 200
-) -> list[QueueItem]:
+def repair_queue(session: Session, principal: Principal, *, limit: int = 200) -> list[QueueItem]:
     """The repair queue (失联修复队列) within the principal's case scope, names masked."""
     require(principal, "case.read")
     return [
         QueueItem(
-            case_id=case.id,
-            debtor_name=mask_name(name),
-            creditor=creditor,
-            bucket=case.bucket,
-            dpd=case.dpd,
-            due_fen=case.due_fen,
-            since=since,
-            facts=dict(facts or {}),
-            requested_at=requested_at,
+            case_id=row.case.id,
+            debtor_name=mask_name(row.name),
+            creditor=row.creditor,
+            bucket=row.case.bucket,
+            dpd=row.case.dpd,
+            due_fen=row.case.due_fen,
+            since=row.since,
+            facts=dict(row.facts or {}),
+            requested_at=row.requested_at,
         )
-        for case, name, _id, _prov, _city, creditor, since, facts, requested_at in repo.queue(
-            session, case_scope_of(principal), label=UNREACHABLE, limit=limit
-        )
+        for row in repo.queue(session, case_scope_of(principal), label=UNREACHABLE, limit=limit)
     ]
 
 
 def export_requests(
     session: Session, target: Path, *, vendor: str, as_of: date, actor: str, now: datetime
 ) -> ExportResult:
-    """Write the vendor request file (UTF-8 CSV with BOM, cells spreadsheet-safe) for every case in the queue and
-    record a ``skiptrace.requested`` event per case."""
+    """Write the vendor request file (UTF-8 CSV with BOM, cells spreadsheet-safe) for every
+    case in the queue and record a ``skiptrace.requested`` event per case."""
     rows = repo.queue(session, ALL, label=UNREACHABLE)
     lines = [
-        request_row(case_id=case.id, name=name, id_number=id_number, province=province,
-                    city=city, requested_on=as_of.isoformat())  # fmt: skip
-        for case, name, id_number, province, city, *_ in rows
+        request_row(
+            case_id=row.case.id,
+            name=row.name,
+            id_number=row.id_number,
+            province=row.province,
+            city=row.city,
+            requested_on=as_of.isoformat(),
+        )
+        for row in rows
     ]
-    target.write_bytes(csv_bytes(REQUEST_COLUMNS, ([r[c] for c in REQUEST_COLUMNS] for r in lines)))
+    cells = ([line[c] for c in REQUEST_COLUMNS] for line in lines)
+    target.write_bytes(csv_bytes(REQUEST_COLUMNS, cells))
+    payload = {"vendor": vendor, "file": target.name, "as_of": as_of.isoformat()}
     append_events(
         session,
         (
             {
-                "at": now, "actor": actor, "type": repo.REQUESTED, "entity_type": "case",
-                "entity_id": row[0].id, "case_id": row[0].id,
-                "payload": {"vendor": vendor, "file": target.name, "as_of": as_of.isoformat()},
+                "at": now,
+                "actor": actor,
+                "type": repo.REQUESTED,
+                "entity_type": "case",
+                "entity_id": row.case.id,
+                "case_id": row.case.id,
+                "payload": payload,
             }
             for row in rows
         ),
-    )  # fmt: skip
+    )
     return ExportResult(path=str(target), cases=len(rows))
 
 
