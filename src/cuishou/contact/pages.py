@@ -122,7 +122,7 @@ def _case_page(
     shown = [(f"point_{field}" if field in _POINT_ERROR_FIELDS else field, message)
              for field, message in errors]  # fmt: skip
     return render(page, "case.html", status_code=status, **context,
-                  point_errors=shown, point_values=values)  # fmt: skip
+                  point_errors=shown, point_values=values, values={})  # fmt: skip
 
 
 @router.post("/cases/{case_id}/contact-points")
