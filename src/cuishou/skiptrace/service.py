@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from cuishou.audit.events import append_events
 from cuishou.auth.rules import CaseScope, Principal, case_scope_of
 from cuishou.auth.service import require
+from cuishou.contact.rules import POINT_SOURCES
 from cuishou.contact.service import store_point
-from cuishou.kit.errors import Conflict
+from cuishou.kit.errors import Conflict, InvalidInput
 from cuishou.kit.masking import mask_name
 from cuishou.kit.spreadsheet import csv_bytes
 from cuishou.placement.limits import DEFAULT_LIMITS, ImportLimits
@@ -119,6 +120,10 @@ def import_points(
 ) -> FileResult:
     """Add the contact points of a file (a vendor's results: ``source`` repair_vendor), one
     transaction; rows that cannot be taken go to ``<file>.quarantine.csv`` with reasons."""
+    if source not in POINT_SOURCES:
+        raise InvalidInput(
+            f"--source: {source!r} is not one of {', '.join(POINT_SOURCES)}", field="source"
+        )
     table = read_source(path, limits, kinds=(POINTS_FILE,), columns=POINT_COLUMNS)
     result = FileResult(
         path=str(path), kind=POINTS_FILE, encoding=table.encoding, rows=table.rows,
