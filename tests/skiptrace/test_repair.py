@@ -12,17 +12,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
+from cuishou.auth.passwords import hash_password
 from cuishou.kit.errors import UnreadableFile
 from cuishou.scoring.service import score_open_cases
 from cuishou.skiptrace.service import export_requests, import_points
 from cuishou.store.db import transaction
-from cuishou.store.tables import ContactPoint, Debtor, Event
+from cuishou.store.tables import ContactPoint, Debtor, Event, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.factories import NOW
 from tests.web.factories import Clock, bearer, debtor_mobile
+from tests.web.pages import HTML, PASSWORD, login
 from tests.web.world import World, build_world
 
 AS_OF = date(2026, 11, 1)
@@ -162,3 +164,21 @@ def test_a_clean_file_leaves_no_quarantine_and_a_file_without_its_columns_is_ref
     wrong.write_text("name,amount\n张三,100\n")
     with pytest.raises(UnreadableFile, match="missing required column"):
         import_points(engine, wrong, source="repair_vendor", actor="cli", now=NOW)
+
+
+def test_the_queue_page_lists_the_case_for_its_team_lead_masked(
+    engine: Engine, client: TestClient
+) -> None:
+    world, case_id, mobile, _ = setup(engine)
+    make_unreachable(engine, client, world, mobile)
+    with transaction(engine) as session:
+        session.execute(
+            update(User)
+            .where(User.username == "lead_a")
+            .values(password_hash=hash_password(PASSWORD))
+        )
+    login(client, "lead_a")
+    page = client.get("/skiptrace", headers=HTML)
+    assert page.status_code == 200
+    assert f'data-case-id="{case_id}"' in page.text and "张*" in page.text
+    assert "debtor_points_valid=0" in page.text and 'href="/skiptrace"' in page.text

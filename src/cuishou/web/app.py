@@ -36,6 +36,7 @@ from cuishou.reporting.pages import router as reporting_pages
 from cuishou.scoring.api import router as scoring_router
 from cuishou.scoring.pages import router as scoring_pages
 from cuishou.skiptrace.api import router as skiptrace_router
+from cuishou.skiptrace.pages import router as skiptrace_pages
 from cuishou.strategy.api import router as strategy_router
 from cuishou.strategy.pages import router as strategy_pages
 from cuishou.templates.api import router as templates_router
@@ -121,6 +122,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_pages,
         strategy_pages,
         experiments_pages,
+        skiptrace_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

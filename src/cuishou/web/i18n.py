@@ -189,6 +189,17 @@ _LABELS: dict[str, tuple[str, str]] = {
     "field.point_status": ("核实结果", "Review"),
     "field.point_reason": ("原因", "Reason"),
     "skiptrace.title": ("失联修复队列", "Repair queue (skip tracing)"),
+    "nav.skiptrace": ("失联修复", "Skip tracing"),
+    "skiptrace.intro": (
+        "带「失联型」标签的在催案件：本人联系方式全部无效，或多次尝试仍长期未联系上本人。",
+        "Open cases labelled unreachable (失联): every own contact point invalid, or not "
+        "reached for a long time though tried.",
+    ),
+    "skiptrace.creditor": ("委托方", "Creditor"),
+    "skiptrace.since": ("失联起始", "Unreachable since"),
+    "skiptrace.why": ("依据", "Why"),
+    "skiptrace.requested": ("已送修复", "Sent to a vendor"),
+    "skiptrace.empty": ("没有失联案件。", "No unreachable cases."),
     "gender.M": ("男", "Male"),
     "gender.F": ("女", "Female"),
     "promise.amount": ("承诺金额", "Amount"),
