@@ -25,6 +25,7 @@ from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
 from cuishou.scoring.cli import models_app
 from cuishou.simulate.cli import simulate_app
+from cuishou.skiptrace.cli import skiptrace_app
 from cuishou.strategy.cli import strategy_app
 from cuishou.web.cli import serve_command
 
@@ -73,6 +74,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(strategy_app, name="strategy")
 app.add_typer(experiment_app, name="experiment")
 app.command("allocate")(allocate_command)
+app.add_typer(skiptrace_app, name="skiptrace")
 
 
 def command_words(argv: list[str]) -> str:

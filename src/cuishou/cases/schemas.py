@@ -101,6 +101,7 @@ class ContactPointOut(BaseModel):
     relation: str | None
     value: str = Field(description="masked")
     status: str
+    verification: str = Field(default="new", description="new | verified | invalid (核实)")
 
 
 class EventOut(BaseModel):

@@ -13,13 +13,23 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from cuishou.cases.pages import case_context
 from cuishou.contact import service
-from cuishou.contact.schemas import ContactIn
+from cuishou.contact.schemas import ContactIn, ContactPointIn, VerifyIn
 from cuishou.kit.clock import ensure_aware
-from cuishou.web.deps import CaseId, NowDep, SessionDep, SettingsDep
-from cuishou.web.pages import FormDep, PageDep, attempt, is_htmx, redirect, render
+from cuishou.web.deps import CaseId, NowDep, PointId, SessionDep, SettingsDep
+from cuishou.web.pages import (
+    FormDep,
+    FormErrors,
+    Page,
+    PageDep,
+    attempt,
+    is_htmx,
+    redirect,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,3 +104,64 @@ def log_contact(
         saved=saved is not None,
         alerts_raised=[page.t(f"alert.{kind}") for kind in saved or []],
     )
+
+
+# --- contact points (联系方式) on the case page: add one, review one (失联修复) ---------------
+
+POINT_FIELDS = ("kind", "value", "owner", "owner_name", "relation", "source")
+_POINT_ERROR_FIELDS = frozenset({*POINT_FIELDS, "status", "reason"})
+
+
+def _case_page(
+    page: Page, session: Session, case_id: int, errors: FormErrors, status: int,
+    values: dict[str, str],
+) -> Response:  # fmt: skip
+    if not errors:
+        return redirect(f"/cases/{case_id}#contact-points")
+    context = case_context(page, session, case_id)
+    shown = [(f"point_{field}" if field in _POINT_ERROR_FIELDS else field, message)
+             for field, message in errors]  # fmt: skip
+    return render(page, "case.html", status_code=status, **context,
+                  point_errors=shown, point_values=values, values={})  # fmt: skip
+
+
+@router.post("/cases/{case_id}/contact-points")
+def add_contact_point(
+    case_id: CaseId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Add a contact point from the case page's small form (新增联系方式)."""
+    values = {name: str(form.get(name) or "").strip() for name in POINT_FIELDS}
+    outcome = attempt(
+        session,
+        lambda: service.add_contact_point(
+            session,
+            page.user,
+            case_id,
+            ContactPointIn.model_validate({**values, "relation": values["relation"] or None}),
+            now=now,
+        ),
+        shown=(422, 409),
+        fields=POINT_FIELDS,
+    )
+    return _case_page(page, session, case_id, outcome.errors, outcome.status, values)
+
+
+@router.post("/cases/{case_id}/contact-points/{point_id}/verify")
+def verify_contact_point(
+    case_id: CaseId,
+    point_id: PointId,
+    page: PageDep,
+    form: FormDep,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    """Mark a point verified or invalid (with a reason) from the case page (核实)."""
+    values = {name: str(form.get(name) or "").strip() for name in ("status", "reason")}
+    outcome = attempt(
+        session,
+        lambda: service.verify_contact_point(
+            session, page.user, point_id, VerifyIn.model_validate(values), now=now
+        ),
+        fields=("status", "reason"),
+    )
+    return _case_page(page, session, case_id, outcome.errors, outcome.status, {})

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cuishou.store.bulk import NULLABLE_ID, Bulk
-from cuishou.store.tables import Contact, ContactPoint, Creditor, User
+from cuishou.store.tables import Case, Contact, ContactPoint, Creditor, Event, User
 
 
 def get_contact(session: Session, contact_id: int) -> Contact | None:
@@ -56,6 +56,48 @@ def mark_point_invalid(session: Session, contact_point_id: int) -> None:
     session.execute(
         update(ContactPoint).where(ContactPoint.id == contact_point_id).values(status="invalid")
     )
+
+
+def point_with_value(
+    session: Session, debtor_id: int, kind: str, value: str
+) -> ContactPoint | None:
+    """The debtor's point of this kind and value, whoever owns it (a duplicate)."""
+    query = select(ContactPoint).where(
+        ContactPoint.debtor_id == debtor_id, ContactPoint.kind == kind, ContactPoint.value == value
+    )
+    return session.scalars(query).first()
+
+
+def add_point(session: Session, **values: object) -> ContactPoint:
+    point = ContactPoint(**values)
+    session.add(point)
+    session.flush()
+    return point
+
+
+def set_verification(
+    session: Session, point_id: int, *, verification: str, status: str, at: datetime
+) -> None:
+    session.execute(
+        update(ContactPoint)
+        .where(ContactPoint.id == point_id)
+        .values(verification=verification, status=status, verified_at=at)
+    )
+
+
+def debtor_case_ids(session: Session, debtor_id: int) -> list[int]:
+    query = select(Case.id).where(Case.debtor_id == debtor_id).order_by(Case.id)
+    return list(session.scalars(query))
+
+
+def point_events(session: Session, point_id: int) -> Sequence[Event]:
+    """The point's history (added, verified, invalidated), oldest first."""
+    query = (
+        select(Event)
+        .where(Event.entity_type == "contact_point", Event.entity_id == point_id)
+        .order_by(Event.at, Event.id)
+    )
+    return session.scalars(query).all()
 
 
 def outcome_sequence(session: Session, case_id: int) -> list[str]:

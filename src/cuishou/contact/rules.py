@@ -13,13 +13,22 @@ call imported from a file are judged by one definition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
+from cuishou.kit.ids import normalize_mobile
 from cuishou.kit.masking import mask_address, mask_email, mask_mobile
+from cuishou.placement.rules import (
+    Reason,
+    mobile_reason,
+    normalize_phone,
+    phone_reason,
+    relation_code,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +61,7 @@ CHANNELS: dict[str, tuple[str, str, frozenset[str]]] = {
     "email": ("邮件", "e-mail", frozenset({"email"})),
     "letter": ("信函", "letter", frozenset({"address"})),
     "visit": ("外访", "field visit", frozenset({"address"})),
-    "wechat": ("微信", "WeChat", frozenset({"mobile"})),
+    "wechat": ("微信", "WeChat", frozenset({"mobile", "wechat"})),
 }
 
 THREE_FAILED = "three_failed_contacts"
@@ -215,8 +224,138 @@ def contact_alerts_frame(contacts: pl.DataFrame) -> pl.DataFrame:
 
 def mask_contact_value(kind: str, value: str) -> str:
     """PII masking by contact-point kind: phones 138****1234, addresses keep the prefix."""
-    if kind in ("mobile", "phone"):
+    if kind in ("mobile", "phone", "wechat"):
         return mask_mobile(value)
     if kind == "email":
         return mask_email(value)
     return mask_address(value)
+
+
+# --- contact points (联系方式) added by hand, by file or by a repair vendor (失联修复) ----------
+
+#: the kinds of contact point a person may add
+POINT_KINDS = ("mobile", "phone", "email", "address", "wechat")
+#: who told us of a point added after placement (``placement``: the creditor's file)
+POINT_SOURCES = ("debtor", "third_party", "public_record", "repair_vendor")
+POINT_OWNERS = ("debtor", "third_party")
+#: a point's skip-trace review (核实): new → verified | invalid
+VERIFICATIONS = ("new", "verified", "invalid")
+#: the operational status a review sets: the gate and the dialer read ``status`` only
+STATUS_OF_VERIFICATION = {"verified": "active", "invalid": "invalid"}
+
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+#: a WeChat ID: 6-20 characters, a letter first, then letters, digits, ``_`` or ``-``
+_WECHAT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{5,19}$")
+_ADDRESS_MIN = 6
+
+
+@dataclass(frozen=True, slots=True)
+class NewPoint:
+    """A contact point as it will be stored (value normalised, relation coded)."""
+
+    kind: str
+    value: str
+    owner: str
+    owner_name: str
+    relation: str | None
+    source: str
+
+
+def point_value(kind: str, text: str) -> str | Reason:
+    """The value of a ``kind`` point as stored, or why ``text`` is not one.
+
+    Phones follow the placement import's rules (:func:`cuishou.placement.rules.normalize_phone`,
+    one definition): a mobile is 11 digits 13x–19x, a landline ``0755-12345678``. An e-mail
+    keeps its local part and lower-cases its domain; a WeChat ID is 6–20 characters from a
+    letter, or the mobile it was registered with; an address is trimmed, spaces collapsed.
+    """
+    shown = text.strip()
+    if kind == "mobile":
+        problem = mobile_reason(text, field="value")
+        return problem or normalize_mobile(text)
+    if kind == "phone":
+        problem = phone_reason(text, field="value")
+        return problem or normalize_phone(text)
+    if kind == "email":
+        local, _at, domain = shown.partition("@")
+        if not _EMAIL_RE.match(shown):
+            return Reason(
+                f"value: {shown!r} is not an e-mail address like name@example.com",
+                f"value：「{shown}」不是邮箱地址（如 name@example.com）",
+            )
+        return f"{local}@{domain.lower()}"
+    if kind == "wechat":
+        if _WECHAT_RE.match(shown):
+            return shown
+        if mobile_reason(text) is None:
+            return normalize_mobile(text)
+        return Reason(
+            f"value: {shown!r} is not a WeChat ID (6-20 characters from a letter) or a mobile",
+            f"value：「{shown}」不是微信号（字母开头6-20位）或手机号",
+        )
+    if kind == "address":
+        address = " ".join(shown.split())
+        if len(address) < _ADDRESS_MIN:
+            return Reason(
+                f"value: {shown!r} is too short for an address",
+                f"value：「{shown}」太短，不是完整地址",
+            )
+        return address
+    return Reason(
+        f"kind: {kind!r} is not one of {', '.join(POINT_KINDS)}",
+        f"kind：「{kind}」不是 {', '.join(POINT_KINDS)} 之一",
+    )
+
+
+def new_point(
+    *,
+    kind: str,
+    value: str,
+    owner: str,
+    source: str,
+    owner_name: str = "",
+    relation: str | None = None,
+) -> NewPoint | Reason:
+    """The point to store, or why not: the value by :func:`point_value`; a third party
+    needs a name (the gate contacts only named third parties) and their relation is coded
+    as the placement import codes it (配偶 → spouse, unknown → other)."""
+    kind = kind.strip().lower()
+    if owner not in POINT_OWNERS:
+        return Reason(
+            f"owner: {owner!r} is not debtor or third_party",
+            f"owner：「{owner}」应为 debtor（本人）或 third_party（第三方）",
+        )
+    if source not in POINT_SOURCES:
+        return Reason(
+            f"source: {source!r} is not one of {', '.join(POINT_SOURCES)}",
+            f"source：「{source}」不是 {', '.join(POINT_SOURCES)} 之一",
+        )
+    stored = point_value(kind, value)
+    if isinstance(stored, Reason):
+        return stored
+    name = " ".join(owner_name.split())
+    if owner == "third_party" and not name:
+        return Reason(
+            "owner_name: a third party's contact point needs their name",
+            "owner_name：第三方联系方式须填写联系人姓名",
+        )
+    coded = relation_code(relation) if owner == "third_party" and relation else None
+    return NewPoint(
+        kind=kind,
+        value=stored,
+        owner=owner,
+        owner_name=name if owner == "third_party" else "",
+        relation=coded,
+        source=source,
+    )
+
+
+def verification_problem(current: str, wanted: str, reason: str) -> str | None:
+    """Why a point reviewed ``current`` cannot be marked ``wanted`` with ``reason``."""
+    if wanted not in STATUS_OF_VERIFICATION:
+        return f"status must be verified or invalid, not {wanted!r}"
+    if wanted == "invalid" and not reason.strip():
+        return "marking a contact point invalid needs a reason (e.g. 空号, 非本人, 已停机)"
+    if current == wanted:
+        return f"the contact point is already {wanted}"
+    return None

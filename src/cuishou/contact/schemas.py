@@ -170,3 +170,48 @@ class CallImportResult(BaseModel):
             files=files,
             errors=errors,
         )
+
+
+# --- contact points (联系方式) and their review (失联修复) --------------------------------------
+
+PointKind = Literal["mobile", "phone", "email", "address", "wechat"]
+PointSource = Literal["debtor", "third_party", "public_record", "repair_vendor"]
+PointOwner = Literal["debtor", "third_party"]
+
+
+class ContactPointIn(BaseModel):
+    kind: PointKind
+    value: Text = Field(min_length=1, max_length=300)
+    owner: PointOwner
+    relation: Text | None = Field(
+        default=None, max_length=32, description="a third party's relation: 配偶/spouse …"
+    )
+    owner_name: Text = Field(default="", max_length=100, description="a third party's name")
+    source: PointSource = Field(description="who told us of it")
+
+
+class VerifyIn(BaseModel):
+    status: Literal["verified", "invalid"]
+    reason: Text = Field(default="", max_length=200, description="required for invalid")
+
+
+class PointHistoryOut(BaseModel):
+    at: datetime
+    actor: str
+    type: str
+    payload: dict[str, Any]
+
+
+class ContactPointOut(BaseModel):
+    id: int
+    debtor_id: int
+    kind: str
+    value: str = Field(description="masked")
+    owner: str
+    owner_name: str = Field(description="masked")
+    relation: str | None
+    source: str
+    status: str = Field(description="active | invalid: what the gate and the dialer read")
+    verification: str = Field(description="new | verified | invalid")
+    verified_at: datetime | None
+    history: list[PointHistoryOut] = Field(default_factory=list)

@@ -15,22 +15,37 @@ from cuishou.alerts.service import raise_alert
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal
 from cuishou.auth.service import require
-from cuishou.cases.service import case_for
+from cuishou.cases.service import case_for, case_in_scope_of
 from cuishou.compliance.service import COMPLIANCE_VIOLATION, judge_logged_contact
 from cuishou.contact import repository as repo
 from cuishou.contact.rules import (
     OUTCOMES,
+    STATUS_OF_VERIFICATION,
+    NewPoint,
     channel_problem,
     contact_alerts_of,
+    mask_contact_value,
+    new_point,
     party_of,
     timing_problem,
+    verification_problem,
 )
-from cuishou.contact.schemas import ComplianceOut, ContactIn, ContactLogged, ContactOut
-from cuishou.kit.errors import InvalidInput
+from cuishou.contact.schemas import (
+    ComplianceOut,
+    ContactIn,
+    ContactLogged,
+    ContactOut,
+    ContactPointIn,
+    ContactPointOut,
+    PointHistoryOut,
+    VerifyIn,
+)
+from cuishou.kit.errors import Conflict, InvalidInput, NotFound
+from cuishou.kit.masking import mask_name
 from cuishou.promises.rules import DEFAULT_POLICY, PromisePolicy
 from cuishou.promises.service import take_promise
 from cuishou.quality.service import screen_note
-from cuishou.store.tables import Contact, ContactPoint
+from cuishou.store.tables import Case, Contact, ContactPoint
 
 
 def contact_out(contact: Contact, username: str) -> ContactOut:
@@ -187,3 +202,148 @@ def case_contacts(session: Session, case_id: int, *, limit: int) -> list[Contact
 
 def contact_point_of(session: Session, contact_point_id: int) -> ContactPoint | None:
     return repo.contact_point(session, contact_point_id)
+
+
+# --- contact points (联系方式): added, reviewed (失联修复) ------------------------------------
+
+#: event types of a point's history; ``contact_point.invalidated`` is also what the dialer's
+#: 空号 writes and what the scoring features date an invalid point by
+POINT_ADDED = "contact_point.added"
+POINT_VERIFIED = "contact_point.verified"
+POINT_INVALIDATED = "contact_point.invalidated"
+
+
+def point_out(point: ContactPoint, history: list[PointHistoryOut] | None = None) -> ContactPointOut:
+    """A point as shown: value and third-party name masked (PII)."""
+    return ContactPointOut(
+        id=point.id,
+        debtor_id=point.debtor_id,
+        kind=point.kind,
+        value=mask_contact_value(point.kind, point.value),
+        owner=point.owner,
+        owner_name=mask_name(point.owner_name),
+        relation=point.relation,
+        source=point.source,
+        status=point.status,
+        verification=point.verification,
+        verified_at=point.verified_at,
+        history=history or [],
+    )
+
+
+def store_point(
+    session: Session, case: Case, point: NewPoint, *, actor: str, now: datetime
+) -> ContactPoint:
+    """Store a decided point on the case's debtor (``new``, active) with its event; a
+    point the debtor already has (same kind and value) is a :class:`Conflict`. The API, the
+    file import and the repair vendor's results all add points here."""
+    existing = repo.point_with_value(session, case.debtor_id, point.kind, point.value)
+    if existing is not None:
+        raise Conflict(
+            f"the debtor already has this {point.kind} (contact point {existing.id}); "
+            f"review that one instead / 该联系方式已存在",
+            contact_point_id=existing.id,
+        )
+    stored = repo.add_point(
+        session,
+        debtor_id=case.debtor_id,
+        kind=point.kind,
+        value=point.value,
+        label="",
+        owner=point.owner,
+        owner_name=point.owner_name,
+        relation=point.relation,
+        status="active",
+        source=point.source,
+        verification="new",
+        created_at=now,
+    )
+    append_event(
+        session,
+        at=now,
+        actor=actor,
+        type=POINT_ADDED,
+        entity_type="contact_point",
+        entity_id=stored.id,
+        case_id=case.id,
+        payload={
+            "kind": point.kind,
+            "owner": point.owner,
+            "relation": point.relation,
+            "source": point.source,
+        },
+    )
+    return stored
+
+
+def add_contact_point(
+    session: Session, principal: Principal, case_id: int, data: ContactPointIn, *, now: datetime
+) -> ContactPointOut:
+    """Add a contact point to the case's debtor (新增联系方式), verification ``new``."""
+    require(principal, "contact.create")
+    case = case_for(session, principal, case_id, for_update=True)
+    decided = new_point(
+        kind=data.kind,
+        value=data.value,
+        owner=data.owner,
+        source=data.source,
+        owner_name=data.owner_name,
+        relation=data.relation,
+    )
+    if not isinstance(decided, NewPoint):
+        raise InvalidInput(f"{decided.en} / {decided.zh}", reason_zh=decided.zh)
+    return point_out(store_point(session, case, decided, actor=principal.username, now=now))
+
+
+def _point_in_scope(
+    session: Session, principal: Principal, point_id: int
+) -> tuple[ContactPoint, int]:
+    """The point and the first of its debtor's cases the principal may see (404 otherwise:
+    ids do not leak)."""
+    point = repo.contact_point(session, point_id)
+    if point is not None:
+        for case_id in repo.debtor_case_ids(session, point.debtor_id):
+            if case_in_scope_of(session, principal, case_id):
+                return point, case_id
+    raise NotFound(f"contact point {point_id} not found")
+
+
+def _history(session: Session, point_id: int) -> list[PointHistoryOut]:
+    return [
+        PointHistoryOut(at=e.at, actor=e.actor, type=e.type, payload=dict(e.payload or {}))
+        for e in repo.point_events(session, point_id)
+    ]
+
+
+def verify_contact_point(
+    session: Session, principal: Principal, point_id: int, data: VerifyIn, *, now: datetime
+) -> ContactPointOut:
+    """Review a point (核实): ``verified`` makes it active, ``invalid`` (with a reason)
+    makes it invalid for the gate and the dialer; the change is an event."""
+    require(principal, "contact.create")
+    point, case_id = _point_in_scope(session, principal, point_id)
+    problem = verification_problem(point.verification, data.status, data.reason)
+    if problem:
+        raise InvalidInput(problem, field="status")
+    previous = {"verification": point.verification, "status": point.status}
+    status = STATUS_OF_VERIFICATION[data.status]
+    repo.set_verification(session, point.id, verification=data.status, status=status, at=now)
+    append_event(
+        session,
+        at=now,
+        actor=principal.username,
+        type=POINT_VERIFIED if data.status == "verified" else POINT_INVALIDATED,
+        entity_type="contact_point",
+        entity_id=point.id,
+        case_id=case_id,
+        payload={"verification": data.status, "reason": data.reason, "previous": previous},
+    )
+    session.refresh(point)
+    return point_out(point, _history(session, point.id))
+
+
+def contact_point_detail(session: Session, principal: Principal, point_id: int) -> ContactPointOut:
+    """A point with its history (masked)."""
+    require(principal, "case.read")
+    point, _case_id = _point_in_scope(session, principal, point_id)
+    return point_out(point, _history(session, point.id))

@@ -114,10 +114,14 @@ class SourceTable:
 
 
 def read_source(
-    path: Path, limits: ImportLimits = DEFAULT_LIMITS, kinds: Sequence[str] = CREDITOR_FILES
+    path: Path,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    kinds: Sequence[str] = CREDITOR_FILES,
+    columns: tuple[Column, ...] | None = None,
 ) -> SourceTable:
     """Read ``path`` and recognise its columns as one of ``kinds``; :class:`UnreadableFile`
-    if it is not such a table or goes beyond ``limits``."""
+    if it is not such a table or goes beyond ``limits``. ``columns``: another domain's file
+    of one kind (``kinds[0]``, e.g. a repair vendor's results) read the same way."""
     if not path.exists():
         raise UnreadableFile(f"{path}: no such file", path=str(path))
     if path.is_dir():
@@ -126,27 +130,27 @@ def read_source(
     if suffix in (".xlsx", ".xlsm"):
         survey_xlsx(path, limits)
         raw = _read_xlsx(path)
-        kind, headers, ignored = _recognise(path, raw.columns, kinds)
+        kind, headers, ignored = _recognise(path, raw.columns, kinds, columns)
         table = _table(path, raw, headers, limits)
         original = raw.with_columns(pl.all().cast(pl.String))
-        return SourceTable(path, kind, "xlsx", _frame(table, headers, kind), headers,
+        return SourceTable(path, kind, "xlsx", _frame(table, headers, kind, columns), headers,
                            raw.columns, _digest(path), ignored, original)  # fmt: skip
     if suffix == ".parquet":
-        columns = _check_parquet(path, limits)
-        kind, headers, ignored = _recognise(path, columns, kinds)
+        names = _check_parquet(path, limits)
+        kind, headers, ignored = _recognise(path, names, kinds, columns)
         raw = _read_parquet(path, list(headers.values()))
-        table = _table(path, raw, headers, limits, all_columns=len(columns))
-        return SourceTable(path, kind, "parquet", _frame(table, headers, kind), headers,
-                           columns, _digest(path), ignored)  # fmt: skip
+        table = _table(path, raw, headers, limits, all_columns=len(names))
+        return SourceTable(path, kind, "parquet", _frame(table, headers, kind, columns), headers,
+                           names, _digest(path), ignored)  # fmt: skip
     _check_size(path, limits)
     with _utf8_csv(path) as (csv, encoding, digest):
-        columns = _read_csv(path, csv, n_rows=0).columns
-        kind, headers, ignored = _recognise(path, columns, kinds)
+        names = _read_csv(path, csv, n_rows=0).columns
+        kind, headers, ignored = _recognise(path, names, kinds, columns)
         raw = _read_csv(path, csv, columns=list(headers.values()))
-    table = _table(path, raw, headers, limits, all_columns=len(columns))
+    table = _table(path, raw, headers, limits, all_columns=len(names))
     del raw
-    return SourceTable(path, kind, encoding, _frame(table, headers, kind), headers, columns,
-                       digest, ignored)  # fmt: skip
+    return SourceTable(path, kind, encoding, _frame(table, headers, kind, columns), headers,
+                       names, digest, ignored)  # fmt: skip
 
 
 def original_rows(source: SourceTable, rows: pl.Series) -> pl.DataFrame:
@@ -370,13 +374,18 @@ def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
 
 
 def _recognise(
-    path: Path, columns: Sequence[str], kinds: Sequence[str] = CREDITOR_FILES
+    path: Path,
+    columns: Sequence[str],
+    kinds: Sequence[str] = CREDITOR_FILES,
+    given: tuple[Column, ...] | None = None,
 ) -> tuple[str, dict[str, str], list[str]]:
     """``(kind, canonical name → header, ignored headers)`` from the file's header row."""
     if not columns:
         raise UnreadableFile(f"{path}: the file has no columns", path=str(path))
     normalized = [normalize_header(h) for h in columns]
-    if tuple(kinds) == (CALLS,):
+    if given is not None:
+        kind, mapping, known = kinds[0], header_map(given), given
+    elif tuple(kinds) == (CALLS,):
         kind, mapping, known = CALLS, _CALL_MAP, CALL_COLUMNS
     else:
         account_hits = {_ACCOUNT_MAP[h] for h in normalized if h in _ACCOUNT_MAP}
@@ -463,12 +472,17 @@ def _table(
     return table
 
 
-def _frame(table: pl.DataFrame, headers: dict[str, str], kind: str) -> pl.DataFrame:
+def _frame(
+    table: pl.DataFrame,
+    headers: dict[str, str],
+    kind: str,
+    given: tuple[Column, ...] | None = None,
+) -> pl.DataFrame:
     """Canonical columns, trimmed, empty cells null, every known column present, ``_row``.
 
     A cell a CSV export protected from spreadsheets (``'=…``) loses that quote again.
     """
-    known = _KNOWN[kind]
+    known = given or _KNOWN[kind]
     # Trimming copies a column's text: only the columns with a cell to trim are trimmed.
     spaced = table.select(pl.all().str.contains(r"^\s|\s$").any()).row(0, named=True)
     quoted = table.select(pl.all().str.contains(rf"^\s*{QUOTE}").any()).row(0, named=True)

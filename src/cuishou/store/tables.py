@@ -152,18 +152,23 @@ class ContactPoint(Base):
     __table_args__ = (UniqueConstraint("debtor_id", "kind", "value", "owner_name"),)
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # mobile | phone | address | email
+    kind: Mapped[str] = mapped_column(String(16))  # mobile | phone | address | email | wechat
     value: Mapped[str] = mapped_column(String(300))
     label: Mapped[str] = mapped_column(String(32), default="")  # home | work | ""
     owner: Mapped[str] = mapped_column(String(16))  # debtor | third_party
     owner_name: Mapped[str] = mapped_column(String(100), default="")
     relation: Mapped[str | None] = mapped_column(String(32), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | invalid
+    #: placement | debtor | third_party | public_record | repair_vendor (skip tracing)
     source: Mapped[str] = mapped_column(String(32), default="placement")
     #: where this number or address is, when known and not the debtor's home zone (e.g. a US
     #: area code in another state): the gate keeps the hours in every such zone
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the skip-trace review (失联修复): new | verified | invalid; an invalid review makes
+    #: ``status`` invalid, a verified one active (docs/skiptrace.md); history in events
+    verification: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Agency(Base):

@@ -37,6 +37,8 @@ from cuishou.repayment.api import router as payments_router
 from cuishou.reporting.pages import router as reporting_pages
 from cuishou.scoring.api import router as scoring_router
 from cuishou.scoring.pages import router as scoring_pages
+from cuishou.skiptrace.api import router as skiptrace_router
+from cuishou.skiptrace.pages import router as skiptrace_pages
 from cuishou.strategy.api import router as strategy_router
 from cuishou.strategy.pages import router as strategy_pages
 from cuishou.templates.api import router as templates_router
@@ -107,6 +109,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         strategy_router,
         experiments_router,
         allocation_router,
+        skiptrace_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -123,6 +126,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         strategy_pages,
         experiments_pages,
         allocation_pages,
+        skiptrace_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

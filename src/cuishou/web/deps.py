@@ -158,4 +158,5 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 MAX_ID = 2**63 - 1
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="case id")]
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="alert id")]
+PointId = Annotated[int, Path(ge=1, le=MAX_ID, description="contact point id")]
 AgreementId = Annotated[int, Path(ge=1, le=MAX_ID, description="agreement id")]

@@ -162,6 +162,7 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
     if page.can("workload.read"):
         items.append(("/kpis/team", "nav.kpis_team"))
         items.append(("/allocation", "nav.allocation"))
+        items.append(("/skiptrace", "nav.skiptrace"))
     if page.can("model.read"):
         items.append(("/models", "nav.models"))
     if page.can("strategy.read"):

@@ -110,6 +110,7 @@ def _point_out(point: ContactPoint) -> ContactPointOut:
         relation=point.relation,
         value=mask_contact_value(point.kind, point.value),
         status=point.status,
+        verification=point.verification,
     )
 
 
