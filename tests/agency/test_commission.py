@@ -147,7 +147,7 @@ def test_a_payment_after_recall_is_not_the_agencys(engine: Engine, world: World)
         recall_manual(session, placement_id, as_of=date(2026, 11, 10), reason="creditor asked",
                       actor="boss", now=at(date(2026, 11, 10)))  # fmt: skip
     _pay(engine, case_id, 900_000, date(2026, 11, 10))  # the day of recall: in-house
-    status, collected, commission, _ = _statement(engine, "2026-11")
+    _, collected, commission, _ = _statement(engine, "2026-11")
     # M5 is 24% in the shipped schedule
     assert (collected, commission) == ("1000.00", "240.00")
     assert parse_yuan(collected) == recount(engine, [case_id], date(2026, 11, 1),

@@ -131,8 +131,8 @@ def test_a_manual_recall_needs_a_reason_and_returns_the_cases(engine: Engine, wo
         with pytest.raises(NotFound):
             recall_manual(session, 999, as_of=day, reason="x", actor="boss", now=at(day))
         with pytest.raises(InvalidInput, match="not placed"):
-            recall_manual(session, placement_id, as_of=day, reason="x", case_ids=[world.cases["M2"]],
-                          actor="boss", now=at(day))  # fmt: skip
+            recall_manual(session, placement_id, as_of=day, reason="x",
+                          case_ids=[world.cases["M2"]], actor="boss", now=at(day))  # fmt: skip
         out = recall_manual(
             session, placement_id, as_of=day, reason="creditor asked", actor="boss", now=at(day),
             case_ids=[world.cases["M4"]], principal=MANAGER,

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import Engine
+
 from cuishou.auth.rules import Principal
 from cuishou.store.db import transaction
 from cuishou.store.tables import User

@@ -31,10 +31,14 @@ placements_app = typer.Typer(
     help="Agency placement (委外): place cases with an agency, list, show, recall.",
     no_args_is_help=True,
 )
-commissions_app = typer.Typer(help="Agency commission statements (佣金结算单).", no_args_is_help=True)
+commissions_app = typer.Typer(
+    help="Agency commission statements (佣金结算单).", no_args_is_help=True
+)
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
-AS_USER = typer.Option(None, "--as", help="Act as this user of the store (their role must allow it).")
+AS_USER = typer.Option(
+    None, "--as", help="Act as this user of the store (their role must allow it)."
+)
 
 
 def _operator() -> str:
@@ -81,7 +85,8 @@ def create_command(
     as_of: str = typer.Option(..., "--as-of", help="Placement date YYYY-MM-DD."),
     rule: Path | None = typer.Option(None, "--rule", help="A YAML selection rule file."),
     from_strategy: bool = typer.Option(
-        False, "--from-strategy",
+        False,
+        "--from-strategy",
         help="The cases the strategy in force planned an agency action for on --as-of.",
     ),
     days: int = typer.Option(90, "--days", help="Length of the placement period (委案期)."),

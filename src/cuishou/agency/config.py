@@ -31,7 +31,7 @@ def _rate(text: str) -> Decimal:
     try:
         value = Decimal(str(text))
     except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not a rate (write it as \"0.18\")") from exc
+        raise ValueError(f'{text!r} is not a rate (write it as "0.18")') from exc
     if not value.is_finite() or not Decimal(0) <= value <= Decimal(1):
         raise ValueError(f"{text!r}: a rate is between 0 and 1")
     return value

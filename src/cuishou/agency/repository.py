@@ -71,7 +71,8 @@ def candidates(session: Session) -> list[Candidate]:
         .where(Case.status == "open", Case.agency_id.is_(None))
         .distinct()
     ):
-        products.setdefault(int(case_id), set()).add(str(product))
+        if case_id is not None:
+            products.setdefault(int(case_id), set()).add(str(product))
     return [
         Candidate(
             case_id=int(r[0]), creditor=str(r[1]), bucket=str(r[2]), dpd=int(r[3]),
@@ -231,14 +232,10 @@ def violation_days(session: Session, case_ids: Sequence[int], upto: date) -> lis
     """(case, day) of the compliance-violation alerts raised on the cases up to ``upto``."""
     found: list[tuple[int, date]] = []
     for chunk in _chunks(case_ids):
-        found.extend(
-            (int(c), d)
-            for c, d in session.execute(
-                select(Alert.case_id, Alert.raised_on).where(
-                    Alert.kind == VIOLATION, Alert.case_id.in_(chunk), Alert.raised_on <= upto
-                )
-            )
+        query = select(Alert.case_id, Alert.raised_on).where(
+            Alert.kind == VIOLATION, Alert.case_id.in_(chunk), Alert.raised_on <= upto
         )
+        found.extend((int(c), d) for c, d in session.execute(query) if c is not None)
     return found
 
 
@@ -260,9 +257,7 @@ def complaint_holds(
     return found
 
 
-def mark_recalled(
-    session: Session, rows: Sequence[tuple[int, date, str, str | None]]
-) -> None:
+def mark_recalled(session: Session, rows: Sequence[tuple[int, date, str, str | None]]) -> None:
     """(placement case id, recalled on, reason, note) for each case recalled."""
     for row_id, day, reason, note in rows:
         session.execute(
@@ -370,7 +365,9 @@ def latest_closed_month(session: Session, agency_id: int) -> str | None:
     )
 
 
-def statements(session: Session, agency_id: int | None = None) -> list[tuple[CommissionStatement, str]]:
+def statements(
+    session: Session, agency_id: int | None = None
+) -> list[tuple[CommissionStatement, str]]:
     query = (
         select(CommissionStatement, Agency.code)
         .join(Agency, Agency.id == CommissionStatement.agency_id)
@@ -381,7 +378,9 @@ def statements(session: Session, agency_id: int | None = None) -> list[tuple[Com
     return [(s, str(code)) for s, code in session.execute(query)]
 
 
-def closed_entries(session: Session, agency_id: int) -> tuple[frozenset[int], dict[tuple[int, str], Decimal]]:
+def closed_entries(
+    session: Session, agency_id: int
+) -> tuple[frozenset[int], dict[tuple[int, str], Decimal]]:
     """The ledger entries on the agency's closed statements, and the rate each payment on
     them was paid at, by (account, reference)."""
     rows = session.execute(

@@ -68,9 +68,7 @@ def create_placement(
         )
         selection = FROM_STRATEGY
     if not chosen:
-        raise InvalidInput(
-            "no open case without an agency matches: nothing placed", field="rule"
-        )
+        raise InvalidInput("no open case without an agency matches: nothing placed", field="rule")
     # act
     ids = [c.case_id for c in chosen]
     before = repo.holders(session, ids)

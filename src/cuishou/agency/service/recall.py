@@ -44,14 +44,10 @@ def _recovery_rates(
         placement_id = to_placement.get(move.placement_case_id)
         if placement_id is not None:
             cash[placement_id] += move.cash_fen
-    return {
-        i: (Decimal(cash[i]) / Decimal(due[i]) if due.get(i) else None) for i in ids
-    }
+    return {i: (Decimal(cash[i]) / Decimal(due[i]) if due.get(i) else None) for i in ids}
 
 
-def _facts(
-    session: Session, placed: Sequence[repo.Placed], as_of: date
-) -> dict[int, PlacedFacts]:
+def _facts(session: Session, placed: Sequence[repo.Placed], as_of: date) -> dict[int, PlacedFacts]:
     """What the recall rule needs of each placed case (by placement-case id)."""
     case_ids = [p.row.case_id for p in placed]
     violations: Counter[int] = Counter()
@@ -63,10 +59,12 @@ def _facts(
     for p in placed:
         by_debtor.setdefault(p.debtor_id, []).append(p)
     complaints: Counter[int] = Counter()
-    for debtor_id, case_id, opened_at in repo.complaint_holds(session, sorted(by_debtor)):
+    for debtor_id, held_case, opened_at in repo.complaint_holds(session, sorted(by_debtor)):
         for p in by_debtor[debtor_id]:
             day = business_day_in(opened_at, p.tz)
-            if (case_id is None or case_id == p.row.case_id) and p.row.placed_on <= day <= as_of:
+            if (
+                held_case is None or held_case == p.row.case_id
+            ) and p.row.placed_on <= day <= as_of:
                 complaints[p.row.case_id] += 1
     rates = _recovery_rates(session, placed, as_of)
     return {
