@@ -231,6 +231,9 @@ def statement_command(
     agency: str = typer.Option(..., "--agency", help="The agency's code."),
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     close: bool = typer.Option(False, "--close", help="Close (record) the statement."),
+    today: str | None = typer.Option(
+        None, "--today", help="With --close: the business date it is closed on (default: today)."
+    ),
     xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write it to this .xlsx file."),
     as_user: str | None = AS_USER,
     json_output: bool = JSON,
@@ -241,11 +244,12 @@ def statement_command(
     from cuishou.agency.service.commission import close_statement, statement
     from cuishou.kit.clock import today_local
 
+    closing_day = parse_date(today, field="today") if today else today_local()
     with _session() as session:
         actor, principal = _who(session, as_user)
         if close:
             found = close_statement(
-                session, agency=agency, month=month, today=today_local(), actor=actor,
+                session, agency=agency, month=month, today=closing_day, actor=actor,
                 now=utc_now(), principal=principal,
             )  # fmt: skip
         else:
@@ -258,3 +262,31 @@ def statement_command(
         print_json(found.model_dump(mode="json"))
     else:
         _print_statement(found)
+
+
+@placements_app.command("league")
+@friendly_errors
+def league_command(
+    start: str = typer.Option(..., "--from", help="First day YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day YYYY-MM-DD."),
+    as_user: str | None = AS_USER,
+    json_output: bool = JSON,
+) -> None:
+    """The agency league table (委外机构排名): recovery rate, violations, complaints."""
+    from cuishou.agency.service.league import league
+
+    first, last = parse_date(start, field="from"), parse_date(end, field="to")
+    with _session() as session:
+        _, principal = _who(session, as_user)
+        table = league(session, first, last, principal=principal)
+    if json_output:
+        print_json(table.model_dump(mode="json", by_alias=True))
+        return
+    if not table.rows:
+        out.print("no agency held cases in the period")
+    for row in table.rows:
+        out.print(
+            f"{row.rank or '-'}. {escape(row.agency)}: {row.cases} cases, recovered "
+            f"{row.recovered} of {row.due_at_start} ({row.recovery_rate}), "
+            f"{row.violations} violations, {row.complaints} complaints"
+        )
