@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from cuishou import __version__
+from cuishou.agency.api import router as agency_router
+from cuishou.agency.pages import router as agency_pages
 from cuishou.agreements.api import router as agreements_router
 from cuishou.agreements.pages import router as agreements_pages
 from cuishou.alerts.api import router as alerts_router
@@ -104,6 +106,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_router,
         strategy_router,
         experiments_router,
+        agency_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -119,6 +122,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         scoring_pages,
         strategy_pages,
         experiments_pages,
+        agency_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

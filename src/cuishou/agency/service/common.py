@@ -69,3 +69,9 @@ def placement_out(row: repo.PlacementRow) -> PlacementOut:
         created_by=p.created_by,
         ended_on=p.ended_on,
     )
+
+
+def own_agency_code(session: Session, principal: Principal) -> str | None:
+    """The code of the agency an agency user works for (``None`` for other roles)."""
+    own = reading_scope(principal)
+    return None if own is None else repo.agency_codes(session).get(own)
