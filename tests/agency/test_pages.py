@@ -126,3 +126,19 @@ def test_the_api_gives_the_same_scoped_figures(
     assert [r["agency"] for r in league.json()["rows"]] == ["AG1", "AG2"]
     bad = client.get("/api/v1/agency/statements/AG1/2026-13", headers=bearer(tokens["manager"]))
     assert bad.status_code == 422 and "not a month" in bad.json()["message"]
+
+
+def test_the_case_timeline_shows_the_placement_and_the_recall(
+    client: TestClient, engine: Engine, shop: tuple[World, dict[str, str], dict[str, int]]
+) -> None:
+    from cuishou.agency.service.recall import recall_manual
+
+    world, tokens, placements = shop
+    with transaction(engine) as session:
+        recall_manual(session, placements["AG1"], as_of=date(2026, 11, 3), reason="债权方撤案",
+                      actor="boss", now=at(date(2026, 11, 3)))  # fmt: skip
+    status, html = _page(client, tokens["manager"], f"/cases/{world.cases['M4']}")
+    assert status == 200
+    assert 'data-type="case.placed"' in html and ZH["event.case.placed"] in html
+    assert "AG1 · 2026-11-01 — 2026-11-30" in html
+    assert ZH["event.case.recalled"] in html and f"AG1 · {ZH['recall.manual']} · 债权方撤案" in html
