@@ -112,7 +112,10 @@ def create_command(
             planned = task_list(engine, day, actions=("agency",))
         finally:
             engine.dispose()
-        selection = {"candidates": {int(c) for c in planned["case_id"]}}
+        from cuishou.agency.rules import CANDIDATE_STATUSES
+
+        kept = planned.filter(planned["status"].is_in(list(CANDIDATE_STATUSES)))
+        selection = {"candidates": {int(c) for c in kept["case_id"]}}
     with _session() as session:
         actor, principal = _who(session, as_user)
         placement = create_placement(

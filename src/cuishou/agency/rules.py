@@ -30,6 +30,9 @@ LINE_KINDS: dict[str, tuple[str, str]] = {
     "clawback": ("追回", "clawback"),
 }
 MAX_DAYS = 366
+#: the strategy's ``agency`` actions that make a case a placement candidate: those the plan
+#: kept (not ``dropped`` by the compliance gate, ``capped`` or held)
+CANDIDATE_STATUSES = ("planned", "moved")
 
 
 # --- selection (委外选案) -----------------------------------------------------------------
