@@ -208,7 +208,7 @@ def test_an_agency_schedule_replaces_the_default(engine: Engine, world: World) -
     _pay(engine, world.cases["M4"], 100_000, date(2026, 11, 9))  # day 8: 25%
     with transaction(engine) as session:
         found = statement(session, agency="AG1", month="2026-11", settings=settings)
-    assert [line.rate for line in found.lines] == ["0.05", "0.25"]
+    assert [line.rate for line in found.lines] == ["0.0500", "0.2500"]
     assert found.commission == "300.00"
 
 

@@ -27,7 +27,6 @@ from cuishou.store.tables import (
     CommissionStatement,
     ContactHold,
     Creditor,
-    LedgerEntry,
     User,
 )
 
@@ -311,6 +310,7 @@ JOIN ledger_entries pay ON pay.account_id = a.id AND pay.kind = 'payment'
 JOIN ledger_entries le ON le.account_id = pay.account_id AND (
     le.id = pay.id OR (le.kind = 'reversal' AND le.reference = pay.reference))
 WHERE {{where}} AND {IN_WINDOW} AND pay.reference IS NOT NULL AND le.effective_on <= :upto
+    AND NOT EXISTS (SELECT 1 FROM commission_lines cl WHERE cl.ledger_entry_id = le.id)
 ORDER BY le.effective_on, le.id"""  # noqa: S608 - constant fragments
 
 
@@ -322,7 +322,7 @@ def moves(
     placement_ids: Sequence[int] | None = None,
 ) -> list[Move]:
     """The payments on placed cases while placed, and the reversals of those payments,
-    effective by ``upto`` — of one agency or of some placements."""
+    effective by ``upto`` and on no closed statement — of one agency or of some placements."""
     if agency_id is not None:
         where, params = "p.agency_id = :agency", {"agency": agency_id}
     else:
@@ -378,21 +378,25 @@ def statements(
     return [(s, str(code)) for s, code in session.execute(query)]
 
 
-def closed_entries(
-    session: Session, agency_id: int
-) -> tuple[frozenset[int], dict[tuple[int, str], Decimal]]:
-    """The ledger entries on the agency's closed statements, and the rate each payment on
-    them was paid at, by (account, reference)."""
-    rows = session.execute(
-        select(CommissionLine.ledger_entry_id, CommissionLine.kind, LedgerEntry.account_id,
-               CommissionLine.reference, CommissionLine.rate)
-        .join(CommissionStatement, CommissionStatement.id == CommissionLine.statement_id)
-        .join(LedgerEntry, LedgerEntry.id == CommissionLine.ledger_entry_id)
-        .where(CommissionStatement.agency_id == agency_id)
-    ).all()  # fmt: skip
-    entries = frozenset(int(r[0]) for r in rows)
-    rates = {(int(r[2]), str(r[3])): Decimal(r[4]) for r in rows if r[1] == "payment"}
-    return entries, rates
+#: the rate each payment on a closed statement was paid at, for the payments with a reversal
+#: on no closed statement yet (the clawbacks a draft may need)
+CLOSED_RATES_SQL = """
+SELECT pay.account_id, cl.reference, cl.rate
+FROM commission_lines cl
+JOIN commission_statements s ON s.id = cl.statement_id
+JOIN ledger_entries pay ON pay.id = cl.ledger_entry_id
+WHERE s.agency_id = :agency AND cl.kind = 'payment' AND EXISTS (
+    SELECT 1 FROM ledger_entries r
+    WHERE r.account_id = pay.account_id AND r.reference = pay.reference
+        AND r.kind = 'reversal'
+        AND NOT EXISTS (SELECT 1 FROM commission_lines c2 WHERE c2.ledger_entry_id = r.id))"""
+
+
+def closed_rates(session: Session, agency_id: int) -> dict[tuple[int, str], Decimal]:
+    """(account, reference) → the rate a payment on the agency's closed statements was paid
+    at, for the payments whose reversal is on no closed statement yet."""
+    rows = session.execute(text(CLOSED_RATES_SQL), {"agency": agency_id})
+    return {(int(a), str(ref)): Decimal(str(rate)) for a, ref, rate in rows}
 
 
 def statement_lines(session: Session, statement_id: int) -> list[CommissionLine]:

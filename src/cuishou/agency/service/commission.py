@@ -11,6 +11,7 @@ paid. Months close in order. ADR 0028.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,9 @@ from cuishou.auth.rules import Principal
 from cuishou.kit.errors import Conflict, InvalidInput, PermissionDenied
 from cuishou.kit.money import format_yuan
 from cuishou.store.tables import Agency
+
+#: rates are shown and stored with four places (``commission_lines.rate``)
+RATE_PLACES = Decimal("0.0001")
 
 
 def _month(text: str) -> tuple[date, date]:
@@ -44,10 +48,10 @@ def draft_lines(
     session: Session, agency: Agency, last_day: date, settings: AgencySettings
 ) -> list[Line]:
     """The lines a statement ending ``last_day`` would have if closed now."""
-    moves = repo.moves(session, upto=last_day, agency_id=agency.id)
-    closed, rates = repo.closed_entries(session, agency.id)
+    moves = repo.moves(session, upto=last_day, agency_id=agency.id)  # not on a closed one
     return statement_lines(
-        moves, last_day=last_day, closed=closed, closed_rates=rates,
+        moves, last_day=last_day, closed=frozenset(),
+        closed_rates=repo.closed_rates(session, agency.id),
         schedule=settings.schedule_of(agency.code),
     )  # fmt: skip
 
@@ -55,7 +59,8 @@ def draft_lines(
 def _line_out(line: Line) -> StatementLineOut:
     return StatementLineOut(
         case_id=line.case_id, kind=line.kind, reference=line.reference,
-        effective_on=line.effective_on, cash=format_yuan(line.cash_fen), rate=str(line.rate),
+        effective_on=line.effective_on, cash=format_yuan(line.cash_fen),
+        rate=str(line.rate.quantize(RATE_PLACES)),
         commission=format_yuan(line.commission_fen),
     )  # fmt: skip
 
