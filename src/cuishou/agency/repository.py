@@ -381,15 +381,17 @@ def statements(
 #: the rate each payment on a closed statement was paid at, for the payments with a reversal
 #: on no closed statement yet (the clawbacks a draft may need)
 CLOSED_RATES_SQL = """
+WITH open_reversals AS MATERIALIZED (
+    SELECT r.account_id, r.reference FROM ledger_entries r
+    WHERE r.kind = 'reversal'
+        AND NOT EXISTS (SELECT 1 FROM commission_lines c2 WHERE c2.ledger_entry_id = r.id))
 SELECT pay.account_id, cl.reference, cl.rate
-FROM commission_lines cl
+FROM open_reversals o
+JOIN ledger_entries pay ON pay.account_id = o.account_id AND pay.reference = o.reference
+    AND pay.kind = 'payment'
+JOIN commission_lines cl ON cl.ledger_entry_id = pay.id AND cl.kind = 'payment'
 JOIN commission_statements s ON s.id = cl.statement_id
-JOIN ledger_entries pay ON pay.id = cl.ledger_entry_id
-WHERE s.agency_id = :agency AND cl.kind = 'payment' AND EXISTS (
-    SELECT 1 FROM ledger_entries r
-    WHERE r.account_id = pay.account_id AND r.reference = pay.reference
-        AND r.kind = 'reversal'
-        AND NOT EXISTS (SELECT 1 FROM commission_lines c2 WHERE c2.ledger_entry_id = r.id))"""
+WHERE s.agency_id = :agency"""
 
 
 def closed_rates(session: Session, agency_id: int) -> dict[tuple[int, str], Decimal]:

@@ -134,12 +134,17 @@ def close_statement(
         )
     lines = draft_lines(session, chosen, last, settings or default_settings())
     sums = totals(lines)
-    repo.close_statement(
+    closed = repo.close_statement(
         session, agency_id=chosen.id, month=month, lines=lines,
         collected_fen=sums.collected_fen, commission_fen=sums.commission_fen,
         clawback_fen=sums.clawback_fen, actor=actor, now=now,
     )  # fmt: skip
-    return statement(session, agency=agency, month=month, settings=settings)
+    return StatementOut(
+        agency=chosen.code, month=month, status="closed",
+        collected=format_yuan(sums.collected_fen), commission=format_yuan(sums.commission_fen),
+        clawback=format_yuan(sums.clawback_fen), lines=[_line_out(line) for line in lines],
+        closed_by=closed.closed_by, closed_at=closed.closed_at,
+    )  # fmt: skip
 
 
 def list_statements(
