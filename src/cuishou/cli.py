@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from cuishou.agency.cli import commissions_app, placements_app
 from cuishou.allocation.cli import allocate_command
 from cuishou.auth.cli import user_app
 from cuishou.cli_support import console, friendly_errors, print_json, report_crash, store_engine
@@ -75,6 +76,8 @@ app.add_typer(strategy_app, name="strategy")
 app.add_typer(experiment_app, name="experiment")
 app.command("allocate")(allocate_command)
 app.add_typer(skiptrace_app, name="skiptrace")
+app.add_typer(placements_app, name="placements")
+app.add_typer(commissions_app, name="commissions")
 
 
 def command_words(argv: list[str]) -> str:

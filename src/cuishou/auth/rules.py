@@ -88,6 +88,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "experiment.read": frozenset({"strategist", "manager", "auditor"}),
     "experiment.manage": frozenset({"strategist"}),
     "experiment.approve": frozenset({"strategist", "manager"}),
+    # agency placement (委外): a manager places, recalls and closes commission statements;
+    # an agency user reads its own placements and statements (scope: its agency)
+    "agency.manage": frozenset({"manager"}),
+    "agency.read": frozenset({"manager", "agency", "auditor", "admin"}),
 }
 
 #: roles that may receive case assignments

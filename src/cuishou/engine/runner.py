@@ -75,6 +75,8 @@ class CycleResult:
     strategy: dict[str, Any] | None = None
     #: what the day's allocation did (``allocation.schemas.AllocationOut``), when it ran
     allocation: dict[str, Any] | None = None
+    #: what the agency recall did before planning (``agency.schemas.RecallOut``)
+    agency: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class CycleResult:
             "scoring": self.scoring,
             "strategy": self.strategy,
             **({} if self.allocation is None else {"allocation": self.allocation}),
+            "agency": self.agency,
         }
 
 
@@ -149,12 +152,17 @@ def run_daily_cycle(
     scoring: bool = True,
     strategy: bool = True,
     allocation: bool | None = None,
+    agency: bool = True,
 ) -> CycleResult:
     """Run the cycle for ``as_of`` on the store and write its decisions in one transaction;
     then (``scoring``) score, grade and label the open cases as they now stand
     (:func:`cuishou.scoring.service.score_open_cases`, its own transaction); then
     (``strategy``) segment them and plan the day's actions under the strategy in force
-    (:func:`cuishou.strategy.service.planning.plan_open_cases`, its own transaction)."""
+    (:func:`cuishou.strategy.service.planning.plan_open_cases`, its own transaction). Before
+    planning (``agency``) placed cases due back are recalled (退案,
+    :func:`cuishou.agency.service.recall.recall_due`, its own transaction). Last, when the
+    allocation settings enable it (or ``allocation`` says so), the day's allocation
+    (案件分配, :func:`cuishou.allocation.service.allocate_in_cycle`, its own transaction)."""
     result = run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
     if result.note is not None:
         return result
@@ -163,6 +171,12 @@ def run_daily_cycle(
         from cuishou.scoring.service import score_open_cases  # Polars models load only here
 
         result = replace(result, scoring=score_open_cases(engine, as_of, now=moment).to_json())
+    if agency:
+        from cuishou.agency.service.recall import recall_due  # 退案: before the day is planned
+
+        with transaction(engine) as session:
+            recalled = recall_due(session, as_of, now=moment).model_dump(mode="json")
+        result = replace(result, agency=recalled)
     if strategy:
         from cuishou.experiments.service import check_guardrails
         from cuishou.strategy.service.planning import plan_open_cases

@@ -966,9 +966,92 @@ class AllocationMove(Base):
     gain_fen: Mapped[int] = mapped_column(BigInteger)
 
 
+class AgencyPlacement(Base):
+    """委外批次 — cases placed with an outside agency for a placement period (委案期):
+    ``placed_on`` to ``ends_on`` inclusive. ``active`` until every case is recalled (退案),
+    then ``ended``. ``selection`` says how the cases were chosen (a rule file, the strategy)."""
+
+    __tablename__ = "agency_placements"
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    placed_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | ended
+    selection: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class AgencyPlacementCase(Base):
+    """One case in an agency placement: with the agency from ``placed_on`` until the day
+    before ``recalled_on`` (退案日; null: still placed), with the bucket, amount tier and
+    amount due it had when placed (what its commission rate and recovery rate are judged by)."""
+
+    __tablename__ = "agency_placement_cases"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "case_id"),
+        Index("ix_agency_placement_cases_case", "case_id", "placed_on"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("agency_placements.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    placed_on: Mapped[date] = mapped_column(Date)
+    bucket: Mapped[str] = mapped_column(String(8))
+    amount_tier: Mapped[str] = mapped_column(String(8))
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    recalled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # period_end | compliance_violation | complaint | performance | manual
+    recall_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    recall_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CommissionStatement(Base):
+    """佣金结算单 — an agency's closed commission statement for a month. Once closed its
+    lines never change; what moves later (a reversal, a late payment) goes on the next one
+    (ADR 0028)."""
+
+    __tablename__ = "commission_statements"
+    __table_args__ = (UniqueConstraint("agency_id", "month"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    collected_fen: Mapped[int] = mapped_column(BigInteger)
+    commission_fen: Mapped[int] = mapped_column(BigInteger)
+    clawback_fen: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[int] = mapped_column(Integer)
+    closed_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommissionLine(Base):
+    """One ledger entry on a closed statement: a ``payment``, a ``reversal`` of a payment on
+    the same statement, or a ``clawback`` (追回) of one on an earlier statement; ``cash_fen``
+    signed, ``commission_fen`` = cash × ``rate``. A ledger entry is on one statement at most."""
+
+    __tablename__ = "commission_lines"
+    __table_args__ = (
+        UniqueConstraint("ledger_entry_id"),
+        Index("ix_commission_lines_statement", "statement_id"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("commission_statements.id"))
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    placement_case_id: Mapped[int] = mapped_column(ForeignKey("agency_placement_cases.id"))
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # payment | reversal | clawback
+    reference: Mapped[str] = mapped_column(String(100))
+    effective_on: Mapped[date] = mapped_column(Date)
+    cash_fen: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    commission_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "Account",
     "Agency",
+    "AgencyPlacement",
+    "AgencyPlacementCase",
     "Agreement",
     "AgreementInstallment",
     "Alert",
@@ -981,6 +1064,8 @@ __all__ = [
     "CaseLabel",
     "CaseScore",
     "CaseSegment",
+    "CommissionLine",
+    "CommissionStatement",
     "ComplianceOverride",
     "Contact",
     "ContactHold",

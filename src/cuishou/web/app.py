@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from cuishou import __version__
+from cuishou.agency.api import router as agency_router
+from cuishou.agency.pages import router as agency_pages
 from cuishou.agreements.api import router as agreements_router
 from cuishou.agreements.pages import router as agreements_pages
 from cuishou.alerts.api import router as alerts_router
@@ -110,6 +112,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         experiments_router,
         allocation_router,
         skiptrace_router,
+        agency_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -127,6 +130,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         experiments_pages,
         allocation_pages,
         skiptrace_pages,
+        agency_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

@@ -9,6 +9,7 @@ lookup for everything.
 
 from __future__ import annotations
 
+from cuishou.agency.texts import LABELS as AGENCY_LABELS
 from cuishou.agreements.rules import KINDS as AGREEMENT_KINDS
 from cuishou.alerts.rules import ALERT_KINDS
 from cuishou.auth.rules import ROLES
@@ -812,6 +813,7 @@ for _code, (_zh, _en) in PROMISE_STATUSES.items():
     _LABELS[f"promise_status.{_code}"] = (_zh, _en)
 _LABELS.update(STRATEGY_LABELS)
 _LABELS.update(EXPERIMENT_LABELS)
+_LABELS.update(AGENCY_LABELS)
 
 #: language -> key -> label
 MESSAGES: dict[str, dict[str, str]] = {

@@ -169,6 +169,8 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
         items.append(("/strategies", "nav.strategies"))
     if page.can("experiment.read"):
         items.append(("/experiments", "nav.experiments"))
+    if page.can("agency.read"):
+        items.append(("/agency", "nav.agency"))
     if page.can("compliance.report"):
         items.append(("/compliance", "nav.compliance"))
     if page.can("qa.read"):

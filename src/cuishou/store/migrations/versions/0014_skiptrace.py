@@ -1,7 +1,7 @@
 """skiptrace: a contact point's verification status (失联修复)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02
 
 Issue 15, skip tracing. ``contact_points.verification`` is the skip-trace review of a
@@ -22,7 +22,7 @@ from alembic import op
 from cuishou.store.types import UTCDateTime
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
