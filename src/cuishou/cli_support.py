@@ -12,10 +12,12 @@ names (created ``0600``). Either way store errors are described without their va
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +34,9 @@ from cuishou.kit.errors import CuishouError, StoreUnavailable
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import URL
+    from sqlalchemy.orm import Session
+
+    from cuishou.auth.rules import Principal
 
 console = Console(stderr=True)
 out = Console()
@@ -184,3 +189,35 @@ def report_crash(exc: BaseException, *, command: str) -> int:
         highlight=False,
     )
     return EX_SOFTWARE
+
+
+def cli_operator() -> str:
+    """Who acts when a command names no user: the command line's operator, ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container): still say it was the CLI
+        return "cli"
+
+
+@contextmanager
+def store_session(url: str | None = None) -> Iterator[Session]:
+    """One transaction on the store (``url``, default ``CUISHOU_DATABASE_URL``), its engine
+    disposed after."""
+    from cuishou.store.db import transaction
+
+    engine = store_engine(url=url)
+    try:
+        with transaction(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def acting_as(session: Session, username: str | None) -> tuple[str, Principal | None]:
+    """``--as USER``: that user's name and principal; no user: the operator, no principal."""
+    if username is None:
+        return cli_operator(), None
+    from cuishou.auth.service import principal_named
+
+    principal = principal_named(session, username)
+    return principal.username, principal

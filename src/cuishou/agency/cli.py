@@ -8,24 +8,26 @@ runs (ADR 0011).
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from cuishou.cli_support import friendly_errors, out, print_json, store_engine
+from cuishou.cli_support import (
+    acting_as,
+    cli_operator,
+    friendly_errors,
+    out,
+    print_json,
+    store_engine,
+    store_session,
+)
 from cuishou.kit.clock import parse_date, utc_now
 from cuishou.kit.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from cuishou.agency.schemas import PlacementOut, StatementOut
-    from cuishou.auth.rules import Principal
 
 placements_app = typer.Typer(
     help="Agency placement (委外): place cases with an agency, list, show, recall.",
@@ -39,34 +41,6 @@ JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 AS_USER = typer.Option(
     None, "--as", help="Act as this user of the store (their role must allow it)."
 )
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from cuishou.store.db import transaction
-
-    engine = store_engine()
-    try:
-        with transaction(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _who(session: Session, username: str | None) -> tuple[str, Principal | None]:
-    if username is None:
-        return _operator(), None
-    from cuishou.auth.service import principal_named
-
-    principal = principal_named(session, username)
-    return principal.username, principal
 
 
 def _print_placement(placement: PlacementOut) -> None:
@@ -116,8 +90,8 @@ def create_command(
 
         kept = planned.filter(planned["status"].is_in(list(CANDIDATE_STATUSES)))
         selection = {"candidates": {int(c) for c in kept["case_id"]}}
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         placement = create_placement(
             session, agency=agency, as_of=day, days=days, actor=actor, now=utc_now(),
             principal=principal, **selection,
@@ -138,8 +112,8 @@ def list_command(
     """List placements, newest first."""
     from cuishou.agency.service.placing import list_placements
 
-    with _session() as session:
-        _, principal = _who(session, as_user)
+    with store_session() as session:
+        _, principal = acting_as(session, as_user)
         rows = list_placements(session, agency=agency, principal=principal)
     if json_output:
         print_json([row.model_dump(mode="json") for row in rows])
@@ -160,8 +134,8 @@ def show_command(
     """Show a placement and its cases."""
     from cuishou.agency.service.placing import show_placement
 
-    with _session() as session:
-        _, principal = _who(session, as_user)
+    with store_session() as session:
+        _, principal = acting_as(session, as_user)
         placement = show_placement(session, placement_id, principal=principal)
     if json_output:
         print_json(placement.model_dump(mode="json"))
@@ -186,8 +160,8 @@ def recall_command(
     from cuishou.agency.service.recall import recall_manual
 
     day = parse_date(as_of, field="as-of")
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         result = recall_manual(
             session, placement_id, as_of=day, reason=reason, case_ids=case or None,
             actor=actor, now=utc_now(), principal=principal,
@@ -208,8 +182,8 @@ def recall_due_command(
     from cuishou.agency.service.recall import recall_due
 
     day = parse_date(as_of, field="as-of")
-    with _session() as session:
-        result = recall_due(session, day, now=utc_now(), actor=_operator())
+    with store_session() as session:
+        result = recall_due(session, day, now=utc_now(), actor=cli_operator())
     if json_output:
         print_json(result.model_dump(mode="json"))
     else:
@@ -248,8 +222,8 @@ def statement_command(
     from cuishou.kit.clock import today_local
 
     closing_day = parse_date(today, field="today") if today else today_local()
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         if close:
             found = close_statement(
                 session, agency=agency, month=month, today=closing_day, actor=actor,
@@ -279,8 +253,8 @@ def league_command(
     from cuishou.agency.service.league import league
 
     first, last = parse_date(start, field="from"), parse_date(end, field="to")
-    with _session() as session:
-        _, principal = _who(session, as_user)
+    with store_session() as session:
+        _, principal = acting_as(session, as_user)
         table = league(session, first, last, principal=principal)
     if json_output:
         print_json(table.model_dump(mode="json", by_alias=True))

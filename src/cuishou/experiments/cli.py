@@ -6,12 +6,10 @@ promotion, which always names its two people."""
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 from rich.table import Table
 
-from cuishou.cli_support import friendly_errors, out, print_json, store_engine
+from cuishou.cli_support import cli_operator, friendly_errors, out, print_json, store_engine
 from cuishou.kit.clock import CHINA_TZ, utc_now
 from cuishou.kit.errors import InvalidInput
 
@@ -21,13 +19,6 @@ experiment_app = typer.Typer(
 )
 
 AS_HELP = "Act as this user (their role must allow it)."
-
-
-def _cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container): still say it was the CLI
-        return "cli"
 
 
 def _guardrails(pairs: list[str]) -> dict[str, float]:
@@ -79,7 +70,7 @@ def start_command(
             experiment = start_experiment(
                 session, who, name=name, champion=champion, challenger=challenger,
                 share_pct=share, segments=tuple(segment.split(",")),
-                guardrails=_guardrails(guardrail), actor=_cli_actor(),
+                guardrails=_guardrails(guardrail), actor=cli_operator(),
                 day=now.astimezone(CHINA_TZ).date(), now=now,
             )  # fmt: skip
             shown = get_experiment(session, None, experiment.id)
@@ -195,7 +186,7 @@ def stop_command(
         with transaction(engine) as session:
             who = principal_named(session, as_user) if as_user else None
             stopped = stop_experiment(
-                session, who, experiment_id, reason=reason, actor=_cli_actor(),
+                session, who, experiment_id, reason=reason, actor=cli_operator(),
                 day=now.astimezone(CHINA_TZ).date(), now=now,
             )  # fmt: skip
             name = stopped.name

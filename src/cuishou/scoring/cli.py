@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 from rich.table import Table
 
-from cuishou.cli_support import friendly_errors, out, print_json, store_engine
+from cuishou.cli_support import cli_operator, friendly_errors, out, print_json, store_engine
 from cuishou.kit.clock import parse_date, utc_now
 
 models_app = typer.Typer(
     help="Scoring models (风险分级与意向预测): train, list, show, promote.", no_args_is_help=True
 )
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container): still say it was the CLI
-        return "cli"
 
 
 @models_app.command("train")
@@ -50,7 +41,7 @@ def train_command(
     engine = store_engine()
     try:
         result = train_model(
-            engine, target=target, kind=kind, actor=_actor(), now=utc_now(), start=first,
+            engine, target=target, kind=kind, actor=cli_operator(), now=utc_now(), start=first,
             end=last, every=every, validation_days=validation_days,
         )  # fmt: skip
     finally:
@@ -80,7 +71,7 @@ def promote_command(
     engine = store_engine()
     try:
         with transaction(engine) as session:
-            chosen = promote(session, version, actor=_actor(), now=utc_now())
+            chosen = promote(session, version, actor=cli_operator(), now=utc_now())
             result = {"version": chosen.version, "target": chosen.target, "status": chosen.status}
     finally:
         engine.dispose()
@@ -133,7 +124,7 @@ def starter_command(
     engine = store_engine()
     try:
         with transaction(engine) as session:
-            result = install_starter(session, actor=_actor(), now=utc_now())
+            result = install_starter(session, actor=cli_operator(), now=utc_now())
     finally:
         engine.dispose()
     if json_output:

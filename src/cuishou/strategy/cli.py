@@ -9,9 +9,6 @@ eyes compares the two names: whoever submitted a version cannot approve it.
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +16,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cuishou.cli_support import friendly_errors, out, print_json, store_engine
+from cuishou.cli_support import (
+    acting_as,
+    friendly_errors,
+    out,
+    print_json,
+    store_session,
+)
 from cuishou.kit.clock import parse_date, utc_now
 from cuishou.kit.errors import InvalidInput
 from cuishou.strategy import plan_cli
@@ -27,7 +30,6 @@ from cuishou.strategy import plan_cli
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from cuishou.auth.rules import Principal
     from cuishou.strategy.validate import Report
 
 strategy_app = typer.Typer(
@@ -40,34 +42,6 @@ AS_USER = typer.Option(
     None, "--as", help="Act as this user of the store (their role must allow it)."
 )
 DB = typer.Option(None, "--db", help="Store URL (default: CUISHOU_DATABASE_URL).")
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container): still say it was the CLI
-        return "cli"
-
-
-@contextmanager
-def _session(url: str | None = None) -> Iterator[Session]:
-    from cuishou.store.db import transaction
-
-    engine = store_engine(url=url)
-    try:
-        with transaction(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _who(session: Session, username: str | None) -> tuple[str, Principal | None]:
-    if username is None:
-        return _operator(), None
-    from cuishou.auth.service import principal_named
-
-    principal = principal_named(session, username)
-    return principal.username, principal
 
 
 def _version_id(session: Session, spec: str) -> int:
@@ -146,7 +120,7 @@ def validate_command(
             raise InvalidInput("--no-store reads a file, not a stored version", field="file")
         report = check_text(None, _read(Path(file)), as_of=day, source=file)
     else:
-        with _session(db) as session:
+        with store_session(db) as session:
             source, text = resolve(session, file) if _is_stored(file) else (file, _read(Path(file)))
             report = check_text(session, text, as_of=day, source=source)
     if json_output:
@@ -172,7 +146,7 @@ def diff_command(
 
     sides: list[tuple[str, str]] = []
     if any(_is_stored(s) for s in (a, b)):
-        with _session(db) as session:
+        with store_session(db) as session:
             sides = [resolve(session, s) if _is_stored(s) else (s, _read(Path(s))) for s in (a, b)]
     else:
         sides = [(s, _read(Path(s))) for s in (a, b)]
@@ -213,8 +187,8 @@ def submit_command(
     from cuishou.strategy.service.lifecycle import submit
 
     text = _read(file)
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         version = submit(session, text, actor=actor, now=utc_now(), principal=principal,
                          note=note, source=str(file))  # fmt: skip
         result = _version_json(version)
@@ -236,8 +210,8 @@ def approve_command(
     """Approve a draft (four eyes: not by its author)."""
     from cuishou.strategy.service.lifecycle import approve
 
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         chosen = approve(session, _version_id(session, version), actor=actor, now=utc_now(),
                          principal=principal, note=note)  # fmt: skip
         result = _version_json(chosen)
@@ -258,8 +232,8 @@ def reject_command(
     """Reject a draft (its author may withdraw it this way); the text is kept."""
     from cuishou.strategy.service.lifecycle import reject
 
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         chosen = reject(session, _version_id(session, version), actor=actor, now=utc_now(),
                         principal=principal, note=note)  # fmt: skip
         result = _version_json(chosen)
@@ -283,8 +257,8 @@ def activate_command(
     from cuishou.strategy.service.lifecycle import activate
 
     day = parse_date(start, field="--from") if start else None
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         chosen = activate(session, _version_id(session, version), actor=actor, now=utc_now(),
                           effective_from=day, principal=principal)  # fmt: skip
         result = _version_json(chosen)
@@ -301,8 +275,8 @@ def rollback_command(as_user: str | None = AS_USER, json_output: bool = JSON) ->
     """Retire the version in force and bring back the one in force before it, from today."""
     from cuishou.strategy.service.lifecycle import rollback
 
-    with _session() as session:
-        actor, principal = _who(session, as_user)
+    with store_session() as session:
+        actor, principal = acting_as(session, as_user)
         done = rollback(session, actor=actor, now=utc_now(), principal=principal)
         result = {"retired": _version_json(done.retired), "restored": _version_json(done.restored)}
     if json_output:
@@ -319,7 +293,7 @@ def list_command(json_output: bool = JSON) -> None:
     """Every version with where it stands (in force, scheduled, draft, approved …)."""
     from cuishou.strategy.service.lifecycle import list_versions
 
-    with _session() as session:
+    with store_session() as session:
         rows = [v.model_dump(mode="json") for v in list_versions(session, None, now=utc_now())]
     if json_output:
         print_json(rows)
@@ -345,7 +319,7 @@ def show_command(
     """One version: where it stands, its history and (``--yaml``) its text."""
     from cuishou.strategy.service.lifecycle import show
 
-    with _session() as session:
+    with store_session() as session:
         detail = show(session, None, _version_id(session, version), now=utc_now())
     if yaml_output:
         typer.echo(detail.body, nl=False)
