@@ -348,6 +348,25 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def _holders_in_scope(
+    session: Session, staged: str, frame: pl.DataFrame, scope: CaseScope
+) -> pl.DataFrame:
+    """``case_id, from``: who holds each staged case now (its collector's username or
+    null); a case of ``frame`` not found in ``scope`` is :class:`NotFound`."""
+    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
+    found = session.execute(
+        select(Case.id, User.username)
+        .outerjoin(User, User.id == Case.assigned_user_id)
+        .where(Case.id.in_(ids), case_scope_clause(scope))
+    ).all()
+    before = pl.DataFrame(found, schema={"case_id": pl.Int64, "from": pl.String}, orient="row")
+    missing = frame.join(before, on="case_id", how="anti")
+    if missing.height:
+        case_id = int(missing["case_id"].min())  # type: ignore[arg-type]
+        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    return before
+
+
 def assign_staged(
     session: Session, assignments: pl.DataFrame, *, scope: CaseScope, actor: str, now: datetime
 ) -> int:
@@ -356,17 +375,7 @@ def assign_staged(
     is :class:`NotFound` (nothing is written). Returns how many cases were assigned."""
     bulk = SessionBulk(session)
     staged = bulk.stage("assignments", assignments, schema=ASSIGNMENT_SCHEMA, index=["case_id"])
-    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
-    found = session.execute(
-        select(Case.id, User.username)
-        .outerjoin(User, User.id == Case.assigned_user_id)
-        .where(Case.id.in_(ids), case_scope_clause(scope))
-    ).all()
-    before = pl.DataFrame(found, schema={"case_id": pl.Int64, "from": pl.String}, orient="row")
-    missing = assignments.join(before, on="case_id", how="anti")
-    if missing.height:
-        case_id = int(missing["case_id"].min())  # type: ignore[arg-type]
-        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    before = _holders_in_scope(session, staged, assignments, scope)
     bulk.execute(
         f"""UPDATE cases SET
             assigned_user_id = (SELECT s.user_id FROM {staged} s WHERE s.case_id = cases.id),
@@ -406,17 +415,7 @@ def unassign_staged(
     null), set-based; a case not found in ``scope`` is :class:`NotFound`."""
     bulk = SessionBulk(session)
     staged = bulk.stage("unassignments", queues, schema=UNASSIGNMENT_SCHEMA, index=["case_id"])
-    ids: Select[int] = select(column("case_id", Integer)).select_from(text(staged))
-    found = session.execute(
-        select(Case.id, User.username)
-        .outerjoin(User, User.id == Case.assigned_user_id)
-        .where(Case.id.in_(ids), case_scope_clause(scope))
-    ).all()
-    before = pl.DataFrame(found, schema={"case_id": pl.Int64, "from": pl.String}, orient="row")
-    missing = queues.join(before, on="case_id", how="anti")
-    if missing.height:
-        case_id = int(missing["case_id"].min())  # type: ignore[arg-type]
-        raise NotFound(f"case {case_id} not found", case_id=case_id)
+    before = _holders_in_scope(session, staged, queues, scope)
     bulk.execute(
         f"""UPDATE cases SET assigned_user_id = NULL,
             team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
