@@ -12,6 +12,7 @@ from cuishou.agency.config import AgencySettings, default_settings
 from cuishou.agency.rules import RecallThresholds
 from cuishou.agency.service.placing import create_placement, show_placement
 from cuishou.agency.service.recall import recall_due, recall_manual
+from cuishou.cases.service import assign_cases
 from cuishou.kit.errors import InvalidInput, NotFound
 from cuishou.store.db import transaction
 from cuishou.store.tables import Account, Alert, Case, ContactHold, Event
@@ -77,6 +78,29 @@ def test_cases_come_back_the_day_after_their_period_ends(engine: Engine, world: 
         (END + timedelta(days=1), "period_end")
     }
     assert events == ["case.placed", "case.assigned", "case.recalled", "case.assigned"]
+
+
+def test_a_case_given_in_house_by_hand_meanwhile_keeps_its_collector_at_recall(
+    engine: Engine, world: World
+) -> None:
+    _place(engine, world, "M4", "M5")
+    with transaction(engine) as session:
+        assign_cases(
+            session, MANAGER, [world.cases["M4"]], collector=world.collector.username,
+            now=at(PLACED_ON + timedelta(days=2)),
+        )  # fmt: skip
+    assert _recall(engine, END + timedelta(days=1)) == {"period_end": 2}
+    kept, back = _case(engine, world.cases["M4"]), _case(engine, world.cases["M5"])
+    assert kept.assigned_user_id == world.collector.user_id and kept.agency_id is None
+    assert back.assigned_user_id is None and back.agency_id is None
+    with transaction(engine) as session:
+        assigned = session.scalars(
+            select(Event.payload)
+            .where(Event.case_id == world.cases["M4"], Event.type == "case.assigned")
+            .order_by(Event.id)
+        ).all()
+    # placed (to the agency), given by hand; the recall writes no third assignment
+    assert [a["to"] for a in assigned] == [None, world.collector.username]
 
 
 def test_a_compliance_violation_while_placed_recalls_the_case(engine: Engine, world: World) -> None:

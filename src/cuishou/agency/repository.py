@@ -27,7 +27,6 @@ from cuishou.store.tables import (
     CommissionStatement,
     ContactHold,
     Creditor,
-    User,
 )
 
 CHUNK = 5_000
@@ -82,19 +81,6 @@ def candidates(session: Session) -> list[Candidate]:
     ]  # fmt: skip
 
 
-def holders(session: Session, case_ids: Sequence[int]) -> dict[int, str | None]:
-    """Who has each case now (username, or ``None``)."""
-    found: dict[int, str | None] = {}
-    for chunk in _chunks(case_ids):
-        for case_id, username in session.execute(
-            select(Case.id, User.username)
-            .outerjoin(User, User.id == Case.assigned_user_id)
-            .where(Case.id.in_(chunk))
-        ):
-            found[int(case_id)] = username
-    return found
-
-
 def add_placement(
     session: Session, *, agency_id: int, placed_on: date, ends_on: date, selection: str,
     actor: str, now: datetime,
@@ -123,32 +109,6 @@ def add_placed_cases(
                 for c in cases
             ],
         )  # fmt: skip
-
-
-def hand_over(session: Session, case_ids: Sequence[int], *, agency_id: int, now: datetime) -> int:
-    """Give cases with no agency to ``agency_id``: out of every in-house queue (no collector,
-    no team). Returns how many changed."""
-    changed = 0
-    for chunk in _chunks(case_ids):
-        result = session.execute(
-            update(Case)
-            .where(Case.id.in_(chunk), Case.agency_id.is_(None))
-            .values(agency_id=agency_id, assigned_user_id=None, team_id=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        changed += int(getattr(result, "rowcount", 0) or 0)
-    return changed
-
-
-def take_back(session: Session, case_ids: Sequence[int], *, agency_id: int, now: datetime) -> None:
-    """Return cases from ``agency_id`` to in-house allocation: no agency, no collector, no team."""
-    for chunk in _chunks(case_ids):
-        session.execute(
-            update(Case)
-            .where(Case.id.in_(chunk), Case.agency_id == agency_id)
-            .values(agency_id=None, assigned_user_id=None, team_id=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -403,33 +403,39 @@ def assign_staged(
     return events.height
 
 
-#: cases returned to a team's queue (or to nobody), one row per case (:func:`unassign_staged`)
-UNASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {"case_id": pl.Int64(), "team_id": pl.Int64()}
+#: cases returned to a team's queue or handed to an agency (or to nobody), one row per
+#: case (:func:`unassign_staged`)
+UNASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(),
+    "team_id": pl.Int64(),
+    "agency_id": pl.Int64(),
+}
 
 
 def unassign_staged(
     session: Session, queues: pl.DataFrame, *, scope: CaseScope, actor: str, now: datetime
 ) -> int:
-    """Take each case of ``queues`` (:data:`UNASSIGNMENT_SCHEMA`) from its collector back
-    to its ``team_id``'s queue (null: no team), with a ``case.assigned`` event each (``to``
-    null), set-based; a case not found in ``scope`` is :class:`NotFound`."""
+    """Take each case of ``queues`` (:data:`UNASSIGNMENT_SCHEMA`) from its collector to
+    its ``team_id``'s queue and its ``agency_id`` (null: none), with a ``case.assigned``
+    event each (``to`` null), set-based; a case not found in ``scope`` is
+    :class:`NotFound`."""
     bulk = SessionBulk(session)
     staged = bulk.stage("unassignments", queues, schema=UNASSIGNMENT_SCHEMA, index=["case_id"])
     before = _holders_in_scope(session, staged, queues, scope)
     bulk.execute(
         f"""UPDATE cases SET assigned_user_id = NULL,
             team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
-            agency_id = NULL, updated_at = :now
+            agency_id = (SELECT s.agency_id FROM {staged} s WHERE s.case_id = cases.id),
+            updated_at = :now
         WHERE id IN (SELECT case_id FROM {staged})""",  # noqa: S608 - staged table name
         now=now,
     )
     events = queues.join(before, on="case_id").select(
         "case_id",
-        pl.struct("from", pl.lit(None, dtype=pl.String).alias("to"), "team_id",
-                  pl.lit(None, dtype=pl.Int64).alias("agency_id"))
+        pl.struct("from", pl.lit(None, dtype=pl.String).alias("to"), "team_id", "agency_id")
         .struct.json_encode()
         .alias("payload"),
-    )  # fmt: skip
+    )
     rows = bulk.stage("unassigned_events", events)
     bulk.execute(
         f"""INSERT INTO events (at, actor, type, entity_type, entity_id, case_id, payload)
@@ -447,6 +453,17 @@ def cases_in_scope(session: Session, case_ids: Sequence[int], scope: CaseScope) 
         select(Case).where(Case.id.in_(list(case_ids)), case_scope_clause(scope)).order_by(Case.id)
     )
     return list(session.scalars(query))
+
+
+def agencies_of(session: Session, case_ids: Sequence[int]) -> dict[int, int | None]:
+    """Each case's agency now (``None``: in house)."""
+    found: dict[int, int | None] = {}
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        rows = session.execute(select(Case.id, Case.agency_id).where(Case.id.in_(chunk)))
+        found.update((case_id, agency_id) for case_id, agency_id in rows)
+    return found
 
 
 def usernames(session: Session, user_ids: Sequence[int]) -> dict[int, str]:

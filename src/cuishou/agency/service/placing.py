@@ -2,9 +2,9 @@
 
 A placed case leaves every in-house queue: it takes the agency and loses its collector and
 team, so agency users see it (the one scope filter, ``auth.scope``) and in-house allocation
-does not. Each placed case gets a ``case.placed`` event (its timeline) and a
-``case.assigned`` event naming the agency (who held the case when: the KPI layer's
-attribution, ``kpis.rules.owners_of``).
+does not. Each placed case gets a ``case.placed`` event (its timeline); the cases domain moves it
+(``cases.move_to_agency``) with its ``case.assigned`` event naming the agency (who held the
+case when: the KPI layer's attribution, ``kpis.rules.owners_of``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cuishou.agency.service.common import (
 )
 from cuishou.audit.events import append_events
 from cuishou.auth.rules import Principal, case_scope_of
+from cuishou.cases import service as cases
 from cuishou.kit.errors import InvalidInput, NotFound
 
 FROM_STRATEGY = "strategy"
@@ -70,36 +71,28 @@ def create_placement(
     if not chosen:
         raise InvalidInput("no open case without an agency matches: nothing placed", field="rule")
     # act
-    ids = [c.case_id for c in chosen]
-    before = repo.holders(session, ids)
     placement = repo.add_placement(
         session, agency_id=chosen_agency.id, placed_on=as_of, ends_on=ends_on,
         selection=selection, actor=actor, now=now,
     )  # fmt: skip
     repo.add_placed_cases(session, placement, chosen)
-    repo.hand_over(session, ids, agency_id=chosen_agency.id, now=now)
     append_events(
         session,
         (
-            event
+            {
+                "at": now, "actor": actor, "type": "case.placed", "entity_type": "case",
+                "entity_id": case.case_id, "case_id": case.case_id,
+                "payload": {
+                    "agency": chosen_agency.code, "placement_id": placement.id,
+                    "placed_on": as_of.isoformat(), "ends_on": ends_on.isoformat(),
+                },
+            }
             for case in chosen
-            for event in (
-                {
-                    "at": now, "actor": actor, "type": "case.placed", "entity_type": "case",
-                    "entity_id": case.case_id, "case_id": case.case_id,
-                    "payload": {
-                        "agency": chosen_agency.code, "placement_id": placement.id,
-                        "placed_on": as_of.isoformat(), "ends_on": ends_on.isoformat(),
-                    },
-                },
-                {
-                    "at": now, "actor": actor, "type": "case.assigned", "entity_type": "case",
-                    "entity_id": case.case_id, "case_id": case.case_id,
-                    "payload": {"from": before.get(case.case_id), "to": None, "team_id": None,
-                                "agency_id": chosen_agency.id},
-                },
-            )
         ),
+    )  # fmt: skip
+    cases.move_to_agency(
+        session, [c.case_id for c in chosen], to_agency=chosen_agency.id, from_agency=None,
+        actor=actor, now=now,
     )  # fmt: skip
     return show_placement(session, placement.id, principal=principal, with_cases=False)
 

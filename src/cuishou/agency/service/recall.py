@@ -4,8 +4,8 @@ Automatically at the end of the placement period, early on breach (a compliance 
 or a recorded complaint on the case while placed, or its placement's recovery under the
 threshold after N days — ``agency.yaml``), and by hand with a reason. A recalled case has
 no agency, no collector and no team: in-house allocation sees it as "no collector". Each
-recall is a ``case.recalled`` event (timeline) and a ``case.assigned`` event to nobody (KPI
-attribution).
+recall is a ``case.recalled`` event (timeline); the cases domain moves the case
+(``cases.move_to_agency``) with its ``case.assigned`` event to nobody (KPI attribution).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from cuishou.agency.schemas import RecallOut
 from cuishou.agency.service.common import may_manage
 from cuishou.audit.events import append_events
 from cuishou.auth.rules import Principal
+from cuishou.cases import service as cases
 from cuishou.kit.clock import business_day_in
 from cuishou.kit.errors import InvalidInput, NotFound
 
@@ -92,30 +93,24 @@ def _act(
     by_agency: dict[int, list[int]] = {}
     for p, *_ in recalls:
         by_agency.setdefault(p.agency_id, []).append(p.row.case_id)
-    for agency_id, case_ids in by_agency.items():
-        repo.take_back(session, case_ids, agency_id=agency_id, now=now)
     codes = repo.agency_codes(session)
     append_events(
         session,
         (
-            event
+            {
+                "at": now, "actor": actor, "type": "case.recalled", "entity_type": "case",
+                "entity_id": p.row.case_id, "case_id": p.row.case_id,
+                "payload": {"agency": codes.get(p.agency_id), "placement_id":
+                            p.row.placement_id, "recalled_on": day.isoformat(),
+                            "reason": reason, "note": note},
+            }
             for p, day, reason, note in recalls
-            for event in (
-                {
-                    "at": now, "actor": actor, "type": "case.recalled", "entity_type": "case",
-                    "entity_id": p.row.case_id, "case_id": p.row.case_id,
-                    "payload": {"agency": codes.get(p.agency_id), "placement_id":
-                                p.row.placement_id, "recalled_on": day.isoformat(),
-                                "reason": reason, "note": note},
-                },
-                {
-                    "at": now, "actor": actor, "type": "case.assigned", "entity_type": "case",
-                    "entity_id": p.row.case_id, "case_id": p.row.case_id,
-                    "payload": {"from": None, "to": None, "team_id": None, "agency_id": None},
-                },
-            )
         ),
     )  # fmt: skip
+    for agency_id, case_ids in by_agency.items():
+        cases.move_to_agency(
+            session, case_ids, to_agency=None, from_agency=agency_id, actor=actor, now=now
+        )
     ended = repo.end_finished(session, {p.row.placement_id for p, *_ in recalls}, as_of)
     reasons = Counter(reason for _, _, reason, _ in recalls)
     return RecallOut(

@@ -312,12 +312,39 @@ def unassign_many(
     if not queues:
         return 0
     frame = pl.DataFrame(
-        {"case_id": list(queues), "team_id": list(queues.values())},
+        {"case_id": list(queues), "team_id": list(queues.values()), "agency_id": None},
         schema=repo.UNASSIGNMENT_SCHEMA,
     ).sort("case_id")
     return repo.unassign_staged(
         session, frame, scope=case_scope_of(principal), actor=principal.username, now=now
     )
+
+
+def move_to_agency(
+    session: Session,
+    case_ids: Sequence[int],
+    *,
+    to_agency: int | None,
+    from_agency: int | None,
+    actor: str,
+    now: datetime,
+) -> list[int]:
+    """委外 and 退案: the cases of ``case_ids`` held by ``from_agency`` (``None``: in house)
+    leave their collector and team for ``to_agency`` (``None``: back to in-house
+    allocation, no collector and no team), with a ``case.assigned`` event each naming the
+    agency. A case no longer with ``from_agency`` (given to someone by hand meanwhile) is
+    left where it is. The caller (the agency domain) has checked who may place and recall.
+    Returns the ids moved."""
+    held = repo.agencies_of(session, case_ids)
+    moved = sorted(case_id for case_id, agency in held.items() if agency == from_agency)
+    if not moved:
+        return []
+    frame = pl.DataFrame(
+        {"case_id": moved, "team_id": [None] * len(moved), "agency_id": [to_agency] * len(moved)},
+        schema=repo.UNASSIGNMENT_SCHEMA,
+    )
+    repo.unassign_staged(session, frame, scope=CaseScope("all"), actor=actor, now=now)
+    return moved
 
 
 def assign_case(
