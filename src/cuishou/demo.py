@@ -16,7 +16,11 @@ The demo is built the way a shop's store grows, through the real paths only:
 4. before that cycle, the default strategy is put in force from today (its templates
    screened and activated by ``demo_compliance``; submitted by ``demo_strategist``,
    approved and activated by ``demo_manager``: four eyes);
-5. a few of the new cases are placed with the demo agency.
+5. a few of the new cases are placed with the demo agency (``agency`` placement, 90 days);
+6. the manager runs today's allocation (案件分配, ``allocation.service.apply``): the team's
+   collectors keep their cases (large ones move to a senior collector) and the second team,
+   演示二组 (new hires, no history), takes new cases up to the demo's capacity; what is left
+   is listed with its reason.
 
 Why not simulate the whole book: a month of 100,000 accounts takes many minutes (see
 ``bench/README.md`` "Demo"); the demo must be up in about a minute.
@@ -36,8 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, select
 
+from cuishou.agency.service.placing import create_placement
+from cuishou.allocation.config import SkillSpec, default_settings
+from cuishou.allocation.service import apply
 from cuishou.audit.events import SYSTEM
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user, principal_named
@@ -58,7 +65,7 @@ from cuishou.simulate.service import (
     simulate,
 )
 from cuishou.store.db import make_engine, transaction, upgrade
-from cuishou.store.tables import Alert, Case, Event, User
+from cuishou.store.tables import Alert, Case
 from cuishou.strategy.service.lifecycle import (
     activate,
     approve,
@@ -81,6 +88,13 @@ DEMO_COLLECTORS = 2
 #: every demo user logs in with this password (a demo store only)
 DEMO_PASSWORD = "cuishou-demo"
 DEMO_TEAM = "演示一组"
+#: the second team: collectors who start today (no history), filled by today's allocation
+NEW_TEAM = "演示二组"
+NEW_TEAM_COLLECTORS = 6
+#: open in-house cases per collector in the demo's allocation (the shipped default is 500)
+DEMO_CAPACITY = 2_000
+#: senior collectors (资深): VIP and large cases (from 50,000 yuan) go only to them
+DEMO_SENIORS = ("sim_collector_001", "demo_collector_01")
 DEMO_AGENCY = "DEMOAGENCY"
 #: open cases of the new placement placed with the demo agency
 DEMO_AGENCY_CASES = 200
@@ -96,7 +110,7 @@ OTHER_ROLES = (
     "strategist",
 )
 #: how many fixed steps the progress bar has besides the simulated days
-_STEPS = 6
+_STEPS = 7
 
 
 @dataclass
@@ -113,6 +127,9 @@ class DemoResult:
     cycles: list[dict[str, Any]] = field(default_factory=list)
     open_cases: int = 0
     assigned_cases: int = 0
+    #: today's allocation (``allocation.schemas.AllocationOut``, the by-collector and left
+    #: lists shortened)
+    allocation: dict[str, Any] = field(default_factory=dict)
     open_alerts: dict[str, int] = field(default_factory=dict)
     logins: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -218,7 +235,10 @@ def run_demo(
         step(f"daily cycle for {today.isoformat()}")
         cycle = run_daily_cycle(engine, today, now=clock())
         step("placing cases with the demo agency")
-        _place_with_agency(engine, now=clock())
+        _place_with_agency(engine, as_of=today, now=clock())
+        step("today's allocation")
+        logins += _hire_new_team(engine, now=clock())
+        allocation = _allocate(engine, as_of=today, now=clock())
 
         with transaction(engine) as session:
             open_cases = session.scalar(
@@ -248,6 +268,7 @@ def run_demo(
         cycles=[cycle.to_json()],
         open_cases=int(open_cases or 0),
         assigned_cases=int(assigned or 0),
+        allocation=allocation,
         open_alerts={str(kind): int(n) for kind, n in alert_rows},
         logins=logins,
         seconds=round(time.perf_counter() - started, 2),
@@ -258,24 +279,40 @@ def _demo_people(engine: Engine, *, now: datetime) -> list[dict[str, str]]:
     """The team 演示一组 — its collectors are the simulator's workforce (created here, with
     a login, so the simulation finds and uses them), its team lead — and one ``demo_<role>``
     user of every other role. All exist from the start of the simulated month."""
-    people = [(name, "collector") for name in collector_names(DEMO_COLLECTORS)]
-    people += [(f"demo_{role}", role) for role in OTHER_ROLES]
+    people = [(name, "collector", DEMO_TEAM) for name in collector_names(DEMO_COLLECTORS)]
+    people += [(f"demo_{role}", role, DEMO_TEAM) for role in OTHER_ROLES]
+    return _add_people(engine, people, now=now)
+
+
+def _hire_new_team(engine: Engine, *, now: datetime) -> list[dict[str, str]]:
+    """演示二组: collectors who start today, with no history (today's allocation fills them)."""
+    people = [
+        (f"demo_collector_{n:02d}", "collector", NEW_TEAM)
+        for n in range(1, NEW_TEAM_COLLECTORS + 1)
+    ]
+    return _add_people(engine, people, now=now)
+
+
+def _add_people(
+    engine: Engine, people: list[tuple[str, str, str]], *, now: datetime
+) -> list[dict[str, str]]:
     with transaction(engine) as session:
-        for username, role in people:
+        for username, role, team in people:
             add_user(
                 session,
                 UserIn(
                     username=username,
                     role=role,
                     password=DEMO_PASSWORD,
-                    team=DEMO_TEAM if role in ("collector", "team_lead") else None,
+                    team=team if role in ("collector", "team_lead") else None,
                     agency=DEMO_AGENCY if role == "agency" else None,
                 ),
                 actor=SYSTEM,
                 now=now,
             )
     return [
-        {"username": username, "role": role, "password": DEMO_PASSWORD} for username, role in people
+        {"username": username, "role": role, "password": DEMO_PASSWORD}
+        for username, role, _ in people
     ]
 
 
@@ -294,11 +331,12 @@ def _install_strategy(engine: Engine, *, now: datetime) -> None:
         activate(session, draft.id, actor=approver.username, now=now, principal=approver)
 
 
-def _place_with_agency(engine: Engine, *, now: datetime) -> None:
-    """委外: the largest unassigned open cases (the new placement's) go to the demo agency."""
+def _place_with_agency(engine: Engine, *, as_of: date, now: datetime) -> None:
+    """委外: the largest unassigned open cases (the new placement's) are placed with the demo
+    agency for 90 days by the manager — the agency domain's placement, as on the command line."""
     with transaction(engine) as session:
-        agency_id = session.scalar(select(User.agency_id).where(User.username == "demo_agency"))
-        placed = list(
+        manager = principal_named(session, "demo_manager")
+        largest = list(
             session.scalars(
                 select(Case.id)
                 .where(Case.status == "open", Case.assigned_user_id.is_(None))
@@ -306,26 +344,25 @@ def _place_with_agency(engine: Engine, *, now: datetime) -> None:
                 .limit(DEMO_AGENCY_CASES)
             )
         )
-        if not placed:
-            return
-        session.execute(
-            update(Case).where(Case.id.in_(placed)).values(agency_id=agency_id, updated_at=now)
-        )
-        session.execute(
-            insert(Event),
-            [
-                {
-                    "at": now,
-                    "actor": SYSTEM,
-                    "type": "case.assigned",
-                    "entity_type": "case",
-                    "entity_id": case_id,
-                    "case_id": case_id,
-                    "payload": {"from": None, "to": None, "agency_id": agency_id},
-                }
-                for case_id in placed
-            ],
-        )
+        if largest:
+            create_placement(
+                session, agency=DEMO_AGENCY, as_of=as_of, days=90, candidates=largest,
+                actor=manager.username, now=now, principal=manager,
+            )  # fmt: skip
+
+
+def _allocate(engine: Engine, *, as_of: date, now: datetime) -> dict[str, Any]:
+    """案件分配: the manager applies today's allocation over the in-house book, at
+    :data:`DEMO_CAPACITY` cases a collector; the summary without its long lists."""
+    seniors = {name: SkillSpec(senior=True) for name in DEMO_SENIORS}
+    settings = default_settings().model_copy(
+        update={"capacity": DEMO_CAPACITY, "collectors": seniors}
+    )
+    with transaction(engine) as session:
+        manager = principal_named(session, "demo_manager")
+        out = apply(session, manager, as_of, settings, now=now).model_dump(mode="json")
+    out["unassigned_left"].pop("case_ids", None)
+    return out
 
 
 def demo_clock(as_of: date | None, wall: Callable[[], datetime]) -> Callable[[], datetime]:

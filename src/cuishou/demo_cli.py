@@ -89,6 +89,16 @@ def print_summary(result: DemoResult) -> None:
         f"open cases {result.open_cases:,} ({result.assigned_cases:,} assigned); "
         f"open alerts: {alerts}"
     )
+    allocation = result.allocation
+    if allocation:
+        left = allocation["unassigned_left"]
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(left["reasons"].items())) or "none"
+        out_console.print(
+            f"today's allocation 今日分案 (batch {allocation['batch']}): "
+            f"{allocation['assigned']:,} assigned, {allocation['reassigned']:,} reassigned, "
+            f"expected recovery ¥{allocation['objective']} "
+            f"(greedy ¥{allocation['greedy_objective']}); left: {reasons}"
+        )
     logins = Table(title="demo logins 演示账号", title_justify="left")
     for name in ("username", "role", "password"):
         logins.add_column(name)

@@ -377,12 +377,9 @@ def assign_staged(
     staged = bulk.stage("assignments", assignments, schema=ASSIGNMENT_SCHEMA, index=["case_id"])
     before = _holders_in_scope(session, staged, assignments, scope)
     bulk.execute(
-        f"""UPDATE cases SET
-            assigned_user_id = (SELECT s.user_id FROM {staged} s WHERE s.case_id = cases.id),
-            team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
-            agency_id = (SELECT s.agency_id FROM {staged} s WHERE s.case_id = cases.id),
-            updated_at = :now
-        WHERE id IN (SELECT case_id FROM {staged})""",  # noqa: S608 - staged table name
+        f"""UPDATE cases SET assigned_user_id = s.user_id, team_id = s.team_id,
+            agency_id = s.agency_id, updated_at = :now
+        FROM {staged} s WHERE s.case_id = cases.id""",  # noqa: S608 - staged table name
         now=now,
     )
     events = assignments.join(before, on="case_id").select(
@@ -423,11 +420,9 @@ def unassign_staged(
     staged = bulk.stage("unassignments", queues, schema=UNASSIGNMENT_SCHEMA, index=["case_id"])
     before = _holders_in_scope(session, staged, queues, scope)
     bulk.execute(
-        f"""UPDATE cases SET assigned_user_id = NULL,
-            team_id = (SELECT s.team_id FROM {staged} s WHERE s.case_id = cases.id),
-            agency_id = (SELECT s.agency_id FROM {staged} s WHERE s.case_id = cases.id),
-            updated_at = :now
-        WHERE id IN (SELECT case_id FROM {staged})""",  # noqa: S608 - staged table name
+        f"""UPDATE cases SET assigned_user_id = NULL, team_id = s.team_id,
+            agency_id = s.agency_id, updated_at = :now
+        FROM {staged} s WHERE s.case_id = cases.id""",  # noqa: S608 - staged table name
         now=now,
     )
     events = queues.join(before, on="case_id").select(

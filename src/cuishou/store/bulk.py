@@ -614,11 +614,15 @@ class SessionBulk(Bulk):
 
     def fetch(self, sql: str, schema: Mapping[str, pl.DataType], **params: Any) -> pl.DataFrame:
         values = {k: self.dialect.value(v) for k, v in params.items()}
-        rows = self.session.execute(text(sql), values).all()
-        names = list(schema)
+        result = self.session.execute(text(sql), values)
+        # the driver's rows as they come (plain text SQL has no result types to process):
+        # building a SQLAlchemy Row per row costs as much as reading them
+        cursor = getattr(result, "cursor", None)
+        rows = cursor.fetchall() if cursor is not None else result.all()
+        result.close()
         if not rows:
             return pl.DataFrame(schema=dict(schema))
-        columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        columns = dict(zip(schema, map(list, zip(*rows, strict=True)), strict=True))
         raw = pl.DataFrame(columns, strict=False, infer_schema_length=None)
         return Dialect.conform(raw, schema)
 

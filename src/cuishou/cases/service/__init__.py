@@ -277,18 +277,24 @@ def assign_many(
     ``case.assigned`` events), set-based for many thousands of cases. All or nothing:
     a case out of scope or given twice is an error and nothing is assigned."""
     require(principal, "case.assign")
-    rows: list[tuple[int, int, int | None, int | None, str]] = []
+    parts: list[pl.DataFrame] = []
     for collector, case_ids in assignments.items():
         if not case_ids:
             continue
         user = _assignee(session, principal, collector)
-        rows.extend(
-            (case_id, user.id, user.team_id, user.agency_id, user.username)
-            for case_id in sorted(set(case_ids))
+        parts.append(
+            pl.DataFrame({"case_id": case_ids}, schema={"case_id": pl.Int64()})
+            .unique()
+            .with_columns(
+                user_id=pl.lit(user.id, pl.Int64()),
+                team_id=pl.lit(user.team_id, pl.Int64()),
+                agency_id=pl.lit(user.agency_id, pl.Int64()),
+                username=pl.lit(user.username, pl.String()),
+            )
         )
-    if not rows:
+    if not parts:
         return 0
-    frame = pl.DataFrame(rows, schema=repo.ASSIGNMENT_SCHEMA, orient="row").sort("case_id")
+    frame = pl.concat(parts).select(*repo.ASSIGNMENT_SCHEMA).sort("case_id")
     given_twice = frame.filter(pl.col("case_id").is_duplicated())
     if given_twice.height:
         case_id = int(given_twice["case_id"][0])
