@@ -20,7 +20,6 @@ from cuishou.cli_support import (
     friendly_errors,
     out,
     print_json,
-    store_engine,
     store_session,
 )
 from cuishou.kit.clock import parse_date, utc_now
@@ -78,20 +77,12 @@ def create_command(
         from cuishou.agency.config import load_rule
 
         selection = {"rule": load_rule(rule), "rule_name": rule.name}
-    else:
-        from cuishou.strategy.service.planning import task_list
-
-        engine = store_engine()
-        try:
-            planned = task_list(engine, day, actions=("agency",))
-        finally:
-            engine.dispose()
-        from cuishou.agency.rules import CANDIDATE_STATUSES
-
-        kept = planned.filter(planned["status"].is_in(list(CANDIDATE_STATUSES)))
-        selection = {"candidates": {int(c) for c in kept["case_id"]}}
     with store_session() as session:
         actor, principal = acting_as(session, as_user)
+        if from_strategy:
+            from cuishou.agency.service.placing import strategy_candidates
+
+            selection = {"candidates": strategy_candidates(session, day, principal=principal)}
         placement = create_placement(
             session, agency=agency, as_of=day, days=days, actor=actor, now=utc_now(),
             principal=principal, **selection,

@@ -173,7 +173,9 @@ class _AmountRange(BaseModel):
     max: str | None = None
 
 
-class _RuleFile(BaseModel):
+class RuleDocument(BaseModel):
+    """A placement selection rule (选案规则), as a YAML file or an API body holds it."""
+
     model_config = ConfigDict(extra="forbid")
     buckets: list[str] = Field(default_factory=list)
     dpd: _Range = Field(default_factory=_Range)
@@ -215,9 +217,14 @@ def _fen(text: str | None, field: str) -> int | None:
 def load_rule(path: Path) -> SelectionRule:
     """A selection rule file (``buckets``, ``dpd: {min, max}``, ``tiers``,
     ``amount: {min, max}`` in yuan, ``products``, ``creditor``, ``grades``, ``limit``)."""
-    doc = load_document(_RuleFile, path, what="placement rule", error=InvalidInput)
+    doc = load_document(RuleDocument, path, what="placement rule", error=InvalidInput)
+    return rule_of(doc, where=f"placement rule {path}")
+
+
+def rule_of(doc: RuleDocument, *, where: str = "placement rule") -> SelectionRule:
+    """The selection rule a validated document states."""
     if doc.dpd.min is not None and doc.dpd.max is not None and doc.dpd.min > doc.dpd.max:
-        raise InvalidInput(f"placement rule {path}: dpd.min is above dpd.max", field="rule")
+        raise InvalidInput(f"{where}: dpd.min is above dpd.max", field="rule")
     return SelectionRule(
         buckets=tuple(doc.buckets),
         min_dpd=doc.dpd.min,

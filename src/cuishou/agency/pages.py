@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from cuishou.agency.service import commission, common, league, placing
 from cuishou.auth.service import require
-from cuishou.web.deps import SessionDep
+from cuishou.web.deps import PlacementId, SessionDep
 from cuishou.web.pages import PageDep, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ def overview(
 
 
 @router.get("/agency/placements/{placement_id}")
-def placement(page: PageDep, session: SessionDep, placement_id: int) -> Response:
+def placement(page: PageDep, session: SessionDep, placement_id: PlacementId) -> Response:
     require(page.user, "agency.read")
     found = placing.show_placement(session, placement_id, principal=page.user)
     return render(page, "agency_placement.html", placement=found)

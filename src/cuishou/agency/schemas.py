@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cuishou.agency.config import RuleDocument
 
 
 class PlacedCaseOut(BaseModel):
@@ -106,3 +109,29 @@ class LeagueOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     rows: list[LeagueRow]
+
+
+class PlacementIn(BaseModel):
+    """A placement to create (委外批次): the cases chosen by ``rule`` or, with
+    ``from_strategy``, those the strategy in force planned an agency action for on
+    ``as_of`` — exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+    agency: str = Field(min_length=1, max_length=64, description="the agency's code")
+    as_of: date = Field(description="the placement date")
+    days: int = Field(90, ge=1, le=366, description="the placement period (委案期), days")
+    rule: RuleDocument | None = Field(
+        None, description="a selection rule, as in a rule file (docs/agency.md)"
+    )
+    from_strategy: bool = False
+
+
+class RecallIn(BaseModel):
+    """A manual recall (手工退案) of a placement's cases still placed, or of ``case_ids``."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: date = Field(description="the first day the cases are back in house")
+    reason: str = Field(min_length=1, max_length=500)
+    case_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None, max_length=100_000
+    )

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from cuishou.agency import repository as repo
-from cuishou.agency.rules import SelectionRule, period_end, select
+from cuishou.agency.rules import CANDIDATE_STATUSES, SelectionRule, period_end, select
 from cuishou.agency.schemas import PlacementOut
 from cuishou.agency.service.common import (
     agency_named,
@@ -28,8 +29,20 @@ from cuishou.audit.events import append_events
 from cuishou.auth.rules import Principal, case_scope_of
 from cuishou.cases import service as cases
 from cuishou.kit.errors import InvalidInput, NotFound
+from cuishou.strategy.service import planning
 
 FROM_STRATEGY = "strategy"
+
+
+def strategy_candidates(
+    session: Session, day: date, *, principal: Principal | None = None
+) -> set[int]:
+    """The cases the strategy in force planned an ``agency`` action for on ``day`` and
+    kept (not dropped by the gate, capped or held): ``--from-strategy``'s selection."""
+    may_manage(principal)
+    planned = planning.task_list_in(session, day, actions=("agency",))
+    kept = planned.filter(pl.col("status").is_in(list(CANDIDATE_STATUSES)))
+    return {int(c) for c in kept["case_id"]}
 
 
 def create_placement(

@@ -43,7 +43,7 @@ from cuishou.experiments.service import (
 )
 from cuishou.kit.errors import InvalidInput
 from cuishou.kit.masking import mask_mobile_expr
-from cuishou.store.bulk import BulkStore
+from cuishou.store.bulk import Bulk, BulkStore, SessionBulk
 from cuishou.store.db import transaction
 from cuishou.strategy import TASK_ACTIONS
 from cuishou.strategy.definition import ACTIONS, POINT_KIND, Strategy, strategy_from_text
@@ -465,13 +465,24 @@ def task_list(
     """The day's other planned work: message batches (SMS, letters, e-mail, WeChat) for the
     channel adapters, visit requests, and agency-placement and legal-referral candidates —
     with the gate's decision (``status``, ``rule_ids``); points are named by id only."""
+    with BulkStore(engine).read() as bulk:
+        return _tasks(bulk, day, actions)
+
+
+def task_list_in(
+    session: Session, day: date, *, actions: tuple[str, ...] = TASK_ACTIONS
+) -> pl.DataFrame:
+    """:func:`task_list` read inside the caller's transaction (a request's session)."""
+    return _tasks(SessionBulk(session), day, actions)
+
+
+def _tasks(bulk: Bulk, day: date, actions: tuple[str, ...]) -> pl.DataFrame:
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
         raise InvalidInput(
             f"unknown action {', '.join(unknown)} (one of {', '.join(ACTIONS)})", field="action"
         )
-    with BulkStore(engine).read() as bulk:
-        rows = repo.plan_list(bulk, day, actions=actions, statuses=PLAN_STATUSES)
+    rows = repo.plan_list(bulk, day, actions=actions, statuses=PLAN_STATUSES)
     return rows.with_columns(
         _iso_local(rows, "window_start"),
         _iso_local(rows, "window_end"),
