@@ -44,6 +44,7 @@ def instances(draw: st.DrawFn, max_cases: int = 40) -> tuple[pl.DataFrame, list[
             ),
             skills=Skills(
                 buckets=draw(st.none() | st.frozensets(st.sampled_from(BUCKETS), min_size=1)),
+                languages=draw(st.none() | st.just(frozenset({"粤语"}))),
                 senior=draw(st.booleans()),
             ),
         )
@@ -65,6 +66,7 @@ def instances(draw: st.DrawFn, max_cases: int = 40) -> tuple[pl.DataFrame, list[
                 "due_fen": draw(st.integers(100, 10_000_000)),
                 "product": "consumer_loan",
                 "region": "北京市",
+                "language": draw(st.sampled_from([None, None, "粤语", "普通话"])),
                 "probability": draw(st.none() | st.floats(0.01, 0.99)),
                 "last_touch_on": draw(
                     st.none() | st.integers(0, 60).map(lambda d: AS_OF - timedelta(days=d))
@@ -88,7 +90,10 @@ def test_capacity_skill_continuity_and_bounds_hold(
     instance: tuple[pl.DataFrame, list[Collector]], exact: bool
 ) -> None:
     cases, collectors = instance
-    policy = Policy(**{**POLICY.__dict__, "exact_up_to": 10_000 if exact else 0})
+    by_language = any(c.skills.languages is not None for c in collectors)
+    policy = Policy(
+        **{**POLICY.__dict__, "exact_up_to": 10_000 if exact else 0, "by_language": by_language}
+    )
     result = plan(cases, collectors, NO_EFFECTS, policy, AS_OF)
     moves = result.moves
     by_id = {c.user_id: c for c in collectors}
@@ -110,12 +115,15 @@ def test_capacity_skill_continuity_and_bounds_hold(
             assert sum(1 for k in mine if buckets[k] == bucket) <= cap
     # no case given to a collector without the skill, nor back to the one it leaves
     vip = dict(zip(cases["case_id"], cases["due_fen"] >= 5_000_000, strict=True))
+    languages = dict(zip(cases["case_id"], cases["language"], strict=True))
     for case_id, to, before in moves.select("case_id", "to_user_id", "from_user_id").iter_rows():
         if to is None:
             continue
         skills = by_id[to].skills
         assert skills.buckets is None or buckets[case_id] in skills.buckets
         assert not vip[case_id] or skills.senior
+        # a Cantonese speaker goes only to a collector who speaks it, when any does
+        assert not by_language or languages[case_id] != "粤语" or skills.languages is not None
         assert to != before
     # continuity: a case with no rule fired keeps its collector (it is not moved)
     moved = set(moves["case_id"])
@@ -219,3 +227,29 @@ def test_collector_effect_shrinks_small_histories_toward_the_team() -> None:
     assert effect[1] > effect[3]
     assert abs(effect[2] - effect[1]) < 0.2
     assert effect[2] < 1.5
+
+
+def test_a_dialect_speaker_goes_to_a_collector_who_speaks_it() -> None:
+    # given a Cantonese-speaking debtor, a Mandarin one, a blank one, and two collectors of
+    # whom only the second speaks Cantonese (each with room for two cases)
+    plain = Collector(user_id=1, username="plain", team="t", capacity=2)
+    speaker = Collector(
+        user_id=2, username="yue", team="t", capacity=2,
+        skills=Skills(languages=frozenset({"粤语"})),
+    )  # fmt: skip
+    rows = [
+        {"case_id": n, "debtor_id": n, "bucket": "M1", "amount_tier": "small",
+         "due_fen": due, "product": "p", "region": "广东省", "language": lang}
+        for n, lang, due in ((1, "粤语", 900_000), (2, "普通话", 800_000), (3, None, 700_000))
+    ]  # fmt: skip
+    cases = pl.DataFrame(rows, schema=CASE_SCHEMA)
+    policy = Policy(by_language=True, exact_up_to=10_000)
+    result = plan(cases, [plain, speaker], NO_EFFECTS, policy, AS_OF)
+    given = dict(result.moves.select("case_id", "to_user_id").iter_rows())
+    # then the Cantonese speaker is the speaker's; Mandarin and blank go to either
+    assert given[1] == 2
+    assert {given[2], given[3]} <= {1, 2}
+    # and with no one who speaks it, the case is left with its reason
+    alone = plan(cases, [plain], NO_EFFECTS, policy, AS_OF).moves
+    left = alone.filter(pl.col("case_id") == 1)
+    assert left["to_user_id"][0] is None and left["left_reason"][0] == "no_skilled_collector"

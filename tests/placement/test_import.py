@@ -263,6 +263,31 @@ def test_a_changed_debtor_name_is_updated_with_an_event(engine: Engine, tmp_path
     assert payload["changes"] == {"name": ["张伟", "张伟伟"], "city": ["深圳市", "广州市"]}
 
 
+def test_a_debtors_language_is_kept_and_a_later_change_is_an_event(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given a file without the language column: nothing is stored for it
+    _import(engine, write_csv(tmp_path / "a.csv", [account_row(1), account_row(2)]))
+    # when a later file gives the debtors' languages (方言), one of them in Chinese headers
+    rows = [account_row(1, language="粤语"), account_row(2, language="普通话")]
+    result = _import(engine, write_csv(tmp_path / "b.csv", rows, headers="zh"))
+    # then the accounts are updated (the row's content changed), the languages stored, and
+    # each change is a debtor.updated event naming old and new
+    assert result["updated"] == 2
+    with engine.connect() as connection:
+        languages = connection.execute(select(Debtor.language).order_by(Debtor.id)).scalars()
+        changes = connection.scalars(
+            select(Event.payload).where(Event.type == "debtor.updated").order_by(Event.id)
+        ).all()
+    assert list(languages) == ["粤语", "普通话"]
+    assert [c["changes"] for c in changes] == [
+        {"language": [None, "粤语"]},
+        {"language": [None, "普通话"]},
+    ]
+    # and the same file again changes nothing
+    assert _import(engine, write_csv(tmp_path / "c.csv", rows, headers="zh"))["unchanged"] == 2
+
+
 def test_contact_points_of_debtor_and_third_parties(engine: Engine, tmp_path: Path) -> None:
     row = account_row(
         1,

@@ -31,8 +31,8 @@ class SkillSpec(_Strict):
     products: frozenset[str] | None = None
     #: provinces (地域), as ``debtors.province`` spells them
     regions: frozenset[str] | None = None
-    #: languages or dialects (方言); the store has no debtor language yet, so this is
-    #: accepted and reported, not enforced (docs/allocation.md)
+    #: languages or dialects spoken besides Mandarin (方言, as the import's 语言 column
+    #: spells them); a debtor who speaks another goes only to a collector who lists it
     languages: frozenset[str] | None = None
     #: may take VIP / large cases (资深催收员)
     senior: bool | None = None

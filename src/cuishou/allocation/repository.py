@@ -48,15 +48,16 @@ def case_facts(
     """One row per open in-house case (``agency_id`` null) in scope, as
     :data:`~cuishou.allocation.rules.CASE_SCHEMA` plus ``team_id``: its collector and
     whether they are active, bucket, tier, amount due, product (of its largest account),
-    region (province), the champion's ``pay_30d`` probability, when it was last touched
-    (right-party contact or assignment, local date), the bucket and collector of its last
-    allocation move, and why it is excluded (legal hold, contact hold, label), if it is."""
+    region (province), language (方言), the champion's ``pay_30d`` probability, when it was
+    last touched (right-party contact or assignment, local date), the bucket and collector
+    of its last allocation move, and why it is excluded (legal hold, contact hold, label),
+    if it is."""
     bulk = SessionBulk(session)
     scope = _scope(team_id)
     params: dict[str, Any] = {} if team_id is None else {"team_id": team_id}
     base = bulk.fetch(
         f"""SELECT c.id, c.debtor_id, c.assigned_user_id, u.active, c.bucket, c.amount_tier,
-            c.due_fen, d.province, s.probability, c.team_id
+            c.due_fen, d.province, d.language, s.probability, c.team_id
         FROM cases c
         JOIN debtors d ON d.id = c.debtor_id
         LEFT JOIN users u ON u.id = c.assigned_user_id
@@ -73,6 +74,7 @@ def case_facts(
             "amount_tier": pl.String(),
             "due_fen": pl.Int64(),
             "region": pl.String(),
+            "language": pl.String(),
             "probability": pl.Float64(),
             "team_id": pl.Int64(),
         },

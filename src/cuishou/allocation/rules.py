@@ -31,6 +31,8 @@ REASONS = (
 )
 #: why a pooled case got no collector
 LEFT_REASONS = ("no_skilled_collector", "no_capacity", "conflict")
+#: how a file may spell Mandarin (普通话): the same as not giving a language
+MANDARIN = frozenset({"普通话", "国语", "汉语", "中文", "mandarin", "Mandarin"})
 #: costs are whole hundredths of a fen (OR-Tools wants integers)
 COST_SCALE = 100.0
 
@@ -45,6 +47,7 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "due_fen": pl.Int64(),
     "product": pl.String(),
     "region": pl.String(),
+    "language": pl.String(),
     "probability": pl.Float64(),
     "last_touch_on": pl.Date(),
     "bucket_at_move": pl.String(),
@@ -61,6 +64,9 @@ class Skills:
     amount_tiers: frozenset[str] | None = None
     products: frozenset[str] | None = None
     regions: frozenset[str] | None = None
+    #: languages or dialects spoken besides Mandarin (方言); a debtor who speaks another
+    #: goes only to a collector who lists it
+    languages: frozenset[str] | None = None
     senior: bool = False
 
     def allows(self, segment: Segment, *, vip_needs_senior: bool = True) -> bool:
@@ -69,6 +75,10 @@ class Skills:
             and (self.amount_tiers is None or segment.amount_tier in self.amount_tiers)
             and (self.products is None or segment.product in self.products)
             and (self.regions is None or segment.region in self.regions)
+            and (
+                segment.language == ""
+                or (self.languages is not None and segment.language in self.languages)
+            )
             and (not segment.vip or self.senior or not vip_needs_senior)
         )
 
@@ -85,13 +95,15 @@ class Collector:
 
 @dataclass(frozen=True)
 class Segment:
-    """Cases that every collector sees alike: bucket, amount tier, product, region, VIP."""
+    """Cases that every collector sees alike: bucket, amount tier, product, region, VIP and
+    language (``""``: Mandarin, or language not a dimension of this run)."""
 
     bucket: str
     amount_tier: str
     product: str
     region: str
     vip: bool
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class Policy:
     exact_up_to: int = 5000
     #: whether region is a segment dimension (only when some collector is restricted)
     by_region: bool = False
+    #: whether language is a segment dimension (only when some collector lists languages)
+    by_language: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,11 @@ def case_values(cases: pl.DataFrame, policy: Policy) -> pl.DataFrame:
         p=pl.col("probability").fill_null(prior),
         vip=vip,
         region=pl.col("region").fill_null("") if policy.by_region else pl.lit(""),
+        language=(
+            pl.col("language").fill_null("").replace(list(MANDARIN), "")
+            if policy.by_language
+            else pl.lit("")
+        ),
         product=pl.col("product").fill_null(""),
     ).with_columns(value=pl.col("p") * pl.col("due_fen"))
 
@@ -151,11 +170,11 @@ def case_values(cases: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 def segments_of(frame: pl.DataFrame) -> tuple[list[Segment], pl.DataFrame]:
     """The distinct segments of ``frame`` (with ``vip``, ``region``) and ``frame`` with each
     row's segment number ``seg``."""
-    keys = ["bucket", "amount_tier", "product", "region", "vip"]
+    keys = ["bucket", "amount_tier", "product", "region", "vip", "language"]
     distinct = frame.select(keys).unique().sort(keys).with_row_index("seg")
     segments = [
-        Segment(str(b), str(t), str(p), str(r), bool(v))
-        for _, b, t, p, r, v in distinct.iter_rows()
+        Segment(str(b), str(t), str(p), str(r), bool(v), str(lang))
+        for _, b, t, p, r, v, lang in distinct.iter_rows()
     ]
     joined = frame.join(distinct.with_columns(pl.col("seg").cast(pl.Int64)), on=keys, how="left")
     return segments, joined

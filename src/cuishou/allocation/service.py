@@ -72,7 +72,8 @@ def collectors_of(
                 },
                 skills=Skills(
                     buckets=spec.buckets, amount_tiers=spec.amount_tiers,
-                    products=spec.products, regions=spec.regions, senior=bool(spec.senior),
+                    products=spec.products, regions=spec.regions, languages=spec.languages,
+                    senior=bool(spec.senior),
                 ),
             )
         )  # fmt: skip
@@ -90,17 +91,12 @@ def policy_of(settings: AllocationSettings, collectors: list[Collector]) -> Poli
         blocks_per_segment=settings.solver.blocks_per_segment,
         exact_up_to=settings.solver.exact_up_to,
         by_region=any(c.skills.regions is not None for c in collectors),
+        by_language=any(c.skills.languages is not None for c in collectors),
     )
 
 
 def _warnings(settings: AllocationSettings, collectors: list[Collector]) -> list[str]:
     out = []
-    specs = [*settings.teams.values(), *settings.collectors.values()]
-    if any(s.languages for s in specs):
-        out.append(
-            "languages are configured but the store records no debtor language or dialect; "
-            "they are not enforced (docs/allocation.md)"
-        )
     if not collectors:
         out.append("no active in-house collector in scope: nothing can be allocated")
     return out

@@ -1018,6 +1018,7 @@ def _render_accounts(
         mobile=pl.col("mobile"),
         province=pl.col("province"),
         city=pl.col("city"),
+        language=_language(),
         home_address=pl.col("home_address"),
         employer=pl.col("employer"),
         work_address=pl.col("work_address"),
@@ -1036,6 +1037,29 @@ def _render_accounts(
         **{column: pl.col(column) for column in contacts.columns},
     )
     assert tuple(out.columns[: len(ACCOUNT_COLUMNS)]) == tuple(c.name for c in ACCOUNT_COLUMNS)
+    return out
+
+
+#: dialects some debtors of a province speak (方言), and the share of them, in tenths; the
+#: rest are left blank (Mandarin). No random draw: the share is taken by the ID number's
+#: sequence digits, so the other columns are what they were before this column existed.
+DIALECTS: dict[str, tuple[str, int]] = {
+    "广东省": ("粤语", 4),
+    "福建省": ("闽南语", 3),
+    "上海市": ("上海话", 1),
+}
+
+
+def _language() -> pl.Expr:
+    """The debtor's language or dialect (语言/方言): null for Mandarin."""
+    tenth = pl.col("id_number").str.slice(14, 3).cast(pl.Int64) % 10
+    out = pl.lit(None, dtype=pl.String)
+    for province, (dialect, tenths) in DIALECTS.items():
+        out = (
+            pl.when((pl.col("province") == province) & (tenth < tenths))
+            .then(pl.lit(dialect))
+            .otherwise(out)
+        )
     return out
 
 

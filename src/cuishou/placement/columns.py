@@ -100,6 +100,14 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("province", ("省份", "所在省", "省"), False, "text", "Province", "广东省"),
     Column("city", ("城市", "所在市", "市"), False, "text", "City", "深圳市"),
     Column(
+        "language",
+        ("语言", "方言", "语种"),
+        False,
+        "text",
+        "Language or dialect the debtor speaks (allocation matches it to collectors)",
+        "粤语",
+    ),
+    Column(
         "home_address",
         ("家庭地址", "住址", "居住地址", "address"),
         False,

@@ -156,6 +156,7 @@ DEBTOR_STAGE_TYPES: Schema = {
     "birth_date": _DATE,
     "province": _TEXT,
     "city": _TEXT,
+    "language": _TEXT,
 }
 CONTACT_STAGE_TYPES: Schema = {
     "id_number": _TEXT,
@@ -266,9 +267,9 @@ def insert_debtors(session: Session, debtors: pl.DataFrame, *, now: datetime) ->
     table = stage(session, "debtors", debtors, DEBTOR_STAGE_TYPES, index=("id_number",))
     inserted = _execute(
         session,
-        "INSERT INTO debtors (id_number, name, gender, birth_date, province, city, timezone, "  # noqa: S608 - fixed staging table names
-        "created_at, updated_at) "
-        "SELECT s.id_number, s.name, s.gender, s.birth_date, s.province, s.city, "
+        "INSERT INTO debtors (id_number, name, gender, birth_date, province, city, language, "  # noqa: S608 - fixed staging table names
+        "timezone, created_at, updated_at) "
+        "SELECT s.id_number, s.name, s.gender, s.birth_date, s.province, s.city, s.language, "
         f"'Asia/Shanghai', :now, :now FROM {table} s "
         "WHERE NOT EXISTS (SELECT 1 FROM debtors d WHERE d.id_number = s.id_number)",
         {"now": now},
@@ -277,14 +278,17 @@ def insert_debtors(session: Session, debtors: pl.DataFrame, *, now: datetime) ->
 
 
 def changed_debtors(session: Session, table: str) -> list[dict[str, Any]]:
-    """Stored debtors whose name, province or city differs from the staged (given) values."""
+    """Stored debtors whose name, province, city or language differs from the staged
+    (given) values."""
     rows = session.execute(
         text(
-            "SELECT d.id, d.id_number, d.name, s.name, d.province, s.province, d.city, s.city "  # noqa: S608 - fixed staging table names
+            "SELECT d.id, d.id_number, d.name, s.name, d.province, s.province, d.city, s.city, "  # noqa: S608 - fixed staging table names
+            "d.language, s.language "
             f"FROM debtors d JOIN {table} s ON s.id_number = d.id_number "
             "WHERE d.name <> s.name "
             "OR (s.province IS NOT NULL AND (d.province IS NULL OR d.province <> s.province)) "
-            "OR (s.city IS NOT NULL AND (d.city IS NULL OR d.city <> s.city))"
+            "OR (s.city IS NOT NULL AND (d.city IS NULL OR d.city <> s.city)) "
+            "OR (s.language IS NOT NULL AND (d.language IS NULL OR d.language <> s.language))"
         )
     ).all()
     out: list[dict[str, Any]] = []
@@ -294,6 +298,7 @@ def changed_debtors(session: Session, table: str) -> list[dict[str, Any]]:
             ("name", r[2], r[3]),
             ("province", r[4], r[5]),
             ("city", r[6], r[7]),
+            ("language", r[8], r[9]),
         ):
             if new is not None and old != new:
                 diff[field] = [old, new]
@@ -305,12 +310,15 @@ def update_changed_debtors(session: Session, table: str, *, now: datetime) -> No
     _execute(
         session,
         "UPDATE debtors SET name = s.name, province = COALESCE(s.province, debtors.province), "  # noqa: S608 - fixed staging table names
-        "city = COALESCE(s.city, debtors.city), updated_at = :now "
+        "city = COALESCE(s.city, debtors.city), "
+        "language = COALESCE(s.language, debtors.language), updated_at = :now "
         f"FROM {table} s WHERE s.id_number = debtors.id_number AND ("
         "debtors.name <> s.name "
         "OR (s.province IS NOT NULL AND (debtors.province IS NULL "
         "OR debtors.province <> s.province)) "
-        "OR (s.city IS NOT NULL AND (debtors.city IS NULL OR debtors.city <> s.city)))",
+        "OR (s.city IS NOT NULL AND (debtors.city IS NULL OR debtors.city <> s.city)) "
+        "OR (s.language IS NOT NULL AND (debtors.language IS NULL "
+        "OR debtors.language <> s.language)))",
         {"now": now},
     )
 

@@ -458,11 +458,26 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
 """What an account row says; two rows with the same values are the same snapshot."""
 
 
+OPTIONAL_SNAPSHOT_FIELDS: tuple[str, ...] = ("language",)
+"""Fields added to the format later: part of a row's content only when given, so the
+content (and hash) of a row that does not give them is what it always was."""
+
+
 def content_text_expr(fields: Sequence[str] = SNAPSHOT_FIELDS) -> pl.Expr:
-    """The row's snapshot fields as one text (unit separator between fields)."""
-    return pl.concat_str(
+    """The row's snapshot fields as one text (unit separator between fields), then each
+    optional field that is given, named."""
+    base = pl.concat_str(
         [pl.col(name).cast(pl.String).fill_null("") for name in fields], separator="\x1f"
     )
+    if fields != SNAPSHOT_FIELDS:
+        return base
+    extras = [
+        pl.when(pl.col(name).is_not_null())
+        .then(pl.lit(f"\x1f{name}=") + pl.col(name).cast(pl.String))
+        .otherwise(pl.lit(""))
+        for name in OPTIONAL_SNAPSHOT_FIELDS
+    ]
+    return pl.concat_str([base, *extras])
 
 
 def content_hashes(texts: Iterable[str]) -> list[str]:

@@ -135,6 +135,8 @@ class Debtor(Base):
     birth_date: Mapped[date] = mapped_column(Date)
     province: Mapped[str | None] = mapped_column(String(32), nullable=True)
     city: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the language or dialect the debtor speaks (语言/方言, e.g. 粤语); null: not given
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -24,6 +24,7 @@ from cuishou.placement import repository as repo
 from cuishou.placement.columns import MAX_THIRD_PARTIES
 from cuishou.placement.reader import ACCOUNTS, SourceTable
 from cuishou.placement.rules import (
+    OPTIONAL_SNAPSHOT_FIELDS,
     SNAPSHOT_FIELDS,
     content_hashes,
     content_text_expr,
@@ -96,7 +97,7 @@ def _kept_columns() -> list[str]:
     ]
     write = ["_row", "account_no", "batch_code", "placed_on", "return_on"]
     snapshot = [name for name in SNAPSHOT_FIELDS if name != "contacts"]  # made when hashed
-    return list(dict.fromkeys([*write, *snapshot, *contacts]))
+    return list(dict.fromkeys([*write, *snapshot, *OPTIONAL_SNAPSHOT_FIELDS, *contacts]))
 
 
 KEPT_COLUMNS = _kept_columns()
@@ -256,7 +257,7 @@ def _write_accounts(
             events.append(event(options, "placement.created", "placement", placement.id, detail))
 
     debtors = (
-        changed.select("id_number", "name", "province", "city").unique(
+        changed.select("id_number", "name", "province", "city", "language").unique(
             "id_number", keep="first", maintain_order=True
         )
     ).select(
@@ -269,6 +270,7 @@ def _write_accounts(
         pl.col("id_number").str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d").alias("birth_date"),
         "province",
         "city",
+        "language",
     )
     inserted, staged_debtors = repo.insert_debtors(session, debtors, now=now)
     # Only debtors stored before this file can have changed.

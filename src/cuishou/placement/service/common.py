@@ -38,6 +38,7 @@ MAX_LENGTHS: dict[str, int] = {
     "name": 100,
     "province": 32,
     "city": 64,
+    "language": 16,
     "home_address": 300,
     "work_address": 300,
     "employer": 300,
