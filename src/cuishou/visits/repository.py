@@ -135,7 +135,8 @@ def team_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    return dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(wanted))).tuples())
+    rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(wanted)))
+    return {team_id: name for team_id, name in rows}
 
 
 def list_visits(

@@ -74,6 +74,11 @@ def file_out(row: VisitFile) -> FileOut:
     )  # fmt: skip
 
 
+def _local(moment: datetime | None, home: str) -> datetime | None:
+    """A stored time shown with the offset of the debtor's zone."""
+    return moment.astimezone(zone(home)) if moment is not None else None
+
+
 def visits_out(session: Session, visits: Sequence[Visit]) -> list[VisitOut]:
     ids = [v.id for v in visits]
     names = repo.collector_names(session, ids)
@@ -82,6 +87,7 @@ def visits_out(session: Session, visits: Sequence[Visit]) -> list[VisitOut]:
     points = repo.points(session, sorted({v.contact_point_id for v in visits}))
     out = []
     for v in visits:
+        home = repo.debtor_zone(session, v.case_id)
         point = points.get(v.contact_point_id)
         address = point.value if point is not None else ""
         located = locate(address) if address else None
@@ -93,11 +99,11 @@ def visits_out(session: Session, visits: Sequence[Visit]) -> list[VisitOut]:
                 team=teams.get(v.team_id) if v.team_id is not None else None,
                 status=v.status, source=v.source, reason=v.reason,
                 requested_by=v.requested_by, requested_at=v.requested_at, day=v.day,
-                window_start=v.window_start, window_end=v.window_end,
-                zone=repo.debtor_zone(session, v.case_id),
+                window_start=_local(v.window_start, home), window_end=_local(v.window_end, home),
+                zone=home,
                 collectors=names.get(v.id, []), scheduled_by=v.scheduled_by,
                 route_position=v.route_position, recorded_by=v.recorded_by,
-                visited_at=v.visited_at, check_in_lat=v.check_in_lat,
+                visited_at=_local(v.visited_at, home), check_in_lat=v.check_in_lat,
                 check_in_lon=v.check_in_lon, outcome=v.outcome,
                 persons_met=[
                     PersonMet(name=mask_name(p.get("name", "")), relation=p["relation"])
