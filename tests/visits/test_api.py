@@ -83,9 +83,7 @@ def test_the_gate_refuses_a_visit_with_its_rule_ids_and_nothing_is_kept(
         assert visit is not None and visit.status == "requested" and visit.day is None
 
 
-def test_scheduling_checks_the_collectors_and_the_role(
-    client: TestClient, vw: VisitWorld
-) -> None:
+def test_scheduling_checks_the_collectors_and_the_role(client: TestClient, vw: VisitWorld) -> None:
     visit_id = _request(client, vw)
     other_team = _schedule(client, vw, visit_id, collectors=["col_a", "col_b"])
     assert other_team.status_code == 422  # type: ignore[attr-defined]
@@ -122,7 +120,10 @@ def test_a_scheduled_collector_records_the_visit_as_a_contact_with_its_promise(
         "outcome": "promise",
         "check_in_lat": 22.5333,
         "check_in_lon": 113.9304,
-        "persons_met": [{"name": "张伟", "relation": "self"}, {"name": "李娜", "relation": "spouse"}],
+        "persons_met": [
+            {"name": "张伟", "relation": "self"},
+            {"name": "李娜", "relation": "spouse"},
+        ],
         "notes": "本人在家，同意月底前还款",
         "promise": {"amount": "3000.00", "due_date": "2026-11-30"},
     }
@@ -193,7 +194,9 @@ def test_files_are_kept_by_content_hash_and_served_to_permitted_roles_only(
         got = client.get(f"{url}/{meta['id']}", headers=bearer(vw.token(who)))
         assert got.status_code == 200, who
         assert got.content == PNG and got.headers["content-type"] == "image/png"
-    assert client.get(f"{url}/{meta['id']}", headers=bearer(vw.token("agency_x"))).status_code == 403
+    assert (
+        client.get(f"{url}/{meta['id']}", headers=bearer(vw.token("agency_x"))).status_code == 403
+    )
     assert client.get(f"{url}/{meta['id']}", headers=bearer(vw.token("lead_b"))).status_code == 404
     assert client.get(f"{url}/{meta['id']}", headers=bearer(vw.token("col_b"))).status_code == 404
     fake = client.post(
@@ -215,10 +218,11 @@ def test_routes_order_the_days_visits_per_team(
     assert planned.status_code == 200, planned.text
     (route,) = planned.json()
     assert route["team"] == "一组" and [s["visit_id"] for s in route["stops"]] == [visit_id]
-    shown = client.get(
-        f"/api/v1/visits/routes?day={VISIT_DAY}", headers=bearer(vw.token("col_a2"))
-    )
+    shown = client.get(f"/api/v1/visits/routes?day={VISIT_DAY}", headers=bearer(vw.token("col_a2")))
     assert [s["position"] for s in shown.json()[0]["stops"]] == [1]
-    assert client.get(
-        f"/api/v1/visits/routes?day={VISIT_DAY}", headers=bearer(vw.token("lead_b"))
-    ).json() == []
+    assert (
+        client.get(
+            f"/api/v1/visits/routes?day={VISIT_DAY}", headers=bearer(vw.token("lead_b"))
+        ).json()
+        == []
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -13,7 +13,6 @@ from cuishou.visits import service
 from cuishou.visits.config import files_dir
 from cuishou.visits.schemas import (
     FileOut,
-    ImportedOut,
     RecordIn,
     RecordOut,
     ScheduleIn,
@@ -53,19 +52,6 @@ def request_visit(
     data: VisitRequestIn, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> VisitOut:
     return service.request_visit(session, principal, data, now=now)
-
-
-@router.post(
-    "/visits/import-plan",
-    response_model=ImportedOut,
-    summary="Turn the strategy's planned visit steps of a day into visit requests",
-)
-def import_plan(
-    data: DayIn, request: Request, session: SessionDep, principal: PrincipalDep, now: NowDep
-) -> ImportedOut:
-    return service.import_planned(
-        session, request.app.state.engine, principal, day=data.day, now=now
-    )
 
 
 @router.get("/visits/routes", response_model=list[TeamRouteOut], summary="The day's routes")

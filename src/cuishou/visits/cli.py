@@ -71,18 +71,18 @@ def import_command(
 ) -> None:
     """Turn the strategy's planned visit steps of a day into visit requests (once)."""
     from cuishou.cli_support import store_engine
-    from cuishou.store.db import transaction
-    from cuishou.visits.service import import_planned, one_day
+    from cuishou.visits.service import import_planned, one_day, planned_visit_steps
 
     now = utc_now()
+    shown = one_day(day, now)
     engine = store_engine()
     try:
-        with transaction(engine) as session:
-            result = import_planned(
-                session, engine, _principal(session, as_user), day=one_day(day, now), now=now
-            )
+        planned = planned_visit_steps(engine, shown)
     finally:
         engine.dispose()
+    with store_session() as session:
+        principal = _principal(session, as_user)
+        result = import_planned(session, principal, planned, day=shown, now=now)
     if json_output:
         print_json(result.model_dump(mode="json"))
     else:

@@ -41,7 +41,7 @@ def _day(value: str | None, page: Page) -> date:
 
 def _scheduling(
     page: Page, session: Session, *, errors: FormErrors | None = None,
-    failed: int | None = None, status: int = 200, notice: str = "",
+    failed: int | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
     principal = page.user
     requested = service.list_visits(session, principal, statuses=("requested",))
@@ -51,7 +51,7 @@ def _scheduling(
     )
     return render(
         page, "visits.html", status_code=status, requested=requested, scheduled=scheduled,
-        collectors=collectors, errors=errors or [], failed=failed, notice=notice,
+        collectors=collectors, errors=errors or [], failed=failed,
         tomorrow=(page.today + timedelta(days=1)).isoformat(),
     )  # fmt: skip
 
@@ -95,17 +95,6 @@ def request_form(page: PageDep, form: FormDep, session: SessionDep, now: NowDep)
     if done.errors:
         return _scheduling(page, session, errors=done.errors, failed=0, status=done.status)
     return redirect("/visits")
-
-
-@router.post("/visits/import-plan")
-def import_form(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Response:
-    engine = page.request.app.state.engine
-    day = _day(str(form.get("day") or "") or None, page)
-    result = service.import_planned(session, engine, page.user, day=day, now=now)
-    notice = page.t(
-        "visits.imported", created=result.created, already=result.already, skipped=result.skipped
-    )
-    return _scheduling(page, session, notice=notice)
 
 
 def _chart(routes: list[Any]) -> str:

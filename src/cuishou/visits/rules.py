@@ -51,8 +51,6 @@ RELATIONS: dict[str, tuple[str, str]] = {
 }
 #: a window is at most one working day and at least a quarter of an hour
 MIN_WINDOW = timedelta(minutes=15)
-#: how far ahead a visit may be scheduled
-MAX_AHEAD = timedelta(days=60)
 #: clocks drift: a record may be stamped this far in the future
 CLOCK_SKEW = timedelta(minutes=5)
 #: the roles that see every visit in their case scope (the others: the visits they go on)
@@ -99,8 +97,6 @@ def schedule_problem(
         return "the case has no team: assign it to a team before scheduling a visit"
     if day < today:
         return f"day: {day} is in the past"
-    if day - today > MAX_AHEAD:
-        return f"day: at most {MAX_AHEAD.days} days ahead"
     begin = datetime.combine(day, start)
     if datetime.combine(day, end) - begin < MIN_WINDOW:
         return "end: the window must end at least 15 minutes after it starts"

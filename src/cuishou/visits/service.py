@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -196,15 +197,20 @@ def _new_request(
     return visit
 
 
+def planned_visit_steps(engine: Engine, day: date) -> pl.DataFrame:
+    """The strategy's ``visit`` steps planned for ``day`` with the gate's word (read before
+    the transaction that imports them: the task list is a bulk read of its own)."""
+    return task_list(engine, day, actions=("visit",))
+
+
 def import_planned(
-    session: Session, engine: Engine, principal: Principal, *, day: date, now: datetime
+    session: Session, principal: Principal, planned: pl.DataFrame, *, day: date, now: datetime
 ) -> ImportedOut:
-    """The strategy's ``visit`` steps planned for ``day`` become visit requests (once: a
-    re-run finds them) — a team lead's for their team's cases. Steps the gate dropped, or
-    with no address, are skipped."""
+    """The strategy's planned ``visit`` steps (:func:`planned_visit_steps`) become visit
+    requests (once: a re-run finds them) — a team lead's for their team's cases. Steps the
+    gate dropped, or with no address, are skipped."""
     require(principal, "visit.schedule")
     actor = principal.username
-    planned = task_list(engine, day, actions=("visit",))
     created = already = skipped = 0
     for row in planned.iter_rows(named=True):
         if row["status"] not in PLANNED or row["contact_point_id"] is None:

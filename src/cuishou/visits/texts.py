@@ -28,7 +28,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "visits.schedule": ("排期", "Schedule"),
     "visits.request": ("申请外访", "Request a visit"),
     "visits.request_case": ("案件编号", "Case id"),
-    "visits.import": ("导入策略外访任务", "Import the strategy's visits"),
     "visits.routes": ("外访路线", "Visit routes"),
     "visits.route_hint": (
         "按区县中心点坐标由 OR-Tools 求解的当日路线；时段能全部满足时保留时段。",
@@ -70,10 +69,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "visits.mine": ("我的外访", "My visits"),
     "visits.open": ("打开", "Open"),
     "visits.gate_refused": ("合规闸门拒绝", "Refused by the compliance gate"),
-    "visits.imported": (
-        "导入：新增 {created}，已有 {already}，跳过 {skipped}",
-        "Imported: {created} new, {already} already, {skipped} skipped",
-    ),
 }
 for _code, (_zh, _en) in STATUSES.items():
     LABELS[f"visit_status.{_code}"] = (_zh, _en)
