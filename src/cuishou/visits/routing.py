@@ -23,6 +23,10 @@ SPEED_KMH = 25.0  # city traffic, door to door
 SERVICE_MINUTES = 40  # a visit, with finding the door
 #: a day's minutes: windows are minutes since the day's local midnight
 DAY_MINUTES = 24 * 60
+#: the latest a route may end (minutes): windows, not the horizon, bound a day's work
+HORIZON = 7 * DAY_MINUTES
+#: a search for a route within the windows stops after this long at least (it may have none)
+WINDOWS_SEARCH_MS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ def _solve(stops: Sequence[Stop], matrix: list[list[int]], *, windows: bool,
             return 0 if b == 0 else service + _minutes(matrix[a][b])
 
         routing.AddDimension(
-            routing.RegisterTransitCallback(travel), DAY_MINUTES, 2 * DAY_MINUTES, False, "time"
+            routing.RegisterTransitCallback(travel), DAY_MINUTES, HORIZON, False, "time"
         )
         clock = routing.GetDimensionOrDie("time")
         for position, stop in enumerate(stops, start=1):
@@ -96,6 +100,8 @@ def _solve(stops: Sequence[Stop], matrix: list[list[int]], *, windows: bool,
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
         params.time_limit.FromMilliseconds(time_limit_ms)
+    elif windows:  # a first solution within windows may not exist: never search forever
+        params.time_limit.FromMilliseconds(WINDOWS_SEARCH_MS)
     solution = routing.SolveWithParameters(params)
     if solution is None:
         return None
@@ -107,16 +113,29 @@ def _solve(stops: Sequence[Stop], matrix: list[list[int]], *, windows: bool,
     return tuple(order)
 
 
+def windows_may_fit(stops: Sequence[Stop]) -> bool:
+    """False when the visits cannot all be made within their windows whatever the order
+    (their service time alone overruns the span of the windows): no search is spent then."""
+    timed = [s for s in stops if s.earliest is not None and s.latest is not None]
+    if not timed:
+        return True
+    span = max(s.latest for s in timed if s.latest is not None) - min(
+        s.earliest for s in timed if s.earliest is not None
+    )
+    return (len(timed) - 1) * SERVICE_MINUTES <= span
+
+
 def order_route(stops: Sequence[Stop], *, time_limit_ms: int = 1000) -> Route:
     """The order to make ``stops`` in: the shortest open route the solver finds within
     ``time_limit_ms`` (0: its first solution only), keeping every window when it can."""
     if len(stops) <= 1:
         return Route(tuple(s.visit_id for s in stops), 0, True)
     matrix = _matrix(stops)
-    kept = True
-    order = _solve(stops, matrix, windows=True, time_limit_ms=time_limit_ms)
+    order = None
+    if windows_may_fit(stops):
+        order = _solve(stops, matrix, windows=True, time_limit_ms=time_limit_ms)
+    kept = order is not None
     if order is None:
-        kept = False
         order = _solve(stops, matrix, windows=False, time_limit_ms=time_limit_ms)
     if order is None:  # pragma: no cover - an unconstrained open route always exists
         order = tuple(range(len(stops)))
