@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from cuishou.store.db import transaction
 from cuishou.store.tables import Contact, Event, Promise, Visit
 from tests.visits.factories import NOW, VISIT_DAY, VisitWorld, visit_world
-from tests.web.factories import Clock, bearer
+from tests.web.factories import Clock, bearer, token_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -226,3 +226,48 @@ def test_routes_order_the_days_visits_per_team(
         ).json()
         == []
     )
+
+
+def test_a_collector_asks_only_on_their_own_cases_and_sees_only_their_visits(
+    client: TestClient, vw: VisitWorld
+) -> None:
+    theirs = client.post(
+        "/api/v1/visits", json={"case_id": vw.case_id}, headers=bearer(vw.token("col_b"))
+    )
+    assert theirs.status_code == 404  # not col_b's case: ids do not leak
+    agency = client.post(
+        "/api/v1/visits", json={"case_id": vw.case_id}, headers=bearer(vw.token("agency_x"))
+    )
+    assert agency.status_code == 403
+    visit_id = _request(client, vw)
+
+    def listed(who: str) -> list[int]:
+        answer = client.get("/api/v1/visits", headers=bearer(vw.token(who)))
+        return [v["id"] for v in answer.json()]
+
+    assert listed("col_a") == [visit_id] and listed("lead_a") == [visit_id]
+    assert listed("col_a2") == [] and listed("col_b") == [] and listed("lead_b") == []
+    assert listed("compliance") == [visit_id]
+    _schedule(client, vw, visit_id)
+    assert listed("col_a2") == [visit_id]  # now they go on it
+
+
+def test_a_visit_recorded_after_the_hours_is_kept_and_flagged(
+    client: TestClient, vw: VisitWorld, clock: Clock, engine: Engine
+) -> None:
+    visit_id = _request(client, vw)
+    _schedule(client, vw, visit_id, start="18:00", end="20:00")
+    clock.now = NOW.replace(hour=13)  # 21:00 Beijing: the pair came late
+    with transaction(engine) as session:  # a new login that evening
+        token = token_for(session, user=vw.world.users["col_a"], now=clock.now)
+
+    answer = client.post(
+        f"/api/v1/visits/{visit_id}/record",
+        json={"outcome": "no_answer", "notes": "无人应门"},
+        headers=bearer(token),
+    )
+
+    assert answer.status_code == 201, answer.text
+    out = answer.json()
+    assert out["compliance_allowed"] is False and "CN-01" in out["compliance_rules"]
+    assert "compliance_violation" in out["alerts_raised"]
