@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -27,6 +27,8 @@ from cuishou.web.deps import MAX_ID, NowDep, SessionDep
 from cuishou.web.pages import FormDep, FormErrors, Page, PageDep, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)
+VisitId = Annotated[int, Path(ge=1, le=MAX_ID, description="visit id")]
+FileId = Annotated[int, Path(ge=1, le=MAX_ID, description="file id")]
 PERSON_ROWS = 3
 
 
@@ -63,7 +65,7 @@ def scheduling_page(page: PageDep, session: SessionDep) -> Response:
 
 @router.post("/visits/{visit_id}/schedule")
 def schedule_form(
-    visit_id: int, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+    visit_id: VisitId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
 ) -> Response:
     def act() -> object:
         data = ScheduleIn.model_validate(
@@ -141,9 +143,7 @@ def _visit_page(
 
 
 @router.get("/visits/{visit_id}")
-def visit_page(visit_id: int, page: PageDep, session: SessionDep) -> Response:
-    if not 1 <= visit_id <= MAX_ID:
-        raise InvalidInput("no such visit")
+def visit_page(visit_id: VisitId, page: PageDep, session: SessionDep) -> Response:
     return _visit_page(page, session, visit_id)
 
 
@@ -178,7 +178,7 @@ def record_in(form: Any) -> RecordIn:
 
 @router.post("/visits/{visit_id}/record")
 def record_form(
-    visit_id: int, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+    visit_id: VisitId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
 ) -> Response:
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     done = attempt(
@@ -195,7 +195,7 @@ def record_form(
 
 @router.post("/visits/{visit_id}/files")
 def upload_form(
-    visit_id: int, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+    visit_id: VisitId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
 ) -> Response:
     upload = form.get("file")
 
@@ -215,7 +215,7 @@ def upload_form(
 
 
 @router.get("/visits/{visit_id}/files/{file_id}")
-def file_page(visit_id: int, file_id: int, page: PageDep, session: SessionDep) -> Response:
+def file_page(visit_id: VisitId, file_id: FileId, page: PageDep, session: SessionDep) -> Response:
     meta, data = service.file_content(session, page.user, visit_id, file_id, root=files_dir())
     return Response(
         data,
