@@ -69,6 +69,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "visits.mine": ("我的外访", "My visits"),
     "visits.open": ("打开", "Open"),
     "visits.gate_refused": ("合规闸门拒绝", "Refused by the compliance gate"),
+    # the case timeline's labels of the visit events
+    "event.visit.requested": ("申请外访", "Visit requested"),
+    "event.visit.scheduled": ("外访已排期", "Visit scheduled"),
+    "event.visit.routed": ("外访路线已规划", "Visit route planned"),
+    "event.visit.recorded": ("填写走访记录", "Visit recorded"),
+    "event.visit.file_added": ("上传走访照片/文件", "Visit photo or document added"),
 }
 for _code, (_zh, _en) in STATUSES.items():
     LABELS[f"visit_status.{_code}"] = (_zh, _en)
