@@ -271,3 +271,23 @@ def test_a_visit_recorded_after_the_hours_is_kept_and_flagged(
     out = answer.json()
     assert out["compliance_allowed"] is False and "CN-01" in out["compliance_rules"]
     assert "compliance_violation" in out["alerts_raised"]
+
+
+def test_a_team_lead_cancels_an_open_visit_with_a_reason_and_it_may_be_asked_again(
+    client: TestClient, vw: VisitWorld
+) -> None:
+    visit_id = _request(client, vw)
+    _schedule(client, vw, visit_id)
+    url = f"/api/v1/visits/{visit_id}/cancel"
+    lead = bearer(vw.token("lead_a"))
+    assert client.post(url, json={"reason": ""}, headers=lead).status_code == 422
+    assert (
+        client.post(url, json={"reason": "x"}, headers=bearer(vw.token("col_a"))).status_code == 403
+    )
+
+    cancelled = client.post(url, json={"reason": "债务人已结清"}, headers=lead)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.post(url, json={"reason": "again"}, headers=lead).status_code == 409
+    assert _request(client, vw) != visit_id  # a new request is allowed

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from cuishou.visits import service
 from cuishou.visits.config import files_dir
 from cuishou.visits.schemas import (
+    CancelIn,
     FileOut,
     RecordIn,
     RecordOut,
@@ -85,6 +86,14 @@ def schedule(
     now: NowDep,
 ) -> VisitOut:  # fmt: skip
     return service.schedule_visit(session, principal, visit_id, data, now=now)
+
+
+@router.post("/visits/{visit_id}/cancel", response_model=VisitOut, summary="Cancel an open visit")
+def cancel(
+    visit_id: VisitId, data: CancelIn, session: SessionDep, principal: PrincipalDep,
+    now: NowDep,
+) -> VisitOut:  # fmt: skip
+    return service.cancel_visit(session, principal, visit_id, reason=data.reason, now=now)
 
 
 @router.post(

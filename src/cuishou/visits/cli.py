@@ -1,4 +1,4 @@
-"""``cuishou visits request|import-plan|schedule|route|record|list``: field visits (外访).
+"""``cuishou visits request|import-plan|schedule|cancel|route|record|list``: field visits (外访).
 
 Every command acts as a named user (``--as``): the same permissions and case scope as on
 the pages apply (a team lead schedules and routes their team's visits, a scheduled
@@ -122,6 +122,27 @@ def schedule_command(
         out_console.print(
             f"visit {visit.id} scheduled on {visit.day} with {', '.join(visit.collectors)}"
         )
+
+
+@visits_app.command("cancel")
+@friendly_errors
+def cancel_command(
+    visit_id: int = typer.Argument(..., min=1, help="The visit to cancel."),
+    as_user: str = typer.Option(..., "--as", help=AS_HELP),
+    reason: str = typer.Option(..., "--reason", help="Why (the debtor paid, wrong address …)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the visit as JSON."),
+) -> None:
+    """Cancel a requested or scheduled visit."""
+    from cuishou.visits.service import cancel_visit
+
+    with store_session() as session:
+        visit = cancel_visit(
+            session, _principal(session, as_user), visit_id, reason=reason, now=utc_now()
+        )
+    if json_output:
+        print_json(visit.model_dump(mode="json"))
+    else:
+        out_console.print(f"visit {visit.id} cancelled")
 
 
 @visits_app.command("route")

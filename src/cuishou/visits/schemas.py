@@ -41,6 +41,10 @@ class ScheduleIn(BaseModel):
     )  # fmt: skip
 
 
+class CancelIn(BaseModel):
+    reason: Text = Field(min_length=1, max_length=500)
+
+
 class GateRefusalRule(BaseModel):
     id: str
     reason_zh: str

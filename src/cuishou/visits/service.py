@@ -301,6 +301,27 @@ def schedule_visit(
     return visits_out(session, [visit])[0]
 
 
+def cancel_visit(
+    session: Session, principal: Principal, visit_id: int, *, reason: str, now: datetime
+) -> VisitOut:
+    """Cancel a requested or scheduled visit (the debtor paid, the address proved wrong …);
+    the case may then be asked a visit again."""
+    require(principal, "visit.schedule")
+    visit = _visible(session, principal, visit_id, for_update=True)
+    case_for(session, principal, visit.case_id)  # a team lead: their team's cases only
+    if visit.status not in repo.OPEN:
+        raise Conflict(f"a {visit.status} visit cannot be cancelled", visit_id=visit.id)
+    if not reason.strip():
+        raise InvalidInput("reason: say why the visit is cancelled", field="reason")
+    before = visit.status
+    repo.touch(session, visit, now=now, status="cancelled", route_position=None)
+    append_event(
+        session, at=now, actor=principal.username, type="visit.cancelled", entity_type="visit",
+        entity_id=visit.id, case_id=visit.case_id, payload={"from": before, "reason": reason},
+    )  # fmt: skip
+    return visits_out(session, [visit])[0]
+
+
 def schedulable_collectors(session: Session, principal: Principal) -> list[str]:
     """Whom a team lead may send: their team's active collectors (a manager: everyone's)."""
     require(principal, "visit.schedule")

@@ -74,6 +74,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "event.visit.scheduled": ("外访已排期", "Visit scheduled"),
     "event.visit.routed": ("外访路线已规划", "Visit route planned"),
     "event.visit.recorded": ("填写走访记录", "Visit recorded"),
+    "event.visit.cancelled": ("外访已取消", "Visit cancelled"),
     "event.visit.file_added": ("上传走访照片/文件", "Visit photo or document added"),
 }
 for _code, (_zh, _en) in STATUSES.items():
