@@ -28,6 +28,7 @@ from cuishou.scoring.cli import models_app
 from cuishou.simulate.cli import simulate_app
 from cuishou.skiptrace.cli import skiptrace_app
 from cuishou.strategy.cli import strategy_app
+from cuishou.visits.cli import visits_app
 from cuishou.web.cli import serve_command
 
 app = typer.Typer(
@@ -76,6 +77,7 @@ app.add_typer(strategy_app, name="strategy")
 app.add_typer(experiment_app, name="experiment")
 app.command("allocate")(allocate_command)
 app.add_typer(skiptrace_app, name="skiptrace")
+app.add_typer(visits_app, name="visits")
 app.add_typer(placements_app, name="placements")
 app.add_typer(commissions_app, name="commissions")
 

@@ -92,6 +92,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # an agency user reads its own placements and statements (scope: its agency)
     "agency.manage": frozenset({"manager"}),
     "agency.read": frozenset({"manager", "agency", "auditor", "admin"}),
+    # field visits (外访): a collector asks for one on a case they work; a team lead (or a
+    # manager) schedules the team's visits and orders their route; the scheduled collectors
+    # record the visit (走访记录表); its photos and documents are read by those collectors
+    # and the roles that oversee or review visits — never by agencies
+    "visit.request": frozenset({"collector", "team_lead", "manager"}),
+    "visit.read": frozenset({"collector", "team_lead", "manager", "compliance", "auditor"}),
+    "visit.schedule": frozenset({"team_lead", "manager"}),
+    "visit.record": frozenset({"collector", "team_lead"}),
+    "visit.file.read": frozenset({"collector", "team_lead", "manager", "compliance", "auditor"}),
 }
 
 #: roles that may receive case assignments

@@ -75,6 +75,22 @@ def log_contact(
 ) -> ContactLogged:
     require(principal, "contact.create")
     case = case_for(session, principal, case_id, for_update=True)
+    return record_contact(session, principal, case, data, now=now, promise_policy=promise_policy)
+
+
+def record_contact(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    data: ContactIn,
+    *,
+    now: datetime,
+    promise_policy: PromisePolicy = DEFAULT_POLICY,
+) -> ContactLogged:
+    """Log a contact on a case the caller already fetched and authorised (locked for the
+    transaction): :func:`log_contact` after its scope check, and a field visit's record,
+    which its scheduled collectors make whoever the case is assigned to (``visits``)."""
+    require(principal, "contact.create")
     point = repo.contact_point(session, data.contact_point_id)
     if point is None or point.debtor_id != case.debtor_id:
         raise InvalidInput(

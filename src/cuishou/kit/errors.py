@@ -90,3 +90,11 @@ class TooManyAttempts(CuishouError):
 
     code = "too_many_attempts"
     http_status = 429
+
+
+class ContactRefused(CuishouError):
+    """The compliance gate refused a contact (a field visit, a message): the details carry
+    the gate's ``rules`` and, when waiting helps, ``next_allowed_at`` (HTTP 403)."""
+
+    code = "contact_refused"
+    http_status = 403

@@ -1049,6 +1049,80 @@ class CommissionLine(Base):
     commission_fen: Mapped[int] = mapped_column(BigInteger)
 
 
+# --- field visits (外访): visits slice, issue 15 -------------------------------------------
+
+
+class Visit(Base):
+    """外访 — a field visit to a debtor's address: requested (by the strategy's ``visit`` step
+    or a collector), scheduled by a team lead (a day, a window in the debtor's zone, two or
+    more of the team's collectors, judged by the compliance gate), ordered in the team's
+    route of the day, and recorded (走访记录表) — the record is also a contact (``contact_id``).
+    ``status``: requested | scheduled | done | cancelled."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_day_team", "day", "team_id", "status"),
+        Index("ix_visits_case_status", "case_id", "status"),
+        Index("uq_visits_plan", "case_id", "plan_day", "source", unique=True),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    contact_point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    #: strategy | collector; ``plan_day``: the strategy's planning day (one request per day)
+    source: Mapped[str] = mapped_column(String(16))
+    plan_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the visit's day and window (aware UTC; local in the debtor's home zone on pages)
+    day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scheduled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: where the address was located (区县代码 of the centroid table) and the route position
+    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    route_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the record (走访记录表)
+    recorded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    check_in_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    check_in_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    persons_met: Mapped[list[dict[str, str]]] = mapped_column(JsonType, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class VisitCollector(Base):
+    """A collector scheduled on a visit (两人同行: two or more per visit, CN-14)."""
+
+    __tablename__ = "visit_collectors"
+    __table_args__ = (Index("ix_visit_collectors_user", "user_id"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class VisitFile(Base):
+    """A photo or document of a visit record, stored on disk by its SHA-256 (content hash)
+    under the data dir; served only to the roles ``visit.file.read`` names."""
+
+    __tablename__ = "visit_files"
+    __table_args__ = (Index("ix_visit_files_visit", "visit_id"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 __all__ = [
     "Account",
     "Agency",
@@ -1095,4 +1169,7 @@ __all__ = [
     "Task",
     "Team",
     "User",
+    "Visit",
+    "VisitCollector",
+    "VisitFile",
 ]

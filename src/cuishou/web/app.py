@@ -44,6 +44,8 @@ from cuishou.skiptrace.pages import router as skiptrace_pages
 from cuishou.strategy.api import router as strategy_router
 from cuishou.strategy.pages import router as strategy_pages
 from cuishou.templates.api import router as templates_router
+from cuishou.visits.api import router as visits_router
+from cuishou.visits.pages import router as visits_pages
 from cuishou.web.deps import RequestStore, WebSettings
 from cuishou.web.errors import install_error_handlers
 from cuishou.web.pages import STATIC_DIR
@@ -113,6 +115,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         allocation_router,
         skiptrace_router,
         agency_router,
+        visits_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -131,6 +134,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         allocation_pages,
         skiptrace_pages,
         agency_pages,
+        visits_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

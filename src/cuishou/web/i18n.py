@@ -18,6 +18,7 @@ from cuishou.experiments.labels import LABELS as EXPERIMENT_LABELS
 from cuishou.kpis.rules import METRICS
 from cuishou.promises.rules import STATUSES as PROMISE_STATUSES
 from cuishou.strategy.texts import LABELS as STRATEGY_LABELS
+from cuishou.visits.texts import LABELS as VISIT_LABELS
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -814,6 +815,7 @@ for _code, (_zh, _en) in PROMISE_STATUSES.items():
 _LABELS.update(STRATEGY_LABELS)
 _LABELS.update(EXPERIMENT_LABELS)
 _LABELS.update(AGENCY_LABELS)
+_LABELS.update(VISIT_LABELS)
 
 #: language -> key -> label
 MESSAGES: dict[str, dict[str, str]] = {

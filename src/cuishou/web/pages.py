@@ -163,6 +163,8 @@ def nav_for(page: Page) -> list[tuple[str, str]]:
         items.append(("/kpis/team", "nav.kpis_team"))
         items.append(("/allocation", "nav.allocation"))
         items.append(("/skiptrace", "nav.skiptrace"))
+    if page.can("visit.read") and page.user.role in ("collector", "team_lead", "manager"):
+        items.append(("/visits", "nav.visits"))
     if page.can("model.read"):
         items.append(("/models", "nav.models"))
     if page.can("strategy.read"):

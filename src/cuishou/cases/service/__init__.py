@@ -402,6 +402,13 @@ def case_for(
     return repo.get_case(session, case_id, case_scope_of(principal), for_update=for_update)
 
 
+def case_granted(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    """The case, for a caller whose own rule grants access to it beyond the principal's case
+    scope (a field visit's scheduled collectors record it, whoever the case is assigned
+    to: ``visits``). The caller decides who may; this only fetches (404 if it is missing)."""
+    return repo.get_case(session, case_id, CaseScope("all"), for_update=for_update)
+
+
 def case_in_scope_of(session: Session, principal: Principal, case_id: int) -> bool:
     return repo.case_in_scope(session, case_id, case_scope_of(principal))
 

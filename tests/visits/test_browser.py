@@ -1,0 +1,168 @@
+"""The visit pages in Chromium at the injected clock (Wednesday 2026-11-04, 10:00 Beijing):
+a team lead schedules a requested visit — refused inline with CN-14 when one collector goes,
+kept with two — and plans the day's route; a scheduled collector fills the 走访记录表 and
+uploads a photo only permitted roles can open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from cuishou.auth.service import principal_named
+from cuishou.store.db import transaction
+from cuishou.store.tables import Contact, Visit
+from cuishou.visits.schemas import ScheduleIn, VisitRequestIn
+from cuishou.visits.service import request_visit, schedule_visit
+from cuishou.web.app import create_app
+from cuishou.web.deps import WebSettings
+from cuishou.web.i18n import MESSAGES
+from tests.browser.conftest import PASSWORD, browser  # noqa: F401 - the browser fixture
+from tests.web.factories import (
+    WORKDAY_MORNING,
+    Clock,
+    make_case,
+    make_contact_point,
+    make_team,
+    make_user,
+)
+from tests.web.live import served
+
+pytestmark = pytest.mark.browser
+
+ZH = MESSAGES["zh"]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@dataclass
+class Site:
+    url: str
+    engine: Engine
+    requested: int  # a visit waiting for the team lead
+    today: int  # a visit scheduled this morning, 09:00–11:00, col_a and col_a2
+
+
+@pytest.fixture
+def site(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    monkeypatch.setenv("CUISHOU_DATA_DIR", str(tmp_path / "data"))
+    with transaction(engine) as session:
+        team = make_team(session, name="外访一组")
+        col_a = make_user(session, username="col_a", team=team, password=PASSWORD)
+        make_user(session, username="col_a2", team=team, password=PASSWORD)
+        make_user(session, username="lead_a", role="team_lead", team=team, password=PASSWORD)
+        ids = []
+        for name, address in (("王小明", "广东省深圳市南山区人民路12号"),
+                              ("李娟", "广东省深圳市福田区深南大道1号")):  # fmt: skip
+            case = make_case(session, assigned=col_a, team=team, debtor_name=name)
+            make_contact_point(session, debtor_id=case.debtor_id, kind="address", value=address)
+            ids.append(case.id)
+        collector = principal_named(session, "col_a")
+        lead = principal_named(session, "lead_a")
+        visits = [
+            request_visit(session, collector, VisitRequestIn(case_id=i), now=WORKDAY_MORNING).id
+            for i in ids
+        ]
+        schedule_visit(
+            session, lead, visits[1],
+            ScheduleIn(day=WORKDAY_MORNING.date(), start=time(9), end=time(11),
+                       collectors=["col_a", "col_a2"]),
+            now=WORKDAY_MORNING,
+        )  # fmt: skip
+    with served(create_app(engine, WebSettings(clock=Clock(now=WORKDAY_MORNING)))) as url:
+        yield Site(url, engine, visits[0], visits[1])
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:  # noqa: F811 - the imported fixture
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def _log_in(page: Any, site: Site, username: str) -> None:
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_the_team_lead_schedules_two_collectors_after_a_cn14_refusal(page: Any, site: Site) -> None:
+    _log_in(page, site, "lead_a")
+    page.click('nav a[href="/visits"]')
+    page.wait_for_url("**/visits")
+    row = page.locator(f'#visits-requested tr[data-visit-id="{site.requested}"]')
+    assert "深圳市南山区" in row.inner_text() and "人民路" not in row.inner_text()  # masked
+
+    row.locator('input[name=collectors][value="col_a"]').check()
+    row.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+
+    refused = page.locator(f'#visits-requested tr[data-visit-id="{site.requested}"] .errors')
+    assert "CN-14" in refused.inner_text() and "两名" in refused.inner_text()
+    row = page.locator(f'#visits-requested tr[data-visit-id="{site.requested}"]')
+    row.locator('input[name=collectors][value="col_a"]').check()
+    row.locator('input[name=collectors][value="col_a2"]').check()
+    row.locator("button[type=submit]").click()
+    page.wait_for_url("**/visits")
+
+    scheduled = page.locator(f'#visits-scheduled tr[data-visit-id="{site.requested}"]')
+    assert scheduled.locator(".collectors").inner_text() == "col_a, col_a2"
+    assert "09:00–11:00" in scheduled.inner_text()
+    with transaction(site.engine) as session:
+        visit = session.get(Visit, site.requested)
+        assert visit is not None and visit.status == "scheduled"
+        assert visit.day is not None and visit.day.isoformat() == "2026-11-05"  # tomorrow
+
+    page.goto(f"{site.url}/visits/routes?day=2026-11-04")
+    page.click("#plan-routes button")
+    page.wait_for_url("**/visits/routes?day=2026-11-04")
+    stops = page.locator(".route-stops li")
+    assert stops.count() == 1 and stops.first.get_attribute("data-position") == "1"
+    assert page.locator("#route-chart canvas").count() == 1  # ECharts drew the map
+
+
+def test_a_scheduled_collector_records_the_visit_with_a_photo(page: Any, site: Site) -> None:
+    _log_in(page, site, "col_a2")
+    page.goto(f"{site.url}/visits/{site.today}")
+    form = page.locator("#record-form")
+    form.locator("input[name=check_in_lat]").fill("22.54")
+    form.locator("select[name=outcome]").select_option("promise")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert "latitude and longitude" in page.locator(".errors").inner_text()  # nothing kept
+
+    form = page.locator("#record-form")
+    form.locator("input[name=visited_at]").fill("2026-11-04T09:40")
+    form.locator("input[name=check_in_lon]").fill("113.93")
+    form.locator("input[name=person_0]").fill("李娟")
+    form.locator("select[name=relation_0]").select_option("self")
+    form.locator("textarea[name=notes]").fill("本人在家，同意月底前还款")
+    form.locator("input[name=promise_amount]").fill("2000")
+    form.locator("input[name=promise_date]").fill("2026-11-30")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/visits/{site.today}")
+
+    assert page.locator("#visit-status").get_attribute("data-status") == "done"
+    assert page.locator("#visit-outcome").inner_text() == ZH["visit_outcome.promise"]
+    assert "李*" in page.locator("#visit-record").inner_text()
+    page.set_input_files(
+        "#upload-form input[type=file]",
+        files=[{"name": "门牌.png", "mimeType": "image/png", "buffer": PNG}],
+    )
+    page.click("#upload-form button")
+    page.wait_for_url(f"**/visits/{site.today}*")
+    link = page.locator("#visit-files li a").first
+    assert link.inner_text() == "门牌.png"
+    answer = page.request.get(site.url + str(link.get_attribute("href")))
+    assert answer.status == 200 and answer.body() == PNG
+    with transaction(site.engine) as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "visit")).one()
+        assert contact.outcome == "promise"
