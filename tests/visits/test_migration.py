@@ -1,4 +1,4 @@
-"""Migration 0015 adds the visit tables and reverses."""
+"""Migration 0016 adds the visit tables and reverses."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ TABLES = {"visits", "visit_collectors", "visit_files"}
 
 def test_the_visit_tables_come_and_go(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) >= TABLES
-    command.downgrade(alembic_config(engine), "0014")
+    command.downgrade(alembic_config(engine), "0015")
     assert not TABLES & set(inspect(engine).get_table_names())
     upgrade(engine)
     assert current_revision(engine) == head_revision()

@@ -1,7 +1,7 @@
 """visits: field visits (外访), their collectors and the record's files
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02
 
 Issue 15, field visits. ``visits`` holds each visit from its request (the strategy's
@@ -20,8 +20,8 @@ from alembic import op
 
 from cuishou.store.types import IdType, UTCDateTime
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
