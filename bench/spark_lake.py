@@ -45,21 +45,25 @@ def synthetic_lake(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
     keys = pl.DataFrame({"creditor_id": creditor, "debtor_id": owner}).unique(maintain_order=True)
     keys = keys.with_row_index("case_id", offset=1).with_columns(pl.col("case_id").cast(pl.Int64))
     new_today = rng.random(n) < 0.03
-    base = pl.DataFrame(
-        {
-            "id": ids,
-            "creditor_id": creditor,
-            "debtor_id": owner,
-            "snapshot_due_fen": due,
-            "age": age,
-            "installment_fen": installment,
-            "owed_fen": np.where(rng.random(n) < 0.05, 0, due),
-            "new_today": new_today,
-        }
-    ).with_columns(
-        pl.lit(SNAPSHOT).alias("snapshot_date"),
-        (pl.lit(SNAPSHOT) - pl.duration(days=pl.col("age"))).alias("overdue_since"),
-    ).join(keys, on=["creditor_id", "debtor_id"], how="left", maintain_order="left")
+    base = (
+        pl.DataFrame(
+            {
+                "id": ids,
+                "creditor_id": creditor,
+                "debtor_id": owner,
+                "snapshot_due_fen": due,
+                "age": age,
+                "installment_fen": installment,
+                "owed_fen": np.where(rng.random(n) < 0.05, 0, due),
+                "new_today": new_today,
+            }
+        )
+        .with_columns(
+            pl.lit(SNAPSHOT).alias("snapshot_date"),
+            (pl.lit(SNAPSHOT) - pl.duration(days=pl.col("age"))).alias("overdue_since"),
+        )
+        .join(keys, on=["creditor_id", "debtor_id"], how="left", maintain_order="left")
+    )
     scheme = DEFAULT_CONFIG.buckets
     names = list(scheme.names)
     bucket_index = np.clip(age // 30 + 1, 0, len(names) - 1)
@@ -80,17 +84,19 @@ def synthetic_lake(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
     # payments on a fifth of the accounts, around midnight of the date in either zone
     payers = rng.choice(ids, size=n // 5, replace=False)
     start = datetime.combine(SNAPSHOT, datetime.min.time(), tzinfo=UTC)
-    payments = pl.DataFrame(
-        {
-            "account_id": payers,
-            "seconds": rng.integers(10 * 3600, 50 * 3600, len(payers)),
-            "amount_fen": np.maximum(due[payers - 1] // rng.integers(1, 8, len(payers)), 1),
-        }
-    ).with_columns(
-        (pl.lit(start) + pl.duration(seconds=pl.col("seconds"))).alias("paid_at")
-    ).join(
-        accounts_frame.select(pl.col("id").alias("account_id"), "creditor_id"),
-        on="account_id",
+    payments = (
+        pl.DataFrame(
+            {
+                "account_id": payers,
+                "seconds": rng.integers(10 * 3600, 50 * 3600, len(payers)),
+                "amount_fen": np.maximum(due[payers - 1] // rng.integers(1, 8, len(payers)), 1),
+            }
+        )
+        .with_columns((pl.lit(start) + pl.duration(seconds=pl.col("seconds"))).alias("paid_at"))
+        .join(
+            accounts_frame.select(pl.col("id").alias("account_id"), "creditor_id"),
+            on="account_id",
+        )
     )
     payments = payments.with_columns(tz.alias("tz"))
     ledger = pl.DataFrame(
@@ -154,12 +160,8 @@ def synthetic_lake(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
         pl.col("id").cast(pl.Int64),
         "case_id",
         pl.Series(rng.integers(10_000, 500_000, k), dtype=pl.Int64).alias("amount_fen"),
-        (pl.lit(SNAPSHOT) + pl.duration(days=pl.Series(rng.integers(-6, 3, k)))).alias(
-            "due_date"
-        ),
-        (pl.lit(start) - pl.duration(hours=pl.Series(rng.integers(0, 200, k)))).alias(
-            "created_at"
-        ),
+        (pl.lit(SNAPSHOT) + pl.duration(days=pl.Series(rng.integers(-6, 3, k)))).alias("due_date"),
+        (pl.lit(start) - pl.duration(hours=pl.Series(rng.integers(0, 200, k)))).alias("created_at"),
         "tz",
     )
     planned = case_tz.filter(pl.col("id") % 11 == 0)
