@@ -250,3 +250,35 @@ def test_a_lake_and_the_store_give_one_machine_the_same_day(engine: Engine, tmp_
     rerun = io.StoreCycleIO(engine).load_snapshot(DAY1)
     assert_same_decisions(decide(rerun, DAY1), decide(lake.load_snapshot(DAY1), DAY1))
     assert lake.load_snapshot(DAY1).rerun and not lake.load_snapshot(DAY2).rerun
+
+
+def test_export_one_machine_import_ends_where_the_ordinary_daily_would(
+    store_env: str, tmp_path: Path
+) -> None:
+    engine = make_engine(store_env)
+    try:
+        # given a store cycled once, with payments and a promise since, exported
+        seed(engine)
+        invoke("daily", "--as-of", DAY1.isoformat(), engine=engine)
+        add_day_two(engine)
+        invoke("lake", "export", "--out", str(tmp_path / "lake"), engine=engine)
+        # when the next day is decided on the lake by one machine and imported
+        alone = invoke(
+            "daily", "--input", str(tmp_path / "lake"), "--output", str(tmp_path / "out"),
+            "--as-of", DAY2.isoformat(), engine=engine,
+        )  # fmt: skip
+        imported = invoke("lake", "import", str(tmp_path / "out"), engine=engine)
+        assert comparable(imported) | {"scoring": None, "strategy": None, "agency": None} == (
+            comparable(alone)
+        )
+        stored = table_dump(engine)
+        # then running that day again on the store finds nothing to change
+        again = run_cycle(io.StoreCycleIO(engine), DAY2, now=NOW)
+        assert again.rerun and again.accounts_written == 0
+        assert table_dump(engine) == stored
+        # and importing the same decisions twice is a re-run that adds nothing
+        twice = invoke("lake", "import", str(tmp_path / "out"), engine=engine)
+        assert twice["rerun"] is True and set(twice["alerts_raised"].values()) == {0}
+        assert table_dump(engine) == stored
+    finally:
+        engine.dispose()
