@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +88,62 @@ class SparkStats:
         }
 
 
-def _prefixed(table: str, column: str) -> str:
-    return f"{table}__{column}"
+#: a slot per type family: the tagged frame reuses columns across tables (ADR 0034)
+_SLOT_TYPES: dict[str, pl.DataType] = {
+    "i": pl.Int64(),
+    "s": pl.String(),
+    "b": pl.Boolean(),
+    "d": pl.Date(),
+    "t": pl.Datetime("us", "UTC"),
+}
+
+
+def _family(dtype: pl.DataType) -> str:
+    if dtype in (pl.Int64, pl.Int32):
+        return "i"
+    if dtype == pl.String:
+        return "s"
+    if dtype == pl.Boolean:
+        return "b"
+    if dtype == pl.Date:
+        return "d"
+    if isinstance(dtype, pl.Datetime):
+        return "t"
+    raise TypeError(f"no slot for {dtype}")  # a new step column: give its type a family
+
+
+@cache
+def slots(side: str) -> tuple[dict[str, dict[str, str]], dict[str, pl.DataType]]:
+    """Where each table's columns travel in the tagged frame (``side``: ``in`` for the lake
+    tables, ``out`` for the decisions), and the slot columns with their types.
+
+    Every table's row uses the slots of its column types from the first (``i0, i1, …`` for
+    integers, ``s0, …`` for text …), so the frame is as wide as the widest table of each
+    type, not as all tables together: Spark shuffles and converts to Arrow row by row and
+    cell by cell, and a frame of mostly empty cells costs as much as a full one."""
+    schemas = (
+        {n: lake.LAKE_TABLES[n] for n in PARTITION_TABLES}
+        if side == "in"
+        else lake.decision_schemas()
+    )
+    mapping: dict[str, dict[str, str]] = {}
+    widths: dict[str, int] = {}
+    for table, schema in schemas.items():
+        used: dict[str, int] = {}
+        placed: dict[str, str] = {}
+        for column, dtype in schema.items():
+            family = _family(dtype)
+            placed[column] = f"{family}{used.get(family, 0)}"
+            used[family] = used.get(family, 0) + 1
+        for family, count in used.items():
+            widths[family] = max(widths.get(family, 0), count)
+        mapping[table] = placed
+    columns = {
+        f"{family}{k}": dtype
+        for family, dtype in _SLOT_TYPES.items()
+        for k in range(widths.get(family, 0))
+    }
+    return mapping, columns
 
 
 def _spark_type(dtype: pl.DataType) -> Any:
@@ -111,14 +165,11 @@ def _spark_type(dtype: pl.DataType) -> Any:
 
 
 def output_schema() -> StructType:
-    """The tagged frame the partitions return: every decision table's columns, prefixed."""
+    """The tagged frame the partitions return: the decision tables' rows in slots."""
     from pyspark.sql import types as st
 
     fields = [st.StructField(TAG, st.StringType(), False)]
-    for table, schema in lake.decision_schemas().items():
-        fields += [
-            st.StructField(_prefixed(table, c), _spark_type(t), True) for c, t in schema.items()
-        ]
+    fields += [st.StructField(c, _spark_type(t), True) for c, t in slots("out")[1].items()]
     fields.append(st.StructField(SUMMARY, st.StringType(), True))
     return st.StructType(fields)
 
@@ -129,11 +180,11 @@ def output_schema() -> StructType:
 def _unpack(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The partition's lake tables out of the tagged frame."""
     tables: dict[str, pl.DataFrame] = {}
-    for name, schema in lake.LAKE_TABLES.items():
-        if name == "cycle_runs":
-            continue
+    placed = slots("in")[0]
+    for name in PARTITION_TABLES:
+        schema = lake.LAKE_TABLES[name]
         rows = frame.filter(pl.col(TAG) == name).select(
-            pl.col(_prefixed(name, c)).alias(c) for c in schema
+            pl.col(placed[name][c]).alias(c) for c in schema
         )
         tables[name] = lake.conform(rows, schema, name=name)
     return tables
@@ -156,11 +207,12 @@ def decide_partition(
     frame = pl.from_arrow(pa.Table.from_batches(received))
     assert isinstance(frame, pl.DataFrame)
     decided = decide(lake.snapshot_from_lake(_unpack(frame), as_of, meta), as_of, config)
+    placed, types = slots("out")
     parts = [
         getattr(decided, table)
-        .select(pl.col(c).alias(_prefixed(table, c)) for c in columns)
+        .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
         .with_columns(pl.lit(table).alias(TAG))
-        for table, columns in lake.decision_schemas().items()
+        for table in lake.DECISION_TABLES
     ]
     summary = {**decided.summary, "_seconds": time.perf_counter() - started}
     parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [json.dumps(summary, default=str)]}))
@@ -245,13 +297,16 @@ def _keyed(spark: SparkSession, source: str) -> DataFrame:
             frame = frame.join(
                 by_agreement, frame["agreement_id"] == by_agreement["_agreement"]
             ).drop("_agreement")
-        columns = lake.LAKE_TABLES[name]
+        placed, types = slots("in")
         keyed.append(
             frame.select(
                 sf.lit(name).alias(TAG),
                 sf.col("creditor_id").alias("_k1"),
                 sf.col("debtor_id").alias("_k2"),
-                *(sf.col(c).alias(_prefixed(name, c)) for c in columns),
+                *(
+                    sf.col(c).cast(_spark_type(types[slot])).alias(slot)
+                    for c, slot in placed[name].items()
+                ),
             )
         )
     union = keyed[0]
@@ -363,9 +418,13 @@ def run_spark_cycle(
         rows = 0
         note = None
         if summary["accounts"]:
+            placed = slots("out")[0]
             for table, columns in lake.decision_schemas().items():
                 decided.filter(sf.col(TAG) == table).select(
-                    *(sf.col(_prefixed(table, c)).alias(c) for c in columns)
+                    *(
+                        sf.col(placed[table][c]).cast(_spark_type(t)).alias(c)
+                        for c, t in columns.items()
+                    )
                 ).write.mode("overwrite").parquet(f"{target}/{table}")
             rows = sum(summary[k] for k in ("accounts_written", "history_rows", "cases"))
             _write_run(
