@@ -12,7 +12,10 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the Spark engine's extra (PySpark) too where Java is present, so that `make test` runs the
+	@# Spark tests there (ADR 0034)
+	extras=dev; if command -v java >/dev/null 2>&1; then extras=dev,spark; fi; \
+	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -17,7 +17,7 @@ from cuishou.cli_support import console, friendly_errors, print_json, report_cra
 from cuishou.compliance.cli import compliance_app
 from cuishou.contact.cli import contacts_app
 from cuishou.demo_cli import demo_command
-from cuishou.engine.cli import daily_command
+from cuishou.engine.cli import daily_command, lake_app
 from cuishou.experiments.cli import experiment_app
 from cuishou.generator.cli import generate_command
 from cuishou.kpis.cli import kpis_command
@@ -62,6 +62,7 @@ def init_command(
 
 app.command("import")(import_command)
 app.command("daily")(daily_command)
+app.add_typer(lake_app, name="lake")
 app.command("generate")(generate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)

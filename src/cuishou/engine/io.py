@@ -73,6 +73,16 @@ class Decisions:
     #: the standing waivers of running plans, per account (for reinstatements)
     waivers: pl.DataFrame
 
+    @property
+    def rows(self) -> int:
+        """Rows decided: account updates, history rows, cases and alerts."""
+        return (
+            self.account_updates.height
+            + self.history.height
+            + self.cases.height
+            + self.alerts.height
+        )
+
 
 ACCOUNTS_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64(),
@@ -214,7 +224,7 @@ def load_snapshot(engine: Engine, as_of: date) -> Snapshot:
     return StoreCycleIO(engine).load_snapshot(as_of)
 
 
-def _previous_state_sql(bulk: Bulk) -> str:
+def previous_state_sql(bulk: Bulk) -> str:
     """Each account's latest bucket history row before ``:as_of`` (one indexed pass)."""
     if bulk.sqlite:
         # SQLite takes bare columns from the row holding MAX() (documented behaviour)
@@ -226,27 +236,69 @@ def _previous_state_sql(bulk: Bulk) -> str:
     FROM bucket_history WHERE as_of < :as_of ORDER BY account_id, as_of DESC"""
 
 
+def accounts_sql(bulk: Bulk) -> str:
+    """The accounts as the cycle reads them (``ACCOUNTS_SCHEMA``)."""
+    return f"""SELECT id, creditor_id, debtor_id, {bulk.nullable("case_id", "0")} AS case_id,
+        snapshot_date, snapshot_due_fen,
+        {bulk.nullable("overdue_since", "''")} AS overdue_since,
+        installment_fen, fee_fen + penalty_fen + interest_fen + principal_fen AS owed_fen,
+        status, dpd, bucket, amount_tier,
+        {bulk.nullable("cycle_as_of", "''")} AS cycle_as_of
+    FROM accounts"""  # noqa: S608 - constant fragments only
+
+
+def cases_sql(bulk: Bulk) -> str:
+    """The cases as stored (``CASES_SCHEMA``)."""
+    return f"""SELECT id, creditor_id, debtor_id, status, opened_on,
+        {bulk.nullable("closed_on", "''")} AS closed_on, due_fen FROM cases"""  # noqa: S608 - constant fragments only
+
+
+def payments_from(earliest: date) -> datetime:
+    """The earliest payment time any business date after ``earliest`` can count, in any zone."""
+    return _midnight_utc(earliest + timedelta(days=1)) - _ZONE_MARGIN
+
+
+#: non-reversed payments from ``:lower`` (``PAYMENTS_SCHEMA``)
+PAYMENTS_SQL = """SELECT p.account_id, p.paid_at, p.amount_fen, c.timezone AS tz
+    FROM payments p JOIN creditors c ON c.id = p.creditor_id
+    WHERE p.reversed_at IS NULL AND p.paid_at >= :lower"""
+#: promises still open (``PROMISES_SCHEMA``)
+PROMISES_SQL = """SELECT p.id, p.case_id, p.amount_fen, p.due_date, p.created_at, c.timezone AS tz
+    FROM promises p JOIN cases k ON k.id = p.case_id
+    JOIN creditors c ON c.id = k.creditor_id
+    WHERE p.status = 'open'"""
+#: running plans (``AGREEMENTS_SCHEMA``)
+AGREEMENTS_SQL = """SELECT g.id AS agreement_id, g.case_id, g.decided_at, g.break_after_days,
+        g.reinstate_on_break, c.timezone AS tz
+    FROM agreements g JOIN cases k ON k.id = g.case_id
+    JOIN creditors c ON c.id = k.creditor_id
+    WHERE g.status = 'approved'"""
+#: the installments of running plans (``INSTALLMENTS_SCHEMA``)
+INSTALLMENTS_SQL = """SELECT i.agreement_id, i.seq, i.due_date, i.amount_fen, i.paid_fen, i.status
+    FROM agreement_installments i JOIN agreements g ON g.id = i.agreement_id
+    WHERE g.status = 'approved'"""
+#: the waiver standing on each account under a running plan (``WAIVERS_SCHEMA``)
+WAIVERS_SQL = """SELECT l.source_id AS agreement_id, l.account_id,
+        CAST(SUM(l.fee_fen) AS BIGINT) AS fee_fen,
+        CAST(SUM(l.penalty_fen) AS BIGINT) AS penalty_fen,
+        CAST(SUM(l.interest_fen) AS BIGINT) AS interest_fen,
+        CAST(SUM(l.principal_fen) AS BIGINT) AS principal_fen
+    FROM ledger_entries l JOIN agreements g ON g.id = l.source_id
+    WHERE l.source = 'agreement' AND l.kind IN ('waiver', 'reinstatement')
+        AND g.status = 'approved'
+    GROUP BY l.source_id, l.account_id"""
+
+
 def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
     last = latest_cycle(bulk)
     refuse_earlier(as_of, last)
-    accounts = bulk.fetch(
-        f"""SELECT id, creditor_id, debtor_id, {bulk.nullable("case_id", "0")} AS case_id,
-            snapshot_date, snapshot_due_fen,
-            {bulk.nullable("overdue_since", "''")} AS overdue_since,
-            installment_fen, fee_fen + penalty_fen + interest_fen + principal_fen AS owed_fen,
-            status, dpd, bucket, amount_tier,
-            {bulk.nullable("cycle_as_of", "''")} AS cycle_as_of
-        FROM accounts""",  # noqa: S608 - constant fragments only
-        ACCOUNTS_SCHEMA,
-    )
+    accounts = bulk.fetch(accounts_sql(bulk), ACCOUNTS_SCHEMA)
     earliest = accounts.get_column("snapshot_date").min()
     if isinstance(earliest, date) and earliest <= as_of:
         payments = bulk.fetch(
-            """SELECT p.account_id, p.paid_at, p.amount_fen, c.timezone AS tz
-            FROM payments p JOIN creditors c ON c.id = p.creditor_id
-            WHERE p.reversed_at IS NULL AND p.paid_at >= :lower AND p.paid_at < :upper""",
+            PAYMENTS_SQL + " AND p.paid_at < :upper",
             PAYMENTS_SCHEMA,
-            lower=_midnight_utc(earliest + timedelta(days=1)) - _ZONE_MARGIN,
+            lower=payments_from(earliest),
             upper=_midnight_utc(as_of + timedelta(days=1)) + _ZONE_MARGIN,
         )
     else:
@@ -258,12 +310,8 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
         FUTURE_SCHEMA,
         as_of=as_of,
     )
-    previous = bulk.fetch(_previous_state_sql(bulk), PREVIOUS_SCHEMA, as_of=as_of)
-    cases = bulk.fetch(
-        f"""SELECT id, creditor_id, debtor_id, status, opened_on,
-            {bulk.nullable("closed_on", "''")} AS closed_on, due_fen FROM cases""",  # noqa: S608 - constant fragments only
-        CASES_SCHEMA,
-    )
+    previous = bulk.fetch(previous_state_sql(bulk), PREVIOUS_SCHEMA, as_of=as_of)
+    cases = bulk.fetch(cases_sql(bulk), CASES_SCHEMA)
     existing_alerts = bulk.fetch(
         """SELECT c.creditor_id, c.debtor_id, a.kind, a.status, a.raised_on FROM alerts a
         JOIN cases c ON c.id = a.case_id
@@ -271,42 +319,13 @@ def _read_snapshot(bulk: Bulk, as_of: date) -> Snapshot:
         ALERTS_SCHEMA,
         as_of=as_of,
     )
-    promises = bulk.fetch(
-        """SELECT p.id, p.case_id, p.amount_fen, p.due_date, p.created_at, c.timezone AS tz
-        FROM promises p JOIN cases k ON k.id = p.case_id
-        JOIN creditors c ON c.id = k.creditor_id
-        WHERE p.status = 'open'""",
-        PROMISES_SCHEMA,
-    )
+    promises = bulk.fetch(PROMISES_SQL, PROMISES_SCHEMA)
     rerun = bulk.fetch(
         "SELECT COUNT(*) AS n FROM cycle_runs WHERE as_of = :as_of", {"n": pl.Int64()}, as_of=as_of
     ).item(0, 0)
-    agreements = bulk.fetch(
-        """SELECT g.id AS agreement_id, g.case_id, g.decided_at, g.break_after_days,
-            g.reinstate_on_break, c.timezone AS tz
-        FROM agreements g JOIN cases k ON k.id = g.case_id
-        JOIN creditors c ON c.id = k.creditor_id
-        WHERE g.status = 'approved'""",
-        AGREEMENTS_SCHEMA,
-    )
-    installments = bulk.fetch(
-        """SELECT i.agreement_id, i.seq, i.due_date, i.amount_fen, i.paid_fen, i.status
-        FROM agreement_installments i JOIN agreements g ON g.id = i.agreement_id
-        WHERE g.status = 'approved'""",
-        INSTALLMENTS_SCHEMA,
-    )
-    waivers = bulk.fetch(
-        """SELECT l.source_id AS agreement_id, l.account_id,
-            CAST(SUM(l.fee_fen) AS BIGINT) AS fee_fen,
-            CAST(SUM(l.penalty_fen) AS BIGINT) AS penalty_fen,
-            CAST(SUM(l.interest_fen) AS BIGINT) AS interest_fen,
-            CAST(SUM(l.principal_fen) AS BIGINT) AS principal_fen
-        FROM ledger_entries l JOIN agreements g ON g.id = l.source_id
-        WHERE l.source = 'agreement' AND l.kind IN ('waiver', 'reinstatement')
-            AND g.status = 'approved'
-        GROUP BY l.source_id, l.account_id""",
-        WAIVERS_SCHEMA,
-    )
+    agreements = bulk.fetch(AGREEMENTS_SQL, AGREEMENTS_SCHEMA)
+    installments = bulk.fetch(INSTALLMENTS_SQL, INSTALLMENTS_SCHEMA)
+    waivers = bulk.fetch(WAIVERS_SQL, WAIVERS_SCHEMA)
     return Snapshot(
         accounts=accounts,
         future=future,

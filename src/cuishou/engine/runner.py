@@ -166,6 +166,31 @@ def run_daily_cycle(
     result = run_cycle(io.StoreCycleIO(engine), as_of, config, now=now, progress=progress)
     if result.note is not None:
         return result
+    return after_cycle(
+        engine,
+        result,
+        now=now,
+        scoring=scoring,
+        strategy=strategy,
+        allocation=allocation,
+        agency=agency,
+    )
+
+
+def after_cycle(
+    engine: Engine,
+    result: CycleResult,
+    *,
+    now: datetime | None = None,
+    scoring: bool = True,
+    strategy: bool = True,
+    allocation: bool | None = None,
+    agency: bool = True,
+) -> CycleResult:
+    """What follows the cycle's write on the store (scoring, recall, planning, allocation;
+    see :func:`run_daily_cycle`). ``cuishou lake import`` calls it after writing decisions
+    made elsewhere (Spark), so a day decided off the store ends as a day decided on it."""
+    as_of = result.as_of
     moment = now or utc_now()
     if scoring:
         from cuishou.scoring.service import score_open_cases  # Polars models load only here
@@ -215,6 +240,43 @@ def run_cycle(
     snapshot = cycle_io.load_snapshot(as_of)
     clock.stop(snapshot.rows)
 
+    decisions = decide(snapshot, as_of, config, clock)
+    summary = dict(decisions.summary)
+
+    clock.start("write")
+    note = None
+    if decisions.accounts_in_force:
+        written = cycle_io.write_decisions(
+            decisions, as_of=as_of, now=now or utc_now(), started_at=started_at
+        )
+        summary["alerts_raised"] = dict(written["alerts_raised"])
+        summary["rerun"] = bool(written["rerun"])
+    else:
+        note = NO_ACCOUNTS
+    clock.stop(decisions.rows)
+
+    return CycleResult(
+        as_of=as_of,
+        steps=list(clock.timings),
+        seconds=clock.total,
+        note=note,
+        **summary,
+    )
+
+
+def decide(
+    snapshot: io.Snapshot,
+    as_of: date,
+    config: CycleConfig = DEFAULT_CONFIG,
+    clock: _Clock | None = None,
+) -> io.Decisions:
+    """The pure steps of the cycle, composed: a snapshot in, the day's decisions out.
+
+    Every step is local to a debtor within one creditor (a case), so the decisions for a
+    snapshot holding whole cases only are those cases' decisions: the Spark runner
+    (:mod:`cuishou.engine.spark`) calls this once per partition of whole cases. The
+    ``summary`` counts add up across such partitions (``scheme`` and ``rerun`` aside)."""
+    clock = clock or _Clock(None)
     placed = steps.in_force(snapshot.accounts, as_of)
     excluded = snapshot.accounts.height - placed.height
 
@@ -280,37 +342,15 @@ def run_cycle(
         "rescheme": int(moved.get_column("rescheme").sum()),
         "rerun": snapshot.rerun,
     }
-
-    clock.start("write")
-    note = None
-    if placed.height:
-        written = cycle_io.write_decisions(
-            io.Decisions(
-                account_updates=updates,
-                history=history,
-                cases=rollup,
-                alerts=alerts,
-                accounts_in_force=placed.height,
-                summary=summary,
-                promises=judged,
-                installments=installments,
-                plans=plans,
-                waivers=snapshot.waivers,
-            ),
-            as_of=as_of,
-            now=now or utc_now(),
-            started_at=started_at,
-        )
-        summary["alerts_raised"] = dict(written["alerts_raised"])
-        summary["rerun"] = bool(written["rerun"])
-    else:
-        note = NO_ACCOUNTS
-    clock.stop(updates.height + history.height + rollup.height + alerts.height)
-
-    return CycleResult(
-        as_of=as_of,
-        steps=list(clock.timings),
-        seconds=clock.total,
-        note=note,
-        **summary,
+    return io.Decisions(
+        account_updates=updates,
+        history=history,
+        cases=rollup,
+        alerts=alerts,
+        accounts_in_force=placed.height,
+        summary=summary,
+        promises=judged,
+        installments=installments,
+        plans=plans,
+        waivers=snapshot.waivers,
     )

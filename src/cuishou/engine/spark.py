@@ -1,0 +1,464 @@
+"""The daily cycle on Apache Spark (分布式跑批): the same pure steps, partition by partition.
+
+``cuishou daily --engine spark --input LAKE --output DIR`` reads a Parquet lake
+(:mod:`cuishou.engine.lake`) with Spark, gives every row of every table its case key
+(creditor, debtor) by Spark joins, puts all tables in one tagged frame and repartitions it
+by that key, so that every partition holds whole cases. Each partition then runs, inside
+``mapInArrow``, exactly what the single-machine run does: :func:`lake.snapshot_from_lake`
+cuts the day, :func:`cuishou.engine.runner.decide` composes the steps — no rule is
+rewritten for Spark. The decisions come back tagged; Spark writes each as a Parquet
+dataset under the output, and the partitions' counts are added on the driver (a reduce).
+
+What needs a view of the whole portfolio runs on the driver, not in a partition: the date's
+bounds (last cycle, re-run, earliest snapshot: one small aggregate), the summary (sums of
+the partitions' counts), and — after ``cuishou lake import`` on the store — new case ids,
+scoring, the strategy's plans and allocation (see ADR 0034).
+
+PySpark is optional (``pip install 'cuishou[spark]'``): it is imported only by
+:func:`run_spark_cycle`, so the package and the ordinary ``daily`` never need it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from cuishou.engine import lake
+from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
+from cuishou.engine.runner import NO_ACCOUNTS, CycleResult, StepTiming, decide
+from cuishou.kit.clock import utc_now
+from cuishou.kit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+KEY = ("creditor_id", "debtor_id")
+TAG = "_t"
+SUMMARY = "_summary"
+#: rows per Arrow batch handed to and from the Python workers
+BATCH_ROWS = 200_000
+#: accounts per partition when the run does not say (see docs/scale-out.md)
+ACCOUNTS_PER_PARTITION = 250_000
+#: the lake tables that carry no case key and how they find it: (table to join, on)
+_BY_ACCOUNT = ("payments", "ledger", "previous", "previous_last", "waivers")
+_BY_CASE = ("promises", "agreements")
+#: the lake tables read by the partitions (``cycle_runs`` is read on the driver)
+PARTITION_TABLES = tuple(name for name in lake.LAKE_TABLES if name != "cycle_runs")
+#: counts that add up across partitions (the rest of the summary is the driver's)
+_SUMMED = (
+    "accounts", "cases", "cases_opened", "cases_closed", "cases_reopened",
+    "excluded_not_yet_placed", "history_rows", "accounts_written", "rescheme",
+)  # fmt: skip
+_SUMMED_MAPS = ("buckets", "movements", "alerts_raised", "promises_judged", "agreements_judged")
+
+
+@dataclass(frozen=True, slots=True)
+class SparkStats:
+    """Where a Spark run's time went (the bench's figures)."""
+
+    master: str
+    partitions: int
+    start_seconds: float
+    #: each partition's own time in ``decide`` (cut, steps, Arrow in and out) and accounts
+    partition_seconds: list[float] = field(default_factory=list)
+    partition_accounts: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        busy = sum(self.partition_seconds)
+        accounts = sum(self.partition_accounts)
+        return {
+            "master": self.master,
+            "partitions": self.partitions,
+            "start_seconds": round(self.start_seconds, 3),
+            "partition_seconds_total": round(busy, 3),
+            "partition_seconds_max": round(max(self.partition_seconds, default=0.0), 3),
+            "partition_accounts_per_second": round(accounts / busy) if busy else None,
+        }
+
+
+#: a slot per type family: the tagged frame reuses columns across tables (ADR 0034)
+_SLOT_TYPES: dict[str, pl.DataType] = {
+    "i": pl.Int64(),
+    "s": pl.String(),
+    "b": pl.Boolean(),
+    "d": pl.Date(),
+    "t": pl.Datetime("us", "UTC"),
+}
+
+
+def _family(dtype: pl.DataType) -> str:
+    if dtype in (pl.Int64, pl.Int32):
+        return "i"
+    if dtype == pl.String:
+        return "s"
+    if dtype == pl.Boolean:
+        return "b"
+    if dtype == pl.Date:
+        return "d"
+    if isinstance(dtype, pl.Datetime):
+        return "t"
+    raise TypeError(f"no slot for {dtype}")  # a new step column: give its type a family
+
+
+@cache
+def slots(side: str) -> tuple[dict[str, dict[str, str]], dict[str, pl.DataType]]:
+    """Where each table's columns travel in the tagged frame (``side``: ``in`` for the lake
+    tables, ``out`` for the decisions), and the slot columns with their types.
+
+    Every table's row uses the slots of its column types from the first (``i0, i1, …`` for
+    integers, ``s0, …`` for text …), so the frame is as wide as the widest table of each
+    type, not as all tables together: Spark shuffles and converts to Arrow row by row and
+    cell by cell, and a frame of mostly empty cells costs as much as a full one."""
+    schemas = (
+        {n: lake.LAKE_TABLES[n] for n in PARTITION_TABLES}
+        if side == "in"
+        else lake.decision_schemas()
+    )
+    mapping: dict[str, dict[str, str]] = {}
+    widths: dict[str, int] = {}
+    for table, schema in schemas.items():
+        used: dict[str, int] = {}
+        placed: dict[str, str] = {}
+        for column, dtype in schema.items():
+            family = _family(dtype)
+            placed[column] = f"{family}{used.get(family, 0)}"
+            used[family] = used.get(family, 0) + 1
+        for family, count in used.items():
+            widths[family] = max(widths.get(family, 0), count)
+        mapping[table] = placed
+    columns = {
+        f"{family}{k}": dtype
+        for family, dtype in _SLOT_TYPES.items()
+        for k in range(widths.get(family, 0))
+    }
+    return mapping, columns
+
+
+def _spark_type(dtype: pl.DataType) -> Any:
+    from pyspark.sql import types as st
+
+    if dtype == pl.Int64:
+        return st.LongType()
+    if dtype == pl.Int32:
+        return st.IntegerType()
+    if dtype == pl.String:
+        return st.StringType()
+    if dtype == pl.Boolean:
+        return st.BooleanType()
+    if dtype == pl.Date:
+        return st.DateType()
+    if isinstance(dtype, pl.Datetime):
+        return st.TimestampType()
+    raise TypeError(f"no Spark type for {dtype}")  # a new step column: map its type here
+
+
+def output_schema() -> StructType:
+    """The tagged frame the partitions return: the decision tables' rows in slots."""
+    from pyspark.sql import types as st
+
+    fields = [st.StructField(TAG, st.StringType(), False)]
+    fields += [st.StructField(c, _spark_type(t), True) for c, t in slots("out")[1].items()]
+    fields.append(st.StructField(SUMMARY, st.StringType(), True))
+    return st.StructType(fields)
+
+
+# ------------------------------------------------------------------ in each partition
+
+
+def _unpack(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The partition's lake tables out of the tagged frame."""
+    tables: dict[str, pl.DataFrame] = {}
+    placed = slots("in")[0]
+    for name in PARTITION_TABLES:
+        schema = lake.LAKE_TABLES[name]
+        rows = frame.filter(pl.col(TAG) == name).select(
+            pl.col(placed[name][c]).alias(c) for c in schema
+        )
+        tables[name] = lake.conform(rows, schema, name=name)
+    return tables
+
+
+def decide_partition(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    schema: pa.Schema,
+) -> Iterator[pa.RecordBatch]:
+    """One partition (whole cases): the day's cut and the steps, as on one machine; the
+    decisions tagged by table, and one summary row with the partition's counts and time."""
+    started = time.perf_counter()
+    received = list(batches)
+    if not received:
+        return
+    frame = pl.from_arrow(pa.Table.from_batches(received))
+    assert isinstance(frame, pl.DataFrame)
+    decided = decide(lake.snapshot_from_lake(_unpack(frame), as_of, meta), as_of, config)
+    placed, types = slots("out")
+    parts = [
+        getattr(decided, table)
+        .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
+        .with_columns(pl.lit(table).alias(TAG))
+        for table in lake.DECISION_TABLES
+    ]
+    summary = {**decided.summary, "_seconds": time.perf_counter() - started}
+    parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [json.dumps(summary, default=str)]}))
+    out = pl.concat(parts, how="diagonal_relaxed").to_arrow()
+    columns = [
+        out.column(f.name).cast(f.type)
+        if f.name in out.column_names
+        else pa.nulls(len(out), f.type)
+        for f in schema
+    ]
+    yield from pa.Table.from_arrays(columns, schema=schema).to_batches(max_chunksize=BATCH_ROWS)
+
+
+# ------------------------------------------------------------------ on the driver
+
+
+def spark_session(master: str | None = None, conf: Mapping[str, str] | None = None) -> SparkSession:
+    """The session to run in: the active one (``spark-submit``), else a new one on
+    ``master`` (``local[*]`` when not given)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError(
+            "the Spark engine needs PySpark and Java: pip install 'cuishou[spark]' "
+            "(and Debian's openjdk-17-jre-headless)"
+        ) from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    # the Python workers run this interpreter (this package and Polars) with one Polars
+    # thread each: Spark gives every core its own worker
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.appName("cuishou-daily")
+        .master(master or "local[*]")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.useLargeVarTypes", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
+        .config("spark.executorEnv.POLARS_MAX_THREADS", "1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+    )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, a bad master
+        raise ConfigError(f"Spark did not start ({exc}); is Java installed?") from exc
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _keyed(spark: SparkSession, source: str) -> DataFrame:
+    """Every lake table read by Spark, with its case key, in one tagged frame."""
+    from pyspark.sql import functions as sf
+
+    def read(name: str) -> DataFrame:
+        frame = spark.read.parquet(f"{source}/{name}")
+        return frame.select(
+            [sf.col(c).cast(_spark_type(t)) for c, t in lake.LAKE_TABLES[name].items()]
+        )
+
+    tables = {name: read(name) for name in PARTITION_TABLES}
+    by_account = tables["accounts"].select(sf.col("id").alias("_account"), *KEY)
+    by_case = tables["cases"].select(sf.col("id").alias("_case"), *KEY)
+    by_agreement = (
+        tables["agreements"]
+        .select(sf.col("agreement_id").alias("_agreement"), sf.col("case_id").alias("_case"))
+        .join(by_case, "_case")
+        .drop("_case")
+    )
+    keyed: list[DataFrame] = []
+    for name, frame in tables.items():
+        if name in _BY_ACCOUNT:
+            frame = frame.join(by_account, frame["account_id"] == by_account["_account"]).drop(
+                "_account"
+            )
+        elif name in _BY_CASE:
+            frame = frame.join(by_case, frame["case_id"] == by_case["_case"]).drop("_case")
+        elif name == "installments":
+            frame = frame.join(
+                by_agreement, frame["agreement_id"] == by_agreement["_agreement"]
+            ).drop("_agreement")
+        placed, types = slots("in")
+        keyed.append(
+            frame.select(
+                sf.lit(name).alias(TAG),
+                sf.col("creditor_id").alias("_k1"),
+                sf.col("debtor_id").alias("_k2"),
+                *(
+                    sf.col(c).cast(_spark_type(types[slot])).alias(slot)
+                    for c, slot in placed[name].items()
+                ),
+            )
+        )
+    union = keyed[0]
+    for frame in keyed[1:]:
+        union = union.unionByName(frame, allowMissingColumns=True)
+    return union
+
+
+def _merge(summaries: list[dict[str, Any]], config: CycleConfig, rerun: bool) -> dict[str, Any]:
+    """The reduce: the partitions' counts added up."""
+    total: dict[str, Any] = {name: 0 for name in _SUMMED}
+    for name in _SUMMED_MAPS:
+        total[name] = {}
+    for part in summaries:
+        for name in _SUMMED:
+            total[name] += int(part[name])
+        for name in _SUMMED_MAPS:
+            for key, value in part[name].items():
+                total[name][key] = total[name].get(key, 0) + int(value)
+    if not summaries:  # no rows at all: the same zero counts as a run on one machine
+        empty = decide(
+            lake.snapshot_from_lake(
+                {n: pl.DataFrame(schema=s) for n, s in lake.LAKE_TABLES.items()},
+                date(2000, 1, 1),
+                lake.LakeMeta(None, False, None),
+            ),
+            date(2000, 1, 1),
+            config,
+        ).summary
+        total.update({name: dict(empty[name]) for name in _SUMMED_MAPS})
+    total["scheme"] = config.buckets.version
+    total["rerun"] = rerun
+    return total
+
+
+def run_spark_cycle(
+    source: str | Path,
+    target: str | Path,
+    as_of: date,
+    config: CycleConfig = DEFAULT_CONFIG,
+    *,
+    master: str | None = None,
+    partitions: int | None = None,
+    now: datetime | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> tuple[CycleResult, SparkStats]:
+    """Run the cycle for ``as_of`` on Spark: the lake at ``source`` in, the decisions as
+    Parquet under ``target`` (the layout :func:`lake.read_decisions` reads) and
+    ``target/run.json``. Returns the same result as a run on one machine, and the timings."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as sf
+
+    source, target = str(source), str(target)
+    started_at = now or utc_now()
+    began = time.perf_counter()
+    spark = spark_session(master, conf)
+    start_seconds = time.perf_counter() - began
+    timings = [StepTiming("start", 0, start_seconds)]
+
+    t = time.perf_counter()
+    try:
+        runs = spark.read.parquet(f"{source}/cycle_runs").select("as_of").collect()
+        accounts = spark.read.parquet(f"{source}/accounts")
+        row = accounts.agg(sf.count(sf.lit(1)), sf.min("snapshot_date")).collect()[0]
+    except Exception as exc:
+        if type(exc).__name__ == "AnalysisException":
+            raise ConfigError(f"not a lake Spark can read at {source}: {exc}") from exc
+        raise
+    count, earliest = int(row[0]), row[1]
+    runs_frame = pl.DataFrame({"as_of": [r[0] for r in runs]}, schema=lake.RUNS_SCHEMA)
+    meta = lake.lake_meta(
+        runs_frame,
+        pl.DataFrame({"snapshot_date": [earliest]}, schema={"snapshot_date": pl.Date}),
+        as_of,
+    )
+    chosen = partitions or max(
+        spark.sparkContext.defaultParallelism, -(-count // ACCOUNTS_PER_PARTITION)
+    )
+    timings.append(StepTiming("load", count, time.perf_counter() - t))
+
+    t = time.perf_counter()
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = output_schema()
+    decided = (
+        _keyed(spark, source)
+        .repartition(chosen, "_k1", "_k2")
+        .mapInArrow(
+            partial(
+                decide_partition,
+                as_of=as_of,
+                config=config,
+                meta=meta,
+                schema=to_arrow_schema(schema),
+            ),
+            schema,
+        )
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        parts = [
+            json.loads(r[0])
+            for r in decided.filter(sf.col(TAG) == SUMMARY).select(SUMMARY).collect()
+        ]
+        summary = _merge(parts, config, meta.rerun)
+        timings.append(StepTiming("decide", summary["accounts"], time.perf_counter() - t))
+
+        t = time.perf_counter()
+        rows = 0
+        note = None
+        if summary["accounts"]:
+            placed = slots("out")[0]
+            for table, columns in lake.decision_schemas().items():
+                decided.filter(sf.col(TAG) == table).select(
+                    *(
+                        sf.col(placed[table][c]).cast(_spark_type(t)).alias(c)
+                        for c, t in columns.items()
+                    )
+                ).write.mode("overwrite").parquet(f"{target}/{table}")
+            rows = sum(summary[k] for k in ("accounts_written", "history_rows", "cases"))
+            _write_run(
+                spark,
+                target,
+                {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary},
+            )
+        else:
+            note = NO_ACCOUNTS
+        timings.append(StepTiming("write", rows, time.perf_counter() - t))
+    finally:
+        decided.unpersist()
+    stats = SparkStats(
+        master=str(spark.sparkContext.master),
+        partitions=chosen,
+        start_seconds=start_seconds,
+        partition_seconds=[float(p["_seconds"]) for p in parts],
+        partition_accounts=[int(p["accounts"]) for p in parts],
+    )
+    result = CycleResult(
+        as_of=as_of,
+        steps=timings,
+        seconds=time.perf_counter() - began,
+        note=note,
+        **summary,
+    )
+    return result, stats
+
+
+def _write_run(spark: SparkSession, target: str, run: Mapping[str, Any]) -> None:
+    if "://" not in target or target.startswith("file://"):
+        lake.write_run(Path(target.removeprefix("file://")), run)
+        return
+    text = json.dumps(run, ensure_ascii=False, default=str)
+    spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite").text(
+        f"{target}/{lake.RUN_FILE}"
+    )
