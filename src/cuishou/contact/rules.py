@@ -52,6 +52,9 @@ OUTCOMES: dict[str, Outcome] = {
     "negotiating": Outcome("协商中", "negotiating", True, False),
     "complaint": Outcome("投诉", "complained", True, False),
     "lost_contact": Outcome("失联", "lost contact", False, True),
+    # a message handed to its gateway (短信/邮件/微信/信函, cuishou.messaging): nobody was
+    # reached yet, and it is not a failed attempt either
+    "message_sent": Outcome("已发送", "message sent", False, False),
 }
 
 #: channel -> (中文, English, contact-point kinds it can use)
