@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -190,7 +190,8 @@ class SmtpGateway:
         mail["To"] = message.to
         mail["Subject"] = self.subjects.get(message.template_code, "账户通知 / Account notice")
         domain = self.sender.partition("@")[2] or "cuishou.local"
-        mail["Message-ID"] = make_msgid(idstring=message.key.replace(":", "."), domain=domain)
+        # the same message keeps its Message-ID on every attempt (receivers drop duplicates)
+        mail["Message-ID"] = f"<{message.key.replace(':', '.')}@{domain}>"
         mail["X-Cuishou-Key"] = message.key
         mail.set_content(message.body, charset="utf-8")
         return mail

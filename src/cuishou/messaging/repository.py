@@ -98,6 +98,11 @@ def case_facts(session: Session, case_id: int) -> tuple[str, str, str, int]:
     return str(row[0]), str(row[1]), str(row[2] or "Asia/Shanghai"), int(row[3])
 
 
+def keys_of_day(bulk: Bulk, day: date) -> pl.DataFrame:
+    """The keys of the messages already made for ``day`` (a re-run skips them)."""
+    return bulk.fetch("SELECT key FROM messages WHERE day = :day", {"key": pl.String()}, day=day)
+
+
 def insert_messages(bulk: Bulk, frame: pl.DataFrame, *, source: str, by: str, now: datetime) -> int:
     """Insert new messages; a key already there is left alone (idempotent). Returns how
     many rows were new."""
@@ -111,6 +116,7 @@ def insert_messages(bulk: Bulk, frame: pl.DataFrame, *, source: str, by: str, no
         SELECT {", ".join(f"s.{c}" for c in columns)}, {bulk.json("s.params")},
                {bulk.json("s.rule_ids")}, 0, :source, :by, :now, :now
         FROM {staged} s
+        WHERE 1 = 1
         ON CONFLICT (key) DO NOTHING""",  # noqa: S608 - staged table name, constant columns
         source=source,
         by=by,

@@ -241,12 +241,15 @@ def queue_candidates(
         pl.when(allowed).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(rules)
         .alias("rules"),
     ).with_columns(
-        pl.col("rules").map_elements(json.dumps, return_dtype=pl.String).alias("rule_ids")
+        pl.col("rules").map_elements(lambda r: json.dumps(list(r)), return_dtype=pl.String)
+        .alias("rule_ids")
     )  # fmt: skip
+    fresh = staged.join(repo.keys_of_day(SessionBulk(session), day), on="key", how="anti")
+    result.existing = staged.height - fresh.height
+    staged = fresh
     new = repo.insert_messages(
         SessionBulk(session), staged, source=source, by=principal.username, now=now
     )
-    result.existing = staged.height - new
     result.queued = staged.filter(pl.col("status") == "queued").height
     blocked = staged.filter(pl.col("status") == "blocked")
     result.blocked = blocked.height

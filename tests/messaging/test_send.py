@@ -1,0 +1,165 @@
+"""Sending through the real gateways' local servers, on both stores: gated, throttled,
+retried with backoff, dead-lettered, each send a contact — and exactly once across a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, func, select
+
+from cuishou.compliance.schemas import HoldIn
+from cuishou.compliance.service import open_hold
+from cuishou.messaging.gateways import Gateway, Outbound, SendResult
+from cuishou.messaging.schemas import Selection
+from cuishou.messaging.service import send_due, system_principal
+from cuishou.store.db import transaction
+from cuishou.store.tables import Contact, Event, Message, MessageJob
+from tests.messaging.servers import contract_server, smtp_server
+from tests.messaging.world import (
+    FakeClock,
+    letters,
+    make_cases,
+    options,
+    settings,
+    sms_gateway,
+    sms_selection,
+    smtp_gateway,
+)
+
+
+def statuses(engine: Engine) -> dict[str, int]:
+    with transaction(engine) as session:
+        rows = session.execute(select(Message.status, func.count()).group_by(Message.status))
+        return {s: n for s, n in rows}
+
+
+def test_sms_go_out_rendered_gated_and_each_is_a_contact(engine: Engine) -> None:
+    cases = make_cases(engine, 3)
+    clock = FakeClock()
+    with contract_server() as server:
+        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
+                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+
+    assert (summary.queued, summary.sent, summary.blocked, summary.failed) == (3, 3, 0, 0)
+    assert len(server.sms()) == 3
+    first = server.sms()[0].form
+    assert first["PhoneNumbers"] == "13812341234" and first["TemplateCode"] == "SMS_REMINDER"
+    assert '"amount": "12345.67"' in first["TemplateParam"]
+    with transaction(engine) as session:
+        messages = session.scalars(select(Message).order_by(Message.id)).all()
+        assert {m.status for m in messages} == {"sent"}
+        assert messages[0].body.startswith("【还款提醒】李**您好，您在测试银行的借款已逾期，应还金额12345.67元")
+        assert "{" not in messages[0].body and "https://pay.example.com/p/" in messages[0].body
+        assert messages[0].provider_id == "BIZ000001"
+        contacts = session.scalars(select(Contact).order_by(Contact.id)).all()
+        assert [(c.channel, c.outcome) for c in contacts] == [("sms", "message_sent")] * 3
+        assert {m.contact_id for m in messages} == {c.id for c in contacts}
+        job = session.scalars(select(MessageJob)).one()
+        assert job.status == "done" and job.counts["sent"] == 3
+    # the throttle (10/s) spaced the sends by the injected clock, without real sleeping
+    assert clock.slept and all(abs(s - 0.1) < 1e-6 for s in clock.slept)
+
+
+class CrashAfter:
+    """The gateway, and the process dying after ``k`` messages reached the provider
+    (after the provider took the k-th, before its result was recorded)."""
+
+    def __init__(self, inner: Gateway, k: int) -> None:
+        self.inner, self.k, self.channel, self.sent = inner, k, inner.channel, 0
+
+    def send(self, batch: Sequence[Outbound]) -> list[SendResult]:
+        results = self.inner.send(batch)
+        self.sent += len(batch)
+        if self.sent >= self.k:
+            raise SystemExit("killed")
+        return results
+
+
+def test_a_crash_mid_batch_and_a_rerun_send_nothing_twice(engine: Engine) -> None:
+    cases = make_cases(engine, 6)
+    clock = FakeClock()
+    with contract_server() as server:
+        gateway = sms_gateway(server.url, clock)
+        with pytest.raises(SystemExit):
+            send_due(engine, {"sms": CrashAfter(gateway, 3)}, settings(),
+                     options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        assert len(server.sms()) == 3
+        clock.now = clock.now.replace(minute=5)
+
+        rerun = send_due(engine, {"sms": gateway}, settings(),
+                         options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        again = send_due(engine, {"sms": gateway}, settings(),
+                         options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+
+    numbers = [r.form["OutId"] for r in server.sms()]
+    assert len(numbers) == len(set(numbers)) == 6  # each message reached the provider once
+    assert (rerun.queued, rerun.sent, rerun.unknown) == (0, 3, 1)
+    assert (again.queued, again.sent, again.unknown) == (0, 0, 0)
+    # the one whose result was lost is not resent blindly: it is "unknown" (a receipt settles it)
+    assert statuses(engine) == {"sent": 5, "unknown": 1}
+    with transaction(engine) as session:
+        crashed = session.scalars(select(MessageJob).order_by(MessageJob.id)).first()
+        assert crashed is not None and crashed.status == "crashed"
+
+
+def test_failures_are_retried_with_backoff_then_dead_lettered(engine: Engine) -> None:
+    cases = make_cases(engine, 2)
+    clock = FakeClock()
+    with contract_server() as server:
+        # the first message: 500 then OK; the second: 500 three times (max_attempts 3)
+        ok = (200, {"Code": "OK", "BizId": "B1"})
+        server.answers = [(500, {}), (500, {}), ok, (500, {}), (500, {})]
+        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
+                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+    assert summary.sent == 1 and summary.dead == 1
+    assert statuses(engine) == {"sent": 1, "dead": 1}
+    # backoff 30 s then 60 s from each failure (less the throttle's 0.1 s since the first),
+    # waited on the injected clock
+    assert [s for s in clock.slept if s >= 1] == pytest.approx([29.9, 60.0])
+    with transaction(engine) as session:
+        dead = session.scalars(select(Message).where(Message.status == "dead")).one()
+        assert dead.attempts == 3 and "HTTP 500" in dead.error
+
+
+def test_an_opt_out_blocks_the_send_with_its_rule(engine: Engine) -> None:
+    cases = make_cases(engine, 2)
+    clock = FakeClock()
+    with transaction(engine) as session:
+        principal = system_principal(session, now=clock.now)
+        open_hold(session, principal, cases.ids[0], HoldIn(kind="opt_out", channel="sms"),
+                  now=clock.now)  # fmt: skip
+    with contract_server() as server:
+        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
+                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+    assert summary.sent == 1 and summary.blocked == 1 and len(server.sms()) == 1
+    assert list(summary.blocked_by_rule) != []
+    with transaction(engine) as session:
+        blocked = session.scalars(select(Message).where(Message.status == "blocked")).one()
+        assert blocked.case_id == cases.ids[0] and blocked.rule_ids
+
+
+def test_email_and_letters_go_out_in_one_run(engine: Engine, tmp_path: Path) -> None:
+    cases = make_cases(engine, 2)
+    clock = FakeClock()
+    picked = [
+        *[Selection(case_id=c, contact_point_id=p, channel="email", template_code="EMAIL_STATEMENT")
+          for c, p in zip(cases.ids, cases.emails, strict=True)],
+        *[Selection(case_id=c, contact_point_id=p, channel="letter", template_code="LETTER_DEMAND")
+          for c, p in zip(cases.ids, cases.addresses, strict=True)],
+    ]  # fmt: skip
+    with smtp_server() as box:
+        summary = send_due(
+            engine, {"email": smtp_gateway(box.port), "letter": letters(tmp_path, clock)},
+            settings(), options(clock, ("email", "letter"), picked),
+        )  # fmt: skip
+    assert summary.sent == 4 and len(box.messages) == 2
+    assert "应还金额为12345.67元" in box.messages[0][2].get_content()
+    (pdf,) = [Path(f) for f in summary.files if f.endswith(".pdf")]
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 2 and "催收函" in reader.pages[0].extract_text()
+    with transaction(engine) as session:
+        kinds = session.scalars(select(Event.type).where(Event.type.like("message.%"))).all()
+        assert kinds.count("message.sent") == 4
