@@ -22,7 +22,12 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-MessagingDep = Annotated[MessagingSettings, Depends(settings_from_env)]
+def messaging_settings() -> MessagingSettings:
+    """The gateways' settings (the environment; tests override this dependency)."""
+    return settings_from_env()
+
+
+MessagingDep = Annotated[MessagingSettings, Depends(messaging_settings)]
 
 
 @router.post(

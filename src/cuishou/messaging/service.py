@@ -101,8 +101,8 @@ def system_principal(session: Session, *, now: datetime) -> Principal:
 def active_templates(session: Session, principal: Principal, *, now: datetime) -> dict[str, Any]:
     """The active template of each code; a store without the defaults gets them first."""
     active = {t.code: t for t in list_templates(session, principal, status="active")}
-    if not active:
-        install_default_templates(session, principal, now=now)
+    if not active:  # a new store: the shipped defaults, installed by the integration user
+        install_default_templates(session, system_principal(session, now=now), now=now)
         active = {t.code: t for t in list_templates(session, principal, status="active")}
     return active
 
