@@ -49,8 +49,12 @@ class ContractServer:
             return 200, {"access_token": "TOKEN-1", "expires_in": 7200}
         if request.path == "/cgi-bin/message/template/send":
             return 200, {"errcode": 0, "errmsg": "ok", "msgid": 200000 + count}
-        return 200, {"Code": "OK", "Message": "OK", "BizId": f"BIZ{count:06d}",
-                     "RequestId": f"REQ{count}"}  # fmt: skip
+        return 200, {
+            "Code": "OK",
+            "Message": "OK",
+            "BizId": f"BIZ{count:06d}",
+            "RequestId": f"REQ{count}",
+        }
 
 
 def _handler(server: ContractServer) -> type[BaseHTTPRequestHandler]:
@@ -63,10 +67,13 @@ def _handler(server: ContractServer) -> type[BaseHTTPRequestHandler]:
             if "form-urlencoded" in (self.headers.get("Content-Type") or ""):
                 form = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
             request = Received(
-                method=self.command, path=parts.path,
-                query={k: v[0] for k, v in parse_qs(parts.query).items()}, form=form,
-                body=body, headers={k.lower(): v for k, v in self.headers.items()},
-            )  # fmt: skip
+                method=self.command,
+                path=parts.path,
+                query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                form=form,
+                body=body,
+                headers={k.lower(): v for k, v in self.headers.items()},
+            )
             status, payload = server.answer(request)
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -75,8 +82,8 @@ def _handler(server: ContractServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = _handle
-        do_POST = _handle
+        do_GET = _handle  # noqa: N815 - http.server names its handlers so
+        do_POST = _handle  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -117,7 +124,9 @@ def smtp_server() -> Iterator[Mailbox]:
     box = Mailbox()
 
     class Keep:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        async def handle_DATA(  # noqa: N802 - aiosmtpd names the hook so
+            self, server: Any, session: Any, envelope: Any
+        ) -> str:
             mail = message_from_bytes(envelope.original_content, policy=policy.default)
             box.messages.append((envelope.mail_from, list(envelope.rcpt_tos), mail))
             return "250 OK"

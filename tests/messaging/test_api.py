@@ -58,10 +58,13 @@ def post(client: TestClient, token: str, **body: Any) -> Any:
 def callback(client: TestClient, payload: Any, *, secret: str = SECRET) -> Any:
     body = json.dumps(payload).encode()
     return client.post(
-        "/api/v1/messages/receipts", content=body,
-        headers={"X-Cuishou-Signature": receipt_signature(body, secret),
-                 "Content-Type": "application/json"},
-    )  # fmt: skip
+        "/api/v1/messages/receipts",
+        content=body,
+        headers={
+            "X-Cuishou-Signature": receipt_signature(body, secret),
+            "Content-Type": "application/json",
+        },
+    )
 
 
 def test_a_message_is_gated_queued_and_a_replay_gets_the_same_id(
@@ -70,10 +73,22 @@ def test_a_message_is_gated_queued_and_a_replay_gets_the_same_id(
     world, case_id, mobile = setup(engine)
     token = world.tokens["col_a"]
 
-    first = post(client, token, case_id=case_id, contact_point_id=mobile, channel="sms",
-                 template_code="SMS_REMINDER")  # fmt: skip
-    replay = post(client, token, case_id=case_id, contact_point_id=mobile, channel="sms",
-                  template_code="SMS_REMINDER")  # fmt: skip
+    first = post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
+    replay = post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
 
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "queued"
@@ -92,8 +107,14 @@ def test_the_gate_refuses_with_403_rules_and_next_allowed_at(
     world, case_id, mobile = setup(engine)
     clock.now = WORKDAY_MORNING + timedelta(hours=12)  # 22:00 in Beijing
 
-    response = post(client, world.tokens["col_a"], case_id=case_id, contact_point_id=mobile,
-                    channel="sms", template_code="SMS_REMINDER")  # fmt: skip
+    response = post(
+        client,
+        world.tokens["col_a"],
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
 
     assert response.status_code == 403, response.text
     body = response.json()
@@ -107,12 +128,30 @@ def test_the_gate_refuses_with_403_rules_and_next_allowed_at(
 def test_bad_input_is_a_clear_error(engine: Engine, client: TestClient) -> None:
     world, case_id, mobile = setup(engine)
     token = world.tokens["col_a"]
-    wrong_kind = post(client, token, case_id=case_id, contact_point_id=mobile, channel="email",
-                      template_code="EMAIL_STATEMENT")  # fmt: skip
-    no_template = post(client, token, case_id=case_id, contact_point_id=mobile, channel="sms",
-                       template_code="NO_SUCH")  # fmt: skip
-    other_team = post(client, world.tokens["col_b"], case_id=case_id, contact_point_id=mobile,
-                      channel="sms", template_code="SMS_REMINDER")  # fmt: skip
+    wrong_kind = post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="email",
+        template_code="EMAIL_STATEMENT",
+    )
+    no_template = post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="NO_SUCH",
+    )
+    other_team = post(
+        client,
+        world.tokens["col_b"],
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
     assert wrong_kind.status_code == 422 and "email" in wrong_kind.json()["message"]
     assert no_template.status_code == 404
     assert other_team.status_code == 404
@@ -122,18 +161,33 @@ def test_bad_input_is_a_clear_error(engine: Engine, client: TestClient) -> None:
 
 def test_receipts_must_be_signed_and_mark_delivery(engine: Engine, client: TestClient) -> None:
     world, case_id, mobile = setup(engine)
-    post(client, world.tokens["col_a"], case_id=case_id, contact_point_id=mobile, channel="sms",
-         template_code="SMS_REMINDER")  # fmt: skip
+    post(
+        client,
+        world.tokens["col_a"],
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
     fake = FakeClock(now=WORKDAY_MORNING)
     with contract_server() as server:
-        send_due(engine, {"sms": sms_gateway(server.url, fake)}, settings(),
-                 options(fake, ("sms",), []))  # fmt: skip
+        send_due(
+            engine, {"sms": sms_gateway(server.url, fake)}, settings(), options(fake, ("sms",), [])
+        )
     key = f"{case_id}:SMS_REMINDER:{DAY.isoformat()}"
-    receipt = [{"out_id": key, "biz_id": "BIZ000001", "success": True, "err_code": "DELIVERED",
-                "phone_number": "13812341234", "report_time": "2026-11-04 10:00:05"}]  # fmt: skip
+    receipt = [
+        {
+            "out_id": key,
+            "biz_id": "BIZ000001",
+            "success": True,
+            "err_code": "DELIVERED",
+            "phone_number": "13812341234",
+            "report_time": "2026-11-04 10:00:05",
+        }
+    ]
 
     forged = callback(client, receipt, secret="wrong")
-    applied = callback(client, receipt + [{"out_id": "nope", "success": True}])
+    applied = callback(client, [*receipt, {"out_id": "nope", "success": True}])
 
     assert forged.status_code == 401
     assert applied.status_code == 200, applied.text
@@ -148,18 +202,33 @@ def test_a_td_reply_opens_an_opt_out_the_gate_honours(
 ) -> None:
     world, case_id, mobile = setup(engine)
     token = world.tokens["col_a"]
-    post(client, token, case_id=case_id, contact_point_id=mobile, channel="sms",
-         template_code="SMS_REMINDER")  # fmt: skip
+    post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_REMINDER",
+    )
     fake = FakeClock(now=WORKDAY_MORNING)
     with contract_server() as server:
-        send_due(engine, {"sms": sms_gateway(server.url, fake)}, settings(),
-                 options(fake, ("sms",), []))  # fmt: skip
+        send_due(
+            engine, {"sms": sms_gateway(server.url, fake)}, settings(), options(fake, ("sms",), [])
+        )
 
-    reply = callback(client, [{"phone_number": "13812341234", "content": "TD",
-                               "send_time": "2026-11-04 10:03:00"}])  # fmt: skip
+    reply = callback(
+        client,
+        [{"phone_number": "13812341234", "content": "TD", "send_time": "2026-11-04 10:03:00"}],
+    )
     clock.now = WORKDAY_MORNING + timedelta(minutes=10)
-    again = post(client, token, case_id=case_id, contact_point_id=mobile, channel="sms",
-                 template_code="SMS_BROKEN_PROMISE")  # fmt: skip
+    again = post(
+        client,
+        token,
+        case_id=case_id,
+        contact_point_id=mobile,
+        channel="sms",
+        template_code="SMS_BROKEN_PROMISE",
+    )
 
     assert reply.status_code == 200 and reply.json()["opt_outs"] == 1
     with transaction(engine) as session:

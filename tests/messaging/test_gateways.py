@@ -26,23 +26,39 @@ from cuishou.messaging.gateways import (
 from tests.messaging.servers import contract_server, smtp_server
 
 AT = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
-PARAMS = {"name": "张*", "amount": "12345.67", "due_date": "2026-11-11",
-          "creditor": "测试银行", "pay_link": "https://pay.example.com/p/abc", "case_ref": "abc"}  # fmt: skip
+PARAMS = {
+    "name": "张*",
+    "amount": "12345.67",
+    "due_date": "2026-11-11",
+    "creditor": "测试银行",
+    "pay_link": "https://pay.example.com/p/abc",
+    "case_ref": "abc",
+}
 
 
 def outbound(channel: str, to: str, *, message_id: int = 1, body: str = "您好 测试") -> Outbound:
     return Outbound(
-        message_id=message_id, key=f"{message_id}:T:2026-11-04", channel=channel, to=to,
-        body=body, template_code="SMS_REMINDER", params=PARAMS, recipient_name="张*",
-    )  # fmt: skip
+        message_id=message_id,
+        key=f"{message_id}:T:2026-11-04",
+        channel=channel,
+        to=to,
+        body=body,
+        template_code="SMS_REMINDER",
+        params=PARAMS,
+        recipient_name="张*",
+    )
 
 
 def test_the_sms_request_is_aliyun_sendsms_signed_over_the_canonical_query() -> None:
     with contract_server() as server:
         gateway = AliyunSmsGateway(
-            endpoint=server.url + "/", access_key_id="KEYID", access_key_secret="SECRET",
-            sign_name="催收服务", clock=lambda: AT, template_codes={"SMS_REMINDER": "SMS_1234"},
-        )  # fmt: skip
+            endpoint=server.url + "/",
+            access_key_id="KEYID",
+            access_key_secret="SECRET",
+            sign_name="催收服务",
+            clock=lambda: AT,
+            template_codes={"SMS_REMINDER": "SMS_1234"},
+        )
 
         results = gateway.send([outbound("sms", "13812341234")])
 
@@ -86,33 +102,52 @@ def test_sms_errors_are_retryable_or_not_as_the_provider_says() -> None:
             (200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}),
             (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发流控"}),
         ]
-        gateway = AliyunSmsGateway(endpoint=server.url, access_key_id="K",
-                                   access_key_secret="S", sign_name="x", clock=lambda: AT)  # fmt: skip
-        results = gateway.send([outbound("sms", "1381234123" + str(i), message_id=i)
-                                for i in range(3)])  # fmt: skip
+        gateway = AliyunSmsGateway(
+            endpoint=server.url,
+            access_key_id="K",
+            access_key_secret="S",
+            sign_name="x",
+            clock=lambda: AT,
+        )
+        results = gateway.send(
+            [outbound("sms", "1381234123" + str(i), message_id=i) for i in range(3)]
+        )
     assert [(r.ok, r.retryable) for r in results] == [(False, True), (False, False), (False, True)]
     assert "MOBILE_NUMBER_ILLEGAL" in results[1].error
 
 
 def test_email_arrives_at_the_smtp_server_in_utf8_with_our_key() -> None:
     with smtp_server() as box:
-        gateway = SmtpGateway(host=box.host, port=box.port, sender="notice@cuishou.example",
-                              subjects={"SMS_REMINDER": "还款提醒"})  # fmt: skip
-        results = gateway.send([outbound("email", "zhang@example.com", body="张*您好：应还12345.67元")])
+        gateway = SmtpGateway(
+            host=box.host,
+            port=box.port,
+            sender="notice@cuishou.example",
+            subjects={"SMS_REMINDER": "还款提醒"},
+        )
+        results = gateway.send(
+            [outbound("email", "zhang@example.com", body="张*您好：应还12345.67元")]
+        )
     assert results[0].ok
     ((sender, rcpts, mail),) = box.messages
     assert sender == "notice@cuishou.example" and rcpts == ["zhang@example.com"]
     assert mail["Subject"] == "还款提醒" and mail["X-Cuishou-Key"] == "1:T:2026-11-04"
     assert "应还12345.67元" in mail.get_content()
-    assert results[0].provider_id == mail["Message-ID"].strip() == "<1.T.2026-11-04@cuishou.example>"
+    assert (
+        results[0].provider_id == mail["Message-ID"].strip() == "<1.T.2026-11-04@cuishou.example>"
+    )
 
 
 def test_wechat_template_message_takes_a_token_then_posts_the_template() -> None:
     with contract_server() as server:
-        gateway = WechatTemplateGateway(base_url=server.url, app_id="wxAPP", app_secret="SEC",
-                                        template_ids={"SMS_REMINDER": "TPL-9"})  # fmt: skip
-        results = gateway.send([outbound("wechat", "oOPENID1"), outbound("wechat", "oOPENID2",
-                                                                       message_id=2)])  # fmt: skip
+        gateway = WechatTemplateGateway(
+            base_url=server.url,
+            app_id="wxAPP",
+            app_secret="SEC",
+            template_ids={"SMS_REMINDER": "TPL-9"},
+        )
+        results = gateway.send(
+            [outbound("wechat", "oOPENID1"), outbound("wechat", "oOPENID2", message_id=2)]
+        )
     assert [r.ok for r in results] == [True, True]
     token, first, second = server.received
     assert token.path == "/cgi-bin/token"
@@ -131,7 +166,9 @@ def test_letters_are_one_merged_cjk_pdf_and_a_manifest_with_masked_addresses(
 ) -> None:
     printer = LetterPrinter(directory=tmp_path, clock=lambda: AT)
     batch = [
-        outbound("letter", "北京市朝阳区建国路88号3单元501", body="催收函：张*您好，应还金额12345.67元。"),
+        outbound(
+            "letter", "北京市朝阳区建国路88号3单元501", body="催收函：张*您好，应还金额12345.67元。"
+        ),
         outbound("letter", "上海市浦东新区世纪大道100号", message_id=2, body="催收函：李*您好。"),
     ]
     results = printer.send(batch)

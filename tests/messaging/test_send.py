@@ -40,8 +40,12 @@ def test_sms_go_out_rendered_gated_and_each_is_a_contact(engine: Engine) -> None
     cases = make_cases(engine, 3)
     clock = FakeClock()
     with contract_server() as server:
-        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
-                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        summary = send_due(
+            engine,
+            {"sms": sms_gateway(server.url, clock)},
+            settings(),
+            options(clock, ("sms",), sms_selection(cases)),
+        )
 
     assert (summary.queued, summary.sent, summary.blocked, summary.failed) == (3, 3, 0, 0)
     assert len(server.sms()) == 3
@@ -51,7 +55,9 @@ def test_sms_go_out_rendered_gated_and_each_is_a_contact(engine: Engine) -> None
     with transaction(engine) as session:
         messages = session.scalars(select(Message).order_by(Message.id)).all()
         assert {m.status for m in messages} == {"sent"}
-        assert messages[0].body.startswith("【还款提醒】李**您好，您在测试银行的借款已逾期，应还金额12345.67元")
+        assert messages[0].body.startswith(
+            "【还款提醒】李**您好，您在测试银行的借款已逾期，应还金额12345.67元"
+        )
         assert "{" not in messages[0].body and "https://pay.example.com/p/" in messages[0].body
         assert messages[0].provider_id == "BIZ000001"
         contacts = session.scalars(select(Contact).order_by(Contact.id)).all()
@@ -84,15 +90,21 @@ def test_a_crash_mid_batch_and_a_rerun_send_nothing_twice(engine: Engine) -> Non
     with contract_server() as server:
         gateway = sms_gateway(server.url, clock)
         with pytest.raises(SystemExit):
-            send_due(engine, {"sms": CrashAfter(gateway, 3)}, settings(),
-                     options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+            send_due(
+                engine,
+                {"sms": CrashAfter(gateway, 3)},
+                settings(),
+                options(clock, ("sms",), sms_selection(cases)),
+            )
         assert len(server.sms()) == 3
         clock.now = clock.now.replace(minute=5)
 
-        rerun = send_due(engine, {"sms": gateway}, settings(),
-                         options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
-        again = send_due(engine, {"sms": gateway}, settings(),
-                         options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        rerun = send_due(
+            engine, {"sms": gateway}, settings(), options(clock, ("sms",), sms_selection(cases))
+        )
+        again = send_due(
+            engine, {"sms": gateway}, settings(), options(clock, ("sms",), sms_selection(cases))
+        )
 
     numbers = [r.form["OutId"] for r in server.sms()]
     assert len(numbers) == len(set(numbers)) == 6  # each message reached the provider once
@@ -112,8 +124,12 @@ def test_failures_are_retried_with_backoff_then_dead_lettered(engine: Engine) ->
         # the first message: 500 then OK; the second: 500 three times (max_attempts 3)
         ok = (200, {"Code": "OK", "BizId": "B1"})
         server.answers = [(500, {}), (500, {}), ok, (500, {}), (500, {})]
-        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
-                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        summary = send_due(
+            engine,
+            {"sms": sms_gateway(server.url, clock)},
+            settings(),
+            options(clock, ("sms",), sms_selection(cases)),
+        )
     assert summary.sent == 1 and summary.dead == 1
     assert statuses(engine) == {"sent": 1, "dead": 1}
     # backoff 30 s then 60 s from each failure (less the throttle's 0.1 s since the first),
@@ -129,11 +145,16 @@ def test_an_opt_out_blocks_the_send_with_its_rule(engine: Engine) -> None:
     clock = FakeClock()
     with transaction(engine) as session:
         principal = system_principal(session, now=clock.now)
-        open_hold(session, principal, cases.ids[0], HoldIn(kind="opt_out", channel="sms"),
-                  now=clock.now)  # fmt: skip
+        open_hold(
+            session, principal, cases.ids[0], HoldIn(kind="opt_out", channel="sms"), now=clock.now
+        )
     with contract_server() as server:
-        summary = send_due(engine, {"sms": sms_gateway(server.url, clock)}, settings(),
-                           options(clock, ("sms",), sms_selection(cases)))  # fmt: skip
+        summary = send_due(
+            engine,
+            {"sms": sms_gateway(server.url, clock)},
+            settings(),
+            options(clock, ("sms",), sms_selection(cases)),
+        )
     assert summary.sent == 1 and summary.blocked == 1 and len(server.sms()) == 1
     assert list(summary.blocked_by_rule) != []
     with transaction(engine) as session:
@@ -145,16 +166,26 @@ def test_email_and_letters_go_out_in_one_run(engine: Engine, tmp_path: Path) -> 
     cases = make_cases(engine, 2)
     clock = FakeClock()
     picked = [
-        *[Selection(case_id=c, contact_point_id=p, channel="email", template_code="EMAIL_STATEMENT")
-          for c, p in zip(cases.ids, cases.emails, strict=True)],
-        *[Selection(case_id=c, contact_point_id=p, channel="letter", template_code="LETTER_DEMAND")
-          for c, p in zip(cases.ids, cases.addresses, strict=True)],
-    ]  # fmt: skip
+        *[
+            Selection(
+                case_id=c, contact_point_id=p, channel="email", template_code="EMAIL_STATEMENT"
+            )
+            for c, p in zip(cases.ids, cases.emails, strict=True)
+        ],
+        *[
+            Selection(
+                case_id=c, contact_point_id=p, channel="letter", template_code="LETTER_DEMAND"
+            )
+            for c, p in zip(cases.ids, cases.addresses, strict=True)
+        ],
+    ]
     with smtp_server() as box:
         summary = send_due(
-            engine, {"email": smtp_gateway(box.port), "letter": letters(tmp_path, clock)},
-            settings(), options(clock, ("email", "letter"), picked),
-        )  # fmt: skip
+            engine,
+            {"email": smtp_gateway(box.port), "letter": letters(tmp_path, clock)},
+            settings(),
+            options(clock, ("email", "letter"), picked),
+        )
     assert summary.sent == 4 and len(box.messages) == 2
     assert "应还金额为12345.67元" in box.messages[0][2].get_content()
     (pdf,) = [Path(f) for f in summary.files if f.endswith(".pdf")]

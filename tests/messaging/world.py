@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from cuishou.messaging.gateway_settings import MessagingSettings
 from cuishou.messaging.gateways import AliyunSmsGateway, Gateway, LetterPrinter, SmtpGateway
 from cuishou.messaging.rules import RetryPolicy
-from cuishou.messaging.service import SendOptions
 from cuishou.messaging.schemas import Selection
+from cuishou.messaging.service import SendOptions
 from cuishou.store.db import transaction
 from tests.web.factories import WORKDAY_MORNING, debtor_mobile, make_case, make_contact_point
 
@@ -49,11 +49,19 @@ def make_cases(engine: Engine, n: int) -> Cases:
             case = make_case(session, debtor_name="张伟" if i % 2 else "李秀英")
             out.ids.append(case.id)
             out.mobiles.append(debtor_mobile(session, case).id)
-            out.emails.append(make_contact_point(session, debtor_id=case.debtor_id, kind="email",
-                                                 value=f"debtor{i}@example.com").id)  # fmt: skip
-            out.addresses.append(make_contact_point(
-                session, debtor_id=case.debtor_id, kind="address",
-                value=f"北京市朝阳区建国路{i + 1}号").id)  # fmt: skip
+            out.emails.append(
+                make_contact_point(
+                    session, debtor_id=case.debtor_id, kind="email", value=f"debtor{i}@example.com"
+                ).id
+            )
+            out.addresses.append(
+                make_contact_point(
+                    session,
+                    debtor_id=case.debtor_id,
+                    kind="address",
+                    value=f"北京市朝阳区建国路{i + 1}号",
+                ).id
+            )
     return out
 
 
@@ -68,8 +76,13 @@ def settings(**overrides: object) -> MessagingSettings:
 
 
 def sms_gateway(url: str, clock: FakeClock) -> AliyunSmsGateway:
-    return AliyunSmsGateway(endpoint=url, access_key_id="KEY", access_key_secret="SECRET",
-                            sign_name="催收服务", clock=clock)  # fmt: skip
+    return AliyunSmsGateway(
+        endpoint=url,
+        access_key_id="KEY",
+        access_key_secret="SECRET",
+        sign_name="催收服务",
+        clock=clock,
+    )
 
 
 def smtp_gateway(port: int) -> SmtpGateway:
@@ -81,8 +94,9 @@ def letters(directory: Path, clock: FakeClock) -> Gateway:
 
 
 def options(clock: FakeClock, channels: tuple[str, ...], selection: list[Selection]) -> SendOptions:
-    return SendOptions(day=DAY, channels=channels, clock=clock, sleep=clock.sleep,
-                       selection=selection)  # fmt: skip
+    return SendOptions(
+        day=DAY, channels=channels, clock=clock, sleep=clock.sleep, selection=selection
+    )
 
 
 def sms_selection(cases: Cases, template: str = "SMS_REMINDER") -> list[Selection]:
