@@ -23,6 +23,7 @@ import polars as pl
 from cuishou.kit.ids import normalize_mobile
 from cuishou.kit.masking import mask_address, mask_email, mask_mobile
 from cuishou.placement.rules import (
+    EMAIL_SHAPE,
     Reason,
     mobile_reason,
     normalize_phone,
@@ -246,7 +247,7 @@ VERIFICATIONS = ("new", "verified", "invalid")
 #: the operational status a review sets: the gate and the dialer read ``status`` only
 STATUS_OF_VERIFICATION = {"verified": "active", "invalid": "invalid"}
 
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+_EMAIL_RE = EMAIL_SHAPE  # the import's definition
 #: a WeChat ID: 6-20 characters, a letter first, then letters, digits, ``_`` or ``-``
 _WECHAT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{5,19}$")
 _ADDRESS_MIN = 6

@@ -39,6 +39,7 @@ MAX_LENGTHS: dict[str, int] = {
     "province": 32,
     "city": 64,
     "home_address": 300,
+    "email": 254,
     "work_address": 300,
     "employer": 300,
     "reference": 100,
