@@ -65,6 +65,9 @@ class SendResult:
 
 
 class Gateway(Protocol):
+    """Hands a batch to the outside world: one result per message, in order. An adapter
+    holding connections may also have ``close()`` (the run calls it at its end)."""
+
     channel: str
 
     def send(self, batch: Sequence[Outbound]) -> list[SendResult]: ...
@@ -132,12 +135,19 @@ class AliyunSmsGateway:
         return params
 
     def send(self, batch: Sequence[Outbound]) -> list[SendResult]:
-        client = self.client or httpx.Client(timeout=self.timeout)
-        try:
-            return [self._one(client, m) for m in batch]
-        finally:
-            if self.client is None:
-                client.close()
+        client = self._http()
+        return [self._one(client, m) for m in batch]
+
+    def _http(self) -> httpx.Client:
+        """One client for the gateway's life (kept-alive connections, one TLS context)."""
+        if self.client is None:
+            self.client = httpx.Client(timeout=self.timeout)
+        return self.client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def _one(self, client: httpx.Client, message: Outbound) -> SendResult:
         params = self.request_params(message, nonce=uuid.uuid4().hex)
@@ -285,19 +295,22 @@ class WechatTemplateGateway:
         }
 
     def send(self, batch: Sequence[Outbound]) -> list[SendResult]:
-        client = self.client or httpx.Client(timeout=self.timeout)
+        if self.client is None:
+            self.client = httpx.Client(timeout=self.timeout)
+        client = self.client
         try:
-            try:
-                token = self.access_token(client)
-            except (httpx.HTTPError, ValueError, WechatError) as exc:
-                return [
-                    SendResult(m.message_id, False, error=f"token: {exc}", retryable=True)
-                    for m in batch
-                ]
-            return [self._one(client, token, m) for m in batch]
-        finally:
-            if self.client is None:
-                client.close()
+            token = self.access_token(client)
+        except (httpx.HTTPError, ValueError, WechatError) as exc:
+            return [
+                SendResult(m.message_id, False, error=f"token: {exc}", retryable=True)
+                for m in batch
+            ]
+        return [self._one(client, token, m) for m in batch]
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def _one(self, client: httpx.Client, token: str, message: Outbound) -> SendResult:
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ class QueueResult:
     existing: int = 0
     blocked_by_rule: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    #: seconds per phase (render, screen, gate, insert) — what bench/messages.py reports
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def render_batch(
@@ -200,6 +203,7 @@ def queue_candidates(
     if candidates.height == 0:
         return result
     templates = active_templates(session, principal, now=now)
+    started = time.perf_counter()
     rendered = render_batch(candidates, templates, settings, day=day)
     result.skipped["no_template"] += candidates.height - rendered.height
     packs = {cid: creditor_pack(session, cid) for cid in rendered["creditor_id"].unique()}
@@ -207,10 +211,14 @@ def queue_candidates(
         pl.col("creditor_id").replace_strict(packs, return_dtype=pl.String).alias("pack")
     ).with_row_index("candidate_id")
     # the rendered text is screened again (the variables are in it now)
+    result.seconds["render"] = time.perf_counter() - started
+    started = time.perf_counter()
     content = [
         _screen_rules(body, "debtor", "us-regf" if pack.startswith("us") else "cn")
         for body, pack in zip(rendered["body"], rendered["pack"], strict=True)
     ]
+    result.seconds["screen"] = time.perf_counter() - started
+    started = time.perf_counter()
     judged = judge_planned(
         SessionBulk(session),
         rendered.select(
@@ -244,12 +252,15 @@ def queue_candidates(
         pl.col("rules").map_elements(lambda r: json.dumps(list(r)), return_dtype=pl.String)
         .alias("rule_ids")
     )  # fmt: skip
+    result.seconds["gate"] = time.perf_counter() - started
+    started = time.perf_counter()
     fresh = staged.join(repo.keys_of_day(SessionBulk(session), day), on="key", how="anti")
     result.existing = staged.height - fresh.height
     staged = fresh
     new = repo.insert_messages(
         SessionBulk(session), staged, source=source, by=principal.username, now=now
     )
+    result.seconds["insert"] = time.perf_counter() - started
     result.queued = staged.filter(pl.col("status") == "queued").height
     blocked = staged.filter(pl.col("status") == "blocked")
     result.blocked = blocked.height
@@ -548,6 +559,11 @@ def send_due(
             repo.update_job(session, job_id, status="crashed", counts=summary.counts(),
                             finished_at=options.clock())  # fmt: skip
         raise
+    finally:
+        for gateway in gateways.values():
+            close = getattr(gateway, "close", None)
+            if callable(close):
+                close()
     with transaction(engine) as session:
         repo.update_job(session, job_id, status="done", counts=summary.counts(),
                         finished_at=options.clock())  # fmt: skip
