@@ -71,7 +71,7 @@ def seed(engine: Engine, rows: int) -> None:
             f"""INSERT INTO debtors (id, id_number, name, gender, birth_date, timezone,
                 created_at, updated_at)
             SELECT id, id_number, name, 'M', :born, 'Asia/Shanghai', :now, :now
-            FROM {staged}""",  # noqa: S608 - staged name
+            FROM {staged}""",
             born=date(1990, 1, 1),
             now=MORNING,
         )
@@ -80,7 +80,7 @@ def seed(engine: Engine, rows: int) -> None:
                 due_fen, dpd, bucket, amount_tier, created_at, updated_at)
             SELECT id, (SELECT id FROM creditors WHERE code = 'BENCH'), id, 'open', :opened,
                 1, 100000 + id * 37 % 900000, 20, 'M1', 'small', :now, :now
-            FROM {staged}""",  # noqa: S608 - staged name
+            FROM {staged}""",
             opened=date(2026, 10, 1),
             now=MORNING,
         )
@@ -89,7 +89,7 @@ def seed(engine: Engine, rows: int) -> None:
                 owner_name, status, source, created_at, verification)
             SELECT id, id, 'mobile', '139' || substr('00000000' || id, -8, 8), '', 'debtor',
                 '', 'active', 'placement', :now, 'new'
-            FROM {staged}""",  # noqa: S608 - staged name
+            FROM {staged}""",
             now=MORNING,
         )
 
@@ -119,7 +119,7 @@ def sms_server() -> Iterator[tuple[str, list[int]]]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
                 count[0] += 1
