@@ -3,6 +3,7 @@ retried with backoff, dead-lettered, each send a contact — and exactly once ac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,11 +13,11 @@ from sqlalchemy import Engine, func, select
 
 from cuishou.compliance.schemas import HoldIn
 from cuishou.compliance.service import open_hold
-from cuishou.messaging.gateways import Gateway, Outbound, SendResult
+from cuishou.messaging.gateways import Gateway, Outbound, SendResult, WechatTemplateGateway
 from cuishou.messaging.schemas import Selection
-from cuishou.messaging.service import send_due, system_principal
+from cuishou.messaging.service import apply_receipts, send_due, system_principal
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Event, Message, MessageJob
+from cuishou.store.tables import Case, Contact, Event, Message, MessageJob
 from tests.messaging.servers import contract_server, smtp_server
 from tests.messaging.world import (
     FakeClock,
@@ -28,6 +29,7 @@ from tests.messaging.world import (
     sms_selection,
     smtp_gateway,
 )
+from tests.web.factories import make_contact_point
 
 
 def statuses(engine: Engine) -> dict[str, int]:
@@ -112,6 +114,11 @@ def test_a_crash_mid_batch_and_a_rerun_send_nothing_twice(engine: Engine) -> Non
     assert (again.queued, again.sent, again.unknown) == (0, 0, 0)
     # the one whose result was lost is not resent blindly: it is "unknown" (a receipt settles it)
     assert statuses(engine) == {"sent": 5, "unknown": 1}
+    # the provider's delivery report (it echoes our key as OutId) settles the unknown one
+    with transaction(engine) as session:
+        lost = session.scalars(select(Message).where(Message.status == "unknown")).one()
+        settled = apply_receipts(session, [{"out_id": lost.key, "success": True}], now=clock.now)
+    assert settled.applied == 1 and statuses(engine) == {"sent": 5, "delivered": 1}
     with transaction(engine) as session:
         crashed = session.scalars(select(MessageJob).order_by(MessageJob.id)).first()
         assert crashed is not None and crashed.status == "crashed"
@@ -194,3 +201,36 @@ def test_email_and_letters_go_out_in_one_run(engine: Engine, tmp_path: Path) -> 
     with transaction(engine) as session:
         kinds = session.scalars(select(Event.type).where(Event.type.like("message.%"))).all()
         assert kinds.count("message.sent") == 4
+
+
+def test_wechat_goes_to_the_debtors_openid_through_the_template_api(engine: Engine) -> None:
+    cases = make_cases(engine, 1)
+    with transaction(engine) as session:
+        case = session.get(Case, cases.ids[0])
+        assert case is not None
+        openid = make_contact_point(
+            session, debtor_id=case.debtor_id, kind="wechat", value="oWX_openid_001"
+        ).id
+    clock = FakeClock()
+    picked = [
+        Selection(
+            case_id=cases.ids[0],
+            contact_point_id=openid,
+            channel="wechat",
+            template_code="WECHAT_REMINDER",
+        )
+    ]
+    with contract_server() as server:
+        gateway = WechatTemplateGateway(base_url=server.url, app_id="wxAPP", app_secret="S")
+        summary = send_due(
+            engine, {"wechat": gateway}, settings(), options(clock, ("wechat",), picked)
+        )
+    assert summary.sent == 1
+    token, sent = server.received
+    assert token.path == "/cgi-bin/token"
+    payload = json.loads(sent.body)
+    assert payload["touser"] == "oWX_openid_001" and payload["template_id"] == "WECHAT_REMINDER"
+    assert "12345.67元" in payload["data"]["first"]["value"]
+    with transaction(engine) as session:
+        contact = session.scalars(select(Contact)).one()
+        assert (contact.channel, contact.outcome) == ("wechat", "message_sent")
