@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
+from cuishou.auth.service import principal_named
 from cuishou.compliance.schemas import HoldIn
 from cuishou.compliance.service import open_hold
-from cuishou.messaging.gateways import Gateway, Outbound, SendResult, WechatTemplateGateway
+from cuishou.kit.errors import PermissionDenied
+from cuishou.messaging.gateways import (
+    Gateway,
+    LetterPrinter,
+    Outbound,
+    SendResult,
+    WechatTemplateGateway,
+)
 from cuishou.messaging.schemas import Selection
 from cuishou.messaging.service import apply_receipts, send_due, system_principal
 from cuishou.store.db import transaction
@@ -29,7 +38,8 @@ from tests.messaging.world import (
     sms_selection,
     smtp_gateway,
 )
-from tests.web.factories import make_contact_point
+from tests.web.factories import WORKDAY_MORNING as NOW
+from tests.web.factories import make_contact_point, make_user
 
 
 def statuses(engine: Engine) -> dict[str, int]:
@@ -234,3 +244,40 @@ def test_wechat_goes_to_the_debtors_openid_through_the_template_api(engine: Engi
     with transaction(engine) as session:
         contact = session.scalars(select(Contact)).one()
         assert (contact.channel, contact.outcome) == ("wechat", "message_sent")
+
+
+def test_letters_show_addresses_only_to_a_revealer_and_each_case_is_audited(
+    engine: Engine, tmp_path: Path
+) -> None:
+    cases = make_cases(engine, 2)
+    with transaction(engine) as session:
+        manager = principal_named(session, system_principal(session, now=NOW).username)
+        collector = make_user(session, username="col_x")
+        col = principal_named(session, collector.username)
+    picked = [
+        Selection(case_id=c, contact_point_id=p, channel="letter", template_code="LETTER_DEMAND")
+        for c, p in zip(cases.ids, cases.addresses, strict=True)
+    ]
+    clock = FakeClock()
+    with pytest.raises(PermissionDenied):
+        send_due(
+            engine,
+            {"letter": LetterPrinter(directory=tmp_path, clock=clock, reveal=True)},
+            settings(),
+            replace(options(clock, ("letter",), picked), reveal_as=col),
+        )
+
+    printer = LetterPrinter(directory=tmp_path, clock=clock, reveal=True)
+    summary = send_due(
+        engine,
+        {"letter": printer},
+        settings(),
+        replace(options(clock, ("letter",), picked), reveal_as=manager),
+    )
+
+    assert summary.sent == 2 and printer.last_files is not None
+    manifest = printer.last_files[1].read_text(encoding="utf-8-sig")
+    assert "北京市朝阳区建国路1号" in manifest and "****" not in manifest
+    with transaction(engine) as session:
+        revealed = session.scalars(select(Event).where(Event.type == "pii.revealed")).all()
+    assert sorted(e.entity_id for e in revealed) == sorted(cases.ids)

@@ -23,6 +23,12 @@ def send_command(
     channel: list[str] = typer.Option(
         [], "--channel", help="sms, email, wechat or letter (repeat; default: all)."
     ),
+    reveal_as: str | None = typer.Option(
+        None,
+        "--reveal-as",
+        help="Show addresses unmasked in the letters' manifest, as this user (needs "
+        "pii.reveal; each case is recorded as revealed).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Queue the day's planned messages and send them through the configured gateways."""
@@ -45,7 +51,15 @@ def send_command(
     if unknown:
         raise InvalidInput(f"--channel: {', '.join(unknown)} (one of {', '.join(CHANNELS)})")
     settings = settings_from_env()
-    gateways = gateways_for(settings, clock=utc_now)
+    engine = store_engine()
+    revealer = None
+    if reveal_as:
+        from cuishou.auth.service import principal_named
+        from cuishou.store.db import transaction
+
+        with transaction(engine) as session:
+            revealer = principal_named(session, reveal_as)
+    gateways = gateways_for(settings, clock=utc_now, reveal=revealer is not None)
     with Progress(console=out_console, disable=json_output, transient=True) as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -55,11 +69,11 @@ def send_command(
             progress.update(tasks[name], completed=done, total=total)
 
         summary = send_due(
-            store_engine(),
+            engine,
             gateways,
             settings,
             SendOptions(day=day, channels=tuple(channel or CHANNELS), clock=utc_now,
-                        sleep=time.sleep, progress=shown),
+                        sleep=time.sleep, progress=shown, reveal_as=revealer),
         )  # fmt: skip
     if json_output:
         print_json(summary.model_dump(mode="json"))

@@ -16,8 +16,10 @@ from cuishou.messaging.gateways import (
 
 
 def gateways_for(
-    settings: MessagingSettings, *, clock: Callable[[], datetime]
+    settings: MessagingSettings, *, clock: Callable[[], datetime], reveal: bool = False
 ) -> dict[str, Gateway]:
+    """One gateway per configured channel; ``reveal``: the letters' manifest shows
+    addresses unmasked (the caller checked ``pii.reveal`` and records it per case)."""
     ready = settings.channels()
     gateways: dict[str, Gateway] = {}
     if "sms" in ready:
@@ -38,5 +40,7 @@ def gateways_for(
             app_secret=settings.wechat_app_secret,
         )  # fmt: skip
     if "letter" in ready and settings.letters_dir is not None:
-        gateways["letter"] = LetterPrinter(directory=settings.letters_dir, clock=clock)
+        gateways["letter"] = LetterPrinter(
+            directory=settings.letters_dir, clock=clock, reveal=reveal
+        )
     return gateways

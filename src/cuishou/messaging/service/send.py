@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cuishou.audit.events import append_event
 from cuishou.auth.rules import Principal
+from cuishou.cases.service import record_reveal, require_reveal
 from cuishou.compliance.schemas import CheckIn
 from cuishou.compliance.service import gate
 from cuishou.contact.schemas import ContactIn
@@ -47,6 +48,9 @@ class SendOptions:
     passes: int = 4
     progress: Callable[[str, int, int], None] | None = None
     selection: Sequence[Any] = ()
+    #: who the letters' manifest shows addresses unmasked for (``pii.reveal``, audited per
+    #: case); the printer must be built with ``reveal=True`` as well
+    reveal_as: Principal | None = None
 
 
 def _outbound(session: Session, message: Message) -> Outbound:
@@ -137,6 +141,8 @@ def send_due(
 ) -> RunSummary:
     """Queue the day's planned messages and send what is due, channel by channel (module
     docstring). Each message is its own transaction (claim, then result)."""
+    if options.reveal_as is not None:
+        require_reveal(options.reveal_as, "addresses")
     summary = RunSummary(day=options.day, channels=list(options.channels))
     summary.not_configured = [c for c in options.channels if c not in gateways]
     channels = tuple(c for c in options.channels if c in gateways)
@@ -262,6 +268,11 @@ def _send_batch(
             message = repo.get(session, message_id)
             if message is not None and _judge_and_claim(session, principal, message, summary, now):
                 batch.append(_outbound(session, message))
+                if options.reveal_as is not None:
+                    record_reveal(
+                        session, options.reveal_as, case_id=message.case_id, now=now,
+                        field="address", reason="letters print batch",
+                    )  # fmt: skip
     if not batch:
         return
     results = gateway.send(batch)
