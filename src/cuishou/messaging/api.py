@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import JSONResponse
 
 from cuishou.kit.errors import NotAuthenticated
@@ -12,9 +12,11 @@ from cuishou.messaging import service
 from cuishou.messaging.gateway_settings import MessagingSettings, settings_from_env
 from cuishou.messaging.rules import signature_ok
 from cuishou.messaging.schemas import BlockedOut, JobOut, MessageIn, MessageOut, ReceiptOut
-from cuishou.web.deps import NowDep, PrincipalDep, SessionDep
+from cuishou.web.deps import MAX_ID, NowDep, PrincipalDep, SessionDep
 
 router = APIRouter(tags=["messages"])
+
+MessageId = Annotated[int, Path(ge=1, le=MAX_ID, description="message id")]
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -75,7 +77,7 @@ def dead_letters(session: SessionDep, principal: PrincipalDep) -> list[MessageOu
 
 
 @router.get("/messages/{message_id}", response_model=MessageOut, summary="One message")
-def get_message(message_id: int, session: SessionDep, principal: PrincipalDep) -> MessageOut:
+def get_message(message_id: MessageId, session: SessionDep, principal: PrincipalDep) -> MessageOut:
     return service.get_message(session, principal, message_id)
 
 
