@@ -22,6 +22,7 @@ from cuishou.experiments.cli import experiment_app
 from cuishou.generator.cli import generate_command
 from cuishou.kpis.cli import kpis_command
 from cuishou.ledger.cli import ledger_app
+from cuishou.messaging.cli import messages_app
 from cuishou.placement.cli import import_command
 from cuishou.repayment.cli import payments_app
 from cuishou.scoring.cli import models_app
@@ -81,6 +82,7 @@ app.add_typer(skiptrace_app, name="skiptrace")
 app.add_typer(visits_app, name="visits")
 app.add_typer(placements_app, name="placements")
 app.add_typer(commissions_app, name="commissions")
+app.add_typer(messages_app, name="messages")
 
 
 def command_words(argv: list[str]) -> str:

@@ -30,7 +30,7 @@ def test_the_documented_outcome_list() -> None:
     assert list(OUTCOMES) == [
         "connected_debtor", "connected_third_party", "no_answer", "powered_off",
         "invalid_number", "rejected", "promise", "refused", "negotiating", "complaint",
-        "lost_contact",
+        "lost_contact", "message_sent",
     ]  # fmt: skip
     assert FAILED == ["invalid_number", "lost_contact", "no_answer", "powered_off", "rejected"]
     text = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ import polars as pl
 from cuishou.kit.ids import normalize_mobile
 from cuishou.kit.masking import mask_address, mask_email, mask_mobile
 from cuishou.placement.rules import (
+    EMAIL_SHAPE,
     Reason,
     mobile_reason,
     normalize_phone,
@@ -52,6 +53,9 @@ OUTCOMES: dict[str, Outcome] = {
     "negotiating": Outcome("协商中", "negotiating", True, False),
     "complaint": Outcome("投诉", "complained", True, False),
     "lost_contact": Outcome("失联", "lost contact", False, True),
+    # a message handed to its gateway (短信/邮件/微信/信函, cuishou.messaging): nobody was
+    # reached yet, and it is not a failed attempt either
+    "message_sent": Outcome("已发送", "message sent", False, False),
 }
 
 #: channel -> (中文, English, contact-point kinds it can use)
@@ -243,7 +247,7 @@ VERIFICATIONS = ("new", "verified", "invalid")
 #: the operational status a review sets: the gate and the dialer read ``status`` only
 STATUS_OF_VERIFICATION = {"verified": "active", "invalid": "invalid"}
 
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+_EMAIL_RE = EMAIL_SHAPE  # the import's definition
 #: a WeChat ID: 6-20 characters, a letter first, then letters, digits, ``_`` or ``-``
 _WECHAT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{5,19}$")
 _ADDRESS_MIN = 6

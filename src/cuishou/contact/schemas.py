@@ -25,6 +25,7 @@ OutcomeCode = Literal[
     "negotiating",
     "complaint",
     "lost_contact",
+    "message_sent",
 ]
 
 

@@ -1016,6 +1016,8 @@ def _render_accounts(
         name=pl.col("name"),
         id_number=pl.col("id_number"),
         mobile=pl.col("mobile"),
+        # the generated debtors have no e-mail address (most bank files carry none)
+        email=pl.lit(None, dtype=pl.String),
         province=pl.col("province"),
         city=pl.col("city"),
         language=_language(),

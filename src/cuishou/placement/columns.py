@@ -97,6 +97,14 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
         "Debtor's own mobile",
         "13812345678",
     ),
+    Column(
+        "email",
+        ("邮箱", "电子邮箱", "电子邮件", "邮件地址", "e-mail", "mail"),
+        False,
+        "text",
+        "Debtor's e-mail address (a contact point for e-mail statements)",
+        "zhangwei@example.com",
+    ),
     Column("province", ("省份", "所在省", "省"), False, "text", "Province", "广东省"),
     Column("city", ("城市", "所在市", "市"), False, "text", "City", "深圳市"),
     Column(

@@ -458,26 +458,62 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
 """What an account row says; two rows with the same values are the same snapshot."""
 
 
-OPTIONAL_SNAPSHOT_FIELDS: tuple[str, ...] = ("language",)
-"""Fields added to the format later: part of a row's content only when given, so the
-content (and hash) of a row that does not give them is what it always was."""
+#: snapshot fields added after the first release: in the content text only when present,
+#: so the hash of a row without them (every row stored before) does not change
+OPTIONAL_SNAPSHOT_FIELDS: tuple[str, ...] = ("email", "language")
 
 
-def content_text_expr(fields: Sequence[str] = SNAPSHOT_FIELDS) -> pl.Expr:
-    """The row's snapshot fields as one text (unit separator between fields), then each
-    optional field that is given, named."""
+def content_text_expr(
+    fields: Sequence[str] = SNAPSHOT_FIELDS, optional: Sequence[str] = ()
+) -> pl.Expr:
+    """The row's snapshot fields as one text (unit separator between fields); each
+    ``optional`` field is appended as ``name=value`` only when the row has it."""
     base = pl.concat_str(
         [pl.col(name).cast(pl.String).fill_null("") for name in fields], separator="\x1f"
     )
-    if fields != SNAPSHOT_FIELDS:
-        return base
     extras = [
         pl.when(pl.col(name).is_not_null())
         .then(pl.lit(f"\x1f{name}=") + pl.col(name).cast(pl.String))
         .otherwise(pl.lit(""))
-        for name in OPTIONAL_SNAPSHOT_FIELDS
+        for name in optional
     ]
-    return pl.concat_str([base, *extras])
+    return pl.concat_str([base, *extras]) if extras else base
+
+
+#: an e-mail address as the import and the contact-point API accept it (one definition)
+EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+
+
+def email_reason(text: str, *, field: str = "email") -> Reason | None:
+    """Why ``text`` is not an e-mail address, or ``None``."""
+    shown = text.strip()
+    if EMAIL_SHAPE.match(shown):
+        return None
+    return Reason(
+        f"{field}: {shown!r} is not an e-mail address like name@example.com",
+        f"{field}：「{shown}」不是邮箱地址（如 name@example.com）",
+    )
+
+
+def normalize_email(text: str) -> str:
+    """An e-mail as stored: trimmed, the domain lower-cased (the local part kept)."""
+    local, _at, domain = text.strip().partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def email_valid_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`email_reason` (true when valid)."""
+    return text.str.strip_chars().str.contains(EMAIL_SHAPE.pattern).fill_null(False)
+
+
+def normalize_email_expr(text: pl.Expr) -> pl.Expr:
+    """Polars twin of :func:`normalize_email`."""
+    trimmed = text.str.strip_chars()
+    return pl.concat_str(
+        trimmed.str.extract(r"^(.*)@", 1),
+        pl.lit("@"),
+        trimmed.str.extract(r"@(.*)$", 1).str.to_lowercase(),
+    )
 
 
 def content_hashes(texts: Iterable[str]) -> list[str]:

@@ -1121,6 +1121,67 @@ class VisitFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+# --- messages (issue 15: outbound messages through real gateways, 多渠道触达) ---------------
+
+
+class Message(Base):
+    """短信/邮件/微信/信函 — one outbound message, its own outbox row (docs/messages.md).
+
+    ``key`` is the idempotency key: case, template (the action) and business day, so a
+    crash and a re-run never make a second message. ``status``: queued → sending → sent →
+    delivered | failed (retried with backoff) → dead (the dead-letter list); ``blocked`` by
+    the gate (``rule_ids``, ``next_allowed_at``); ``unknown`` when a run died between the
+    gateway call and its record (never resent blindly; a receipt settles it).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_messages_day_channel_status", "day", "channel", "status"),
+        Index("ix_messages_case_id", "case_id", "day"),
+        Index("ix_messages_provider_id", "provider_id"),
+    )
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    day: Mapped[date] = mapped_column(Date)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    contact_point_id: Mapped[int] = mapped_column(ForeignKey("contact_points.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # sms | email | wechat | letter
+    template_code: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    #: the template's variables as rendered (masked name, amount in yuan, dates, link)
+    params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    rule_ids: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(16))  # strategy | manual | api
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MessageJob(Base):
+    """One run of ``cuishou messages send`` (发送批次): its counts as it goes (the job page)."""
+
+    __tablename__ = "message_jobs"
+    __table_args__ = (Index("ix_message_jobs_day", "day", "started_at"),)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | crashed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 __all__ = [
@@ -1156,6 +1217,8 @@ __all__ = [
     "ImportFile",
     "LedgerEntry",
     "LoginAttempt",
+    "Message",
+    "MessageJob",
     "MessageTemplate",
     "ModelDrift",
     "ModelVersion",

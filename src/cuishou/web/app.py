@@ -33,6 +33,8 @@ from cuishou.experiments.pages import router as experiments_pages
 from cuishou.kpis.api import router as kpis_router
 from cuishou.kpis.pages import router as kpis_pages
 from cuishou.ledger.api import router as ledger_router
+from cuishou.messaging.api import router as messages_router
+from cuishou.messaging.pages import router as messages_pages
 from cuishou.promises.api import router as promises_router
 from cuishou.quality.api import router as quality_router
 from cuishou.repayment.api import router as payments_router
@@ -116,6 +118,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         skiptrace_router,
         agency_router,
         visits_router,
+        messages_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
@@ -135,6 +138,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         skiptrace_pages,
         agency_pages,
         visits_pages,
+        messages_pages,
     )
     for pages in pages_routers:
         app.include_router(pages)

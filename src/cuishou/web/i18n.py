@@ -191,6 +191,25 @@ _LABELS: dict[str, tuple[str, str]] = {
     "field.point_source": ("来源", "Source"),
     "field.point_status": ("核实结果", "Review"),
     "field.point_reason": ("原因", "Reason"),
+    # messages (issue 15: outbound messages, 多渠道触达)
+    "messages.title": ("消息发送批次", "Message send jobs"),
+    "messages.intro": (
+        "短信、邮件、微信与信函的发送批次及其进度；死信为放弃发送或结果未知的消息。",
+        "Send runs for SMS, e-mail, WeChat and letters with their progress; dead letters are "
+        "messages given up on or whose result is unknown.",
+    ),
+    "messages.job": ("批次", "Job"),
+    "messages.day": ("业务日", "Day"),
+    "messages.channel": ("渠道", "Channel"),
+    "messages.status": ("状态", "Status"),
+    "messages.counts": ("计数", "Counts"),
+    "messages.started": ("开始", "Started"),
+    "messages.finished": ("结束", "Finished"),
+    "messages.dead": ("死信", "Dead letters"),
+    "messages.key": ("消息键", "Key"),
+    "messages.error": ("原因", "Reason"),
+    "messages.empty": ("暂无发送批次", "No send jobs yet"),
+    "messages.no_dead": ("没有死信", "No dead letters"),
     "skiptrace.title": ("失联修复队列", "Repair queue (skip tracing)"),
     "nav.skiptrace": ("失联修复", "Skip tracing"),
     "skiptrace.intro": (

@@ -16,10 +16,13 @@ from cuishou.placement.reader import SourceTable
 from cuishou.placement.rules import (
     Reason,
     apply_scalar,
+    email_reason,
+    email_valid_expr,
     id_number_reason,
     id_number_valid_expr,
     mobile_reason,
     mobile_valid_expr,
+    normalize_email_expr,
     normalize_id_number_expr,
     normalize_mobile_expr,
     normalize_phone_expr,
@@ -169,6 +172,18 @@ def check_accounts(
         )
         issues.add_reasons(bad_mobiles, en, zh)
 
+    emails = frame.select("_row", "email").filter(
+        pl.col("email").is_not_null() & ~email_valid_expr(pl.col("email"))
+    )
+    if emails.height:
+        label = column_label(source, "email")
+        _, en, zh = apply_scalar(
+            emails["email"], lambda t: email_reason(t, field=label) or "valid", dtype=pl.String
+        )
+        issues.add_reasons(emails, en, zh)
+    email = frame.select(normalize_email_expr(pl.col("email"))).to_series()
+    frame = _let_go(source, "email")
+
     amount_names = ("principal", "interest", "penalty", "fee", "installment", "loan_amount")
     amounts = {f"{name}_fen": checked_amount(source, issues, name) for name in amount_names}
     frame = _let_go(source, *amount_names)
@@ -227,6 +242,7 @@ def check_accounts(
             product.alias("product_code"),
             id_number.alias("id_number"),
             mobile.alias("mobile"),
+            email.alias("email"),
             rate.alias("annual_rate"),
             *(series.alias(name) for name, series in amounts.items()),
             *(series.alias(name) for name, series in dates.items()),

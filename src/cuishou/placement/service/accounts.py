@@ -116,7 +116,7 @@ def _content_hashes(rows: pl.DataFrame) -> pl.Series:
         texts = (
             rows.slice(start, HASH_BATCH)
             .with_columns(contacts_expr())
-            .select(content_text_expr(SNAPSHOT_FIELDS))
+            .select(content_text_expr(SNAPSHOT_FIELDS, OPTIONAL_SNAPSHOT_FIELDS))
         )
         hashes.extend(content_hashes(texts.to_series().to_list()))
     return pl.Series("content_hash", hashes, dtype=pl.String)
@@ -386,7 +386,7 @@ def _contact_point_batches(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
     debtor is always within one batch. Batches keep a million-row file's 3–4 million
     contact points from being built all at once.
     """
-    columns = ["id_number", "mobile", "home_address", "work_address"] + [
+    columns = ["id_number", "mobile", "email", "home_address", "work_address"] + [
         name
         for n in range(1, MAX_THIRD_PARTIES + 1)
         for name in (f"contact{n}_name", f"_phone{n}", f"_rel{n}")
@@ -416,6 +416,11 @@ def _contact_points(rows: pl.DataFrame) -> pl.DataFrame:
     own = [
         rows.filter(pl.col("mobile").is_not_null()).select(
             "_debtor", "id_number", pl.lit("mobile").alias("kind"), pl.col("mobile").alias("value"),
+            pl.lit("").alias("label"), pl.lit("debtor").alias("owner"),
+            pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
+        ),
+        rows.filter(pl.col("email").is_not_null()).select(
+            "_debtor", "id_number", pl.lit("email").alias("kind"), pl.col("email").alias("value"),
             pl.lit("").alias("label"), pl.lit("debtor").alias("owner"),
             pl.lit("").alias("owner_name"), pl.lit(None, dtype=pl.String).alias("relation"),
         ),

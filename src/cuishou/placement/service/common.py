@@ -40,6 +40,7 @@ MAX_LENGTHS: dict[str, int] = {
     "city": 64,
     "language": 16,
     "home_address": 300,
+    "email": 254,
     "work_address": 300,
     "employer": 300,
     "reference": 100,
