@@ -16,7 +16,8 @@ simulator's ground truth. ``--specialty-sd`` overrides ``model.yaml``'s
 Reported (stdout, JSON): each arm's recovery, the paired difference (yuan and relative, with
 its 95 % interval over the cases), and what drives it: the mean TRUE multiplier (skill ×
 specialty in the case's bucket, from the collectors' hidden truth beside the store) of the
-collector each case got in the month-start re-deal, per arm, and the best possible.
+collector each case got in the month-start re-deal, per arm — plain, weighted by the amount
+due, and its two factors apart — the best possible, and the re-dealt load's spread.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ CLOCK = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 def _true_multiplier(arm: ArmResult, folder: Path) -> dict[str, Any]:
     """The month-start re-deal (the arm's first allocation batch) against the hidden truth:
-    the mean true multiplier of each case's new collector in the case's bucket."""
+    the mean true multiplier (skill × specialty) of each case's new collector in the case's
+    bucket, plain and weighted by the amount due (and its two factors), and the spread of
+    the re-dealt load over the collectors."""
     truth = pl.read_parquet(collector_truth_path(Path(arm.result.truth)))
     long = truth.unpivot(
         index=["collector", "skill"],
@@ -59,19 +62,32 @@ def _true_multiplier(arm: ArmResult, folder: Path) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                """SELECT u.username, m.bucket FROM allocation_moves m
+                """SELECT u.username, m.bucket, c.due_fen FROM allocation_moves m
                 JOIN users u ON u.id = m.to_user_id
+                JOIN cases c ON c.id = m.case_id
                 WHERE m.batch_id = (SELECT MIN(id) FROM allocation_batches)"""
             )
         ).all()
     engine.dispose()
-    moves = pl.DataFrame(rows, schema={"collector": pl.String, "bucket": pl.String}, orient="row")
+    moves = pl.DataFrame(
+        rows, schema={"collector": pl.String, "bucket": pl.String, "due": pl.Float64},
+        orient="row",
+    )  # fmt: skip
     got = moves.join(long, on=["collector", "bucket"], how="left")
     best = got.join(long.group_by("bucket").agg(pl.col("true").max().alias("best")), on="bucket")
+    load = got.group_by("collector").len()["len"]
+
+    def weighted(column: str) -> float:
+        return round(float((got[column] * got["due"]).sum() / got["due"].sum()), 4)
+
     return {
         "redealt_cases": moves.height,
+        "redealt_load_min_max": [int(load.min() or 0), int(load.max() or 0)],
         "mean_true_multiplier": round(float(got["true"].mean() or 0.0), 4),
         "mean_best_multiplier": round(float(best["best"].mean() or 0.0), 4),
+        "due_weighted_true_multiplier": weighted("true"),
+        "due_weighted_skill": weighted("skill"),
+        "due_weighted_specialty": weighted("specialty"),
     }
 
 

@@ -330,6 +330,23 @@ def allocation_settings(method: str, *, capacity: int, run_as: str = MANAGER) ->
     )
 
 
+def _sized_settings(
+    engine: Engine, manager: Principal, collectors: int, options: SimulationOptions, day: date
+) -> AllocationSettings:
+    """The settings of the run, capacity sized on the book at the first measured day: the
+    open cases the allocation may move (not those it excludes: a preview says how many)
+    × (1 + slack) ÷ collectors, so both arms give every collector about the same load."""
+    method = ALLOCATION_METHODS[str(options.allocation)]
+    with transaction(engine) as session:
+        cases_open = repo.open_case_count(session)
+        unsized = allocation_settings(method, capacity=cases_open)
+        excluded = sum(allocation.preview(session, manager, day, unsized).excluded.values())
+    movable = max(cases_open - excluded, 0)
+    return allocation_settings(
+        method, capacity=math.ceil(movable * (1 + options.capacity_slack) / collectors)
+    )
+
+
 def _allocate(
     engine: Engine,
     manager: Principal,
@@ -834,7 +851,7 @@ def simulate(
             progress(label, number, steps)
 
     generated = 0
-    eve, arrival = placement_arrival(first, zone)
+    eve, arrival = placement_arrival(days[0], zone)
     with transaction(engine) as session:
         empty = repo.account_count(session) == 0
     if empty:
@@ -862,7 +879,7 @@ def simulate(
         with transaction(engine) as session:
             version = repo.install_strategy(
                 session, options.strategy.strategy, options.strategy.text,
-                effective_from=first, now=arrival,
+                effective_from=days[0], now=arrival,
             )  # fmt: skip
             label = f"{version.code}@{version.version}"
             install_starter(session, actor=ACTOR, now=arrival)
@@ -895,13 +912,8 @@ def simulate(
         if options.allocation is None or day < first:
             _assign_round_robin(engine, manager, collectors, dealt_at)
         else:
-            if settings is None:  # sized on the book at the first measured day
-                with transaction(engine) as session:
-                    cases_open = repo.open_case_count(session)
-                capacity = math.ceil(cases_open * (1 + options.capacity_slack) / len(collectors))
-                settings = allocation_settings(
-                    ALLOCATION_METHODS[options.allocation], capacity=capacity
-                )
+            if settings is None:
+                settings = _sized_settings(engine, manager, len(collectors), options, day)
             _allocate(engine, manager, collectors, settings, day, dealt_at, redeal=day == first)
             batches += 1
 
