@@ -14,7 +14,9 @@ import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
+from typer.testing import CliRunner
 
+from cuishou.cli import app
 from cuishou.kit.errors import InvalidInput
 from cuishou.simulate import model
 from cuishou.simulate.compare import Comparison, compare, resolve_arm
@@ -168,3 +170,17 @@ def test_without_interaction_the_optimiser_is_not_worse_beyond_noise(tmp_path: P
     low, high = diff["relative_ci95"]
     assert low <= diff["relative"] <= high
     assert high >= 0.0  # not significantly worse
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["simulate", "compare", "alloc:best", "alloc:greedy", "--days", "2"], "alloc:best"),
+        (["simulate", "compare", "alloc:greedy", "alloc:optimised", "--days", "2",
+          "--warmup-days", "500"], "--warmup-days"),
+    ],
+)  # fmt: skip
+def test_bad_allocation_arguments_are_clear_errors(args: list[str], words: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert words in result.output and "Traceback" not in result.output
