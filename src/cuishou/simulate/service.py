@@ -164,7 +164,8 @@ class SimulationOptions:
     #: days simulated before the measured ``days`` (dealt round-robin, not reported): the
     #: history the allocation's collector effects are estimated from
     warmup_days: int = 0
-    #: with ``allocation``: capacity per collector is ⌈open cases × (1 + slack) ÷ collectors⌉
+    #: with ``allocation``: capacity per collector is ⌈movable cases × (1 + slack) ÷
+    #: collectors⌉ (open cases the allocation does not exclude, at the first measured day)
     capacity_slack: float = 0.05
 
 
@@ -832,6 +833,8 @@ def simulate(
             f"got {options.allocation!r}",
             field="allocation",
         )
+    if options.days < 1:
+        raise InvalidInput(f"--days must be at least 1, got {options.days}", field="days")
     if not 0 <= options.warmup_days <= 180:
         raise InvalidInput("--warmup-days must be from 0 to 180", field="warmup_days")
     if not 0 <= options.capacity_slack <= 1:
