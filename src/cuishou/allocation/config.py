@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,10 +86,13 @@ class Effect(_Strict):
 
 class Solver(_Strict):
     """Cases of one segment are split into at most ``blocks_per_segment`` blocks by value;
-    up to ``exact_up_to`` pool cases every case is its own block (exact optimum)."""
+    up to ``exact_up_to`` pool cases every case is its own block (exact optimum).
+    ``method`` is what is applied: the min-cost flow (``min_cost_flow``), or the documented
+    round-robin-by-amount baseline (``greedy``), e.g. for the simulator's comparison."""
 
     blocks_per_segment: int = Field(48, ge=1)
     exact_up_to: int = Field(5000, ge=0)
+    method: Literal["min_cost_flow", "greedy"] = "min_cost_flow"
 
 
 class AllocationSettings(_Strict):

@@ -119,6 +119,8 @@ class Policy:
     conflicts: frozenset[tuple[str, int]] = frozenset()
     blocks_per_segment: int = 48
     exact_up_to: int = 5000
+    #: what is applied: the min-cost flow, or the greedy baseline (:func:`greedy`)
+    method: str = "min_cost_flow"
     #: whether region is a segment dimension (only when some collector is restricted)
     by_region: bool = False
     #: whether language is a segment dimension (only when some collector lists languages)
@@ -732,14 +734,15 @@ def plan(
         exact_up_to=policy.exact_up_to,
     )
     baseline = greedy(problem, pool["due_fen"].to_numpy().astype(np.int64))
+    chosen = baseline if policy.method == "greedy" else solution.assigned
     ids = np.array([c.user_id for c in collectors] + [0], dtype=np.int64)
-    to = ids[solution.assigned]  # -1 indexes the 0 sentinel
+    to = ids[chosen]  # -1 indexes the 0 sentinel
     gain = np.where(
-        solution.assigned >= 0,
-        problem.value * problem.effect[problem.seg, np.maximum(solution.assigned, 0)],
+        chosen >= 0,
+        problem.value * problem.effect[problem.seg, np.maximum(chosen, 0)],
         0.0,
     )
-    left = _left_reasons(problem, solution.assigned)
+    left = _left_reasons(problem, chosen)
     moves = pool.select(
         "case_id",
         "debtor_id",
@@ -777,7 +780,7 @@ def plan(
     pooled = {str(k): int(n) for k, n in pool.group_by("reason").len().iter_rows()}
     return Plan(
         moves=moves,
-        objective=solution.objective,
+        objective=objective_of(problem, chosen),
         bound=max(solution.bound, solution.objective),
         greedy_objective=objective_of(problem, baseline),
         load_before=before,

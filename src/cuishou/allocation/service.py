@@ -90,6 +90,7 @@ def policy_of(settings: AllocationSettings, collectors: list[Collector]) -> Poli
         conflicts=frozenset((c.collector, c.debtor_id) for c in settings.exclusions.conflicts),
         blocks_per_segment=settings.solver.blocks_per_segment,
         exact_up_to=settings.solver.exact_up_to,
+        method=settings.solver.method,
         by_region=any(c.skills.regions is not None for c in collectors),
         by_language=any(c.skills.languages is not None for c in collectors),
     )

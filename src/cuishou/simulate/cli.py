@@ -132,12 +132,20 @@ def simulate_command(
     out_console.print(f"day files in {figures['directory']}; ground truth {figures['truth']}")
 
 
+ARM_HELP = "Strategy file, shipped pack name, 'baseline', 'alloc:greedy' or 'alloc:optimised'."
+
+
 @simulate_app.command("compare")
 @friendly_errors
 def compare_command(
-    first: str = typer.Argument(..., help="Strategy file, shipped pack name or 'baseline'."),
-    second: str = typer.Argument(..., help="Strategy file, shipped pack name or 'baseline'."),
-    days: int = typer.Option(30, "--days", help="Business days to simulate."),
+    first: str = typer.Argument(..., help=ARM_HELP),
+    second: str = typer.Argument(..., help=ARM_HELP),
+    days: int = typer.Option(30, "--days", help="Business days to simulate and measure."),
+    warmup_days: int = typer.Option(
+        0,
+        "--warmup-days",
+        help="Days lived first, dealt round-robin and not measured (the allocation's history).",
+    ),
     seed: int = typer.Option(
         2026, "--seed", help="Seed: both arms share it (common random numbers)."
     ),
@@ -154,8 +162,9 @@ def compare_command(
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Run two strategies on the same simulated debtors (common random numbers) and report
-    each one's recovery, contacts by channel, cost and complaints, and the difference."""
+    """Run two strategies, or two allocation modes (alloc:greedy, alloc:optimised), on the
+    same simulated debtors (common random numbers) and report each one's recovery, contacts
+    by channel, cost and complaints, and the paired difference with its 95% interval."""
     import tempfile
 
     from cuishou.simulate.compare import compare
@@ -173,7 +182,7 @@ def compare_command(
             transient=True,
             disable=json_output,
         ) as bar:
-            task = bar.add_task("", total=days + 2)
+            task = bar.add_task("", total=warmup_days + days + 2)
 
             def arm_progress(name: str) -> Any:
                 def progress(label: str, number: int, steps: int) -> None:
@@ -184,7 +193,7 @@ def compare_command(
             result = compare(
                 (first, second), days=days, seed=seed, accounts=accounts,
                 collectors=collectors, directory=folder, config=config, clock=utc_now,
-                first_day=first_day, progress=arm_progress,
+                first_day=first_day, progress=arm_progress, warmup_days=warmup_days,
             )  # fmt: skip
         figures = result.to_json()
     if json_output:
@@ -213,6 +222,11 @@ def compare_command(
         f"difference (second − first): ¥{diff['recovered']} (95% paired interval ¥{low} … "
         f"¥{high}), cost ¥{diff['cost']}"
     )
+    if diff["relative_ci95"] is not None:
+        rel_low, rel_high = diff["relative_ci95"]
+        out_console.print(
+            f"relative: {diff['relative']:+.2%} (95% interval {rel_low:+.2%} … {rel_high:+.2%})"
+        )
 
 
 def _percent(rate: float | None) -> str:

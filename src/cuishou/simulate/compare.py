@@ -11,7 +11,13 @@ noise. The per-case difference is paired (the same case in both arms), which is 
 its interval narrow.
 
 An arm is a strategy file, a shipped pack name (``default``), or ``baseline``: no strategy
-in force, the collectors work their queues top down (the simulator's old behaviour).
+in force, the collectors work their queues top down (the simulator's old behaviour). An arm
+``alloc:optimised`` or ``alloc:greedy`` is the baseline workforce with its cases allocated
+by the real allocation service (min-cost flow, or the round-robin-by-amount baseline): the
+book re-dealt on the first measured day, then each day's pool (docs/simulator.md). With
+``warmup_days`` both arms first live the same warm-up, dealt round-robin (identical in both:
+common random numbers), which is the history the collector effects are learned from; only
+the days after it are measured.
 Both arms have the same collectors and the same calls a day each (equal collector hours); a
 strategy that plans fewer calls leaves some of that time unused.
 """
@@ -31,6 +37,7 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.kit.money import format_yuan
 from cuishou.simulate.config import ModelConfig
 from cuishou.simulate.service import (
+    ALLOCATION_METHODS,
     Progress,
     SimulationOptions,
     SimulationResult,
@@ -42,20 +49,34 @@ from cuishou.strategy.definition import PACKS, read_strategy_file, shipped, ship
 
 #: the arm with no strategy in force (the queue worked top down)
 BASELINE = "baseline"
+#: ``alloc:<mode>``: the baseline workforce, cases allocated by the allocation service
+ALLOCATION_PREFIX = "alloc:"
 
 
 @dataclass(frozen=True, slots=True)
 class Arm:
-    """One side of a comparison: its name as given and the strategy (``None``: baseline)."""
+    """One side of a comparison: its name as given, the strategy (``None``: baseline) and
+    the allocation mode (``None``: dealt round-robin)."""
 
     name: str
     strategy: StrategyToRun | None
+    allocation: str | None = None
 
 
 def resolve_arm(name: str) -> Arm:
-    """``baseline``, a strategy file, or a shipped pack's name (``default``)."""
+    """``baseline``, ``alloc:optimised``, ``alloc:greedy``, a strategy file, or a shipped
+    pack's name (``default``)."""
     if name == BASELINE:
         return Arm(name, None)
+    if name.startswith(ALLOCATION_PREFIX):
+        mode = name.removeprefix(ALLOCATION_PREFIX)
+        if mode not in ALLOCATION_METHODS:
+            raise InvalidInput(
+                f"{name!r}: the allocation arms are "
+                + ", ".join(f"{ALLOCATION_PREFIX}{m}" for m in ALLOCATION_METHODS),
+                field="strategy",
+            )
+        return Arm(name, None, mode)
     path = Path(name)
     if path.is_file():
         text, strategy = read_strategy_file(path)
@@ -81,6 +102,9 @@ class ArmResult:
         return {
             "arm": self.arm.name,
             "strategy": figures["strategy"],
+            "allocation": self.arm.allocation,
+            "capacity": self.result.capacity,
+            "allocation_batches": self.result.batches,
             "recovered": format_yuan(recovered_fen),
             "recovery_rate": figures["recovery_rate"],
             "due_at_start": figures["due_at_start"],
@@ -115,6 +139,7 @@ class Comparison:
     accounts: int
     collectors: int
     arms: list[ArmResult]
+    warmup_days: int = 0
 
     def to_json(self) -> dict[str, Any]:
         truth = self.arms[0].truth
@@ -125,6 +150,7 @@ class Comparison:
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
             "days": one.result.days,
+            "warmup_days": self.warmup_days,
             "seed": self.seed,
             "accounts": self.accounts,
             "collectors": self.collectors,
@@ -153,14 +179,26 @@ def paired_difference(one: ArmResult, two: ArmResult) -> dict[str, Any]:
     )
     n = joined.height
     d = joined["d"].to_numpy()
+    a = joined["a"].to_numpy().astype(float)
     total = float(d.sum())
     half = 1.96 * float(d.std(ddof=1)) * math.sqrt(n) if n > 1 else 0.0
     owed = float(joined["owed_at_start_fen"].sum())
     a_fen, b_fen = one.result.total.recovered_fen, two.result.total.recovered_fen
+    # the relative difference Σd ÷ Σa is a ratio of per-case sums: its interval by the
+    # delta method (the residuals d − R·a), as docs/adr/0025 does for recovery rates
+    ratio = total / float(a.sum()) if a.sum() else None
+    rel_half = (
+        1.96 * float((d - ratio * a).std(ddof=1)) * math.sqrt(n) / float(a.sum())
+        if ratio is not None and n > 1
+        else 0.0
+    )
     return {
         "recovered": format_yuan(b_fen - a_fen),
         "recovered_ci95": [format_yuan(round(total - half)), format_yuan(round(total + half))],
         "relative": round((b_fen - a_fen) / a_fen, 4) if a_fen else None,
+        "relative_ci95": (
+            [round(ratio - rel_half, 4), round(ratio + rel_half, 4)] if ratio is not None else None
+        ),
         "recovery_rate_points": round((b_fen - a_fen) / owed, 6) if owed else None,
         "cases_changed": int((joined["d"] != 0).sum()),
         "cost": format_yuan(two.result.total.cost_fen - one.result.total.cost_fen),
@@ -179,6 +217,7 @@ def compare(
     clock: Callable[[], datetime],
     first_day: date | None = None,
     progress: Callable[[str], Progress | None] | None = None,
+    warmup_days: int = 0,
 ) -> Comparison:
     """Run both arms (module docstring) in stores of their own under ``directory``."""
     arms = [resolve_arm(name) for name in names]
@@ -204,6 +243,8 @@ def compare(
                 first_day=first_day,
                 collectors=collectors,
                 strategy=arm.strategy,
+                allocation=arm.allocation,
+                warmup_days=warmup_days,
             )
             reporter = progress(arm.name) if progress is not None else None
             result = simulate(engine, options, config, clock=clock, progress=reporter)
@@ -223,4 +264,5 @@ def compare(
         accounts=accounts,
         collectors=collectors,
         arms=done,
+        warmup_days=warmup_days,
     )

@@ -126,8 +126,19 @@ class Skill(_Strict):
     high: float = Field(gt=0)
 
 
+class Specialty(_Strict):
+    """专长: each collector's multiplier per bucket, ``exp(sd · z − sd²/2)`` (mean 1) clipped
+    to ``[low, high]``, on top of their skill — the collector × segment interaction. ``sd``
+    0 is no interaction (skill alone, the same in every bucket)."""
+
+    sd: float = Field(0.0, ge=0, le=2)
+    low: float = Field(0.5, gt=0)
+    high: float = Field(2.0, gt=0)
+
+
 class Collectors(_Strict):
     skill: Skill
+    specialty: Specialty = Specialty()
 
 
 class Workforce(_Strict):

@@ -3,10 +3,12 @@
 Every debtor has hidden traits (:func:`debtor_traits`): ability and willingness to pay,
 reachability of their own mobile by hour, a dead number, how often named third parties
 answer, promise keeping, self-cure, complaint propensity and response to treatment.
-Collectors have a skill (:func:`collector_skill`). Repayment is a self-exciting process in
-the spirit of Chehrazi, Glynn & Weber (2019): a daily intensity ``self_cure + excitation``;
-a right-party contact adds a jump (response × willingness × skill, saturating), a payment
-adds a jump, and the excitation decays day by day (:func:`excite`).
+Collectors have a skill (:func:`collector_skill`) and a specialty per bucket on top of it
+(:func:`collector_specialty`: the collector × segment interaction). Repayment is a
+self-exciting process in the spirit of Chehrazi, Glynn & Weber (2019): a daily intensity
+``self_cure + excitation``; a right-party contact adds a jump (response × willingness ×
+skill, saturating), a payment adds a jump, and the excitation decays day by day
+(:func:`excite`).
 
 **Common random numbers.** Every draw is a counter-based hash of
 ``(seed, debtor id, day, purpose, k)`` (:func:`uniforms`; SplitMix64's finaliser applied
@@ -21,6 +23,7 @@ Money is int fen; every payment is at most what the case owes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -198,6 +201,27 @@ def collector_skill(config: ModelConfig, seed: int, collector_numbers: I) -> F:
     s = config.collectors.skill
     z = normals(seed, collector_numbers, TIMELESS, "collector:skill")
     return np.clip(s.mean + s.sd * z, s.low, s.high)
+
+
+def collector_specialty(
+    config: ModelConfig, seed: int, collector_numbers: I, buckets: Sequence[str]
+) -> F:
+    """Each collector's specialty (专长) per bucket, ``[collector, bucket]``: a multiplier of
+    their skill on cases of that bucket, ``exp(sd · z − sd²/2)`` clipped (mean about 1).
+
+    The collector × segment interaction of the hidden truth: a collector good at early
+    buckets may be average at late ones. Each (collector, bucket) has a stream of its own
+    (``collector:specialty:<bucket>``), so adding a bucket or a collector changes no other
+    draw, and with ``sd`` 0 every entry is 1."""
+    s = config.collectors.specialty
+    numbers = np.asarray(collector_numbers, dtype=np.int64)
+    out = np.ones((numbers.shape[0], len(buckets)))
+    if s.sd == 0:
+        return out
+    for j, bucket in enumerate(buckets):
+        z = normals(seed, numbers, TIMELESS, f"collector:specialty:{bucket}")
+        out[:, j] = np.clip(np.exp(s.sd * z - s.sd**2 / 2.0), s.low, s.high)
+    return out
 
 
 # --------------------------------------------------------------------------- calls

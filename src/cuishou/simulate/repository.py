@@ -50,6 +50,22 @@ def debtor_profiles(session: Session) -> pl.DataFrame:
     )
 
 
+def assigned_open_cases(session: Session) -> list[int]:
+    """Open in-house cases that have a collector (the month-start re-deal takes them back)."""
+    query = (
+        select(Case.id)
+        .where(Case.status == "open", Case.assigned_user_id.is_not(None), Case.agency_id.is_(None))
+        .order_by(Case.id)
+    )
+    return list(session.scalars(query))
+
+
+def open_case_count(session: Session) -> int:
+    """Open in-house cases (the allocation's capacity is sized on them)."""
+    query = select(func.count()).where(Case.status == "open", Case.agency_id.is_(None))
+    return int(session.scalar(query.select_from(Case)) or 0)
+
+
 def unassigned_open_cases(session: Session) -> list[int]:
     query = (
         select(Case.id)
@@ -64,7 +80,7 @@ class DayFacts:
     """What the simulated day acts on, read once after the day's cycle and assignment.
 
     * ``cases``: ``case_id, debtor_id, creditor_code, account_no`` (the case's first
-      account), ``due_fen`` of every open case;
+      account), ``due_fen`` and ``bucket`` of every open case;
     * ``phones``: ``debtor_id, point_id, value, owner, named`` — active phones of their
       debtors, by debtor and id;
     * ``history``: ``case_id, at, party, outcome, channel, source`` of their contacts since
@@ -91,14 +107,14 @@ def day_facts(bulk: Bulk, *, since: datetime) -> DayFacts:
     whole-table queries joined on open cases, no per-case lookups and no id lists."""
     cases = bulk.fetch(
         """SELECT c.id AS case_id, c.debtor_id, cr.code AS creditor_code,
-            MIN(a.account_no) AS account_no, c.due_fen
+            MIN(a.account_no) AS account_no, c.due_fen, c.bucket
         FROM cases c
         JOIN creditors cr ON cr.id = c.creditor_id
         JOIN accounts a ON a.case_id = c.id
         WHERE c.status = 'open'
-        GROUP BY c.id, c.debtor_id, cr.code, c.due_fen""",
+        GROUP BY c.id, c.debtor_id, cr.code, c.due_fen, c.bucket""",
         schema={"case_id": pl.Int64(), "debtor_id": pl.Int64(), "creditor_code": pl.String(),
-                "account_no": pl.String(), "due_fen": pl.Int64()},
+                "account_no": pl.String(), "due_fen": pl.Int64(), "bucket": pl.String()},
     )  # fmt: skip
     phones = bulk.fetch(
         f"""SELECT p.debtor_id, p.id AS point_id, p.value, p.owner, p.owner_name

@@ -5,7 +5,10 @@ as of the first simulated day and imports it (the generator and the real import)
 creates the collectors and teams it needs (``auth.service``). Then, day by day:
 
 1. the real daily cycle runs (promises are judged there, as in production);
-2. unassigned open cases are assigned round-robin (``cases.service.assign_many``) and
+2. unassigned open cases are assigned round-robin (``cases.service.assign_many``) — or,
+   with ``SimulationOptions.allocation``, by the real allocation service
+   (``allocation.service.apply``: ``optimised`` min-cost flow or the ``greedy`` baseline;
+   the whole book re-dealt on the first measured day, then the rules' pool each day) — and
    each collector works their real queue (``cases.service.my_queue``) top down within
    capacity and working hours (:func:`cuishou.simulate.rules.plan_calls`);
 3. the debtor model (:mod:`cuishou.simulate.model`) decides how each call ends and who
@@ -24,12 +27,18 @@ through ``contact.service.log_contact`` (:func:`deliver_planned`); agency and le
 candidates are counted. The debtor model answers each channel with its own reach, jump and
 cost (``model.yaml`` ``channels``).
 
+With ``warmup_days`` the run first lives that many days dealt round-robin and reports only
+the ``days`` after them (the warm-up is the history the allocation's collector effects are
+estimated from).
+
 The debtors' hidden traits and their expected payments under "no action" and "full
-treatment" go to a Parquet file beside the store (``truth``), never into it.
+treatment" go to a Parquet file beside the store (``truth``), and the collectors' skill and
+specialty per bucket to another (:func:`collector_truth_path`), never into it.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -44,11 +53,14 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from cuishou.accounts.rules import DEFAULT_BUCKETS
+from cuishou.allocation import service as allocation
+from cuishou.allocation.config import AllocationSettings, Vip, load_settings
 from cuishou.audit.events import SYSTEM
 from cuishou.auth.rules import Principal
 from cuishou.auth.schemas import UserIn
 from cuishou.auth.service import add_user
-from cuishou.cases.service import assign_many, queue_heads
+from cuishou.cases.service import assign_many, queue_heads, unassign_many
 from cuishou.contact.dialer import DialerOptions, import_call_results
 from cuishou.contact.rules import OUTCOMES
 from cuishou.contact.schemas import CallImportResult, ContactIn
@@ -99,6 +111,9 @@ CANDIDATE_ACTIONS = ("agency", "legal")
 #: contacts older than this are not read for a case's failed run and last reach
 HISTORY_DAYS = 30
 FAILED = frozenset(code for code, outcome in OUTCOMES.items() if outcome.failed)
+#: the store's buckets (M0 … M7+): the axis of the collectors' specialty
+BUCKETS = DEFAULT_BUCKETS.names
+BUCKET_INDEX = {name: i for i, name in enumerate(BUCKETS)}
 
 Progress = Callable[[str, int, int], None]
 #: the ``--json`` figures taken from the KPI report's total (``GET /api/v1/kpis``)
@@ -142,6 +157,20 @@ class SimulationOptions:
     creditor: str = SIM_CREDITOR
     strategy: StrategyToRun | None = None
     effect: PaymentEffect | None = None
+    #: 分案 by the real allocation service (``optimised``: the min-cost flow, ``greedy``:
+    #: the round-robin-by-amount baseline) from the first measured day; ``None``: dealt
+    #: round-robin by case id (the simulator's own baseline)
+    allocation: str | None = None
+    #: days simulated before the measured ``days`` (dealt round-robin, not reported): the
+    #: history the allocation's collector effects are estimated from
+    warmup_days: int = 0
+    #: with ``allocation``: capacity per collector is ⌈movable cases × (1 + slack) ÷
+    #: collectors⌉ (open cases the allocation does not exclude, at the first measured day)
+    capacity_slack: float = 0.05
+
+
+#: ``SimulationOptions.allocation`` → ``allocation.yaml`` ``solver.method``
+ALLOCATION_METHODS = {"optimised": "min_cost_flow", "greedy": "greedy"}
 
 
 @dataclass
@@ -187,8 +216,14 @@ class SimulationResult:
     truth: str = ""
     seconds: float = 0.0
     strategy: str | None = None
-    #: ``case_id, recovered_fen``: what the run posted per case (the payments files)
+    #: ``case_id, recovered_fen``: what the run posted per case (the payments files) in the
+    #: measured days
     recovered_by_case: pl.DataFrame = field(default_factory=pl.DataFrame)
+    allocation: str | None = None
+    warmup_days: int = 0
+    #: with ``allocation``: the capacity per collector and the batches applied
+    capacity: int | None = None
+    batches: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The run's figures: those of ``GET /api/v1/kpis`` for ``from``…``to`` (the KPI
@@ -204,6 +239,8 @@ class SimulationResult:
             **{name: getattr(k, name) for name in KPI_FIGURES},
             "quarantined": self.total.quarantined,
             "strategy": self.strategy,
+            "allocation": self.allocation,
+            "warmup_days": self.warmup_days,
             "contacts_by_channel": dict(sorted(self.total.contacts.items())),
             "candidates": dict(sorted(self.total.candidates.items())),
             "contact_cost": format_yuan(self.total.cost_fen),
@@ -276,6 +313,63 @@ def _assign_round_robin(
         deal = {c.username: ids[n :: len(collectors)] for n, c in enumerate(collectors)}
         assign_many(session, manager, deal, now=now)
     return len(ids)
+
+
+def allocation_settings(method: str, *, capacity: int, run_as: str = MANAGER) -> AllocationSettings:
+    """The simulated shop's 分案规则: the shipped ``allocation.yaml`` with every collector's
+    capacity ``capacity`` (sized so the book fits with a little slack: both arms give each
+    collector about the same load), no VIP rule (the simulated workforce has no senior
+    collectors) and ``method`` applied (``min_cost_flow`` or ``greedy``)."""
+    shipped = load_settings()
+    return shipped.model_copy(
+        update={
+            "run_as": run_as,
+            "capacity": capacity,
+            "vip": Vip(from_yuan=None),
+            "solver": shipped.solver.model_copy(update={"method": method}),
+        }
+    )
+
+
+def _sized_settings(
+    engine: Engine, manager: Principal, collectors: int, options: SimulationOptions, day: date
+) -> AllocationSettings:
+    """The settings of the run, capacity sized on the book at the first measured day: the
+    open cases the allocation may move (not those it excludes: a preview says how many)
+    × (1 + slack) ÷ collectors, so both arms give every collector about the same load."""
+    method = ALLOCATION_METHODS[str(options.allocation)]
+    with transaction(engine) as session:
+        cases_open = repo.open_case_count(session)
+        unsized = allocation_settings(method, capacity=cases_open)
+        excluded = sum(allocation.preview(session, manager, day, unsized).excluded.values())
+    movable = max(cases_open - excluded, 0)
+    return allocation_settings(
+        method, capacity=math.ceil(movable * (1 + options.capacity_slack) / collectors)
+    )
+
+
+def _allocate(
+    engine: Engine,
+    manager: Principal,
+    collectors: list[Principal],
+    settings: AllocationSettings,
+    day: date,
+    now: datetime,
+    *,
+    redeal: bool,
+) -> None:
+    """分案 through the real allocation service (``allocation.service.apply``, as the daily
+    cycle's step does). With ``redeal`` (the first measured day: 月初重新分案) every open
+    case first leaves its collector (``cases.service.unassign_many``), so the whole book
+    is allocated by the arm's method, not only the cases a rule pools. Cases the
+    allocation leaves alone (excluded: a legal hold, a cease hold) are then dealt in turn
+    as without allocation, so the workforce still has them."""
+    with transaction(engine) as session:
+        if redeal:
+            unassign_many(session, manager, dict.fromkeys(repo.assigned_open_cases(session)),
+                          now=now)  # fmt: skip
+        allocation.apply(session, manager, day, settings, now=now)
+    _assign_round_robin(engine, manager, collectors, now)
 
 
 def _queues(
@@ -359,7 +453,7 @@ def _queue_facts(
     )
     return frame.select(
         *[pl.col(name).cast(dtype) for name, dtype in QUEUE_SCHEMA.items()],
-        "creditor_code", "account_no", "due_fen", "promise_open",
+        "creditor_code", "account_no", "due_fen", "bucket", "promise_open",
     )  # fmt: skip
 
 
@@ -403,10 +497,15 @@ def _decide_calls(
     calls: pl.DataFrame,
     traits_of: Callable[[pl.Series], model.Traits],
     skill: model.F,
+    specialty: model.F,
 ) -> pl.DataFrame:
-    """The planned calls with the debtor model's outcome of each (and its jump)."""
+    """The planned calls with the debtor model's outcome of each (and its jump). The
+    collector's skill on a call is their skill × their specialty in the case's bucket
+    today (``specialty[collector, bucket]``, buckets in :data:`BUCKETS` order)."""
     called = traits_of(calls["debtor_id"])
-    call_skill = skill[calls["collector_no"].to_numpy()]
+    collector = calls["collector_no"].to_numpy()
+    bucket = calls["bucket"].replace_strict(BUCKET_INDEX, default=0, return_dtype=pl.Int64)
+    call_skill = skill[collector] * specialty[collector, bucket.to_numpy()]
     got = model.call_outcomes(
         config, seed, day, called,
         attempt=calls["attempt"].to_numpy(),
@@ -685,6 +784,23 @@ def _truth_frame(
     )
 
 
+def collector_truth_path(truth_path: Path) -> Path:
+    """Where the collectors' hidden truth goes: beside the debtors' (``….collectors.parquet``)."""
+    return truth_path.with_name(f"{truth_path.stem}.collectors.parquet")
+
+
+def collector_truth(count: int, skill: model.F, specialty: model.F) -> pl.DataFrame:
+    """The collectors' hidden truth: ``collector, skill`` and ``specialty_<bucket>`` per
+    bucket (their skill on that bucket's cases is skill × specialty)."""
+    return pl.DataFrame(
+        {
+            "collector": collector_names(count),
+            "skill": skill,
+            **{f"specialty_{name}": specialty[:, j] for j, name in enumerate(BUCKETS)},
+        }
+    )
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -711,10 +827,26 @@ def simulate(
     started = time.perf_counter()
     if not 1 <= options.collectors <= 10_000:
         raise InvalidInput("--collectors must be from 1 to 10,000", field="collectors")
+    if options.allocation is not None and options.allocation not in ALLOCATION_METHODS:
+        raise InvalidInput(
+            f"allocation must be one of {', '.join(ALLOCATION_METHODS)}, "
+            f"got {options.allocation!r}",
+            field="allocation",
+        )
+    if options.days < 1:
+        raise InvalidInput(f"--days must be at least 1, got {options.days}", field="days")
+    if not 0 <= options.warmup_days <= 180:
+        raise InvalidInput("--warmup-days must be from 0 to 180", field="warmup_days")
+    if not 0 <= options.capacity_slack <= 1:
+        raise InvalidInput("the capacity slack must be from 0 to 1", field="capacity_slack")
     zone = CHINA_TZ
     today = business_day_in(clock(), str(zone))
-    days = simulated_days(days=options.days, first=options.first_day, today=today)
-    first, last = days[0], days[-1]
+    days = simulated_days(
+        days=options.warmup_days + options.days, first=options.first_day, today=today
+    )
+    # the warm-up days are lived but not reported: the period is the measured days
+    measured = days[options.warmup_days :]
+    first, last = measured[0], measured[-1]
     steps = len(days) + 2
 
     def report(label: str, number: int) -> None:
@@ -722,7 +854,7 @@ def simulate(
             progress(label, number, steps)
 
     generated = 0
-    eve, arrival = placement_arrival(first, zone)
+    eve, arrival = placement_arrival(days[0], zone)
     with transaction(engine) as session:
         empty = repo.account_count(session) == 0
     if empty:
@@ -750,11 +882,15 @@ def simulate(
         with transaction(engine) as session:
             version = repo.install_strategy(
                 session, options.strategy.strategy, options.strategy.text,
-                effective_from=first, now=arrival,
+                effective_from=days[0], now=arrival,
             )  # fmt: skip
             label = f"{version.code}@{version.version}"
             install_starter(session, actor=ACTOR, now=arrival)
-    skill = model.collector_skill(config, options.seed, np.arange(1, options.collectors + 1))
+    numbers = np.arange(1, options.collectors + 1)
+    skill = model.collector_skill(config, options.seed, numbers)
+    specialty = model.collector_specialty(config, options.seed, numbers, BUCKETS)
+    settings: AllocationSettings | None = None
+    batches = 0
 
     with transaction(engine) as session:
         profiles = repo.debtor_profiles(session)
@@ -775,7 +911,14 @@ def simulate(
         run_daily_cycle(
             engine, day, now=local_moment(day, 6 * 60, zone), scoring=planning, strategy=planning
         )
-        _assign_round_robin(engine, manager, collectors, local_moment(day, 8 * 60, zone))
+        dealt_at = local_moment(day, 8 * 60, zone)
+        if options.allocation is None or day < first:
+            _assign_round_robin(engine, manager, collectors, dealt_at)
+        else:
+            if settings is None:
+                settings = _sized_settings(engine, manager, len(collectors), options, day)
+            _allocate(engine, manager, collectors, settings, day, dealt_at, redeal=day == first)
+            batches += 1
 
         # the workforce works its queues, knowing what the store says today (one read)
         with transaction(engine) as session:
@@ -791,7 +934,7 @@ def simulate(
             plan = repo.planned_today(bulk, day) if planning else None
         if day == first:
             truth_frame = _truth_frame(
-                config, options.seed, facts.accounts, traits_of, first, len(days)
+                config, options.seed, facts.accounts, traits_of, first, len(measured)
             )
         tally = Tally()
         channel_jumps = pl.DataFrame(schema={"case_id": pl.Int64, "jump": pl.Float64})
@@ -816,7 +959,7 @@ def simulate(
             rest_days=workforce.rest_days,
             third_party_after_failed=workforce.third_party_after_failed,
         )
-        calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill)
+        calls = _decide_calls(config, options.seed, day, zone, calls, traits_of, skill, specialty)
         tally.calls = calls.height
         _count(tally, config, "call", calls.height)
         if calls.height:
@@ -845,18 +988,22 @@ def simulate(
 
         # the debtors pay, and the day's contacts and payments excite tomorrow
         paid = _pay(engine, config, options, day, zone, traits_of, facts, excitation, tally)
-        posted.append(paid.select("case_id", "amount_fen"))
         excitation = _excite(config, excitation, jumps, paid.select("case_id", "paid"))
-        total.add(tally)
+        if day >= first:
+            posted.append(paid.select("case_id", "amount_fen"))
+            total.add(tally)
 
     truth_frame.write_parquet(options.truth_path)
+    collector_truth(options.collectors, skill, specialty).write_parquet(
+        collector_truth_path(options.truth_path)
+    )
     # the run's figures are the KPIs of the period: one definition (docs/kpis.md)
     report(f"KPIs of {first.isoformat()} … {last.isoformat()}", steps)
     kpis = kpi_figures(engine, None, first, last, by="day")
     return SimulationResult(
         first=first,
         last=last,
-        days=len(days),
+        days=len(measured),
         seed=options.seed,
         accounts_generated=generated,
         collectors=options.collectors,
@@ -867,6 +1014,10 @@ def simulate(
         truth=str(options.truth_path),
         seconds=round(time.perf_counter() - started, 2),
         strategy=label,
+        allocation=options.allocation,
+        warmup_days=options.warmup_days,
+        capacity=None if settings is None else settings.capacity,
+        batches=batches,
         recovered_by_case=pl.concat(posted)
         .group_by("case_id")
         .agg(pl.col("amount_fen").sum().alias("recovered_fen"))
