@@ -6,7 +6,8 @@
   or a PostgreSQL database given by ``--postgres``, whose ``public`` schema is replaced):
   the candidates as the strategy's plan gives them (one SMS_REMINDER each), then
   ``messaging.service.queue_candidates``: render (the Polars twin), screen the rendered
-  text again (``compliance.screening.screen``, one text at a time), gate in bulk
+  text again (the bulk prefilter ``compliance.screening.may_have_findings``, then
+  ``screen`` on the texts it marks), gate in bulk
   (``compliance.planned.judge_planned``) and insert the outbox rows — seconds per phase.
 * send — ``--send`` of those cases on the next day, sent through the Aliyun-style adapter to
   a local contract server (a threading ``http.server`` in this process, answering ``OK``):

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cuishou.compliance.screening import Finding, categories_of, screen
+from cuishou.compliance.screening import (
+    Finding,
+    categories_of,
+    may_have_findings,
+    prefilter_pattern,
+    screen,
+)
 from cuishou.kit.errors import InvalidInput
 
 
@@ -287,3 +296,46 @@ def test_a_neutral_sentence_after_the_text_takes_no_finding_away(text: str, neut
     before = screen(text, audience="debtor")
     after = screen(text + "。" + neutral, audience="debtor")
     assert set(before) <= set(after)
+
+
+# --- the bulk prefilter (批量预筛) ----------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "corpus" / "screening.csv"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts, max_size=8), st.sampled_from(["debtor", "third_party"]), st.booleans())
+def test_the_bulk_prefilter_never_drops_a_text_with_a_finding(
+    batch: list[str], audience: str, time_barred: bool
+) -> None:
+    marked = may_have_findings(batch, audience=audience, time_barred=time_barred)  # type: ignore[arg-type]
+    assert len(marked) == len(batch)
+    for text, flag in zip(batch, marked, strict=True):
+        for pack in ("cn", "us-regf"):
+            if screen(text, audience=audience, pack=pack, time_barred=time_barred):  # type: ignore[arg-type]
+                assert flag, (text, audience, pack)
+
+
+def test_the_bulk_prefilter_keeps_every_corpus_text_the_screener_flags() -> None:
+    with CORPUS.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    texts_ = [row["text"] for row in rows]
+    for audience in ("debtor", "third_party"):
+        marked = may_have_findings(texts_, audience=audience, time_barred=True)  # type: ignore[arg-type]
+        flagged = [
+            t
+            for t in texts_
+            if screen(t, audience=audience, pack="us-regf", time_barred=True)  # type: ignore[arg-type]
+        ] + [t for t in texts_ if screen(t, audience=audience)]  # type: ignore[arg-type]
+        assert flagged, "the corpus has texts the screener flags"
+        kept = {t for t, flag in zip(texts_, marked, strict=True) if flag}
+        assert set(flagged) <= kept
+    # and a plain reminder is let through unscreened
+    plain = "您好，您的账单已逾期，请于2026-11-20前通过官方App还款。"
+    assert may_have_findings([plain], audience="debtor") == [False]
+
+
+def test_the_prefilter_pattern_drops_lookarounds_and_word_boundaries_only() -> None:
+    assert prefilter_pattern(r"\bya(?<!警惕)b(?!短[a\)]x)c\(d(?=e(f))g[\b]\\b") == (
+        r"yabc\(dg[\b]\\b"
+    )

@@ -32,6 +32,7 @@ from functools import cache
 from typing import Literal
 
 import jieba
+import polars as pl
 
 from cuishou.compliance.screening_lexicon import (
     CONDUCT,
@@ -241,6 +242,90 @@ def _leftmost_longest(
         kept.append((start, end, entry))
         reach[entry.category] = end
     return sorted(kept, key=lambda m: (m[0], m[1], m[2].category))
+
+
+# --------------------------------------------------------------------------- bulk form
+
+
+def prefilter_pattern(pattern: str) -> str:
+    """``pattern`` without its lookahead and lookbehind groups and its word-boundary
+    assertions (``\\b``, ``\\B``): it matches wherever ``pattern`` matches (and maybe more),
+    and Rust's regex engine (Polars) runs it fast — a Unicode ``\\b`` would keep it off its
+    DFA."""
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if in_class or pattern[i + 1 : i + 2] not in ("b", "B"):
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            i = _group_end(pattern, i) + 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the ``)`` closing the group opened at ``start``."""
+    depth, j, in_class = 0, start, False
+    while j < len(pattern):
+        ch = pattern[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    return len(pattern)
+
+
+def may_have_findings(
+    texts: Sequence[str],
+    *,
+    audience: Audience,
+    time_barred: bool = False,
+    screener: Screener | None = None,
+) -> list[bool]:
+    """The bulk prefilter of :func:`screen` (批量预筛): for each text, ``False`` only when
+    :func:`screen` is sure to find nothing in it, whatever the pack; ``True`` means "screen
+    it". The active patterns, loosened by :func:`prefilter_pattern` (a superset), run as
+    one alternation over all the folded texts in Polars; the few texts it may match are
+    then screened one by one. If the Rust engine cannot compile it, every text is marked."""
+    screener = screener or shipped_screener()
+    active = set(CONDUCT)
+    if audience == "third_party":
+        active.add("debt_to_third_party")
+    if time_barred:
+        active.add("time_barred_suit")
+    patterns = [
+        prefilter_pattern(entry.regex)
+        for entry, _ in screener._patterns
+        if entry.category in active
+    ]
+    if not texts or not patterns:
+        return [False] * len(texts)
+    folded = pl.Series("text", [fold(text) for text in texts], dtype=pl.String)
+    try:
+        hits = folded.str.contains("(?i)(?:" + ")|(?:".join(patterns) + ")")
+    except pl.exceptions.ComputeError:
+        return [True] * len(texts)
+    return [bool(flag) for flag in hits.fill_null(value=False)]
 
 
 @cache

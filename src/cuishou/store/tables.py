@@ -1121,6 +1121,8 @@ class VisitFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- messages (issue 15: outbound messages through real gateways, 多渠道触达) ---------------
 
 
