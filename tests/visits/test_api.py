@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
 from cuishou.store.tables import Contact, Event, Promise, Visit
-from tests.visits.factories import NOW, VISIT_DAY, VisitWorld, visit_world
+from tests.visits.factories import ADDRESS, NOW, VISIT_DAY, VisitWorld, visit_world
 from tests.web.factories import Clock, bearer, token_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -291,3 +291,38 @@ def test_a_team_lead_cancels_an_open_visit_with_a_reason_and_it_may_be_asked_aga
     assert cancelled.json()["status"] == "cancelled"
     assert client.post(url, json={"reason": "again"}, headers=lead).status_code == 409
     assert _request(client, vw) != visit_id  # a new request is allowed
+
+
+def test_the_scheduled_collectors_see_the_address_unmasked_and_each_look_is_audited(
+    client: TestClient, vw: VisitWorld, engine: Engine
+) -> None:
+    visit_id = _request(client, vw)
+    url = f"/api/v1/visits/{visit_id}/address"
+    # before it is scheduled, the collector who asked sees only the masked address
+    assert client.post(url, headers=bearer(vw.token("col_a"))).status_code == 403
+    _schedule(client, vw, visit_id)
+    # once scheduled, each collector going (no pii.reveal of their own) finds the door
+    for who in ("col_a", "col_a2"):
+        answer = client.post(url, headers=bearer(vw.token(who)))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"visit_id": visit_id, "address": ADDRESS}
+    # a collector of another team does not see the visit at all; a manager may (pii.reveal)
+    assert client.post(url, headers=bearer(vw.token("col_b"))).status_code == 404
+    assert client.post(url, headers=bearer(vw.token("manager"))).json()["address"] == ADDRESS
+    with transaction(engine) as session:
+        looks = session.execute(
+            select(Event.actor, Event.payload)
+            .where(Event.case_id == vw.case_id, Event.type == "pii.revealed")
+            .order_by(Event.id)
+        ).all()
+    assert [actor for actor, _ in looks] == ["col_a", "col_a2", "manager"]
+    assert [p.get("granted_by") for _, p in looks] == [
+        "visit.scheduled_collector", "visit.scheduled_collector", None,
+    ]  # fmt: skip
+    assert all(p["field"] == "visit_address" and p["visit_id"] == visit_id for _, p in looks)
+    # and after the visit is cancelled, the field team's access ends
+    client.post(
+        f"/api/v1/visits/{visit_id}/cancel", json={"reason": "已结清"},
+        headers=bearer(vw.token("lead_a")),
+    )  # fmt: skip
+    assert client.post(url, headers=bearer(vw.token("col_a"))).status_code == 403

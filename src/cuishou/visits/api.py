@@ -18,6 +18,7 @@ from cuishou.visits.schemas import (
     RecordOut,
     ScheduleIn,
     TeamRouteOut,
+    VisitAddressOut,
     VisitOut,
     VisitRequestIn,
 )
@@ -74,6 +75,18 @@ def plan_routes(
 @router.get("/visits/{visit_id}", response_model=VisitOut, summary="One visit")
 def get_visit(visit_id: VisitId, session: SessionDep, principal: PrincipalDep) -> VisitOut:
     return service.get_visit(session, principal, visit_id)
+
+
+@router.post(
+    "/visits/{visit_id}/address",
+    response_model=VisitAddressOut,
+    summary="The visit's address unmasked (its scheduled collectors, or pii.reveal; audited)",
+)
+def reveal_address(
+    visit_id: VisitId, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> VisitAddressOut:
+    address = service.reveal_address(session, principal, visit_id, now=now)
+    return VisitAddressOut(visit_id=visit_id, address=address)
 
 
 @router.post(

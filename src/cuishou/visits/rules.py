@@ -137,3 +137,12 @@ def may_see(*, role: str, user_id: int, collector_ids: Sequence[int], case_in_sc
     if user_id in collector_ids:
         return True
     return case_in_scope and (role in OVERSEEING_ROLES or role == "collector")
+
+
+def may_reveal_address(
+    *, may_reveal: bool, user_id: int, collector_ids: Sequence[int], status: str
+) -> bool:
+    """Who may see a visit's address unmasked (查看外访地址): whoever may unmask personal
+    data (``pii.reveal``), and a collector scheduled on the visit while it is scheduled —
+    the field team must find the door; once the visit is done or cancelled, they may not."""
+    return may_reveal or (status == "scheduled" and user_id in collector_ids)

@@ -148,3 +148,10 @@ class ImportedOut(BaseModel):
     created: int
     already: int
     skipped: int = Field(description="planned visits the gate dropped or that had no address")
+
+
+class VisitAddressOut(BaseModel):
+    """A visit's address, unmasked (the reveal is a ``pii.revealed`` event)."""
+
+    visit_id: int
+    address: str

@@ -25,15 +25,21 @@ from sqlalchemy.orm import Session
 
 from cuishou.agreements.service import request_agreement
 from cuishou.audit.events import append_event
-from cuishou.auth.rules import Principal
+from cuishou.auth.rules import Principal, can
 from cuishou.auth.service import require
-from cuishou.cases.service import case_for, case_granted, case_in_scope_of
+from cuishou.cases.service import case_for, case_granted, case_in_scope_of, record_reveal
 from cuishou.compliance.schemas import CheckIn, CheckOut
 from cuishou.compliance.service import gate
 from cuishou.contact.schemas import ContactIn
 from cuishou.contact.service import record_contact
 from cuishou.kit.clock import DEFAULT_TZ, zone
-from cuishou.kit.errors import Conflict, ContactRefused, InvalidInput, NotFound
+from cuishou.kit.errors import (
+    Conflict,
+    ContactRefused,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from cuishou.kit.masking import mask_address, mask_name
 from cuishou.store.tables import ContactPoint, Visit, VisitFile
 from cuishou.strategy.service.planning import task_list
@@ -43,6 +49,7 @@ from cuishou.visits.geo import locate
 from cuishou.visits.routing import Stop, order_route, route_length
 from cuishou.visits.rules import (
     gate_moments,
+    may_reveal_address,
     may_see,
     record_problem,
     schedule_problem,
@@ -589,3 +596,26 @@ def one_day(value: str | None, now: datetime) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date like 2026-12-01", field="day") from None
+
+
+def reveal_address(session: Session, principal: Principal, visit_id: int, *, now: datetime) -> str:
+    """The visit's address unmasked (查看外访地址), for :func:`rules.may_reveal_address`;
+    every reveal is a ``pii.revealed`` event on the case (audited)."""
+    visit = _visible(session, principal, visit_id)
+    allowed_by_role = can(principal.role, "pii.reveal")
+    if not may_reveal_address(
+        may_reveal=allowed_by_role, user_id=principal.user_id,
+        collector_ids=repo.collector_ids(session, visit.id), status=visit.status,
+    ):  # fmt: skip
+        raise PermissionDenied(
+            "only a collector scheduled on this visit (while it is scheduled) or a role "
+            "that may unmask personal data sees the full address",
+            permission="pii.reveal",
+        )
+    point = repo.points(session, [visit.contact_point_id]).get(visit.contact_point_id)
+    address = point.value if point is not None else ""
+    record_reveal(
+        session, principal, case_id=visit.case_id, now=now, field="visit_address",
+        visit_id=visit.id, granted_by=None if allowed_by_role else "visit.scheduled_collector",
+    )  # fmt: skip
+    return address

@@ -372,11 +372,22 @@ def require_reveal(principal: Principal, what: str = "personal data") -> None:
 
 
 def record_reveal(
-    session: Session, principal: Principal, *, case_id: int, now: datetime, **shown: Any
+    session: Session,
+    principal: Principal,
+    *,
+    case_id: int,
+    now: datetime,
+    granted_by: str | None = None,
+    **shown: Any,
 ) -> None:
     """The one audit event of an unmasking: ``pii.revealed`` on the case, with what was
-    shown (``shown``: the field, and the reason when one was given)."""
-    require_reveal(principal)
+    shown (``shown``: the field, and the reason when one was given). ``granted_by`` names
+    the narrower rule under which a principal without ``pii.reveal`` may see it (a field
+    collector the address of the visit they are scheduled on); it is kept in the event."""
+    if granted_by is None:
+        require_reveal(principal)
+    else:
+        shown = {**shown, "granted_by": granted_by}
     append_event(
         session,
         at=now,
