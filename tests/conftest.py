@@ -22,6 +22,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from cuishou.store.db import make_engine, upgrade
 
+#: the one Chromium fixture (``browser``) for every module that drives pages
+pytest_plugins = ["tests.chromium"]
+
 # Property tests judge correctness, not speed: a per-example deadline only fails them when the
 # machine is busy (CI, two xdist workers, another process), so no test has one.
 settings.register_profile("cuishou", deadline=None)

@@ -19,7 +19,7 @@ from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
 from tests.agency.world import PLACED_ON, at
-from tests.browser.conftest import PASSWORD, browser  # noqa: F401 - the browser fixture
+from tests.browser.conftest import PASSWORD, log_in, new_tab
 from tests.factories import make_payment
 from tests.web.factories import WORKDAY_MORNING, Clock, make_agency, make_case, make_user
 from tests.web.live import served
@@ -58,24 +58,13 @@ def site(engine: Engine) -> Iterator[Site]:
 
 
 @pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:  # noqa: F811 - the imported fixture
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-def _log_in(page: Any, site: Site, username: str) -> None:
-    page.goto(f"{site.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    with new_tab(browser) as tab:
+        yield tab
 
 
 def test_the_manager_finds_every_placement_and_the_league(page: Any, site: Site) -> None:
-    _log_in(page, site, "manager")
+    log_in(page, site, "manager")
     page.click('nav a[href="/agency"]')
     page.wait_for_url("**/agency")
     for placement_id in site.placements.values():
@@ -91,7 +80,7 @@ def test_the_manager_finds_every_placement_and_the_league(page: Any, site: Site)
 
 
 def test_an_agency_user_sees_its_own_placement_and_draft_statement(page: Any, site: Site) -> None:
-    _log_in(page, site, "ag1_user")
+    log_in(page, site, "ag1_user")
     page.click('nav a[href="/agency"]')
     page.wait_for_url("**/agency")
     assert page.locator(f'tr[data-placement="{site.placements["AG1"]}"]').count() == 1

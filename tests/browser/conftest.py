@@ -13,11 +13,10 @@ missing browser into a failure.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import Engine, select
@@ -37,40 +36,7 @@ from tests.web.factories import (
 )
 from tests.web.live import served
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRE_BROWSER = os.environ.get("CUISHOU_REQUIRE_BROWSER") == "1"
 PASSWORD = "browser-test-pw"
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE_BROWSER:
-        pytest.fail(f"{reason}, but CUISHOU_REQUIRE_BROWSER=1 requires the browser tests")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
 
 
 @dataclass
@@ -126,18 +92,31 @@ def site(engine: Engine) -> Iterator[Site]:
         yield Site(url, portfolio, engine, clock)
 
 
+@contextmanager
+def new_tab(browser: Any, *, timeout_ms: int = 10_000) -> Iterator[Any]:
+    """A fresh browser context (zh-CN, a desktop window, 10 s timeouts) and its tab."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(timeout_ms)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    with new_tab(browser) as tab:
+        yield tab
 
 
-def log_in(page: Any, site: Site, username: str) -> None:
+class Served(Protocol):
+    url: str
+
+
+def log_in(page: Any, site: Served, username: str, *, password: str = PASSWORD) -> None:
+    """Log in through the login page (any served site: ``site.url``)."""
     page.goto(f"{site.url}/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -22,6 +22,7 @@ from cuishou.store.db import make_engine, transaction
 from cuishou.store.tables import Case, Contact, ModelVersion, Promise, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
+from tests.browser.conftest import log_in, new_tab
 from tests.web.factories import Clock
 from tests.web.live import served
 
@@ -61,18 +62,8 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
 
 @pytest.fixture
 def tab(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def log_in(tab: Any, site: DemoSite, username: str) -> None:
-    tab.goto(f"{site.url}/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", DEMO_PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    with new_tab(browser, timeout_ms=15_000) as tab:
+        yield tab
 
 
 def _yuan(text: str) -> float:
@@ -100,7 +91,7 @@ def test_a_demo_collector_sees_their_queue_with_the_months_contacts_and_promises
         )
     assert promised is not None and calls
     # when the demo collector logs in with the documented password
-    log_in(tab, demo_site, COLLECTOR)
+    log_in(tab, demo_site, COLLECTOR, password=DEMO_PASSWORD)
     # then their queue is full of their own cases
     assert tab.url.endswith("/queue")
     rows = tab.locator("#queue tbody tr[data-case-id]")
@@ -117,7 +108,7 @@ def test_a_demo_collector_sees_their_queue_with_the_months_contacts_and_promises
 def test_the_demo_team_lead_sees_the_teams_workload_and_alerts(
     tab: Any, demo_site: DemoSite
 ) -> None:
-    log_in(tab, demo_site, "demo_team_lead")
+    log_in(tab, demo_site, "demo_team_lead", password=DEMO_PASSWORD)
     tab.goto(f"{demo_site.url}/team")
     workload = tab.locator("#workload tbody tr[data-collector]")
     assert {workload.nth(i).get_attribute("data-collector") for i in range(workload.count())} == {
@@ -134,7 +125,7 @@ def test_the_demo_team_lead_sees_the_teams_workload_and_alerts(
 def test_the_demo_manager_sees_the_months_recovery_in_the_overview(
     tab: Any, demo_site: DemoSite
 ) -> None:
-    log_in(tab, demo_site, "demo_manager")
+    log_in(tab, demo_site, "demo_manager", password=DEMO_PASSWORD)
     tab.goto(f"{demo_site.url}/overview")
     team_row = tab.locator("#recovery tbody tr", has_text=DEMO_TEAM)
     assert team_row.count() == 1
@@ -172,7 +163,7 @@ def test_every_open_demo_case_is_graded_scored_and_labelled(demo_site: DemoSite)
 
 
 def test_the_demo_strategist_opens_the_model_registry(tab: Any, demo_site: DemoSite) -> None:
-    log_in(tab, demo_site, "demo_strategist")
+    log_in(tab, demo_site, "demo_strategist", password=DEMO_PASSWORD)
     tab.click('nav a[href="/models"]')
     tab.wait_for_url("**/models")
     assert tab.locator("main h1").inner_text() == "模型库"

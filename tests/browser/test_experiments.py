@@ -19,6 +19,7 @@ from cuishou.experiments.service import report
 from cuishou.store.db import transaction
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
+from tests.browser.conftest import log_in, new_tab
 from tests.experiments.world import CLOCK, TODAY, World, build_world
 from tests.web.factories import Clock
 from tests.web.live import served
@@ -43,18 +44,8 @@ def exp_site(engine: Engine) -> Iterator[ExperimentSite]:
 
 @pytest.fixture
 def tab(browser: Any, exp_site: ExperimentSite) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-def log_in(tab: Any, site: ExperimentSite, username: str) -> None:
-    tab.goto(f"{site.url}/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    with new_tab(browser) as tab:
+        yield tab
 
 
 def option(tab: Any, element_id: str) -> dict:  # type: ignore[type-arg]
@@ -68,7 +59,7 @@ def option(tab: Any, element_id: str) -> dict:  # type: ignore[type-arg]
 def test_the_experiment_page_draws_the_arms_and_the_interval(
     tab: Any, exp_site: ExperimentSite
 ) -> None:
-    log_in(tab, exp_site, "strat_a")
+    log_in(tab, exp_site, "strat_a", password=PASSWORD)
     tab.click("nav.menu >> text=策略实验")
     tab.wait_for_selector("#experiments")
     tab.click("#experiments >> text=tone")
@@ -96,14 +87,14 @@ def test_the_experiment_page_draws_the_arms_and_the_interval(
 
 def test_a_promotion_needs_a_second_person(tab: Any, exp_site: ExperimentSite) -> None:
     path = f"{exp_site.url}/experiments/{exp_site.world.experiment_id}"
-    log_in(tab, exp_site, "strat_a")
+    log_in(tab, exp_site, "strat_a", password=PASSWORD)
     tab.goto(path)
     tab.click("#request-promotion")
     tab.wait_for_selector("#done")
     assert tab.locator("#four-eyes").count() == 1
     assert tab.locator("#approve-promotion").count() == 0
     tab.click("button:has-text('退出登录')")
-    log_in(tab, exp_site, "manager")
+    log_in(tab, exp_site, "manager", password=PASSWORD)
     tab.goto(path)
     assert "strat_a" in tab.locator("#requested").inner_text()
     assert tab.locator("#stop").count() == 0  # a manager approves; stopping is the strategist's
@@ -113,7 +104,7 @@ def test_a_promotion_needs_a_second_person(tab: Any, exp_site: ExperimentSite) -
 
 
 def test_english_labels(tab: Any, exp_site: ExperimentSite) -> None:
-    log_in(tab, exp_site, "auditor")
+    log_in(tab, exp_site, "auditor", password=PASSWORD)
     tab.goto(f"{exp_site.url}/lang/en?next=/experiments")
     tab.wait_for_selector("#experiments")
     assert tab.locator("h1").inner_text() == "Champion/challenger experiments"

@@ -19,7 +19,7 @@ from cuishou.store.db import transaction
 from cuishou.store.tables import Case, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, log_in, new_tab
 from tests.scoring.scored import Scored, make_strategist, register, score_cases
 from tests.web.factories import WORKDAY_MORNING, Clock, make_team, make_user, token_for
 from tests.web.live import served
@@ -51,18 +51,8 @@ def scoring_site(engine: Engine) -> Iterator[ScoringSite]:
 
 @pytest.fixture
 def tab(browser: Any, scoring_site: ScoringSite) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-def log_in(tab: Any, site: ScoringSite, username: str) -> None:
-    tab.goto(f"{site.url}/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    with new_tab(browser) as tab:
+        yield tab
 
 
 def option(tab: Any, element_id: str) -> dict:  # type: ignore[type-arg]

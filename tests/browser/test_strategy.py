@@ -17,7 +17,8 @@ from cuishou.strategy.service import lifecycle
 from cuishou.templates.service import install_default_templates
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, new_tab
+from tests.browser.conftest import log_in as shared_log_in
 from tests.strategy.test_lifecycle import person
 from tests.web.factories import WORKDAY_MORNING, Clock, make_case, make_user
 from tests.web.live import served
@@ -53,19 +54,13 @@ def strategy_site(engine: Engine) -> Iterator[StrategySite]:
 
 @pytest.fixture
 def tab(browser: Any, strategy_site: StrategySite) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with new_tab(browser) as tab:
+        yield tab
 
 
 def log_in(tab: Any, site: StrategySite, username: str) -> None:
     tab.context.clear_cookies()
-    tab.goto(f"{site.url}/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    shared_log_in(tab, site, username)
 
 
 def test_edit_validate_diff_submit_then_another_person_approves(

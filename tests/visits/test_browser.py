@@ -22,7 +22,7 @@ from cuishou.visits.service import request_visit, schedule_visit
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
-from tests.browser.conftest import PASSWORD, browser  # noqa: F401 - the browser fixture
+from tests.browser.conftest import PASSWORD, log_in, new_tab
 from tests.web.factories import (
     WORKDAY_MORNING,
     Clock,
@@ -78,24 +78,13 @@ def site(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:  # noqa: F811 - the imported fixture
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-def _log_in(page: Any, site: Site, username: str) -> None:
-    page.goto(f"{site.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    with new_tab(browser) as tab:
+        yield tab
 
 
 def test_the_team_lead_schedules_two_collectors_after_a_cn14_refusal(page: Any, site: Site) -> None:
-    _log_in(page, site, "lead_a")
+    log_in(page, site, "lead_a")
     page.click('nav a[href="/visits"]')
     page.wait_for_url("**/visits")
     row = page.locator(f'#visits-requested tr[data-visit-id="{site.requested}"]')
@@ -130,7 +119,7 @@ def test_the_team_lead_schedules_two_collectors_after_a_cn14_refusal(page: Any, 
 
 
 def test_a_scheduled_collector_records_the_visit_with_a_photo(page: Any, site: Site) -> None:
-    _log_in(page, site, "col_a2")
+    log_in(page, site, "col_a2")
     page.goto(f"{site.url}/visits/{site.today}")
     form = page.locator("#record-form")
     form.locator("input[name=check_in_lat]").fill("22.54")
