@@ -24,10 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("debtors") as batch:
-        batch.add_column(sa.Column("language", sa.String(16), nullable=True))
+    # a plain ALTER TABLE on both stores: a batch (copy-and-move) of ``debtors`` would drop
+    # a table other tables point at, which SQLite refuses with its foreign keys on
+    op.add_column("debtors", sa.Column("language", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("debtors") as batch:
-        batch.drop_column("language")
+    op.drop_column("debtors", "language")
