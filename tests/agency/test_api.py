@@ -5,13 +5,14 @@ write nothing — on both stores."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import AgencyPlacement, Case, User
+from cuishou.store.tables import AgencyPlacement, Case, PlannedAction, StrategyVersion, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.agency.world import World, build
@@ -144,3 +145,32 @@ def test_a_recall_without_a_reason_is_refused(
         headers=headers["manager"],
     )  # fmt: skip
     assert missing.status_code == 404
+
+
+def test_a_manager_places_the_strategys_kept_candidates(
+    engine: Engine, client: TestClient, shop: tuple[World, dict[str, dict[str, str]]]
+) -> None:
+    # given the strategy in force planned agency placement for M7+ (kept) and M5 (dropped by
+    # the gate) on 4 Nov
+    world, headers = shop
+    with transaction(engine) as session:
+        version = StrategyVersion(
+            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
+            note="", author="x", created_at=WORKDAY_MORNING,
+        )  # fmt: skip
+        session.add(version)
+        session.flush()
+        for bucket, status in (("M7+", "planned"), ("M5", "dropped")):
+            session.add(PlannedAction(
+                day=date(2026, 11, 4), case_id=world.cases[bucket], version_id=version.id,
+                segment="D", step=3, action="agency", status=status, rule_ids=[],
+            ))  # fmt: skip
+    # when the manager places from the strategy through the API (read in the request's own
+    # transaction)
+    body = {"agency": "AG2", "as_of": "2026-11-04", "from_strategy": True}
+    placed = client.post(PLACE, json=body, headers=headers["manager"])
+    # then only the kept candidate is placed
+    assert placed.status_code == 201, placed.text
+    assert (placed.json()["selection"], placed.json()["cases"]) == ("strategy", 1)
+    assert _case(engine, world.cases["M7+"])[0] == world.other_agency.agency_id
+    assert _case(engine, world.cases["M5"])[0] is None
