@@ -94,9 +94,7 @@ def test_spark_decides_a_synthetic_portfolio_row_for_row_as_one_machine(
     write_synthetic_lake(tmp_path / "lake", 3000, buckets=buckets)
     # when one machine and Spark run the same day on it
     alone = run_cycle(LakeCycleIO(tmp_path / "lake", tmp_path / "one"), AS_OF)
-    spread, stats = run_spark_cycle(
-        tmp_path / "lake", tmp_path / "spark", AS_OF, partitions=tasks
-    )
+    spread, stats = run_spark_cycle(tmp_path / "lake", tmp_path / "spark", AS_OF, partitions=tasks)
     # then every decision table is the same, row for row, and so are the counts
     one, _ = read_decisions(tmp_path / "one")
     many, run = read_decisions(tmp_path / "spark")
