@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from cuishou.auth.service import principal_named
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Visit
+from cuishou.store.tables import Contact, Event, Visit
 from cuishou.visits.schemas import ScheduleIn, VisitRequestIn
 from cuishou.visits.service import request_visit, schedule_visit
 from cuishou.web.app import create_app
@@ -155,3 +155,49 @@ def test_a_scheduled_collector_records_the_visit_with_a_photo(page: Any, site: S
     with transaction(site.engine) as session:
         contact = session.scalars(select(Contact).where(Contact.channel == "visit")).one()
         assert contact.outcome == "promise"
+
+
+def test_a_scheduled_collector_reveals_the_address_and_the_lead_cancels_the_visit(
+    page: Any, site: Site, browser: Any
+) -> None:
+    # given the collector scheduled on today's visit sees it masked, with a reveal button
+    log_in(page, site, "col_a")
+    page.goto(f"{site.url}/visits/{site.today}")
+    assert "深南大道" not in page.locator("#visit-address").inner_text()
+    assert page.locator("#cancel-form").count() == 0  # a collector does not cancel
+    # when they reveal it, the full address replaces the button, and the look is audited
+    page.click("#address-form button")
+    revealed = page.locator("#visit-facts .revealed")
+    revealed.wait_for()
+    assert revealed.inner_text() == "广东省深圳市福田区深南大道1号"
+    with transaction(site.engine) as session:
+        looks = session.scalars(
+            select(Event).where(Event.type == "pii.revealed", Event.actor == "col_a")
+        ).all()
+        assert [e.payload["field"] for e in looks] == ["visit_address"]
+        assert looks[0].payload["granted_by"] == "visit.scheduled_collector"
+    # and on a visit not yet scheduled they are offered no reveal
+    page.goto(f"{site.url}/visits/{site.requested}")
+    assert page.locator("#visit-status").get_attribute("data-status") == "requested"
+    assert page.locator("#address-form").count() == 0
+    with new_tab(browser) as other:
+        log_in(other, site, "lead_a")
+        other.goto(f"{site.url}/visits/{site.today}")
+        assert other.locator("#address-form").count() == 1  # a team lead may unmask (pii.reveal)
+        # when the team lead cancels without a reason, it is refused inline, nothing kept
+        other.click("#cancel-form button")
+        other.wait_for_load_state("networkidle")
+        assert "reason" in other.locator("#visit-cancel .errors").inner_text()
+        assert other.locator("#visit-status").get_attribute("data-status") == "scheduled"
+        # then with a reason the visit is cancelled, and the page offers no more cancelling
+        other.fill("#cancel-form input[name=reason]", "债务人已结清")
+        other.click("#cancel-form button")
+        other.wait_for_url(f"**/visits/{site.today}")
+        assert other.locator("#visit-status").get_attribute("data-status") == "cancelled"
+        assert other.locator("#cancel-form").count() == 0
+    with transaction(site.engine) as session:
+        event = session.scalars(select(Event).where(Event.type == "visit.cancelled")).one()
+        assert event.payload == {"from": "scheduled", "reason": "债务人已结清"}
+    # and once cancelled, the collector may no longer unmask the address
+    page.goto(f"{site.url}/visits/{site.today}")
+    assert page.locator("#address-form").count() == 0

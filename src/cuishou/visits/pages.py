@@ -21,10 +21,19 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.visits import service
 from cuishou.visits.config import files_dir
 from cuishou.visits.rules import OUTCOMES, RELATIONS
-from cuishou.visits.schemas import RecordIn, ScheduleIn, VisitRequestIn
+from cuishou.visits.schemas import CancelIn, RecordIn, ScheduleIn, VisitRequestIn
 from cuishou.visits.storage import MAX_BYTES
 from cuishou.web.deps import MAX_ID, NowDep, SessionDep
-from cuishou.web.pages import FormDep, FormErrors, Page, PageDep, attempt, redirect, render
+from cuishou.web.pages import (
+    FormDep,
+    FormErrors,
+    Page,
+    PageDep,
+    attempt,
+    redirect,
+    render,
+    validated,
+)
 
 router = APIRouter(include_in_schema=False)
 VisitId = Annotated[int, Path(ge=1, le=MAX_ID, description="visit id")]
@@ -139,12 +148,46 @@ def _visit_page(
         may_record=may_record, outcomes=OUTCOMES, relations=RELATIONS, person_rows=PERSON_ROWS,
         values=values or {}, may_upload=page.can("visit.record")
         and visit.status in ("scheduled", "done"),
+        may_cancel=page.can("visit.schedule") and visit.status in ("requested", "scheduled"),
+        may_see_address=service.may_see_address(session, page.user, visit),
     )  # fmt: skip
 
 
 @router.get("/visits/{visit_id}")
 def visit_page(visit_id: VisitId, page: PageDep, session: SessionDep) -> Response:
     return _visit_page(page, session, visit_id)
+
+
+@router.post("/visits/{visit_id}/cancel")
+def cancel_form(
+    visit_id: VisitId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+) -> Response:
+    """取消外访 (a team lead or manager): the reason is required and kept on the event."""
+    reason = str(form.get("reason") or "")
+    done = attempt(
+        session,
+        lambda: service.cancel_visit(
+            session,
+            page.user,
+            visit_id,
+            reason=validated(CancelIn, {"reason": reason}).reason,
+            now=now,
+        ),
+        shown=(409, 422),
+    )
+    if done.errors:
+        return _visit_page(
+            page, session, visit_id, errors=done.errors, status=done.status,
+            values={"reason": reason},
+        )  # fmt: skip
+    return redirect(f"/visits/{visit_id}")
+
+
+@router.post("/visits/{visit_id}/address")
+def address_form(visit_id: VisitId, page: PageDep, session: SessionDep, now: NowDep) -> Response:
+    """查看外访地址: the audited reveal, as a fragment in place of the masked address."""
+    address = service.reveal_address(session, page.user, visit_id, now=now)
+    return render(page, "_revealed.html", value=address)
 
 
 def record_in(form: Any) -> RecordIn:

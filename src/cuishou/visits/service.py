@@ -598,6 +598,15 @@ def one_day(value: str | None, now: datetime) -> date:
         raise InvalidInput(f"{value!r} is not a date like 2026-12-01", field="day") from None
 
 
+def may_see_address(session: Session, principal: Principal, visit: VisitOut) -> bool:
+    """Whether ``principal`` may unmask ``visit``'s address (the page's button; the reveal
+    itself checks again)."""
+    return may_reveal_address(
+        may_reveal=can(principal.role, "pii.reveal"), user_id=principal.user_id,
+        collector_ids=repo.collector_ids(session, visit.id), status=visit.status,
+    )  # fmt: skip
+
+
 def reveal_address(session: Session, principal: Principal, visit_id: int, *, now: datetime) -> str:
     """The visit's address unmasked (查看外访地址), for :func:`rules.may_reveal_address`;
     every reveal is a ``pii.revealed`` event on the case (audited)."""

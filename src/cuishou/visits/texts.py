@@ -60,6 +60,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "visits.promise_amount": ("承诺金额（元）", "Promised amount (yuan)"),
     "visits.promise_date": ("承诺日期", "Promised by"),
     "visits.save_record": ("提交走访记录", "Save the record"),
+    "visits.cancel": ("取消外访", "Cancel the visit"),
+    "visits.cancel_reason": ("取消原因", "Reason"),
     "visits.files": ("照片与文件", "Photos and documents"),
     "visits.upload": ("上传", "Upload"),
     "visits.no_files": ("暂无文件", "No files"),
