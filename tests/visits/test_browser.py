@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from cuishou.auth.service import principal_named
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Event, Visit
+from cuishou.store.tables import Contact, Event, PlannedAction, StrategyVersion, User, Visit
 from cuishou.visits.schemas import ScheduleIn, VisitRequestIn
 from cuishou.visits.service import request_visit, schedule_visit
 from cuishou.web.app import create_app
@@ -201,3 +201,39 @@ def test_a_scheduled_collector_reveals_the_address_and_the_lead_cancels_the_visi
     # and once cancelled, the collector may no longer unmask the address
     page.goto(f"{site.url}/visits/{site.today}")
     assert page.locator("#address-form").count() == 0
+
+
+def test_the_team_lead_imports_the_strategys_visits_of_the_day(page: Any, site: Site) -> None:
+    # given the strategy planned a visit today for a case of the team with an address
+    with transaction(site.engine) as session:
+        case = make_case(session, assigned=session.scalars(
+            select(User).where(User.username == "col_a")).one(), debtor_name="赵六")  # fmt: skip
+        point = make_contact_point(
+            session, debtor_id=case.debtor_id, kind="address", value="广东省深圳市南山区科技园1号"
+        )
+        case.team_id = session.scalars(select(User.team_id).where(User.username == "lead_a")).one()
+        version = StrategyVersion(
+            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
+            note="", author="x", created_at=WORKDAY_MORNING,
+        )  # fmt: skip
+        session.add(version)
+        session.flush()
+        session.add(PlannedAction(
+            day=WORKDAY_MORNING.date(), case_id=case.id, version_id=version.id, segment="D",
+            step=7, action="visit", channel="visit", contact_point_id=point.id,
+            status="planned", rule_ids=[],
+        ))  # fmt: skip
+        case_id = case.id
+    # when the team lead imports today's plan from the scheduling page
+    log_in(page, site, "lead_a")
+    page.goto(f"{site.url}/visits")
+    page.click("#visit-import button")
+    page.wait_for_load_state("networkidle")
+    # then the case waits among the requests, from the strategy, and the page says so
+    assert page.locator("#visit-imported").get_attribute("data-created") == "1"
+    row = page.locator("#visits-requested tr", has_text=f"#{case_id}")
+    assert row.count() == 1 and ZH["visit_source.strategy"] in row.inner_text()
+    # and a second import creates nothing twice
+    page.click("#visit-import button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#visit-imported").get_attribute("data-created") == "0"

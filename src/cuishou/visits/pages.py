@@ -21,7 +21,7 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.visits import service
 from cuishou.visits.config import files_dir
 from cuishou.visits.rules import OUTCOMES, RELATIONS
-from cuishou.visits.schemas import CancelIn, RecordIn, ScheduleIn, VisitRequestIn
+from cuishou.visits.schemas import CancelIn, ImportedOut, RecordIn, ScheduleIn, VisitRequestIn
 from cuishou.visits.storage import MAX_BYTES
 from cuishou.web.deps import MAX_ID, NowDep, SessionDep
 from cuishou.web.pages import (
@@ -52,7 +52,7 @@ def _day(value: str | None, page: Page) -> date:
 
 def _scheduling(
     page: Page, session: Session, *, errors: FormErrors | None = None,
-    failed: int | None = None, status: int = 200,
+    failed: int | None = None, status: int = 200, imported: ImportedOut | None = None,
 ) -> Response:  # fmt: skip
     principal = page.user
     requested = service.list_visits(session, principal, statuses=("requested",))
@@ -62,8 +62,8 @@ def _scheduling(
     )
     return render(
         page, "visits.html", status_code=status, requested=requested, scheduled=scheduled,
-        collectors=collectors, errors=errors or [], failed=failed,
-        tomorrow=(page.today + timedelta(days=1)).isoformat(),
+        collectors=collectors, errors=errors or [], failed=failed, imported=imported,
+        tomorrow=(page.today + timedelta(days=1)).isoformat(), today=page.today.isoformat(),
     )  # fmt: skip
 
 
@@ -91,6 +91,21 @@ def schedule_form(
     if done.errors:
         return _scheduling(page, session, errors=done.errors, failed=visit_id, status=done.status)
     return redirect("/visits")
+
+
+@router.post("/visits/import-plan")
+def import_plan_form(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Response:
+    """策略外访导入: the strategy's planned visit steps of a day become requests (once)."""
+    done = attempt(
+        session,
+        lambda: service.import_planned_in(
+            session, page.user, day=_day(str(form.get("day") or "") or None, page), now=now
+        ),
+        shown=(403, 422),
+    )
+    if done.errors:
+        return _scheduling(page, session, errors=done.errors, failed=0, status=done.status)
+    return _scheduling(page, session, imported=done.result)
 
 
 @router.post("/visits/request")
