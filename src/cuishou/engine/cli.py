@@ -143,13 +143,12 @@ def _daily_on_lake(
             input_dir, output_dir, day, cycle_config, master=master, partitions=partitions
         )
         return result
-    from cuishou.engine.lake import LakeCycleIO
-    from cuishou.engine.runner import run_cycle
+    from cuishou.engine.lake import run_lake_cycle
     from cuishou.kit.errors import InvalidInput
 
     if "://" in input_dir or "://" in output_dir:
         raise InvalidInput("the polars engine reads and writes local folders; use --engine spark")
-    return run_cycle(LakeCycleIO(Path(input_dir), Path(output_dir)), day, cycle_config)
+    return run_lake_cycle(Path(input_dir), Path(output_dir), day, cycle_config)
 
 
 def _daily_on_store(day: date, cycle_config: CycleConfig, *, json_output: bool) -> CycleResult:
@@ -189,14 +188,22 @@ lake_app = typer.Typer(
 @friendly_errors
 def lake_export_command(
     out_dir: Path = typer.Option(..., "--out", help="Folder to write the lake to."),
+    strategy_day: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="The day the lake will be run for (YYYY-MM-DD): the strategy in force then is "
+        "exported. Default: the day after the last cycle.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Export what the daily cycle reads as Parquet, one folder per table (one snapshot)."""
+    """Export what the daily cycle reads as Parquet, one folder per table (one snapshot),
+    with what scoring and segmenting read: facts, champion models, the strategy in force."""
     from cuishou.engine.lake import export_lake
 
+    day = parse_date(strategy_day, field="--as-of") if strategy_day else None
     engine = store_engine()
     try:
-        rows = export_lake(engine, out_dir)
+        rows = export_lake(engine, out_dir, strategy_day=day)
     finally:
         engine.dispose()
     if json_output:

@@ -25,14 +25,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Engine
 
 from cuishou.engine import io
+from cuishou.engine.config import CycleConfig
+from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import InvalidInput
 from cuishou.store.bulk import BulkStore
+
+if TYPE_CHECKING:
+    from cuishou.engine.after import AfterPlan
+    from cuishou.engine.runner import CycleResult
 
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
@@ -95,9 +101,11 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], *, name: str
 # ------------------------------------------------------------------ export
 
 
-def export_lake(engine: Engine, out: Path) -> dict[str, int]:
-    """Write the store's cycle facts to ``out`` as Parquet (one read transaction); rows per
-    table."""
+def export_lake(engine: Engine, out: Path, *, strategy_day: date | None = None) -> dict[str, int]:
+    """Write the store's cycle facts to ``out`` as Parquet (one read transaction), then what
+    scoring and segmenting read (:func:`cuishou.engine.after.export_after`: facts, champions,
+    the strategy in force on ``strategy_day``, by default the day after the last cycle);
+    rows per table."""
     with BulkStore(engine).read() as bulk:
         last = io.latest_cycle(bulk)
         accounts = bulk.fetch(io.accounts_sql(bulk), io.ACCOUNTS_SCHEMA)
@@ -143,7 +151,11 @@ def export_lake(engine: Engine, out: Path) -> dict[str, int]:
             "cycle_runs": bulk.fetch("SELECT as_of FROM cycle_runs ORDER BY as_of", RUNS_SCHEMA),
         }
     write_tables(out, tables)
-    return {name: frame.height for name, frame in tables.items()}
+    from cuishou.engine.after import export_after
+
+    day = strategy_day or (last + timedelta(days=1) if last else utc_now().date())
+    extra = export_after(engine, out, day=day, since=last)
+    return {**{name: frame.height for name, frame in tables.items()}, **extra}
 
 
 def write_tables(out: Path, tables: Mapping[str, pl.DataFrame]) -> None:
@@ -250,6 +262,33 @@ def decision_schemas() -> dict[str, dict[str, pl.DataType]]:
     return {name: dict(getattr(decided, name).schema) for name in DECISION_TABLES}
 
 
+def input_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every table a partition reads: the cycle's (``LAKE_TABLES``), then scoring's and
+    segmenting's (:data:`cuishou.engine.after.AFTER_TABLES`, less ``creditors``: the driver
+    hands those to every partition)."""
+    from cuishou.engine.after import AFTER_TABLES
+
+    return {**LAKE_TABLES, **{n: s for n, s in AFTER_TABLES.items() if n != "creditors"}}
+
+
+def output_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every dataset a run writes: the cycle's decisions, then its scores, labels and
+    segments (:data:`cuishou.engine.after.OUTPUT_SCHEMAS`)."""
+    from cuishou.engine.after import OUTPUT_SCHEMAS
+
+    return {**decision_schemas(), **OUTPUT_SCHEMAS}
+
+
+def read_after(root: Path) -> dict[str, pl.DataFrame]:
+    """A run's scores, labels and segments (empty frames for a run that made none)."""
+    from cuishou.engine.after import OUTPUT_SCHEMAS
+
+    return {
+        name: read_table(root, name, schema) if (root / name).is_dir() else _empty(schema)
+        for name, schema in OUTPUT_SCHEMAS.items()
+    }
+
+
 def write_run(out: Path, run: Mapping[str, Any]) -> None:
     (out / RUN_FILE).write_text(json.dumps(run, ensure_ascii=False, default=str, indent=1))
 
@@ -274,31 +313,60 @@ class LakeCycleIO:
 
     def __init__(self, source: Path, target: Path) -> None:
         self.source, self.target = source, target
+        self.tables: dict[str, pl.DataFrame] = {}
+        #: the run's ``scoring`` and ``strategy`` summaries, once written
+        self.after: dict[str, Any] = {}
+        self.plan: AfterPlan | None = None
 
     def load_snapshot(self, as_of: date) -> io.Snapshot:
+        from cuishou.engine.after import load_plan, read_inputs
+
         tables = {
             name: read_table(self.source, name, schema) for name, schema in LAKE_TABLES.items()
         }
         meta = lake_meta(tables["cycle_runs"], tables["accounts"], as_of)
+        self.plan = load_plan(self.source, as_of)
+        self.tables = {**tables, **read_inputs(self.source, self.plan)}
         return snapshot_from_lake(tables, as_of, meta)
 
     def write_decisions(
         self, decisions: io.Decisions, *, as_of: date, now: datetime, started_at: datetime
     ) -> Mapping[str, Any]:
-        schemas = decision_schemas()
+        from cuishou.engine.after import decide_after
+
+        # the whole portfolio is at hand: grades by share are cut from its own scores
+        assert self.plan is not None  # load_snapshot read it
+        after = decide_after(self.tables, decisions, as_of, self.plan)
+        schemas = output_schemas()
+        frames = {**{name: getattr(decisions, name) for name in DECISION_TABLES}, **after.frames}
         write_tables(
             self.target,
-            {
-                name: conform(getattr(decisions, name), schemas[name], name=name)
-                for name in DECISION_TABLES
-            },
+            {name: conform(frame, schemas[name], name=name) for name, frame in frames.items()},
         )
         summary = dict(decisions.summary)
+        self.after = {"scoring": after.scoring, "strategy": after.strategy}
         write_run(
             self.target,
-            {"as_of": as_of, "started_at": started_at, "engine": "polars", "summary": summary},
-        )
+            {"as_of": as_of, "started_at": started_at, "engine": "polars", "summary": summary,
+             **self.after},
+        )  # fmt: skip
         return summary
+
+
+def run_lake_cycle(
+    source: Path, target: Path, as_of: date, config: CycleConfig, *, now: datetime | None = None
+) -> CycleResult:
+    """``cuishou daily --input LAKE --output DIR`` on this machine: the cycle, then the
+    day's scores, labels and segments (``scoring`` and ``strategy`` in the result)."""
+    from dataclasses import replace
+
+    from cuishou.engine.runner import run_cycle
+
+    cycle_io = LakeCycleIO(source, target)
+    result = run_cycle(cycle_io, as_of, config, now=now)
+    if result.note is not None:
+        return result
+    return replace(result, **cycle_io.after)
 
 
 def import_decisions(engine: Engine, root: Path, *, now: datetime) -> dict[str, Any]:

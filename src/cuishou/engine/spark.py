@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from cuishou.engine import lake
+from cuishou.engine import after, lake
 from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
 from cuishou.engine.runner import NO_ACCOUNTS, CycleResult, StepTiming, decide
 from cuishou.kit.clock import utc_now
@@ -56,6 +56,8 @@ _BY_ACCOUNT = ("payments", "ledger", "previous", "previous_last", "waivers")
 _BY_CASE = ("promises", "agreements")
 #: the lake tables read by the partitions (``cycle_runs`` is read on the driver)
 PARTITION_TABLES = tuple(name for name in lake.LAKE_TABLES if name != "cycle_runs")
+#: and those for scores and segments, when the lake has them (ADR 0035)
+AFTER_PARTITION_TABLES = tuple(n for n in after.AFTER_TABLES if n != "creditors")
 #: counts that add up across partitions (the rest of the summary is the driver's)
 _SUMMED = (
     "accounts", "cases", "cases_opened", "cases_closed", "cases_reopened",
@@ -121,10 +123,11 @@ def slots(side: str) -> tuple[dict[str, dict[str, str]], dict[str, pl.DataType]]
     integers, ``s0, …`` for text …), so the frame is as wide as the widest table of each
     type, not as all tables together: Spark shuffles and converts to Arrow row by row and
     cell by cell, and a frame of mostly empty cells costs as much as a full one."""
+    inputs = lake.input_schemas()
     schemas = (
-        {n: lake.LAKE_TABLES[n] for n in PARTITION_TABLES}
+        {n: inputs[n] for n in (*PARTITION_TABLES, *AFTER_PARTITION_TABLES)}
         if side == "in"
-        else lake.decision_schemas()
+        else lake.output_schemas()
     )
     mapping: dict[str, dict[str, str]] = {}
     widths: dict[str, int] = {}
@@ -177,12 +180,13 @@ def output_schema() -> StructType:
 # ------------------------------------------------------------------ in each partition
 
 
-def _unpack(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _unpack(frame: pl.DataFrame, names: tuple[str, ...]) -> dict[str, pl.DataFrame]:
     """The partition's lake tables out of the tagged frame."""
     tables: dict[str, pl.DataFrame] = {}
     placed = slots("in")[0]
-    for name in PARTITION_TABLES:
-        schema = lake.LAKE_TABLES[name]
+    inputs = lake.input_schemas()
+    for name in names:
+        schema = inputs[name]
         rows = frame.filter(pl.col(TAG) == name).select(
             pl.col(placed[name][c]).alias(c) for c in schema
         )
@@ -197,24 +201,37 @@ def decide_partition(
     config: CycleConfig,
     meta: lake.LakeMeta,
     schema: pa.Schema,
+    plan: after.AfterPlan | None = None,
+    ruler: Any = None,
 ) -> Iterator[pa.RecordBatch]:
-    """One partition (whole cases): the day's cut and the steps, as on one machine; the
-    decisions tagged by table, and one summary row with the partition's counts and time."""
+    """One partition (whole cases of whole debtors): the day's cut and the steps, as on
+    one machine, then the day's scores, labels and segments
+    (:func:`cuishou.engine.after.decide_after`); the decisions tagged by table, and one
+    summary row with the partition's counts and time."""
     started = time.perf_counter()
     received = list(batches)
     if not received:
         return
     frame = pl.from_arrow(pa.Table.from_batches(received))
     assert isinstance(frame, pl.DataFrame)
-    decided = decide(lake.snapshot_from_lake(_unpack(frame), as_of, meta), as_of, config)
+    plan = plan or after.AfterPlan()
+    tables = _unpack(frame, _input_names(plan))
+    decided = decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
+    made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
+    frames = {**{t: getattr(decided, t) for t in lake.DECISION_TABLES}, **made.frames}
     placed, types = slots("out")
     parts = [
-        getattr(decided, table)
+        frames[table]
         .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
         .with_columns(pl.lit(table).alias(TAG))
-        for table in lake.DECISION_TABLES
+        for table in frames
     ]
-    summary = {**decided.summary, "_seconds": time.perf_counter() - started}
+    summary = {
+        **decided.summary,
+        "_scoring": made.scoring,
+        "_strategy": made.strategy,
+        "_seconds": time.perf_counter() - started,
+    }
     parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [json.dumps(summary, default=str)]}))
     out = pl.concat(parts, how="diagonal_relaxed").to_arrow()
     columns = [
@@ -224,6 +241,30 @@ def decide_partition(
         for f in schema
     ]
     yield from pa.Table.from_arrays(columns, schema=schema).to_batches(max_chunksize=BATCH_ROWS)
+
+
+def count_partition(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    plan: after.AfterPlan,
+) -> Iterator[pa.RecordBatch]:
+    """The map side of the grade-by-share reduce: the partition's ``score, n``
+    (:func:`cuishou.engine.after.score_counts`)."""
+    received = list(batches)
+    if not received:
+        return
+    frame = pl.from_arrow(pa.Table.from_batches(received))
+    assert isinstance(frame, pl.DataFrame)
+    tables = _unpack(frame, _input_names(plan))
+    decided = decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
+    yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
+
+
+def _input_names(plan: after.AfterPlan) -> tuple[str, ...]:
+    return (*PARTITION_TABLES, *(AFTER_PARTITION_TABLES if plan.active else ()))
 
 
 # ------------------------------------------------------------------ on the driver
@@ -266,17 +307,17 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     return session
 
 
-def _keyed(spark: SparkSession, source: str) -> DataFrame:
+def _keyed(spark: SparkSession, source: str, names: tuple[str, ...]) -> DataFrame:
     """Every lake table read by Spark, with its case key, in one tagged frame."""
     from pyspark.sql import functions as sf
 
+    inputs = lake.input_schemas()
+
     def read(name: str) -> DataFrame:
         frame = spark.read.parquet(f"{source}/{name}")
-        return frame.select(
-            [sf.col(c).cast(_spark_type(t)) for c, t in lake.LAKE_TABLES[name].items()]
-        )
+        return frame.select([sf.col(c).cast(_spark_type(t)) for c, t in inputs[name].items()])
 
-    tables = {name: read(name) for name in PARTITION_TABLES}
+    tables = {name: read(name) for name in names}
     by_account = tables["accounts"].select(sf.col("id").alias("_account"), *KEY)
     by_case = tables["cases"].select(sf.col("id").alias("_case"), *KEY)
     by_agreement = (
@@ -287,16 +328,18 @@ def _keyed(spark: SparkSession, source: str) -> DataFrame:
     )
     keyed: list[DataFrame] = []
     for name, frame in tables.items():
-        if name in _BY_ACCOUNT:
+        if name in _BY_ACCOUNT or name in after.BY_ACCOUNT:
             frame = frame.join(by_account, frame["account_id"] == by_account["_account"]).drop(
                 "_account"
             )
-        elif name in _BY_CASE:
+        elif name in _BY_CASE or name in after.BY_CASE:
             frame = frame.join(by_case, frame["case_id"] == by_case["_case"]).drop("_case")
         elif name == "installments":
             frame = frame.join(
                 by_agreement, frame["agreement_id"] == by_agreement["_agreement"]
             ).drop("_agreement")
+        elif name in after.BY_DEBTOR:  # a debtor's rows go with every case of theirs
+            frame = frame.withColumn("creditor_id", sf.lit(None).cast("long"))
         placed, types = slots("in")
         keyed.append(
             frame.select(
@@ -391,27 +434,32 @@ def run_spark_cycle(
     from pyspark.sql.pandas.types import to_arrow_schema
 
     schema = output_schema()
-    decided = (
-        _keyed(spark, source)
-        .repartition(chosen, "_k1", "_k2")
-        .mapInArrow(
-            partial(
-                decide_partition,
-                as_of=as_of,
-                config=config,
-                meta=meta,
-                schema=to_arrow_schema(schema),
-            ),
-            schema,
-        )
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
+    plan = _plan(source, as_of)
+    # by debtor: a partition holds whole cases and every case of a debtor (co-debts, 共债)
+    keyed = _keyed(spark, source, _input_names(plan)).repartition(chosen, "_k2")
+    ruler = _ruler(keyed, plan, as_of=as_of, config=config, meta=meta)
+    decided = keyed.mapInArrow(
+        partial(
+            decide_partition,
+            as_of=as_of,
+            config=config,
+            meta=meta,
+            schema=to_arrow_schema(schema),
+            plan=plan,
+            ruler=ruler,
+        ),
+        schema,
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         parts = [
             json.loads(r[0])
             for r in decided.filter(sf.col(TAG) == SUMMARY).select(SUMMARY).collect()
         ]
         summary = _merge(parts, config, meta.rerun)
+        made = {
+            key: after.merge_summaries([p[f"_{key}"] for p in parts], key)
+            for key in ("scoring", "strategy")
+        }
         timings.append(StepTiming("decide", summary["accounts"], time.perf_counter() - t))
 
         t = time.perf_counter()
@@ -419,7 +467,7 @@ def run_spark_cycle(
         note = None
         if summary["accounts"]:
             placed = slots("out")[0]
-            for table, columns in lake.decision_schemas().items():
+            for table, columns in lake.output_schemas().items():
                 decided.filter(sf.col(TAG) == table).select(
                     *(
                         sf.col(placed[table][c]).cast(_spark_type(t)).alias(c)
@@ -430,8 +478,9 @@ def run_spark_cycle(
             _write_run(
                 spark,
                 target,
-                {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary},
-            )
+                {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary,
+                 **made},
+            )  # fmt: skip
         else:
             note = NO_ACCOUNTS
         timings.append(StepTiming("write", rows, time.perf_counter() - t))
@@ -450,8 +499,37 @@ def run_spark_cycle(
         seconds=time.perf_counter() - began,
         note=note,
         **summary,
+        scoring=made["scoring"] if note is None else None,
+        strategy=made["strategy"] if note is None else None,
     )
     return result, stats
+
+
+def _plan(source: str, as_of: date) -> after.AfterPlan:
+    """What the run scores and segments with, from the lake's files (a local lake)."""
+    if "://" in source and not source.startswith("file://"):
+        return after.AfterPlan(notes=("scores and segments need a lake on a local path",))
+    return after.load_plan(Path(source.removeprefix("file://")), as_of)
+
+
+def _ruler(
+    keyed: DataFrame, plan: after.AfterPlan, *, as_of: date, config: CycleConfig,
+    meta: lake.LakeMeta,
+) -> Any:  # fmt: skip
+    """Grades by share: every partition's ``score, n``, added up on the driver and cut
+    there (:func:`cuishou.engine.after.ruler_from_counts`); ``None`` when not needed."""
+    if not plan.needs_reduce():
+        return None
+    counted = keyed.mapInArrow(
+        partial(count_partition, as_of=as_of, config=config, meta=meta, plan=plan),
+        "score long, n long",
+    )
+    rows = counted.groupBy("score").sum("n").collect()
+    counts = pl.DataFrame(
+        {"score": [r[0] for r in rows], "n": [r[1] for r in rows]},
+        schema={"score": pl.Int64(), "n": pl.Int64()},
+    )
+    return after.ruler_from_counts(counts, plan)
 
 
 def _write_run(spark: SparkSession, target: str, run: Mapping[str, Any]) -> None:

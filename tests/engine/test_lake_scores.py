@@ -1,0 +1,225 @@
+"""Scores, grades, labels and segments made off the store (a lake on one machine, and Spark
+``local[2]``) are the store's own, row for row (ADR 0035).
+
+A store is cycled once with the starter champion and the shipped default strategy in force,
+a day of payments, a contact, a hold and a new debtor is added, the store is exported, and
+the next day is run three ways: on the store (``run_daily_cycle``: cycle, then scoring and
+planning), on the lake on one machine, and on the lake on Spark. Cases new that day have no
+id in a lake run: they are matched by their key (creditor, debtor).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, select
+
+from cuishou.engine.after import NO_MODELS, NO_STRATEGY
+from cuishou.engine.lake import export_lake, read_after, run_lake_cycle
+from cuishou.engine.runner import run_daily_cycle
+from cuishou.scoring.service import install_starter
+from cuishou.store.bulk import BulkStore
+from cuishou.store.db import transaction
+from cuishou.store.tables import Case, Contact, ContactHold, Creditor, StrategyVersion
+from cuishou.strategy.definition import text_sha256
+from tests.engine.test_spark import DAY1, DAY2, add_day_two, seed, spark  # noqa: F401
+from tests.factories import make_account, make_debtor
+from tests.web.factories import make_contact_point, make_user
+
+NOW = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
+PACK = Path(__file__).parents[2] / "src/cuishou/strategy/packs/default.yaml"
+
+
+def _strategy(session: Any) -> None:
+    body = PACK.read_text(encoding="utf-8")
+    session.add(
+        StrategyVersion(
+            code="default", version=1, zh="默认", en="Default", body=body,
+            sha256=text_sha256(body), status="active", note="", author="ann",
+            created_at=NOW, approved_by="bob", approved_at=NOW, effective_from=DAY1,
+            activated_by="bob", activated_at=NOW,
+        )
+    )  # fmt: skip
+
+
+def _world(engine: Engine) -> None:
+    """The store of ``test_spark.seed``, cycled on DAY1 with a champion and a strategy, then
+    DAY2's payments and promise, a contact with a hardship note, a dispute hold, contact
+    points, and a debtor placed for DAY2 (a case new that day)."""
+    seed(engine)
+    with transaction(engine) as session:
+        install_starter(session, actor="test", now=NOW)
+        _strategy(session)
+    run_daily_cycle(engine, DAY1, now=NOW)
+    add_day_two(engine)
+    with transaction(engine) as session:
+        cases = session.scalars(select(Case).order_by(Case.id)).all()
+        user = make_user(session, username="agent")
+        for case in cases[:3]:
+            make_contact_point(session, debtor_id=case.debtor_id)
+        point = make_contact_point(session, debtor_id=cases[1].debtor_id, kind="mobile")
+        session.flush()
+        session.add(
+            Contact(
+                case_id=cases[1].id, contact_point_id=point.id, user_id=user.id,
+                channel="call", party="debtor", outcome="refused",
+                notes="失业了，没钱还 lost my job", at=datetime(2026, 11, 15, 3, tzinfo=UTC),
+                created_at=datetime(2026, 11, 15, 3, tzinfo=UTC),
+            )
+        )  # fmt: skip
+        session.add(
+            ContactHold(
+                debtor_id=cases[2].debtor_id, case_id=cases[2].id, kind="dispute",
+                reason="disputes the amount", opened_at=datetime(2026, 11, 12, 2, tzinfo=UTC),
+                opened_by=user.username,
+            )
+        )  # fmt: skip
+        bank = session.get(Creditor, cases[0].creditor_id)
+        assert bank is not None
+        newcomer = make_debtor(session)
+        make_account(
+            session, creditor=bank, debtor=newcomer, principal_fen=300_000,
+            overdue_since=date(2026, 10, 1), snapshot_date=DAY2,
+        )  # fmt: skip
+
+
+def _keys(engine: Engine) -> dict[int, tuple[int, int]]:
+    with BulkStore(engine).read() as bulk:
+        frame = bulk.fetch(
+            "SELECT id, creditor_id, debtor_id FROM cases",
+            {"id": pl.Int64(), "creditor_id": pl.Int64(), "debtor_id": pl.Int64()},
+        )
+    return {int(i): (int(c), int(d)) for i, c, d in frame.rows()}
+
+
+def _stored(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
+    """The store's scores, grades, labels and segments by case key."""
+    keys = _keys(engine)
+    with BulkStore(engine).read() as bulk:
+        scores = bulk.fetch(
+            "SELECT case_id, target, version, score FROM case_scores",
+            {"case_id": pl.Int64(), "target": pl.String(), "version": pl.String(),
+             "score": pl.Int64()},
+        )  # fmt: skip
+        grades = bulk.fetch(
+            "SELECT id AS case_id, risk_grade FROM cases WHERE status = 'open'",
+            {"case_id": pl.Int64(), "risk_grade": pl.String()},
+        )
+        labels = bulk.fetch(
+            "SELECT case_id, code FROM case_labels", {"case_id": pl.Int64(), "code": pl.String()}
+        )
+        segments = bulk.fetch(
+            "SELECT case_id, segment, rule_no, since, version_id FROM case_segments",
+            {"case_id": pl.Int64(), "segment": pl.String(), "rule_no": pl.Int64(),
+             "since": pl.Date(), "version_id": pl.Int64()},
+        )  # fmt: skip
+    return {
+        "scores": {(keys[c], t, v, s) for c, t, v, s in scores.rows()},
+        "grades": {(keys[c], g) for c, g in grades.rows() if g},
+        "labels": {(keys[c], code) for c, code in labels.rows()},
+        "segments": {(keys[c], s, r, d, v) for c, s, r, d, v in segments.rows()},
+    }
+
+
+def _decided(root: Path) -> dict[str, set[tuple[Any, ...]]]:
+    """A lake run's scores, grades, labels and segments by case key."""
+    after = read_after(root)
+
+    def key(row: dict[str, Any]) -> tuple[int, int]:
+        return (row["creditor_id"], row["debtor_id"])
+
+    scores = after["scores"].to_dicts()
+    return {
+        "scores": {(key(r), r["target"], r["version"], r["score"]) for r in scores},
+        "grades": {(key(r), r["risk_grade"]) for r in scores if r["risk_grade"]},
+        "labels": {(key(r), r["code"]) for r in after["labels"].to_dicts()},
+        "segments": {
+            (key(r), r["segment"], r["rule_no"], r["since"], r["version_id"])
+            for r in after["segments"].to_dicts()
+        },
+    }
+
+
+def _store_case_ids(root: Path) -> set[Any]:
+    return set(read_after(root)["scores"].get_column("case_id").to_list())
+
+
+@pytest.fixture
+def lake(engine: Engine, tmp_path: Path) -> dict[str, Any]:
+    """The world exported before DAY2, then DAY2 run on the store."""
+    _world(engine)
+    export_lake(engine, tmp_path / "lake", strategy_day=DAY2)
+    result = run_daily_cycle(engine, DAY2, now=NOW, allocation=False)
+    return {"root": tmp_path / "lake", "store": _stored(engine), "result": result}
+
+
+def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
+    lake: dict[str, Any], tmp_path: Path
+) -> None:
+    # when DAY2 is run on the exported lake on one machine
+    result = run_lake_cycle(lake["root"], tmp_path / "one", DAY2, _config())
+    decided = _decided(tmp_path / "one")
+    stored = lake["store"]
+    # then every score, grade, label and segment is the store's, case for case
+    assert decided == stored
+    # and the day exercised them: grades of several kinds, labels, segments, a new case
+    assert len({g for _, g in stored["grades"]}) >= 3
+    assert {code for _, code in stored["labels"]} >= {"hardship", "dispute"}
+    assert len({s for _, s, *_ in stored["segments"]}) >= 3
+    assert None in _store_case_ids(tmp_path / "one")  # a new case, keyed by (creditor, debtor)
+    # and the run's summary says what was scored and segmented, as the store's does
+    store = lake["result"]
+    assert result.scoring is not None and result.strategy is not None
+    for key in ("cases", "scored", "grades", "grades_changed", "labels", "labels_given",
+                "labels_removed"):  # fmt: skip
+        assert result.scoring[key] == store.scoring[key], key
+    for key in ("strategy", "cases", "unsegmented", "conflicts", "segments", "segments_changed"):
+        assert result.strategy[key] == store.strategy[key], key
+    run = json.loads((tmp_path / "one" / "run.json").read_text())
+    assert run["scoring"]["grades"] == store.scoring["grades"]
+
+
+def test_spark_scores_and_segments_as_the_store(
+    spark: Any,  # noqa: F811
+    lake: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    from cuishou.engine.spark import run_spark_cycle
+
+    # when DAY2 is run on the exported lake on Spark, three partitions
+    result, _ = run_spark_cycle(lake["root"], tmp_path / "spark", DAY2, partitions=3)
+    # then the grades (cut by share across the partitions) and everything else are the store's
+    assert _decided(tmp_path / "spark") == lake["store"]
+    store = lake["result"]
+    assert result.scoring is not None and result.strategy is not None
+    assert result.scoring["grades"] == store.scoring["grades"]
+    assert result.strategy["segments"] == store.strategy["segments"]
+
+
+def test_a_lake_without_models_runs_the_cycle_and_says_it_scored_nothing(
+    lake: dict[str, Any], tmp_path: Path
+) -> None:
+    # given a lake as a data platform writes it: the cycle's tables only
+    root = lake["root"]
+    for extra in ("scoring.json", "strategy.json"):
+        (root / extra).unlink()
+    # when a day is run on it
+    result = run_lake_cycle(root, tmp_path / "bare", DAY2, _config())
+    # then the cycle ran, nothing was scored or segmented, and the summary says why
+    assert result.accounts > 0
+    assert result.scoring is not None and result.scoring["note"] == NO_MODELS
+    assert result.scoring["grades"] == {}
+    assert result.strategy is not None and result.strategy["note"] == NO_STRATEGY
+    assert all(frame.height == 0 for frame in read_after(tmp_path / "bare").values())
+
+
+def _config() -> Any:
+    from cuishou.engine.config import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG
+
