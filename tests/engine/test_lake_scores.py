@@ -222,4 +222,3 @@ def _config() -> Any:
     from cuishou.engine.config import DEFAULT_CONFIG
 
     return DEFAULT_CONFIG
-
