@@ -55,6 +55,17 @@ def _world(engine: Engine) -> None:
     with transaction(engine) as session:
         install_starter(session, actor="test", now=NOW)
         _strategy(session)
+        # people in debt with both creditors (共债): their cases meet in one partition
+        bank, far = session.scalars(select(Creditor).order_by(Creditor.id)).all()
+        for index in range(8):
+            person = make_debtor(session)
+            for creditor in (bank, far)[: 1 + index % 2]:
+                make_account(
+                    session, creditor=creditor, debtor=person,
+                    principal_fen=50_000 * (index + 1) + 7_000 * creditor.id,
+                    installment_fen=10_000 * (index % 3),
+                    overdue_since=date.fromordinal(DAY1.toordinal() - 10 - 23 * index),
+                )  # fmt: skip
     run_daily_cycle(engine, DAY1, now=NOW)
     add_day_two(engine)
     with transaction(engine) as session:
@@ -79,11 +90,11 @@ def _world(engine: Engine) -> None:
                 opened_by=user.username,
             )
         )  # fmt: skip
-        bank = session.get(Creditor, cases[0].creditor_id)
-        assert bank is not None
+        home = session.get(Creditor, cases[0].creditor_id)
+        assert home is not None
         newcomer = make_debtor(session)
         make_account(
-            session, creditor=bank, debtor=newcomer, principal_fen=300_000,
+            session, creditor=home, debtor=newcomer, principal_fen=300_000,
             overdue_since=date(2026, 10, 1), snapshot_date=DAY2,
         )  # fmt: skip
 
@@ -172,6 +183,8 @@ def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
     assert {code for _, code in stored["labels"]} >= {"hardship", "dispute"}
     assert len({s for _, s, *_ in stored["segments"]}) >= 3
     assert None in _store_case_ids(tmp_path / "one")  # a new case, keyed by (creditor, debtor)
+    features = read_after(tmp_path / "one")["labels"]
+    assert features.height == len(stored["labels"])
     # and the run's summary says what was scored and segmented, as the store's does
     store = lake["result"]
     assert result.scoring is not None and result.strategy is not None
@@ -222,3 +235,80 @@ def _config() -> Any:
     from cuishou.engine.config import DEFAULT_CONFIG
 
     return DEFAULT_CONFIG
+
+
+def test_experiment_arms_of_stored_cases_are_the_stores_and_a_new_case_waits_for_its_id(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from cuishou.experiments.service import start_experiment
+    from cuishou.store.tables import ExperimentCase
+
+    # given the world with a challenger of the default strategy on half of every segment
+    _world(engine)
+    body = PACK.read_text(encoding="utf-8").replace(
+        "Disputes are answered before", "Disputes are always answered before"
+    )
+    with transaction(engine) as session:
+        session.add(
+            StrategyVersion(
+                code="default", version=2, zh="挑战者", en="Challenger", body=body,
+                sha256=text_sha256(body), status="approved", note="", author="ann",
+                created_at=NOW, approved_by="bob", approved_at=NOW,
+            )
+        )  # fmt: skip
+        session.flush()
+        start_experiment(
+            session, None, name="tone", champion="default@1", challenger="default@2",
+            share_pct=50, actor="ann", day=DAY1, now=NOW,
+        )  # fmt: skip
+    export_lake(engine, tmp_path / "lake", strategy_day=DAY2)
+    run_daily_cycle(engine, DAY2, now=NOW, allocation=False)
+    keys = _keys(engine)
+    with transaction(engine) as session:
+        arms = {
+            keys[c]: arm
+            for c, arm in session.execute(select(ExperimentCase.case_id, ExperimentCase.arm))
+        }
+    stored = _stored(engine)["segments"]
+    # when the lake is run on one machine
+    run_lake_cycle(tmp_path / "lake", tmp_path / "one", DAY2, _config())
+    segments = read_after(tmp_path / "one")["segments"]
+    lake_arms = {
+        (r["creditor_id"], r["debtor_id"]): r["arm"]
+        for r in segments.filter(pl.col("case_id").is_not_null()).to_dicts()
+    }
+    # then the stored cases hold the store's arms and segments (the challenger's version)
+    assert lake_arms == {k: v for k, v in arms.items() if k in lake_arms}
+    assert set(lake_arms.values()) == {"champion", "challenger"}
+    new = segments.filter(pl.col("case_id").is_null())
+    decided = {
+        ((r["creditor_id"], r["debtor_id"]), r["segment"], r["rule_no"], r["since"],
+         r["version_id"])
+        for r in segments.filter(pl.col("case_id").is_not_null()).to_dicts()
+    }  # fmt: skip
+    assert decided == {row for row in stored if row[0] in lake_arms}
+    # and the case new today is segmented by the champion, its arm left to the store
+    assert new.height == 1 and new.item(0, "arm") is None
+    assert new.item(0, "version_id") == min(v for *_, v in stored)
+
+
+def test_the_command_line_exports_models_and_prints_the_lake_runs_scoring(
+    store_env: str, tmp_path: Path
+) -> None:
+    from cuishou.store.db import make_engine
+    from tests.engine.test_spark import invoke
+
+    engine = make_engine(store_env)
+    try:
+        _world(engine)
+        lake = str(tmp_path / "lake")
+        exported = invoke("lake", "export", "--out", lake, "--as-of", DAY2.isoformat(),
+                          engine=engine)  # fmt: skip
+        assert exported["tables"]["contacts"] == 1 and exported["tables"]["debtors"] == 14
+        day = invoke("daily", "--input", lake, "--output", str(tmp_path / "one"),
+                     "--as-of", DAY2.isoformat(), engine=engine)  # fmt: skip
+        assert set(day["scoring"]["grades"]) == {"A", "B", "C", "D"}
+        assert day["strategy"]["strategy"] == "default@1" and day["strategy"]["segments"]
+        assert "lake import" in day["scoring"]["note"]
+    finally:
+        engine.dispose()
