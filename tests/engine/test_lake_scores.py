@@ -19,16 +19,25 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, select
 
-from cuishou.engine.after import NO_MODELS, NO_STRATEGY
+from cuishou.engine.after import NO_MODELS, NO_STRATEGY, OFF_STORE
 from cuishou.engine.lake import export_lake, read_after, run_lake_cycle
 from cuishou.engine.runner import run_daily_cycle
 from cuishou.scoring.service import install_starter
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
-from cuishou.store.tables import Case, Contact, ContactHold, Creditor, StrategyVersion
+from cuishou.store.tables import (
+    Account,
+    Agreement,
+    AgreementInstallment,
+    Case,
+    Contact,
+    ContactHold,
+    Creditor,
+    StrategyVersion,
+)
 from cuishou.strategy.definition import text_sha256
 from tests.engine.test_spark import DAY1, DAY2, add_day_two, seed, spark  # noqa: F401
-from tests.factories import make_account, make_debtor
+from tests.factories import make_account, make_debtor, make_payment
 from tests.web.factories import make_contact_point, make_user
 
 NOW = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
@@ -89,6 +98,31 @@ def _world(engine: Engine) -> None:
                 reason="disputes the amount", opened_at=datetime(2026, 11, 12, 2, tzinfo=UTC),
                 opened_by=user.username,
             )
+        )  # fmt: skip
+        # a plan on a case of two accounts, paid in full on the 6th: completed on DAY2, what
+        # remains written off by the import (the ledger moves at D)
+        planned = cases[3]
+        plan = Agreement(
+            case_id=planned.id, kind="instalment", status="approved", owed_fen=100_000,
+            agreed_fen=30_000, required_level="collector", terms={}, requested_by=user.id,
+            requested_at=datetime(2026, 11, 2, 2, tzinfo=UTC), decided_by=user.id,
+            decided_at=datetime(2026, 11, 2, 3, tzinfo=UTC), break_after_days=5,
+            reinstate_on_break=True,
+        )  # fmt: skip
+        session.add(plan)
+        session.flush()
+        session.add(
+            AgreementInstallment(
+                agreement_id=plan.id, seq=1, due_date=date(2026, 11, 8), amount_fen=30_000
+            )
+        )
+        paying = session.scalars(
+            select(Account).where(Account.case_id == planned.id).order_by(Account.id)
+        ).first()
+        assert paying is not None
+        make_payment(
+            session, account=paying, amount_fen=30_000,
+            paid_at=datetime(2026, 11, 6, 2, tzinfo=UTC),
         )  # fmt: skip
         home = session.get(Creditor, cases[0].creditor_id)
         assert home is not None
@@ -183,6 +217,7 @@ def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
     assert {code for _, code in stored["labels"]} >= {"hardship", "dispute"}
     assert len({s for _, s, *_ in stored["segments"]}) >= 3
     assert None in _store_case_ids(tmp_path / "one")  # a new case, keyed by (creditor, debtor)
+    assert result.agreements_judged["completed"] == 1
     features = read_after(tmp_path / "one")["labels"]
     assert features.height == len(stored["labels"])
     # and the run's summary says what was scored and segmented, as the store's does
@@ -312,3 +347,18 @@ def test_the_command_line_exports_models_and_prints_the_lake_runs_scoring(
         assert "lake import" in day["scoring"]["note"]
     finally:
         engine.dispose()
+
+
+def test_a_rerun_of_the_last_day_scores_and_segments_as_the_store(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # given the world exported after DAY1's cycle, DAY2's facts already in
+    _world(engine)
+    export_lake(engine, tmp_path / "lake", strategy_day=DAY1)
+    # when DAY1 is run again on the store and on the lake
+    run_daily_cycle(engine, DAY1, now=NOW, allocation=False)
+    result = run_lake_cycle(tmp_path / "lake", tmp_path / "one", DAY1, _config())
+    # then it is a re-run on both, with the same scores, grades, labels and segments
+    assert result.rerun
+    assert _decided(tmp_path / "one") == _stored(engine)
+    assert result.strategy is not None and result.strategy["note"] == OFF_STORE

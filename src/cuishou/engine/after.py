@@ -408,6 +408,21 @@ def post_cycle(tables: Mapping[str, pl.DataFrame], decided: io.Decisions, as_of:
         )
         .join(tables["account_facts"], on="account_id", how="left")
     )
+    moves = _plan_moves(decided, accounts)
+    accounts = accounts.join(moves, on="account_id", how="left").with_columns(
+        (pl.col("owed_fen") + pl.col("_moved").fill_null(0)).alias("owed_fen")
+    )
+    by_case = (
+        accounts.filter(pl.col("_moved").is_not_null())
+        .group_by("case_id")
+        .agg(pl.col("_moved").sum().alias("_case_moved"))
+    )
+    accounts = accounts.drop("_moved")
+    cases = (
+        cases.join(by_case, on="case_id", how="left")
+        .with_columns((pl.col("due_fen") + pl.col("_case_moved").fill_null(0)).alias("due_fen"))
+        .drop("_case_moved")
+    )
     history = pl.concat(
         [
             tables["bucket_history"].filter(pl.col("as_of") != as_of),
@@ -440,6 +455,32 @@ def post_cycle(tables: Mapping[str, pl.DataFrame], decided: io.Decisions, as_of:
         .drop("_judged")
     )
     return PostCycle(cases=cases, accounts=accounts, history=history, promises=promises)
+
+
+def _plan_moves(decided: io.Decisions, accounts: pl.DataFrame) -> pl.DataFrame:
+    """``account_id, _moved``: what the write posts to the ledger at D for the plans it
+    closes (``io._write_plans``): a completed plan writes off what each of its case's
+    accounts owes (when it owes), a broken one that says so puts its waiver back. Both move
+    the account's balance and its case's amount due."""
+    plans = decided.plans
+    completed = plans.filter(pl.col("status") == "completed").select("case_id")
+    written_off = (
+        accounts.join(completed, on="case_id", how="semi")
+        .filter(pl.col("owed_fen") > 0)
+        .select("account_id", (-pl.col("owed_fen")).alias("_moved"))
+    )
+    broken = plans.filter((pl.col("status") == "broken") & pl.col("reinstate_on_break"))
+    reinstated = decided.waivers.join(broken.select("agreement_id"), on="agreement_id").select(
+        "account_id",
+        (-pl.sum_horizontal("fee_fen", "penalty_fen", "interest_fen", "principal_fen")).alias(
+            "_moved"
+        ),
+    )
+    return (
+        pl.concat([written_off, reinstated], how="vertical_relaxed")
+        .group_by("account_id")
+        .agg(pl.col("_moved").sum().cast(pl.Int64))
+    )
 
 
 def _closed() -> pl.Expr:
