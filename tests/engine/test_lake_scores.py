@@ -22,6 +22,8 @@ from sqlalchemy import Engine, select
 from cuishou.engine.after import NO_MODELS, NO_STRATEGY, OFF_STORE
 from cuishou.engine.lake import export_lake, read_after, run_lake_cycle
 from cuishou.engine.runner import run_daily_cycle
+from cuishou.ledger import service as ledger
+from cuishou.ledger.repository import ENTRY_SCHEMA
 from cuishou.scoring.service import install_starter
 from cuishou.store.bulk import BulkStore
 from cuishou.store.db import transaction
@@ -102,20 +104,7 @@ def _world(engine: Engine) -> None:
         # a plan on a case of two accounts, paid in full on the 6th: completed on DAY2, what
         # remains written off by the import (the ledger moves at D)
         planned = cases[3]
-        plan = Agreement(
-            case_id=planned.id, kind="instalment", status="approved", owed_fen=100_000,
-            agreed_fen=30_000, required_level="collector", terms={}, requested_by=user.id,
-            requested_at=datetime(2026, 11, 2, 2, tzinfo=UTC), decided_by=user.id,
-            decided_at=datetime(2026, 11, 2, 3, tzinfo=UTC), break_after_days=5,
-            reinstate_on_break=True,
-        )  # fmt: skip
-        session.add(plan)
-        session.flush()
-        session.add(
-            AgreementInstallment(
-                agreement_id=plan.id, seq=1, due_date=date(2026, 11, 8), amount_fen=30_000
-            )
-        )
+        _plan(session, planned.id, user.id, amount_fen=30_000)
         paying = session.scalars(
             select(Account).where(Account.case_id == planned.id).order_by(Account.id)
         ).first()
@@ -124,6 +113,11 @@ def _world(engine: Engine) -> None:
             session, account=paying, amount_fen=30_000,
             paid_at=datetime(2026, 11, 6, 2, tzinfo=UTC),
         )  # fmt: skip
+        # a plan with a waiver, its instalment missed: broken on DAY2, the waiver put back
+        broken = _plan(session, cases[4].id, user.id, amount_fen=50_000)
+        waived = session.scalars(
+            select(Account.id).where(Account.case_id == cases[4].id).order_by(Account.id)
+        ).first()
         home = session.get(Creditor, cases[0].creditor_id)
         assert home is not None
         newcomer = make_debtor(session)
@@ -131,6 +125,36 @@ def _world(engine: Engine) -> None:
             session, creditor=home, debtor=newcomer, principal_fen=300_000,
             overdue_since=date(2026, 10, 1), snapshot_date=DAY2,
         )  # fmt: skip
+    assert waived is not None
+    with BulkStore(engine).write() as bulk:
+        ledger.post(
+            bulk,
+            pl.DataFrame(
+                [(waived, "waiver", 0, 0, 0, -20_000, 0, date(2026, 11, 2), "agreement",
+                  broken, None, "bob", "plan waiver")],
+                schema=ENTRY_SCHEMA, orient="row",
+            ),
+            now=NOW,
+        )  # fmt: skip
+
+
+def _plan(session: Any, case_id: int, user_id: int, *, amount_fen: int) -> int:
+    """A running plan of one instalment due on the 8th, broken 5 days after a miss."""
+    plan = Agreement(
+        case_id=case_id, kind="instalment", status="approved", owed_fen=100_000,
+        agreed_fen=amount_fen, required_level="collector", terms={}, requested_by=user_id,
+        requested_at=datetime(2026, 11, 2, 2, tzinfo=UTC), decided_by=user_id,
+        decided_at=datetime(2026, 11, 2, 3, tzinfo=UTC), break_after_days=5,
+        reinstate_on_break=True,
+    )  # fmt: skip
+    session.add(plan)
+    session.flush()
+    session.add(
+        AgreementInstallment(
+            agreement_id=plan.id, seq=1, due_date=date(2026, 11, 8), amount_fen=amount_fen
+        )
+    )
+    return int(plan.id)
 
 
 def _keys(engine: Engine) -> dict[int, tuple[int, int]]:
@@ -217,7 +241,7 @@ def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
     assert {code for _, code in stored["labels"]} >= {"hardship", "dispute"}
     assert len({s for _, s, *_ in stored["segments"]}) >= 3
     assert None in _store_case_ids(tmp_path / "one")  # a new case, keyed by (creditor, debtor)
-    assert result.agreements_judged["completed"] == 1
+    assert result.agreements_judged == {"completed": 1, "broken": 1}
     features = read_after(tmp_path / "one")["labels"]
     assert features.height == len(stored["labels"])
     # and the run's summary says what was scored and segmented, as the store's does
