@@ -247,8 +247,9 @@ def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
     # and the run's summary says what was scored and segmented, as the store's does
     store = lake["result"]
     assert result.scoring is not None and result.strategy is not None
+    assert set(store.scoring["drift"]) == {"pay_30d-scorecard-starter"}
     for key in ("cases", "scored", "grades", "grades_changed", "labels", "labels_given",
-                "labels_removed"):  # fmt: skip
+                "labels_removed", "drift"):  # fmt: skip
         assert result.scoring[key] == store.scoring[key], key
     for key in ("strategy", "cases", "unsegmented", "conflicts", "segments", "segments_changed"):
         assert result.strategy[key] == store.strategy[key], key
@@ -270,6 +271,7 @@ def test_spark_scores_and_segments_as_the_store(
     store = lake["result"]
     assert result.scoring is not None and result.strategy is not None
     assert result.scoring["grades"] == store.scoring["grades"]
+    assert result.scoring["drift"] == store.scoring["drift"]  # PSI of the partitions' counts
     assert result.strategy["segments"] == store.strategy["segments"]
 
 

@@ -548,6 +548,8 @@ class After:
     frames: dict[str, pl.DataFrame]
     scoring: dict[str, Any]
     strategy: dict[str, Any]
+    #: per champion version, its drift counts per subject (:func:`drift_of` sums them)
+    drift_counts: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
 
 def _features(
@@ -561,14 +563,42 @@ def _features(
     return state, build_features(frames, as_of, config=shipped_config())
 
 
-def _scored(features: pl.DataFrame, plan: AfterPlan) -> dict[str, tuple[str, pl.DataFrame]]:
+def _champion(plan: AfterPlan, target: str) -> Any:
+    for chosen, _, artefact, meta in plan.champions:
+        if chosen == target:
+            return _model(str(meta["sha256"]), artefact, json.dumps(meta, sort_keys=True))
+    raise KeyError(target)  # pragma: no cover - the plan lists every champion it scores with
+
+
+def _scored(
+    features: pl.DataFrame, plan: AfterPlan
+) -> dict[str, tuple[str, pl.DataFrame, dict[str, list[int]]]]:
+    """Per target: the champion's version, its scores and its drift counts."""
     from cuishou.scoring.service import champion_scores, scored_rows
 
     scored = {}
-    for target, version, artefact, meta in plan.champions:
-        model = _model(str(meta["sha256"]), artefact, json.dumps(meta, sort_keys=True))
-        scored[target] = (version, champion_scores(scored_rows(features, target), model))
+    for target, version, _, _ in plan.champions:
+        model = _champion(plan, target)
+        rows = scored_rows(features, target)
+        scores, raw = champion_scores(rows, model)
+        scored[target] = (version, scores, model.drift_counts(rows, raw))
     return scored
+
+
+def drift_of(parts: list[dict[str, dict[str, list[int]]]], plan: AfterPlan) -> dict[str, float]:
+    """Each champion's score PSI (``scoring.drift`` of the summary, as the store's step
+    reports it) from the parts' drift counts added up (the drift reduce)."""
+    out: dict[str, float] = {}
+    for target, version, _, _ in plan.champions:
+        summed: dict[str, list[int]] = {}
+        for part in parts:
+            for subject, counts in part.get(version, {}).items():
+                held = summed.setdefault(subject, [0] * len(counts))
+                summed[subject] = [a + int(b) for a, b in zip(held, counts, strict=True)]
+        if "score" in summed and any(summed["score"]):
+            psi = _champion(plan, target).drift_of_counts({"score": summed["score"]})
+            out[version] = round(psi["score"], 4)
+    return out
 
 
 def score_counts(
@@ -648,7 +678,9 @@ def decide_after(
         settings = plan.settings()
         summary = ScoringSummary(cases=features.height)
         parts = []
-        for target, (version, scored) in _scored(features, plan).items():
+        drift_counts = {}
+        for target, (version, scored, counts) in _scored(features, plan).items():
+            drift_counts[version] = counts
             summary.scored[target] = scored.height
             grade = pl.lit(None, dtype=pl.String)
             if target == GRADE_TARGET:
@@ -688,7 +720,7 @@ def decide_after(
         )
     else:
         strategy["note"] = NO_STRATEGY
-    return After(frames, scoring, strategy)
+    return After(frames, scoring, strategy, drift_counts if plan.scoring else {})
 
 
 def _grades_changed(cases: pl.DataFrame, grades: pl.DataFrame) -> int:

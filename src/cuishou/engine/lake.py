@@ -332,7 +332,7 @@ class LakeCycleIO:
     def write_decisions(
         self, decisions: io.Decisions, *, as_of: date, now: datetime, started_at: datetime
     ) -> Mapping[str, Any]:
-        from cuishou.engine.after import decide_after
+        from cuishou.engine.after import decide_after, drift_of
 
         # the whole portfolio is at hand: grades by share are cut from its own scores
         assert self.plan is not None  # load_snapshot read it
@@ -344,7 +344,9 @@ class LakeCycleIO:
             {name: conform(frame, schemas[name], name=name) for name, frame in frames.items()},
         )
         summary = dict(decisions.summary)
-        self.after = {"scoring": after.scoring, "strategy": after.strategy}
+        # the whole portfolio is at hand: drift is its own counts' PSI
+        scoring = {**after.scoring, "drift": drift_of([after.drift_counts], self.plan)}
+        self.after = {"scoring": scoring, "strategy": after.strategy}
         write_run(
             self.target,
             {"as_of": as_of, "started_at": started_at, "engine": "polars", "summary": summary,

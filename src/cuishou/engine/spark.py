@@ -230,6 +230,7 @@ def decide_partition(
         **decided.summary,
         "_scoring": made.scoring,
         "_strategy": made.strategy,
+        "_drift": made.drift_counts,
         "_seconds": time.perf_counter() - started,
     }
     parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [json.dumps(summary, default=str)]}))
@@ -460,6 +461,9 @@ def run_spark_cycle(
             key: after.merge_summaries([p[f"_{key}"] for p in parts], key)
             for key in ("scoring", "strategy")
         }
+        if made["scoring"] is not None:  # the drift reduce: PSI of the summed counts
+            drift = after.drift_of([p["_drift"] for p in parts], plan)
+            made["scoring"] = {**made["scoring"], "drift": drift}
         timings.append(StepTiming("decide", summary["accounts"], time.perf_counter() - t))
 
         t = time.perf_counter()

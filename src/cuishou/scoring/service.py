@@ -370,12 +370,13 @@ def scored_rows(features: pl.DataFrame, target: str) -> pl.DataFrame:
     return features
 
 
-def champion_scores(rows: pl.DataFrame, model: FittedModel) -> pl.DataFrame:
+def champion_scores(rows: pl.DataFrame, model: FittedModel) -> tuple[pl.DataFrame, pl.Series]:
     """``case_id, probability, score, reasons``: a champion's scores as the store keeps them
-    (score in whole points, reasons as JSON text). Pure: the daily step and a lake run
-    (:mod:`cuishou.engine.after`) both score through it."""
+    (score in whole points, reasons as JSON text), and the unrounded scores drift compares.
+    Pure: the daily step and a lake run (:mod:`cuishou.engine.after`) both score through it."""
     predicted = model.predict(rows, reasons="json")
-    return predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
+    rounded = predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
+    return rounded, predicted.get_column("score")
 
 
 def share_grading(settings: Settings) -> bool:
@@ -427,9 +428,9 @@ def score_open_cases(
     drift: dict[str, dict[str, float]] = {}
     for version, model in crowned:
         rows = scored_rows(features, version.target)
-        predicted = champion_scores(rows, model)
+        predicted, raw = champion_scores(rows, model)
         scored[version.target] = predicted
-        drift[version.version] = model.drift(rows, predicted.get_column("score"))
+        drift[version.version] = model.drift(rows, raw)
         summary.scored[version.target] = predicted.height
     grades = pl.DataFrame(schema=registry.GRADES_SCHEMA)
     if GRADE_TARGET in scored:
