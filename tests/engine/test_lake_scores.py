@@ -388,3 +388,16 @@ def test_a_rerun_of_the_last_day_scores_and_segments_as_the_store(
     assert result.rerun
     assert _decided(tmp_path / "one") == _stored(engine)
     assert result.strategy is not None and result.strategy["note"] == OFF_STORE
+
+
+def test_a_lake_with_models_but_not_their_tables_is_a_clear_error(
+    lake: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    from cuishou.kit.errors import InvalidInput
+
+    shutil.rmtree(lake["root"] / "contacts")
+    with pytest.raises(InvalidInput, match="contacts"):
+        run_lake_cycle(lake["root"], tmp_path / "out", DAY2, _config())
+    assert not (tmp_path / "out").exists()  # nothing half-written

@@ -284,9 +284,20 @@ def load_plan(root: Path, as_of: date) -> AfterPlan:
             )
     else:
         notes.append(NO_STRATEGY)
+    active = grades is not None or strategy is not None
+    missing = [
+        name
+        for name in AFTER_TABLES
+        if active and not (root / name).is_dir() and not (root / f"{name}.parquet").is_file()
+    ]
+    if missing:
+        raise InvalidInput(
+            f"the lake at {root} holds models or a strategy but not the tables they read: "
+            f"{', '.join(missing)}; write them with `cuishou lake export --out DIR`"
+        )
     creditors = (
         read_table(root, "creditors", AFTER_TABLES["creditors"])
-        if grades is not None or strategy is not None
+        if active
         else _empty(AFTER_TABLES["creditors"])
     )
     return AfterPlan(tuple(champions), grades, strategy, creditors, tuple(notes))

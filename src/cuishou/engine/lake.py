@@ -11,7 +11,9 @@ lake, used by the single-machine run (:class:`LakeCycleIO`) and by every Spark p
 
 The decisions of a run are a directory too: one Parquet dataset per frame of
 :class:`~cuishou.engine.io.Decisions` (``DECISION_TABLES``, each a folder of ``part-*``
-files, as Spark writes them) and ``run.json`` (date, summary). ``cuishou lake import``
+files, as Spark writes them), the day's ``scores``, ``labels`` and ``segments``
+(:mod:`cuishou.engine.after`, from the lake's optional ``AFTER_TABLES``, models and
+strategy) and ``run.json`` (date, summary, ``scoring`` and ``strategy``). ``cuishou lake import``
 writes them to the store through the ordinary bulk write of the cycle
 (:class:`~cuishou.engine.io.StoreCycleIO`, staged tables — COPY on PostgreSQL).
 """

@@ -3,16 +3,19 @@
 ``cuishou daily --engine spark --input LAKE --output DIR`` reads a Parquet lake
 (:mod:`cuishou.engine.lake`) with Spark, gives every row of every table its case key
 (creditor, debtor) by Spark joins, puts all tables in one tagged frame and repartitions it
-by that key, so that every partition holds whole cases. Each partition then runs, inside
-``mapInArrow``, exactly what the single-machine run does: :func:`lake.snapshot_from_lake`
-cuts the day, :func:`cuishou.engine.runner.decide` composes the steps — no rule is
-rewritten for Spark. The decisions come back tagged; Spark writes each as a Parquet
-dataset under the output, and the partitions' counts are added on the driver (a reduce).
+by the debtor, so that every partition holds whole cases and every case of a debtor (co-debts,
+ADR 0035). Each partition then runs, inside ``mapInArrow``, exactly what the single-machine
+run does: :func:`lake.snapshot_from_lake` cuts the day, :func:`cuishou.engine.runner.decide`
+composes the steps, :func:`cuishou.engine.after.decide_after` scores, grades, labels and
+segments the cases — no rule is rewritten for Spark. The decisions come back tagged; Spark
+writes each as a Parquet dataset under the output, and the partitions' counts are added on
+the driver (a reduce).
 
 What needs a view of the whole portfolio runs on the driver, not in a partition: the date's
 bounds (last cycle, re-run, earliest snapshot: one small aggregate), the summary (sums of
-the partitions' counts), and — after ``cuishou lake import`` on the store — new case ids,
-scoring, the strategy's plans and allocation (see ADR 0034).
+the partitions' counts), grades by share and drift (the partitions' score and bin counts,
+added up: ADR 0035), and — after ``cuishou lake import`` on the store — new case ids, model
+alerts, the strategy's plans and allocation (see ADR 0034).
 
 PySpark is optional (``pip install 'cuishou[spark]'``): it is imported only by
 :func:`run_spark_cycle`, so the package and the ordinary ``daily`` never need it.
