@@ -33,6 +33,7 @@ written by a data platform) runs the cycle and says there was nothing to score o
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -47,7 +48,7 @@ from sqlalchemy import Engine
 from cuishou.engine import io
 from cuishou.engine.steps import CASE_KEY
 from cuishou.kit.errors import InvalidInput
-from cuishou.store.bulk import NULLABLE_ID, BulkStore
+from cuishou.store.bulk import NULLABLE_ID, Bulk
 
 UTC_TIME = pl.Datetime("us", "UTC")
 #: the lake's tables for scoring and segmenting (each optional; see the module docstring)
@@ -138,49 +139,60 @@ def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
 # ------------------------------------------------------------------ export (the store)
 
 
-def export_after(engine: Engine, out: Path, *, day: date, since: date | None) -> dict[str, int]:
-    """Write what scoring and segmenting read to the lake at ``out``: ``AFTER_TABLES``, the
-    champions (the registry's own files) with ``scoring.json``, and the strategy in force
-    on ``day`` with ``strategy.json``; rows per table. ``since``: the last cycle's date
-    (contact notes are kept from 90 days before it)."""
-    from cuishou.engine.lake import write_tables
+def read_after_tables(bulk: Bulk, *, since: date | None) -> dict[str, pl.DataFrame]:
+    """What scoring and segmenting read (``AFTER_TABLES``), in the caller's read transaction
+    (``lake export``'s, so they and the cycle's tables are one state of the store).
+    ``since``: the last cycle's date (contact notes are kept from 90 days before it)."""
     from cuishou.scoring.features import MEDIUM
-    from cuishou.scoring.service import export_champions, lake_facts
-    from cuishou.scoring.settings import shipped_settings
-    from cuishou.store.db import transaction
-    from cuishou.strategy.service.planning import lake_strategy, segments_held
+    from cuishou.scoring.service import lake_facts
+    from cuishou.strategy.service.planning import segments_held
 
     notes_from = since - timedelta(days=MEDIUM - 1) if since else None
-    with BulkStore(engine).read() as bulk:
-        facts = lake_facts(bulk, notes_from=notes_from)
-        tables = {
-            "creditors": bulk.fetch(
-                "SELECT id AS creditor_id, timezone AS tz, code FROM creditors",
-                AFTER_TABLES["creditors"],
+    facts = lake_facts(bulk, notes_from=notes_from)
+    tables = {
+        "creditors": bulk.fetch(
+            "SELECT id AS creditor_id, timezone AS tz, code FROM creditors",
+            AFTER_TABLES["creditors"],
+        ),
+        "debtors": bulk.fetch(
+            "SELECT id AS debtor_id, id_number FROM debtors", AFTER_TABLES["debtors"]
+        ),
+        "case_facts": bulk.fetch(
+            f"""SELECT id AS case_id, bucket, dpd, amount_tier,
+                {bulk.nullable("risk_grade", "''")} AS risk_grade FROM cases""",  # noqa: S608 - constant fragments only
+            AFTER_TABLES["case_facts"],
+        ),
+        "account_facts": facts["ledger_facts"].join(
+            bulk.fetch(
+                """SELECT a.id AS account_id, p.placed_on FROM accounts a
+                JOIN placements p ON p.id = a.placement_id""",
+                {"account_id": pl.Int64(), "placed_on": pl.Date()},
             ),
-            "debtors": bulk.fetch(
-                "SELECT id AS debtor_id, id_number FROM debtors", AFTER_TABLES["debtors"]
-            ),
-            "case_facts": bulk.fetch(
-                f"""SELECT id AS case_id, bucket, dpd, amount_tier,
-                    {bulk.nullable("risk_grade", "''")} AS risk_grade FROM cases""",  # noqa: S608 - constant fragments only
-                AFTER_TABLES["case_facts"],
-            ),
-            "account_facts": facts["ledger_facts"].join(
-                bulk.fetch(
-                    """SELECT a.id AS account_id, p.placed_on FROM accounts a
-                    JOIN placements p ON p.id = a.placement_id""",
-                    {"account_id": pl.Int64(), "placed_on": pl.Date()},
-                ),
-                on="account_id",
-                how="left",
-            ),
-            **{n: facts[n] for n in ("payment_history", "bucket_history", "contacts")},
-            **{n: facts[n] for n in ("promise_history", "holds", "points", "case_labels")},
-            "case_segments": segments_held(bulk),
-        }
-    tables = {n: _conform(tables[n], schema, n) for n, schema in AFTER_TABLES.items()}
+            on="account_id",
+            how="left",
+        ),
+        **{n: facts[n] for n in ("payment_history", "bucket_history", "contacts")},
+        **{n: facts[n] for n in ("promise_history", "holds", "points", "case_labels")},
+        "case_segments": segments_held(bulk),
+    }
+    return {n: _conform(tables[n], schema, n) for n, schema in AFTER_TABLES.items()}
+
+
+def export_after(
+    engine: Engine, out: Path, tables: Mapping[str, pl.DataFrame], *, day: date
+) -> dict[str, int]:
+    """Write :func:`read_after_tables`' ``tables`` to the lake at ``out``, the champions
+    (the registry's own files, ``models/``) with ``scoring.json``, and the strategy in force
+    on ``day`` with ``strategy.json``; rows per table."""
+    from cuishou.engine.lake import write_tables
+    from cuishou.scoring.service import export_champions
+    from cuishou.scoring.settings import shipped_settings
+    from cuishou.store.db import transaction
+    from cuishou.strategy.service.planning import lake_strategy
+
     write_tables(out, tables)
+    if (out / MODELS_DIR).exists():
+        shutil.rmtree(out / MODELS_DIR)  # only today's champions
     with transaction(engine) as session:
         models = export_champions(session, out / MODELS_DIR)
     grades = shipped_settings().grades
@@ -781,12 +793,14 @@ def _segments(
         "risk_grade", "amount_tier", "due_fen",
     )  # fmt: skip
     accounts = state.accounts.join(cases.select("case_id"), on="case_id", how="semi")
+    # each account's last move into a bucket, with the bucket it is in now (as the store's
+    # read groups them: ``repository.planning.open_cases``)
     moved = (
         state.history.filter(
             pl.col("movement").is_in(list(BUCKET_MOVES)) & (pl.col("as_of") <= as_of)
         )
+        .select("account_id", "as_of")
         .join(accounts.select("account_id", "case_id", "bucket"), on="account_id")
-        .filter(pl.col("bucket") == pl.col("bucket_right"))
         .group_by("account_id", "case_id", "bucket")
         .agg(pl.col("as_of").max().alias("since"))
         .select("case_id", "bucket", "since")

@@ -108,6 +108,8 @@ def export_lake(engine: Engine, out: Path, *, strategy_day: date | None = None) 
     scoring and segmenting read (:func:`cuishou.engine.after.export_after`: facts, champions,
     the strategy in force on ``strategy_day``, by default the day after the last cycle);
     rows per table."""
+    from cuishou.engine.after import export_after, read_after_tables
+
     with BulkStore(engine).read() as bulk:
         last = io.latest_cycle(bulk)
         accounts = bulk.fetch(io.accounts_sql(bulk), io.ACCOUNTS_SCHEMA)
@@ -152,11 +154,10 @@ def export_lake(engine: Engine, out: Path, *, strategy_day: date | None = None) 
             "waivers": bulk.fetch(io.WAIVERS_SQL, io.WAIVERS_SCHEMA),
             "cycle_runs": bulk.fetch("SELECT as_of FROM cycle_runs ORDER BY as_of", RUNS_SCHEMA),
         }
+        facts = read_after_tables(bulk, since=last)
     write_tables(out, tables)
-    from cuishou.engine.after import export_after
-
     day = strategy_day or (last + timedelta(days=1) if last else utc_now().date())
-    extra = export_after(engine, out, day=day, since=last)
+    extra = export_after(engine, out, facts, day=day)
     return {**{name: frame.height for name, frame in tables.items()}, **extra}
 
 
