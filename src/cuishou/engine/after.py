@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -693,6 +694,7 @@ def decide_after(
         scoring["note"] = NO_MODELS
         strategy["note"] = NO_STRATEGY
         return After(frames, scoring, strategy)
+    started = time.perf_counter()
     state, features = _features(tables, decided, as_of, plan)
     ids = state.cases.select("case_id", *CASE_KEY, pl.col("stored_id"))
     grades = None
@@ -734,6 +736,7 @@ def decide_after(
         frames["labels"] = _keyed(labels, ids, "labels")
         if grades is not None:
             summary.grades_changed = _grades_changed(state.cases, grades)
+        summary.seconds = time.perf_counter() - started
         scoring = {**summary.to_json(), "note": OFF_STORE}
     else:
         scoring["note"] = NO_MODELS
@@ -780,6 +783,7 @@ def _segments(
     from cuishou.strategy.service.planning import PlanningSummary, decide_day
 
     assert plan.strategy is not None
+    started = time.perf_counter()
     version = _strategy(json.dumps(plan.strategy, sort_keys=True))
     cases = state.cases.filter(pl.col("status") == "open")
     if grades is not None:  # write_grades: today's grade, or none for a case not graded
@@ -834,6 +838,7 @@ def _segments(
     summary.segments_changed = kept.filter(pl.col("changed")).height
     summary.arms = _count(arms, "arm")
     summary.note = OFF_STORE
+    summary.seconds = summary.step_seconds = time.perf_counter() - started
     ids = state.cases.select("case_id", *CASE_KEY, "stored_id")
     return _keyed(kept, ids, "segments"), summary.to_json()
 
@@ -868,4 +873,7 @@ def merge_summaries(parts: list[dict[str, Any]], key: str) -> dict[str, Any] | N
                 for k, v in (part.get(name) or {}).items():
                     merged[k] = merged.get(k, 0) + int(v)
             total[name] = dict(sorted(merged.items()))
+    for name in ("seconds", "step_seconds"):  # the partitions' own time, added up
+        if name in total:
+            total[name] = round(sum(float(p.get(name) or 0.0) for p in found), 3)
     return total
