@@ -441,6 +441,8 @@ def run_spark_cycle(
     plan = _plan(source, as_of)
     # by debtor: a partition holds whole cases and every case of a debtor (co-debts, 共债)
     keyed = _keyed(spark, source, _input_names(plan)).repartition(chosen, "_k2")
+    if plan.needs_reduce():  # two passes over the partitions: read and shuffle them once
+        keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
     ruler = _ruler(keyed, plan, as_of=as_of, config=config, meta=meta)
     decided = keyed.mapInArrow(
         partial(
@@ -493,6 +495,7 @@ def run_spark_cycle(
         timings.append(StepTiming("write", rows, time.perf_counter() - t))
     finally:
         decided.unpersist()
+        keyed.unpersist()
     stats = SparkStats(
         master=str(spark.sparkContext.master),
         partitions=chosen,
