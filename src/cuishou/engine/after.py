@@ -364,7 +364,8 @@ class PostCycle:
 
 def post_cycle(tables: Mapping[str, pl.DataFrame], decided: io.Decisions, as_of: date) -> PostCycle:
     """The state after the day's write (``io._write_decisions``) from the lake's tables and
-    the day's decisions; mirrors it for cases, links, history and promises only."""
+    the day's decisions; mirrors it for cases, links, history, promises and the ledger moves
+    of plans closed today only."""
     stored = (
         tables["cases"]
         .join(tables["case_facts"], left_on="id", right_on="case_id", how="left")
