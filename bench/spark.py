@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.spark_lake import AS_OF, write_synthetic_lake
+from cuishou.engine.lake import default_buckets
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -126,23 +127,33 @@ def _counts(result: dict[str, Any]) -> dict[str, Any]:
 
 def report(rows: list[dict[str, Any]]) -> None:
     print(
-        "| accounts | one machine | s/M | peak | Spark cold | Spark warm | s/M warm | "
-        "start-up | partitions | partition s (sum) | accounts/partition-s | peak |"
+        "| accounts | lake | one machine | s/M | peak | Spark cold | Spark warm | s/M warm | "
+        "× one machine | start-up | tasks | task s (sum) | accounts/task-s | peak |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        n, one, spark = row["accounts"], row["polars"], row["spark"]
-        warm = spark["warm"]
+        n, one = row["accounts"], row.get("polars")
         millions = n / 1e6
-        print(
-            f"| {n:,} | {one['seconds']:.1f} s | {one['seconds'] / millions:.1f} | "
-            f"{one['peak_mb'] / 1024:.2f} GB | {spark['cold']['seconds']:.1f} s | "
-            f"{warm['seconds']:.1f} s | {warm['seconds'] / millions:.1f} | "
-            f"{spark['start_seconds']:.1f} s | {warm['spark']['partitions']} | "
-            f"{warm['spark']['partition_seconds_total']:.1f} s | "
-            f"{warm['spark']['partition_accounts_per_second']:,} | "
-            f"{spark['peak_mb'] / 1024:.2f} GB |"
+        mine = (
+            f"{one['seconds']:.1f} s | {one['seconds'] / millions:.2f} | "
+            f"{one['peak_mb'] / 1024:.2f} GB"
+            if one
+            else "— | — | —"
         )
+        for kind, label in (("spark", f"{row['buckets']} buckets"), ("shuffle", "unbucketed")):
+            if kind not in row:
+                continue
+            spark = row[kind]
+            warm = spark["warm"]
+            ratio = f"{warm['seconds'] / one['seconds']:.2f}×" if one else "—"
+            print(
+                f"| {n:,} | {label} | {mine} | {spark['cold']['seconds']:.1f} s | "
+                f"{warm['seconds']:.1f} s | {warm['seconds'] / millions:.2f} | {ratio} | "
+                f"{spark['start_seconds']:.1f} s | {warm['spark']['partitions']} | "
+                f"{warm['spark']['partition_seconds_total']:.1f} s | "
+                f"{warm['spark']['partition_accounts_per_second']:,} | "
+                f"{spark['peak_mb'] / 1024:.2f} GB |"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -151,6 +162,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--memory", default="6g", help="Spark driver memory (local mode)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cuishou-bench-spark"))
+    parser.add_argument(
+        "--polars-upto", type=int, default=10_000_000,
+        help="run the single-machine engine up to this many accounts",
+    )  # fmt: skip
+    parser.add_argument(
+        "--shuffle-upto", type=int, default=1_000_000,
+        help="run Spark on an unbucketed lake (the shuffle) up to this many accounts",
+    )  # fmt: skip
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -166,19 +185,39 @@ def main(argv: list[str] | None = None) -> None:
         root = args.dir / str(n)
         shutil.rmtree(root, ignore_errors=True)
         t = time.perf_counter()
-        tables = write_synthetic_lake(root / "lake", n)
-        print(f"{n:,} accounts: lake {tables} in {time.perf_counter() - t:.1f} s", flush=True)
-        one = _child(["--child", "polars", str(root / "lake"), str(root / "one")])
-        print(f"  one machine: {json.dumps(one)}", flush=True)
-        spark = _child(
+        buckets = default_buckets(n)
+        tables = write_synthetic_lake(root / "lake", n, buckets=buckets)
+        print(
+            f"{n:,} accounts: lake {tables}, {buckets} buckets, in {time.perf_counter() - t:.1f} s",
+            flush=True,
+        )
+        row: dict[str, Any] = {"accounts": n, "buckets": buckets}
+        if n <= args.polars_upto:
+            row["polars"] = _child(["--child", "polars", str(root / "lake"), str(root / "one")])
+            print(f"  one machine: {json.dumps(row['polars'])}", flush=True)
+            shutil.rmtree(root / "one", ignore_errors=True)
+        row["spark"] = _child(
             [
                 "--master", args.master, "--memory", args.memory,
                 "--child", "spark", str(root / "lake"), str(root / "spark"),
             ]
         )  # fmt: skip
-        print(f"  spark: {json.dumps(spark)}", flush=True)
-        assert spark["warm"]["counts"] == one["counts"], "Spark and one machine disagree"
-        rows.append({"accounts": n, "polars": one, "spark": spark})
+        print(f"  spark, bucketed lake: {json.dumps(row['spark'])}", flush=True)
+        shutil.rmtree(root / "spark", ignore_errors=True)
+        if n <= args.shuffle_upto:
+            write_synthetic_lake(root / "plain", n)
+            row["shuffle"] = _child(
+                [
+                    "--master", args.master, "--memory", args.memory,
+                    "--child", "spark", str(root / "plain"), str(root / "spark"),
+                ]
+            )  # fmt: skip
+            print(f"  spark, unbucketed lake: {json.dumps(row['shuffle'])}", flush=True)
+        counts = [row[k]["warm"]["counts"] for k in ("spark", "shuffle") if k in row]
+        if "polars" in row:
+            counts.append(row["polars"]["counts"])
+        assert all(c == counts[0] for c in counts), "Spark and one machine disagree"
+        rows.append(row)
         shutil.rmtree(root, ignore_errors=True)
     report(rows)
     sys.stdout.write(json.dumps(rows, default=str) + "\n")

@@ -213,7 +213,11 @@ def synthetic_lake(accounts: int, seed: int = 7) -> dict[str, pl.DataFrame]:
     return {name: conform(frames[name], schema, name=name) for name, schema in LAKE_TABLES.items()}
 
 
-def write_synthetic_lake(out: Path, accounts: int, seed: int = 7) -> dict[str, int]:
+def write_synthetic_lake(
+    out: Path, accounts: int, seed: int = 7, *, buckets: int | None = None
+) -> dict[str, int]:
+    """The synthetic lake at ``out``: bucketed by ``debtor_id % buckets`` as
+    ``cuishou lake export`` writes it, or (``None``) as a data platform might, unbucketed."""
     tables = synthetic_lake(accounts, seed)
-    write_tables(out, tables)
+    write_tables(out, tables, buckets=buckets)
     return {name: frame.height for name, frame in tables.items()}

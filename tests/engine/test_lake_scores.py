@@ -11,6 +11,7 @@ id in a lake run: they are matched by their key (creditor, debtor).
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -269,15 +270,20 @@ def test_one_machine_on_a_lake_scores_and_segments_as_the_store(
     assert run["scoring"]["grades"] == store.scoring["grades"]
 
 
+@pytest.mark.parametrize("layout", ["bucketed", "shuffled"])
 def test_spark_scores_and_segments_as_the_store(
     spark: Any,  # noqa: F811
     lake: dict[str, Any],
     tmp_path: Path,
+    layout: str,
 ) -> None:
     from cuishou.engine.spark import run_spark_cycle
 
-    # when DAY2 is run on the exported lake on Spark, three partitions
-    result, _ = run_spark_cycle(lake["root"], tmp_path / "spark", DAY2, partitions=3)
+    # given the exported lake in 5 buckets by debtor, or as a data platform writes it
+    root = tmp_path / layout
+    _relayout(lake["root"], root, buckets=5 if layout == "bucketed" else None)
+    # when DAY2 is run on it on Spark, three tasks
+    result, _ = run_spark_cycle(root, tmp_path / "spark", DAY2, partitions=3)
     # then the grades (cut by share across the partitions) and everything else are the store's
     assert _decided(tmp_path / "spark") == lake["store"]
     store = lake["result"]
@@ -285,6 +291,19 @@ def test_spark_scores_and_segments_as_the_store(
     assert result.scoring["grades"] == store.scoring["grades"]
     assert result.scoring["drift"] == store.scoring["drift"]  # PSI of the partitions' counts
     assert result.strategy["segments"] == store.strategy["segments"]
+
+
+def _relayout(source: Path, target: Path, *, buckets: int | None) -> None:
+    """The lake at ``source`` written again at ``target``: in ``buckets`` by debtor, or
+    one folder a table (no bucket manifest), with its models and strategy."""
+    from cuishou.engine.after import AFTER_TABLES, MODELS_DIR, SCORING_FILE, STRATEGY_FILE
+    from cuishou.engine.lake import LAKE_TABLES, read_table, write_tables
+
+    schemas = {**LAKE_TABLES, **AFTER_TABLES}
+    write_tables(target, {n: read_table(source, n, s) for n, s in schemas.items()}, buckets=buckets)
+    shutil.copytree(source / MODELS_DIR, target / MODELS_DIR)
+    for name in (SCORING_FILE, STRATEGY_FILE):
+        shutil.copy(source / name, target / name)
 
 
 def test_a_lake_without_models_runs_the_cycle_and_says_it_scored_nothing(
@@ -402,8 +421,6 @@ def test_a_rerun_of_the_last_day_scores_and_segments_as_the_store(
 def test_a_lake_with_models_but_not_their_tables_is_a_clear_error(
     lake: dict[str, Any], tmp_path: Path
 ) -> None:
-    import shutil
-
     from cuishou.kit.errors import InvalidInput
 
     shutil.rmtree(lake["root"] / "contacts")

@@ -85,24 +85,36 @@ def comparable(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize(
+    ("buckets", "tasks"),
+    [(None, 4), (7, 3), (2, 4)],
+    ids=["unbucketed-shuffle", "bucketed", "fewer-buckets-than-asked"],
+)
 def test_spark_decides_a_synthetic_portfolio_row_for_row_as_one_machine(
-    spark: Any, tmp_path: Path
+    spark: Any, tmp_path: Path, buckets: int | None, tasks: int
 ) -> None:
     from cuishou.engine.spark import run_spark_cycle
 
-    # given a lake of 3,000 accounts: co-debt, two zones, payments, promises, plans, alerts
-    write_synthetic_lake(tmp_path / "lake", 3000)
-    # when one machine and Spark (4 partitions) run the same day on it
+    # given a lake of 3,000 accounts: co-debt, two zones, payments, promises, plans, alerts,
+    # as a data platform writes it (one file a table) or bucketed by debtor as the export does
+    write_synthetic_lake(tmp_path / "lake", 3000, buckets=buckets)
+    # when one machine and Spark run the same day on it
     alone = run_lake_cycle(tmp_path / "lake", tmp_path / "one", AS_OF, DEFAULT_CONFIG)
-    spread, stats = run_spark_cycle(tmp_path / "lake", tmp_path / "spark", AS_OF, partitions=4)
+    spread, stats = run_spark_cycle(tmp_path / "lake", tmp_path / "spark", AS_OF, partitions=tasks)
     # then every decision table is the same, row for row, and so are the counts
     one, _ = read_decisions(tmp_path / "one")
     many, run = read_decisions(tmp_path / "spark")
     assert_same_decisions(one, many)
     assert comparable(spread.to_json()) == comparable(alone.to_json())
     assert run["engine"] == "spark"
-    assert stats.partitions == 4
+    # a bucketed lake runs no more tasks than it has buckets, each writing its own part
+    expected = min(tasks, buckets) if buckets else tasks
+    assert stats.partitions == len(stats.partition_accounts) == expected
+    if buckets:
+        parts = sorted(p.name for p in (tmp_path / "spark" / "history").iterdir())
+        assert parts == [f"part-{k:05d}.parquet" for k in range(expected)]
     assert sum(stats.partition_accounts) == alone.accounts == 3000
+    assert all(stats.partition_accounts)
     # and the day exercised every step
     assert alone.promises_judged["broken"] and alone.agreements_judged["completed"]
     assert alone.alerts_raised["entered_m4_plus"] and alone.movements["rescheme"]
@@ -189,8 +201,10 @@ def test_export_spark_import_ends_where_the_ordinary_daily_would(
         add_day_two(engine)
         on_store = decide(io.StoreCycleIO(engine).load_snapshot(DAY2), DAY2)
         # when the store is exported and the next day run on Spark
-        exported = invoke("lake", "export", "--out", str(tmp_path / "lake"), engine=engine)
-        assert exported["tables"]["accounts"] == 25
+        exported = invoke(
+            "lake", "export", "--out", str(tmp_path / "lake"), "--buckets", "3", engine=engine
+        )
+        assert exported["tables"]["accounts"] == 25 and exported["buckets"] == 3
         lake = str(tmp_path / "lake")
         spread = invoke(
             "daily", "--engine", "spark", "--input", lake, "--output", str(tmp_path / "out"),

@@ -120,6 +120,8 @@ def frames() -> FeatureFrames:
             (1, bj(2027, 1, 9), "connected_third_party", "third_party", "  "),
             (1, bj(2027, 1, 9, 11), "promise", "debtor", "下周还"),
             (1, bj(2027, 1, 10, 20), "no_answer", "debtor", ""),
+            # an SMS sent: no attempt to reach (nor reached), so no count below moves
+            (1, bj(2027, 1, 10, 21), "message_sent", "debtor", ""),
             (1, bj(2027, 1, 11, 1), "connected_debtor", "debtor", "住院"),  # after D
         ],
         schema=["case_id", "at", "outcome", "point_owner", "notes"],

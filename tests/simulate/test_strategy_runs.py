@@ -153,6 +153,14 @@ def test_channel_draws_line_up_whoever_else_is_contacted() -> None:
     # a robot call never takes a promise
     ivr = model.channel_outcomes(CONFIG, 7, FIRST, traits, action="ivr", hour=hour)
     assert model.PROMISE not in set(ivr.outcome.tolist())
+    assert model.DEBTOR in set(ivr.outcome.tolist())  # answered: a right-party contact
+    # a message, read or not, is recorded as sent: the store never sees the reading
+    for action in ("sms", "email", "letter"):
+        sent = model.channel_outcomes(CONFIG, 7, FIRST, traits, action=action, hour=hour)
+        outcomes = set(sent.outcome.tolist())
+        assert model.DEBTOR not in outcomes and "message_sent" in outcomes, action
+        assert outcomes <= {"message_sent", model.INVALID, model.COMPLAINT}, action
+        assert sent.reached.any()  # some read it, and only the truth knows
 
 
 @pytest.mark.parametrize(

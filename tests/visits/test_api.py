@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Event, Promise, Visit
+from cuishou.store.tables import Contact, Event, PlannedAction, Promise, StrategyVersion, Visit
 from tests.visits.factories import ADDRESS, NOW, VISIT_DAY, VisitWorld, visit_world
-from tests.web.factories import Clock, bearer, token_for
+from tests.web.factories import Clock, bearer, make_contact_point, token_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -326,3 +328,50 @@ def test_the_scheduled_collectors_see_the_address_unmasked_and_each_look_is_audi
         headers=bearer(vw.token("lead_a")),
     )  # fmt: skip
     assert client.post(url, headers=bearer(vw.token("col_a"))).status_code == 403
+
+
+def test_a_team_lead_imports_the_strategys_planned_visits_of_their_team_once(
+    client: TestClient, vw: VisitWorld, engine: Engine
+) -> None:
+    # given the strategy planned a visit step for a team A case and one for a team B case,
+    # and one without an address
+    with transaction(engine) as session:
+        other = vw.world.case_for_b(session)
+        other_point = make_contact_point(session, debtor_id=other.debtor_id, kind="address",
+                                         value=ADDRESS)  # fmt: skip
+        dropped = vw.world.case_for_a(session)
+        version = StrategyVersion(
+            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
+            note="", author="x", created_at=NOW,
+        )  # fmt: skip
+        session.add(version)
+        session.flush()
+        for case_id, point, status in ((vw.case_id, vw.address_id, "planned"),
+                                       (other.id, other_point.id, "planned"),
+                                       (dropped.id, None, "planned")):  # fmt: skip
+            session.add(PlannedAction(
+                day=date.fromisoformat(VISIT_DAY), case_id=case_id, version_id=version.id,
+                segment="D", step=7, action="visit", channel="visit",
+                contact_point_id=point, status=status, rule_ids=[],
+            ))  # fmt: skip
+
+    def import_as(who: str, body: object) -> Any:
+        return client.post("/api/v1/visits/import-plan", json=body, headers=bearer(vw.token(who)))
+
+    body = {"day": VISIT_DAY}
+    # when team A's lead imports the day's plan
+    answer = import_as("lead_a", body)
+    # then only their team's planned visit becomes a request; the one without an address is skipped
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"day": VISIT_DAY, "created": 1, "already": 0, "skipped": 1}
+    with transaction(engine) as session:
+        visits = session.scalars(select(Visit)).all()
+        assert [(v.case_id, v.source, v.status) for v in visits] == [
+            (vw.case_id, "strategy", "requested")
+        ]
+    # and importing again creates nothing twice
+    again = import_as("lead_a", body)
+    assert again.json()["created"] == 0 and again.json()["already"] == 1
+    # and a collector may not import; a bad day is a 422
+    assert import_as("col_a", body).status_code == 403
+    assert import_as("lead_a", {"day": "not a day"}).status_code == 422

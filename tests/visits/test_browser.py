@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from cuishou.auth.service import principal_named
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Visit
+from cuishou.store.tables import Contact, Event, PlannedAction, StrategyVersion, User, Visit
 from cuishou.visits.schemas import ScheduleIn, VisitRequestIn
 from cuishou.visits.service import request_visit, schedule_visit
 from cuishou.web.app import create_app
@@ -155,3 +155,85 @@ def test_a_scheduled_collector_records_the_visit_with_a_photo(page: Any, site: S
     with transaction(site.engine) as session:
         contact = session.scalars(select(Contact).where(Contact.channel == "visit")).one()
         assert contact.outcome == "promise"
+
+
+def test_a_scheduled_collector_reveals_the_address_and_the_lead_cancels_the_visit(
+    page: Any, site: Site, browser: Any
+) -> None:
+    # given the collector scheduled on today's visit sees it masked, with a reveal button
+    log_in(page, site, "col_a")
+    page.goto(f"{site.url}/visits/{site.today}")
+    assert "深南大道" not in page.locator("#visit-address").inner_text()
+    assert page.locator("#cancel-form").count() == 0  # a collector does not cancel
+    # when they reveal it, the full address replaces the button, and the look is audited
+    page.click("#address-form button")
+    revealed = page.locator("#visit-facts .revealed")
+    revealed.wait_for()
+    assert revealed.inner_text() == "广东省深圳市福田区深南大道1号"
+    with transaction(site.engine) as session:
+        looks = session.scalars(
+            select(Event).where(Event.type == "pii.revealed", Event.actor == "col_a")
+        ).all()
+        assert [e.payload["field"] for e in looks] == ["visit_address"]
+        assert looks[0].payload["granted_by"] == "visit.scheduled_collector"
+    # and on a visit not yet scheduled they are offered no reveal
+    page.goto(f"{site.url}/visits/{site.requested}")
+    assert page.locator("#visit-status").get_attribute("data-status") == "requested"
+    assert page.locator("#address-form").count() == 0
+    with new_tab(browser) as other:
+        log_in(other, site, "lead_a")
+        other.goto(f"{site.url}/visits/{site.today}")
+        assert other.locator("#address-form").count() == 1  # a team lead may unmask (pii.reveal)
+        # when the team lead cancels without a reason, it is refused inline, nothing kept
+        other.click("#cancel-form button")
+        other.wait_for_load_state("networkidle")
+        assert "reason" in other.locator("#visit-cancel .errors").inner_text()
+        assert other.locator("#visit-status").get_attribute("data-status") == "scheduled"
+        # then with a reason the visit is cancelled, and the page offers no more cancelling
+        other.fill("#cancel-form input[name=reason]", "债务人已结清")
+        other.click("#cancel-form button")
+        other.wait_for_url(f"**/visits/{site.today}")
+        assert other.locator("#visit-status").get_attribute("data-status") == "cancelled"
+        assert other.locator("#cancel-form").count() == 0
+    with transaction(site.engine) as session:
+        event = session.scalars(select(Event).where(Event.type == "visit.cancelled")).one()
+        assert event.payload == {"from": "scheduled", "reason": "债务人已结清"}
+    # and once cancelled, the collector may no longer unmask the address
+    page.goto(f"{site.url}/visits/{site.today}")
+    assert page.locator("#address-form").count() == 0
+
+
+def test_the_team_lead_imports_the_strategys_visits_of_the_day(page: Any, site: Site) -> None:
+    # given the strategy planned a visit today for a case of the team with an address
+    with transaction(site.engine) as session:
+        case = make_case(session, assigned=session.scalars(
+            select(User).where(User.username == "col_a")).one(), debtor_name="赵六")  # fmt: skip
+        point = make_contact_point(
+            session, debtor_id=case.debtor_id, kind="address", value="广东省深圳市南山区科技园1号"
+        )
+        case.team_id = session.scalars(select(User.team_id).where(User.username == "lead_a")).one()
+        version = StrategyVersion(
+            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
+            note="", author="x", created_at=WORKDAY_MORNING,
+        )  # fmt: skip
+        session.add(version)
+        session.flush()
+        session.add(PlannedAction(
+            day=WORKDAY_MORNING.date(), case_id=case.id, version_id=version.id, segment="D",
+            step=7, action="visit", channel="visit", contact_point_id=point.id,
+            status="planned", rule_ids=[],
+        ))  # fmt: skip
+        case_id = case.id
+    # when the team lead imports today's plan from the scheduling page
+    log_in(page, site, "lead_a")
+    page.goto(f"{site.url}/visits")
+    page.click("#visit-import button")
+    page.wait_for_load_state("networkidle")
+    # then the case waits among the requests, from the strategy, and the page says so
+    assert page.locator("#visit-imported").get_attribute("data-created") == "1"
+    row = page.locator("#visits-requested tr", has_text=f"#{case_id}")
+    assert row.count() == 1 and ZH["visit_source.strategy"] in row.inner_text()
+    # and a second import creates nothing twice
+    page.click("#visit-import button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#visit-imported").get_attribute("data-created") == "0"

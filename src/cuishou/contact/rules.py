@@ -39,6 +39,11 @@ class Outcome:
     connected: bool  # somebody was reached
     failed: bool  # counts towards 连续三次无法联系
 
+    @property
+    def attempt(self) -> bool:
+        """An attempt to reach somebody (reached or not); a one-way message is none."""
+        return self.connected or self.failed
+
 
 #: outcome code -> labels and meaning
 OUTCOMES: dict[str, Outcome] = {

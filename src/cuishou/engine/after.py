@@ -179,19 +179,16 @@ def read_after_tables(bulk: Bulk, *, since: date | None) -> dict[str, pl.DataFra
     return {n: _conform(tables[n], schema, n) for n, schema in AFTER_TABLES.items()}
 
 
-def export_after(
-    engine: Engine, out: Path, tables: Mapping[str, pl.DataFrame], *, day: date
-) -> dict[str, int]:
-    """Write :func:`read_after_tables`' ``tables`` to the lake at ``out``, the champions
-    (the registry's own files, ``models/``) with ``scoring.json``, and the strategy in force
-    on ``day`` with ``strategy.json``; rows per table."""
-    from cuishou.engine.lake import write_tables
+def export_after(engine: Engine, out: Path, *, day: date | None) -> None:
+    """Write the champions (the registry's own files, ``models/``) with ``scoring.json``, and
+    the strategy in force on ``day`` (default: today) with ``strategy.json``, to the lake at
+    ``out`` (:func:`read_after_tables` are written with the cycle's tables)."""
+    from cuishou.kit.clock import utc_now
     from cuishou.scoring.service import export_champions
     from cuishou.scoring.settings import shipped_settings
     from cuishou.store.db import transaction
     from cuishou.strategy.service.planning import lake_strategy
 
-    write_tables(out, tables)
     if (out / MODELS_DIR).exists():
         shutil.rmtree(out / MODELS_DIR)  # only today's champions
     with transaction(engine) as session:
@@ -199,13 +196,12 @@ def export_after(
     grades = shipped_settings().grades
     manifest = {"champions": models, "grades": grades.model_dump(mode="json")}
     (out / SCORING_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    strategy = lake_strategy(engine, day)
+    strategy = lake_strategy(engine, day or utc_now().date())
     target = out / STRATEGY_FILE
     if strategy is not None:
         target.write_text(json.dumps(strategy, ensure_ascii=False, indent=1))
     elif target.exists():
         target.unlink()
-    return {name: frame.height for name, frame in tables.items()}
 
 
 def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], name: str) -> pl.DataFrame:

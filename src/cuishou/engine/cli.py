@@ -188,6 +188,12 @@ lake_app = typer.Typer(
 @friendly_errors
 def lake_export_command(
     out_dir: Path = typer.Option(..., "--out", help="Folder to write the lake to."),
+    buckets: int | None = typer.Option(
+        None,
+        "--buckets",
+        min=1,
+        help="Split every table by debtor_id % N (default: one bucket per ~50,000 accounts).",
+    ),
     strategy_day: str | None = typer.Option(
         None,
         "--as-of",
@@ -197,19 +203,20 @@ def lake_export_command(
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Export what the daily cycle reads as Parquet, one folder per table (one snapshot),
-    with what scoring and segmenting read: facts, champion models, the strategy in force."""
-    from cuishou.engine.lake import export_lake
+    bucketed by debtor so that Spark's tasks read whole cases without a shuffle, with what
+    scoring and segmenting read: their facts, the champion models, the strategy in force."""
+    from cuishou.engine.lake import export_lake, lake_buckets
 
     day = parse_date(strategy_day, field="--as-of") if strategy_day else None
     engine = store_engine()
     try:
-        rows = export_lake(engine, out_dir, strategy_day=day)
+        rows = export_lake(engine, out_dir, buckets=buckets, strategy_day=day)
     finally:
         engine.dispose()
     if json_output:
-        print_json({"out": str(out_dir), "tables": rows})
+        print_json({"out": str(out_dir), "buckets": lake_buckets(out_dir), "tables": rows})
         return
-    table = Table(title=f"lake {out_dir}")
+    table = Table(title=f"lake {out_dir} ({lake_buckets(out_dir)} buckets)")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in rows.items():

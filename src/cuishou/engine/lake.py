@@ -9,6 +9,13 @@ a run reads it, by :func:`snapshot_from_lake` — the one place those cuts are w
 lake, used by the single-machine run (:class:`LakeCycleIO`) and by every Spark partition
 (:mod:`cuishou.engine.spark`).
 
+A lake may be **bucketed** (分桶): every table but ``cycle_runs`` split into ``buckets``
+folders ``<table>/bucket=NNNNN/`` by ``debtor_id % buckets`` (rows without a debtor take
+it from their account, case or plan), declared in ``_buckets.json``. A bucket holds whole
+debtors, so whole cases, of every table at once: a Spark task reads its buckets directly
+and needs no shuffle (ADR 0034). ``cuishou lake export`` writes a bucketed lake; a data
+platform may write either kind.
+
 The decisions of a run are a directory too: one Parquet dataset per frame of
 :class:`~cuishou.engine.io.Decisions` (``DECISION_TABLES``, each a folder of ``part-*``
 files, as Spark writes them), the day's ``scores``, ``labels`` and ``segments``
@@ -33,8 +40,8 @@ import polars as pl
 from sqlalchemy import Engine
 
 from cuishou.engine import io
+from cuishou.engine.after import AFTER_TABLES, BY_ACCOUNT, BY_CASE, OUTPUT_SCHEMAS
 from cuishou.engine.config import CycleConfig
-from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import InvalidInput
 from cuishou.store.bulk import BulkStore
 
@@ -73,6 +80,27 @@ DECISION_TABLES = (
     "waivers",
 )  # fmt: skip
 RUN_FILE = "run.json"
+#: the manifest of a bucketed lake: ``{"buckets": K, "key": "debtor_id", "rule": ...}``
+BUCKETS_FILE = "_buckets.json"
+BUCKET_KEY = "debtor_id"
+#: accounts per bucket when the export does not say (a Spark task takes one or more)
+ACCOUNTS_PER_BUCKET = 50_000
+#: the tables that carry no debtor and how they find it: table → (key, table it is in)
+_DEBTOR_VIA: dict[str, tuple[str, str]] = {
+    "payments": ("account_id", "accounts"),
+    "ledger": ("account_id", "accounts"),
+    "previous": ("account_id", "accounts"),
+    "previous_last": ("account_id", "accounts"),
+    "waivers": ("account_id", "accounts"),
+    "promises": ("case_id", "cases"),
+    "agreements": ("case_id", "cases"),
+    "installments": ("agreement_id", "agreements"),
+    # scoring's and segmenting's (ADR 0035; ``debtors``, ``holds``, ``points`` carry one)
+    **{name: ("account_id", "accounts") for name in BY_ACCOUNT},
+    **{name: ("case_id", "cases") for name in BY_CASE},
+}
+#: the tables read whole by every run (not split into buckets)
+UNBUCKETED = ("cycle_runs", "creditors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +131,14 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], *, name: str
 # ------------------------------------------------------------------ export
 
 
-def export_lake(engine: Engine, out: Path, *, strategy_day: date | None = None) -> dict[str, int]:
-    """Write the store's cycle facts to ``out`` as Parquet (one read transaction), then what
-    scoring and segmenting read (:func:`cuishou.engine.after.export_after`: facts, champions,
-    the strategy in force on ``strategy_day``, by default the day after the last cycle);
-    rows per table."""
+def export_lake(
+    engine: Engine, out: Path, *, buckets: int | None = None, strategy_day: date | None = None
+) -> dict[str, int]:
+    """Write the store's cycle facts to ``out`` as a bucketed Parquet lake (one read
+    transaction; ``buckets`` by default one per ~50,000 accounts), with what scoring and
+    segmenting read (:mod:`cuishou.engine.after`: their facts in the same transaction, the
+    champions and the strategy in force on ``strategy_day``, by default the day after the
+    last cycle); rows per table."""
     from cuishou.engine.after import export_after, read_after_tables
 
     with BulkStore(engine).read() as bulk:
@@ -154,41 +185,139 @@ def export_lake(engine: Engine, out: Path, *, strategy_day: date | None = None) 
             "waivers": bulk.fetch(io.WAIVERS_SQL, io.WAIVERS_SCHEMA),
             "cycle_runs": bulk.fetch("SELECT as_of FROM cycle_runs ORDER BY as_of", RUNS_SCHEMA),
         }
-        facts = read_after_tables(bulk, since=last)
-    write_tables(out, tables)
-    day = strategy_day or (last + timedelta(days=1) if last else utc_now().date())
-    extra = export_after(engine, out, facts, day=day)
-    return {**{name: frame.height for name, frame in tables.items()}, **extra}
+        tables.update(read_after_tables(bulk, since=last))
+    if buckets is None:
+        buckets = default_buckets(accounts.height)
+    write_tables(out, tables, buckets=buckets)
+    export_after(engine, out, day=strategy_day or (last + timedelta(days=1) if last else None))
+    return {name: frame.height for name, frame in tables.items()}
 
 
-def write_tables(out: Path, tables: Mapping[str, pl.DataFrame]) -> None:
-    """Each frame as ``out/<name>/part-00000.parquet`` (a dataset folder, replaced whole)."""
-    out.mkdir(parents=True, exist_ok=True)
+def default_buckets(accounts: int) -> int:
+    """One bucket per ~50,000 accounts (at least one): enough for a cluster's tasks to
+    share, few enough that a bucket's files are not tiny."""
+    return max(1, -(-accounts // ACCOUNTS_PER_BUCKET))
+
+
+def bucket_tables(tables: Mapping[str, pl.DataFrame], buckets: int) -> dict[str, pl.DataFrame]:
+    """Every table but ``cycle_runs`` with its bucket (``debtor_id % buckets``) in a column
+    ``_bucket``; a row whose account, case or plan is not in the lake has no debtor and
+    is left out, as a Spark run's key join leaves it out."""
+    if buckets < 1:
+        raise InvalidInput(f"a lake needs at least one bucket, not {buckets}")
+    keyed: dict[str, pl.DataFrame] = {}
+    debtors: dict[str, pl.DataFrame] = {}
+
+    def debtor_of(name: str) -> pl.DataFrame:
+        """``id → debtor_id`` of a table that has (or finds) a debtor."""
+        if name not in debtors:
+            frame = keyed_table(name)
+            ident = "agreement_id" if name == "agreements" else "id"
+            debtors[name] = frame.select(pl.col(ident), BUCKET_KEY).unique(ident)
+        return debtors[name]
+
+    def keyed_table(name: str) -> pl.DataFrame:
+        if name not in keyed:
+            frame = tables[name]
+            if name in _DEBTOR_VIA:
+                column, via = _DEBTOR_VIA[name]
+                ident = "agreement_id" if via == "agreements" else "id"
+                frame = frame.join(
+                    debtor_of(via).rename({ident: column}), on=column, how="inner",
+                    maintain_order="left",
+                )  # fmt: skip
+            keyed[name] = frame
+        return keyed[name]
+
+    out: dict[str, pl.DataFrame] = {}
     for name, frame in tables.items():
+        if name in UNBUCKETED:
+            out[name] = frame
+            continue
+        with_debtor = keyed_table(name)
+        out[name] = with_debtor.select(
+            *frame.columns, (pl.col(BUCKET_KEY) % buckets).cast(pl.Int64).alias("_bucket")
+        )
+    return out
+
+
+def _bucket_folder(bucket: int) -> str:
+    return f"bucket={bucket:05d}"
+
+
+def write_tables(
+    out: Path, tables: Mapping[str, pl.DataFrame], *, buckets: int | None = None
+) -> None:
+    """Each frame as ``out/<name>/part-00000.parquet`` (a dataset folder, replaced whole);
+    with ``buckets``, each frame but ``cycle_runs`` split into ``<name>/bucket=NNNNN/``
+    folders and the lake's ``_buckets.json`` written (a bucketed lake)."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / BUCKETS_FILE
+    manifest.unlink(missing_ok=True)
+    split = bucket_tables(tables, buckets) if buckets is not None else dict(tables)
+    for name, frame in split.items():
         folder = out / name
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir()
-        frame.write_parquet(folder / "part-00000.parquet")
+        if "_bucket" not in frame.columns:
+            frame.write_parquet(folder / "part-00000.parquet")
+            continue
+        for key, part in frame.partition_by("_bucket", as_dict=True).items():
+            bucket = folder / _bucket_folder(int(str(key[0])))
+            bucket.mkdir()
+            part.drop("_bucket").write_parquet(bucket / "part-00000.parquet")
+    if buckets is not None:
+        manifest.write_text(
+            json.dumps({"buckets": buckets, "key": BUCKET_KEY, "rule": "debtor_id % buckets"})
+        )
+
+
+def lake_buckets(root: Path) -> int | None:
+    """The number of buckets of a bucketed lake (``None``: not bucketed)."""
+    manifest = root / BUCKETS_FILE
+    if not manifest.is_file():
+        return None
+    try:
+        buckets = int(json.loads(manifest.read_text())["buckets"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"{manifest} is not a bucket manifest: {exc}") from exc
+    if buckets < 1:
+        raise InvalidInput(f"{manifest} declares {buckets} buckets")
+    return buckets
+
+
+def _read_parts(parts: list[Path], schema: Mapping[str, pl.DataType], name: str) -> pl.DataFrame:
+    if not parts:
+        return _empty(schema)
+    frame = pl.concat(
+        [pl.read_parquet(p, hive_partitioning=False) for p in parts], how="diagonal_relaxed"
+    )
+    return conform(frame, schema, name=name)
+
+
+def read_buckets(
+    root: Path, name: str, schema: Mapping[str, pl.DataType], buckets: list[int]
+) -> pl.DataFrame:
+    """The rows of some buckets of a bucketed lake's table (a Spark task's share)."""
+    folder = root / name
+    parts = [p for b in buckets for p in sorted((folder / _bucket_folder(b)).glob("*.parquet"))]
+    return _read_parts(parts, schema, name)
 
 
 def read_table(root: Path, name: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    """A lake table (a folder of Parquet parts, or ``<name>.parquet``) with ``schema``."""
+    """A lake table (a folder of Parquet parts, bucketed or not, or ``<name>.parquet``)
+    with ``schema``."""
     folder, single = root / name, root / f"{name}.parquet"
     if folder.is_dir():
-        parts = sorted(folder.glob("*.parquet"))
-        if not parts:
-            return _empty(schema)
-        frame = pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed")
-    elif single.is_file():
-        frame = pl.read_parquet(single)
-    else:
+        return _read_parts(sorted(folder.rglob("*.parquet")), schema, name)
+    if not single.is_file():
         raise InvalidInput(
             f"no table {name!r} in the lake {root} (expected {folder}/ or {single}); "
             "write one with `cuishou lake export --out DIR`",
             table=name,
         )
-    return conform(frame, schema, name=name)
+    return conform(pl.read_parquet(single), schema, name=name)
 
 
 # ------------------------------------------------------------------ reading for a date
@@ -265,31 +394,57 @@ def decision_schemas() -> dict[str, dict[str, pl.DataType]]:
     return {name: dict(getattr(decided, name).schema) for name in DECISION_TABLES}
 
 
-def input_schemas() -> dict[str, dict[str, pl.DataType]]:
-    """Every table a partition reads: the cycle's (``LAKE_TABLES``), then scoring's and
-    segmenting's (:data:`cuishou.engine.after.AFTER_TABLES`, less ``creditors``: the driver
-    hands those to every partition)."""
-    from cuishou.engine.after import AFTER_TABLES
-
-    return {**LAKE_TABLES, **{n: s for n, s in AFTER_TABLES.items() if n != "creditors"}}
+def decision_frames(decisions: io.Decisions) -> dict[str, pl.DataFrame]:
+    """The decision tables as written: each frame with the columns of ``decision_schemas``."""
+    schemas = decision_schemas()
+    return {
+        name: conform(getattr(decisions, name), schemas[name], name=name)
+        for name in DECISION_TABLES
+    }
 
 
 def output_schemas() -> dict[str, dict[str, pl.DataType]]:
     """Every dataset a run writes: the cycle's decisions, then its scores, labels and
     segments (:data:`cuishou.engine.after.OUTPUT_SCHEMAS`)."""
-    from cuishou.engine.after import OUTPUT_SCHEMAS
-
     return {**decision_schemas(), **OUTPUT_SCHEMAS}
+
+
+def input_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every table a task reads: the cycle's (``LAKE_TABLES``), then scoring's and
+    segmenting's (:data:`cuishou.engine.after.AFTER_TABLES`, less ``creditors``: the driver
+    hands those to every task)."""
+    return {**LAKE_TABLES, **{n: s for n, s in AFTER_TABLES.items() if n != "creditors"}}
 
 
 def read_after(root: Path) -> dict[str, pl.DataFrame]:
     """A run's scores, labels and segments (empty frames for a run that made none)."""
-    from cuishou.engine.after import OUTPUT_SCHEMAS
-
     return {
         name: read_table(root, name, schema) if (root / name).is_dir() else _empty(schema)
         for name, schema in OUTPUT_SCHEMAS.items()
     }
+
+
+def clear_decisions(out: Path) -> None:
+    """Make ``out`` an empty decisions folder (each table's folder there, no ``run.json``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_FILE).unlink(missing_ok=True)
+    for name in (*DECISION_TABLES, *OUTPUT_SCHEMAS):
+        if (out / name).exists():
+            shutil.rmtree(out / name)
+        (out / name).mkdir()
+
+
+def write_decision_part(
+    out: Path, decisions: io.Decisions, part: str, after: Mapping[str, pl.DataFrame] | None = None
+) -> None:
+    """One part of each decision table (``out/<table>/<part>.parquet``), written under a
+    hidden name and renamed into place: a retried task replaces its part whole, and a
+    reader never sees half a file. ``after``: the part's scores, labels and segments."""
+    made = {n: conform(f, OUTPUT_SCHEMAS[n], name=n) for n, f in (after or {}).items()}
+    for name, frame in {**decision_frames(decisions), **made}.items():
+        hidden = out / name / f".{part}.parquet.tmp"
+        frame.write_parquet(hidden)
+        hidden.replace(out / name / f"{part}.parquet")
 
 
 def write_run(out: Path, run: Mapping[str, Any]) -> None:
@@ -337,17 +492,13 @@ class LakeCycleIO:
     ) -> Mapping[str, Any]:
         from cuishou.engine.after import decide_after, drift_of
 
-        # the whole portfolio is at hand: grades by share are cut from its own scores
         assert self.plan is not None  # load_snapshot read it
+        # the whole portfolio is at hand: grades by share are cut from its own scores
         after = decide_after(self.tables, decisions, as_of, self.plan)
-        schemas = output_schemas()
-        frames = {**{name: getattr(decisions, name) for name in DECISION_TABLES}, **after.frames}
-        write_tables(
-            self.target,
-            {name: conform(frame, schemas[name], name=name) for name, frame in frames.items()},
-        )
+        made = {n: conform(f, OUTPUT_SCHEMAS[n], name=n) for n, f in after.frames.items()}
+        write_tables(self.target, {**decision_frames(decisions), **made})
         summary = dict(decisions.summary)
-        # the whole portfolio is at hand: drift is its own counts' PSI
+        # and drift is its own counts' PSI
         scoring = {**after.scoring, "drift": drift_of([after.drift_counts], self.plan)}
         self.after = {"scoring": scoring, "strategy": after.strategy}
         write_run(

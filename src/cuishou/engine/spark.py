@@ -1,20 +1,28 @@
 """The daily cycle on Apache Spark (分布式跑批): the same pure steps, partition by partition.
 
-``cuishou daily --engine spark --input LAKE --output DIR`` reads a Parquet lake
-(:mod:`cuishou.engine.lake`) with Spark, gives every row of every table its case key
-(creditor, debtor) by Spark joins, puts all tables in one tagged frame and repartitions it
-by the debtor, so that every partition holds whole cases and every case of a debtor (co-debts,
-ADR 0035). Each partition then runs, inside ``mapInArrow``, exactly what the single-machine
-run does: :func:`lake.snapshot_from_lake` cuts the day, :func:`cuishou.engine.runner.decide`
-composes the steps, :func:`cuishou.engine.after.decide_after` scores, grades, labels and
-segments the cases — no rule is rewritten for Spark. The decisions come back tagged; Spark
-writes each as a Parquet dataset under the output, and the partitions' counts are added on
-the driver (a reduce).
+``cuishou daily --engine spark --input LAKE --output DIR`` runs every Spark task on whole
+cases, in one of two ways (ADR 0034):
+
+* **a bucketed lake** (``cuishou lake export`` writes one: every table split by
+  ``debtor_id % buckets``): each task of one ``mapInArrow`` stage takes some buckets,
+  reads their files of every table itself, decides and writes its part of each decision
+  table — no shuffle, no row passes through the JVM;
+* **any other lake** (a data platform's tables): Spark reads each table, gives every row its
+  case key (creditor, debtor) by joins, puts all tables in one tagged frame and
+  repartitions it by that key; ``mapInArrow`` hands each partition to the steps and the
+  decisions come back tagged, for Spark to write.
+
+Either way a task runs exactly what the single-machine run does:
+:func:`lake.snapshot_from_lake` cuts the day, :func:`cuishou.engine.runner.decide` composes
+the steps, :func:`cuishou.engine.after.decide_after` scores, grades, labels and segments the
+cases — no rule is rewritten for Spark — and the tasks' counts are added on the driver
+(a reduce). A task holds whole debtors (bucket by ``debtor_id``; the shuffle by
+``debtor_id``): a person's cases with several creditors (co-debts) meet in one (ADR 0035).
 
 What needs a view of the whole portfolio runs on the driver, not in a partition: the date's
 bounds (last cycle, re-run, earliest snapshot: one small aggregate), the summary (sums of
-the partitions' counts), grades by share and drift (the partitions' score and bin counts,
-added up: ADR 0035), and — after ``cuishou lake import`` on the store — new case ids, model
+the partitions' counts), grades by share and drift (the tasks' score and bin counts, added
+up: ADR 0035), and — after ``cuishou lake import`` on the store — new case ids, model
 alerts, the strategy's plans and allocation (see ADR 0034).
 
 PySpark is optional (``pip install 'cuishou[spark]'``): it is imported only by
@@ -39,6 +47,7 @@ import pyarrow as pa
 
 from cuishou.engine import after, lake
 from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
+from cuishou.engine.io import Decisions
 from cuishou.engine.runner import NO_ACCOUNTS, CycleResult, StepTiming, decide
 from cuishou.kit.clock import utc_now
 from cuishou.kit.errors import ConfigError
@@ -52,8 +61,8 @@ TAG = "_t"
 SUMMARY = "_summary"
 #: rows per Arrow batch handed to and from the Python workers
 BATCH_ROWS = 200_000
-#: accounts per partition when the run does not say (see docs/scale-out.md)
-ACCOUNTS_PER_PARTITION = 250_000
+#: accounts per task when the run does not say (see docs/scale-out.md)
+ACCOUNTS_PER_PARTITION = 500_000
 #: the lake tables that carry no case key and how they find it: (table to join, on)
 _BY_ACCOUNT = ("payments", "ledger", "previous", "previous_last", "waivers")
 _BY_CASE = ("promises", "agreements")
@@ -197,54 +206,83 @@ def _unpack(frame: pl.DataFrame, names: tuple[str, ...]) -> dict[str, pl.DataFra
     return tables
 
 
-def decide_partition(
+def _decide(
+    tables: Mapping[str, pl.DataFrame], as_of: date, config: CycleConfig, meta: lake.LakeMeta
+) -> Decisions:
+    """A task's whole cases: the day's cut and the steps, as on one machine."""
+    return decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
+
+
+def _summary_row(decided: Decisions, made: after.After, started: float) -> str:
+    return json.dumps(
+        {
+            **decided.summary,
+            "_scoring": made.scoring,
+            "_strategy": made.strategy,
+            "_drift": made.drift_counts,
+            "_seconds": time.perf_counter() - started,
+        },
+        default=str,
+    )
+
+
+def _input_names(plan: after.AfterPlan) -> tuple[str, ...]:
+    return (*PARTITION_TABLES, *(AFTER_PARTITION_TABLES if plan.active else ()))
+
+
+def _read_buckets(source: str, group: list[int], plan: after.AfterPlan) -> dict[str, pl.DataFrame]:
+    inputs = lake.input_schemas()
+    return {
+        name: lake.read_buckets(Path(source), name, inputs[name], group)
+        for name in _input_names(plan)
+    }
+
+
+def decide_buckets(
     batches: Iterator[pa.RecordBatch],
     *,
+    source: str,
+    target: str,
+    groups: list[list[int]],
     as_of: date,
     config: CycleConfig,
     meta: lake.LakeMeta,
-    schema: pa.Schema,
     plan: after.AfterPlan | None = None,
     ruler: Any = None,
 ) -> Iterator[pa.RecordBatch]:
-    """One partition (whole cases of whole debtors): the day's cut and the steps, as on
-    one machine, then the day's scores, labels and segments
-    (:func:`cuishou.engine.after.decide_after`); the decisions tagged by table, and one
-    summary row with the partition's counts and time."""
-    started = time.perf_counter()
-    received = list(batches)
-    if not received:
-        return
-    frame = pl.from_arrow(pa.Table.from_batches(received))
-    assert isinstance(frame, pl.DataFrame)
+    """The tasks of a bucketed lake: task ``i`` (a row of the driver's range) reads the
+    buckets ``groups[i]`` of every table, decides, scores and segments, and writes its part
+    of every decision table; it returns only its summary row."""
     plan = plan or after.AfterPlan()
-    tables = _unpack(frame, _input_names(plan))
-    decided = decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
-    made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
-    frames = {**{t: getattr(decided, t) for t in lake.DECISION_TABLES}, **made.frames}
-    placed, types = slots("out")
-    parts = [
-        frames[table]
-        .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
-        .with_columns(pl.lit(table).alias(TAG))
-        for table in frames
-    ]
-    summary = {
-        **decided.summary,
-        "_scoring": made.scoring,
-        "_strategy": made.strategy,
-        "_drift": made.drift_counts,
-        "_seconds": time.perf_counter() - started,
-    }
-    parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [json.dumps(summary, default=str)]}))
-    out = pl.concat(parts, how="diagonal_relaxed").to_arrow()
-    columns = [
-        out.column(f.name).cast(f.type)
-        if f.name in out.column_names
-        else pa.nulls(len(out), f.type)
-        for f in schema
-    ]
-    yield from pa.Table.from_arrays(columns, schema=schema).to_batches(max_chunksize=BATCH_ROWS)
+    for batch in batches:
+        for task in batch.column(0).to_pylist():
+            assert isinstance(task, int)
+            started = time.perf_counter()
+            tables = _read_buckets(source, groups[task], plan)
+            decided = _decide(tables, as_of, config, meta)
+            made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
+            lake.write_decision_part(Path(target), decided, f"part-{task:05d}", made.frames)
+            yield pa.RecordBatch.from_pydict({SUMMARY: [_summary_row(decided, made, started)]})
+
+
+def count_buckets(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    source: str,
+    groups: list[list[int]],
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    plan: after.AfterPlan,
+) -> Iterator[pa.RecordBatch]:
+    """The map side of the grade-by-share reduce on a bucketed lake: each task's
+    ``score, n`` (:func:`cuishou.engine.after.score_counts`)."""
+    for batch in batches:
+        for task in batch.column(0).to_pylist():
+            assert isinstance(task, int)
+            tables = _read_buckets(source, groups[task], plan)
+            decided = _decide(tables, as_of, config, meta)
+            yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
 
 
 def count_partition(
@@ -255,20 +293,57 @@ def count_partition(
     meta: lake.LakeMeta,
     plan: after.AfterPlan,
 ) -> Iterator[pa.RecordBatch]:
-    """The map side of the grade-by-share reduce: the partition's ``score, n``
-    (:func:`cuishou.engine.after.score_counts`)."""
+    """The same on a shuffled partition."""
     received = list(batches)
     if not received:
         return
     frame = pl.from_arrow(pa.Table.from_batches(received))
     assert isinstance(frame, pl.DataFrame)
     tables = _unpack(frame, _input_names(plan))
-    decided = decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
+    decided = _decide(tables, as_of, config, meta)
     yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
 
 
-def _input_names(plan: after.AfterPlan) -> tuple[str, ...]:
-    return (*PARTITION_TABLES, *(AFTER_PARTITION_TABLES if plan.active else ()))
+def decide_partition(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    schema: pa.Schema,
+    plan: after.AfterPlan | None = None,
+    ruler: Any = None,
+) -> Iterator[pa.RecordBatch]:
+    """One partition (whole cases of whole debtors): the day's cut and the steps, as on one
+    machine, then the day's scores, labels and segments; the decisions tagged by table, and
+    one summary row with the partition's counts and time."""
+    started = time.perf_counter()
+    received = list(batches)
+    if not received:
+        return
+    frame = pl.from_arrow(pa.Table.from_batches(received))
+    assert isinstance(frame, pl.DataFrame)
+    plan = plan or after.AfterPlan()
+    tables = _unpack(frame, _input_names(plan))
+    decided = _decide(tables, as_of, config, meta)
+    made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
+    frames = {**{t: getattr(decided, t) for t in lake.DECISION_TABLES}, **made.frames}
+    placed, types = slots("out")
+    parts = [
+        frames[table]
+        .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
+        .with_columns(pl.lit(table).alias(TAG))
+        for table in frames
+    ]
+    parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [_summary_row(decided, made, started)]}))
+    out = pl.concat(parts, how="diagonal_relaxed").to_arrow()
+    columns = [
+        out.column(f.name).cast(f.type)
+        if f.name in out.column_names
+        else pa.nulls(len(out), f.type)
+        for f in schema
+    ]
+    yield from pa.Table.from_arrays(columns, schema=schema).to_batches(max_chunksize=BATCH_ROWS)
 
 
 # ------------------------------------------------------------------ on the driver
@@ -389,6 +464,13 @@ def _merge(summaries: list[dict[str, Any]], config: CycleConfig, rerun: bool) ->
     return total
 
 
+def _local(path: str) -> Path | None:
+    """``path`` as a local folder (``file://`` or no scheme), or ``None`` (HDFS, S3, …)."""
+    if "://" in path and not path.startswith("file://"):
+        return None
+    return Path(path.removeprefix("file://"))
+
+
 def run_spark_cycle(
     source: str | Path,
     target: str | Path,
@@ -402,17 +484,157 @@ def run_spark_cycle(
 ) -> tuple[CycleResult, SparkStats]:
     """Run the cycle for ``as_of`` on Spark: the lake at ``source`` in, the decisions as
     Parquet under ``target`` (the layout :func:`lake.read_decisions` reads) and
-    ``target/run.json``. Returns the same result as a run on one machine, and the timings."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as sf
+    ``target/run.json``. Returns the same result as a run on one machine, and the timings.
 
+    A bucketed lake on a path every task reaches is run bucket by bucket (no shuffle);
+    any other lake through Spark's reader and a shuffle by case key (module docstring)."""
     source, target = str(source), str(target)
     started_at = now or utc_now()
     began = time.perf_counter()
     spark = spark_session(master, conf)
     start_seconds = time.perf_counter() - began
-    timings = [StepTiming("start", 0, start_seconds)]
+    run = _Run(spark, source, target, as_of, config, partitions, start_seconds)
+    local_source, local_target = _local(source), _local(target)
+    run.plan = (
+        after.load_plan(local_source, as_of)
+        if local_source is not None
+        else after.AfterPlan(notes=("scores and segments need a lake on a local path",))
+    )
+    buckets = lake.lake_buckets(local_source) if local_source is not None else None
+    if buckets is not None and local_source is not None and local_target is not None:
+        parts, note = _run_bucketed(run, local_source, local_target, buckets)
+    else:
+        parts, note = _run_shuffled(run)
+    summary = run.summary
+    made: dict[str, Any] = {
+        key: after.merge_summaries([p[f"_{key}"] for p in parts], key)
+        for key in ("scoring", "strategy")
+    }
+    if made["scoring"] is not None:  # the drift reduce: PSI of the summed counts
+        drift = after.drift_of([p["_drift"] for p in parts], run.plan)
+        made["scoring"] = {**made["scoring"], "drift": drift}
+    if note is None:
+        _write_run(
+            spark,
+            target,
+            {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary,
+             **made},
+        )  # fmt: skip
+    stats = SparkStats(
+        master=str(spark.sparkContext.master),
+        partitions=run.chosen,
+        start_seconds=start_seconds,
+        partition_seconds=[float(p["_seconds"]) for p in parts],
+        partition_accounts=[int(p["accounts"]) for p in parts],
+    )
+    result = CycleResult(
+        as_of=as_of,
+        steps=run.timings,
+        seconds=time.perf_counter() - began,
+        note=note,
+        **summary,
+        scoring=made["scoring"] if note is None else None,
+        strategy=made["strategy"] if note is None else None,
+    )
+    return result, stats
 
+
+@dataclass(slots=True)
+class _Run:
+    """One Spark run's settings and what it has measured so far."""
+
+    spark: SparkSession
+    source: str
+    target: str
+    as_of: date
+    config: CycleConfig
+    partitions: int | None
+    start_seconds: float
+    timings: list[StepTiming] = field(default_factory=list)
+    chosen: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+    #: what the run scores and segments with (ADR 0035)
+    plan: after.AfterPlan = field(default_factory=after.AfterPlan)
+
+    def __post_init__(self) -> None:
+        self.timings.append(StepTiming("start", 0, self.start_seconds))
+
+    def tasks(self, accounts: int, most: int | None = None) -> int:
+        """The tasks to run: as asked, else enough for every core and ~500,000 accounts
+        a task; never more than ``most`` (a bucketed lake's buckets)."""
+        chosen = self.partitions or max(
+            self.spark.sparkContext.defaultParallelism, -(-accounts // ACCOUNTS_PER_PARTITION)
+        )
+        self.chosen = min(chosen, most) if most else chosen
+        return self.chosen
+
+
+def _run_bucketed(
+    run: _Run, source: Path, target: Path, buckets: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A bucketed lake: one ``mapInArrow`` stage over task numbers, each task reading and
+    writing its own buckets (the lake's files must be reachable from every executor)."""
+    t = time.perf_counter()
+    runs = lake.read_table(source, "cycle_runs", lake.RUNS_SCHEMA)
+    files = sorted((source / "accounts").rglob("*.parquet"))
+    dates = (
+        pl.scan_parquet(files, hive_partitioning=False).select("snapshot_date").collect()
+        if files
+        else pl.DataFrame(schema={"snapshot_date": pl.Date()})
+    )
+    count = dates.height
+    meta = lake.lake_meta(runs, dates, run.as_of)
+    tasks = run.tasks(count, buckets)
+    # bucket b goes to task b mod tasks: the debtor ids' spread, not their order
+    groups = [list(range(task, buckets, tasks)) for task in range(tasks)]
+    run.timings.append(StepTiming("load", count, time.perf_counter() - t))
+
+    t = time.perf_counter()
+    lake.clear_decisions(target)
+    ruler = None
+    if run.plan.needs_reduce():  # grades by share: every task's scores first (a reduce)
+        counted = run.spark.range(0, tasks, 1, tasks).mapInArrow(
+            partial(
+                count_buckets, source=str(source), groups=groups, as_of=run.as_of,
+                config=run.config, meta=meta, plan=run.plan,
+            ),
+            "score long, n long",
+        )  # fmt: skip
+        ruler = _ruler_of(counted, run.plan)
+    summaries = (
+        run.spark.range(0, tasks, 1, tasks)
+        .mapInArrow(
+            partial(
+                decide_buckets,
+                source=str(source),
+                target=str(target),
+                groups=groups,
+                as_of=run.as_of,
+                config=run.config,
+                meta=meta,
+                plan=run.plan,
+                ruler=ruler,
+            ),
+            f"{SUMMARY} string",
+        )
+        .collect()
+    )
+    parts = [json.loads(r[0]) for r in summaries]
+    run.summary = _merge(parts, run.config, meta.rerun)
+    # the tasks wrote the decisions as they went: the stage is the decide and the write
+    run.timings.append(StepTiming("decide", run.summary["accounts"], time.perf_counter() - t))
+    rows = sum(run.summary[k] for k in ("accounts_written", "history_rows", "cases"))
+    run.timings.append(StepTiming("write", rows, 0.0))
+    return parts, None if run.summary["accounts"] else NO_ACCOUNTS
+
+
+def _run_shuffled(run: _Run) -> tuple[list[dict[str, Any]], str | None]:
+    """Any lake: Spark reads the tables, keys every row by case and shuffles (ADR 0034)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as sf
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    spark, source, target = run.spark, run.source, run.target
     t = time.perf_counter()
     try:
         runs = spark.read.parquet(f"{source}/cycle_runs").select("as_of").collect()
@@ -427,28 +649,29 @@ def run_spark_cycle(
     meta = lake.lake_meta(
         runs_frame,
         pl.DataFrame({"snapshot_date": [earliest]}, schema={"snapshot_date": pl.Date}),
-        as_of,
+        run.as_of,
     )
-    chosen = partitions or max(
-        spark.sparkContext.defaultParallelism, -(-count // ACCOUNTS_PER_PARTITION)
-    )
-    timings.append(StepTiming("load", count, time.perf_counter() - t))
+    chosen = run.tasks(count)
+    run.timings.append(StepTiming("load", count, time.perf_counter() - t))
 
     t = time.perf_counter()
-    from pyspark.sql.pandas.types import to_arrow_schema
-
     schema = output_schema()
-    plan = _plan(source, as_of)
+    plan = run.plan
     # by debtor: a partition holds whole cases and every case of a debtor (co-debts, 共债)
     keyed = _keyed(spark, source, _input_names(plan)).repartition(chosen, "_k2")
+    ruler = None
     if plan.needs_reduce():  # two passes over the partitions: read and shuffle them once
         keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
-    ruler = _ruler(keyed, plan, as_of=as_of, config=config, meta=meta)
+        counted = keyed.mapInArrow(
+            partial(count_partition, as_of=run.as_of, config=run.config, meta=meta, plan=plan),
+            "score long, n long",
+        )
+        ruler = _ruler_of(counted, plan)
     decided = keyed.mapInArrow(
         partial(
             decide_partition,
-            as_of=as_of,
-            config=config,
+            as_of=run.as_of,
+            config=run.config,
             meta=meta,
             schema=to_arrow_schema(schema),
             plan=plan,
@@ -461,19 +684,11 @@ def run_spark_cycle(
             json.loads(r[0])
             for r in decided.filter(sf.col(TAG) == SUMMARY).select(SUMMARY).collect()
         ]
-        summary = _merge(parts, config, meta.rerun)
-        made = {
-            key: after.merge_summaries([p[f"_{key}"] for p in parts], key)
-            for key in ("scoring", "strategy")
-        }
-        if made["scoring"] is not None:  # the drift reduce: PSI of the summed counts
-            drift = after.drift_of([p["_drift"] for p in parts], plan)
-            made["scoring"] = {**made["scoring"], "drift": drift}
-        timings.append(StepTiming("decide", summary["accounts"], time.perf_counter() - t))
+        run.summary = summary = _merge(parts, run.config, meta.rerun)
+        run.timings.append(StepTiming("decide", summary["accounts"], time.perf_counter() - t))
 
         t = time.perf_counter()
         rows = 0
-        note = None
         if summary["accounts"]:
             placed = slots("out")[0]
             for table, columns in lake.output_schemas().items():
@@ -484,56 +699,16 @@ def run_spark_cycle(
                     )
                 ).write.mode("overwrite").parquet(f"{target}/{table}")
             rows = sum(summary[k] for k in ("accounts_written", "history_rows", "cases"))
-            _write_run(
-                spark,
-                target,
-                {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary,
-                 **made},
-            )  # fmt: skip
-        else:
-            note = NO_ACCOUNTS
-        timings.append(StepTiming("write", rows, time.perf_counter() - t))
+        run.timings.append(StepTiming("write", rows, time.perf_counter() - t))
     finally:
         decided.unpersist()
         keyed.unpersist()
-    stats = SparkStats(
-        master=str(spark.sparkContext.master),
-        partitions=chosen,
-        start_seconds=start_seconds,
-        partition_seconds=[float(p["_seconds"]) for p in parts],
-        partition_accounts=[int(p["accounts"]) for p in parts],
-    )
-    result = CycleResult(
-        as_of=as_of,
-        steps=timings,
-        seconds=time.perf_counter() - began,
-        note=note,
-        **summary,
-        scoring=made["scoring"] if note is None else None,
-        strategy=made["strategy"] if note is None else None,
-    )
-    return result, stats
+    return parts, None if summary["accounts"] else NO_ACCOUNTS
 
 
-def _plan(source: str, as_of: date) -> after.AfterPlan:
-    """What the run scores and segments with, from the lake's files (a local lake)."""
-    if "://" in source and not source.startswith("file://"):
-        return after.AfterPlan(notes=("scores and segments need a lake on a local path",))
-    return after.load_plan(Path(source.removeprefix("file://")), as_of)
-
-
-def _ruler(
-    keyed: DataFrame, plan: after.AfterPlan, *, as_of: date, config: CycleConfig,
-    meta: lake.LakeMeta,
-) -> Any:  # fmt: skip
-    """Grades by share: every partition's ``score, n``, added up on the driver and cut
-    there (:func:`cuishou.engine.after.ruler_from_counts`); ``None`` when not needed."""
-    if not plan.needs_reduce():
-        return None
-    counted = keyed.mapInArrow(
-        partial(count_partition, as_of=as_of, config=config, meta=meta, plan=plan),
-        "score long, n long",
-    )
+def _ruler_of(counted: DataFrame, plan: after.AfterPlan) -> Any:
+    """The reduce of grades by share: the tasks' ``score, n`` added up on the driver and
+    cut there (:func:`cuishou.engine.after.ruler_from_counts`)."""
     rows = counted.groupBy("score").sum("n").collect()
     counts = pl.DataFrame(
         {"score": [r[0] for r in rows], "n": [r[1] for r in rows]},

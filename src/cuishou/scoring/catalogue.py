@@ -78,7 +78,8 @@ FEATURES: tuple[Feature, ...] = (
             "Days from the last payment to D (null: never paid)."),
     # --- contacts (催记)
     Feature("attempts_30d", "近30天联系次数", "attempts in 30 days", "numeric",
-            "Contacts attempted in the 30 days to D, all channels."),
+            "Contacts attempted in the 30 days to D, all channels (an attempt reached "
+            "somebody or failed; a one-way message sent is none)."),
     Feature("connected_30d", "近30天接通次数", "connected in 30 days", "numeric",
             "Of them, somebody reached (contact.rules OUTCOMES connected)."),
     Feature("connect_rate_30d", "近30天接通率", "connect rate 30 days", "numeric",
@@ -101,7 +102,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("days_unreached", "未接触本人天数", "days unreached", "numeric",
             "Days since the debtor was last reached, or since the case opened if never."),
     Feature("attempts_since_payment", "上次还款后联系次数", "attempts since payment", "numeric",
-            "Contacts after the last payment (0 when never paid)."),
+            "Attempts after the last payment (0 when never paid; messages sent are none)."),
     Feature("right_party_since_payment", "上次还款后本人接通次数",
             "right-party contacts since payment", "numeric",
             "The debtor reached after the last payment (0 when never paid)."),

@@ -439,6 +439,9 @@ def _contact_features(
 ) -> pl.DataFrame:  # fmt: skip
     """``attempts_30d … right_party_since_payment`` per case."""
     connected_codes = [code for code, o in OUTCOMES.items() if o.connected]
+    # a one-way message (``message_sent``) is no attempt to reach: counting it would make
+    # every SMS campaign look like unanswered calls
+    attempt_codes = [code for code, o in OUTCOMES.items() if o.attempt]
     keywords = list(config.hardship_keywords)
     contacts = (
         frames.contacts.lazy()
@@ -449,6 +452,7 @@ def _contact_features(
         .with_columns(
             (party_expr(pl.col("outcome"), pl.col("point_owner")) == "debtor").alias("_rpc"),
             pl.col("outcome").is_in(connected_codes).alias("_connected"),
+            pl.col("outcome").is_in(attempt_codes).alias("_attempt"),
             pl.col("notes").fill_null("").str.strip_chars().alias("_note"),
         )
     )
@@ -458,14 +462,14 @@ def _contact_features(
     refused = pl.col("outcome") == "refused"
     hardship = pl.col("_note").str.contains_any(keywords, ascii_case_insensitive=True)
     flags = {
-        "attempts_30d": in_30,
+        "attempts_30d": in_30 & pl.col("_attempt"),
         "connected_30d": in_30 & pl.col("_connected"),
         "right_party_30d": in_30 & pl.col("_rpc"),
         "right_party_90d": in_90 & pl.col("_rpc"),
         "refusals_90d": in_90 & refused,
         "refusals_with_reason_90d": in_90 & refused & (pl.col("_note") != ""),
         "hardship_contacts_90d": in_90 & hardship,
-        "attempts_since_payment": since_paid,
+        "attempts_since_payment": since_paid & pl.col("_attempt"),
         "right_party_since_payment": since_paid & pl.col("_rpc"),
     }
     agg = (

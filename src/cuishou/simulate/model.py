@@ -328,8 +328,9 @@ def call_outcomes(
 
 # ------------------------------------------------------------ the other channels
 
-#: what a message on a live point is recorded as: delivered to the debtor's own point
-DELIVERED = DEBTOR
+#: what a delivered message is recorded as, read or not: the system sees it sent, never
+#: whether the debtor took it in, so it is not a right-party contact
+DELIVERED = "message_sent"
 #: channels that go to the debtor's mobile (a 空号 bounces)
 MOBILE_CHANNELS = frozenset({"ivr", "sms", "wechat"})
 
@@ -352,8 +353,9 @@ def channel_outcomes(
 
     An IVR (robot) call is answered as a call is (the hour-shaped chance on a live mobile)
     and fails as a call does; a message to a mobile that is 空号 bounces (``invalid_number``)
-    and is otherwise delivered (recorded ``connected_debtor``: it reached the debtor's own
-    point), read with ``reach``; a letter or e-mail is delivered and read with ``reach``; a
+    and is otherwise delivered (recorded ``message_sent``, read or not: the store cannot see
+    the reading, and a message is no right-party contact), read with ``reach``; a letter or
+    e-mail is delivered (``message_sent``) and read with ``reach``; a
     visit meets the debtor with ``reach`` (else ``no_answer``: nobody at home). A reached
     debtor complains with ``complaint`` × their propensity (recorded ``complaint``) and
     otherwise gets ``jump`` × a right-party call's jump (:func:`contact_jump`, skill 1).
@@ -388,7 +390,10 @@ def channel_outcomes(
         reached = u_reach < spec.reach
         failed = np.full(ids.shape, DELIVERED)
     complained = reached & (u_complaint < np.clip(traits.complaint * spec.complaint, 0.0, 1.0))
-    outcome = np.where(complained, COMPLAINT, np.where(reached, DEBTOR, failed))
+    # a robot call answered and a visit that met the debtor are right-party contacts; a
+    # message read is still only a message sent, as far as the store can know
+    met = DEBTOR if action in ("ivr", "visit") else DELIVERED
+    outcome = np.where(complained, COMPLAINT, np.where(reached, met, failed))
     full = spec.jump * contact_jump(traits, np.ones(ids.shape))
     jump = np.where(reached & ~complained, full, 0.0)
     return ChannelOutcomes(outcome=outcome.astype(np.str_), reached=reached, jump=jump)

@@ -14,6 +14,7 @@ from cuishou.visits.config import files_dir
 from cuishou.visits.schemas import (
     CancelIn,
     FileOut,
+    ImportedOut,
     RecordIn,
     RecordOut,
     ScheduleIn,
@@ -54,6 +55,17 @@ def request_visit(
     data: VisitRequestIn, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> VisitOut:
     return service.request_visit(session, principal, data, now=now)
+
+
+@router.post(
+    "/visits/import-plan",
+    response_model=ImportedOut,
+    summary="Turn the strategy's planned visit steps of a day into visit requests (once)",
+)
+def import_plan(
+    data: DayIn, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> ImportedOut:
+    return service.import_planned_in(session, principal, day=data.day, now=now)
 
 
 @router.get("/visits/routes", response_model=list[TeamRouteOut], summary="The day's routes")

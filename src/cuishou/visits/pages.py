@@ -21,10 +21,19 @@ from cuishou.kit.errors import InvalidInput
 from cuishou.visits import service
 from cuishou.visits.config import files_dir
 from cuishou.visits.rules import OUTCOMES, RELATIONS
-from cuishou.visits.schemas import RecordIn, ScheduleIn, VisitRequestIn
+from cuishou.visits.schemas import CancelIn, ImportedOut, RecordIn, ScheduleIn, VisitRequestIn
 from cuishou.visits.storage import MAX_BYTES
 from cuishou.web.deps import MAX_ID, NowDep, SessionDep
-from cuishou.web.pages import FormDep, FormErrors, Page, PageDep, attempt, redirect, render
+from cuishou.web.pages import (
+    FormDep,
+    FormErrors,
+    Page,
+    PageDep,
+    attempt,
+    redirect,
+    render,
+    validated,
+)
 
 router = APIRouter(include_in_schema=False)
 VisitId = Annotated[int, Path(ge=1, le=MAX_ID, description="visit id")]
@@ -43,7 +52,7 @@ def _day(value: str | None, page: Page) -> date:
 
 def _scheduling(
     page: Page, session: Session, *, errors: FormErrors | None = None,
-    failed: int | None = None, status: int = 200,
+    failed: int | None = None, status: int = 200, imported: ImportedOut | None = None,
 ) -> Response:  # fmt: skip
     principal = page.user
     requested = service.list_visits(session, principal, statuses=("requested",))
@@ -53,8 +62,8 @@ def _scheduling(
     )
     return render(
         page, "visits.html", status_code=status, requested=requested, scheduled=scheduled,
-        collectors=collectors, errors=errors or [], failed=failed,
-        tomorrow=(page.today + timedelta(days=1)).isoformat(),
+        collectors=collectors, errors=errors or [], failed=failed, imported=imported,
+        tomorrow=(page.today + timedelta(days=1)).isoformat(), today=page.today.isoformat(),
     )  # fmt: skip
 
 
@@ -82,6 +91,21 @@ def schedule_form(
     if done.errors:
         return _scheduling(page, session, errors=done.errors, failed=visit_id, status=done.status)
     return redirect("/visits")
+
+
+@router.post("/visits/import-plan")
+def import_plan_form(page: PageDep, form: FormDep, session: SessionDep, now: NowDep) -> Response:
+    """策略外访导入: the strategy's planned visit steps of a day become requests (once)."""
+    done = attempt(
+        session,
+        lambda: service.import_planned_in(
+            session, page.user, day=_day(str(form.get("day") or "") or None, page), now=now
+        ),
+        shown=(403, 422),
+    )
+    if done.errors:
+        return _scheduling(page, session, errors=done.errors, failed=0, status=done.status)
+    return _scheduling(page, session, imported=done.result)
 
 
 @router.post("/visits/request")
@@ -139,12 +163,46 @@ def _visit_page(
         may_record=may_record, outcomes=OUTCOMES, relations=RELATIONS, person_rows=PERSON_ROWS,
         values=values or {}, may_upload=page.can("visit.record")
         and visit.status in ("scheduled", "done"),
+        may_cancel=page.can("visit.schedule") and visit.status in ("requested", "scheduled"),
+        may_see_address=service.may_see_address(session, page.user, visit),
     )  # fmt: skip
 
 
 @router.get("/visits/{visit_id}")
 def visit_page(visit_id: VisitId, page: PageDep, session: SessionDep) -> Response:
     return _visit_page(page, session, visit_id)
+
+
+@router.post("/visits/{visit_id}/cancel")
+def cancel_form(
+    visit_id: VisitId, page: PageDep, form: FormDep, session: SessionDep, now: NowDep
+) -> Response:
+    """取消外访 (a team lead or manager): the reason is required and kept on the event."""
+    reason = str(form.get("reason") or "")
+    done = attempt(
+        session,
+        lambda: service.cancel_visit(
+            session,
+            page.user,
+            visit_id,
+            reason=validated(CancelIn, {"reason": reason}).reason,
+            now=now,
+        ),
+        shown=(409, 422),
+    )
+    if done.errors:
+        return _visit_page(
+            page, session, visit_id, errors=done.errors, status=done.status,
+            values={"reason": reason},
+        )  # fmt: skip
+    return redirect(f"/visits/{visit_id}")
+
+
+@router.post("/visits/{visit_id}/address")
+def address_form(visit_id: VisitId, page: PageDep, session: SessionDep, now: NowDep) -> Response:
+    """查看外访地址: the audited reveal, as a fragment in place of the masked address."""
+    address = service.reveal_address(session, page.user, visit_id, now=now)
+    return render(page, "_revealed.html", value=address)
 
 
 def record_in(form: Any) -> RecordIn:

@@ -42,7 +42,7 @@ from cuishou.kit.errors import (
 )
 from cuishou.kit.masking import mask_address, mask_name
 from cuishou.store.tables import ContactPoint, Visit, VisitFile
-from cuishou.strategy.service.planning import task_list
+from cuishou.strategy.service.planning import task_list, task_list_in
 from cuishou.visits import repository as repo
 from cuishou.visits import storage
 from cuishou.visits.geo import locate
@@ -208,6 +208,16 @@ def planned_visit_steps(engine: Engine, day: date) -> pl.DataFrame:
     """The strategy's ``visit`` steps planned for ``day`` with the gate's word (read before
     the transaction that imports them: the task list is a bulk read of its own)."""
     return task_list(engine, day, actions=("visit",))
+
+
+def import_planned_in(
+    session: Session, principal: Principal, *, day: date, now: datetime
+) -> ImportedOut:
+    """:func:`import_planned` with the day's planned steps read in the caller's own
+    transaction (a request's session: ``POST /api/v1/visits/import-plan``)."""
+    require(principal, "visit.schedule")
+    planned = task_list_in(session, day, actions=("visit",))
+    return import_planned(session, principal, planned, day=day, now=now)
 
 
 def import_planned(
@@ -596,6 +606,15 @@ def one_day(value: str | None, now: datetime) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date like 2026-12-01", field="day") from None
+
+
+def may_see_address(session: Session, principal: Principal, visit: VisitOut) -> bool:
+    """Whether ``principal`` may unmask ``visit``'s address (the page's button; the reveal
+    itself checks again)."""
+    return may_reveal_address(
+        may_reveal=can(principal.role, "pii.reveal"), user_id=principal.user_id,
+        collector_ids=repo.collector_ids(session, visit.id), status=visit.status,
+    )  # fmt: skip
 
 
 def reveal_address(session: Session, principal: Principal, visit_id: int, *, now: datetime) -> str:

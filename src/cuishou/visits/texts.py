@@ -60,6 +60,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "visits.promise_amount": ("承诺金额（元）", "Promised amount (yuan)"),
     "visits.promise_date": ("承诺日期", "Promised by"),
     "visits.save_record": ("提交走访记录", "Save the record"),
+    "visits.cancel": ("取消外访", "Cancel the visit"),
+    "visits.import_plan": ("导入策略外访", "Import the strategy's visits"),
+    "visits.imported": (
+        "{day}：新建 {created} 个外访申请，已有 {already} 个，"
+        "跳过 {skipped} 个（被闸门拦截或无地址）。",
+        "{day}: {created} visit requests created, {already} already there, {skipped} skipped "
+        "(dropped by the gate or without an address).",
+    ),
+    "visits.cancel_reason": ("取消原因", "Reason"),
     "visits.files": ("照片与文件", "Photos and documents"),
     "visits.upload": ("上传", "Upload"),
     "visits.no_files": ("暂无文件", "No files"),
