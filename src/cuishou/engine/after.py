@@ -255,10 +255,6 @@ class AfterPlan:
         )
 
 
-def has_after(root: Path) -> bool:
-    return (root / SCORING_FILE).is_file() or (root / STRATEGY_FILE).is_file()
-
-
 def load_plan(root: Path, as_of: date) -> AfterPlan:
     """The plan of a run on the lake at ``root`` for ``as_of`` (read on the driver)."""
     from cuishou.engine.lake import read_table
