@@ -143,13 +143,12 @@ def _daily_on_lake(
             input_dir, output_dir, day, cycle_config, master=master, partitions=partitions
         )
         return result
-    from cuishou.engine.lake import LakeCycleIO
-    from cuishou.engine.runner import run_cycle
+    from cuishou.engine.lake import run_lake_cycle
     from cuishou.kit.errors import InvalidInput
 
     if "://" in input_dir or "://" in output_dir:
         raise InvalidInput("the polars engine reads and writes local folders; use --engine spark")
-    return run_cycle(LakeCycleIO(Path(input_dir), Path(output_dir)), day, cycle_config)
+    return run_lake_cycle(Path(input_dir), Path(output_dir), day, cycle_config)
 
 
 def _daily_on_store(day: date, cycle_config: CycleConfig, *, json_output: bool) -> CycleResult:
@@ -195,15 +194,23 @@ def lake_export_command(
         min=1,
         help="Split every table by debtor_id % N (default: one bucket per ~50,000 accounts).",
     ),
+    strategy_day: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="The day the lake will be run for (YYYY-MM-DD): the strategy in force then is "
+        "exported. Default: the day after the last cycle.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Export what the daily cycle reads as Parquet, one folder per table (one snapshot),
-    bucketed by debtor so that Spark's tasks read whole cases without a shuffle."""
+    bucketed by debtor so that Spark's tasks read whole cases without a shuffle, with what
+    scoring and segmenting read: their facts, the champion models, the strategy in force."""
     from cuishou.engine.lake import export_lake, lake_buckets
 
+    day = parse_date(strategy_day, field="--as-of") if strategy_day else None
     engine = store_engine()
     try:
-        rows = export_lake(engine, out_dir, buckets=buckets)
+        rows = export_lake(engine, out_dir, buckets=buckets, strategy_day=day)
     finally:
         engine.dispose()
     if json_output:

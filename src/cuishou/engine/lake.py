@@ -18,7 +18,9 @@ platform may write either kind.
 
 The decisions of a run are a directory too: one Parquet dataset per frame of
 :class:`~cuishou.engine.io.Decisions` (``DECISION_TABLES``, each a folder of ``part-*``
-files, as Spark writes them) and ``run.json`` (date, summary). ``cuishou lake import``
+files, as Spark writes them), the day's ``scores``, ``labels`` and ``segments``
+(:mod:`cuishou.engine.after`, from the lake's optional ``AFTER_TABLES``, models and
+strategy) and ``run.json`` (date, summary, ``scoring`` and ``strategy``). ``cuishou lake import``
 writes them to the store through the ordinary bulk write of the cycle
 (:class:`~cuishou.engine.io.StoreCycleIO`, staged tables — COPY on PostgreSQL).
 """
@@ -32,14 +34,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Engine
 
 from cuishou.engine import io
+from cuishou.engine.after import AFTER_TABLES, BY_ACCOUNT, BY_CASE, OUTPUT_SCHEMAS
+from cuishou.engine.config import CycleConfig
 from cuishou.kit.errors import InvalidInput
 from cuishou.store.bulk import BulkStore
+
+if TYPE_CHECKING:
+    from cuishou.engine.after import AfterPlan
+    from cuishou.engine.runner import CycleResult
 
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.Int64(),
@@ -87,9 +95,12 @@ _DEBTOR_VIA: dict[str, tuple[str, str]] = {
     "promises": ("case_id", "cases"),
     "agreements": ("case_id", "cases"),
     "installments": ("agreement_id", "agreements"),
+    # scoring's and segmenting's (ADR 0035; ``debtors``, ``holds``, ``points`` carry one)
+    **{name: ("account_id", "accounts") for name in BY_ACCOUNT},
+    **{name: ("case_id", "cases") for name in BY_CASE},
 }
 #: the tables read whole by every run (not split into buckets)
-UNBUCKETED = ("cycle_runs",)
+UNBUCKETED = ("cycle_runs", "creditors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +131,16 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType], *, name: str
 # ------------------------------------------------------------------ export
 
 
-def export_lake(engine: Engine, out: Path, *, buckets: int | None = None) -> dict[str, int]:
+def export_lake(
+    engine: Engine, out: Path, *, buckets: int | None = None, strategy_day: date | None = None
+) -> dict[str, int]:
     """Write the store's cycle facts to ``out`` as a bucketed Parquet lake (one read
-    transaction; ``buckets`` by default one per ~50,000 accounts); rows per table."""
+    transaction; ``buckets`` by default one per ~50,000 accounts), with what scoring and
+    segmenting read (:mod:`cuishou.engine.after`: their facts in the same transaction, the
+    champions and the strategy in force on ``strategy_day``, by default the day after the
+    last cycle); rows per table."""
+    from cuishou.engine.after import export_after, read_after_tables
+
     with BulkStore(engine).read() as bulk:
         last = io.latest_cycle(bulk)
         accounts = bulk.fetch(io.accounts_sql(bulk), io.ACCOUNTS_SCHEMA)
@@ -167,9 +185,11 @@ def export_lake(engine: Engine, out: Path, *, buckets: int | None = None) -> dic
             "waivers": bulk.fetch(io.WAIVERS_SQL, io.WAIVERS_SCHEMA),
             "cycle_runs": bulk.fetch("SELECT as_of FROM cycle_runs ORDER BY as_of", RUNS_SCHEMA),
         }
+        tables.update(read_after_tables(bulk, since=last))
     if buckets is None:
         buckets = default_buckets(accounts.height)
     write_tables(out, tables, buckets=buckets)
+    export_after(engine, out, day=strategy_day or (last + timedelta(days=1) if last else None))
     return {name: frame.height for name, frame in tables.items()}
 
 
@@ -383,21 +403,45 @@ def decision_frames(decisions: io.Decisions) -> dict[str, pl.DataFrame]:
     }
 
 
+def output_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every dataset a run writes: the cycle's decisions, then its scores, labels and
+    segments (:data:`cuishou.engine.after.OUTPUT_SCHEMAS`)."""
+    return {**decision_schemas(), **OUTPUT_SCHEMAS}
+
+
+def input_schemas() -> dict[str, dict[str, pl.DataType]]:
+    """Every table a task reads: the cycle's (``LAKE_TABLES``), then scoring's and
+    segmenting's (:data:`cuishou.engine.after.AFTER_TABLES`, less ``creditors``: the driver
+    hands those to every task)."""
+    return {**LAKE_TABLES, **{n: s for n, s in AFTER_TABLES.items() if n != "creditors"}}
+
+
+def read_after(root: Path) -> dict[str, pl.DataFrame]:
+    """A run's scores, labels and segments (empty frames for a run that made none)."""
+    return {
+        name: read_table(root, name, schema) if (root / name).is_dir() else _empty(schema)
+        for name, schema in OUTPUT_SCHEMAS.items()
+    }
+
+
 def clear_decisions(out: Path) -> None:
     """Make ``out`` an empty decisions folder (each table's folder there, no ``run.json``)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / RUN_FILE).unlink(missing_ok=True)
-    for name in DECISION_TABLES:
+    for name in (*DECISION_TABLES, *OUTPUT_SCHEMAS):
         if (out / name).exists():
             shutil.rmtree(out / name)
         (out / name).mkdir()
 
 
-def write_decision_part(out: Path, decisions: io.Decisions, part: str) -> None:
+def write_decision_part(
+    out: Path, decisions: io.Decisions, part: str, after: Mapping[str, pl.DataFrame] | None = None
+) -> None:
     """One part of each decision table (``out/<table>/<part>.parquet``), written under a
     hidden name and renamed into place: a retried task replaces its part whole, and a
-    reader never sees half a file."""
-    for name, frame in decision_frames(decisions).items():
+    reader never sees half a file. ``after``: the part's scores, labels and segments."""
+    made = {n: conform(f, OUTPUT_SCHEMAS[n], name=n) for n, f in (after or {}).items()}
+    for name, frame in {**decision_frames(decisions), **made}.items():
         hidden = out / name / f".{part}.parquet.tmp"
         frame.write_parquet(hidden)
         hidden.replace(out / name / f"{part}.parquet")
@@ -427,24 +471,58 @@ class LakeCycleIO:
 
     def __init__(self, source: Path, target: Path) -> None:
         self.source, self.target = source, target
+        self.tables: dict[str, pl.DataFrame] = {}
+        #: the run's ``scoring`` and ``strategy`` summaries, once written
+        self.after: dict[str, Any] = {}
+        self.plan: AfterPlan | None = None
 
     def load_snapshot(self, as_of: date) -> io.Snapshot:
+        from cuishou.engine.after import load_plan, read_inputs
+
         tables = {
             name: read_table(self.source, name, schema) for name, schema in LAKE_TABLES.items()
         }
         meta = lake_meta(tables["cycle_runs"], tables["accounts"], as_of)
+        self.plan = load_plan(self.source, as_of)
+        self.tables = {**tables, **read_inputs(self.source, self.plan)}
         return snapshot_from_lake(tables, as_of, meta)
 
     def write_decisions(
         self, decisions: io.Decisions, *, as_of: date, now: datetime, started_at: datetime
     ) -> Mapping[str, Any]:
-        write_tables(self.target, decision_frames(decisions))
+        from cuishou.engine.after import decide_after, drift_of
+
+        assert self.plan is not None  # load_snapshot read it
+        # the whole portfolio is at hand: grades by share are cut from its own scores
+        after = decide_after(self.tables, decisions, as_of, self.plan)
+        made = {n: conform(f, OUTPUT_SCHEMAS[n], name=n) for n, f in after.frames.items()}
+        write_tables(self.target, {**decision_frames(decisions), **made})
         summary = dict(decisions.summary)
+        # and drift is its own counts' PSI
+        scoring = {**after.scoring, "drift": drift_of([after.drift_counts], self.plan)}
+        self.after = {"scoring": scoring, "strategy": after.strategy}
         write_run(
             self.target,
-            {"as_of": as_of, "started_at": started_at, "engine": "polars", "summary": summary},
-        )
+            {"as_of": as_of, "started_at": started_at, "engine": "polars", "summary": summary,
+             **self.after},
+        )  # fmt: skip
         return summary
+
+
+def run_lake_cycle(
+    source: Path, target: Path, as_of: date, config: CycleConfig, *, now: datetime | None = None
+) -> CycleResult:
+    """``cuishou daily --input LAKE --output DIR`` on this machine: the cycle, then the
+    day's scores, labels and segments (``scoring`` and ``strategy`` in the result)."""
+    from dataclasses import replace
+
+    from cuishou.engine.runner import run_cycle
+
+    cycle_io = LakeCycleIO(source, target)
+    result = run_cycle(cycle_io, as_of, config, now=now)
+    if result.note is not None:
+        return result
+    return replace(result, **cycle_io.after)
 
 
 def import_decisions(engine: Engine, root: Path, *, now: datetime) -> dict[str, Any]:

@@ -14,13 +14,16 @@ cases, in one of two ways (ADR 0034):
 
 Either way a task runs exactly what the single-machine run does:
 :func:`lake.snapshot_from_lake` cuts the day, :func:`cuishou.engine.runner.decide` composes
-the steps — no rule is rewritten for Spark — and the tasks' counts are added on the driver
-(a reduce).
+the steps, :func:`cuishou.engine.after.decide_after` scores, grades, labels and segments the
+cases — no rule is rewritten for Spark — and the tasks' counts are added on the driver
+(a reduce). A task holds whole debtors (bucket by ``debtor_id``; the shuffle by
+``debtor_id``): a person's cases with several creditors (co-debts) meet in one (ADR 0035).
 
 What needs a view of the whole portfolio runs on the driver, not in a partition: the date's
 bounds (last cycle, re-run, earliest snapshot: one small aggregate), the summary (sums of
-the partitions' counts), and — after ``cuishou lake import`` on the store — new case ids,
-scoring, the strategy's plans and allocation (see ADR 0034).
+the partitions' counts), grades by share and drift (the tasks' score and bin counts, added
+up: ADR 0035), and — after ``cuishou lake import`` on the store — new case ids, model
+alerts, the strategy's plans and allocation (see ADR 0034).
 
 PySpark is optional (``pip install 'cuishou[spark]'``): it is imported only by
 :func:`run_spark_cycle`, so the package and the ordinary ``daily`` never need it.
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from cuishou.engine import lake
+from cuishou.engine import after, lake
 from cuishou.engine.config import DEFAULT_CONFIG, CycleConfig
 from cuishou.engine.io import Decisions
 from cuishou.engine.runner import NO_ACCOUNTS, CycleResult, StepTiming, decide
@@ -65,6 +68,8 @@ _BY_ACCOUNT = ("payments", "ledger", "previous", "previous_last", "waivers")
 _BY_CASE = ("promises", "agreements")
 #: the lake tables read by the partitions (``cycle_runs`` is read on the driver)
 PARTITION_TABLES = tuple(name for name in lake.LAKE_TABLES if name != "cycle_runs")
+#: and those for scores and segments, when the lake has them (ADR 0035)
+AFTER_PARTITION_TABLES = tuple(n for n in after.AFTER_TABLES if n != "creditors")
 #: counts that add up across partitions (the rest of the summary is the driver's)
 _SUMMED = (
     "accounts", "cases", "cases_opened", "cases_closed", "cases_reopened",
@@ -130,10 +135,11 @@ def slots(side: str) -> tuple[dict[str, dict[str, str]], dict[str, pl.DataType]]
     integers, ``s0, …`` for text …), so the frame is as wide as the widest table of each
     type, not as all tables together: Spark shuffles and converts to Arrow row by row and
     cell by cell, and a frame of mostly empty cells costs as much as a full one."""
+    inputs = lake.input_schemas()
     schemas = (
-        {n: lake.LAKE_TABLES[n] for n in PARTITION_TABLES}
+        {n: inputs[n] for n in (*PARTITION_TABLES, *AFTER_PARTITION_TABLES)}
         if side == "in"
-        else lake.decision_schemas()
+        else lake.output_schemas()
     )
     mapping: dict[str, dict[str, str]] = {}
     widths: dict[str, int] = {}
@@ -186,12 +192,13 @@ def output_schema() -> StructType:
 # ------------------------------------------------------------------ in each partition
 
 
-def _unpack(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _unpack(frame: pl.DataFrame, names: tuple[str, ...]) -> dict[str, pl.DataFrame]:
     """The partition's lake tables out of the tagged frame."""
     tables: dict[str, pl.DataFrame] = {}
     placed = slots("in")[0]
-    for name in PARTITION_TABLES:
-        schema = lake.LAKE_TABLES[name]
+    inputs = lake.input_schemas()
+    for name in names:
+        schema = inputs[name]
         rows = frame.filter(pl.col(TAG) == name).select(
             pl.col(placed[name][c]).alias(c) for c in schema
         )
@@ -206,8 +213,29 @@ def _decide(
     return decide(lake.snapshot_from_lake(tables, as_of, meta), as_of, config)
 
 
-def _summary_row(decided: Decisions, started: float) -> str:
-    return json.dumps({**decided.summary, "_seconds": time.perf_counter() - started}, default=str)
+def _summary_row(decided: Decisions, made: after.After, started: float) -> str:
+    return json.dumps(
+        {
+            **decided.summary,
+            "_scoring": made.scoring,
+            "_strategy": made.strategy,
+            "_drift": made.drift_counts,
+            "_seconds": time.perf_counter() - started,
+        },
+        default=str,
+    )
+
+
+def _input_names(plan: after.AfterPlan) -> tuple[str, ...]:
+    return (*PARTITION_TABLES, *(AFTER_PARTITION_TABLES if plan.active else ()))
+
+
+def _read_buckets(source: str, group: list[int], plan: after.AfterPlan) -> dict[str, pl.DataFrame]:
+    inputs = lake.input_schemas()
+    return {
+        name: lake.read_buckets(Path(source), name, inputs[name], group)
+        for name in _input_names(plan)
+    }
 
 
 def decide_buckets(
@@ -219,21 +247,61 @@ def decide_buckets(
     as_of: date,
     config: CycleConfig,
     meta: lake.LakeMeta,
+    plan: after.AfterPlan | None = None,
+    ruler: Any = None,
 ) -> Iterator[pa.RecordBatch]:
     """The tasks of a bucketed lake: task ``i`` (a row of the driver's range) reads the
-    buckets ``groups[i]`` of every table, decides, and writes its part of every decision
-    table; it returns only its summary row."""
+    buckets ``groups[i]`` of every table, decides, scores and segments, and writes its part
+    of every decision table; it returns only its summary row."""
+    plan = plan or after.AfterPlan()
     for batch in batches:
         for task in batch.column(0).to_pylist():
             assert isinstance(task, int)
             started = time.perf_counter()
-            tables = {
-                name: lake.read_buckets(Path(source), name, lake.LAKE_TABLES[name], groups[task])
-                for name in PARTITION_TABLES
-            }
+            tables = _read_buckets(source, groups[task], plan)
             decided = _decide(tables, as_of, config, meta)
-            lake.write_decision_part(Path(target), decided, f"part-{task:05d}")
-            yield pa.RecordBatch.from_pydict({SUMMARY: [_summary_row(decided, started)]})
+            made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
+            lake.write_decision_part(Path(target), decided, f"part-{task:05d}", made.frames)
+            yield pa.RecordBatch.from_pydict({SUMMARY: [_summary_row(decided, made, started)]})
+
+
+def count_buckets(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    source: str,
+    groups: list[list[int]],
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    plan: after.AfterPlan,
+) -> Iterator[pa.RecordBatch]:
+    """The map side of the grade-by-share reduce on a bucketed lake: each task's
+    ``score, n`` (:func:`cuishou.engine.after.score_counts`)."""
+    for batch in batches:
+        for task in batch.column(0).to_pylist():
+            assert isinstance(task, int)
+            tables = _read_buckets(source, groups[task], plan)
+            decided = _decide(tables, as_of, config, meta)
+            yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
+
+
+def count_partition(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    as_of: date,
+    config: CycleConfig,
+    meta: lake.LakeMeta,
+    plan: after.AfterPlan,
+) -> Iterator[pa.RecordBatch]:
+    """The same on a shuffled partition."""
+    received = list(batches)
+    if not received:
+        return
+    frame = pl.from_arrow(pa.Table.from_batches(received))
+    assert isinstance(frame, pl.DataFrame)
+    tables = _unpack(frame, _input_names(plan))
+    decided = _decide(tables, as_of, config, meta)
+    yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
 
 
 def decide_partition(
@@ -243,24 +311,31 @@ def decide_partition(
     config: CycleConfig,
     meta: lake.LakeMeta,
     schema: pa.Schema,
+    plan: after.AfterPlan | None = None,
+    ruler: Any = None,
 ) -> Iterator[pa.RecordBatch]:
-    """One partition (whole cases): the day's cut and the steps, as on one machine; the
-    decisions tagged by table, and one summary row with the partition's counts and time."""
+    """One partition (whole cases of whole debtors): the day's cut and the steps, as on one
+    machine, then the day's scores, labels and segments; the decisions tagged by table, and
+    one summary row with the partition's counts and time."""
     started = time.perf_counter()
     received = list(batches)
     if not received:
         return
     frame = pl.from_arrow(pa.Table.from_batches(received))
     assert isinstance(frame, pl.DataFrame)
-    decided = _decide(_unpack(frame), as_of, config, meta)
+    plan = plan or after.AfterPlan()
+    tables = _unpack(frame, _input_names(plan))
+    decided = _decide(tables, as_of, config, meta)
+    made = after.decide_after(tables, decided, as_of, plan, ruler=ruler)
+    frames = {**{t: getattr(decided, t) for t in lake.DECISION_TABLES}, **made.frames}
     placed, types = slots("out")
     parts = [
-        getattr(decided, table)
+        frames[table]
         .select(pl.col(c).cast(types[slot]).alias(slot) for c, slot in placed[table].items())
         .with_columns(pl.lit(table).alias(TAG))
-        for table in lake.DECISION_TABLES
+        for table in frames
     ]
-    parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [_summary_row(decided, started)]}))
+    parts.append(pl.DataFrame({TAG: [SUMMARY], SUMMARY: [_summary_row(decided, made, started)]}))
     out = pl.concat(parts, how="diagonal_relaxed").to_arrow()
     columns = [
         out.column(f.name).cast(f.type)
@@ -311,17 +386,17 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     return session
 
 
-def _keyed(spark: SparkSession, source: str) -> DataFrame:
+def _keyed(spark: SparkSession, source: str, names: tuple[str, ...]) -> DataFrame:
     """Every lake table read by Spark, with its case key, in one tagged frame."""
     from pyspark.sql import functions as sf
 
+    inputs = lake.input_schemas()
+
     def read(name: str) -> DataFrame:
         frame = spark.read.parquet(f"{source}/{name}")
-        return frame.select(
-            [sf.col(c).cast(_spark_type(t)) for c, t in lake.LAKE_TABLES[name].items()]
-        )
+        return frame.select([sf.col(c).cast(_spark_type(t)) for c, t in inputs[name].items()])
 
-    tables = {name: read(name) for name in PARTITION_TABLES}
+    tables = {name: read(name) for name in names}
     by_account = tables["accounts"].select(sf.col("id").alias("_account"), *KEY)
     by_case = tables["cases"].select(sf.col("id").alias("_case"), *KEY)
     by_agreement = (
@@ -332,16 +407,18 @@ def _keyed(spark: SparkSession, source: str) -> DataFrame:
     )
     keyed: list[DataFrame] = []
     for name, frame in tables.items():
-        if name in _BY_ACCOUNT:
+        if name in _BY_ACCOUNT or name in after.BY_ACCOUNT:
             frame = frame.join(by_account, frame["account_id"] == by_account["_account"]).drop(
                 "_account"
             )
-        elif name in _BY_CASE:
+        elif name in _BY_CASE or name in after.BY_CASE:
             frame = frame.join(by_case, frame["case_id"] == by_case["_case"]).drop("_case")
         elif name == "installments":
             frame = frame.join(
                 by_agreement, frame["agreement_id"] == by_agreement["_agreement"]
             ).drop("_agreement")
+        elif name in after.BY_DEBTOR:  # a debtor's rows go with every case of theirs
+            frame = frame.withColumn("creditor_id", sf.lit(None).cast("long"))
         placed, types = slots("in")
         keyed.append(
             frame.select(
@@ -418,18 +495,31 @@ def run_spark_cycle(
     start_seconds = time.perf_counter() - began
     run = _Run(spark, source, target, as_of, config, partitions, start_seconds)
     local_source, local_target = _local(source), _local(target)
+    run.plan = (
+        after.load_plan(local_source, as_of)
+        if local_source is not None
+        else after.AfterPlan(notes=("scores and segments need a lake on a local path",))
+    )
     buckets = lake.lake_buckets(local_source) if local_source is not None else None
     if buckets is not None and local_source is not None and local_target is not None:
         parts, note = _run_bucketed(run, local_source, local_target, buckets)
     else:
         parts, note = _run_shuffled(run)
     summary = run.summary
+    made: dict[str, Any] = {
+        key: after.merge_summaries([p[f"_{key}"] for p in parts], key)
+        for key in ("scoring", "strategy")
+    }
+    if made["scoring"] is not None:  # the drift reduce: PSI of the summed counts
+        drift = after.drift_of([p["_drift"] for p in parts], run.plan)
+        made["scoring"] = {**made["scoring"], "drift": drift}
     if note is None:
         _write_run(
             spark,
             target,
-            {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary},
-        )
+            {"as_of": as_of, "started_at": started_at, "engine": "spark", "summary": summary,
+             **made},
+        )  # fmt: skip
     stats = SparkStats(
         master=str(spark.sparkContext.master),
         partitions=run.chosen,
@@ -443,6 +533,8 @@ def run_spark_cycle(
         seconds=time.perf_counter() - began,
         note=note,
         **summary,
+        scoring=made["scoring"] if note is None else None,
+        strategy=made["strategy"] if note is None else None,
     )
     return result, stats
 
@@ -461,6 +553,8 @@ class _Run:
     timings: list[StepTiming] = field(default_factory=list)
     chosen: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
+    #: what the run scores and segments with (ADR 0035)
+    plan: after.AfterPlan = field(default_factory=after.AfterPlan)
 
     def __post_init__(self) -> None:
         self.timings.append(StepTiming("start", 0, self.start_seconds))
@@ -497,6 +591,16 @@ def _run_bucketed(
 
     t = time.perf_counter()
     lake.clear_decisions(target)
+    ruler = None
+    if run.plan.needs_reduce():  # grades by share: every task's scores first (a reduce)
+        counted = run.spark.range(0, tasks, 1, tasks).mapInArrow(
+            partial(
+                count_buckets, source=str(source), groups=groups, as_of=run.as_of,
+                config=run.config, meta=meta, plan=run.plan,
+            ),
+            "score long, n long",
+        )  # fmt: skip
+        ruler = _ruler_of(counted, run.plan)
     summaries = (
         run.spark.range(0, tasks, 1, tasks)
         .mapInArrow(
@@ -508,6 +612,8 @@ def _run_bucketed(
                 as_of=run.as_of,
                 config=run.config,
                 meta=meta,
+                plan=run.plan,
+                ruler=ruler,
             ),
             f"{SUMMARY} string",
         )
@@ -550,21 +656,29 @@ def _run_shuffled(run: _Run) -> tuple[list[dict[str, Any]], str | None]:
 
     t = time.perf_counter()
     schema = output_schema()
-    decided = (
-        _keyed(spark, source)
-        .repartition(chosen, "_k1", "_k2")
-        .mapInArrow(
-            partial(
-                decide_partition,
-                as_of=run.as_of,
-                config=run.config,
-                meta=meta,
-                schema=to_arrow_schema(schema),
-            ),
-            schema,
+    plan = run.plan
+    # by debtor: a partition holds whole cases and every case of a debtor (co-debts, 共债)
+    keyed = _keyed(spark, source, _input_names(plan)).repartition(chosen, "_k2")
+    ruler = None
+    if plan.needs_reduce():  # two passes over the partitions: read and shuffle them once
+        keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
+        counted = keyed.mapInArrow(
+            partial(count_partition, as_of=run.as_of, config=run.config, meta=meta, plan=plan),
+            "score long, n long",
         )
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
+        ruler = _ruler_of(counted, plan)
+    decided = keyed.mapInArrow(
+        partial(
+            decide_partition,
+            as_of=run.as_of,
+            config=run.config,
+            meta=meta,
+            schema=to_arrow_schema(schema),
+            plan=plan,
+            ruler=ruler,
+        ),
+        schema,
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         parts = [
             json.loads(r[0])
@@ -577,7 +691,7 @@ def _run_shuffled(run: _Run) -> tuple[list[dict[str, Any]], str | None]:
         rows = 0
         if summary["accounts"]:
             placed = slots("out")[0]
-            for table, columns in lake.decision_schemas().items():
+            for table, columns in lake.output_schemas().items():
                 decided.filter(sf.col(TAG) == table).select(
                     *(
                         sf.col(placed[table][c]).cast(_spark_type(t)).alias(c)
@@ -588,7 +702,19 @@ def _run_shuffled(run: _Run) -> tuple[list[dict[str, Any]], str | None]:
         run.timings.append(StepTiming("write", rows, time.perf_counter() - t))
     finally:
         decided.unpersist()
+        keyed.unpersist()
     return parts, None if summary["accounts"] else NO_ACCOUNTS
+
+
+def _ruler_of(counted: DataFrame, plan: after.AfterPlan) -> Any:
+    """The reduce of grades by share: the tasks' ``score, n`` added up on the driver and
+    cut there (:func:`cuishou.engine.after.ruler_from_counts`)."""
+    rows = counted.groupBy("score").sum("n").collect()
+    counts = pl.DataFrame(
+        {"score": [r[0] for r in rows], "n": [r[1] for r in rows]},
+        schema={"score": pl.Int64(), "n": pl.Int64()},
+    )
+    return after.ruler_from_counts(counts, plan)
 
 
 def _write_run(spark: SparkSession, target: str, run: Mapping[str, Any]) -> None:

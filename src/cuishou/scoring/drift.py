@@ -164,13 +164,27 @@ def reference_of(series: pl.Series, *, bins: int = DEFAULT_BINS) -> PsiReference
 
 def psi_against(reference: PsiReference, current: pl.Series, *, epsilon: float = EPSILON) -> float:
     """PSI of ``current`` against a stored reference profile."""
+    return psi_of_counts(reference, counts_against(reference, current), epsilon=epsilon)
+
+
+def counts_against(reference: PsiReference, current: pl.Series) -> list[int]:
+    """How many values of ``current`` fall in each of the reference's bins (then unseen
+    and missing, as the shares are kept): counts of parts of a sample add up to the whole
+    sample's, so PSI over data spread across machines is :func:`psi_of_counts` of the sums."""
     if reference.kind == "categorical":
         counts = _categorical_counts(current, reference.categories)
     else:
         if _is_categorical(current):
             raise InvalidInput(f"column {current.name!r} was numeric in the reference")
         counts = _numeric_counts(current, reference.edges)
-    actual = np.maximum(_shares(counts), epsilon)
+    return [int(c) for c in counts]
+
+
+def psi_of_counts(
+    reference: PsiReference, counts: Sequence[int], *, epsilon: float = EPSILON
+) -> float:
+    """PSI of a sample given as its :func:`counts_against` the reference."""
+    actual = np.maximum(_shares(np.asarray(counts, dtype=np.float64)), epsilon)
     expected = np.maximum(np.asarray(reference.shares, dtype=np.float64), epsilon)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 

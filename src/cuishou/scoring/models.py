@@ -51,7 +51,13 @@ import polars as pl
 import pyarrow as pa
 
 from cuishou.kit.errors import InvalidInput
-from cuishou.scoring.drift import PsiReference, bins_of_values, psi_against, reference_of
+from cuishou.scoring.drift import (
+    PsiReference,
+    bins_of_values,
+    counts_against,
+    psi_of_counts,
+    reference_of,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import lightgbm
@@ -245,16 +251,27 @@ class FittedModel(ABC):
 
     def drift(self, frame: pl.DataFrame, scores: pl.Series | None = None) -> dict[str, float]:
         """PSI of every feature (and of the score) of ``frame`` against the training rows."""
+        return self.drift_of_counts(self.drift_counts(frame, scores))
+
+    def drift_counts(
+        self, frame: pl.DataFrame, scores: pl.Series | None = None
+    ) -> dict[str, list[int]]:
+        """Each profiled column's (and the score's) counts per reference bin: what
+        :meth:`drift` measures, in a form parts of a population add up."""
         _require_columns(frame, [f.code for f in self.features], "compare")
         out = {
-            f.code: psi_against(self.references[f.code], _model_input(frame, f))
+            f.code: counts_against(self.references[f.code], _model_input(frame, f))
             for f in self.features
             if f.code in self.references
         }
         if "score" in self.references:
             current = scores if scores is not None else self._predict(frame).score
-            out["score"] = psi_against(self.references["score"], current)
+            out["score"] = counts_against(self.references["score"], current)
         return out
+
+    def drift_of_counts(self, counts: Mapping[str, Sequence[int]]) -> dict[str, float]:
+        """PSI from :meth:`drift_counts` (of one frame, or summed over several)."""
+        return {c: psi_of_counts(self.references[c], n) for c, n in counts.items()}
 
     def to_bytes(self) -> bytes:
         """The artefact: UTF-8 JSON with sorted keys (the same model gives the same bytes)."""

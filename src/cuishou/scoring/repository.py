@@ -171,7 +171,12 @@ def read_frames(bulk: Bulk, as_of: date) -> FeatureFrames:
     read = bulk.fetch_many(
         {n: queries[n] for n in (*order, *(q for q in queries if q not in order))}
     )
-    upper = _end_of(as_of)
+    return read_frames_from(read, _end_of(as_of))
+
+
+def read_frames_from(read: dict[str, pl.DataFrame], upper: datetime) -> FeatureFrames:
+    """The frames of :func:`read_frames` from its reads (``upper``: the end of D in every
+    zone)."""
     # a point marked invalid is invalid from its first invalidation event (from when it was
     # recorded when no event says when); one marked after D is still valid at D
     since = pl.coalesce("first_at", "created_at")
@@ -195,8 +200,8 @@ def read_frames(bulk: Bulk, as_of: date) -> FeatureFrames:
         maintain_order="left",
     )
     return FeatureFrames(
-        cases=read["cases"],
-        accounts=read["accounts"],
+        cases=read.get("cases", pl.DataFrame(schema=CASES_SCHEMA)),
+        accounts=read.get("accounts", pl.DataFrame(schema=ACCOUNTS_SCHEMA)),
         payments=read["payments"],
         history=read["history"],
         contacts=contacts.select(list(CONTACTS_SCHEMA)),
@@ -237,3 +242,53 @@ def targets_at(
     features = build_features(_with_bulk(store, as_of), as_of, config=config)
     later = _with_bulk(store, as_of + timedelta(days=horizon))
     return build_targets(features, later, as_of, horizon=horizon, config=config)
+
+
+# --------------------------------------------------------------------------- for a lake
+
+#: a date later than any business date: the reads of :func:`frame_queries` then cut nothing
+_NO_CUT = date(9000, 1, 1)
+#: each account's ledger facts, cut at no date (a lake cuts ``owed_fen`` itself)
+LEDGER_FACTS_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "product_code": pl.String(),
+    "first_entry_on": pl.Date(),
+    "original_fen": pl.Int64(),
+}
+
+
+def lake_reads(bulk: Bulk, *, notes_from: date | None) -> dict[str, pl.DataFrame]:
+    """The feature step's facts for a Parquet lake: the same reads as :func:`read_frames`
+    with no date cut (the feature step cuts every dated row to D itself), contact notes from
+    ``notes_from`` on (``None``: all; the step reads them for the 90 days to D), and each
+    account's ledger facts (``LEDGER_FACTS_SCHEMA``, every account with an entry, linked to
+    a case yet or not). ``owed_fen`` and the cases' rows are the lake's to compose."""
+    queries = frame_queries(bulk, _NO_CUT)
+    contacts = queries["contacts"]
+    since = _start_of(notes_from) if notes_from else datetime(1, 1, 1, tzinfo=UTC)
+    chosen = {
+        **{n: queries[n] for n in ("payments", "history", "promises", "holds", "points")},
+        "invalidated": queries["invalidated"],
+        "contacts": Query(contacts.sql, contacts.schema, {**contacts.params, "notes_from": since}),
+        "ledger_facts": Query(
+            f"""SELECT a.id AS account_id, a.product_code, l.first_entry_on, l.original_fen
+            FROM accounts a JOIN (
+                SELECT account_id, MIN(effective_on) AS first_entry_on,
+                    CAST(SUM(CASE WHEN kind = 'placement' THEN {_OWED} ELSE 0 END) AS BIGINT)
+                        AS original_fen
+                FROM ledger_entries GROUP BY account_id
+            ) l ON l.account_id = a.id""",  # noqa: S608 - constant fragments only
+            LEDGER_FACTS_SCHEMA,
+        ),
+    }
+    read = bulk.fetch_many(chosen)
+    frames = read_frames_from(read, _end_of(_NO_CUT))
+    return {
+        "payment_history": frames.payments,
+        "bucket_history": frames.history,
+        "contacts": frames.contacts,
+        "promise_history": frames.promises,
+        "holds": frames.holds,
+        "points": frames.points,
+        "ledger_facts": read["ledger_facts"],
+    }

@@ -43,7 +43,7 @@ from cuishou.scoring.grades import GradeCutoffs, cutoffs_by_points, cutoffs_by_s
 from cuishou.scoring.labels import LabelPack, label_changes, label_frame, load_label_pack
 from cuishou.scoring.metrics import evaluate
 from cuishou.scoring.models import FittedModel, fit_model, load_model, split_out_of_time
-from cuishou.scoring.repository import read_frames
+from cuishou.scoring.repository import lake_reads, read_frames
 from cuishou.scoring.settings import Settings, Training, shipped_settings
 from cuishou.scoring.targets import HORIZON, build_targets
 from cuishou.store.bulk import Bulk, BulkStore
@@ -349,11 +349,55 @@ def grade_cutoffs(version: ModelVersion, settings: Settings) -> GradeCutoffs:
     """The fixed cut-offs of ``by: training_share`` (set from the version's validation
     scores when it was trained) or ``by: points``; ``by: share`` sets them each day from
     the scores of that day's open cases instead (in :func:`score_open_cases`)."""
-    stored = (version.reference or {}).get("grade_cutoffs")
+    return fixed_cutoffs(version.reference, settings)
+
+
+def fixed_cutoffs(reference: dict[str, Any] | None, settings: Settings) -> GradeCutoffs:
+    """:func:`grade_cutoffs` from a version's ``reference`` (as the registry and its
+    exported ``.meta.json`` hold it)."""
+    stored = (reference or {}).get("grade_cutoffs")
     if settings.grades.by == "training_share" and stored:
         return cutoffs_by_points(stored["A"], stored["B"], stored["C"])
     points = settings.grades.points
     return cutoffs_by_points(points["A"], points["B"], points["C"])
+
+
+def scored_rows(features: pl.DataFrame, target: str) -> pl.DataFrame:
+    """The feature rows a ``target``'s champion scores: every open case, or for
+    ``keep_promise`` the cases with an open promise."""
+    if target == "keep_promise":
+        return features.filter(pl.col("promises_open") > 0)
+    return features
+
+
+def champion_scores(rows: pl.DataFrame, model: FittedModel) -> tuple[pl.DataFrame, pl.Series]:
+    """``case_id, probability, score, reasons``: a champion's scores as the store keeps them
+    (score in whole points, reasons as JSON text), and the unrounded scores drift compares.
+    Pure: the daily step and a lake run (:mod:`cuishou.engine.after`) both score through it."""
+    predicted = model.predict(rows, reasons="json")
+    rounded = predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
+    return rounded, predicted.get_column("score")
+
+
+def share_grading(settings: Settings) -> bool:
+    """Whether the day's grades are cut from the day's own scores (``by: share``): a
+    view of every open case's score (a reduce, when the cases are spread out)."""
+    return settings.grades.by == "share"
+
+
+def day_ruler(fixed: GradeCutoffs, scores: pl.Series, settings: Settings) -> GradeCutoffs:
+    """The cut-offs the day grades by: with ``by: share`` those of ``scores`` (today's open
+    cases, best to worst, in the configured shares), else ``fixed``
+    (:func:`grade_cutoffs`)."""
+    if share_grading(settings) and scores.len():
+        return cutoffs_by_share(scores, settings.grades.share_list)
+    return fixed
+
+
+def grade_counts(grades: pl.DataFrame) -> dict[str, int]:
+    return {
+        str(g): int(n) for g, n in grades.group_by("risk_grade").len().sort("risk_grade").rows()
+    }
 
 
 def score_open_cases(
@@ -383,27 +427,18 @@ def score_open_cases(
     scored: dict[str, pl.DataFrame] = {}
     drift: dict[str, dict[str, float]] = {}
     for version, model in crowned:
-        rows = features
-        if version.target == "keep_promise":
-            rows = features.filter(pl.col("promises_open") > 0)
-        predicted = model.predict(rows, reasons="json")  # as the store keeps them
-        scored[version.target] = predicted.with_columns(pl.col("score").round(0).cast(pl.Int64))
-        drift[version.version] = model.drift(rows, predicted.get_column("score"))
+        rows = scored_rows(features, version.target)
+        predicted, raw = champion_scores(rows, model)
+        scored[version.target] = predicted
+        drift[version.version] = model.drift(rows, raw)
         summary.scored[version.target] = predicted.height
     grades = pl.DataFrame(schema=registry.GRADES_SCHEMA)
     if GRADE_TARGET in scored:
-        ruler = cutoffs[GRADE_TARGET]
-        if settings.grades.by == "share" and scored[GRADE_TARGET].height:
-            # today's open cases, best to worst, in the configured shares
-            ruler = cutoffs_by_share(
-                scored[GRADE_TARGET].get_column("score"), settings.grades.share_list
-            )
+        ruler = day_ruler(cutoffs[GRADE_TARGET], scored[GRADE_TARGET].get_column("score"), settings)
         grades = scored[GRADE_TARGET].select(
             "case_id", grade_expr("score", ruler).alias("risk_grade")
         )
-        summary.grades = {
-            str(g): int(n) for g, n in grades.group_by("risk_grade").len().sort("risk_grade").rows()
-        }
+        summary.grades = grade_counts(grades)
     labels = label_frame(features, pack)
     changes = label_changes(before, labels)
     summary.labels = {str(c): int(n) for c, n in labels.group_by("code").len().sort("code").rows()}
@@ -702,3 +737,36 @@ def install_starter(session: Session, *, actor: str, now: datetime) -> dict[str,
     if crowned:
         promote(session, STARTER_VERSION, actor=actor, now=now)
     return {"version": STARTER_VERSION, "installed": not installed, "champion": crowned}
+
+
+# --------------------------------------------------------------------------- for a lake
+
+
+def lake_facts(bulk: Bulk, *, notes_from: date | None) -> dict[str, pl.DataFrame]:
+    """What the feature step reads, uncut by date, for a Parquet lake
+    (:func:`cuishou.scoring.repository.lake_reads`)."""
+    return {**lake_reads(bulk, notes_from=notes_from), "case_labels": registry.current_labels(bulk)}
+
+
+def export_champions(session: Session, directory: Path) -> list[dict[str, Any]]:
+    """Every target's champion as the registry's own files (:func:`export_version`:
+    ``<version>.json`` artefact, ``<version>.meta.json`` facts) under ``directory``; the
+    list of ``{version, target, sha256}`` written."""
+    written = []
+    for version in registry.champions(session):
+        export_version(session, version.version, directory, version.version)
+        written.append(
+            {"version": version.version, "target": version.target, "sha256": version.sha256}
+        )
+    return written
+
+
+def load_exported(artefact: bytes, meta: dict[str, Any]) -> FittedModel:
+    """A model exported by :func:`export_version`, checked against its SHA-256."""
+    model = load_model(artefact)
+    if model.sha256 != meta["sha256"]:
+        raise Conflict(
+            f"model {meta.get('version')}: its artefact does not match its SHA-256; "
+            "it was changed after it was exported — export the lake again"
+        )
+    return model

@@ -41,6 +41,61 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "days_since_placement": pl.Int64(),
     "days_in_bucket": pl.Int64(),
 }
+#: the bucket-history movements that put an account in a (new) bucket
+BUCKET_MOVES = ("new", "roll_forward", "roll_back", "cure", "reopen")
+
+
+def open_case_frame(
+    cases: pl.DataFrame,
+    accounts: pl.DataFrame,
+    moved: pl.DataFrame,
+    labels: pl.DataFrame,
+    day: date,
+) -> pl.DataFrame:
+    """The open cases as :func:`segment_cases` reads them (``CASE_SCHEMA`` and
+    ``creditor_id``), from ``cases`` (``case_id, debtor_id, creditor_id, creditor_code,
+    bucket, dpd, risk_grade`` ("" or null: none) ``, amount_tier, due_fen``), their
+    ``accounts`` (``case_id, product_code, bucket, placed_on``), ``moved`` (``case_id,
+    bucket, since``: each account's last entry into its bucket, ``BUCKET_MOVES`` on or before
+    ``day``) and ``labels`` (``case_id, code``). Read from the store
+    (:func:`cuishou.strategy.repository.planning.open_cases`) or composed from a lake
+    (:mod:`cuishou.engine.after`)."""
+    per_case = accounts.group_by("case_id").agg(
+        pl.col("product_code").unique().sort().alias("products"),
+        pl.col("placed_on").min().alias("_placed_on"),
+    )
+    in_bucket = (
+        cases.select("case_id", "bucket")
+        .join(moved, on=["case_id", "bucket"], how="inner")
+        .group_by("case_id")
+        .agg(pl.col("since").min().alias("_bucket_since"))
+    )
+    carried = labels.group_by("case_id").agg(pl.col("code").sort().alias("labels"))
+    return (
+        cases.join(per_case, on="case_id", how="left")
+        .join(in_bucket, on="case_id", how="left")
+        .join(carried, on="case_id", how="left")
+        .with_columns(
+            pl.when(pl.col("risk_grade") == "")
+            .then(None)
+            .otherwise(pl.col("risk_grade"))
+            .alias("risk_grade"),
+            pl.col("products").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("labels").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            (pl.lit(day) - pl.col("_placed_on"))
+            .dt.total_days()
+            .fill_null(0)
+            .alias("days_since_placement"),
+            (pl.lit(day) - pl.col("_bucket_since"))
+            .dt.total_days()
+            .fill_null(0)
+            .alias("days_in_bucket"),
+        )
+        .drop("_placed_on", "_bucket_since")
+        .sort("case_id")
+    )
+
+
 #: the columns of a planned action (:func:`plan_actions`, then :func:`apply_caps`)
 ACTION_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Int64(),

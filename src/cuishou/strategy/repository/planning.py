@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from cuishou.store.bulk import Bulk
 from cuishou.store.tables import Case, CaseSegment, PlannedAction, StrategyVersion
+from cuishou.strategy.rules import BUCKET_MOVES, open_case_frame
 
 ACTOR = "system:strategy"
 #: days of planned actions kept before the planning day (one row per case, step and day)
 PLAN_KEEP_DAYS = 92
 #: the bucket-history movements that put an account in a (new) bucket
-BUCKET_MOVES = ("new", "roll_forward", "roll_back", "cure", "reopen")
 PREVIOUS_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Int64(),
     "segment": pl.String(),
@@ -97,40 +97,7 @@ def open_cases(bulk: Bulk, day: date) -> pl.DataFrame:
         JOIN cases c ON c.id = l.case_id WHERE c.status = 'open'""",
         {"case_id": pl.Int64(), "code": pl.String()},
     )
-    per_case = accounts.group_by("case_id").agg(
-        pl.col("product_code").unique().sort().alias("products"),
-        pl.col("placed_on").min().alias("_placed_on"),
-    )
-    in_bucket = (
-        cases.select("case_id", "bucket")
-        .join(moved, on=["case_id", "bucket"], how="inner")
-        .group_by("case_id")
-        .agg(pl.col("since").min().alias("_bucket_since"))
-    )
-    carried = labels.group_by("case_id").agg(pl.col("code").sort().alias("labels"))
-    return (
-        cases.join(per_case, on="case_id", how="left")
-        .join(in_bucket, on="case_id", how="left")
-        .join(carried, on="case_id", how="left")
-        .with_columns(
-            pl.when(pl.col("risk_grade") == "")
-            .then(None)
-            .otherwise(pl.col("risk_grade"))
-            .alias("risk_grade"),
-            pl.col("products").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            pl.col("labels").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            (pl.lit(day) - pl.col("_placed_on"))
-            .dt.total_days()
-            .fill_null(0)
-            .alias("days_since_placement"),
-            (pl.lit(day) - pl.col("_bucket_since"))
-            .dt.total_days()
-            .fill_null(0)
-            .alias("days_in_bucket"),
-        )
-        .drop("_placed_on", "_bucket_since")
-        .sort("case_id")
-    )
+    return open_case_frame(cases, accounts, moved, labels, day)
 
 
 def previous_segments(bulk: Bulk) -> pl.DataFrame:

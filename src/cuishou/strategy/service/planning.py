@@ -488,3 +488,70 @@ def _tasks(bulk: Bulk, day: date, actions: tuple[str, ...]) -> pl.DataFrame:
         _iso_local(rows, "window_end"),
         _yuan(pl.col("due_fen")).alias("due"),
     ).select(TASK_COLUMNS)
+
+
+# --------------------------------------------------------------------------- for a lake
+
+
+def lake_strategy(engine: Engine, day: date) -> dict[str, Any] | None:
+    """The version in force on ``day`` as a JSON document for a Parquet lake (its id,
+    label, text and each running experiment with its challenger's text and the arms its
+    cases hold), or ``None`` when none is in force; read back by :func:`strategy_from_lake`.
+    Creditors' compliance packs are not carried: a lake run segments, the store plans."""
+    with transaction(engine) as session:
+        version = effective_version(session, day)
+        if version is None:
+            return None
+        trials = []
+        for experiment in running_experiments(session, day):
+            challenger = version_by_id(session, experiment.challenger_id)
+            if experiment.champion_id != version.id or challenger is None:
+                continue
+            arms = experiment_arms(session, experiment.id)
+            trials.append(
+                {
+                    "experiment": {
+                        "id": experiment.id, "name": experiment.name, "salt": experiment.salt,
+                        "share_pct": experiment.share_pct,
+                        "champion_id": experiment.champion_id,
+                        "challenger_id": experiment.challenger_id,
+                        "segments": list(experiment.segments),
+                    },
+                    "challenger": {"id": challenger.id, "sha256": challenger.sha256,
+                                   "body": challenger.body},
+                    "arms": {
+                        "case_id": arms.get_column("case_id").to_list(),
+                        "arm": arms.get_column("arm").to_list(),
+                    },
+                }
+            )  # fmt: skip
+        return {
+            "day": day.isoformat(),
+            "id": version.id,
+            "label": f"{version.code}@{version.version}",
+            "sha256": version.sha256,
+            "body": version.body,
+            "trials": trials,
+        }
+
+
+def strategy_from_lake(document: dict[str, Any]) -> VersionInForce:
+    """A :func:`lake_strategy` document as the planning step's :class:`VersionInForce`."""
+    trials = tuple(
+        Trial(
+            experiment=ExperimentPlan(
+                **{**t["experiment"], "segments": tuple(t["experiment"]["segments"])}
+            ),
+            challenger_id=int(t["challenger"]["id"]),
+            challenger=_document(t["challenger"]["sha256"], t["challenger"]["body"]),
+            arms=pl.DataFrame(t["arms"], schema={"case_id": pl.Int64, "arm": pl.String}),
+        )
+        for t in document["trials"]
+    )
+    strategy = _document(document["sha256"], document["body"])
+    return VersionInForce(int(document["id"]), str(document["label"]), strategy, {}, trials)
+
+
+def segments_held(bulk: Bulk) -> pl.DataFrame:
+    """Every case's segment as held now (``case_id, segment, since, version_id``)."""
+    return repo.previous_segments(bulk)
