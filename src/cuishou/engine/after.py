@@ -22,9 +22,10 @@ Whole-portfolio views: a grade ``by: share`` (the shipped setting) cuts the day'
 ``pay_30d`` scores of every open case. :func:`score_counts` gives a partition's scores as
 ``(score, n)`` (scores are whole points, so the counts are exact); the driver adds them and
 :func:`ruler_from_counts` cuts them by the scoring domain's ``cutoffs_by_share`` — the same
-cut-offs as one machine's. Drift (PSI) and model alerts are not made here: they stay with
-the store after ``cuishou lake import``, as do the day's actions (the compliance gate reads
-the store) and allocation.
+cut-offs as one machine's. Drift (PSI) is a reduce too: each partition counts its scores
+and features per reference bin, the driver adds the counts and :func:`drift_of` gives the
+PSI. Model alerts stay with the store after ``cuishou lake import``, as do the day's actions
+(the compliance gate reads the store) and allocation.
 
 Inputs (``AFTER_TABLES``) are optional in a lake: a lake without models or a strategy (one
 written by a data platform) runs the cycle and says there was nothing to score or segment.
