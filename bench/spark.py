@@ -88,11 +88,11 @@ def _child(args: list[str]) -> dict[str, Any]:
 
 
 def run_polars(lake: Path, out: Path) -> dict[str, Any]:
-    from cuishou.engine.lake import LakeCycleIO
-    from cuishou.engine.runner import run_cycle
+    from cuishou.engine.config import DEFAULT_CONFIG
+    from cuishou.engine.lake import run_lake_cycle
 
     started = time.perf_counter()
-    result = run_cycle(LakeCycleIO(lake, out), AS_OF)
+    result = run_lake_cycle(lake, out, AS_OF, DEFAULT_CONFIG)  # as `daily --input` runs it
     return {
         "seconds": time.perf_counter() - started,
         "steps": {s.name: round(s.seconds, 3) for s in result.steps},
