@@ -14,7 +14,15 @@ from cuishou.ledger import service as ledger
 from cuishou.ledger.rules import Change, Entry
 from cuishou.repayment.rules import Balances, allocate
 from cuishou.store.bulk import SessionBulk
-from cuishou.store.tables import Account, Creditor, Debtor, Payment, Placement
+from cuishou.store.tables import (
+    Account,
+    Creditor,
+    Debtor,
+    Payment,
+    Placement,
+    PlannedAction,
+    StrategyVersion,
+)
 
 NOW = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 _seq = itertools.count(1)
@@ -192,3 +200,26 @@ def make_payment(
     )
     session.refresh(account)
     return payment
+
+
+#: a planned step of the strategy: (day, case_id, action, status, contact point or None)
+Step = tuple[date, int, str, str, "int | None"]
+
+
+def make_planned(session: Session, steps: list[Step], *, created_at: datetime) -> StrategyVersion:
+    """A strategy version in force and its planned steps, as ``strategy plan`` leaves them
+    (segment ``D``; a visit step goes on the visit channel)."""
+    version = StrategyVersion(
+        code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
+        note="", author="x", created_at=created_at,
+    )  # fmt: skip
+    session.add(version)
+    session.flush()
+    for day, case_id, action, status, point in steps:
+        session.add(PlannedAction(
+            day=day, case_id=case_id, version_id=version.id, segment="D", step=7,
+            action=action, channel="visit" if action == "visit" else None,
+            contact_point_id=point, status=status, rule_ids=[],
+        ))  # fmt: skip
+    session.flush()
+    return version

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import AgencyPlacement, Case, PlannedAction, StrategyVersion, User
+from cuishou.store.tables import AgencyPlacement, Case, User
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from tests.agency.world import World, build
+from tests.factories import make_planned
 from tests.web.factories import WORKDAY_MORNING, Clock, bearer, make_user, token_for
 
 PLACE = "/api/v1/agency/placements"
@@ -154,17 +155,10 @@ def test_a_manager_places_the_strategys_kept_candidates(
     # the gate) on 4 Nov
     world, headers = shop
     with transaction(engine) as session:
-        version = StrategyVersion(
-            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
-            note="", author="x", created_at=WORKDAY_MORNING,
-        )  # fmt: skip
-        session.add(version)
-        session.flush()
-        for bucket, status in (("M7+", "planned"), ("M5", "dropped")):
-            session.add(PlannedAction(
-                day=date(2026, 11, 4), case_id=world.cases[bucket], version_id=version.id,
-                segment="D", step=3, action="agency", status=status, rule_ids=[],
-            ))  # fmt: skip
+        make_planned(session, [
+            (date(2026, 11, 4), world.cases[bucket], "agency", status, None)
+            for bucket, status in (("M7+", "planned"), ("M5", "dropped"))
+        ], created_at=WORKDAY_MORNING)  # fmt: skip
     # when the manager places from the strategy through the API (read in the request's own
     # transaction)
     body = {"agency": "AG2", "as_of": "2026-11-04", "from_strategy": True}

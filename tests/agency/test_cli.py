@@ -15,7 +15,7 @@ from cuishou.cli import app
 from cuishou.store.db import make_engine, transaction
 from cuishou.store.tables import Account
 from tests.agency.world import World, at, build
-from tests.factories import make_payment
+from tests.factories import make_payment, make_planned
 
 runner = CliRunner()
 
@@ -99,23 +99,15 @@ def test_bad_input_is_one_clear_line(store_env: str, tmp_path: Path) -> None:
 
 
 def test_from_strategy_places_the_days_kept_agency_candidates(store_env: str) -> None:
-    from cuishou.store.tables import PlannedAction, StrategyVersion
 
     world = _world(store_env)
     engine = make_engine(store_env)
     with transaction(engine) as session:
-        version = StrategyVersion(
-            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
-            note="", author="x", created_at=at(date(2026, 10, 1)),
-        )  # fmt: skip
-        session.add(version)
-        session.flush()
-        for bucket, status in (("M7+", "planned"), ("M5", "dropped"), ("M4", "planned")):
-            day = date(2026, 11, 1) if bucket != "M4" else date(2026, 10, 31)
-            session.add(PlannedAction(
-                day=day, case_id=world.cases[bucket], version_id=version.id, segment="D",
-                step=3, action="agency", status=status, rule_ids=[],
-            ))  # fmt: skip
+        make_planned(session, [
+            (date(2026, 11, 1) if bucket != "M4" else date(2026, 10, 31),
+             world.cases[bucket], "agency", status, None)
+            for bucket, status in (("M7+", "planned"), ("M5", "dropped"), ("M4", "planned"))
+        ], created_at=at(date(2026, 10, 1)))  # fmt: skip
     engine.dispose()
     created = _ok(["placements", "create", "--agency", "AG2", "--as-of", "2026-11-01",
                    "--from-strategy", "--json"])  # fmt: skip

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Event, PlannedAction, Promise, StrategyVersion, Visit
+from cuishou.store.tables import Contact, Event, Promise, Visit
+from tests.factories import make_planned
 from tests.visits.factories import ADDRESS, NOW, VISIT_DAY, VisitWorld, visit_world
 from tests.web.factories import Clock, bearer, make_contact_point, token_for
 
@@ -340,20 +341,11 @@ def test_a_team_lead_imports_the_strategys_planned_visits_of_their_team_once(
         other_point = make_contact_point(session, debtor_id=other.debtor_id, kind="address",
                                          value=ADDRESS)  # fmt: skip
         dropped = vw.world.case_for_a(session)
-        version = StrategyVersion(
-            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
-            note="", author="x", created_at=NOW,
-        )  # fmt: skip
-        session.add(version)
-        session.flush()
-        for case_id, point, status in ((vw.case_id, vw.address_id, "planned"),
-                                       (other.id, other_point.id, "planned"),
-                                       (dropped.id, None, "planned")):  # fmt: skip
-            session.add(PlannedAction(
-                day=date.fromisoformat(VISIT_DAY), case_id=case_id, version_id=version.id,
-                segment="D", step=7, action="visit", channel="visit",
-                contact_point_id=point, status=status, rule_ids=[],
-            ))  # fmt: skip
+        make_planned(session, [
+            (date.fromisoformat(VISIT_DAY), case_id, "visit", "planned", point)
+            for case_id, point in ((vw.case_id, vw.address_id), (other.id, other_point.id),
+                                   (dropped.id, None))
+        ], created_at=NOW)  # fmt: skip
 
     def import_as(who: str, body: object) -> Any:
         return client.post("/api/v1/visits/import-plan", json=body, headers=bearer(vw.token(who)))

@@ -16,13 +16,14 @@ from sqlalchemy import Engine, select
 
 from cuishou.auth.service import principal_named
 from cuishou.store.db import transaction
-from cuishou.store.tables import Contact, Event, PlannedAction, StrategyVersion, User, Visit
+from cuishou.store.tables import Contact, Event, User, Visit
 from cuishou.visits.schemas import ScheduleIn, VisitRequestIn
 from cuishou.visits.service import request_visit, schedule_visit
 from cuishou.web.app import create_app
 from cuishou.web.deps import WebSettings
 from cuishou.web.i18n import MESSAGES
 from tests.browser.conftest import PASSWORD, log_in, new_tab
+from tests.factories import make_planned
 from tests.web.factories import (
     WORKDAY_MORNING,
     Clock,
@@ -212,17 +213,11 @@ def test_the_team_lead_imports_the_strategys_visits_of_the_day(page: Any, site: 
             session, debtor_id=case.debtor_id, kind="address", value="广东省深圳市南山区科技园1号"
         )
         case.team_id = session.scalars(select(User.team_id).where(User.username == "lead_a")).one()
-        version = StrategyVersion(
-            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
-            note="", author="x", created_at=WORKDAY_MORNING,
-        )  # fmt: skip
-        session.add(version)
-        session.flush()
-        session.add(PlannedAction(
-            day=WORKDAY_MORNING.date(), case_id=case.id, version_id=version.id, segment="D",
-            step=7, action="visit", channel="visit", contact_point_id=point.id,
-            status="planned", rule_ids=[],
-        ))  # fmt: skip
+        make_planned(
+            session,
+            [(WORKDAY_MORNING.date(), case.id, "visit", "planned", point.id)],
+            created_at=WORKDAY_MORNING,
+        )
         case_id = case.id
     # when the team lead imports today's plan from the scheduling page
     log_in(page, site, "lead_a")

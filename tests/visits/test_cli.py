@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from cuishou.cli import app
 from cuishou.store.db import make_engine, transaction
-from cuishou.store.tables import Contact, PlannedAction, StrategyVersion, Visit
+from cuishou.store.tables import Contact, Visit
+from tests.factories import make_planned
 from tests.visits.factories import VisitWorld, visit_world
 
 runner = CliRunner()
@@ -31,17 +32,11 @@ def _plan_a_visit(store_env: str) -> VisitWorld:
     engine = make_engine(store_env)
     vw = visit_world(engine)
     with transaction(engine) as session:
-        version = StrategyVersion(
-            code="s", version=1, zh="s", en="s", body="", sha256="0" * 64, status="active",
-            note="", author="x", created_at=datetime(2026, 10, 1, tzinfo=UTC),
-        )  # fmt: skip
-        session.add(version)
-        session.flush()
-        session.add(PlannedAction(
-            day=date(2030, 6, 4), case_id=vw.case_id, version_id=version.id, segment="D",
-            step=7, action="visit", channel="visit", contact_point_id=vw.address_id,
-            status="planned", rule_ids=[],
-        ))  # fmt: skip
+        make_planned(
+            session,
+            [(date(2030, 6, 4), vw.case_id, "visit", "planned", vw.address_id)],
+            created_at=datetime(2026, 10, 1, tzinfo=UTC),
+        )
     engine.dispose()
     return vw
 
