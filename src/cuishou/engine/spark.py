@@ -265,6 +265,15 @@ def decide_buckets(
             yield pa.RecordBatch.from_pydict({SUMMARY: [_summary_row(decided, made, started)]})
 
 
+def _score_counts(
+    tables: Mapping[str, pl.DataFrame], as_of: date, config: CycleConfig,
+    meta: lake.LakeMeta, plan: after.AfterPlan,
+) -> Iterator[pa.RecordBatch]:  # fmt: skip
+    """A task's ``score, n`` for the grade-by-share reduce: the day decided, then scored."""
+    decided = _decide(tables, as_of, config, meta)
+    yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
+
+
 def count_buckets(
     batches: Iterator[pa.RecordBatch],
     *,
@@ -281,8 +290,7 @@ def count_buckets(
         for task in batch.column(0).to_pylist():
             assert isinstance(task, int)
             tables = _read_buckets(source, groups[task], plan)
-            decided = _decide(tables, as_of, config, meta)
-            yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
+            yield from _score_counts(tables, as_of, config, meta, plan)
 
 
 def count_partition(
@@ -299,9 +307,7 @@ def count_partition(
         return
     frame = pl.from_arrow(pa.Table.from_batches(received))
     assert isinstance(frame, pl.DataFrame)
-    tables = _unpack(frame, _input_names(plan))
-    decided = _decide(tables, as_of, config, meta)
-    yield from after.score_counts(tables, decided, as_of, plan).to_arrow().to_batches()
+    yield from _score_counts(_unpack(frame, _input_names(plan)), as_of, config, meta, plan)
 
 
 def decide_partition(
