@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -358,6 +359,11 @@ def decide_partition(
 def spark_session(master: str | None = None, conf: Mapping[str, str] | None = None) -> SparkSession:
     """The session to run in: the active one (``spark-submit``), else a new one on
     ``master`` (``local[*]`` when not given)."""
+    # PySpark checks pandas' version on every Arrow map and warns about pandas 3; the
+    # engine hands Spark Arrow batches only (no pandas), so the warning is noise to a user
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
